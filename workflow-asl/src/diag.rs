@@ -1,0 +1,162 @@
+//! Diagnostics: what is wrong with a definition, where (a JSON pointer) and why.
+
+use std::fmt;
+
+/// A stable diagnostic code.
+///
+/// Where AWS's `ValidateStateMachineDefinition` API has a code for the problem, the code has the
+/// same name (`SCHEMA_VALIDATION_FAILED`, `MISSING_TRANSITION_TARGET`, …); the others are ours and
+/// are listed in `docs/ARCHITECTURE.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Code {
+    /// The text is not JSON (AWS: `INVALID_JSON_DESCRIPTION`).
+    InvalidJsonDescription,
+    /// A field is missing, unknown, of the wrong type or out of range (AWS: `SCHEMA_VALIDATION_FAILED`).
+    SchemaValidationFailed,
+    /// A `Next`, `Default`, Catch `Next` or `StartAt` names no state in its scope.
+    MissingTransitionTarget,
+    /// The same state name appears twice (in one object, or anywhere in the machine).
+    DuplicateStateName,
+    /// A state machine scope has no terminal state.
+    MissingEndState,
+    /// A state cannot be reached from `StartAt`.
+    UnreachableState,
+    /// A state name is empty or longer than 80 characters.
+    InvalidStateName,
+    /// A Task `Resource` is not a valid resource.
+    InvalidResource,
+    /// A path or reference path is malformed, or a path is used where a reference path is required.
+    InvalidJsonPath,
+    /// An intrinsic function call is malformed, unknown or has the wrong number of arguments.
+    InvalidIntrinsic,
+    /// A JSONata expression (`{% … %}`) is malformed.
+    InvalidJsonata,
+    /// A field of one query language is used in a state that uses the other.
+    QueryLanguageMismatch,
+    /// A JSON object has the same key twice.
+    DuplicateKey,
+}
+
+impl Code {
+    /// The code as written in JSON output and documentation (`SCHEMA_VALIDATION_FAILED`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::InvalidJsonDescription => "INVALID_JSON_DESCRIPTION",
+            Code::SchemaValidationFailed => "SCHEMA_VALIDATION_FAILED",
+            Code::MissingTransitionTarget => "MISSING_TRANSITION_TARGET",
+            Code::DuplicateStateName => "DUPLICATE_STATE_NAME",
+            Code::MissingEndState => "MISSING_END_STATE",
+            Code::UnreachableState => "UNREACHABLE_STATE",
+            Code::InvalidStateName => "INVALID_STATE_NAME",
+            Code::InvalidResource => "INVALID_RESOURCE",
+            Code::InvalidJsonPath => "INVALID_JSON_PATH",
+            Code::InvalidIntrinsic => "INVALID_INTRINSIC_FUNCTION",
+            Code::InvalidJsonata => "INVALID_JSONATA",
+            Code::QueryLanguageMismatch => "QUERY_LANGUAGE_MISMATCH",
+            Code::DuplicateKey => "DUPLICATE_KEY",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem found in a definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// What kind of problem.
+    pub code: Code,
+    /// Where: an RFC 6901 JSON pointer into the definition (`/States/Check/Next`); empty for the root.
+    pub pointer: String,
+    /// What is wrong and what would be valid.
+    pub message: String,
+}
+
+impl Diagnostic {
+    /// A diagnostic with a code, a pointer and a message.
+    pub fn new(code: Code, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            pointer: pointer.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
+        write!(f, "{} at {}: {}", self.code, at, self.message)
+    }
+}
+
+/// Appends one reference token to a JSON pointer, escaping `~` and `/` as RFC 6901 requires.
+pub fn push_pointer(base: &str, token: &str) -> String {
+    let mut out = String::with_capacity(base.len() + token.len() + 1);
+    out.push_str(base);
+    out.push('/');
+    for c in token.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The closest candidate to `name` by edit distance, if it is close enough to be a likely typo.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        let d = edit_distance(&name.to_lowercase(), &c.to_lowercase());
+        let limit = (name.chars().count().max(c.chars().count()) / 3).max(1);
+        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointer_escapes() {
+        assert_eq!(push_pointer("/States", "a/b~c"), "/States/a~1b~0c");
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(did_you_mean("Chek", ["Check", "Done"]), Some("Check"));
+        assert_eq!(did_you_mean("Zzzzzz", ["Check", "Done"]), None);
+    }
+}

@@ -1,0 +1,595 @@
+//! The Amazon States Language data model.
+//!
+//! Every field of the current specification has a typed home here, in both query languages
+//! (JSONPath and JSONata). Payload templates (`Parameters`, `Result`, `Arguments`, …) stay
+//! `serde_json::Value`, exactly as written. Numbers keep their JSON representation
+//! (`serde_json::Number`) so that `1` stays `1` and `1.0` stays `1.0` when re-emitted.
+//!
+//! Fields the parser does not recognise, or that have the wrong JSON type, are kept in the
+//! `extra` map of the object they were found in: they are reported as diagnostics by
+//! [`crate::parse`] and written back by [`crate::emit`], so nothing is ever dropped.
+
+use indexmap::IndexMap;
+use serde_json::{Map, Number, Value};
+
+/// Fields kept verbatim because the parser did not recognise them (see the module docs).
+pub type Extra = Map<String, Value>;
+
+/// The query language of a machine or state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QueryLanguage {
+    /// `"JSONPath"`, the default.
+    JsonPath,
+    /// `"JSONata"`.
+    Jsonata,
+}
+
+impl QueryLanguage {
+    /// The spelling used in ASL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueryLanguage::JsonPath => "JSONPath",
+            QueryLanguage::Jsonata => "JSONata",
+        }
+    }
+}
+
+/// A whole state machine (the top level of a definition).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateMachine {
+    /// `Comment`.
+    pub comment: Option<String>,
+    /// `StartAt`: the name of the first state.
+    pub start_at: String,
+    /// `States`, in the order they were written.
+    pub states: IndexMap<String, State>,
+    /// `Version` (`"1.0"`).
+    pub version: Option<String>,
+    /// `TimeoutSeconds` for the whole execution.
+    pub timeout_seconds: Option<Number>,
+    /// `QueryLanguage`: the default for every state.
+    pub query_language: Option<QueryLanguage>,
+    /// Unrecognised fields, kept verbatim.
+    pub extra: Extra,
+}
+
+/// A nested state machine: a Parallel branch or a Map item processor (`ItemProcessor` or the legacy
+/// `Iterator`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Branch {
+    /// `Comment`.
+    pub comment: Option<String>,
+    /// `StartAt`.
+    pub start_at: String,
+    /// `States`.
+    pub states: IndexMap<String, State>,
+    /// `ProcessorConfig` (Map processors only), verbatim.
+    pub processor_config: Option<Value>,
+    /// `QueryLanguage`.
+    pub query_language: Option<QueryLanguage>,
+    /// Unrecognised fields, kept verbatim.
+    pub extra: Extra,
+}
+
+/// How a state continues: `Next` or `End`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// `Next`.
+    pub next: Option<String>,
+    /// `End`.
+    pub end: Option<bool>,
+}
+
+impl Transition {
+    /// The next state, or `None` when the state ends its scope.
+    pub fn target(&self) -> Option<&str> {
+        self.next.as_deref()
+    }
+}
+
+/// A path-valued field that may also be `null` (`InputPath`, `OutputPath`, `ResultPath`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathField {
+    /// `null`: for InputPath/OutputPath the value becomes `{}`; for ResultPath the result is discarded.
+    Null,
+    /// A path expression.
+    Path(String),
+}
+
+/// Fields that every state (or most states) may carry.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Common {
+    /// `Comment`.
+    pub comment: Option<String>,
+    /// `QueryLanguage` of this state, overriding the machine's.
+    pub query_language: Option<QueryLanguage>,
+    /// `InputPath` (JSONPath).
+    pub input_path: Option<PathField>,
+    /// `OutputPath` (JSONPath).
+    pub output_path: Option<PathField>,
+    /// `Output` (JSONata).
+    pub output: Option<Value>,
+    /// `Assign`: variables to set.
+    pub assign: Option<Value>,
+    /// Unrecognised fields, kept verbatim.
+    pub extra: Extra,
+}
+
+/// A state: its common fields and its type-specific body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    /// Fields shared by the state types.
+    pub common: Common,
+    /// The type and its own fields.
+    pub kind: StateKind,
+}
+
+/// The eight state types.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StateKind {
+    /// `"Type": "Task"`.
+    Task(Box<Task>),
+    /// `"Type": "Pass"`.
+    Pass(Pass),
+    /// `"Type": "Choice"`.
+    Choice(Choice),
+    /// `"Type": "Wait"`.
+    Wait(Wait),
+    /// `"Type": "Succeed"`.
+    Succeed,
+    /// `"Type": "Fail"`.
+    Fail(Fail),
+    /// `"Type": "Parallel"`.
+    Parallel(Box<Parallel>),
+    /// `"Type": "Map"`.
+    Map(Box<MapState>),
+}
+
+impl StateKind {
+    /// The `Type` as written in ASL.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            StateKind::Task(_) => "Task",
+            StateKind::Pass(_) => "Pass",
+            StateKind::Choice(_) => "Choice",
+            StateKind::Wait(_) => "Wait",
+            StateKind::Succeed => "Succeed",
+            StateKind::Fail(_) => "Fail",
+            StateKind::Parallel(_) => "Parallel",
+            StateKind::Map(_) => "Map",
+        }
+    }
+}
+
+impl State {
+    /// `Next`/`End` for the state types that have them.
+    pub fn transition(&self) -> Option<&Transition> {
+        match &self.kind {
+            StateKind::Task(t) => Some(&t.transition),
+            StateKind::Pass(p) => Some(&p.transition),
+            StateKind::Wait(w) => Some(&w.transition),
+            StateKind::Parallel(p) => Some(&p.transition),
+            StateKind::Map(m) => Some(&m.transition),
+            StateKind::Choice(_) | StateKind::Succeed | StateKind::Fail(_) => None,
+        }
+    }
+
+    /// Retry and Catch for the state types that have them.
+    pub fn error_handling(&self) -> Option<&ErrorHandling> {
+        match &self.kind {
+            StateKind::Task(t) => Some(&t.errors),
+            StateKind::Parallel(p) => Some(&p.errors),
+            StateKind::Map(m) => Some(&m.errors),
+            _ => None,
+        }
+    }
+
+    /// Every state this state may transition to, in the order written: `Next`, Choice targets and
+    /// `Default`, Catch targets.
+    pub fn successors(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        if let Some(t) = self.transition().and_then(Transition::target) {
+            out.push(t);
+        }
+        if let StateKind::Choice(c) = &self.kind {
+            out.extend(c.choices.iter().filter_map(|r| r.next.as_deref()));
+            out.extend(c.default.as_deref());
+        }
+        if let Some(e) = self.error_handling() {
+            out.extend(e.catch.iter().filter_map(|c| c.next.as_deref()));
+        }
+        out
+    }
+}
+
+/// The result-shaping fields of Task, Parallel and Map.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ResultFields {
+    /// `Parameters` (JSONPath payload template).
+    pub parameters: Option<Value>,
+    /// `Arguments` (JSONata).
+    pub arguments: Option<Value>,
+    /// `ResultSelector` (JSONPath payload template).
+    pub result_selector: Option<Value>,
+    /// `ResultPath`.
+    pub result_path: Option<PathField>,
+}
+
+/// `Retry` and `Catch`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ErrorHandling {
+    /// `Retry`, in order.
+    pub retry: Vec<Retrier>,
+    /// `Catch`, in order.
+    pub catch: Vec<Catcher>,
+    /// Whether `Retry` was written (an empty array is kept as written).
+    pub has_retry: bool,
+    /// Whether `Catch` was written.
+    pub has_catch: bool,
+}
+
+/// One element of `Retry`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Retrier {
+    /// `ErrorEquals`.
+    pub error_equals: Vec<String>,
+    /// `IntervalSeconds` (default 1).
+    pub interval_seconds: Option<Number>,
+    /// `MaxAttempts` (default 3).
+    pub max_attempts: Option<Number>,
+    /// `BackoffRate` (default 2.0).
+    pub backoff_rate: Option<Number>,
+    /// `MaxDelaySeconds`.
+    pub max_delay_seconds: Option<Number>,
+    /// `JitterStrategy` (`FULL` or `NONE`).
+    pub jitter_strategy: Option<String>,
+    /// `Comment`.
+    pub comment: Option<String>,
+    /// Unrecognised fields.
+    pub extra: Extra,
+}
+
+impl Retrier {
+    /// `IntervalSeconds`, defaulting to 1.
+    pub fn interval(&self) -> f64 {
+        self.interval_seconds
+            .as_ref()
+            .and_then(Number::as_f64)
+            .unwrap_or(1.0)
+    }
+    /// `MaxAttempts`, defaulting to 3.
+    pub fn attempts(&self) -> u64 {
+        self.max_attempts
+            .as_ref()
+            .and_then(Number::as_u64)
+            .unwrap_or(3)
+    }
+    /// `BackoffRate`, defaulting to 2.0.
+    pub fn backoff(&self) -> f64 {
+        self.backoff_rate
+            .as_ref()
+            .and_then(Number::as_f64)
+            .unwrap_or(2.0)
+    }
+    /// `MaxDelaySeconds`, if set.
+    pub fn max_delay(&self) -> Option<f64> {
+        self.max_delay_seconds.as_ref().and_then(Number::as_f64)
+    }
+    /// Whether `JitterStrategy` is `FULL`.
+    pub fn full_jitter(&self) -> bool {
+        self.jitter_strategy.as_deref() == Some("FULL")
+    }
+}
+
+/// One element of `Catch`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Catcher {
+    /// `ErrorEquals`.
+    pub error_equals: Vec<String>,
+    /// `Next`.
+    pub next: Option<String>,
+    /// `ResultPath` (JSONPath).
+    pub result_path: Option<PathField>,
+    /// `Output` (JSONata).
+    pub output: Option<Value>,
+    /// `Assign`.
+    pub assign: Option<Value>,
+    /// `Comment`.
+    pub comment: Option<String>,
+    /// Unrecognised fields.
+    pub extra: Extra,
+}
+
+/// A Task state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    /// `Resource`.
+    pub resource: String,
+    /// `Next`/`End`.
+    pub transition: Transition,
+    /// Parameters/Arguments/ResultSelector/ResultPath.
+    pub result: ResultFields,
+    /// Retry/Catch.
+    pub errors: ErrorHandling,
+    /// `TimeoutSeconds` (a number, or a JSONata string).
+    pub timeout_seconds: Option<Value>,
+    /// `TimeoutSecondsPath`.
+    pub timeout_seconds_path: Option<String>,
+    /// `HeartbeatSeconds` (a number, or a JSONata string).
+    pub heartbeat_seconds: Option<Value>,
+    /// `HeartbeatSecondsPath`.
+    pub heartbeat_seconds_path: Option<String>,
+    /// `Credentials`, verbatim.
+    pub credentials: Option<Value>,
+}
+
+/// A Pass state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pass {
+    /// `Next`/`End`.
+    pub transition: Transition,
+    /// `Result`.
+    pub result: Option<Value>,
+    /// `Parameters`.
+    pub parameters: Option<Value>,
+    /// `ResultPath`.
+    pub result_path: Option<PathField>,
+}
+
+/// A Choice state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    /// `Choices`, in order.
+    pub choices: Vec<ChoiceRule>,
+    /// `Default`.
+    pub default: Option<String>,
+}
+
+/// A Choice rule: a top-level element of `Choices` (which has `Next`) or a nested rule inside
+/// `And`/`Or`/`Not` (which has none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChoiceRule {
+    /// What the rule tests.
+    pub condition: Condition,
+    /// `Next` (top-level rules only).
+    pub next: Option<String>,
+    /// `Comment`.
+    pub comment: Option<String>,
+    /// `Assign`.
+    pub assign: Option<Value>,
+    /// `Output` (JSONata).
+    pub output: Option<Value>,
+    /// Unrecognised fields.
+    pub extra: Extra,
+}
+
+/// The test a Choice rule performs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// `And`: all nested rules hold.
+    And(Vec<ChoiceRule>),
+    /// `Or`: any nested rule holds.
+    Or(Vec<ChoiceRule>),
+    /// `Not`: the nested rule does not hold.
+    Not(Box<ChoiceRule>),
+    /// `Variable` with one comparison operator.
+    Compare {
+        /// `Variable`: the path to test.
+        variable: String,
+        /// The operator.
+        op: Operator,
+        /// Its operand, as written (a literal, or a path for the `…Path` operators).
+        operand: Value,
+    },
+    /// `Condition` (JSONata): an expression string or a boolean.
+    Jsonata(Value),
+    /// No recognisable test (reported by the parser); `Variable` is kept if present.
+    Missing {
+        /// `Variable`, if written.
+        variable: Option<String>,
+    },
+}
+
+macro_rules! operators {
+    ($($variant:ident => $name:literal, $operand:ident;)*) => {
+        /// A Choice comparison operator.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Operator {
+            $(
+                #[doc = concat!("`", $name, "`")]
+                $variant,
+            )*
+        }
+
+        impl Operator {
+            /// Every operator, in specification order.
+            pub const ALL: &'static [Operator] = &[$(Operator::$variant),*];
+
+            /// The name as written in ASL.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Operator::$variant => $name,)* }
+            }
+
+            /// The operator with this ASL name.
+            pub fn from_name(name: &str) -> Option<Operator> {
+                match name { $($name => Some(Operator::$variant),)* _ => None }
+            }
+
+            /// What JSON type the operand must have.
+            pub fn operand(self) -> OperandKind {
+                match self { $(Operator::$variant => OperandKind::$operand,)* }
+            }
+        }
+    };
+}
+
+/// The JSON type an operator's operand must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperandKind {
+    /// A string.
+    String,
+    /// A number.
+    Number,
+    /// A boolean.
+    Boolean,
+    /// A string holding an RFC 3339 timestamp.
+    Timestamp,
+    /// A path (the `…Path` operators).
+    Path,
+}
+
+operators! {
+    StringEquals => "StringEquals", String;
+    StringEqualsPath => "StringEqualsPath", Path;
+    StringLessThan => "StringLessThan", String;
+    StringLessThanPath => "StringLessThanPath", Path;
+    StringGreaterThan => "StringGreaterThan", String;
+    StringGreaterThanPath => "StringGreaterThanPath", Path;
+    StringLessThanEquals => "StringLessThanEquals", String;
+    StringLessThanEqualsPath => "StringLessThanEqualsPath", Path;
+    StringGreaterThanEquals => "StringGreaterThanEquals", String;
+    StringGreaterThanEqualsPath => "StringGreaterThanEqualsPath", Path;
+    StringMatches => "StringMatches", String;
+    NumericEquals => "NumericEquals", Number;
+    NumericEqualsPath => "NumericEqualsPath", Path;
+    NumericLessThan => "NumericLessThan", Number;
+    NumericLessThanPath => "NumericLessThanPath", Path;
+    NumericGreaterThan => "NumericGreaterThan", Number;
+    NumericGreaterThanPath => "NumericGreaterThanPath", Path;
+    NumericLessThanEquals => "NumericLessThanEquals", Number;
+    NumericLessThanEqualsPath => "NumericLessThanEqualsPath", Path;
+    NumericGreaterThanEquals => "NumericGreaterThanEquals", Number;
+    NumericGreaterThanEqualsPath => "NumericGreaterThanEqualsPath", Path;
+    BooleanEquals => "BooleanEquals", Boolean;
+    BooleanEqualsPath => "BooleanEqualsPath", Path;
+    TimestampEquals => "TimestampEquals", Timestamp;
+    TimestampEqualsPath => "TimestampEqualsPath", Path;
+    TimestampLessThan => "TimestampLessThan", Timestamp;
+    TimestampLessThanPath => "TimestampLessThanPath", Path;
+    TimestampGreaterThan => "TimestampGreaterThan", Timestamp;
+    TimestampGreaterThanPath => "TimestampGreaterThanPath", Path;
+    TimestampLessThanEquals => "TimestampLessThanEquals", Timestamp;
+    TimestampLessThanEqualsPath => "TimestampLessThanEqualsPath", Path;
+    TimestampGreaterThanEquals => "TimestampGreaterThanEquals", Timestamp;
+    TimestampGreaterThanEqualsPath => "TimestampGreaterThanEqualsPath", Path;
+    IsNull => "IsNull", Boolean;
+    IsPresent => "IsPresent", Boolean;
+    IsNumeric => "IsNumeric", Boolean;
+    IsString => "IsString", Boolean;
+    IsBoolean => "IsBoolean", Boolean;
+    IsTimestamp => "IsTimestamp", Boolean;
+}
+
+/// A Wait state: exactly one of its four fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wait {
+    /// `Next`/`End`.
+    pub transition: Transition,
+    /// `Seconds` (a number, or a JSONata string).
+    pub seconds: Option<Value>,
+    /// `Timestamp` (an RFC 3339 string, or a JSONata string).
+    pub timestamp: Option<String>,
+    /// `SecondsPath`.
+    pub seconds_path: Option<String>,
+    /// `TimestampPath`.
+    pub timestamp_path: Option<String>,
+}
+
+/// A Fail state.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Fail {
+    /// `Error`.
+    pub error: Option<String>,
+    /// `ErrorPath`.
+    pub error_path: Option<String>,
+    /// `Cause`.
+    pub cause: Option<String>,
+    /// `CausePath`.
+    pub cause_path: Option<String>,
+}
+
+/// A Parallel state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parallel {
+    /// `Branches`.
+    pub branches: Vec<Branch>,
+    /// `Next`/`End`.
+    pub transition: Transition,
+    /// Parameters/Arguments/ResultSelector/ResultPath.
+    pub result: ResultFields,
+    /// Retry/Catch.
+    pub errors: ErrorHandling,
+}
+
+/// Which key held a Map's item processor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessorKey {
+    /// `ItemProcessor` (current).
+    ItemProcessor,
+    /// `Iterator` (legacy).
+    Iterator,
+}
+
+/// A Map state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapState {
+    /// `ItemProcessor` or `Iterator`.
+    pub processor: Option<Branch>,
+    /// Which key held the processor.
+    pub processor_key: ProcessorKey,
+    /// `Next`/`End`.
+    pub transition: Transition,
+    /// Parameters (legacy item selector)/Arguments/ResultSelector/ResultPath.
+    pub result: ResultFields,
+    /// Retry/Catch.
+    pub errors: ErrorHandling,
+    /// `ItemsPath`.
+    pub items_path: Option<String>,
+    /// `Items` (JSONata: an array or an expression).
+    pub items: Option<Value>,
+    /// `ItemSelector`.
+    pub item_selector: Option<Value>,
+    /// `ItemReader`, verbatim.
+    pub item_reader: Option<Value>,
+    /// `ItemBatcher`, verbatim.
+    pub item_batcher: Option<Value>,
+    /// `ResultWriter`, verbatim.
+    pub result_writer: Option<Value>,
+    /// `MaxConcurrency` (a number, or a JSONata string).
+    pub max_concurrency: Option<Value>,
+    /// `MaxConcurrencyPath`.
+    pub max_concurrency_path: Option<String>,
+    /// `ToleratedFailurePercentage`.
+    pub tolerated_failure_percentage: Option<Value>,
+    /// `ToleratedFailurePercentagePath`.
+    pub tolerated_failure_percentage_path: Option<String>,
+    /// `ToleratedFailureCount`.
+    pub tolerated_failure_count: Option<Value>,
+    /// `ToleratedFailureCountPath`.
+    pub tolerated_failure_count_path: Option<String>,
+    /// `Label`.
+    pub label: Option<String>,
+}
+
+impl MapState {
+    /// `ProcessorConfig.Mode`, `INLINE` when absent.
+    pub fn mode(&self) -> &str {
+        self.processor
+            .as_ref()
+            .and_then(|p| p.processor_config.as_ref())
+            .and_then(|c| c.get("Mode"))
+            .and_then(Value::as_str)
+            .unwrap_or("INLINE")
+    }
+}
+
+impl StateMachine {
+    /// The effective query language of a state in this machine.
+    pub fn language_of(&self, state: &State) -> QueryLanguage {
+        state
+            .common
+            .query_language
+            .or(self.query_language)
+            .unwrap_or(QueryLanguage::JsonPath)
+    }
+}
