@@ -1,1 +1,397 @@
-//! workflow
+//! Write AWS Step Functions workflows as type-checked Rust, export their Amazon States Language
+//! (ASL), and run them locally with Step Functions semantics.
+//!
+//! ```
+//! use serde::{Deserialize, Serialize};
+//! use workflow::{workflow, TaskError, Workflow};
+//!
+//! #[derive(Serialize, Deserialize)]
+//! pub struct Order { pub id: String, pub total: f64 }
+//!
+//! async fn validate(order: Order) -> Result<Order, TaskError> {
+//!     Ok(order)
+//! }
+//!
+//! workflow! {
+//!     /// Order processing.
+//!     pub OrderFlow: Order -> Order {
+//!         start Validate;
+//!         Validate = task(validate, resource = "${ValidateFn}")
+//!             .retry([States.TaskFailed], interval_seconds = 2, max_attempts = 3)
+//!             .catch([States.ALL] => Rejected, result_path = $.error)
+//!             -> Route;
+//!         Route = choice {
+//!             $.total >= 1000 => Review,
+//!             _ => Done,
+//!         };
+//!         Review = wait(seconds = 3600) -> Done;
+//!         Rejected = fail(error = "Rejected", cause = "the order is invalid");
+//!         Done = succeed;
+//!     }
+//! }
+//!
+//! // The ASL is a compile-time constant; export it with placeholders substituted.
+//! assert!(OrderFlow::ASL.starts_with(r#"{"Comment":"Order processing.","StartAt":"Validate""#));
+//! let deployable = OrderFlow::asl_with(&[("ValidateFn", "arn:aws:lambda:us-east-1:123456789012:function:validate")]);
+//! assert!(deployable.contains("function:validate"));
+//! ```
+//!
+//! # The `workflow!` DSL
+//!
+//! One `workflow!` declares one or more workflows. Each becomes a unit struct implementing
+//! [`Workflow`] (its ASL, model and handlers) and an enum `<Name>State` of its states.
+//!
+//! ```text
+//! workflow! {
+//!     /// Doc comments become the ASL `Comment` (of the machine, a state or a Choice arm).
+//!     #[workflow(timeout_seconds = 300, version = "1.0", query_language = "JSONata",
+//!                comment = "…", raw = { "AnyField": … }, crate = "my_workflow")]   // all optional
+//!     pub Name: InputType -> OutputType {      // `: In -> Out` is optional (default: JSON values)
+//!         start FirstState;
+//!         StateName = <kind> <.retry(…)/.catch(…)>* <-> Next | -> end>? ;
+//!         …
+//!     }
+//! }
+//! ```
+//!
+//! State names are identifiers (or string literals for names that are not). The kinds:
+//!
+//! | DSL | ASL |
+//! |---|---|
+//! | `task(handler, resource = "arn:…", …)` | `Task`; `handler` is an `async fn(I) -> Result<O, E>` (or `async fn(I, TaskContext)`); without `resource` the Resource is `"${handler}"`; `task(resource = "…")` has no Rust handler (mock it, or register one at run time) |
+//! | `pass(result = {…}, parameters = {…}, …)` | `Pass` |
+//! | `choice(…) { rule => Next, …, _ => Default }` | `Choice` |
+//! | `wait(seconds = 5)` / `wait(timestamp = "…")` / `wait(seconds_path = $.s)` / `wait(timestamp_path = $.t)` | `Wait` |
+//! | `succeed` | `Succeed` |
+//! | `fail(error = "E", cause = "C")` (or `error_path`/`cause_path`) | `Fail` |
+//! | `parallel([BranchA, BranchB], …)` | `Parallel`; each branch is a workflow type |
+//! | `map(ItemWorkflow, items_path = $.items, max_concurrency = 2, processor_config = {…}, …)` | `Map`; the item processor is a workflow type |
+//!
+//! **Fields.** Every ASL field `FieldName` is written `field_name = value` in the kind's
+//! parentheses: `input_path`, `output_path`, `parameters`, `result_selector`, `result_path`,
+//! `result`, `arguments`, `output`, `assign`, `timeout_seconds`, `timeout_seconds_path`,
+//! `heartbeat_seconds`, `heartbeat_seconds_path`, `credentials`, `items_path`, `items`,
+//! `item_selector`, `item_reader`, `item_batcher`, `result_writer`, `max_concurrency(_path)`,
+//! `tolerated_failure_count(_path)`, `tolerated_failure_percentage(_path)`, `label`,
+//! `query_language`, … An unknown field is an error with a "did you mean". `raw = { "Field": … }`
+//! adds any field verbatim (the escape hatch).
+//!
+//! **Values** are JSON literals (`"text"`, `1.5`, `true`, `null`, `[…]`, `{ "key": … }`), plus:
+//! a path `$.a.b[0]` / `$$.Execution.Id` (or a string literal for paths that are not tokens,
+//! `"$.a[?(@.x > 1)]"`); an intrinsic call `States.Format("Hi {}", $.name)`; a bare identifier
+//! as a whole field value is a string (`jitter_strategy = FULL`). Inside an object,
+//! `"key": $.path` and `"key": States.Fn(…)` mean `"key.$": "…"`; `"key.$": "…"` also works.
+//!
+//! **Retry and Catch** chain after the kind:
+//! `.retry([States.TaskFailed, "My.Error"], interval_seconds = 2, max_attempts = 3,
+//! backoff_rate = 2.0, max_delay_seconds = 60, jitter_strategy = FULL)` and
+//! `.catch([States.ALL] => Handler, result_path = $.error)`.
+//!
+//! **Choice rules** are expressions: `$.x == "s"`, `$.n < 10`, `$.b == true`, `$.v == null`,
+//! `$.t > timestamp("2024-01-01T00:00:00Z")`, path-to-path with the type said:
+//! `$.a <= number($.b)` / `string(…)` / `boolean(…)` / `timestamp(…)`, `is_present($.x)`,
+//! `is_null`, `is_numeric`, `is_string`, `is_boolean`, `is_timestamp`, `matches($.f, "*.log")`,
+//! combined with `&&`, `||`, `!` and parentheses (`a != b` is `Not(a == b)`). A JSONata
+//! condition is a string: `"{% $states.input.n > 1 %}" => Next`. An arm may add fields:
+//! `rule => Next(assign = {…}, output = …)`. `_ => State` is the `Default`.
+//!
+//! # Compile-time checks
+//!
+//! The emitted ASL is judged by the same validator as files ([`asl::validate`]); each problem is
+//! reported at the DSL token it came from: unknown targets (with a suggestion), duplicate and
+//! unreachable states, no terminal state, missing or unknown `start`, `States.ALL` not alone or
+//! not last, out-of-range retry fields, malformed paths, unknown intrinsics and wrong arity,
+//! fields of the other query language, … Rust checks the rest, at the handler or edge token:
+//! a handler that is not an async fn of serde types, and a *typed edge* (a task whose output
+//! flows unchanged into the next task, or into the workflow's output) whose types differ.
+//! `Resource`s written as `${Placeholder}` are validated as if substituted.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::future::Future;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use workflow_asl as asl;
+pub use workflow_asl::{Diagnostic, Failure, StateMachine};
+pub use workflow_runtime as runtime;
+pub use workflow_runtime::{
+    CompileError, ExecutionOutcome, ExecutionStatus, Handlers, HistoryEvent, HistoryLevel,
+    MockConfig, MockTestCase, Program, Runtime, RuntimeBuilder, StartError, StartOptions,
+    TaskContext, TaskError,
+};
+
+/// Declares one or more workflows; see the crate documentation for the DSL.
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+#[doc(inline)]
+pub use workflow_macros::workflow;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+/// A workflow declared with [`workflow!`]: its ASL, its model, its handlers and its typed driver.
+pub trait Workflow: Sized + 'static {
+    /// The input type (`serde_json::Value` when the declaration names none).
+    type Input: Serialize + Send + 'static;
+    /// The output type (`serde_json::Value` when the declaration names none).
+    type Output: DeserializeOwned + Send + 'static;
+    /// The enum of the workflow's states.
+    type State: WorkflowState;
+    /// The type name.
+    const NAME: &'static str;
+    /// The canonical ASL JSON text (compact), known at compile time.
+    const ASL: &'static str;
+    /// The ASL as a Parallel branch / Map item processor, up to `StartAt` (for composition).
+    #[doc(hidden)]
+    const __BRANCH_HEAD: &'static str;
+    /// The rest of the branch form.
+    #[doc(hidden)]
+    const __BRANCH_TAIL: &'static str;
+
+    /// The parsed model of [`Self::ASL`] (parsed once, on first use).
+    fn model() -> &'static StateMachine;
+
+    /// The model compiled for the runtime (compiled once, on first use).
+    fn program() -> Result<Arc<Program>, CompileError>;
+
+    /// Registers every typed handler of this workflow and of the workflows it uses as branches,
+    /// each under its task's `Resource`.
+    fn register(handlers: &mut Handlers);
+
+    /// A registry holding this workflow's handlers (see [`Workflow::register`]).
+    fn handlers() -> Handlers {
+        let mut h = Handlers::new();
+        Self::register(&mut h);
+        h
+    }
+
+    /// A runtime builder with this workflow's handlers registered; add mocks, a seed or a start
+    /// time, then `build()`.
+    fn runtime() -> RuntimeBuilder {
+        Runtime::builder().handlers(Self::handlers())
+    }
+
+    /// Runs one execution on `runtime` and returns its outcome (output or error, and history).
+    fn execute(
+        runtime: &Runtime,
+        input: Self::Input,
+    ) -> impl Future<Output = Result<ExecutionOutcome, RunError>> + Send {
+        let runtime = runtime.clone();
+        async move {
+            let input = serde_json::to_value(input).map_err(RunError::Input)?;
+            let program = Self::program().map_err(|e| RunError::Start(e.into()))?;
+            runtime.run(&program, input).await.map_err(RunError::Start)
+        }
+    }
+
+    /// Runs one execution on `runtime` and returns its typed output, or the failure.
+    fn run(
+        runtime: &Runtime,
+        input: Self::Input,
+    ) -> impl Future<Output = Result<Self::Output, RunError>> + Send {
+        let exec = Self::execute(runtime, input);
+        async move {
+            let outcome = exec.await?;
+            match (&outcome.status, &outcome.output) {
+                (ExecutionStatus::Succeeded, Some(v)) => {
+                    serde_json::from_value(v.clone()).map_err(RunError::Output)
+                }
+                _ => Err(RunError::Failed(Box::new(outcome))),
+            }
+        }
+    }
+
+    /// Everything the validator finds in the composed ASL. Always empty when every branch is
+    /// declared in the same `workflow!` (the macro checked the whole machine); branches declared
+    /// elsewhere are composed only here, so a state name used both in the parent and in such a
+    /// branch shows up here (test it with `assert!(W::diagnostics().is_empty())`).
+    ///
+    /// Resources written as `${Name}` placeholders are judged as if substituted by a valid ARN,
+    /// as the macro does.
+    fn diagnostics() -> Vec<Diagnostic> {
+        let mut v = workflow_asl::emit::machine_to_value(Self::model());
+        placeholder_arns(&mut v);
+        workflow_asl::check_value_with(&v, &workflow_asl::validate::Options::default()).diagnostics
+    }
+
+    /// The ASL, pretty-printed.
+    fn asl_pretty() -> String {
+        workflow_asl::emit::machine_to_string_pretty(Self::model())
+    }
+
+    /// The ASL, pretty-printed, with every `${Name}` placeholder in its string values replaced
+    /// by the value given for `Name` (as CloudFormation's `DefinitionSubstitutions` does).
+    /// Placeholders without a value are left as written; see [`placeholders`].
+    fn asl_with(substitutions: &[(&str, &str)]) -> String {
+        let mut v = workflow_asl::emit::machine_to_value(Self::model());
+        substitute(&mut v, substitutions);
+        serde_json::to_string_pretty(&v).unwrap_or_default()
+    }
+}
+
+/// Why [`Workflow::run`] returned no output.
+#[derive(Debug)]
+pub enum RunError {
+    /// The input could not be written as JSON.
+    Input(serde_json::Error),
+    /// The execution could not start.
+    Start(StartError),
+    /// The execution failed, timed out or was aborted; the outcome has the error, cause and history.
+    Failed(Box<ExecutionOutcome>),
+    /// The output does not fit the workflow's output type.
+    Output(serde_json::Error),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Input(e) => write!(f, "the input is not JSON: {e}"),
+            RunError::Start(e) => write!(f, "the execution could not start: {e}"),
+            RunError::Failed(o) => write!(
+                f,
+                "the execution ended {}: {}: {}",
+                o.status.as_str(),
+                o.error.as_deref().unwrap_or("(no error)"),
+                o.cause.as_deref().unwrap_or("(no cause)")
+            ),
+            RunError::Output(e) => write!(f, "the output does not fit the output type: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// The states of a workflow, as a Rust enum.
+pub trait WorkflowState:
+    Copy + Eq + std::hash::Hash + std::fmt::Debug + Send + Sync + 'static
+{
+    /// Every state, in declaration order.
+    const ALL: &'static [Self];
+    /// The ASL state name.
+    fn name(self) -> &'static str;
+    /// The state with this ASL name.
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|s| s.name() == name)
+    }
+}
+
+/// An async task handler: `async fn(I) -> Result<O, E>` or `async fn(I, TaskContext) -> Result<O, E>`,
+/// with `I: Deserialize`, `O: Serialize` and `E: Into<TaskError>`. `M` tells the two forms apart
+/// and is inferred.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a task handler",
+    label = "expected an `async fn(I) -> Result<O, E>` with `I: Deserialize`, `O: Serialize`, `E: Into<TaskError>`",
+    note = "a handler may also take the `TaskContext` as a second argument"
+)]
+pub trait TaskHandler<M>: Clone + Send + Sync + 'static {
+    /// The input type.
+    type Input: DeserializeOwned + Send + 'static;
+    /// The output type.
+    type Output: Serialize + Send + 'static;
+    /// The error type.
+    type Error: Into<TaskError> + 'static;
+    /// The future the handler returns.
+    type Future: Future<Output = Result<Self::Output, Self::Error>> + Send + 'static;
+    /// Calls the handler.
+    fn call(&self, input: Self::Input, cx: TaskContext) -> Self::Future;
+}
+
+impl<F, Fut, I, O, E> TaskHandler<(I,)> for F
+where
+    F: Fn(I) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<O, E>> + Send + 'static,
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + Send + 'static,
+    E: Into<TaskError> + 'static,
+{
+    type Input = I;
+    type Output = O;
+    type Error = E;
+    type Future = Fut;
+    fn call(&self, input: I, _cx: TaskContext) -> Fut {
+        self(input)
+    }
+}
+
+impl<F, Fut, I, O, E> TaskHandler<(I, TaskContext)> for F
+where
+    F: Fn(I, TaskContext) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<O, E>> + Send + 'static,
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + Send + 'static,
+    E: Into<TaskError> + 'static,
+{
+    type Input = I;
+    type Output = O;
+    type Error = E;
+    type Future = Fut;
+    fn call(&self, input: I, cx: TaskContext) -> Fut {
+        self(input, cx)
+    }
+}
+
+/// The `${Name}` placeholders in the string values of a definition, in order of first use.
+pub fn placeholders(asl: &serde_json::Value) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut stack = vec![asl];
+    while let Some(v) = stack.pop() {
+        match v {
+            serde_json::Value::String(s) => {
+                let mut rest = s.as_str();
+                while let Some(at) = rest.find("${") {
+                    let after = &rest[at + 2..];
+                    let Some(end) = after.find('}') else { break };
+                    let name = &after[..end];
+                    if !out.iter().any(|n| n == name) {
+                        out.push(name.to_string());
+                    }
+                    rest = &after[end + 1..];
+                }
+            }
+            serde_json::Value::Array(a) => stack.extend(a.iter().rev()),
+            serde_json::Value::Object(o) => stack.extend(o.values().rev()),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Replaces `${Name}` in every string value of `v` (see [`Workflow::asl_with`]).
+pub fn substitute(v: &mut serde_json::Value, substitutions: &[(&str, &str)]) {
+    match v {
+        serde_json::Value::String(s) if s.contains("${") => {
+            for (k, val) in substitutions {
+                let key = format!("${{{k}}}");
+                if s.contains(&key) {
+                    *s = s.replace(&key, val);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| substitute(x, substitutions)),
+        serde_json::Value::Object(o) => o.values_mut().for_each(|x| substitute(x, substitutions)),
+        _ => {}
+    }
+}
+
+/// Replaces every `Resource` holding a `${Name}` placeholder with a valid stand-in ARN (what
+/// the macro and [`Workflow::diagnostics`] validate against).
+fn placeholder_arns(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                match x {
+                    serde_json::Value::String(s) if k == "Resource" && s.contains("${") => {
+                        *s = "arn:aws:states:::placeholder".to_string();
+                    }
+                    _ => placeholder_arns(x),
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(placeholder_arns),
+        _ => {}
+    }
+}

@@ -36,6 +36,10 @@ pub enum Code {
     QueryLanguageMismatch,
     /// A JSON object has the same key twice.
     DuplicateKey,
+    /// A Map `Label` is empty, too long or has a forbidden character (AWS: `INVALID_LABEL_NAME`).
+    InvalidLabelName,
+    /// Two Map states have the same `Label` (AWS: `DUPLICATE_LABEL_NAME`).
+    DuplicateLabelName,
 }
 
 impl Code {
@@ -55,6 +59,8 @@ impl Code {
             Code::InvalidJsonata => "INVALID_JSONATA",
             Code::QueryLanguageMismatch => "QUERY_LANGUAGE_MISMATCH",
             Code::DuplicateKey => "DUPLICATE_KEY",
+            Code::InvalidLabelName => "INVALID_LABEL_NAME",
+            Code::DuplicateLabelName => "DUPLICATE_LABEL_NAME",
         }
     }
 }

@@ -4,8 +4,10 @@ use std::fmt;
 
 /// The predefined error names of the States Language.
 pub mod names {
-    /// Matches any error name except `States.Runtime` and `States.DataLimitExceeded` (as a Retry or
-    /// Catch error name; it must be alone and last).
+    /// Matches any error name except `States.Runtime` (as a Retry or Catch error name; it must be
+    /// alone and last). AWS's documentation says it does not match `States.DataLimitExceeded`
+    /// either, but recorded executions show a Task's `States.DataLimitExceeded` caught by it; see
+    /// [`crate::retry`].
     pub const ALL: &str = "States.ALL";
     /// A state ran longer than its `TimeoutSeconds` or missed a heartbeat.
     pub const TIMEOUT: &str = "States.Timeout";

@@ -18,12 +18,19 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod choice;
 pub mod diag;
 pub mod emit;
 pub mod error;
+pub mod eval;
+pub mod intrinsic;
 pub mod json;
 pub mod model;
 pub mod parse;
+pub mod path;
+pub mod retry;
+pub mod template;
+pub mod timestamp;
 
 pub use diag::{Code, Diagnostic};
 pub use error::Failure;
@@ -62,4 +69,97 @@ fn is_states_key(pointer: &str) -> bool {
     let mut parts = pointer.rsplitn(3, '/');
     let _name = parts.next();
     parts.next() == Some("States")
+}
+
+pub mod validate;
+
+/// A definition read and judged: the model (when the text is a JSON object) and every problem
+/// found, by the parser (schema) and by the validator (graph and semantic rules), in that order.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The model, as complete as the input allows (`None` when the text is not a JSON object).
+    pub machine: Option<StateMachine>,
+    /// Every problem found; empty when the definition is valid.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Report {
+    /// Whether the definition is valid (no problem was found).
+    pub fn is_valid(&self) -> bool {
+        self.diagnostics.is_empty()
+    }
+
+    /// Whether the text could not be read as JSON at all.
+    pub fn is_not_json(&self) -> bool {
+        self.machine.is_none()
+            && self
+                .diagnostics
+                .iter()
+                .any(|d| d.code == Code::InvalidJsonDescription)
+    }
+}
+
+/// Validates a model (as a `STANDARD` state machine) and returns every problem found by the
+/// graph and semantic rules. Schema problems are found while parsing: use [`check_str`] to get
+/// both for definition text.
+pub fn validate(machine: &StateMachine) -> Vec<Diagnostic> {
+    validate::validate_machine(machine)
+}
+
+/// Reads and validates definition text (as a `STANDARD` state machine): duplicate keys, schema
+/// problems and every validator rule, all at once.
+///
+/// ```
+/// let report = workflow_asl::check_str(r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}"#);
+/// assert!(!report.is_valid());
+/// assert_eq!(report.diagnostics[0].code, workflow_asl::Code::MissingTransitionTarget);
+/// assert_eq!(report.diagnostics[0].pointer, "/States/A/Next");
+/// ```
+pub fn check_str(text: &str) -> Report {
+    check_str_with(text, &validate::Options::default())
+}
+
+/// [`check_str`] with explicit [`validate::Options`] (for example an `EXPRESS` machine).
+pub fn check_str_with(text: &str, options: &validate::Options) -> Report {
+    let json::Parsed { value, duplicates } = match json::parse(text) {
+        Ok(p) => p,
+        Err(d) => {
+            return Report {
+                machine: None,
+                diagnostics: vec![d],
+            }
+        }
+    };
+    let mut diagnostics = duplicates;
+    for d in &mut diagnostics {
+        if is_states_key(&d.pointer) {
+            d.code = Code::DuplicateStateName;
+        }
+    }
+    let mut report = check_value_with(&value, options);
+    diagnostics.append(&mut report.diagnostics);
+    report.diagnostics = diagnostics;
+    report
+}
+
+/// Parses and validates a definition that is already a JSON value (duplicate keys cannot be
+/// detected any more at this point).
+pub fn check_value_with(value: &serde_json::Value, options: &validate::Options) -> Report {
+    let (machine, mut diagnostics) = parse::parse_machine(value);
+    if let Some(m) = &machine {
+        diagnostics.extend(validate::validate_with(m, Some(value), options));
+    }
+    Report {
+        machine,
+        diagnostics,
+    }
+}
+
+/// Reads definition text into a model that passed every check, or returns every problem.
+pub fn load(text: &str) -> Result<StateMachine, Vec<Diagnostic>> {
+    let report = check_str(text);
+    match report.machine {
+        Some(m) if report.diagnostics.is_empty() => Ok(m),
+        _ => Err(report.diagnostics),
+    }
 }

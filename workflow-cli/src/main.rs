@@ -1,1 +1,77 @@
-fn main() {}
+//! `workflow`: the command line of the `workflow` project.
+//!
+//! Each subcommand lives in its own module under [`cmd`] with an `Args` struct (clap) and a
+//! `run` function that writes to the given output streams and returns the process exit code.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod cmd;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Validate, format and draw AWS Step Functions state machines (Amazon States Language).
+#[derive(Debug, Parser)]
+#[command(name = "workflow", version, about, propagate_version = true)]
+struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check definitions against every rule AWS enforces when creating a state machine.
+    ///
+    /// Exit status: 0 when every file is valid, 1 when any is invalid, 2 when a file cannot be
+    /// read or is not JSON.
+    Validate(cmd::validate::Args),
+    /// Print a definition in canonical form (field order, two-space indentation).
+    Fmt(cmd::fmt::Args),
+    /// Draw a definition as a Mermaid flowchart or a Graphviz DOT graph.
+    Graph(cmd::graph::Args),
+    /// Run a definition locally and print its outcome (and, with `--history`, its events).
+    ///
+    /// Exit status: 0 when the execution succeeded, 1 when it failed, timed out or was aborted,
+    /// 2 for unusable arguments or an invalid definition.
+    Run(cmd::run::Args),
+    /// Continue the executions of a store that were interrupted (their process died), replaying
+    /// their histories: recorded task results are not produced again.
+    ///
+    /// Exit status: 0 when every resumed execution succeeded, 1 when any did not, 2 when the store
+    /// cannot be read.
+    Resume(cmd::resume::Args),
+    /// List the executions of a store.
+    List(cmd::list::Args),
+    /// Show one execution of a store: status, input, output, error and cause.
+    Describe(cmd::describe::Args),
+    /// Show an execution's event history (a table, or AWS's JSON with `--format json`).
+    History(cmd::history::Args),
+    /// Stop a running execution of a store (records `ExecutionAborted`).
+    Stop(cmd::stop::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = io::stdout();
+    let stderr = io::stderr();
+    let mut out = stdout.lock();
+    let mut err = stderr.lock();
+    let code = match cli.command {
+        Command::Validate(args) => cmd::validate::run(&args, &mut out, &mut err),
+        Command::Fmt(args) => cmd::fmt::run(&args, &mut out, &mut err),
+        Command::Graph(args) => cmd::graph::run(&args, &mut out, &mut err),
+        Command::Run(args) => cmd::run::run(&args, &mut out, &mut err),
+        Command::Resume(args) => cmd::resume::run(&args, &mut out, &mut err),
+        Command::List(args) => cmd::list::run(&args, &mut out, &mut err),
+        Command::Describe(args) => cmd::describe::run(&args, &mut out, &mut err),
+        Command::History(args) => cmd::history::run(&args, &mut out, &mut err),
+        Command::Stop(args) => cmd::stop::run(&args, &mut out, &mut err),
+    };
+    // A closed pipe (`workflow validate … | head`) is not an error worth reporting.
+    let _ = out.flush();
+    ExitCode::from(code)
+}

@@ -5,10 +5,27 @@
 //! (`passStateEnteredEventDetails`, `executionFailedEventDetails`, …) as JSON.
 //!
 //! Besides AWS's fields every event carries a `scope` and a `seq`: the logical position that
-//! produced it (`""` for the top level, `"b1"` for Parallel branch 1, `"b1/i7"` for Map iteration 7
-//! inside it, …) and its index among that scope's events. A replayed execution produces the same
-//! `(scope, seq)` keys in the same order within each scope, whatever the interleaving of
-//! concurrent branches; this is what lets a resumed execution recognise what it already recorded.
+//! produced it and its index among that scope's events. The top level is `""`; a Parallel branch or
+//! a Map iteration is `"{seq}.{index}"` under its parent, where `seq` is the parent's
+//! `ParallelStateStarted`/`MapStateStarted` event and `index` the branch or item (`"3.1"` is
+//! branch 1 of the Parallel started by top-level event 3; `"3.1/5.7"` is item 7 of a Map inside
+//! it). A replayed execution produces the same `(scope, seq)` keys in the same order within each
+//! scope, whatever the interleaving of concurrent branches; this is what lets a resumed execution
+//! recognise what it already recorded.
+//!
+//! # Recording, write-ahead and replay
+//!
+//! The executor records into an in-memory log and hands events to an [`EventSink`] (a durable
+//! store) in id order, waiting for [`EventSink::append`] to complete before every effect: invoking
+//! a task handler, sleeping (Wait, retry backoff) and reporting the outcome. A history given to
+//! `StartOptions::resume_from` is replayed: the execution runs again from the start, an event whose
+//! `(scope, seq)` is already recorded is not appended again (its recorded id and timestamp are used,
+//! so `$$.State.EnteredTime` and Wait deadlines are the recorded ones), a recorded
+//! `TaskSucceeded`/`TaskFailed`/`TaskTimedOut` (or `LambdaFunction…`) is returned instead of
+//! calling the handler, and new events continue after the last recorded id. A task whose
+//! scheduling was recorded but not its result runs again (at-least-once). If the re-run records a
+//! different event type at a recorded position (the definition changed), the execution fails with
+//! `States.Runtime`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -49,4 +66,117 @@ impl HistoryEvent {
         }
         Value::Object(o)
     }
+}
+
+/// How much history an execution records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HistoryLevel {
+    /// Every event, with AWS's details (the default). Required for stores and replay.
+    #[default]
+    Full,
+    /// No events at all: the fastest mode, for benchmarks and fire-and-forget runs.
+    Off,
+}
+
+macro_rules! event_types {
+    ($($variant:ident => $details:expr;)*) => {
+        /// The AWS `HistoryEventType` values the executor records.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum EventType {
+            $(
+                #[doc = concat!("`", stringify!($variant), "`")]
+                $variant,
+            )*
+        }
+
+        impl EventType {
+            /// The AWS name (`"PassStateEntered"`, …).
+            pub fn as_str(self) -> &'static str {
+                match self { $(EventType::$variant => stringify!($variant),)* }
+            }
+
+            /// The key AWS uses for this type's details object, if it has one.
+            pub fn details_key(self) -> Option<&'static str> {
+                match self { $(EventType::$variant => $details,)* }
+            }
+
+            /// The type with this AWS name.
+            pub fn from_name(name: &str) -> Option<EventType> {
+                match name { $(stringify!($variant) => Some(EventType::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+event_types! {
+    ExecutionStarted => Some("executionStartedEventDetails");
+    ExecutionSucceeded => Some("executionSucceededEventDetails");
+    ExecutionFailed => Some("executionFailedEventDetails");
+    ExecutionTimedOut => Some("executionTimedOutEventDetails");
+    ExecutionAborted => Some("executionAbortedEventDetails");
+    PassStateEntered => Some("stateEnteredEventDetails");
+    PassStateExited => Some("stateExitedEventDetails");
+    TaskStateEntered => Some("stateEnteredEventDetails");
+    TaskStateExited => Some("stateExitedEventDetails");
+    TaskStateAborted => Some("stateExitedEventDetails");
+    ChoiceStateEntered => Some("stateEnteredEventDetails");
+    ChoiceStateExited => Some("stateExitedEventDetails");
+    WaitStateEntered => Some("stateEnteredEventDetails");
+    WaitStateExited => Some("stateExitedEventDetails");
+    WaitStateAborted => Some("stateExitedEventDetails");
+    SucceedStateEntered => Some("stateEnteredEventDetails");
+    SucceedStateExited => Some("stateExitedEventDetails");
+    FailStateEntered => Some("stateEnteredEventDetails");
+    ParallelStateEntered => Some("stateEnteredEventDetails");
+    ParallelStateStarted => None;
+    ParallelStateSucceeded => None;
+    ParallelStateFailed => None;
+    ParallelStateAborted => None;
+    ParallelStateExited => Some("stateExitedEventDetails");
+    MapStateEntered => Some("stateEnteredEventDetails");
+    MapStateStarted => Some("mapStateStartedEventDetails");
+    MapStateSucceeded => None;
+    MapStateFailed => None;
+    MapStateAborted => None;
+    MapStateExited => Some("stateExitedEventDetails");
+    MapIterationStarted => Some("mapIterationStartedEventDetails");
+    MapIterationSucceeded => Some("mapIterationSucceededEventDetails");
+    MapIterationFailed => Some("mapIterationFailedEventDetails");
+    MapIterationAborted => Some("mapIterationAbortedEventDetails");
+    MapRunStarted => Some("mapRunStartedEventDetails");
+    MapRunSucceeded => None;
+    MapRunFailed => Some("mapRunFailedEventDetails");
+    MapRunAborted => None;
+    TaskScheduled => Some("taskScheduledEventDetails");
+    TaskStarted => Some("taskStartedEventDetails");
+    TaskSucceeded => Some("taskSucceededEventDetails");
+    TaskFailed => Some("taskFailedEventDetails");
+    TaskTimedOut => Some("taskTimedOutEventDetails");
+    LambdaFunctionScheduled => Some("lambdaFunctionScheduledEventDetails");
+    LambdaFunctionStarted => None;
+    LambdaFunctionSucceeded => Some("lambdaFunctionSucceededEventDetails");
+    LambdaFunctionFailed => Some("lambdaFunctionFailedEventDetails");
+    LambdaFunctionTimedOut => Some("lambdaFunctionTimedOutEventDetails");
+    EvaluationFailed => Some("evaluationFailedEventDetails");
+}
+
+/// Why an [`EventSink`] could not store events.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the history store failed: {0}")]
+pub struct SinkError(pub String);
+
+/// A boxed future returned by [`EventSink::append`].
+pub type SinkFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SinkError>> + Send + 'a>>;
+
+/// Where an execution's events go as they are recorded (a durable store, a log, …).
+///
+/// The executor calls `append` with the events recorded since the previous call, in id order,
+/// and waits for it to complete **before** it performs the next effect: invoking a task handler,
+/// sleeping (Wait, retry backoff), or reporting the outcome. A crash can therefore lose only
+/// events whose effects never happened, apart from a task that was running (at-least-once). When
+/// `append` fails the execution stops and fails with `States.Runtime`.
+pub trait EventSink: Send + Sync {
+    /// Stores `events` (never empty) durably, in order.
+    fn append<'a>(&'a self, events: &'a [HistoryEvent]) -> SinkFuture<'a>;
 }

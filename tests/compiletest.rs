@@ -1,0 +1,17 @@
+//! Compile-time diagnostics of `workflow!` (trybuild): `tests/ui/<error-class>/<case>.rs` must
+//! fail to compile with the checked-in `.stderr`, `tests/pass/*.rs` must compile.
+//!
+//! The `.stderr` files were recorded with rustc 1.95 (the toolchain this project is built with);
+//! rustc words some messages differently from version to version, so on any other version this
+//! test is ignored. Re-record with `TRYBUILD=overwrite cargo test --test compiletest`.
+
+#[rustversion::attr(
+    not(stable(1.95)),
+    ignore = "the .stderr files were recorded with rustc 1.95"
+)]
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/**/*.rs");
+    t.pass("tests/pass/*.rs");
+}

@@ -1,0 +1,395 @@
+//! Runs the recorded AWS executions in `localstack/needs_lambda_stub/` (machines whose only Tasks
+//! invoke Lambda) with Rust stand-ins for the LocalStack test functions, and compares status,
+//! output, error, cause and event types with what AWS recorded (see `tests/common/conformance.rs`).
+//!
+//! Each case's `notes` name the functions its test created and the LocalStack handler file of
+//! each (`{"lambda_func_1a2b": "id_function.py"}`); [`Function`] does what that file does. Lambda
+//! is reached two ways, as on AWS:
+//! - a Lambda ARN as the `Resource`: the function's JSON result is the task result, and a raised
+//!   exception fails the task with the exception's type as the error and the Python runtime's
+//!   error document (`json.dumps`, so `", "` and `": "` separators) as the cause;
+//! - `arn:aws:states:::lambda:invoke` with `Parameters.FunctionName` (a name or an ARN) and
+//!   `Payload` (a string payload is sent as raw JSON text, a null one as no body): the result is the Invoke response
+//!   (`{"ExecutedVersion", "Payload", "SdkHttpMetadata", "SdkResponseMetadata", "StatusCode"}`),
+//!   and an error's cause is the error document re-serialised compactly; an unknown function
+//!   fails with `Lambda.ResourceNotFoundException`.
+
+#[path = "common/conformance.rs"]
+mod conformance;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use conformance::{run_group, Case, KnownFailures, ACCOUNT, REGION};
+use serde_json::{json, Value};
+use workflow::runtime::{Runtime, RuntimeBuilder, TaskContext, TaskError};
+
+/// The LocalStack test functions the corpus uses, by handler file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Function {
+    /// `id_function.py`: `return event`.
+    Id,
+    /// `echo_function.py`: `return {"Return": "HelloWorld"}`.
+    Echo,
+    /// `raise_exception.py`: `raise Exception("Some exception was raised.")` (line 2).
+    RaiseException,
+    /// `raise_custom_exception.py`: `raise CustomException()` (line 9; its message is empty).
+    RaiseCustomException,
+    /// `return_bytes_str.py`: `return b'"HelloWorld!"'` (raw bytes, sent as they are).
+    ReturnBytesStr,
+    /// `large_output_string.py`: returns 257 KiB of `a` as raw bytes.
+    LargeOutputString,
+    /// `return_decorated_input.py`: `return f"input-event-{event}"`.
+    ReturnDecoratedInput,
+    /// `wait_60_seconds.py`: sleeps 60 seconds, then returns its event.
+    Wait60Seconds,
+}
+
+impl Function {
+    fn from_file(file: &str) -> Option<Function> {
+        Some(match file {
+            "id_function.py" => Function::Id,
+            "echo_function.py" => Function::Echo,
+            "raise_exception.py" => Function::RaiseException,
+            "raise_custom_exception.py" => Function::RaiseCustomException,
+            "return_bytes_str.py" => Function::ReturnBytesStr,
+            "large_output_string.py" => Function::LargeOutputString,
+            "return_decorated_input.py" => Function::ReturnDecoratedInput,
+            "wait_60_seconds.py" => Function::Wait60Seconds,
+            _ => return None,
+        })
+    }
+
+    /// Runs the function on an event: the response payload (bytes, as text) or an error document.
+    async fn invoke(self, event: Value, request_id: &str) -> Result<String, Value> {
+        let raise = |ty: &str, message: &str, line: u32, code: &str| -> Result<String, Value> {
+            Err(json!({
+                "errorMessage": message,
+                "errorType": ty,
+                "requestId": request_id,
+                "stackTrace": [format!(
+                    "  File \"/var/task/handler.py\", line {line}, in handler\n    {code}\n"
+                )],
+            }))
+        };
+        match self {
+            Function::Id => Ok(python_json(&event)),
+            Function::Echo => Ok(python_json(&json!({"Return": "HelloWorld"}))),
+            Function::RaiseException => raise(
+                "Exception",
+                "Some exception was raised.",
+                2,
+                "raise Exception(\"Some exception was raised.\")",
+            ),
+            Function::RaiseCustomException => {
+                raise("CustomException", "", 9, "raise CustomException()")
+            }
+            Function::ReturnBytesStr => Ok("\"HelloWorld!\"".to_string()),
+            Function::LargeOutputString => Ok("a".repeat(257 * 1024)),
+            Function::ReturnDecoratedInput => Ok(python_json(&Value::String(format!(
+                "input-event-{}",
+                python_str(&event)
+            )))),
+            Function::Wait60Seconds => {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                Ok(python_json(&event))
+            }
+        }
+    }
+}
+
+/// The functions a case's test created: name → behaviour, from the case's notes.
+fn functions(case: &Case) -> HashMap<String, Function> {
+    const MARK: &str = "(name -> LocalStack handler file): ";
+    let Some(at) = case.notes.find(MARK) else {
+        return HashMap::new();
+    };
+    let text = &case.notes[at + MARK.len()..];
+    let map = serde_json::Deserializer::from_str(text)
+        .into_iter::<Value>()
+        .next()
+        .and_then(Result::ok)
+        .unwrap_or(Value::Null);
+    let mut out = HashMap::new();
+    for (name, file) in map.as_object().into_iter().flatten() {
+        let file = file.as_str().unwrap_or_default();
+        let f = Function::from_file(file)
+            .unwrap_or_else(|| panic!("{}: no stand-in for the handler file {file}", case.rel));
+        out.insert(name.clone(), f);
+    }
+    out
+}
+
+/// The function name in a `FunctionName` or a Lambda ARN (`arn:aws:lambda:r:a:function:NAME[:qualifier]`).
+fn function_name(name_or_arn: &str) -> &str {
+    match name_or_arn.split_once(":function:") {
+        Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
+        None => name_or_arn,
+    }
+}
+
+/// A fresh request id for each invocation (LocalStack records them as `<uuid:N>`).
+fn request_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{:08x}-0000-4000-8000-{n:012x}", n)
+}
+
+/// The Step Functions view of a response payload: JSON when it parses, else the text.
+fn payload_value(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
+}
+
+fn not_found(name: &str, request_id: &str) -> TaskError {
+    TaskError::new(
+        "Lambda.ResourceNotFoundException",
+        format!(
+            "Function not found: arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}:$LATEST \
+             (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; \
+             Request ID: {request_id}; Proxy: null)"
+        ),
+    )
+}
+
+/// The error document's type, for the task's error name.
+fn error_type(doc: &Value) -> String {
+    doc.get("errorType")
+        .and_then(Value::as_str)
+        .unwrap_or("Exception")
+        .to_string()
+}
+
+/// A Lambda ARN as the `Resource`.
+async fn invoke_arn(
+    functions: Arc<HashMap<String, Function>>,
+    event: Value,
+    cx: TaskContext,
+) -> Result<Value, TaskError> {
+    let name = function_name(cx.resource()).to_string();
+    let rid = request_id();
+    let Some(f) = functions.get(&name) else {
+        return Err(not_found(&name, &rid));
+    };
+    match f.invoke(event, &rid).await {
+        Ok(text) => Ok(payload_value(&text)),
+        Err(doc) => Err(TaskError::new(error_type(&doc), python_json(&doc))),
+    }
+}
+
+/// `arn:aws:states:::lambda:invoke`.
+async fn invoke_service(
+    functions: Arc<HashMap<String, Function>>,
+    params: Value,
+) -> Result<Value, TaskError> {
+    let rid = request_id();
+    let name = params
+        .get("FunctionName")
+        .and_then(Value::as_str)
+        .map(function_name)
+        .unwrap_or_default()
+        .to_string();
+    let Some(f) = functions.get(&name) else {
+        return Err(not_found(&name, &rid));
+    };
+    // A string payload is the request body itself; anything else is serialised; without a body
+    // the Python runtime passes `{}`.
+    let event = match params.get("Payload") {
+        None | Some(Value::Null) => json!({}),
+        Some(Value::String(s)) => payload_value(s),
+        Some(v) => v.clone(),
+    };
+    match f.invoke(event, &rid).await {
+        Ok(text) => {
+            let len = text.len().to_string();
+            let date = "Mon, 01 Jan 2024 00:00:00 GMT";
+            let trace = format!("Root=1-65920080-{}", &rid[..8]);
+            Ok(json!({
+                "ExecutedVersion": "$LATEST",
+                "Payload": payload_value(&text),
+                "SdkHttpMetadata": {
+                    "AllHttpHeaders": {
+                        "X-Amz-Executed-Version": ["$LATEST"],
+                        "x-amzn-Remapped-Content-Length": ["0"],
+                        "Connection": ["keep-alive"],
+                        "x-amzn-RequestId": [rid],
+                        "Content-Length": [len],
+                        "Date": [date],
+                        "X-Amzn-Trace-Id": [trace],
+                        "Content-Type": ["application/json"],
+                    },
+                    "HttpHeaders": {
+                        "Connection": "keep-alive",
+                        "Content-Length": len,
+                        "Content-Type": "application/json",
+                        "Date": date,
+                        "X-Amz-Executed-Version": "$LATEST",
+                        "x-amzn-Remapped-Content-Length": "0",
+                        "x-amzn-RequestId": rid,
+                        "X-Amzn-Trace-Id": trace,
+                    },
+                    "HttpStatusCode": 200,
+                },
+                "SdkResponseMetadata": {"RequestId": rid},
+                "StatusCode": 200,
+            }))
+        }
+        Err(doc) => Err(TaskError::new(error_type(&doc), doc.to_string())),
+    }
+}
+
+/// The runtime for a case: its functions behind both ways of calling Lambda.
+fn setup(case: &Case) -> RuntimeBuilder {
+    let functions = Arc::new(functions(case));
+    let by_arn = Arc::clone(&functions);
+    Runtime::builder()
+        .raw_handler("arn:aws:lambda:*", move |event, cx| {
+            invoke_arn(Arc::clone(&by_arn), event, cx)
+        })
+        .raw_handler("arn:aws:states:::lambda:invoke", move |params, _cx| {
+            invoke_service(Arc::clone(&functions), params)
+        })
+}
+
+#[test]
+fn lambda_executions_match_aws() {
+    let known = KnownFailures::load().unwrap_or_else(|e| panic!("{e}"));
+    let Some(run) = run_group("needs_lambda_stub", &setup) else {
+        return;
+    };
+    run.report_and_check(&known);
+}
+
+// ===== Python's view of JSON values =====
+
+/// `json.dumps(v)` as Python writes it: `", "` and `": "` separators, non-ASCII escaped.
+fn python_json(v: &Value) -> String {
+    let mut out = String::new();
+    write_python_json(v, &mut out);
+    out
+}
+
+fn write_python_json(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&python_number(n)),
+        Value::String(s) => write_python_string(s, out),
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_python_json(x, out);
+            }
+            out.push(']');
+        }
+        Value::Object(o) => {
+            out.push('{');
+            for (i, (k, x)) in o.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_python_string(k, out);
+                out.push_str(": ");
+                write_python_json(x, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_python_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// A number as Python's `repr`: floats keep a fraction (`0.0`) and write exponents as `1e+16`.
+fn python_number(n: &serde_json::Number) -> String {
+    if !n.is_f64() {
+        return n.to_string();
+    }
+    let s = n.to_string();
+    match s.split_once('e') {
+        Some((mantissa, exp)) => {
+            let (sign, digits) = match exp.strip_prefix('-') {
+                Some(d) => ('-', d),
+                None => ('+', exp.trim_start_matches('+')),
+            };
+            format!("{mantissa}e{sign}{digits:0>2}")
+        }
+        None if s.contains('.') => s,
+        None => format!("{s}.0"),
+    }
+}
+
+/// `str(v)` of the Python object a JSON value decodes to (`{'a': 1}`, `True`, `None`).
+fn python_str(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => python_repr(other),
+    }
+}
+
+fn python_repr(v: &Value) -> String {
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(n) => python_number(n),
+        Value::String(s) => {
+            if s.contains('\'') && !s.contains('"') {
+                format!("\"{s}\"")
+            } else {
+                format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+            }
+        }
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(python_repr).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(o) => format!(
+            "{{{}}}",
+            o.iter()
+                .map(|(k, x)| format!("{}: {}", python_repr(&Value::String(k.clone())), python_repr(x)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+#[test]
+fn python_views_of_json() {
+    for (v, dumps, str_) in [
+        (json!({"foo": "foo-1"}), r#"{"foo": "foo-1"}"#, "{'foo': 'foo-1'}"),
+        (json!([1, 0.5, null, true]), "[1, 0.5, null, true]", "[1, 0.5, None, True]"),
+        (json!(0.0), "0.0", "0.0"),
+        (json!("é\n"), r#""\u00e9\n""#, "é\n"),
+        (json!(1e16), "1e+16", "1e+16"),
+    ] {
+        assert_eq!(python_json(&v), dumps, "{v}");
+        assert_eq!(python_str(&v), str_, "{v}");
+    }
+    assert_eq!(function_name("arn:aws:lambda:us-east-1:1:function:f:$LATEST"), "f");
+    assert_eq!(function_name("f"), "f");
+}

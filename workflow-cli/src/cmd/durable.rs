@@ -1,0 +1,266 @@
+//! What the durable-execution commands (`run --store`, `resume`, `list`, `describe`, `history`,
+//! `stop`) share: the `--store` option, opening the store, the handlers recorded with an
+//! execution, and a tokio runtime to drive the async store.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::ValueEnum;
+use serde_json::{json, Value};
+use workflow_runtime::store::{DurableRuntime, NewExecution, SqliteStore, StoreError, SEED_KEY};
+use workflow_runtime::{ExecutionOutcome, RuntimeBuilder};
+
+use super::{builtin, INVALID, UNREADABLE};
+
+/// The `--store PATH` option.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StoreArg {
+    /// The store file (SQLite): where executions and their histories are kept.
+    #[arg(long, value_name = "PATH")]
+    pub store: PathBuf,
+}
+
+/// The `--store PATH --name NAME` options of `workflow run`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RunStoreArgs {
+    /// Record the execution in this store file (SQLite; created if missing), writing every event
+    /// before acting on it, so that `workflow resume` can finish it if this process dies.
+    #[arg(long, value_name = "PATH", conflicts_with = "mock_config")]
+    pub store: Option<PathBuf>,
+    /// The execution's name (`$$.Execution.Name`). In a store, starting a name again with the
+    /// same input continues that execution if it is still running; a different input, or a
+    /// finished execution, is an error (as AWS's `StartExecution`). Default: a generated UUID.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// Starts (or continues) the execution `name` of `definition` in the store at `path` and waits
+/// for its outcome. Errors are messages for the user.
+pub async fn run_stored(
+    path: &Path,
+    name: Option<&str>,
+    handlers: &HandlerArgs,
+    seed: Option<u64>,
+    definition: &str,
+    input: Value,
+) -> Result<ExecutionOutcome, String> {
+    let store = SqliteStore::open(path).map_err(|e| e.to_string())?;
+    let mut metadata = handlers.to_metadata();
+    if let Some(seed) = seed {
+        metadata[SEED_KEY] = json!(seed);
+    }
+    let name = name.map(str::to_string).unwrap_or_else(generated_name);
+    let durable = DurableRuntime::new(handlers.apply(RuntimeBuilder::default()), Arc::new(store));
+    let execution = durable
+        .start(NewExecution {
+            name,
+            definition: definition.to_string(),
+            input,
+            metadata,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(execution.wait().await)
+}
+
+/// A name for an execution started without `--name`: `run-<unix milliseconds>-<process id>`.
+fn generated_name() -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!("run-{ms}-{}", std::process::id())
+}
+
+/// Which task handlers an execution runs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HandlerSet {
+    /// No handlers: a Task state without a mock fails.
+    None,
+    /// The built-in functions `echo`, `sleep`, `fail`, `flaky` and `add` (Lambda ARNs of those
+    /// names).
+    Builtin,
+}
+
+/// The task handler options of `run` and `resume`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct HandlerArgs {
+    /// Task handlers: `builtin` registers the built-in functions `echo`, `sleep`, `fail`,
+    /// `flaky` and `add` for Lambda ARNs of those names. Recorded with a stored execution, so
+    /// `resume` uses the same set unless told otherwise.
+    #[arg(long, value_enum, value_name = "SET")]
+    pub handlers: Option<HandlerSet>,
+    /// Append one JSON line per built-in task invocation to FILE (recorded like `--handlers`).
+    #[arg(long, value_name = "FILE")]
+    pub task_log: Option<PathBuf>,
+}
+
+impl HandlerArgs {
+    /// The handler choice as stored in an execution's metadata.
+    pub fn to_metadata(&self) -> Value {
+        let mut meta = json!({});
+        if let Some(set) = self.handlers {
+            meta["handlers"] = json!(set_name(set));
+        }
+        if let Some(log) = &self.task_log {
+            // Absolute, so that `resume` from another directory writes to the same file.
+            let log = std::path::absolute(log).unwrap_or_else(|_| log.clone());
+            meta["taskLog"] = json!(log.display().to_string());
+        }
+        meta
+    }
+
+    /// `builder` with the chosen handlers registered.
+    pub fn apply(&self, builder: RuntimeBuilder) -> RuntimeBuilder {
+        match self.handlers {
+            Some(HandlerSet::Builtin) => builder.handlers(builtin::handlers(self.task_log.clone())),
+            Some(HandlerSet::None) | None => builder,
+        }
+    }
+
+    /// A runtime builder for an execution whose metadata is `meta`: these options where given,
+    /// else what the metadata recorded.
+    pub fn builder(&self, meta: &Value) -> RuntimeBuilder {
+        let set = self.handlers.or_else(|| {
+            meta.get("handlers")
+                .and_then(Value::as_str)
+                .and_then(|s| HandlerSet::from_str(s, true).ok())
+        });
+        let log = self.task_log.clone().or_else(|| {
+            meta.get("taskLog")
+                .and_then(Value::as_str)
+                .map(PathBuf::from)
+        });
+        match set {
+            Some(HandlerSet::Builtin) => RuntimeBuilder::default().handlers(builtin::handlers(log)),
+            Some(HandlerSet::None) | None => RuntimeBuilder::default(),
+        }
+    }
+}
+
+fn set_name(set: HandlerSet) -> &'static str {
+    match set {
+        HandlerSet::None => "none",
+        HandlerSet::Builtin => "builtin",
+    }
+}
+
+/// Opens the store at `path`. With `create` a missing file becomes a new store; without it a
+/// missing file is an error (reading commands never create stores). On failure the message is
+/// written to `err` and the exit status returned.
+pub fn open_store(path: &Path, create: bool, err: &mut dyn Write) -> Result<Arc<SqliteStore>, u8> {
+    if !create && !path.exists() {
+        let _ = writeln!(err, "error: there is no store at {}", path.display());
+        return Err(UNREADABLE);
+    }
+    SqliteStore::open(path).map(Arc::new).map_err(|e| {
+        let _ = writeln!(err, "error: {e}");
+        status_of(&e)
+    })
+}
+
+/// The exit status for a store error: damaged or unreadable stores are `UNREADABLE`, refusals
+/// (unknown name, closed execution, …) `INVALID`.
+pub fn status_of(e: &StoreError) -> u8 {
+    match e {
+        StoreError::Corrupt { .. }
+        | StoreError::UnsupportedVersion { .. }
+        | StoreError::Storage { .. } => UNREADABLE,
+        _ => INVALID,
+    }
+}
+
+/// A tokio runtime for one command.
+pub fn tokio_runtime(err: &mut dyn Write) -> Result<tokio::runtime::Runtime, u8> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            let _ = writeln!(err, "error: cannot start the async runtime: {e}");
+            UNREADABLE
+        })
+}
+
+/// `text` cut to at most `max` characters, with `…` when cut.
+pub fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
+    s.push('…');
+    s
+}
+
+/// Prints rows as left-aligned columns separated by two spaces (the last column unpadded).
+pub fn table(out: &mut dyn Write, rows: &[Vec<String>]) -> std::io::Result<()> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            if c + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                let pad = widths[c].saturating_sub(cell.chars().count()) + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_counts_characters() {
+        for (text, max, want) in [
+            ("abc", 3, "abc"),
+            ("abcd", 3, "ab…"),
+            ("ééééé", 4, "ééé…"),
+            ("", 0, ""),
+        ] {
+            assert_eq!(clip(text, max), want);
+        }
+    }
+
+    #[test]
+    fn tables_align_columns() {
+        let mut out = Vec::new();
+        table(
+            &mut out,
+            &[
+                vec!["A".into(), "BB".into(), "C".into()],
+                vec!["long".into(), "x".into(), "tail".into()],
+            ],
+        )
+        .expect("write");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "A     BB  C\nlong  x   tail\n"
+        );
+    }
+
+    #[test]
+    fn handler_choice_round_trips_through_metadata() {
+        let args = HandlerArgs {
+            handlers: Some(HandlerSet::Builtin),
+            task_log: Some(PathBuf::from("/tmp/log.jsonl")),
+        };
+        let meta = args.to_metadata();
+        assert_eq!(meta["handlers"], "builtin");
+        assert_eq!(meta["taskLog"], "/tmp/log.jsonl");
+        assert_eq!(HandlerArgs::default().to_metadata(), json!({}));
+    }
+}

@@ -1,0 +1,136 @@
+//! `workflow resume --store PATH [NAME]`: continues every execution that is `RUNNING` in a store
+//! (or the named one) after its process died, by replaying its recorded history. Recorded task
+//! results are not produced again; a task that was running when the process died runs again.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use workflow_runtime::store::{
+    DurableRuntime, ExecutionRecord, ExecutionStatus, ListFilter, SqliteStore, Store,
+};
+use workflow_runtime::ExecutionOutcome;
+
+use super::durable::{open_store, status_of, tokio_runtime, HandlerArgs, StoreArg};
+use super::{INVALID, OK};
+
+/// Arguments of `workflow resume`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    store: StoreArg,
+    /// Resume only this execution (default: every `RUNNING` one).
+    #[arg(value_name = "NAME")]
+    name: Option<String>,
+    #[command(flatten)]
+    handlers: HandlerArgs,
+}
+
+/// One execution's result line: `{"name", "status", "output" | "error", "cause"}`.
+pub fn result_line(name: &str, record: &ExecutionRecord) -> Value {
+    let mut v = json!({"name": name, "status": record.status.as_str()});
+    if let Some(output) = &record.output {
+        v["output"] = output.clone();
+    }
+    if let Some(e) = &record.error {
+        v["error"] = json!(e);
+    }
+    if let Some(c) = &record.cause {
+        v["cause"] = json!(c);
+    }
+    v
+}
+
+/// The result line of an execution whose outcome the store could not record.
+fn unrecorded_line(name: &str, outcome: &ExecutionOutcome) -> Value {
+    let mut v = outcome.to_json();
+    v["name"] = json!(name);
+    v
+}
+
+/// Runs `workflow resume`; returns the exit status.
+pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let store = match open_store(&args.store.store, false, err) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let rt = match tokio_runtime(err) {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    rt.block_on(resume(args, store, out, err))
+}
+
+async fn resume(
+    args: &Args,
+    store: Arc<SqliteStore>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let names = match &args.name {
+        Some(name) => vec![name.clone()],
+        None => match store
+            .list_executions(ListFilter::with_status(ExecutionStatus::Running))
+            .await
+        {
+            Ok(list) => list.into_iter().map(|s| s.name).collect(),
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                return status_of(&e);
+            }
+        },
+    };
+    if names.is_empty() {
+        let _ = writeln!(err, "no running executions to resume");
+        return OK;
+    }
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let mut status = OK;
+    let mut running = Vec::new();
+    for name in names {
+        let record = match store.describe_execution(&name).await {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                status = status.max(status_of(&e));
+                continue;
+            }
+        };
+        if record.status.is_closed() {
+            let _ = writeln!(err, "execution `{name}` is already {}", record.status);
+            let _ = writeln!(out, "{}", result_line(&name, &record));
+            if record.status != ExecutionStatus::Succeeded {
+                status = status.max(INVALID);
+            }
+            continue;
+        }
+        let durable =
+            DurableRuntime::new(args.handlers.builder(&record.metadata), dyn_store.clone());
+        match durable.resume_execution(&name).await {
+            Ok(execution) => running.push(execution),
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                status = status.max(INVALID);
+            }
+        }
+    }
+    // Every execution runs concurrently; report each as it is awaited.
+    for execution in running {
+        let name = execution.name().to_string();
+        let outcome = execution.wait().await;
+        let line = match store.describe_execution(&name).await {
+            Ok(record) if record.status.is_closed() => {
+                if record.status != ExecutionStatus::Succeeded {
+                    status = status.max(INVALID);
+                }
+                result_line(&name, &record)
+            }
+            _ => {
+                status = status.max(INVALID);
+                unrecorded_line(&name, &outcome)
+            }
+        };
+        let _ = writeln!(out, "{line}");
+    }
+    status
+}

@@ -1,0 +1,379 @@
+//! `workflow run FILE --input JSON|@PATH`: run a definition locally and print its outcome.
+//!
+//! Exit status: 0 when the execution succeeded, 1 when it failed, timed out or was aborted, 2 when
+//! the arguments cannot be used (unreadable file, input that is not JSON, bad mock file) or the
+//! definition is invalid.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use serde_json::Value;
+use workflow_runtime::{ExecutionOutcome, MockConfig, Runtime, StartOptions};
+
+use super::{read_text, OK, UNREADABLE};
+
+/// Exit status: the execution did not succeed.
+const NOT_SUCCEEDED: u8 = 1;
+
+/// Arguments of `workflow run`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The definition file (Amazon States Language JSON).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The execution input: JSON text, or `@PATH` to read it from a file. Default: `{}`.
+    #[arg(long, value_name = "JSON|@PATH")]
+    pub input: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Also print the execution history (AWS `GetExecutionHistory` events).
+    #[arg(long)]
+    pub history: bool,
+    /// Run on a virtual clock: Wait states, retry backoff and timeouts take no real time.
+    #[arg(long)]
+    pub virtual_time: bool,
+    /// An AWS Step Functions Local mock configuration file (`MockConfigFile.json`).
+    #[arg(long, value_name = "FILE", requires = "test_case")]
+    pub mock_config: Option<PathBuf>,
+    /// The test case of the mock configuration to use.
+    #[arg(long, value_name = "NAME", requires = "mock_config")]
+    pub test_case: Option<String>,
+    /// The state machine name in the mock configuration (default: the one that has the test case).
+    #[arg(long, value_name = "NAME")]
+    pub state_machine: Option<String>,
+    /// Seed for retry jitter, `States.UUID` and `States.MathRandom` (a fixed seed gives the same
+    /// run every time).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// `--store PATH --name NAME`: a durable, named execution.
+    #[command(flatten)]
+    pub durable: super::durable::RunStoreArgs,
+    /// `--handlers builtin --task-log FILE`: built-in task handlers.
+    #[command(flatten)]
+    pub handlers: super::durable::HandlerArgs,
+}
+
+/// How `run` prints the outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The status, then the output or the error and cause, for people.
+    Human,
+    /// One JSON object: `{"status", "output"}` or `{"status", "error", "cause"}` (+ `"events"`).
+    Json,
+}
+
+/// Runs `workflow run`; returns the exit status.
+pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    match prepare(args) {
+        Ok((runtime, program_text, input)) => {
+            execute(args, runtime, &program_text, input, out, err)
+        }
+        Err(why) => {
+            let _ = writeln!(err, "error: {why}");
+            UNREADABLE
+        }
+    }
+}
+
+/// Reads the definition, the input and the mocks; any problem is an unusable argument.
+fn prepare(args: &Args) -> Result<(Runtime, String, Value), String> {
+    let name = args.file.display();
+    let text = read_text(&args.file).map_err(|why| format!("{name}: {why}"))?;
+    let input = match &args.input {
+        None => Value::Object(serde_json::Map::new()),
+        Some(arg) => {
+            let (source, text) = match arg.strip_prefix('@') {
+                Some(path) => (
+                    path.to_string(),
+                    read_text(std::path::Path::new(path))
+                        .map_err(|why| format!("{path}: {why}"))?,
+                ),
+                None => ("--input".to_string(), arg.clone()),
+            };
+            serde_json::from_str(&text)
+                .map_err(|e| format!("{source}: the input is not valid JSON: {e}"))?
+        }
+    };
+    let mut builder = Runtime::builder();
+    if let Some(seed) = args.seed {
+        builder = builder.seed(seed);
+    }
+    if let (Some(path), Some(case)) = (&args.mock_config, &args.test_case) {
+        let mock_text = read_text(path).map_err(|why| format!("{}: {why}", path.display()))?;
+        let config: MockConfig = mock_text
+            .parse()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let test_case = match &args.state_machine {
+            Some(machine) => config.test_case(machine, case),
+            None => config.find_test_case(case),
+        }
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+        builder = builder.mocks(test_case);
+    }
+    builder = args.handlers.apply(builder);
+    Ok((builder.build(), text, input))
+}
+
+fn execute(
+    args: &Args,
+    runtime: Runtime,
+    text: &str,
+    input: Value,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let name = args.file.display();
+    let machine = match workflow_asl::load(text) {
+        Ok(m) => m,
+        Err(diagnostics) => {
+            let _ = writeln!(err, "{name}: the definition is invalid:");
+            for d in diagnostics {
+                let _ = writeln!(err, "  {d}");
+            }
+            return UNREADABLE;
+        }
+    };
+    let program = match runtime.program(&machine) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = writeln!(err, "{name}: {e}");
+            return UNREADABLE;
+        }
+    };
+    let mut tokio = tokio::runtime::Builder::new_current_thread();
+    tokio.enable_all();
+    if args.virtual_time {
+        tokio.start_paused(true);
+    }
+    let tokio = match tokio.build() {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot start the async runtime: {e}");
+            return UNREADABLE;
+        }
+    };
+    let result = tokio.block_on(async {
+        if let Some(store) = &args.durable.store {
+            let name = args.durable.name.as_deref();
+            return super::durable::run_stored(store, name, &args.handlers, args.seed, text, input)
+                .await;
+        }
+        let options = match &args.durable.name {
+            Some(name) => StartOptions::new().name(name),
+            None => StartOptions::new(),
+        };
+        let execution = runtime
+            .start(&program, input, options)
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>(execution.await)
+    });
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return UNREADABLE;
+        }
+    };
+    let printed = match args.format {
+        Format::Json => print_json(&outcome, args.history, out),
+        Format::Human => print_human(&outcome, args.history, out),
+    };
+    if let Err(e) = printed {
+        let _ = writeln!(err, "error: cannot write the output: {e}");
+    }
+    if outcome.succeeded() {
+        OK
+    } else {
+        NOT_SUCCEEDED
+    }
+}
+
+fn print_json(
+    outcome: &ExecutionOutcome,
+    history: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut doc = outcome.to_json();
+    if history {
+        if let Value::Object(o) = &mut doc {
+            o.insert(
+                "events".into(),
+                Value::Array(outcome.history.iter().map(|e| e.to_aws_json()).collect()),
+            );
+        }
+    }
+    writeln!(out, "{doc}")
+}
+
+fn print_human(
+    outcome: &ExecutionOutcome,
+    history: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    if history {
+        for e in &outcome.history {
+            let details = e
+                .details
+                .as_ref()
+                .map(|(_, v)| v.to_string())
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "{:>4}  {}  {:<28} {}",
+                e.id, e.timestamp, e.event_type, details
+            )?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "{}", outcome.status.as_str())?;
+    if let Some(output) = &outcome.output {
+        let text = serde_json::to_string_pretty(output).unwrap_or_else(|_| output.to_string());
+        writeln!(out, "{text}")?;
+    }
+    if !outcome.succeeded() {
+        if let Some(e) = &outcome.error {
+            writeln!(out, "error: {e}")?;
+        }
+        if let Some(c) = &outcome.cause {
+            writeln!(out, "cause: {c}")?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn temp(name: &str, text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("workflow-run-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    fn run_with(argv: &[&str]) -> (u8, String, String) {
+        let cli = Cli::try_parse_from(std::iter::once("run").chain(argv.iter().copied()))
+            .expect("arguments parse");
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run(&cli.args, &mut out, &mut err);
+        (
+            code,
+            String::from_utf8(out).expect("utf-8"),
+            String::from_utf8(err).expect("utf-8"),
+        )
+    }
+
+    const MACHINE: &str = r#"{"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 86400, "Next": "T"},
+        "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:F", "End": true}}}"#;
+
+    #[test]
+    fn json_outcomes_and_exit_statuses() {
+        let def = temp("m.json", MACHINE);
+        let mocks = temp(
+            "mocks.json",
+            r#"{"StateMachines": {"M": {"TestCases": {"Ok": {"T": "R"}, "Bad": {"T": "E"}}}},
+                "MockedResponses": {"R": {"0": {"Return": {"ok": 1}}},
+                                    "E": {"0": {"Throw": {"Error": "Boom", "Cause": "why"}}}}}"#,
+        );
+        let def = def.to_str().expect("utf-8 path");
+        let mocks = mocks.to_str().expect("utf-8 path");
+        let table: [(&[&str], u8, &str); 3] = [
+            (
+                &["--test-case", "Ok"],
+                0,
+                r#"{"status":"SUCCEEDED","output":{"ok":1}}"#,
+            ),
+            (
+                &["--test-case", "Bad"],
+                1,
+                r#"{"status":"FAILED","error":"Boom","cause":"why"}"#,
+            ),
+            (&["--test-case", "Nope"], 2, ""),
+        ];
+        for (extra, code, stdout) in table {
+            let mut argv = vec![
+                def,
+                "--format",
+                "json",
+                "--virtual-time",
+                "--mock-config",
+                mocks,
+            ];
+            argv.extend_from_slice(extra);
+            let (got, out, err) = run_with(&argv);
+            assert_eq!(got, code, "{extra:?}: {err}");
+            assert_eq!(out.trim(), stdout, "{extra:?}");
+        }
+    }
+
+    #[test]
+    fn history_and_input_from_a_file() {
+        let def = temp(
+            "p.json",
+            r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#,
+        );
+        let input = temp("in.json", r#"{"x": [1, 2]}"#);
+        let at = format!("@{}", input.display());
+        let (code, out, _) = run_with(&[
+            def.to_str().expect("utf-8"),
+            "--input",
+            &at,
+            "--format",
+            "json",
+            "--history",
+        ]);
+        assert_eq!(code, 0);
+        let doc: Value = serde_json::from_str(out.trim()).expect("one JSON object");
+        assert_eq!(doc["output"], serde_json::json!({"x": [1, 2]}));
+        let types: Vec<&str> = doc["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter_map(|e| e["type"].as_str())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "ExecutionStarted",
+                "PassStateEntered",
+                "PassStateExited",
+                "ExecutionSucceeded"
+            ]
+        );
+    }
+
+    #[test]
+    fn unusable_arguments_exit_with_2() {
+        let good = temp(
+            "g.json",
+            r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#,
+        );
+        let invalid = temp(
+            "i.json",
+            r#"{"StartAt": "Nope", "States": {"P": {"Type": "Pass", "End": true}}}"#,
+        );
+        let good = good.to_str().expect("utf-8");
+        for argv in [
+            vec![good, "--input", "{not json"],
+            vec![invalid.to_str().expect("utf-8")],
+            vec!["/no/such/file.json"],
+            vec![good, "--input", "@/no/such/input.json"],
+        ] {
+            let (code, _, err) = run_with(&argv);
+            assert_eq!(code, 2, "{argv:?}");
+            assert!(!err.is_empty(), "{argv:?}");
+        }
+    }
+}

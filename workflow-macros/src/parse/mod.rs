@@ -1,0 +1,597 @@
+//! The syntax tree of a `workflow!` invocation, with spans on every name (phase 1 of 3).
+//!
+//! ```text
+//! input     := workflow*
+//! workflow  := attr* vis Name (':' Type '->' Type)? '{' stmt (';' stmt)* ';'? '}'
+//! attr      := '///' doc | '#[workflow(' (key '=' value),* ')]'
+//! stmt      := 'start' Target
+//!            | doc* Name '=' kind method* ('->' (Target | 'end'))?
+//! kind      := 'task' '(' (handler ',')? args ')'
+//!            | 'pass' ('(' args ')')?
+//!            | 'choice' ('(' args ')')? '{' arm,* '}'
+//!            | 'wait' '(' args ')'
+//!            | 'succeed' ('(' args ')')?
+//!            | 'fail' ('(' args ')')?
+//!            | 'parallel' '(' '[' Path,* ']' (',' args)? ')'
+//!            | 'map' '(' Path (',' args)? ')'
+//! method    := '.retry(' '[' error,* ']' (',' args)? ')'
+//!            | '.catch(' '[' error,* ']' '=>' Target (',' args)? ')'
+//! arm       := doc* rule '=>' Target ('(' args ')')?  |  '_' '=>' Target
+//! args      := (snake_case_field '=' value),*     value: see json.rs
+//! ```
+//! The outer pass splits each workflow body at top-level `;` and parses every statement on its
+//! own, so one bad statement is reported and the others are still parsed and checked.
+
+pub mod choice;
+pub mod json;
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::{Attribute, Ident, LitStr, Token, Type, Visibility};
+
+use crate::ctxt::{Ctxt, Range};
+use crate::kw;
+use choice::Rule;
+use json::J;
+
+/// The state kinds.
+const KINDS: &[&str] = &[
+    "task", "pass", "choice", "wait", "succeed", "fail", "parallel", "map",
+];
+
+/// Every workflow of one invocation.
+pub struct Input {
+    /// In the order written.
+    pub workflows: Vec<WorkflowSyn>,
+}
+
+/// One workflow's header and its raw body.
+pub struct WorkflowSyn {
+    /// Outer attributes (doc comments and `#[workflow(…)]`).
+    pub attrs: Vec<Attribute>,
+    /// Visibility of the generated type.
+    pub vis: Visibility,
+    /// The type name.
+    pub name: Ident,
+    /// `: Input -> Output`.
+    pub io: Option<(Type, Type)>,
+    /// The body tokens, parsed statement by statement in [`parse_body`].
+    pub body: TokenStream,
+    /// The span of the braces.
+    pub brace: Span,
+}
+
+impl Parse for Input {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut workflows = Vec::new();
+        while !input.is_empty() {
+            workflows.push(input.parse()?);
+        }
+        Ok(Input { workflows })
+    }
+}
+
+impl Parse for WorkflowSyn {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        let name: Ident = input.parse()?;
+        let io = if input.peek(Token![:]) {
+            input.parse::<Token![:]>()?;
+            let i: Type = input.parse()?;
+            input.parse::<Token![->]>()?;
+            let o: Type = input.parse()?;
+            Some((i, o))
+        } else {
+            None
+        };
+        let content;
+        let brace = syn::braced!(content in input);
+        let body: TokenStream = content.parse()?;
+        Ok(WorkflowSyn {
+            attrs,
+            vis,
+            name,
+            io,
+            body,
+            brace: brace.span.join(),
+        })
+    }
+}
+
+/// A state or transition target name: an identifier, or a string literal for names that are
+/// not identifiers.
+#[derive(Clone)]
+pub struct Name {
+    /// The ASL name.
+    pub text: String,
+    /// Where it was written.
+    pub range: Range,
+    /// The identifier, when written as one.
+    pub ident: Option<Ident>,
+}
+
+impl Parse for Name {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(LitStr) {
+            let s: LitStr = input.parse()?;
+            return Ok(Name {
+                text: s.value(),
+                range: Range::one(s.span()),
+                ident: None,
+            });
+        }
+        let id = input.call(Ident::parse_any).map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected a state name (an identifier or a string)",
+            )
+        })?;
+        Ok(Name {
+            text: id.unraw().to_string(),
+            range: Range::one(id.span()),
+            ident: Some(id),
+        })
+    }
+}
+
+/// `key = value`.
+pub struct Arg {
+    /// The snake_case field name.
+    pub key: Ident,
+    /// The value.
+    pub value: J,
+}
+
+/// The error names of a Retry or Catch: `States.ALL`, `MyError`, `"Lambda.Unknown"`.
+pub struct ErrorList {
+    /// Each name and where it was written.
+    pub names: Vec<(String, Range)>,
+    /// The brackets.
+    pub range: Range,
+}
+
+/// `.retry(…)`.
+pub struct RetrySyn {
+    /// `ErrorEquals`.
+    pub errors: ErrorList,
+    /// The other fields.
+    pub args: Vec<Arg>,
+}
+
+/// `.catch(…)`.
+pub struct CatchSyn {
+    /// `ErrorEquals`.
+    pub errors: ErrorList,
+    /// `Next`.
+    pub target: Name,
+    /// The other fields.
+    pub args: Vec<Arg>,
+}
+
+/// One arm of a `choice { … }`.
+pub struct ArmSyn {
+    /// Doc comment (`Comment`).
+    pub doc: Option<String>,
+    /// The rule; `None` for `_` (the `Default`).
+    pub rule: Option<Rule>,
+    /// The range of the rule (or of `_`).
+    pub rule_range: Range,
+    /// `Next`.
+    pub target: Name,
+    /// Extra fields of the rule (`assign`, `output`, `raw`).
+    pub args: Vec<Arg>,
+}
+
+/// What a state is.
+pub enum KindSyn {
+    /// `task(handler?, …)`.
+    Task {
+        /// The Rust handler.
+        handler: Option<syn::Path>,
+    },
+    /// `pass`.
+    Pass,
+    /// `choice { … }`.
+    Choice {
+        /// The arms, in order.
+        arms: Vec<ArmSyn>,
+    },
+    /// `wait(…)`.
+    Wait,
+    /// `succeed`.
+    Succeed,
+    /// `fail(…)`.
+    Fail,
+    /// `parallel([A, B], …)`.
+    Parallel {
+        /// The branch workflows.
+        branches: Vec<syn::Path>,
+    },
+    /// `map(Item, …)`.
+    Map {
+        /// The item processor workflow.
+        processor: syn::Path,
+    },
+}
+
+/// `-> Target` or `-> end`.
+pub enum NextSyn {
+    /// `-> Target`.
+    Next(Name),
+    /// `-> end`.
+    End(Range),
+}
+
+/// One state definition.
+pub struct StateSyn {
+    /// Doc comment (`Comment`).
+    pub doc: Option<String>,
+    /// The state name.
+    pub name: Name,
+    /// The kind keyword.
+    pub kw: Ident,
+    /// The kind and its positional parts.
+    pub kind: KindSyn,
+    /// `key = value` fields.
+    pub args: Vec<Arg>,
+    /// `.retry(…)`, in order.
+    pub retries: Vec<RetrySyn>,
+    /// `.catch(…)`, in order.
+    pub catches: Vec<CatchSyn>,
+    /// `-> …`.
+    pub next: Option<NextSyn>,
+    /// The `->` token, for errors about it.
+    pub arrow: Option<Range>,
+}
+
+/// The statements of one workflow body that parsed.
+#[derive(Default)]
+pub struct Body {
+    /// `start X;` statements (more than one is an error reported in check).
+    pub starts: Vec<Name>,
+    /// State definitions, in order.
+    pub states: Vec<StateSyn>,
+    /// Names of states whose definition did not parse: transitions to them are not reported.
+    pub broken: Vec<Name>,
+}
+
+/// Splits a body at top-level `;` and parses each statement, recording errors in `cx`.
+pub fn parse_body(cx: &Ctxt, body: &TokenStream) -> Body {
+    let mut out = Body::default();
+    let mut chunk = TokenStream::new();
+    let mut chunks = Vec::new();
+    for tt in body.clone() {
+        match &tt {
+            TokenTree::Punct(p) if p.as_char() == ';' => {
+                chunks.push(std::mem::take(&mut chunk));
+            }
+            _ => chunk.extend([tt]),
+        }
+    }
+    if !chunk.is_empty() {
+        chunks.push(chunk);
+    }
+    for chunk in chunks {
+        if chunk.is_empty() {
+            continue;
+        }
+        let header = (|input: ParseStream| parse_header(input)).parse2(chunk.clone());
+        match header {
+            Ok(Header::Start(name)) => out.starts.push(name),
+            Ok(Header::State(doc, name, rest)) => {
+                match (|input: ParseStream| parse_state(cx, input, doc, name.clone())).parse2(rest)
+                {
+                    Ok(state) => out.states.push(state),
+                    Err(e) => {
+                        cx.syn_error(e);
+                        out.broken.push(name);
+                    }
+                }
+            }
+            Err(e) => cx.syn_error(e),
+        }
+    }
+    out
+}
+
+enum Header {
+    Start(Name),
+    State(Option<String>, Name, TokenStream),
+}
+
+fn parse_header(input: ParseStream) -> syn::Result<Header> {
+    let attrs = input.call(Attribute::parse_outer)?;
+    let doc = doc_of(&attrs)?;
+    if input.peek(kw::start) && !input.peek2(Token![=]) {
+        input.parse::<kw::start>()?;
+        let name: Name = input.parse()?;
+        if !input.is_empty() {
+            return Err(input.error("expected `;` after `start <State>`"));
+        }
+        return Ok(Header::Start(name));
+    }
+    let name: Name = input.parse()?;
+    if !input.peek(Token![=]) || input.peek(Token![==]) {
+        return Err(input.error(format!(
+            "expected `=` after the state name `{}` (a state is written `Name = kind(…) -> Next;`)",
+            name.text
+        )));
+    }
+    input.parse::<Token![=]>()?;
+    let rest: TokenStream = input.parse()?;
+    Ok(Header::State(doc, name, rest))
+}
+
+/// The text of the doc comments among `attrs`, or an error for any other attribute.
+pub fn doc_of(attrs: &[Attribute]) -> syn::Result<Option<String>> {
+    let mut lines = Vec::new();
+    for a in attrs {
+        if a.path().is_ident("doc") {
+            if let syn::Meta::NameValue(nv) = &a.meta {
+                if let syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) = &nv.value
+                {
+                    let v = s.value();
+                    lines.push(v.strip_prefix(' ').map(str::to_string).unwrap_or(v));
+                    continue;
+                }
+            }
+        }
+        return Err(syn::Error::new_spanned(
+            a,
+            "only doc comments (`/// …`) are allowed here",
+        ));
+    }
+    Ok(if lines.is_empty() {
+        None
+    } else {
+        Some(lines.join("\n").trim().to_string())
+    })
+}
+
+fn parse_state(
+    cx: &Ctxt,
+    input: ParseStream,
+    doc: Option<String>,
+    name: Name,
+) -> syn::Result<StateSyn> {
+    let la = input.lookahead1();
+    let kw_ident;
+    let mut args = Vec::new();
+    let kind = if la.peek(kw::task) {
+        kw_ident = input.call(Ident::parse_any)?;
+        let content;
+        syn::parenthesized!(content in input);
+        let handler = if content.is_empty()
+            || (content.peek(Ident::peek_any)
+                && content.peek2(Token![=])
+                && !content.peek2(Token![==]))
+        {
+            None
+        } else {
+            let p: syn::Path = content.parse()?;
+            if !content.is_empty() {
+                content.parse::<Token![,]>()?;
+            }
+            Some(p)
+        };
+        args = parse_args(&content)?;
+        KindSyn::Task { handler }
+    } else if la.peek(kw::pass) || la.peek(kw::wait) || la.peek(kw::succeed) || la.peek(kw::fail) {
+        kw_ident = input.call(Ident::parse_any)?;
+        if input.peek(syn::token::Paren) {
+            let content;
+            syn::parenthesized!(content in input);
+            args = parse_args(&content)?;
+        }
+        match kw_ident.to_string().as_str() {
+            "pass" => KindSyn::Pass,
+            "wait" => KindSyn::Wait,
+            "succeed" => KindSyn::Succeed,
+            _ => KindSyn::Fail,
+        }
+    } else if la.peek(kw::choice) {
+        kw_ident = input.call(Ident::parse_any)?;
+        if input.peek(syn::token::Paren) {
+            let content;
+            syn::parenthesized!(content in input);
+            args = parse_args(&content)?;
+        }
+        let content;
+        syn::braced!(content in input);
+        let arms = content.parse_terminated(parse_arm, Token![,])?;
+        KindSyn::Choice {
+            arms: arms.into_iter().collect(),
+        }
+    } else if la.peek(kw::parallel) {
+        kw_ident = input.call(Ident::parse_any)?;
+        let content;
+        syn::parenthesized!(content in input);
+        let list;
+        syn::bracketed!(list in content);
+        let branches = list.parse_terminated(syn::Path::parse, Token![,])?;
+        if !content.is_empty() {
+            content.parse::<Token![,]>()?;
+        }
+        args = parse_args(&content)?;
+        KindSyn::Parallel {
+            branches: branches.into_iter().collect(),
+        }
+    } else if la.peek(kw::map) {
+        kw_ident = input.call(Ident::parse_any)?;
+        let content;
+        syn::parenthesized!(content in input);
+        let processor: syn::Path = content.parse()?;
+        if !content.is_empty() {
+            content.parse::<Token![,]>()?;
+        }
+        args = parse_args(&content)?;
+        KindSyn::Map { processor }
+    } else {
+        if let Ok(id) = input.fork().call(Ident::parse_any) {
+            let name = id.to_string();
+            if let Some(s) = workflow_asl::diag::did_you_mean(&name, KINDS.iter().copied()) {
+                return Err(syn::Error::new(
+                    id.span(),
+                    format!(
+                        "unknown state kind `{name}`; did you mean `{s}`? (expected one of: `{}`)",
+                        KINDS.join("`, `")
+                    ),
+                ));
+            }
+        }
+        return Err(la.error());
+    };
+    let mut retries = Vec::new();
+    let mut catches = Vec::new();
+    while input.peek(Token![.]) {
+        input.parse::<Token![.]>()?;
+        let method = input.call(Ident::parse_any)?;
+        let content;
+        syn::parenthesized!(content in input);
+        match method.to_string().as_str() {
+            "retry" => {
+                let errors = parse_errors(&content)?;
+                if !content.is_empty() {
+                    content.parse::<Token![,]>()?;
+                }
+                let args = parse_args(&content)?;
+                retries.push(RetrySyn { errors, args });
+            }
+            "catch" => {
+                let errors = parse_errors(&content)?;
+                content.parse::<Token![=>]>()?;
+                let target: Name = content.parse()?;
+                if !content.is_empty() {
+                    content.parse::<Token![,]>()?;
+                }
+                let args = parse_args(&content)?;
+                catches.push(CatchSyn {
+                    errors,
+                    target,
+                    args,
+                });
+            }
+            other => {
+                // Skip the arguments: the method name is the mistake.
+                let _: TokenStream = content.parse()?;
+                let hint = workflow_asl::diag::did_you_mean(other, ["retry", "catch"])
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                cx.error(
+                    Range::one(method.span()),
+                    format!(
+                        "unknown method `.{other}`{hint} (expected `.retry(…)` or `.catch(…)`)"
+                    ),
+                );
+            }
+        }
+    }
+    let (next, arrow) = if input.peek(Token![->]) {
+        let a: Token![->] = input.parse()?;
+        let arrow = Range::of(&a);
+        if input.peek(kw::end) {
+            let e: kw::end = input.parse()?;
+            (Some(NextSyn::End(Range::one(e.span))), Some(arrow))
+        } else {
+            (Some(NextSyn::Next(input.parse()?)), Some(arrow))
+        }
+    } else {
+        (None, None)
+    };
+    if !input.is_empty() {
+        return Err(input.error("expected `.retry(…)`, `.catch(…)`, `-> Next`, `-> end` or `;`"));
+    }
+    Ok(StateSyn {
+        doc,
+        name,
+        kw: kw_ident,
+        kind,
+        args,
+        retries,
+        catches,
+        next,
+        arrow,
+    })
+}
+
+/// Parses `key = value, …` to the end of `input`.
+pub fn parse_args(input: ParseStream) -> syn::Result<Vec<Arg>> {
+    let mut out = Vec::new();
+    while !input.is_empty() {
+        let key = input.call(Ident::parse_any)?;
+        input.parse::<Token![=]>()?;
+        let value = json::parse_value(input, true)?;
+        out.push(Arg { key, value });
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok(out)
+}
+
+fn parse_errors(input: ParseStream) -> syn::Result<ErrorList> {
+    let content;
+    let b = syn::bracketed!(content in input);
+    let mut names = Vec::new();
+    while !content.is_empty() {
+        if content.peek(LitStr) {
+            let s: LitStr = content.parse()?;
+            names.push((s.value(), Range::one(s.span())));
+        } else {
+            let first = content.call(Ident::parse_any)?;
+            let mut text = first.to_string();
+            let mut range = Range::one(first.span());
+            while content.peek(Token![.]) {
+                content.parse::<Token![.]>()?;
+                let id = content.call(Ident::parse_any)?;
+                text.push('.');
+                text.push_str(&id.to_string());
+                range.end = id.span();
+            }
+            names.push((text, range));
+        }
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    Ok(ErrorList {
+        names,
+        range: Range::one(b.span.join()),
+    })
+}
+
+fn parse_arm(input: ParseStream) -> syn::Result<ArmSyn> {
+    let attrs = input.call(Attribute::parse_outer)?;
+    let doc = doc_of(&attrs)?;
+    let start = input.span();
+    let (rule, rule_range) = if input.peek(Token![_]) {
+        let u: Token![_] = input.parse()?;
+        (None, Range::one(u.span))
+    } else {
+        let rule = choice::parse_rule(input)?;
+        (Some(rule), Range::one(start))
+    };
+    input.parse::<Token![=>]>()?;
+    let target: Name = input.parse()?;
+    let args = if input.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in input);
+        parse_args(&content)?
+    } else {
+        Vec::new()
+    };
+    Ok(ArmSyn {
+        doc,
+        rule,
+        rule_range,
+        target,
+        args,
+    })
+}

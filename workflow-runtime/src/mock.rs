@@ -1,0 +1,365 @@
+//! Mocked task responses in AWS Step Functions Local's `MockConfigFile` format.
+//!
+//! ```json
+//! {
+//!   "StateMachines": {
+//!     "Orders": { "TestCases": { "HappyPath": { "Charge": "ChargeOk" } } }
+//!   },
+//!   "MockedResponses": {
+//!     "ChargeOk": {
+//!       "0": { "Throw": { "Error": "Card.Declined", "Cause": "try again" } },
+//!       "1-2": { "Return": { "charged": true } }
+//!     }
+//!   }
+//! }
+//! ```
+//!
+//! A test case maps Task state names to mocked responses. A mocked response is a list of
+//! `Return`/`Throw` entries keyed by attempt number or an inclusive range (`"1-2"`); the keys must
+//! cover `0, 1, 2, …` without gaps. The attempt number is the state's retry count
+//! (`$$.State.RetryCount`), as in LocalStack's implementation of the format: attempt 0 is the first
+//! try each time the state is entered, so every Map iteration starts again at `"0"`. An attempt
+//! beyond the last key fails the task with `States.TaskFailed` and a cause that says so. A mocked
+//! state never calls its handler.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+/// A mock configuration file that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("mock configuration: {0}")]
+pub struct MockError(pub String);
+
+/// One mocked response.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MockResponse {
+    /// `Return`: the task succeeds with this result.
+    Return(Value),
+    /// `Throw`: the task fails with this error and cause.
+    Throw {
+        /// `Error`.
+        error: String,
+        /// `Cause`.
+        cause: Option<String>,
+    },
+}
+
+/// A mocked response's entries: `(first attempt, last attempt, response)`, consecutive from 0.
+type Ranges = Vec<(u64, u64, MockResponse)>;
+
+/// A parsed `MockConfigFile`.
+#[derive(Debug, Clone, Default)]
+pub struct MockConfig {
+    /// state machine → test case → state → mocked response name.
+    machines: HashMap<String, HashMap<String, HashMap<String, String>>>,
+    /// mocked response name → its entries.
+    responses: HashMap<String, Arc<Ranges>>,
+}
+
+/// The mocked responses of one test case, by state name.
+#[derive(Debug, Clone, Default)]
+pub struct MockTestCase {
+    states: HashMap<String, (String, Arc<Ranges>)>,
+}
+
+impl FromStr for MockConfig {
+    type Err = MockError;
+
+    fn from_str(text: &str) -> Result<MockConfig, MockError> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| MockError(format!("the file is not valid JSON: {e}")))?;
+        MockConfig::from_value(&value)
+    }
+}
+
+fn object<'a>(v: &'a Value, what: &str) -> Result<&'a serde_json::Map<String, Value>, MockError> {
+    v.as_object()
+        .ok_or_else(|| MockError(format!("{what} must be a JSON object")))
+}
+
+impl MockConfig {
+    /// Reads the configuration from JSON.
+    pub fn from_value(value: &Value) -> Result<MockConfig, MockError> {
+        let root = object(value, "the configuration")?;
+        let mut config = MockConfig::default();
+        if let Some(machines) = root.get("StateMachines") {
+            for (machine, body) in object(machines, "`StateMachines`")? {
+                let body = object(body, &format!("`StateMachines.{machine}`"))?;
+                let mut cases = HashMap::new();
+                if let Some(tcs) = body.get("TestCases") {
+                    for (case, states) in object(tcs, &format!("`{machine}.TestCases`"))? {
+                        let mut map = HashMap::new();
+                        for (state, response) in object(states, &format!("test case `{case}`"))? {
+                            let name = response.as_str().ok_or_else(|| {
+                                MockError(format!(
+                                    "test case `{case}`: the response for state `{state}` must be the name of a mocked response"
+                                ))
+                            })?;
+                            map.insert(state.clone(), name.to_string());
+                        }
+                        cases.insert(case.clone(), map);
+                    }
+                }
+                config.machines.insert(machine.clone(), cases);
+            }
+        }
+        if let Some(responses) = root.get("MockedResponses") {
+            for (name, entries) in object(responses, "`MockedResponses`")? {
+                config
+                    .responses
+                    .insert(name.clone(), Arc::new(parse_ranges(name, entries)?));
+            }
+        }
+        Ok(config)
+    }
+
+    /// The test case `test_case` of state machine `state_machine`.
+    pub fn test_case(
+        &self,
+        state_machine: &str,
+        test_case: &str,
+    ) -> Result<MockTestCase, MockError> {
+        let cases = self.machines.get(state_machine).ok_or_else(|| {
+            MockError(format!(
+                "no state machine `{state_machine}` in `StateMachines`"
+            ))
+        })?;
+        let states = cases.get(test_case).ok_or_else(|| {
+            MockError(format!(
+                "state machine `{state_machine}` has no test case `{test_case}`"
+            ))
+        })?;
+        self.resolve(test_case, states)
+    }
+
+    /// The test case named `test_case`, in whichever state machine defines it (an error when none
+    /// or several do).
+    pub fn find_test_case(&self, test_case: &str) -> Result<MockTestCase, MockError> {
+        let mut found = self
+            .machines
+            .iter()
+            .filter(|(_, cases)| cases.contains_key(test_case))
+            .map(|(m, _)| m.as_str())
+            .collect::<Vec<_>>();
+        found.sort_unstable();
+        match found.as_slice() {
+            [machine] => self.test_case(machine, test_case),
+            [] => Err(MockError(format!(
+                "no state machine has a test case `{test_case}`"
+            ))),
+            many => Err(MockError(format!(
+                "several state machines have a test case `{test_case}`: {}",
+                many.join(", ")
+            ))),
+        }
+    }
+
+    fn resolve(
+        &self,
+        test_case: &str,
+        states: &HashMap<String, String>,
+    ) -> Result<MockTestCase, MockError> {
+        let mut out = HashMap::new();
+        for (state, name) in states {
+            let ranges = self.responses.get(name).ok_or_else(|| {
+                MockError(format!(
+                    "test case `{test_case}`: state `{state}` uses mocked response `{name}`, which `MockedResponses` does not define"
+                ))
+            })?;
+            out.insert(state.clone(), (name.clone(), Arc::clone(ranges)));
+        }
+        Ok(MockTestCase { states: out })
+    }
+}
+
+fn parse_ranges(name: &str, entries: &Value) -> Result<Ranges, MockError> {
+    let entries = object(entries, &format!("mocked response `{name}`"))?;
+    let mut ranges = Vec::new();
+    for (key, entry) in entries {
+        let bad = || {
+            MockError(format!(
+                "mocked response `{name}`: `{key}` is not an attempt number or a range like `1-2`"
+            ))
+        };
+        let (start, end) = match key.trim().split_once('-') {
+            Some((a, b)) => (
+                a.trim().parse::<u64>().map_err(|_| bad())?,
+                b.trim().parse::<u64>().map_err(|_| bad())?,
+            ),
+            None => {
+                let n = key.trim().parse::<u64>().map_err(|_| bad())?;
+                (n, n)
+            }
+        };
+        if end < start {
+            return Err(MockError(format!(
+                "mocked response `{name}`: range `{key}` ends before it starts"
+            )));
+        }
+        let entry = object(entry, &format!("mocked response `{name}.{key}`"))?;
+        let response = match (entry.get("Return"), entry.get("Throw")) {
+            (Some(v), None) => MockResponse::Return(v.clone()),
+            (None, Some(t)) => {
+                let t = object(t, &format!("`{name}.{key}.Throw`"))?;
+                let error = t.get("Error").and_then(Value::as_str).ok_or_else(|| {
+                    MockError(format!("`{name}.{key}.Throw` needs a string `Error`"))
+                })?;
+                MockResponse::Throw {
+                    error: error.to_string(),
+                    cause: t.get("Cause").and_then(Value::as_str).map(str::to_string),
+                }
+            }
+            _ => {
+                return Err(MockError(format!(
+                    "mocked response `{name}.{key}` must have exactly one of `Return` or `Throw`"
+                )))
+            }
+        };
+        ranges.push((start, end, response));
+    }
+    ranges.sort_by_key(|r| r.0);
+    let mut next = 0u64;
+    for (start, end, _) in &ranges {
+        if *start != next {
+            return Err(MockError(format!(
+                "mocked response `{name}`: attempts must be numbered consecutively from 0; expected `{next}`, found `{start}`"
+            )));
+        }
+        next = end.saturating_add(1);
+    }
+    if ranges.is_empty() {
+        return Err(MockError(format!(
+            "mocked response `{name}` has no entries"
+        )));
+    }
+    Ok(ranges)
+}
+
+impl MockTestCase {
+    /// Whether the state is mocked in this test case.
+    pub fn is_mocked(&self, state: &str) -> bool {
+        self.states.contains_key(state)
+    }
+
+    /// The response for attempt `attempt` (0 for the first try) of `state`: `None` when the state
+    /// is not mocked, `Some(Err(..))` when its responses end before that attempt.
+    pub fn response(&self, state: &str, attempt: u64) -> Option<Result<&MockResponse, MockError>> {
+        let (name, ranges) = self.states.get(state)?;
+        Some(
+            ranges
+                .iter()
+                .find(|(start, end, _)| (*start..=*end).contains(&attempt))
+                .map(|(_, _, r)| r)
+                .ok_or_else(|| {
+                    MockError(format!(
+                        "mocked response `{name}` for state `{state}` has no entry for attempt {attempt}"
+                    ))
+                }),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const FILE: &str = r#"{
+      "StateMachines": {
+        "M": {"TestCases": {"Happy": {"A": "Ok"}, "Retry": {"A": "Flaky", "B": "Ok"}}},
+        "N": {"TestCases": {"Retry": {"A": "Ok"}}}
+      },
+      "MockedResponses": {
+        "Ok": {"0": {"Return": {"ok": true}}},
+        "Flaky": {
+          "0": {"Throw": {"Error": "E1", "Cause": "first"}},
+          "1-2": {"Throw": {"Error": "E2"}},
+          "3": {"Return": 7}
+        }
+      }
+    }"#;
+
+    #[test]
+    fn attempts_select_entries_by_range() {
+        let config: MockConfig = FILE.parse().expect("valid");
+        let tc = config.test_case("M", "Retry").expect("exists");
+        let table: [(u64, Option<MockResponse>); 5] = [
+            (
+                0,
+                Some(MockResponse::Throw {
+                    error: "E1".into(),
+                    cause: Some("first".into()),
+                }),
+            ),
+            (
+                1,
+                Some(MockResponse::Throw {
+                    error: "E2".into(),
+                    cause: None,
+                }),
+            ),
+            (
+                2,
+                Some(MockResponse::Throw {
+                    error: "E2".into(),
+                    cause: None,
+                }),
+            ),
+            (3, Some(MockResponse::Return(json!(7)))),
+            (4, None),
+        ];
+        for (attempt, expected) in table {
+            let got = tc.response("A", attempt).expect("mocked");
+            assert_eq!(got.ok().cloned(), expected, "attempt {attempt}");
+        }
+        assert!(tc.response("Other", 0).is_none());
+        assert!(tc.is_mocked("B"));
+    }
+
+    #[test]
+    fn find_test_case_needs_a_unique_name() {
+        let config: MockConfig = FILE.parse().expect("valid");
+        assert!(config.find_test_case("Happy").is_ok());
+        assert!(config
+            .find_test_case("Retry")
+            .unwrap_err()
+            .0
+            .contains("several"));
+        assert!(config.find_test_case("Nope").is_err());
+    }
+
+    #[test]
+    fn bad_files_are_clear_errors() {
+        for (text, fragment) in [
+            ("[", "not valid JSON"),
+            (
+                r#"{"MockedResponses": {"R": {"1": {"Return": 1}}}}"#,
+                "consecutively",
+            ),
+            (
+                r#"{"MockedResponses": {"R": {"x": {"Return": 1}}}}"#,
+                "not an attempt number",
+            ),
+            (r#"{"MockedResponses": {"R": {"0": {}}}}"#, "exactly one of"),
+            (
+                r#"{"MockedResponses": {"R": {"2-1": {"Return": 1}}}}"#,
+                "ends before",
+            ),
+            (
+                r#"{"StateMachines": {"M": {"TestCases": {"T": {"A": "Missing"}}}}}"#,
+                "",
+            ),
+        ] {
+            match text.parse::<MockConfig>() {
+                Err(e) => assert!(e.0.contains(fragment), "{text}: {e}"),
+                Ok(c) => {
+                    let e = c.test_case("M", "T").unwrap_err();
+                    assert!(e.0.contains("does not define"), "{e}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,700 @@
+//! The compiled form of a state machine that the executor runs.
+//!
+//! [`Program::compile`] turns the ASL model into an indexed program once: states are numbered
+//! within their scope and transitions are indices, paths, payload templates and Choice rules are
+//! compiled, and every per-state decision that does not depend on data (event types, whether the
+//! state reads the context object, its error handling) is made here. Running a transition is then
+//! a `match` on the compiled state and the JSON work itself. A program is immutable and shared
+//! (`Arc<Program>`) by every execution of the definition.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+use workflow_asl::model::{
+    Branch, Catcher, ChoiceRule, Condition, MapState, PathField, QueryLanguage, Retrier, State,
+    StateKind, StateMachine,
+};
+
+use crate::history::EventType;
+use workflow_asl::path::Path;
+
+use crate::sem::{Choices, Template};
+
+/// Why a definition cannot be compiled (it should have been rejected by the validator).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid definition at {pointer}: {message}")]
+pub struct CompileError {
+    /// A JSON pointer to the offending field.
+    pub pointer: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A compiled state machine, ready to run.
+#[derive(Debug)]
+pub struct Program {
+    pub(crate) root: Block,
+    pub(crate) timeout_seconds: Option<u64>,
+    /// The model the program was compiled from.
+    pub(crate) machine: Arc<StateMachine>,
+}
+
+impl Program {
+    /// Compiles a model. Fails on what the validator would reject and the executor cannot run
+    /// (unknown state names, malformed paths or templates).
+    pub fn compile(machine: &StateMachine) -> Result<Arc<Program>, CompileError> {
+        let lang = machine.query_language.unwrap_or(QueryLanguage::JsonPath);
+        let root = compile_block(&machine.start_at, &machine.states, lang, "")?;
+        let timeout_seconds = machine
+            .timeout_seconds
+            .as_ref()
+            .and_then(serde_json::Number::as_u64);
+        Ok(Arc::new(Program {
+            root,
+            timeout_seconds,
+            machine: Arc::new(machine.clone()),
+        }))
+    }
+
+    /// The model this program was compiled from.
+    pub fn machine(&self) -> &StateMachine {
+        &self.machine
+    }
+}
+
+/// A scope: the machine, a Parallel branch or a Map item processor.
+#[derive(Debug)]
+pub(crate) struct Block {
+    pub(crate) start: usize,
+    pub(crate) states: Vec<CState>,
+}
+
+/// `InputPath`/`OutputPath`.
+#[derive(Debug)]
+pub(crate) enum IoPath {
+    /// Absent or `$`: the value itself.
+    Identity,
+    /// `null`: `{}`.
+    Null,
+    /// A path.
+    Path(Path),
+}
+
+/// `ResultPath`.
+#[derive(Debug)]
+pub(crate) enum ResultPathOpt {
+    /// Absent or `$`: the result replaces the input.
+    Replace,
+    /// `null`: the result is discarded.
+    Discard,
+    /// A reference path into the input.
+    Path(Path),
+}
+
+/// The event types of a state.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Events {
+    pub(crate) entered: EventType,
+    pub(crate) exited: Option<EventType>,
+    pub(crate) aborted: Option<EventType>,
+}
+
+/// One compiled state.
+#[derive(Debug)]
+pub(crate) struct CState {
+    pub(crate) name: Arc<str>,
+    pub(crate) events: Events,
+    pub(crate) input_path: IoPath,
+    pub(crate) output_path: IoPath,
+    /// The next state, or `None` at the end of the scope.
+    pub(crate) next: Option<usize>,
+    /// Whether templates or paths of this state read `$$`.
+    pub(crate) needs_context: bool,
+    /// `Assign` (JSONPath payload template).
+    pub(crate) assign: Option<Template>,
+    pub(crate) kind: Kind,
+}
+
+/// A number given literally or read from the input.
+#[derive(Debug)]
+pub(crate) enum NumberSource {
+    Literal(Value),
+    Path(Path, &'static str),
+}
+
+#[derive(Debug)]
+pub(crate) enum Kind {
+    Pass {
+        result: Option<Value>,
+        parameters: Option<Template>,
+        result_path: ResultPathOpt,
+    },
+    Task(Box<TaskK>),
+    Choice {
+        choices: Choices,
+        targets: Vec<usize>,
+        default: Option<usize>,
+    },
+    Wait(WaitK),
+    Succeed,
+    Fail {
+        error: Option<StrSource>,
+        cause: Option<StrSource>,
+    },
+    Parallel(Box<ParallelK>),
+    Map(Box<MapK>),
+    /// A state the executor cannot run yet (JSONata, ItemReader …): fails with this cause.
+    Unsupported(String),
+}
+
+/// Fail `Error`/`Cause`: literal or `…Path`.
+#[derive(Debug)]
+pub(crate) enum StrSource {
+    Literal(String),
+    Path(Path, &'static str),
+    /// An intrinsic function call (`States.Format(…)`), compiled as a one-field template.
+    Call(Template),
+}
+
+#[derive(Debug)]
+pub(crate) enum WaitK {
+    Seconds(Value),
+    SecondsPath(Path),
+    Timestamp(String),
+    TimestampPath(Path),
+}
+
+/// Retry and Catch, with catch targets resolved.
+#[derive(Debug, Default)]
+pub(crate) struct ErrorsK {
+    pub(crate) retriers: Vec<Retrier>,
+    pub(crate) catchers: Vec<Catcher>,
+    pub(crate) catch_targets: Vec<usize>,
+    pub(crate) catch_result_paths: Vec<ResultPathOpt>,
+    pub(crate) catch_assign: Vec<Option<Template>>,
+}
+
+/// What kind of resource a Task calls, which decides its history events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ResourceKind {
+    /// `arn:aws:lambda:…:function:…`: `LambdaFunction*` events.
+    LambdaFunction,
+    /// Anything else: `Task*` events.
+    Service,
+}
+
+#[derive(Debug)]
+pub(crate) struct TaskK {
+    pub(crate) resource: Arc<str>,
+    pub(crate) resource_kind: ResourceKind,
+    pub(crate) task_resource: Arc<crate::recorder::TaskResource>,
+    pub(crate) wait_for_token: bool,
+    pub(crate) parameters: Option<Template>,
+    pub(crate) result_selector: Option<Template>,
+    pub(crate) result_path: ResultPathOpt,
+    pub(crate) timeout: Option<NumberSource>,
+    pub(crate) heartbeat: Option<NumberSource>,
+    pub(crate) errors: ErrorsK,
+}
+
+#[derive(Debug)]
+pub(crate) struct ParallelK {
+    pub(crate) branches: Vec<Block>,
+    pub(crate) parameters: Option<Template>,
+    pub(crate) result_selector: Option<Template>,
+    pub(crate) result_path: ResultPathOpt,
+    pub(crate) errors: ErrorsK,
+}
+
+#[derive(Debug)]
+pub(crate) struct MapK {
+    pub(crate) processor: Block,
+    pub(crate) distributed: bool,
+    pub(crate) items_path: Option<Path>,
+    pub(crate) item_selector: Option<Template>,
+    pub(crate) result_selector: Option<Template>,
+    pub(crate) result_path: ResultPathOpt,
+    pub(crate) max_concurrency: Option<NumberSource>,
+    pub(crate) tolerated_count: Option<NumberSource>,
+    pub(crate) tolerated_percentage: Option<NumberSource>,
+    pub(crate) errors: ErrorsK,
+}
+
+fn err(pointer: &str, message: impl Into<String>) -> CompileError {
+    CompileError {
+        pointer: pointer.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Whether a JSON value mentions the context object anywhere (`$$` in a string).
+fn mentions_context(v: &Value) -> bool {
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) if s.contains("$$") => return true,
+            Value::Array(a) => stack.extend(a.iter()),
+            Value::Object(o) => {
+                for (k, v) in o {
+                    if k.ends_with(".$") {
+                        stack.push(v);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+fn compile_block(
+    start_at: &str,
+    states: &IndexMap<String, State>,
+    lang: QueryLanguage,
+    pointer: &str,
+) -> Result<Block, CompileError> {
+    let index: HashMap<&str, usize> = states
+        .keys()
+        .enumerate()
+        .map(|(i, k)| (k.as_str(), i))
+        .collect();
+    let start = *index.get(start_at).ok_or_else(|| {
+        err(
+            &format!("{pointer}/StartAt"),
+            format!("no state named `{start_at}`"),
+        )
+    })?;
+    let mut out = Vec::with_capacity(states.len());
+    for (name, state) in states {
+        let ptr = format!(
+            "{pointer}/States/{}",
+            name.replace('~', "~0").replace('/', "~1")
+        );
+        out.push(compile_state(name, state, lang, &index, &ptr)?);
+    }
+    Ok(Block { start, states: out })
+}
+
+fn parse_path(text: &str, ptr: &str) -> Result<Path, CompileError> {
+    Path::parse(text).map_err(|e| err(ptr, e.to_string()))
+}
+
+fn target(index: &HashMap<&str, usize>, name: &str, ptr: &str) -> Result<usize, CompileError> {
+    index
+        .get(name)
+        .copied()
+        .ok_or_else(|| err(ptr, format!("no state named `{name}` in this scope")))
+}
+
+fn io_path(field: &Option<PathField>, ptr: &str) -> Result<IoPath, CompileError> {
+    Ok(match field {
+        None => IoPath::Identity,
+        Some(PathField::Null) => IoPath::Null,
+        Some(PathField::Path(p)) if p == "$" => IoPath::Identity,
+        Some(PathField::Path(p)) => IoPath::Path(parse_path(p, ptr)?),
+    })
+}
+
+fn result_path(field: &Option<PathField>, ptr: &str) -> Result<ResultPathOpt, CompileError> {
+    Ok(match field {
+        None => ResultPathOpt::Replace,
+        Some(PathField::Null) => ResultPathOpt::Discard,
+        Some(PathField::Path(p)) if p == "$" => ResultPathOpt::Replace,
+        Some(PathField::Path(p)) => ResultPathOpt::Path(parse_path(p, ptr)?),
+    })
+}
+
+fn template(v: &Option<Value>, ptr: &str) -> Result<Option<Template>, CompileError> {
+    v.as_ref()
+        .map(|v| Template::compile(v).map_err(|m| err(ptr, m)))
+        .transpose()
+}
+
+fn path(p: &Option<String>, ptr: &str) -> Result<Option<Path>, CompileError> {
+    p.as_deref().map(|p| parse_path(p, ptr)).transpose()
+}
+
+fn number(
+    literal: &Option<Value>,
+    path_field: &Option<String>,
+    field: &'static str,
+    ptr: &str,
+) -> Result<Option<NumberSource>, CompileError> {
+    if let Some(p) = path_field {
+        let p = parse_path(p, &format!("{ptr}/{field}"))?;
+        return Ok(Some(NumberSource::Path(p, field)));
+    }
+    Ok(literal.clone().map(NumberSource::Literal))
+}
+
+fn errors(
+    retry: &[Retrier],
+    catch: &[Catcher],
+    index: &HashMap<&str, usize>,
+    ptr: &str,
+) -> Result<ErrorsK, CompileError> {
+    let mut out = ErrorsK {
+        retriers: retry.to_vec(),
+        catchers: catch.to_vec(),
+        ..ErrorsK::default()
+    };
+    for (i, c) in catch.iter().enumerate() {
+        let cptr = format!("{ptr}/Catch/{i}");
+        let next = c
+            .next
+            .as_deref()
+            .ok_or_else(|| err(&cptr, "a catcher needs `Next`"))?;
+        out.catch_targets
+            .push(target(index, next, &format!("{cptr}/Next"))?);
+        out.catch_result_paths
+            .push(result_path(&c.result_path, &format!("{cptr}/ResultPath"))?);
+        out.catch_assign
+            .push(template(&c.assign, &format!("{cptr}/Assign"))?);
+    }
+    Ok(out)
+}
+
+fn resource_kind(resource: &str) -> (ResourceKind, crate::recorder::TaskResource, bool) {
+    let wait_for_token = resource.ends_with(".waitForTaskToken");
+    let parts: Vec<&str> = resource.split(':').collect();
+    let region = parts.get(3).copied().unwrap_or_default();
+    let region = if region.is_empty() {
+        "us-east-1"
+    } else {
+        region
+    };
+    if parts.len() >= 7 && parts[0] == "arn" && parts[2] == "lambda" && parts[5] == "function" {
+        return (
+            ResourceKind::LambdaFunction,
+            crate::recorder::TaskResource {
+                resource_type: "lambda".into(),
+                resource: resource.into(),
+                region: region.into(),
+            },
+            wait_for_token,
+        );
+    }
+    // arn:aws:states:::service:action[.pattern] and arn:aws:states:::aws-sdk:service:action
+    if parts.len() >= 7 && parts[0] == "arn" && parts[2] == "states" && parts[5] != "activity" {
+        let service = if parts[5] == "aws-sdk" && parts.len() >= 8 {
+            format!("aws-sdk:{}", parts[6])
+        } else {
+            parts[5].to_string()
+        };
+        let action = parts.last().copied().unwrap_or_default();
+        return (
+            ResourceKind::Service,
+            crate::recorder::TaskResource {
+                resource_type: service,
+                resource: action.into(),
+                region: region.into(),
+            },
+            wait_for_token,
+        );
+    }
+    (
+        ResourceKind::Service,
+        crate::recorder::TaskResource {
+            resource_type: "local".into(),
+            resource: resource.into(),
+            region: region.into(),
+        },
+        wait_for_token,
+    )
+}
+
+fn events(kind: &StateKind) -> Events {
+    use EventType as E;
+    let (entered, exited, aborted) = match kind {
+        StateKind::Task(_) => (
+            E::TaskStateEntered,
+            Some(E::TaskStateExited),
+            Some(E::TaskStateAborted),
+        ),
+        StateKind::Pass(_) => (E::PassStateEntered, Some(E::PassStateExited), None),
+        StateKind::Choice(_) => (E::ChoiceStateEntered, Some(E::ChoiceStateExited), None),
+        StateKind::Wait(_) => (
+            E::WaitStateEntered,
+            Some(E::WaitStateExited),
+            Some(E::WaitStateAborted),
+        ),
+        StateKind::Succeed => (E::SucceedStateEntered, Some(E::SucceedStateExited), None),
+        StateKind::Fail(_) => (E::FailStateEntered, None, None),
+        StateKind::Parallel(_) => (
+            E::ParallelStateEntered,
+            Some(E::ParallelStateExited),
+            Some(E::ParallelStateAborted),
+        ),
+        StateKind::Map(_) => (
+            E::MapStateEntered,
+            Some(E::MapStateExited),
+            Some(E::MapStateAborted),
+        ),
+    };
+    Events {
+        entered,
+        exited,
+        aborted,
+    }
+}
+
+fn compile_state(
+    name: &str,
+    state: &State,
+    lang: QueryLanguage,
+    index: &HashMap<&str, usize>,
+    ptr: &str,
+) -> Result<CState, CompileError> {
+    let lang = state.common.query_language.unwrap_or(lang);
+    let next = match state.transition() {
+        Some(t) => match t.next.as_deref() {
+            Some(n) => Some(target(index, n, &format!("{ptr}/Next"))?),
+            None => None,
+        },
+        None => None,
+    };
+    let mut cs = CState {
+        name: Arc::from(name),
+        events: events(&state.kind),
+        input_path: IoPath::Identity,
+        output_path: IoPath::Identity,
+        next,
+        needs_context: false,
+        assign: None,
+        kind: Kind::Succeed,
+    };
+    if lang == QueryLanguage::Jsonata {
+        cs.kind = Kind::Unsupported(format!(
+            "The state '{name}' uses the JSONata query language, which this runtime does not support yet."
+        ));
+        return Ok(cs);
+    }
+    cs.input_path = io_path(&state.common.input_path, &format!("{ptr}/InputPath"))?;
+    cs.output_path = io_path(&state.common.output_path, &format!("{ptr}/OutputPath"))?;
+    cs.assign = template(&state.common.assign, &format!("{ptr}/Assign"))?;
+    let mut ctx_probe: Vec<&Value> = Vec::new();
+    if let Some(a) = &state.common.assign {
+        ctx_probe.push(a);
+    }
+    let mut ctx_strings: Vec<&str> = Vec::new();
+    cs.kind = match &state.kind {
+        StateKind::Pass(p) => {
+            if let Some(v) = &p.parameters {
+                ctx_probe.push(v);
+            }
+            Kind::Pass {
+                result: p.result.clone(),
+                parameters: template(&p.parameters, &format!("{ptr}/Parameters"))?,
+                result_path: result_path(&p.result_path, &format!("{ptr}/ResultPath"))?,
+            }
+        }
+        StateKind::Succeed => Kind::Succeed,
+        StateKind::Fail(f) => {
+            let src = |lit: &Option<String>, p: &Option<String>, field: &'static str| {
+                if let Some(p) = p {
+                    if p.starts_with("States.") {
+                        let mut o = serde_json::Map::new();
+                        o.insert("v.$".into(), Value::String(p.clone()));
+                        return Template::compile(&Value::Object(o))
+                            .map(|t| Some(StrSource::Call(t)))
+                            .map_err(|m| err(&format!("{ptr}/{field}"), m));
+                    }
+                    parse_path(p, &format!("{ptr}/{field}"))
+                        .map(|c| Some(StrSource::Path(c, field)))
+                } else {
+                    Ok(lit.clone().map(StrSource::Literal))
+                }
+            };
+            ctx_strings.extend(f.error_path.as_deref());
+            ctx_strings.extend(f.cause_path.as_deref());
+            Kind::Fail {
+                error: src(&f.error, &f.error_path, "ErrorPath")?,
+                cause: src(&f.cause, &f.cause_path, "CausePath")?,
+            }
+        }
+        StateKind::Wait(w) => {
+            ctx_strings.extend(w.seconds_path.as_deref());
+            ctx_strings.extend(w.timestamp_path.as_deref());
+            Kind::Wait(if let Some(p) = &w.seconds_path {
+                WaitK::SecondsPath(parse_path(p, &format!("{ptr}/SecondsPath"))?)
+            } else if let Some(p) = &w.timestamp_path {
+                WaitK::TimestampPath(parse_path(p, &format!("{ptr}/TimestampPath"))?)
+            } else if let Some(t) = &w.timestamp {
+                WaitK::Timestamp(t.clone())
+            } else if let Some(s) = &w.seconds {
+                WaitK::Seconds(s.clone())
+            } else {
+                return Err(err(
+                    ptr,
+                    "a Wait state needs Seconds, SecondsPath, Timestamp or TimestampPath",
+                ));
+            })
+        }
+        StateKind::Choice(c) => {
+            let mut targets = Vec::with_capacity(c.choices.len());
+            for (i, rule) in c.choices.iter().enumerate() {
+                let n = rule.next.as_deref().ok_or_else(|| {
+                    err(&format!("{ptr}/Choices/{i}"), "a choice rule needs `Next`")
+                })?;
+                targets.push(target(index, n, &format!("{ptr}/Choices/{i}/Next"))?);
+                collect_rule_strings(rule, &mut ctx_strings);
+            }
+            let default = match &c.default {
+                Some(d) => Some(target(index, d, &format!("{ptr}/Default"))?),
+                None => None,
+            };
+            Kind::Choice {
+                choices: Choices::compile(&c.choices)
+                    .map_err(|m| err(&format!("{ptr}/Choices"), m))?,
+                targets,
+                default,
+            }
+        }
+        StateKind::Task(t) => {
+            if let Some(v) = &t.result.parameters {
+                ctx_probe.push(v);
+            }
+            if let Some(v) = &t.result.result_selector {
+                ctx_probe.push(v);
+            }
+            let (resource_kind, task_resource, wait_for_token) = resource_kind(&t.resource);
+            Kind::Task(Box::new(TaskK {
+                resource: Arc::from(t.resource.as_str()),
+                resource_kind,
+                task_resource: Arc::new(task_resource),
+                wait_for_token,
+                parameters: template(&t.result.parameters, &format!("{ptr}/Parameters"))?,
+                result_selector: template(
+                    &t.result.result_selector,
+                    &format!("{ptr}/ResultSelector"),
+                )?,
+                result_path: result_path(&t.result.result_path, &format!("{ptr}/ResultPath"))?,
+                timeout: number(
+                    &t.timeout_seconds,
+                    &t.timeout_seconds_path,
+                    "TimeoutSecondsPath",
+                    ptr,
+                )?,
+                heartbeat: number(
+                    &t.heartbeat_seconds,
+                    &t.heartbeat_seconds_path,
+                    "HeartbeatSecondsPath",
+                    ptr,
+                )?,
+                errors: errors(&t.errors.retry, &t.errors.catch, index, ptr)?,
+            }))
+        }
+        StateKind::Parallel(p) => {
+            if let Some(v) = &p.result.parameters {
+                ctx_probe.push(v);
+            }
+            if let Some(v) = &p.result.result_selector {
+                ctx_probe.push(v);
+            }
+            let mut branches = Vec::with_capacity(p.branches.len());
+            for (i, b) in p.branches.iter().enumerate() {
+                branches.push(compile_branch(b, lang, &format!("{ptr}/Branches/{i}"))?);
+            }
+            Kind::Parallel(Box::new(ParallelK {
+                branches,
+                parameters: template(&p.result.parameters, &format!("{ptr}/Parameters"))?,
+                result_selector: template(
+                    &p.result.result_selector,
+                    &format!("{ptr}/ResultSelector"),
+                )?,
+                result_path: result_path(&p.result.result_path, &format!("{ptr}/ResultPath"))?,
+                errors: errors(&p.errors.retry, &p.errors.catch, index, ptr)?,
+            }))
+        }
+        StateKind::Map(m) => compile_map(m, lang, index, ptr, &mut ctx_probe)?,
+    };
+    cs.needs_context = ctx_probe.iter().any(|v| mentions_context(v))
+        || ctx_strings.iter().any(|s| s.starts_with("$$"))
+        || matches!(&cs.input_path, IoPath::Path(p) if p.as_str().starts_with("$$"))
+        || matches!(&cs.output_path, IoPath::Path(p) if p.as_str().starts_with("$$"));
+    Ok(cs)
+}
+
+fn collect_rule_strings<'a>(rule: &'a ChoiceRule, out: &mut Vec<&'a str>) {
+    let mut stack = vec![rule];
+    while let Some(r) = stack.pop() {
+        match &r.condition {
+            Condition::And(rs) | Condition::Or(rs) => stack.extend(rs.iter()),
+            Condition::Not(r) => stack.push(r),
+            Condition::Compare {
+                variable, operand, ..
+            } => {
+                out.push(variable);
+                if let Some(s) = operand.as_str() {
+                    out.push(s);
+                }
+            }
+            Condition::Jsonata(_) | Condition::Missing { .. } => {}
+        }
+    }
+}
+
+fn compile_branch(b: &Branch, lang: QueryLanguage, ptr: &str) -> Result<Block, CompileError> {
+    compile_block(
+        &b.start_at,
+        &b.states,
+        b.query_language.unwrap_or(lang),
+        ptr,
+    )
+}
+
+fn compile_map<'a>(
+    m: &'a MapState,
+    lang: QueryLanguage,
+    index: &HashMap<&str, usize>,
+    ptr: &str,
+    ctx_probe: &mut Vec<&'a Value>,
+) -> Result<Kind, CompileError> {
+    let processor = m
+        .processor
+        .as_ref()
+        .ok_or_else(|| err(ptr, "a Map state needs `ItemProcessor` (or `Iterator`)"))?;
+    if m.item_reader.is_some() {
+        return Ok(Kind::Unsupported(
+            "ItemReader (distributed Map over external items) is not supported by this runtime yet."
+                .to_string(),
+        ));
+    }
+    let selector = m.item_selector.as_ref().or(m.result.parameters.as_ref());
+    if let Some(v) = selector {
+        ctx_probe.push(v);
+    }
+    if let Some(v) = &m.result.result_selector {
+        ctx_probe.push(v);
+    }
+    let field = |name: &str| format!("{ptr}/{name}");
+    Ok(Kind::Map(Box::new(MapK {
+        processor: compile_branch(processor, lang, &field("ItemProcessor"))?,
+        distributed: m.mode() == "DISTRIBUTED",
+        items_path: path(&m.items_path, &field("ItemsPath"))?,
+        item_selector: template(&selector.cloned(), &field("ItemSelector"))?,
+        result_selector: template(&m.result.result_selector, &field("ResultSelector"))?,
+        result_path: result_path(&m.result.result_path, &field("ResultPath"))?,
+        max_concurrency: number(
+            &m.max_concurrency,
+            &m.max_concurrency_path,
+            "MaxConcurrencyPath",
+            ptr,
+        )?,
+        tolerated_count: number(
+            &m.tolerated_failure_count,
+            &m.tolerated_failure_count_path,
+            "ToleratedFailureCountPath",
+            ptr,
+        )?,
+        tolerated_percentage: number(
+            &m.tolerated_failure_percentage,
+            &m.tolerated_failure_percentage_path,
+            "ToleratedFailurePercentagePath",
+            ptr,
+        )?,
+        errors: errors(&m.errors.retry, &m.errors.catch, index, ptr)?,
+    })))
+}

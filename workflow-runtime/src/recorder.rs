@@ -1,0 +1,617 @@
+//! Recording history: compact in-memory events, rendered to [`HistoryEvent`]s on demand, with
+//! write-ahead delivery to an [`EventSink`] and lookup of a prior history for replay.
+//!
+//! Every logical thread of an execution (the top level, each Parallel branch, each Map iteration)
+//! records through its own [`Cursor`], which names its scope and counts its events (`seq`). The
+//! executor's control flow is a function of its input, its task results, its timer firings and its
+//! random numbers, and all of these are recorded or derived from recorded data, so re-running an
+//! execution against its own history visits the same `(scope, seq)` keys in the same order within
+//! each scope. When a prior history is supplied, an event whose key already exists is not appended
+//! again: the recorder returns the recorded event (its id and timestamp), and the executor reads
+//! recorded task results from it instead of calling handlers.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rand::rngs::SmallRng;
+use rand::{RngCore, SeedableRng};
+use serde_json::{Map, Value};
+
+use crate::clock::{format_ms, parse_ms, Clock};
+use crate::history::{EventSink, EventType, HistoryEvent, HistoryLevel, SinkError};
+
+/// How a task resource is described in `Task*` event details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TaskResource {
+    /// `resourceType` (`lambda`, `sqs`, `aws-sdk:s3`, `local`).
+    pub(crate) resource_type: String,
+    /// `resource` (`invoke`, `sendMessage.waitForTaskToken`, or the resource itself).
+    pub(crate) resource: String,
+    /// `region`.
+    pub(crate) region: String,
+}
+
+/// The details of one recorded event, kept compact until rendered.
+#[derive(Debug, Clone)]
+pub(crate) enum Detail {
+    None,
+    ExecutionStarted {
+        input: Arc<str>,
+        role_arn: Arc<str>,
+    },
+    ExecutionSucceeded {
+        output: Arc<str>,
+    },
+    /// `error`/`cause` details (execution, Lambda and Map run failures).
+    Error {
+        error: Option<String>,
+        cause: Option<String>,
+    },
+    StateEntered {
+        name: Arc<str>,
+        input: Arc<str>,
+    },
+    StateExited {
+        name: Arc<str>,
+        output: Arc<str>,
+    },
+    StateAborted {
+        name: Arc<str>,
+    },
+    MapStarted {
+        length: usize,
+    },
+    MapIteration {
+        name: Arc<str>,
+        index: usize,
+    },
+    MapRunStarted {
+        arn: String,
+    },
+    TaskScheduled {
+        res: Arc<TaskResource>,
+        parameters: Arc<str>,
+        timeout: Option<u64>,
+        heartbeat: Option<u64>,
+    },
+    TaskStarted {
+        res: Arc<TaskResource>,
+    },
+    TaskSucceeded {
+        res: Arc<TaskResource>,
+        output: Arc<str>,
+    },
+    TaskFailed {
+        res: Arc<TaskResource>,
+        error: Option<String>,
+        cause: Option<String>,
+    },
+    LambdaScheduled {
+        resource: Arc<str>,
+        input: Arc<str>,
+        timeout: Option<u64>,
+    },
+    LambdaSucceeded {
+        output: Arc<str>,
+    },
+}
+
+/// Inserts `input`/`output` and its `inputDetails`/`outputDetails` (`{"truncated": false}`).
+fn payload(key: &'static str, text: &Arc<str>, o: &mut Map<String, Value>) {
+    let details_key = if key == "input" {
+        "inputDetails"
+    } else {
+        "outputDetails"
+    };
+    o.insert(key.into(), Value::String(text.to_string()));
+    let mut truncated = Map::with_capacity(1);
+    truncated.insert("truncated".into(), Value::Bool(false));
+    o.insert(details_key.into(), Value::Object(truncated));
+}
+
+fn error_cause(error: &Option<String>, cause: &Option<String>, o: &mut Map<String, Value>) {
+    if let Some(e) = error {
+        o.insert("error".into(), Value::String(e.clone()));
+    }
+    if let Some(c) = cause {
+        o.insert("cause".into(), Value::String(c.clone()));
+    }
+}
+
+fn task_res(res: &TaskResource, o: &mut Map<String, Value>) {
+    o.insert("resourceType".into(), res.resource_type.clone().into());
+    o.insert("resource".into(), res.resource.clone().into());
+}
+
+impl Detail {
+    fn render(&self) -> Option<Value> {
+        let mut o = Map::new();
+        match self {
+            Detail::None => return None,
+            Detail::ExecutionStarted { input, role_arn } => {
+                payload("input", input, &mut o);
+                o.insert("roleArn".into(), role_arn.to_string().into());
+            }
+            Detail::ExecutionSucceeded { output } | Detail::LambdaSucceeded { output } => {
+                payload("output", output, &mut o)
+            }
+            Detail::Error { error, cause } => error_cause(error, cause, &mut o),
+            Detail::StateEntered { name, input } => {
+                o.insert("name".into(), name.to_string().into());
+                payload("input", input, &mut o);
+            }
+            Detail::StateExited { name, output } => {
+                o.insert("name".into(), name.to_string().into());
+                payload("output", output, &mut o);
+            }
+            Detail::StateAborted { name } => {
+                o.insert("name".into(), name.to_string().into());
+            }
+            Detail::MapStarted { length } => {
+                o.insert("length".into(), (*length).into());
+            }
+            Detail::MapIteration { name, index } => {
+                o.insert("name".into(), name.to_string().into());
+                o.insert("index".into(), (*index).into());
+            }
+            Detail::MapRunStarted { arn } => {
+                o.insert("mapRunArn".into(), arn.clone().into());
+            }
+            Detail::TaskScheduled {
+                res,
+                parameters,
+                timeout,
+                heartbeat,
+            } => {
+                task_res(res, &mut o);
+                o.insert("region".into(), res.region.clone().into());
+                o.insert("parameters".into(), parameters.to_string().into());
+                if let Some(t) = timeout {
+                    o.insert("timeoutInSeconds".into(), (*t).into());
+                }
+                if let Some(h) = heartbeat {
+                    o.insert("heartbeatInSeconds".into(), (*h).into());
+                }
+            }
+            Detail::TaskStarted { res } => task_res(res, &mut o),
+            Detail::TaskSucceeded { res, output } => {
+                task_res(res, &mut o);
+                payload("output", output, &mut o);
+            }
+            Detail::TaskFailed { res, error, cause } => {
+                task_res(res, &mut o);
+                error_cause(error, cause, &mut o);
+            }
+            Detail::LambdaScheduled {
+                resource,
+                input,
+                timeout,
+            } => {
+                o.insert("resource".into(), resource.to_string().into());
+                payload("input", input, &mut o);
+                if let Some(t) = timeout {
+                    o.insert("timeoutInSeconds".into(), (*t).into());
+                }
+            }
+        }
+        Some(Value::Object(o))
+    }
+}
+
+/// One event recorded by this run.
+#[derive(Debug, Clone)]
+struct Rec {
+    id: u64,
+    prev: u64,
+    time_ms: i64,
+    ty: EventType,
+    scope: Arc<str>,
+    seq: u64,
+    detail: Detail,
+}
+
+impl Rec {
+    fn render(&self) -> HistoryEvent {
+        let details = match (self.ty.details_key(), self.detail.render()) {
+            (Some(key), Some(v)) => Some((key.to_string(), v)),
+            (Some(key), None) => Some((key.to_string(), Value::Object(Map::new()))),
+            (None, _) => None,
+        };
+        HistoryEvent {
+            id: self.id,
+            previous_event_id: self.prev,
+            timestamp: format_ms(self.time_ms),
+            event_type: self.ty.as_str().to_string(),
+            details,
+            scope: self.scope.to_string(),
+            seq: self.seq,
+        }
+    }
+}
+
+/// The position of one logical thread (top level, Parallel branch, Map iteration) in the history,
+/// and its source of randomness.
+#[derive(Debug)]
+pub(crate) struct Cursor {
+    pub(crate) scope: Arc<str>,
+    pub(crate) seq: u64,
+    pub(crate) last_id: u64,
+    /// Events of a silent cursor are not recorded (child executions of a distributed Map).
+    pub(crate) silent: bool,
+    rng_seed: u64,
+    rng: Option<SmallRng>,
+}
+
+impl Cursor {
+    /// The top-level cursor.
+    pub(crate) fn root(seed: u64) -> Cursor {
+        Cursor::new(Arc::from(""), 0, seed)
+    }
+
+    fn new(scope: Arc<str>, last_id: u64, seed: u64) -> Cursor {
+        Cursor {
+            rng_seed: seed ^ fnv1a(scope.as_bytes()),
+            scope,
+            seq: 0,
+            last_id,
+            silent: false,
+            rng: None,
+        }
+    }
+
+    /// The cursor of child `index` (a branch or an iteration) of the Parallel or Map state whose
+    /// `…Started` event was this cursor's event `started_seq`.
+    pub(crate) fn child(&self, started_seq: u64, index: usize, base_seed: u64) -> Cursor {
+        let scope: Arc<str> = if self.scope.is_empty() {
+            format!("{started_seq}.{index}").into()
+        } else {
+            format!("{}/{started_seq}.{index}", self.scope).into()
+        };
+        let mut c = Cursor::new(scope, self.last_id, base_seed);
+        c.silent = self.silent;
+        c
+    }
+
+    /// The next 64 random bits of this scope's deterministic sequence.
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        let seed = self.rng_seed;
+        self.rng
+            .get_or_insert_with(|| SmallRng::seed_from_u64(seed))
+            .next_u64()
+    }
+
+    /// A uniformly distributed number in `[0, 1)`.
+    pub(crate) fn next_unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+impl workflow_asl::eval::Entropy for Cursor {
+    fn next_u64(&mut self) -> u64 {
+        Cursor::next_u64(self)
+    }
+}
+
+/// FNV-1a, to derive a per-scope seed that does not depend on the platform's hasher.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// What [`Recorder::record`] reports about the event it recorded (or found recorded).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stamp {
+    /// The event's id.
+    pub(crate) id: u64,
+    /// The event's timestamp (milliseconds since the epoch), `i64::MIN` when history is off
+    /// (see [`Recorder::time_of`]).
+    pub(crate) time_ms: i64,
+}
+
+#[derive(Debug, Default)]
+struct Log {
+    recs: Vec<Rec>,
+    flushed: usize,
+    diverged: Option<String>,
+    sink_failed: Option<SinkError>,
+}
+
+/// The recorder of one execution.
+pub(crate) struct Recorder {
+    level: HistoryLevel,
+    pub(crate) clock: Clock,
+    log: Mutex<Log>,
+    /// The next event id. Counted even when history is off, for the "entered at the event id"
+    /// part of error causes; taken under the log lock when events are recorded, so ids follow
+    /// append order.
+    next_id: AtomicU64,
+    sink: Option<Arc<dyn EventSink>>,
+    flush_lock: tokio::sync::Mutex<()>,
+    prior: Vec<HistoryEvent>,
+    prior_index: HashMap<(String, u64), usize>,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder")
+            .field("level", &self.level)
+            .field("prior", &self.prior.len())
+            .finish()
+    }
+}
+
+impl Recorder {
+    pub(crate) fn new(
+        level: HistoryLevel,
+        clock: Clock,
+        sink: Option<Arc<dyn EventSink>>,
+        prior: Vec<HistoryEvent>,
+    ) -> Recorder {
+        let prior_index = prior
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ((e.scope.clone(), e.seq), i))
+            .collect();
+        let next_id = prior.iter().map(|e| e.id).max().unwrap_or(0) + 1;
+        Recorder {
+            level,
+            clock,
+            log: Mutex::new(Log::default()),
+            next_id: AtomicU64::new(next_id),
+            sink,
+            flush_lock: tokio::sync::Mutex::new(()),
+            prior,
+            prior_index,
+        }
+    }
+
+    fn log(&self) -> MutexGuard<'_, Log> {
+        // A panic while the lock is held cannot leave the log inconsistent (every update is a
+        // single push or counter change), so a poisoned lock is still usable.
+        self.log.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether events are recorded at all.
+    #[inline]
+    pub(crate) fn enabled(&self) -> bool {
+        self.level == HistoryLevel::Full
+    }
+
+    /// The prior event at the cursor's next position, if replaying and it exists.
+    pub(crate) fn prior_next(&self, cur: &Cursor) -> Option<&HistoryEvent> {
+        if self.prior.is_empty() {
+            return None;
+        }
+        self.prior_index
+            .get(&(cur.scope.to_string(), cur.seq))
+            .and_then(|&i| self.prior.get(i))
+    }
+
+    /// Records an event at the cursor's next position (the details are built only if needed).
+    #[inline]
+    pub(crate) fn record(
+        &self,
+        cur: &mut Cursor,
+        ty: EventType,
+        detail: impl FnOnce() -> Detail,
+    ) -> Stamp {
+        if cur.silent {
+            return Stamp {
+                id: 0,
+                time_ms: i64::MIN,
+            };
+        }
+        if !self.enabled() {
+            // All of an execution's futures are polled by its one task, never concurrently, so a
+            // plain load and store (no locked read-modify-write) counts ids exactly.
+            let id = self.next_id.load(Ordering::Relaxed);
+            self.next_id.store(id + 1, Ordering::Relaxed);
+            return Stamp {
+                id,
+                time_ms: i64::MIN,
+            };
+        }
+        self.record_slow(cur, ty, detail)
+    }
+
+    fn record_slow(
+        &self,
+        cur: &mut Cursor,
+        ty: EventType,
+        detail: impl FnOnce() -> Detail,
+    ) -> Stamp {
+        if let Some(prior) = self.prior_next(cur) {
+            let stamp = Stamp {
+                id: prior.id,
+                time_ms: parse_ms(&prior.timestamp).unwrap_or_else(|| self.clock.now_ms()),
+            };
+            if prior.event_type != ty.as_str() {
+                let mut log = self.log();
+                if log.diverged.is_none() {
+                    log.diverged = Some(format!(
+                        "replay diverged from the recorded history at scope `{}` event {}: recorded `{}`, now `{}`",
+                        cur.scope,
+                        cur.seq,
+                        prior.event_type,
+                        ty.as_str()
+                    ));
+                }
+            }
+            cur.last_id = prior.id;
+            cur.seq += 1;
+            return stamp;
+        }
+        let time_ms = self.clock.now_ms();
+        let detail = detail();
+        let mut log = self.log();
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        log.recs.push(Rec {
+            id,
+            prev: cur.last_id,
+            time_ms,
+            ty,
+            scope: Arc::clone(&cur.scope),
+            seq: cur.seq,
+            detail,
+        });
+        drop(log);
+        cur.last_id = id;
+        cur.seq += 1;
+        Stamp { id, time_ms }
+    }
+
+    /// The timestamp of a stamp, reading the clock when history is off.
+    pub(crate) fn time_of(&self, stamp: Stamp) -> i64 {
+        if stamp.time_ms == i64::MIN {
+            self.clock.now_ms()
+        } else {
+            stamp.time_ms
+        }
+    }
+
+    /// The id of the newest event (for chaining `previousEventId` after a join).
+    pub(crate) fn last_id(&self) -> u64 {
+        self.next_id.load(Ordering::Relaxed).saturating_sub(1)
+    }
+
+    /// [`Recorder::fault`], checked only when a fault is possible (replaying, or with a sink).
+    #[inline]
+    pub(crate) fn fault_if_possible(&self) -> Option<String> {
+        if self.prior.is_empty() && self.sink.is_none() {
+            None
+        } else {
+            self.fault()
+        }
+    }
+
+    /// Why replay cannot continue, if it diverged, or the sink failed.
+    pub(crate) fn fault(&self) -> Option<String> {
+        let log = self.log();
+        log.diverged
+            .clone()
+            .or_else(|| log.sink_failed.as_ref().map(ToString::to_string))
+    }
+
+    /// Sends every event recorded since the last flush to the sink and waits for it to store them.
+    pub(crate) async fn flush(&self) -> Result<(), SinkError> {
+        let Some(sink) = &self.sink else {
+            return Ok(());
+        };
+        let _turn = self.flush_lock.lock().await;
+        let batch: Vec<HistoryEvent> = {
+            let mut log = self.log();
+            if let Some(e) = &log.sink_failed {
+                return Err(e.clone());
+            }
+            let start = log.flushed;
+            log.flushed = log.recs.len();
+            log.recs[start..].iter().map(Rec::render).collect()
+        };
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let result = sink.append(&batch).await;
+        if let Err(e) = &result {
+            self.log().sink_failed = Some(e.clone());
+        }
+        result
+    }
+
+    /// The whole history: the prior events, then this run's, rendered.
+    pub(crate) fn history(&self) -> Vec<HistoryEvent> {
+        let log = self.log();
+        let mut out = Vec::with_capacity(self.prior.len() + log.recs.len());
+        out.extend(self.prior.iter().cloned());
+        out.extend(log.recs.iter().map(Rec::render));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex as StdMutex;
+
+    struct Collect(StdMutex<Vec<HistoryEvent>>);
+
+    impl EventSink for Collect {
+        fn append<'a>(&'a self, events: &'a [HistoryEvent]) -> crate::history::SinkFuture<'a> {
+            Box::pin(async move {
+                self.0.lock().unwrap().extend_from_slice(events);
+                Ok(())
+            })
+        }
+    }
+
+    fn entered(name: &str) -> impl FnOnce() -> Detail + '_ {
+        move || Detail::StateEntered {
+            name: name.into(),
+            input: "{}".into(),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn records_renders_and_flushes_in_order() {
+        let sink = Arc::new(Collect(StdMutex::new(Vec::new())));
+        let rec = Recorder::new(
+            HistoryLevel::Full,
+            Clock::starting_at(0),
+            Some(sink.clone()),
+            Vec::new(),
+        );
+        let mut root = Cursor::root(1);
+        rec.record(&mut root, EventType::PassStateEntered, entered("A"));
+        let mut child = root.child(1, 2, 1);
+        assert_eq!(&*child.scope, "1.2");
+        rec.record(&mut child, EventType::PassStateEntered, entered("B"));
+        rec.flush().await.unwrap();
+        let h = rec.history();
+        assert_eq!(h.len(), 2);
+        assert_eq!((h[1].id, h[1].previous_event_id, h[1].seq), (2, 1, 0));
+        assert_eq!(h[1].scope, "1.2");
+        assert_eq!(h[0].to_aws_json()["stateEnteredEventDetails"]["name"], "A");
+        assert_eq!(sink.0.lock().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn replay_reuses_prior_events_and_detects_divergence() {
+        let first = Recorder::new(HistoryLevel::Full, Clock::starting_at(5), None, Vec::new());
+        let mut cur = Cursor::root(1);
+        first.record(&mut cur, EventType::PassStateEntered, entered("A"));
+        let prior = first.history();
+
+        let second = Recorder::new(HistoryLevel::Full, Clock::starting_at(99), None, prior);
+        let mut cur = Cursor::root(1);
+        assert!(second.prior_next(&cur).is_some());
+        let stamp = second.record(&mut cur, EventType::PassStateEntered, entered("A"));
+        assert_eq!(stamp.time_ms, 5);
+        second.record(&mut cur, EventType::PassStateExited, || Detail::None);
+        let h = second.history();
+        assert_eq!(h.len(), 2);
+        assert_eq!(h[1].id, 2);
+        assert!(second.fault().is_none());
+
+        let third = Recorder::new(HistoryLevel::Full, Clock::starting_at(99), None, h);
+        let mut cur = Cursor::root(1);
+        third.record(&mut cur, EventType::TaskStateEntered, entered("A"));
+        assert!(third.fault().unwrap().contains("diverged"));
+    }
+
+    #[test]
+    fn cursors_have_independent_deterministic_randomness() {
+        let root = Cursor::root(42);
+        let mut a = root.child(3, 0, 42);
+        let mut b = root.child(3, 0, 42);
+        let mut c = root.child(3, 1, 42);
+        let x = a.next_u64();
+        assert_eq!(x, b.next_u64());
+        assert_ne!(x, c.next_u64());
+        let u = a.next_unit();
+        assert!((0.0..1.0).contains(&u));
+    }
+}

@@ -1,0 +1,639 @@
+//! The public entry points: [`Runtime`] (built with [`RuntimeBuilder`]), [`Execution`] handles and
+//! their [`ExecutionOutcome`].
+
+use std::collections::HashMap;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::Notify;
+use workflow_asl::error::names;
+use workflow_asl::eval::java_json;
+use workflow_asl::model::StateMachine;
+
+use crate::cancel::Cancel;
+use crate::clock::{format_ms, Clock};
+use crate::engine::{Exec, ExecInfo, Fault};
+use crate::handler::{Handlers, TaskContext, TaskError};
+use crate::history::{EventSink, EventType, HistoryEvent, HistoryLevel};
+use crate::mock::MockTestCase;
+use crate::program::{CompileError, Program};
+use crate::recorder::{Cursor, Detail, Recorder};
+
+/// The default payload limit: 256 KiB, Step Functions' quota for inputs, outputs and results.
+pub const DEFAULT_PAYLOAD_LIMIT: usize = 256 * 1024;
+
+/// How an execution ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExecutionStatus {
+    /// `SUCCEEDED`.
+    Succeeded,
+    /// `FAILED`.
+    Failed,
+    /// `TIMED_OUT` (the machine's `TimeoutSeconds` elapsed).
+    TimedOut,
+    /// `ABORTED` (stopped with [`Execution::stop`]).
+    Aborted,
+}
+
+impl ExecutionStatus {
+    /// The AWS spelling (`"SUCCEEDED"`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Succeeded => "SUCCEEDED",
+            ExecutionStatus::Failed => "FAILED",
+            ExecutionStatus::TimedOut => "TIMED_OUT",
+            ExecutionStatus::Aborted => "ABORTED",
+        }
+    }
+}
+
+/// The result of an execution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionOutcome {
+    /// How it ended.
+    pub status: ExecutionStatus,
+    /// The output (`Some` when it succeeded).
+    pub output: Option<Value>,
+    /// The error name, when it did not succeed (absent for a Fail state without `Error`).
+    pub error: Option<String>,
+    /// The cause, when there is one.
+    pub cause: Option<String>,
+    /// The whole history, in id order (empty with [`HistoryLevel::Off`]).
+    pub history: Vec<HistoryEvent>,
+}
+
+impl ExecutionOutcome {
+    /// Whether the execution succeeded.
+    pub fn succeeded(&self) -> bool {
+        self.status == ExecutionStatus::Succeeded
+    }
+
+    /// The history's event types, in order (handy in assertions).
+    pub fn event_types(&self) -> Vec<&str> {
+        self.history.iter().map(|e| e.event_type.as_str()).collect()
+    }
+
+    /// The outcome as the CLI prints it: `{"status": "SUCCEEDED", "output": …}` or
+    /// `{"status": "FAILED", "error": …, "cause": …}`.
+    pub fn to_json(&self) -> Value {
+        let mut o = serde_json::Map::new();
+        o.insert("status".into(), self.status.as_str().into());
+        if let Some(v) = &self.output {
+            o.insert("output".into(), v.clone());
+        }
+        if self.status != ExecutionStatus::Succeeded {
+            if let Some(e) = &self.error {
+                o.insert("error".into(), e.clone().into());
+            }
+            if let Some(c) = &self.cause {
+                o.insert("cause".into(), c.clone().into());
+            }
+        }
+        Value::Object(o)
+    }
+}
+
+/// Why an execution could not be started.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StartError {
+    /// The definition cannot be run.
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    /// The input is larger than the payload limit.
+    #[error("the execution input is {size} bytes, more than the {limit}-byte payload limit")]
+    InputTooLarge {
+        /// The input's size as JSON text.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// `start` was called outside a tokio runtime.
+    #[error("executions run on tokio: call `start` from within a tokio runtime")]
+    NoTokioRuntime,
+}
+
+/// Options for one execution.
+#[derive(Clone, Default)]
+pub struct StartOptions {
+    name: Option<String>,
+    state_machine_name: Option<String>,
+    sink: Option<Arc<dyn EventSink>>,
+    prior: Vec<HistoryEvent>,
+}
+
+impl std::fmt::Debug for StartOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StartOptions")
+            .field("name", &self.name)
+            .field("state_machine_name", &self.state_machine_name)
+            .field("sink", &self.sink.is_some())
+            .field("prior", &self.prior.len())
+            .finish()
+    }
+}
+
+impl StartOptions {
+    /// Default options: a generated name, no sink, no prior history.
+    pub fn new() -> StartOptions {
+        StartOptions::default()
+    }
+
+    /// The execution's name (`$$.Execution.Name`); default: a UUID from the seeded generator.
+    pub fn name(mut self, name: impl Into<String>) -> StartOptions {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The state machine's name (`$$.StateMachine.Name`); default: `StateMachine`.
+    pub fn state_machine_name(mut self, name: impl Into<String>) -> StartOptions {
+        self.state_machine_name = Some(name.into());
+        self
+    }
+
+    /// Sends every event to `sink`, write-ahead (see [`EventSink`]).
+    pub fn sink(mut self, sink: Arc<dyn EventSink>) -> StartOptions {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// Resumes from a recorded history: the execution is re-run against `events`, which are kept
+    /// (and not sent to the sink again); recorded task results are replayed instead of calling
+    /// handlers, and new events continue after the last recorded id. `ExecutionStarted` must be
+    /// the first event; its input and timestamp are used.
+    pub fn resume_from(mut self, events: Vec<HistoryEvent>) -> StartOptions {
+        self.prior = events;
+        self
+    }
+}
+
+/// Builds a [`Runtime`].
+#[derive(Debug, Clone)]
+pub struct RuntimeBuilder {
+    handlers: Handlers,
+    mocks: Option<Arc<MockTestCase>>,
+    seed: Option<u64>,
+    start_time: Option<i64>,
+    history: HistoryLevel,
+    payload_limit: usize,
+    region: String,
+    account: String,
+}
+
+impl Default for RuntimeBuilder {
+    fn default() -> Self {
+        RuntimeBuilder {
+            handlers: Handlers::new(),
+            mocks: None,
+            seed: None,
+            start_time: None,
+            history: HistoryLevel::Full,
+            payload_limit: DEFAULT_PAYLOAD_LIMIT,
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+        }
+    }
+}
+
+impl RuntimeBuilder {
+    /// Registers a typed handler for a resource or `*` pattern (see [`crate::handler`]).
+    pub fn handler<I, O, E, F, Fut>(mut self, resource: &str, f: F) -> Self
+    where
+        I: DeserializeOwned + Send + 'static,
+        O: Serialize + 'static,
+        E: Into<TaskError> + 'static,
+        F: Fn(I) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, E>> + Send + 'static,
+    {
+        self.handlers
+            .insert_typed(resource, move |i: I, _cx: TaskContext| f(i));
+        self
+    }
+
+    /// Registers a typed handler that also receives the [`TaskContext`] (heartbeats, task token,
+    /// the context object).
+    pub fn handler_with_context<I, O, E, F, Fut>(mut self, resource: &str, f: F) -> Self
+    where
+        I: DeserializeOwned + Send + 'static,
+        O: Serialize + 'static,
+        E: Into<TaskError> + 'static,
+        F: Fn(I, TaskContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, E>> + Send + 'static,
+    {
+        self.handlers.insert_typed(resource, f);
+        self
+    }
+
+    /// Registers a raw JSON handler.
+    pub fn raw_handler<F, Fut>(mut self, resource: &str, f: F) -> Self
+    where
+        F: Fn(Value, TaskContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, TaskError>> + Send + 'static,
+    {
+        self.handlers.insert_raw(resource, f);
+        self
+    }
+
+    /// Replaces the handler registry.
+    pub fn handlers(mut self, handlers: Handlers) -> Self {
+        self.handlers = handlers;
+        self
+    }
+
+    /// Uses a mock test case: mocked states return its responses and never call handlers.
+    pub fn mocks(mut self, test_case: MockTestCase) -> Self {
+        self.mocks = Some(Arc::new(test_case));
+        self
+    }
+
+    /// Seeds the random numbers (retry jitter, `States.UUID`, `States.MathRandom`, generated
+    /// execution names): the same seed gives the same run. Default: a random seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Fixes the wall-clock time at which every execution starts (history timestamps,
+    /// `$$.Execution.StartTime`). Default: the system clock.
+    pub fn start_time(mut self, at: DateTime<Utc>) -> Self {
+        self.start_time = Some(at.timestamp_millis());
+        self
+    }
+
+    /// How much history to record (default [`HistoryLevel::Full`]).
+    pub fn history(mut self, level: HistoryLevel) -> Self {
+        self.history = level;
+        self
+    }
+
+    /// The payload limit in bytes (default 256 KiB); larger results fail with
+    /// `States.DataLimitExceeded`.
+    pub fn payload_limit(mut self, bytes: usize) -> Self {
+        self.payload_limit = bytes;
+        self
+    }
+
+    /// The region and account used in generated ARNs (default `us-east-1`, `123456789012`).
+    pub fn region_account(mut self, region: &str, account: &str) -> Self {
+        self.region = region.into();
+        self.account = account.into();
+        self
+    }
+
+    /// Builds the runtime.
+    pub fn build(self) -> Runtime {
+        Runtime {
+            inner: Arc::new(Inner {
+                handlers: Arc::new(self.handlers),
+                mocks: self.mocks,
+                seed: self.seed,
+                start_time: self.start_time,
+                history: self.history,
+                payload_limit: self.payload_limit,
+                region: self.region,
+                account: self.account,
+                cache: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    handlers: Arc<Handlers>,
+    mocks: Option<Arc<MockTestCase>>,
+    seed: Option<u64>,
+    start_time: Option<i64>,
+    history: HistoryLevel,
+    payload_limit: usize,
+    region: String,
+    account: String,
+    cache: Mutex<HashMap<String, Arc<Program>>>,
+}
+
+/// Runs state machines. Cheap to clone; executions started from one runtime share its handlers,
+/// mocks and settings.
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Runtime::builder().build()
+    }
+}
+
+impl Runtime {
+    /// A builder.
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::default()
+    }
+
+    /// The compiled program for a model, compiled once per distinct definition and cached.
+    pub fn program(&self, machine: &StateMachine) -> Result<Arc<Program>, CompileError> {
+        let key = workflow_asl::emit::machine_to_value(machine).to_string();
+        let mut cache = self.inner.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = cache.get(&key) {
+            return Ok(Arc::clone(p));
+        }
+        let program = Program::compile(machine)?;
+        cache.insert(key, Arc::clone(&program));
+        Ok(program)
+    }
+
+    /// Starts an execution of `program` on the current tokio runtime.
+    pub fn start(
+        &self,
+        program: &Arc<Program>,
+        input: Value,
+        options: StartOptions,
+    ) -> Result<Execution, StartError> {
+        let handle =
+            tokio::runtime::Handle::try_current().map_err(|_| StartError::NoTokioRuntime)?;
+        let size = crate::engine::json_size(&input, self.inner.payload_limit);
+        if size > self.inner.payload_limit {
+            return Err(StartError::InputTooLarge {
+                size,
+                limit: self.inner.payload_limit,
+            });
+        }
+        let stop = Arc::new(Stop::default());
+        let inner = Arc::clone(&self.inner);
+        let program = Arc::clone(program);
+        let stop2 = Arc::clone(&stop);
+        let seed = inner.seed.unwrap_or_else(rand::random);
+        let name = match &options.name {
+            Some(n) => n.clone(),
+            None => uuid::Builder::from_random_bytes(seed_bytes(seed))
+                .into_uuid()
+                .to_string(),
+        };
+        let exec_name = name.clone();
+        let join = handle.spawn(async move {
+            drive(inner, program, input, options, exec_name, seed, stop2).await
+        });
+        Ok(Execution { name, join, stop })
+    }
+
+    /// Runs a program to completion (a convenience for `start(..)?.await`).
+    pub async fn run(
+        &self,
+        program: &Arc<Program>,
+        input: Value,
+    ) -> Result<ExecutionOutcome, StartError> {
+        Ok(self.start(program, input, StartOptions::new())?.await)
+    }
+
+    /// Compiles (cached) and runs a model to completion.
+    pub async fn run_machine(
+        &self,
+        machine: &StateMachine,
+        input: Value,
+    ) -> Result<ExecutionOutcome, StartError> {
+        let program = self.program(machine)?;
+        self.run(&program, input).await
+    }
+}
+
+fn seed_bytes(seed: u64) -> [u8; 16] {
+    let mut rng = <rand::rngs::SmallRng as rand::SeedableRng>::seed_from_u64(seed ^ 0x5eed);
+    let mut b = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rng, &mut b);
+    b
+}
+
+/// A stop request.
+#[derive(Debug, Default)]
+struct Stop {
+    requested: AtomicBool,
+    notify: Notify,
+    reason: Mutex<(Option<String>, Option<String>)>,
+}
+
+/// A running execution. Await it (or [`Execution::wait`]) for its [`ExecutionOutcome`].
+#[derive(Debug)]
+pub struct Execution {
+    name: String,
+    join: tokio::task::JoinHandle<ExecutionOutcome>,
+    stop: Arc<Stop>,
+}
+
+impl Execution {
+    /// The execution's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Stops the execution: in-flight work (handlers, waits) is dropped and `ExecutionAborted`
+    /// is recorded. No effect once it has finished.
+    pub fn stop(&self) {
+        self.stop_with(None, None);
+    }
+
+    /// Stops the execution with an error and cause, recorded in `ExecutionAborted`.
+    pub fn stop_with(&self, error: Option<String>, cause: Option<String>) {
+        *self.stop.reason.lock().unwrap_or_else(|p| p.into_inner()) = (error, cause);
+        self.stop.requested.store(true, Ordering::SeqCst);
+        self.stop.notify.notify_waiters();
+    }
+
+    /// Waits for the outcome.
+    pub async fn wait(self) -> ExecutionOutcome {
+        match self.join.await {
+            Ok(outcome) => outcome,
+            Err(e) => ExecutionOutcome {
+                status: ExecutionStatus::Failed,
+                output: None,
+                error: Some(names::RUNTIME.into()),
+                cause: Some(format!("the execution task ended abnormally: {e}")),
+                history: Vec::new(),
+            },
+        }
+    }
+}
+
+impl IntoFuture for Execution {
+    type Output = ExecutionOutcome;
+    type IntoFuture = Pin<Box<dyn Future<Output = ExecutionOutcome> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.wait())
+    }
+}
+
+async fn stopped(stop: &Stop) {
+    loop {
+        let notified = stop.notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if stop.requested.load(Ordering::SeqCst) {
+            return;
+        }
+        notified.await;
+    }
+}
+
+/// How the top-level future ended.
+enum End {
+    Done(Result<Value, Fault>),
+    TimedOut,
+    Stopped,
+}
+
+async fn drive(
+    inner: Arc<Inner>,
+    program: Arc<Program>,
+    input: Value,
+    options: StartOptions,
+    name: String,
+    seed: u64,
+    stop: Arc<Stop>,
+) -> ExecutionOutcome {
+    let StartOptions {
+        state_machine_name,
+        sink,
+        prior,
+        ..
+    } = options;
+    // A resumed execution keeps its recorded start time and input.
+    let prior_start = prior
+        .first()
+        .filter(|e| e.event_type == EventType::ExecutionStarted.as_str());
+    let start_ms = prior_start
+        .and_then(|e| crate::clock::parse_ms(&e.timestamp))
+        .or(inner.start_time);
+    let input = prior_start
+        .and_then(|e| e.details.as_ref())
+        .and_then(|(_, d)| d.get("input"))
+        .and_then(Value::as_str)
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or(input);
+    let clock = match (inner.start_time, prior_start.is_some()) {
+        (Some(ms), false) => Clock::starting_at(ms),
+        _ => Clock::system(),
+    };
+    let start_ms = start_ms.unwrap_or_else(|| clock.now_ms());
+    let sm_name = state_machine_name.unwrap_or_else(|| "StateMachine".to_string());
+    let state_machine_arn = format!(
+        "arn:aws:states:{}:{}:stateMachine:{}",
+        inner.region, inner.account, sm_name
+    );
+    let info = ExecInfo {
+        execution_arn: format!(
+            "arn:aws:states:{}:{}:execution:{}:{}",
+            inner.region, inner.account, sm_name, name
+        ),
+        name,
+        state_machine_arn,
+        state_machine_name: sm_name,
+        role_arn: Arc::from(format!(
+            "arn:aws:iam::{}:role/workflow-local-execution",
+            inner.account
+        )),
+        start_time: format_ms(start_ms),
+        input: input.clone(),
+    };
+    let exec = Exec {
+        rec: Recorder::new(inner.history, clock, sink, prior),
+        handlers: Arc::clone(&inner.handlers),
+        mocks: inner.mocks.clone(),
+        payload_limit: inner.payload_limit,
+        seed,
+        info,
+    };
+    let mut root = Cursor::root(seed);
+    let role = Arc::clone(&exec.info.role_arn);
+    exec.rec.record(&mut root, EventType::ExecutionStarted, || {
+        Detail::ExecutionStarted {
+            input: Arc::from(java_json(&input)),
+            role_arn: role,
+        }
+    });
+    // AWS reports previousEventId 0 for the first state entered.
+    root.last_id = 0;
+    let cancel = Cancel::new();
+    let deadline = program.timeout_seconds.map(|s| {
+        exec.rec
+            .clock
+            .instant_at(start_ms.saturating_add((s as i64).saturating_mul(1000)))
+    });
+    let end = {
+        let mut vars = serde_json::Map::new();
+        let run = exec.run_block(&program.root, &mut root, input, &mut vars, &cancel);
+        let timeout = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = stopped(&stop) => End::Stopped,
+            r = run => End::Done(r),
+            _ = timeout => End::TimedOut,
+        }
+    };
+    cancel.cancel();
+    root.last_id = exec.rec.last_id();
+    let (status, output, error, cause) = match end {
+        End::Done(Ok(output)) => (ExecutionStatus::Succeeded, Some(output), None, None),
+        End::Done(Err(Fault::Error(e))) => (ExecutionStatus::Failed, None, e.error, e.cause),
+        End::Done(Err(Fault::Cancelled)) | End::Stopped => {
+            let (e, c) = stop
+                .reason
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            (ExecutionStatus::Aborted, None, e, c)
+        }
+        End::TimedOut => (
+            ExecutionStatus::TimedOut,
+            None,
+            Some(names::TIMEOUT.to_string()),
+            None,
+        ),
+    };
+    match status {
+        ExecutionStatus::Succeeded => {
+            let text: Arc<str> = Arc::from(java_json(output.as_ref().unwrap_or(&Value::Null)));
+            exec.rec
+                .record(&mut root, EventType::ExecutionSucceeded, || {
+                    Detail::ExecutionSucceeded { output: text }
+                });
+        }
+        other => {
+            let ty = match other {
+                ExecutionStatus::TimedOut => EventType::ExecutionTimedOut,
+                ExecutionStatus::Aborted => EventType::ExecutionAborted,
+                _ => EventType::ExecutionFailed,
+            };
+            let (e, c) = (error.clone(), cause.clone());
+            exec.rec
+                .record(&mut root, ty, || Detail::Error { error: e, cause: c });
+        }
+    }
+    let flushed = exec.rec.flush().await;
+    let mut outcome = ExecutionOutcome {
+        status,
+        output,
+        error,
+        cause,
+        history: exec.rec.history(),
+    };
+    if let Err(e) = flushed {
+        if outcome.status == ExecutionStatus::Succeeded {
+            outcome.status = ExecutionStatus::Failed;
+            outcome.output = None;
+        }
+        outcome.error = Some(names::RUNTIME.into());
+        outcome.cause = Some(e.to_string());
+    }
+    outcome
+}

@@ -1,0 +1,328 @@
+//! Durable executions: runs whose history is written ahead to a [`Store`], resumed after a crash
+//! by replaying that history.
+//!
+//! [`DurableRuntime`] pairs a [`RuntimeBuilder`] (handlers, mocks, settings) with a store.
+//! [`DurableRuntime::start`] records a named execution and runs it with a [`StoreSink`], so every
+//! event is committed before the executor acts on it. [`DurableRuntime::resume`] finds every
+//! execution still `RUNNING` in the store (its process died) and runs each again against its
+//! recorded history: recorded task results are replayed instead of calling handlers, recorded
+//! Wait deadlines stay where they were, Parallel branches and Map iterations that finished stay
+//! finished, and retries continue from the recorded attempt count. A task that was running when
+//! the process died has no recorded result and runs again (at-least-once).
+//!
+//! Each execution keeps the random seed it started with (in the store's metadata under
+//! `"seed"`), so a resumed run draws the same retry jitter, `States.UUID` and
+//! `States.MathRandom` values as the interrupted one.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::{ExecutionRecord, ExecutionStatus, NewExecution, Store, StoreError};
+use crate::history::{EventSink, EventType, HistoryEvent, SinkError, SinkFuture};
+use crate::program::Program;
+use crate::runtime::{
+    Execution, ExecutionOutcome, Runtime, RuntimeBuilder, StartError, StartOptions,
+};
+
+/// The metadata key under which a durable execution keeps its random seed.
+pub const SEED_KEY: &str = "seed";
+
+/// An [`EventSink`] that appends an execution's events to a [`Store`].
+pub struct StoreSink {
+    store: Arc<dyn Store>,
+    name: String,
+}
+
+impl StoreSink {
+    /// A sink for the execution `name` in `store`.
+    pub fn new(store: Arc<dyn Store>, name: impl Into<String>) -> StoreSink {
+        StoreSink {
+            store,
+            name: name.into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for StoreSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSink")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventSink for StoreSink {
+    fn append<'a>(&'a self, events: &'a [HistoryEvent]) -> SinkFuture<'a> {
+        Box::pin(async move {
+            self.store
+                .append_events(&self.name, events)
+                .await
+                .map_err(|e| SinkError(e.to_string()))
+        })
+    }
+}
+
+/// Why a durable execution could not be started, resumed or stopped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurableError {
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The stored definition cannot be run.
+    #[error("execution `{name}`: the definition cannot be run: {detail}")]
+    Definition {
+        /// The execution.
+        name: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The executor refused to start.
+    #[error("execution `{name}`: {source}")]
+    Start {
+        /// The execution.
+        name: String,
+        /// Why.
+        source: StartError,
+    },
+}
+
+/// A durable execution that is running (started or resumed).
+#[derive(Debug)]
+pub struct DurableExecution {
+    /// The execution as recorded in the store when it was (re)started.
+    pub record: ExecutionRecord,
+    /// `true` when this call recorded a new execution; `false` when it continues one.
+    pub created: bool,
+    /// How many recorded events the run replays (0 for a new execution).
+    pub replayed: usize,
+    /// The running execution; await it for the outcome.
+    pub execution: Execution,
+}
+
+impl DurableExecution {
+    /// The execution's name.
+    pub fn name(&self) -> &str {
+        &self.record.name
+    }
+
+    /// Waits for the outcome.
+    pub async fn wait(self) -> ExecutionOutcome {
+        self.execution.wait().await
+    }
+}
+
+/// Runs executions durably in a [`Store`]. See the module docs.
+#[derive(Clone)]
+pub struct DurableRuntime {
+    builder: RuntimeBuilder,
+    /// Compiles (and caches) programs; executions run on per-seed runtimes built from `builder`.
+    compiler: Runtime,
+    store: Arc<dyn Store>,
+}
+
+impl std::fmt::Debug for DurableRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DurableRuntime")
+            .field("builder", &self.builder)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DurableRuntime {
+    /// Executions run with `builder`'s handlers, mocks and settings, recorded in `store`.
+    ///
+    /// The builder's seed, if it has one, is ignored: every execution gets its own seed,
+    /// recorded with it (pass one in [`NewExecution::metadata`] under [`SEED_KEY`] to choose it).
+    pub fn new(builder: RuntimeBuilder, store: Arc<dyn Store>) -> DurableRuntime {
+        DurableRuntime {
+            compiler: builder.clone().build(),
+            builder,
+            store,
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Starts the named execution, as AWS's `StartExecution`: a new name records and runs a new
+    /// execution; the name of a `RUNNING` execution with the same definition and input continues
+    /// that execution from its history (in this process); a closed name, or a running one with a
+    /// different input or definition, is [`StoreError::AlreadyExists`].
+    pub async fn start(&self, new: NewExecution) -> Result<DurableExecution, DurableError> {
+        let program = self.compile(&new.name, &new.definition)?;
+        let mut new = new;
+        if new.metadata.get(SEED_KEY).and_then(Value::as_u64).is_none() {
+            let mut meta = match new.metadata {
+                Value::Object(m) => m,
+                Value::Null => Map::new(),
+                other => {
+                    let mut m = Map::new();
+                    m.insert("value".into(), other);
+                    m
+                }
+            };
+            meta.insert(SEED_KEY.into(), rand::random::<u64>().into());
+            new.metadata = Value::Object(meta);
+        }
+        let started = self.store.start_execution(new).await?;
+        let prior = if started.created {
+            Vec::new()
+        } else {
+            self.store.load_events(&started.record.name).await?
+        };
+        self.run(started.record, started.created, program, prior)
+    }
+
+    /// Resumes every execution that is `RUNNING` in the store, each from its history. One
+    /// execution that cannot be resumed (its definition no longer compiles, …) does not stop the
+    /// others: each gets its own result, in the store's order.
+    pub async fn resume(
+        &self,
+    ) -> Result<Vec<Result<DurableExecution, DurableError>>, DurableError> {
+        let running = self
+            .store
+            .list_executions(super::ListFilter::with_status(ExecutionStatus::Running))
+            .await?;
+        let mut resumed = Vec::with_capacity(running.len());
+        for summary in running {
+            resumed.push(self.resume_execution(&summary.name).await);
+        }
+        Ok(resumed)
+    }
+
+    /// Resumes the named execution from its history. A closed execution is
+    /// [`StoreError::Closed`].
+    pub async fn resume_execution(&self, name: &str) -> Result<DurableExecution, DurableError> {
+        let record = self.store.describe_execution(name).await?;
+        if record.status.is_closed() {
+            return Err(StoreError::Closed {
+                name: name.to_string(),
+                status: record.status,
+            }
+            .into());
+        }
+        let program = self.compile(name, &record.definition)?;
+        let prior = self.store.load_events(name).await?;
+        self.run(record, false, program, prior)
+    }
+
+    /// Stops an execution that is not running in this process (it crashed, or runs in another
+    /// process): records `ExecutionAborted` with `error` and `cause`. A process still running it
+    /// fails its next append ([`StoreError::Closed`]) and stops. To stop an execution running
+    /// here, call [`Execution::stop`] on it instead.
+    pub async fn stop(
+        &self,
+        name: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<ExecutionRecord, DurableError> {
+        Ok(stop_execution(self.store.as_ref(), name, error, cause).await?)
+    }
+
+    /// Validates (as AWS does when a state machine is created) and compiles a definition.
+    fn compile(&self, name: &str, definition: &str) -> Result<Arc<Program>, DurableError> {
+        let bad = |detail: String| DurableError::Definition {
+            name: name.to_string(),
+            detail,
+        };
+        let report = workflow_asl::check_str(definition);
+        if let Some(first) = report.diagnostics.first() {
+            let more = report.diagnostics.len() - 1;
+            return Err(bad(if more == 0 {
+                first.to_string()
+            } else {
+                format!("{first} (and {more} more problems)")
+            }));
+        }
+        let machine = report
+            .machine
+            .ok_or_else(|| bad("the definition is not a JSON object".into()))?;
+        self.compiler
+            .program(&machine)
+            .map_err(|e| bad(e.to_string()))
+    }
+
+    fn run(
+        &self,
+        record: ExecutionRecord,
+        created: bool,
+        program: Arc<Program>,
+        prior: Vec<HistoryEvent>,
+    ) -> Result<DurableExecution, DurableError> {
+        let seed = record
+            .metadata
+            .get(SEED_KEY)
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        let runtime = self.builder.clone().seed(seed).build();
+        let replayed = prior.len();
+        let sink = Arc::new(StoreSink::new(Arc::clone(&self.store), record.name.clone()));
+        let options = StartOptions::new()
+            .name(record.name.clone())
+            .sink(sink)
+            .resume_from(prior);
+        let execution = runtime
+            .start(&program, record.input.clone(), options)
+            .map_err(|source| DurableError::Start {
+                name: record.name.clone(),
+                source,
+            })?;
+        Ok(DurableExecution {
+            record,
+            created,
+            replayed,
+            execution,
+        })
+    }
+}
+
+/// Records `ExecutionAborted` (with `error` and `cause`) at the end of a `RUNNING` execution's
+/// history, closing it. A closed execution is [`StoreError::Closed`]; if another process appends
+/// at the same moment one of the two appends is rejected ([`StoreError::Conflict`]) and this
+/// function tries again with the longer history.
+pub async fn stop_execution(
+    store: &dyn Store,
+    name: &str,
+    error: Option<String>,
+    cause: Option<String>,
+) -> Result<ExecutionRecord, StoreError> {
+    let mut attempts = 0;
+    loop {
+        let record = store.describe_execution(name).await?;
+        if record.status.is_closed() {
+            return Err(StoreError::Closed {
+                name: name.to_string(),
+                status: record.status,
+            });
+        }
+        let events = store.load_events(name).await?;
+        let last = events.last().map_or(0, |e| e.id);
+        let seq = events.iter().filter(|e| e.scope.is_empty()).count() as u64;
+        let mut details = Map::new();
+        if let Some(e) = &error {
+            details.insert("error".into(), e.clone().into());
+        }
+        if let Some(c) = &cause {
+            details.insert("cause".into(), c.clone().into());
+        }
+        let aborted = HistoryEvent {
+            id: last + 1,
+            previous_event_id: last,
+            timestamp: super::now_rfc3339(),
+            event_type: EventType::ExecutionAborted.as_str().to_string(),
+            details: EventType::ExecutionAborted
+                .details_key()
+                .map(|k| (k.to_string(), Value::Object(details))),
+            scope: String::new(),
+            seq,
+        };
+        match store.append_events(name, &[aborted]).await {
+            Ok(()) => return store.describe_execution(name).await,
+            Err(StoreError::Conflict { .. }) if attempts < 10 => attempts += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}

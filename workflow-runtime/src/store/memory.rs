@@ -1,0 +1,194 @@
+//! The in-memory store: executions and histories in a map behind a mutex. Nothing survives the
+//! process; it enforces exactly the same rules as the SQLite store, so tests written against it
+//! hold for both.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+
+use super::{
+    check_batch, check_continues, now_rfc3339, output_value, start_conflict,
+    validate_execution_name, ExecutionRecord, ExecutionStatus, ExecutionSummary, ListFilter,
+    NewExecution, StartedExecution, Store, StoreError, StoreFuture,
+};
+use crate::history::HistoryEvent;
+
+/// A [`Store`] that keeps everything in memory.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// Executions in creation order.
+    executions: Vec<Execution>,
+    /// Name → index into `executions`.
+    by_name: HashMap<String, usize>,
+}
+
+#[derive(Debug)]
+struct Execution {
+    record: ExecutionRecord,
+    events: Vec<HistoryEvent>,
+    /// The `(scope, seq)` of every event in `events`.
+    positions: HashSet<(String, u64)>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave `Inner` half-updated: every mutation
+        // below is checked first and then applied without anything that can panic in between.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn start_sync(&self, new: NewExecution) -> Result<StartedExecution, StoreError> {
+        validate_execution_name(&new.name)?;
+        let mut inner = self.lock();
+        if let Some(&i) = inner.by_name.get(&new.name) {
+            let existing = &inner.executions[i].record;
+            return match start_conflict(existing, &new) {
+                Some(reason) => Err(StoreError::AlreadyExists {
+                    name: new.name,
+                    reason,
+                }),
+                None => Ok(StartedExecution {
+                    record: existing.clone(),
+                    created: false,
+                }),
+            };
+        }
+        let record = ExecutionRecord {
+            name: new.name.clone(),
+            definition: new.definition,
+            input: new.input,
+            metadata: new.metadata,
+            status: ExecutionStatus::Running,
+            start_date: now_rfc3339(),
+            stop_date: None,
+            output: None,
+            error: None,
+            cause: None,
+            event_count: 0,
+        };
+        let index = inner.executions.len();
+        inner.executions.push(Execution {
+            record: record.clone(),
+            events: Vec::new(),
+            positions: HashSet::new(),
+        });
+        inner.by_name.insert(new.name, index);
+        Ok(StartedExecution {
+            record,
+            created: true,
+        })
+    }
+
+    fn append_sync(&self, name: &str, events: &[HistoryEvent]) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let index = *inner
+            .by_name
+            .get(name)
+            .ok_or_else(|| StoreError::NotFound(name.to_string()))?;
+        let exec = &mut inner.executions[index];
+        let batch = check_batch(name, events)?;
+        check_continues(name, exec.record.status, exec.record.event_count, &batch)?;
+        if let Some(ev) = events
+            .iter()
+            .find(|ev| exec.positions.contains(&(ev.scope.clone(), ev.seq)))
+        {
+            return Err(StoreError::Conflict {
+                name: name.to_string(),
+                detail: format!(
+                    "event {} repeats the position (scope `{}`, seq {}) of a recorded event",
+                    ev.id, ev.scope, ev.seq
+                ),
+            });
+        }
+        for ev in events {
+            exec.positions.insert((ev.scope.clone(), ev.seq));
+            exec.events.push(ev.clone());
+        }
+        exec.record.event_count += events.len() as u64;
+        if let Some(c) = batch.closing {
+            exec.record.status = c.status;
+            exec.record.stop_date = Some(c.stop_date);
+            exec.record.output = c.output.as_deref().map(output_value);
+            exec.record.error = c.error;
+            exec.record.cause = c.cause;
+        }
+        Ok(())
+    }
+
+    fn with_execution<T>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&Execution) -> T,
+    ) -> Result<T, StoreError> {
+        let inner = self.lock();
+        let index = inner
+            .by_name
+            .get(name)
+            .ok_or_else(|| StoreError::NotFound(name.to_string()))?;
+        Ok(f(&inner.executions[*index]))
+    }
+
+    fn list_sync(&self, filter: &ListFilter) -> Vec<ExecutionSummary> {
+        let inner = self.lock();
+        inner
+            .executions
+            .iter()
+            .filter(|e| filter.status.is_none_or(|s| e.record.status == s))
+            .take(filter.limit.unwrap_or(usize::MAX))
+            .map(|e| e.record.summary())
+            .collect()
+    }
+}
+
+impl Store for MemoryStore {
+    fn start_execution(&self, new: NewExecution) -> StoreFuture<'_, StartedExecution> {
+        let result = self.start_sync(new);
+        Box::pin(async move { result })
+    }
+
+    fn append_events<'a>(
+        &'a self,
+        name: &'a str,
+        events: &'a [HistoryEvent],
+    ) -> StoreFuture<'a, ()> {
+        let result = self.append_sync(name, events);
+        Box::pin(async move { result })
+    }
+
+    fn describe_execution<'a>(&'a self, name: &'a str) -> StoreFuture<'a, ExecutionRecord> {
+        let result = self.with_execution(name, |e| e.record.clone());
+        Box::pin(async move { result })
+    }
+
+    fn load_events<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Vec<HistoryEvent>> {
+        let result = self.with_execution(name, |e| e.events.clone());
+        Box::pin(async move { result })
+    }
+
+    fn list_executions(&self, filter: ListFilter) -> StoreFuture<'_, Vec<ExecutionSummary>> {
+        let result = self.list_sync(&filter);
+        Box::pin(async move { Ok(result) })
+    }
+
+    fn count_executions(&self, status: Option<ExecutionStatus>) -> StoreFuture<'_, u64> {
+        let inner = self.lock();
+        let n = inner
+            .executions
+            .iter()
+            .filter(|e| status.is_none_or(|s| e.record.status == s))
+            .count() as u64;
+        drop(inner);
+        Box::pin(async move { Ok(n) })
+    }
+}

@@ -1,0 +1,557 @@
+//! Durable stores: where executions and their append-only histories live.
+//!
+//! A [`Store`] holds named executions (definition, input, status, output) and each execution's
+//! history events, appended in order. Two implementations ship:
+//!
+//! - [`MemoryStore`]: a map behind a mutex, for tests and for runs that need no persistence;
+//! - [`SqliteStore`]: an embedded SQLite file (WAL mode), the default persistent store; its
+//!   durability policy is documented on [`SyncPolicy`].
+//!
+//! # Rules every store enforces
+//!
+//! - **Write-ahead.** [`Store::append_events`] completes only once the events are committed; the
+//!   executor acts on events only after that, so whatever it acted on can be replayed.
+//! - **No gaps, no duplicates.** Appended ids continue the history exactly (`1, 2, …, n` with no
+//!   gap), and an event's logical position `(scope, seq)` is recorded at most once per execution.
+//!   A batch that breaks either rule is rejected whole ([`StoreError::Conflict`]) and nothing of
+//!   it is written.
+//! - **Closed means closed.** Appending a terminal event (`ExecutionSucceeded`, `ExecutionFailed`,
+//!   `ExecutionTimedOut`, `ExecutionAborted`) sets the execution's status, output, error and cause
+//!   in the same transaction; nothing can be appended after it ([`StoreError::Closed`]). A process
+//!   still running an execution that another process stopped thus gets an error on its next
+//!   append instead of writing past the end.
+//! - **Idempotent start** ([`Store::start_execution`]), as AWS's `StartExecution`: a new name
+//!   creates the execution; the name of a *running* execution with the same definition and input
+//!   returns that execution; a different input or definition, or the name of a *closed*
+//!   execution, is [`StoreError::AlreadyExists`].
+//!
+//! # Delivery guarantee
+//!
+//! A task whose result is recorded in the history is never run again: on resume the recorded
+//! result is replayed. A task that was running when the process died has no recorded result and
+//! runs again (at-least-once), so task handlers should be idempotent.
+
+mod durable;
+mod memory;
+mod sqlite;
+
+pub use durable::{
+    stop_execution, DurableError, DurableExecution, DurableRuntime, StoreSink, SEED_KEY,
+};
+pub use memory::MemoryStore;
+pub use sqlite::{SqliteOptions, SqliteStore, SyncPolicy};
+
+use std::collections::HashSet;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::history::HistoryEvent;
+
+/// The future every [`Store`] method returns: boxed so that `dyn Store` works.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// A place where executions and their histories are kept.
+///
+/// All methods are asynchronous and safe to call from many tasks at once; see the module docs for
+/// the rules every implementation enforces.
+pub trait Store: Send + Sync {
+    /// Starts (records) a named execution, or returns the running one with the same name,
+    /// definition and input (AWS `StartExecution` idempotency).
+    fn start_execution(&self, new: NewExecution) -> StoreFuture<'_, StartedExecution>;
+
+    /// Appends events to an execution's history in one transaction, after checking that they
+    /// continue it (see the module docs). Returns once the events are committed.
+    fn append_events<'a>(
+        &'a self,
+        name: &'a str,
+        events: &'a [HistoryEvent],
+    ) -> StoreFuture<'a, ()>;
+
+    /// The execution named `name`, or [`StoreError::NotFound`].
+    fn describe_execution<'a>(&'a self, name: &'a str) -> StoreFuture<'a, ExecutionRecord>;
+
+    /// The execution's whole history, in id order.
+    fn load_events<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Vec<HistoryEvent>>;
+
+    /// Executions matching `filter`, oldest first.
+    fn list_executions(&self, filter: ListFilter) -> StoreFuture<'_, Vec<ExecutionSummary>>;
+
+    /// How many executions match `status` (all of them for `None`).
+    fn count_executions(&self, status: Option<ExecutionStatus>) -> StoreFuture<'_, u64>;
+}
+
+// ===== data types =====
+
+/// An execution's status, named as AWS's `ExecutionStatus`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExecutionStatus {
+    /// Started and not yet closed (possibly interrupted by a crash, waiting to be resumed).
+    Running,
+    /// Closed by an `ExecutionSucceeded` event.
+    Succeeded,
+    /// Closed by an `ExecutionFailed` event.
+    Failed,
+    /// Closed by an `ExecutionTimedOut` event.
+    TimedOut,
+    /// Closed by an `ExecutionAborted` event (`workflow stop`).
+    Aborted,
+}
+
+impl ExecutionStatus {
+    /// Every status, in declaration order.
+    pub const ALL: [ExecutionStatus; 5] = [
+        ExecutionStatus::Running,
+        ExecutionStatus::Succeeded,
+        ExecutionStatus::Failed,
+        ExecutionStatus::TimedOut,
+        ExecutionStatus::Aborted,
+    ];
+
+    /// The AWS spelling: `"RUNNING"`, `"SUCCEEDED"`, `"FAILED"`, `"TIMED_OUT"`, `"ABORTED"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Running => "RUNNING",
+            ExecutionStatus::Succeeded => "SUCCEEDED",
+            ExecutionStatus::Failed => "FAILED",
+            ExecutionStatus::TimedOut => "TIMED_OUT",
+            ExecutionStatus::Aborted => "ABORTED",
+        }
+    }
+
+    /// Whether the execution is closed (any status but `RUNNING`).
+    pub fn is_closed(self) -> bool {
+        self != ExecutionStatus::Running
+    }
+}
+
+impl fmt::Display for ExecutionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ExecutionStatus {
+    type Err = String;
+
+    /// Parses the AWS spelling, ignoring ASCII case (`running` works too).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ExecutionStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!(
+                    "unknown execution status `{s}`; expected one of RUNNING, SUCCEEDED, FAILED, \
+                     TIMED_OUT, ABORTED"
+                )
+            })
+    }
+}
+
+/// What [`Store::start_execution`] needs to record a new execution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewExecution {
+    /// The execution's name: unique in the store, 1–80 characters, AWS's character rules
+    /// ([`validate_execution_name`]).
+    pub name: String,
+    /// The state machine definition (ASL JSON text), kept so the execution can be resumed
+    /// without the original file.
+    pub definition: String,
+    /// The execution input.
+    pub input: Value,
+    /// Opaque data for whoever resumes the execution (for example which task handlers it runs
+    /// with); the store keeps it and never interprets it.
+    pub metadata: Value,
+}
+
+/// An execution as the store knows it (the local counterpart of AWS's `DescribeExecution`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionRecord {
+    /// The execution's name.
+    pub name: String,
+    /// The state machine definition (ASL JSON text).
+    pub definition: String,
+    /// The execution input.
+    pub input: Value,
+    /// The opaque metadata given at start.
+    pub metadata: Value,
+    /// Current status.
+    pub status: ExecutionStatus,
+    /// When the execution was started (RFC 3339, UTC, milliseconds).
+    pub start_date: String,
+    /// When it closed: the timestamp of its terminal event.
+    pub stop_date: Option<String>,
+    /// The output, once `SUCCEEDED`.
+    pub output: Option<Value>,
+    /// The error name, once `FAILED`, `TIMED_OUT` or `ABORTED` (when the event carried one).
+    pub error: Option<String>,
+    /// The error cause, when the terminal event carried one.
+    pub cause: Option<String>,
+    /// How many events the history holds (the id of the last one).
+    pub event_count: u64,
+}
+
+impl ExecutionRecord {
+    /// The summary [`Store::list_executions`] returns for this execution.
+    pub fn summary(&self) -> ExecutionSummary {
+        ExecutionSummary {
+            name: self.name.clone(),
+            status: self.status,
+            start_date: self.start_date.clone(),
+            stop_date: self.stop_date.clone(),
+            event_count: self.event_count,
+        }
+    }
+}
+
+/// One line of [`Store::list_executions`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionSummary {
+    /// The execution's name.
+    pub name: String,
+    /// Current status.
+    pub status: ExecutionStatus,
+    /// When it was started.
+    pub start_date: String,
+    /// When it closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_date: Option<String>,
+    /// How many events its history holds.
+    pub event_count: u64,
+}
+
+/// The answer of [`Store::start_execution`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartedExecution {
+    /// The execution, new or existing.
+    pub record: ExecutionRecord,
+    /// `true` when this call created it; `false` when it returned the running execution that
+    /// already had this name and input.
+    pub created: bool,
+}
+
+/// Which executions [`Store::list_executions`] returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// Only executions with this status.
+    pub status: Option<ExecutionStatus>,
+    /// At most this many (the oldest first).
+    pub limit: Option<usize>,
+}
+
+impl ListFilter {
+    /// Every execution.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// The executions with `status`.
+    pub fn with_status(status: ExecutionStatus) -> Self {
+        Self {
+            status: Some(status),
+            limit: None,
+        }
+    }
+}
+
+// ===== errors =====
+
+/// What can go wrong in a store.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// No execution has this name.
+    #[error("execution `{0}` does not exist")]
+    NotFound(String),
+    /// The name is not a valid execution name (AWS `InvalidName`).
+    #[error("invalid execution name `{name}`: {reason}")]
+    InvalidName {
+        /// The rejected name.
+        name: String,
+        /// Which rule it breaks.
+        reason: String,
+    },
+    /// The name is taken by an execution that cannot be returned instead (AWS
+    /// `ExecutionAlreadyExists`).
+    #[error("execution `{name}` already exists {reason}")]
+    AlreadyExists {
+        /// The name.
+        name: String,
+        /// Why the existing execution is not returned (different input, closed, …).
+        reason: String,
+    },
+    /// Events were appended to a closed execution.
+    #[error("execution `{name}` is {status}; no events can be appended to a closed execution")]
+    Closed {
+        /// The execution.
+        name: String,
+        /// Its status.
+        status: ExecutionStatus,
+    },
+    /// Appended events do not continue the history (a gap, a duplicate id or `(scope, seq)`,
+    /// events after the terminal one) — typically two processes running the same execution.
+    #[error("history conflict in execution `{name}`: {detail}")]
+    Conflict {
+        /// The execution.
+        name: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The store file is damaged, truncated, or not a workflow store.
+    #[error("store file {path} is corrupted or not a workflow store: {detail}")]
+    Corrupt {
+        /// The file.
+        path: String,
+        /// What was found.
+        detail: String,
+    },
+    /// The store file was written by a newer version of this library.
+    #[error(
+        "store file {path} has schema version {found}, newer than the {supported} this version \
+         of workflow understands; upgrade workflow to open it"
+    )]
+    UnsupportedVersion {
+        /// The file.
+        path: String,
+        /// The file's schema version.
+        found: i64,
+        /// The newest version this build reads.
+        supported: i64,
+    },
+    /// Any other failure of the underlying storage (I/O error, locked file, …).
+    #[error("store file {path}: {detail}")]
+    Storage {
+        /// The file (or `memory`).
+        path: String,
+        /// The underlying error.
+        detail: String,
+    },
+}
+
+// ===== names =====
+
+/// The longest execution name AWS accepts.
+pub const MAX_NAME_LEN: usize = 80;
+
+/// Checks an execution name against AWS's rules: 1–80 characters; no whitespace, no brackets
+/// `< > { } [ ]`, no wildcards `? *`, none of `" # % \ ^ | ~ ` $ & , ; : /`, and no control
+/// characters (U+0000–U+001F, U+007F–U+009F).
+pub fn validate_execution_name(name: &str) -> Result<(), StoreError> {
+    let invalid = |reason: String| StoreError::InvalidName {
+        name: name.to_string(),
+        reason,
+    };
+    let len = name.chars().count();
+    if len == 0 {
+        return Err(invalid("a name must not be empty".into()));
+    }
+    if len > MAX_NAME_LEN {
+        return Err(invalid(format!(
+            "a name has at most {MAX_NAME_LEN} characters, this one has {len}"
+        )));
+    }
+    for c in name.chars() {
+        let bad = c.is_whitespace()
+            || matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}')
+            || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c);
+        if bad {
+            return Err(invalid(format!(
+                "{} is not allowed in an execution name",
+                if c.is_control() || c.is_whitespace() {
+                    format!("the character U+{:04X}", c as u32)
+                } else {
+                    format!("`{c}`")
+                }
+            )));
+        }
+    }
+    Ok(())
+}
+
+// ===== shared rules =====
+
+/// The changes a terminal event makes to its execution.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Closing {
+    pub(crate) status: ExecutionStatus,
+    pub(crate) stop_date: String,
+    pub(crate) output: Option<String>,
+    pub(crate) error: Option<String>,
+    pub(crate) cause: Option<String>,
+}
+
+/// The status a terminal event type closes an execution with, or `None` for other types.
+pub(crate) fn terminal_status(event_type: &str) -> Option<ExecutionStatus> {
+    match event_type {
+        "ExecutionSucceeded" => Some(ExecutionStatus::Succeeded),
+        "ExecutionFailed" => Some(ExecutionStatus::Failed),
+        "ExecutionTimedOut" => Some(ExecutionStatus::TimedOut),
+        "ExecutionAborted" => Some(ExecutionStatus::Aborted),
+        _ => None,
+    }
+}
+
+/// What a batch of events to append is, once checked on its own ([`check_batch`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Batch {
+    /// The id of the first event (0 for an empty batch).
+    pub(crate) first_id: u64,
+    /// How many events.
+    pub(crate) len: u64,
+    /// The closing the batch's terminal event makes, if it has one.
+    pub(crate) closing: Option<Closing>,
+}
+
+/// Checks a batch on its own: ids contiguous, each `previousEventId` earlier than its event, no
+/// `(scope, seq)` twice, nothing after a terminal event. Returns what the batch does.
+pub(crate) fn check_batch(name: &str, events: &[HistoryEvent]) -> Result<Batch, StoreError> {
+    let conflict = |detail: String| StoreError::Conflict {
+        name: name.to_string(),
+        detail,
+    };
+    let first_id = events.first().map_or(0, |ev| ev.id);
+    let mut closing = None;
+    let mut keys = HashSet::with_capacity(events.len());
+    for (i, ev) in events.iter().enumerate() {
+        let expected = first_id.saturating_add(i as u64);
+        if ev.id != expected || ev.id == 0 || ev.id > i64::MAX as u64 {
+            return Err(conflict(format!(
+                "event ids in a batch must be contiguous from 1 on: expected {expected}, got {}",
+                ev.id
+            )));
+        }
+        if ev.previous_event_id >= ev.id {
+            return Err(conflict(format!(
+                "event {} has previousEventId {}, which is not an earlier event",
+                ev.id, ev.previous_event_id
+            )));
+        }
+        if ev.seq > i64::MAX as u64 {
+            return Err(conflict(format!(
+                "event {} has seq {} out of range",
+                ev.id, ev.seq
+            )));
+        }
+        if !keys.insert((ev.scope.as_str(), ev.seq)) {
+            return Err(conflict(format!(
+                "event {} repeats the position (scope `{}`, seq {}) of an earlier event in the \
+                 same batch",
+                ev.id, ev.scope, ev.seq
+            )));
+        }
+        if closing.is_some() {
+            return Err(conflict(format!(
+                "event {} follows the execution's terminal event",
+                ev.id
+            )));
+        }
+        closing = closing_of(ev);
+    }
+    Ok(Batch {
+        first_id,
+        len: events.len() as u64,
+        closing,
+    })
+}
+
+/// Checks that a batch continues an execution whose status is `status` and whose history holds
+/// `event_count` events.
+pub(crate) fn check_continues(
+    name: &str,
+    status: ExecutionStatus,
+    event_count: u64,
+    batch: &Batch,
+) -> Result<(), StoreError> {
+    if status.is_closed() {
+        return Err(StoreError::Closed {
+            name: name.to_string(),
+            status,
+        });
+    }
+    if batch.len > 0 && batch.first_id != event_count + 1 {
+        return Err(StoreError::Conflict {
+            name: name.to_string(),
+            detail: format!(
+                "expected event id {}, got {} (the history holds {event_count} events; is \
+                 another process running this execution?)",
+                event_count + 1,
+                batch.first_id
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The closing a terminal event makes, from its details (`output`, `error`, `cause`).
+fn closing_of(ev: &HistoryEvent) -> Option<Closing> {
+    let status = terminal_status(&ev.event_type)?;
+    let details = ev.details.as_ref().map(|(_, v)| v);
+    let field = |key: &str| -> Option<String> {
+        match details?.get(key)? {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
+    };
+    Some(Closing {
+        status,
+        stop_date: ev.timestamp.clone(),
+        output: field("output"),
+        error: field("error"),
+        cause: field("cause"),
+    })
+}
+
+/// Parses stored output text back into JSON; text that is not JSON (which a well-behaved
+/// executor never records) is returned as a JSON string rather than lost.
+pub(crate) fn output_value(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
+}
+
+/// Why an existing execution with the same name is not returned by `start_execution`, or `None`
+/// when it is (running, same definition, same input).
+pub(crate) fn start_conflict(existing: &ExecutionRecord, new: &NewExecution) -> Option<String> {
+    if existing.status.is_closed() {
+        return Some(format!(
+            "and is closed ({}); a closed execution's name cannot be reused",
+            existing.status
+        ));
+    }
+    if existing.input != new.input {
+        return Some("with a different input".into());
+    }
+    if !same_definition(&existing.definition, &new.definition) {
+        return Some("with a different state machine definition".into());
+    }
+    None
+}
+
+/// Two definitions are the same when they are equal JSON (whatever the formatting), or equal
+/// text when either is not JSON.
+fn same_definition(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    match (
+        serde_json::from_str::<Value>(a),
+        serde_json::from_str::<Value>(b),
+    ) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// The current UTC time as the store writes dates: RFC 3339 with milliseconds.
+pub(crate) fn now_rfc3339() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
