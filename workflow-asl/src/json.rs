@@ -22,30 +22,45 @@ pub struct Parsed {
 /// Parses JSON text. Syntax errors come back as an `INVALID_JSON_DESCRIPTION` diagnostic naming
 /// the line and column.
 pub fn parse(text: &str) -> Result<Parsed, Diagnostic> {
-    let dups = RefCell::new(Vec::new());
+    let cx = Cx::default();
     let mut de = serde_json::Deserializer::from_str(text);
-    let value = Seed {
-        pointer: String::new(),
-        dups: &dups,
-    }
-    .deserialize(&mut de)
-    .and_then(|v| de.end().map(|()| v))
-    .map_err(|e| {
-        Diagnostic::new(
-            Code::InvalidJsonDescription,
-            "",
-            format!("the definition is not valid JSON: {e}"),
-        )
-    })?;
+    let value = Seed { cx: &cx }
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| {
+            Diagnostic::new(
+                Code::InvalidJsonDescription,
+                "",
+                format!("the definition is not valid JSON: {e}"),
+            )
+        })?;
     Ok(Parsed {
         value,
-        duplicates: dups.into_inner(),
+        duplicates: cx.dups.into_inner(),
     })
 }
 
+/// The path from the root to the value being read (keys and indices), kept as a stack so a JSON
+/// pointer is only rendered when a duplicate key is found.
+#[derive(Default)]
+struct Cx {
+    path: RefCell<Vec<String>>,
+    dups: RefCell<Vec<Diagnostic>>,
+}
+
+impl Cx {
+    fn pointer_to(&self, key: &str) -> String {
+        let path = self.path.borrow();
+        let mut out = String::new();
+        for token in path.iter() {
+            out = push_pointer(&out, token);
+        }
+        push_pointer(&out, key)
+    }
+}
+
 struct Seed<'a> {
-    pointer: String,
-    dups: &'a RefCell<Vec<Diagnostic>>,
+    cx: &'a Cx,
 }
 
 impl<'de> DeserializeSeed<'de> for Seed<'_> {
@@ -88,11 +103,10 @@ impl<'de> Visitor<'de> for Seed<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::new();
         loop {
-            let seed = Seed {
-                pointer: push_pointer(&self.pointer, &out.len().to_string()),
-                dups: self.dups,
-            };
-            match seq.next_element_seed(seed)? {
+            self.cx.path.borrow_mut().push(out.len().to_string());
+            let next = seq.next_element_seed(Seed { cx: self.cx });
+            self.cx.path.borrow_mut().pop();
+            match next? {
                 Some(v) => out.push(v),
                 None => return Ok(Value::Array(out)),
             }
@@ -101,18 +115,19 @@ impl<'de> Visitor<'de> for Seed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let pointer = push_pointer(&self.pointer, &key);
-            let value = map.next_value_seed(Seed {
-                pointer: pointer.clone(),
-                dups: self.dups,
-            })?;
-            if out.insert(key.clone(), value).is_some() {
-                self.dups.borrow_mut().push(Diagnostic::new(
+            self.cx.path.borrow_mut().push(key);
+            let value = map.next_value_seed(Seed { cx: self.cx });
+            let key = self.cx.path.borrow_mut().pop().unwrap_or_default();
+            let value = value?;
+            if out.contains_key(&key) {
+                let pointer = self.cx.pointer_to(&key);
+                self.cx.dups.borrow_mut().push(Diagnostic::new(
                     Code::DuplicateKey,
                     pointer,
                     format!("the key `{key}` appears more than once in this object; JSON keys must be unique"),
                 ));
             }
+            out.insert(key, value);
         }
         Ok(Value::Object(out))
     }

@@ -50,7 +50,7 @@ pub struct Parsed {
 /// validator for those). Fails only when the text is not JSON.
 pub fn parse_str(text: &str) -> Result<Parsed, Diagnostic> {
     let json::Parsed { value, duplicates } = json::parse(text)?;
-    let (machine, mut diagnostics) = parse::parse_machine(&value);
+    let (machine, mut diagnostics) = parse::parse_machine_owned(value);
     let mut all = duplicates;
     for d in &mut all {
         if is_states_key(&d.pointer) {

@@ -66,19 +66,27 @@ const KNOWN_STATE_FIELDS: &[&str] = &[
 /// Parses a whole definition. Returns the model (as complete as the input allows) and every
 /// schema problem found. `None` only when the root is not a JSON object.
 pub fn parse_machine(value: &Value) -> (Option<StateMachine>, Vec<Diagnostic>) {
+    parse_machine_owned(value.clone())
+}
+
+/// [`parse_machine`] taking the value by ownership, which avoids copying it.
+pub fn parse_machine_owned(value: Value) -> (Option<StateMachine>, Vec<Diagnostic>) {
     let mut cx = Vec::new();
-    let Some(map) = value.as_object() else {
-        cx.push(Diagnostic::new(
-            Code::SchemaValidationFailed,
-            "",
-            format!(
-                "a state machine definition must be a JSON object, found {}",
-                kind(value)
-            ),
-        ));
-        return (None, cx);
+    let map = match value {
+        Value::Object(map) => map,
+        value => {
+            cx.push(Diagnostic::new(
+                Code::SchemaValidationFailed,
+                "",
+                format!(
+                    "a state machine definition must be a JSON object, found {}",
+                    kind(&value)
+                ),
+            ));
+            return (None, cx);
+        }
     };
-    let mut o = Obj::new(map.clone(), String::new(), &mut cx, "the state machine");
+    let mut o = Obj::new(map, String::new(), &mut cx, "the state machine");
     let comment = o.opt_string("Comment");
     let version = o.opt_string("Version");
     let timeout_seconds = o.opt_number("TimeoutSeconds");
@@ -265,7 +273,7 @@ impl<'a> Obj<'a> {
             Some(Value::Object(map)) => {
                 for (name, v) in map {
                     let sptr = push_pointer(&ptr, &name);
-                    if let Some(state) = parse_state(&v, sptr, self.cx) {
+                    if let Some(state) = parse_state(v, sptr, self.cx) {
                         states.insert(name, state);
                     }
                 }
@@ -583,14 +591,17 @@ const STATE_TYPES: &[&str] = &[
     "Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map",
 ];
 
-fn parse_state(v: &Value, ptr: String, cx: &mut Vec<Diagnostic>) -> Option<State> {
-    let Some(map) = v.as_object() else {
-        cx.push(Diagnostic::new(
-            Code::SchemaValidationFailed,
-            ptr,
-            format!("a state must be a JSON object, found {}", describe(v)),
-        ));
-        return None;
+fn parse_state(v: Value, ptr: String, cx: &mut Vec<Diagnostic>) -> Option<State> {
+    let mut map = match v {
+        Value::Object(map) => map,
+        v => {
+            cx.push(Diagnostic::new(
+                Code::SchemaValidationFailed,
+                ptr,
+                format!("a state must be a JSON object, found {}", describe(&v)),
+            ));
+            return None;
+        }
     };
     let ty = match map.get("Type") {
         Some(Value::String(t)) if STATE_TYPES.contains(&t.as_str()) => t.clone(),
@@ -626,7 +637,6 @@ fn parse_state(v: &Value, ptr: String, cx: &mut Vec<Diagnostic>) -> Option<State
             return None;
         }
     };
-    let mut map = map.clone();
     map.shift_remove("Type");
     let what: &'static str = match ty.as_str() {
         "Task" => "a Task state",
