@@ -1,17 +1,14 @@
 //! Import an existing ASL file and run it with Rust handlers: the definition in
-//! `examples/import_asl.asl.json` (as it would be deployed) is read and validated at run time,
-//! and its Lambda resources are served by Rust functions registered by ARN.
+//! `examples/import_asl.asl.json` (as it would be deployed) becomes a workflow type at compile
+//! time, and its Lambda resources are served by Rust functions bound to their ARNs.
 //!
-//! `cargo run --example import_asl`.
+//! `cargo run --example import_asl` / `cargo run --example import_asl -- --export [PATH]`.
 #[path = "common/mod.rs"]
 mod common;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use workflow::{Runtime, TaskError};
-
-/// The definition, as deployed.
-pub const DEFINITION: &str = include_str!("import_asl.asl.json");
+use workflow::{workflow, Runtime, TaskError};
 
 /// A greeting request.
 #[derive(Debug, Deserialize)]
@@ -40,7 +37,17 @@ async fn shout(g: Value) -> Result<Value, TaskError> {
     Ok(json!(g["text"].as_str().unwrap_or_default().to_uppercase()))
 }
 
-/// A runtime serving the definition's resources with the Rust handlers.
+workflow! {
+    /// The deployed definition, imported: read and validated at compile time (a mistake in the
+    /// file is a compile error), its Lambda resources served by Rust handlers.
+    pub Greeter = file("examples/import_asl.asl.json") {
+        "arn:aws:lambda:us-east-1:123456789012:function:greet" => greet,
+        "arn:aws:lambda:us-east-1:123456789012:function:shout" => shout,
+    };
+}
+
+/// A runtime serving the definition's resources with the Rust handlers, registered by hand (the
+/// way to run a definition that is only known at run time).
 pub fn runtime() -> workflow::RuntimeBuilder {
     Runtime::builder()
         .handler(
@@ -60,28 +67,5 @@ pub fn input() -> Value {
 
 #[allow(dead_code)]
 fn main() {
-    let machine = match workflow::asl::load(DEFINITION) {
-        Ok(m) => m,
-        Err(diagnostics) => {
-            for d in diagnostics {
-                eprintln!("{d}");
-            }
-            std::process::exit(1);
-        }
-    };
-    println!(
-        "== imported ASL (valid)\n{}\n",
-        workflow::asl::emit::machine_to_string_pretty(&machine)
-    );
-    let runtime = runtime().seed(1).start_time(common::start_time()).build();
-    let outcome = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .map(|rt| rt.block_on(runtime.run_machine(&machine, input())));
-    match outcome {
-        Ok(Ok(outcome)) => common::print_outcome(&outcome),
-        Ok(Err(e)) => eprintln!("the run failed: {e}"),
-        Err(e) => eprintln!("cannot start tokio: {e}"),
-    }
+    common::main::<Greeter>(&[], input(), |b| b);
 }

@@ -54,6 +54,16 @@
 //! }
 //! ```
 //!
+//! An existing definition becomes a workflow type too, read and validated at compile time (the
+//! path is relative to the crate's `Cargo.toml`; a problem in the file is a compile error naming
+//! its JSON pointer), with Rust handlers bound to its Task resources:
+//!
+//! ```text
+//! pub Greeter = file("definitions/greeter.asl.json") {
+//!     "arn:aws:lambda:us-east-1:123456789012:function:greet" => greet,
+//! };
+//! ```
+//!
 //! State names are identifiers (or string literals for names that are not). The kinds:
 //!
 //! | DSL | ASL |
@@ -97,13 +107,15 @@
 //!
 //! # Compile-time checks
 //!
-//! The emitted ASL is judged by the same validator as files ([`asl::validate`]); each problem is
+//! The emitted ASL is judged by the same validator as files ([`asl::validate()`]); each problem is
 //! reported at the DSL token it came from: unknown targets (with a suggestion), duplicate and
 //! unreachable states, no terminal state, missing or unknown `start`, `States.ALL` not alone or
 //! not last, out-of-range retry fields, malformed paths, unknown intrinsics and wrong arity,
 //! fields of the other query language, … Rust checks the rest, at the handler or edge token:
-//! a handler that is not an async fn of serde types, and a *typed edge* (a task whose output
-//! flows unchanged into the next task, or into the workflow's output) whose types differ.
+//! a handler that is not an async fn of serde types, and a *typed edge* whose types differ: a
+//! task's output that reaches the next task's handler, or the workflow's output, unchanged (no
+//! `input_path`, `parameters`, `result_selector`, `result_path` or `output_path` on the way;
+//! Choice, Wait and plain Pass states pass data through), and likewise the workflow's input.
 //! `Resource`s written as `${Placeholder}` are validated as if substituted.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -118,7 +130,7 @@ pub use workflow_asl as asl;
 pub use workflow_asl::{Diagnostic, Failure, StateMachine};
 pub use workflow_runtime as runtime;
 pub use workflow_runtime::{
-    CompileError, ExecutionOutcome, ExecutionStatus, Handlers, HistoryEvent, HistoryLevel,
+    CompileError, Execution, ExecutionOutcome, ExecutionStatus, Handlers, HistoryEvent, HistoryLevel,
     MockConfig, MockTestCase, Program, Runtime, RuntimeBuilder, StartError, StartOptions,
     TaskContext, TaskError,
 };
@@ -155,8 +167,19 @@ pub trait Workflow: Sized + 'static {
     /// The parsed model of [`Self::ASL`] (parsed once, on first use).
     fn model() -> &'static StateMachine;
 
-    /// The model compiled for the runtime (compiled once, on first use).
+    /// The model compiled for the interpreter (compiled once, on first use): what
+    /// [`Workflow::interpret`] runs, and what `runtime.run(&W::program()?, input)` runs.
     fn program() -> Result<Arc<Program>, CompileError>;
+
+    /// The model compiled with the generated state machine attached (compiled once, on first
+    /// use): what [`Workflow::execute`] runs. Its scopes (the workflow's and those of the
+    /// workflows it uses as branches) are run by the generated drivers, which call the typed
+    /// handlers directly; see [the crate documentation](crate#the-generated-state-machine).
+    fn driven_program() -> Result<Arc<Program>, CompileError>;
+
+    /// The generated drivers of this workflow's scope and of the scopes nested in it.
+    #[doc(hidden)]
+    fn __driver() -> runtime::driver::ScopeDriver;
 
     /// Registers every typed handler of this workflow and of the workflows it uses as branches,
     /// each under its task's `Resource`.
@@ -175,8 +198,40 @@ pub trait Workflow: Sized + 'static {
         Runtime::builder().handlers(Self::handlers())
     }
 
-    /// Runs one execution on `runtime` and returns its outcome (output or error, and history).
+    /// Starts one execution on `runtime` (which must be called within a tokio runtime), run by
+    /// the generated state machine ([`Workflow::driven_program`]) with `options` (a name, an
+    /// event sink, a history to resume from, …). Await the [`Execution`] for its outcome.
+    fn start(
+        runtime: &Runtime,
+        input: Self::Input,
+        options: StartOptions,
+    ) -> Result<Execution, RunError> {
+        let input = serde_json::to_value(input).map_err(RunError::Input)?;
+        let program = Self::driven_program().map_err(|e| RunError::Start(e.into()))?;
+        runtime
+            .start(&program, input, options)
+            .map_err(RunError::Start)
+    }
+
+    /// Runs one execution on `runtime` with the generated state machine and returns its outcome
+    /// (output or error, and history).
+    ///
+    /// Each Task bound to a Rust handler calls that handler directly (a mock of its state still
+    /// wins); other tasks use the handlers registered in `runtime`. Build the runtime with
+    /// [`Workflow::runtime`], so that everything the state machine does not call itself (tasks
+    /// without a Rust handler, branches of an imported definition) finds its handler.
     fn execute(
+        runtime: &Runtime,
+        input: Self::Input,
+    ) -> impl Future<Output = Result<ExecutionOutcome, RunError>> + Send {
+        let runtime = runtime.clone();
+        async move { Ok(Self::start(&runtime, input, StartOptions::new())?.await) }
+    }
+
+    /// Runs one execution on `runtime` with the interpreter: [`Workflow::program`], its tasks
+    /// calling the handlers registered in `runtime`. Gives the same outcome and history as
+    /// [`Workflow::execute`] when `runtime` holds this workflow's handlers.
+    fn interpret(
         runtime: &Runtime,
         input: Self::Input,
     ) -> impl Future<Output = Result<ExecutionOutcome, RunError>> + Send {
@@ -233,6 +288,39 @@ pub trait Workflow: Sized + 'static {
     }
 }
 
+/// Running declared workflows from a [`Runtime`]: `runtime.run_workflow::<OrderFlow>(order)`.
+/// The runtime must hold the workflow's handlers (build it with [`Workflow::runtime`], or
+/// register [`Workflow::handlers`]).
+pub trait RuntimeExt {
+    /// [`Workflow::run`] on this runtime.
+    fn run_workflow<W: Workflow>(
+        &self,
+        input: W::Input,
+    ) -> impl Future<Output = Result<W::Output, RunError>> + Send;
+
+    /// [`Workflow::execute`] on this runtime.
+    fn execute_workflow<W: Workflow>(
+        &self,
+        input: W::Input,
+    ) -> impl Future<Output = Result<ExecutionOutcome, RunError>> + Send;
+}
+
+impl RuntimeExt for Runtime {
+    fn run_workflow<W: Workflow>(
+        &self,
+        input: W::Input,
+    ) -> impl Future<Output = Result<W::Output, RunError>> + Send {
+        W::run(self, input)
+    }
+
+    fn execute_workflow<W: Workflow>(
+        &self,
+        input: W::Input,
+    ) -> impl Future<Output = Result<ExecutionOutcome, RunError>> + Send {
+        W::execute(self, input)
+    }
+}
+
 /// Why [`Workflow::run`] returned no output.
 #[derive(Debug)]
 pub enum RunError {
@@ -273,6 +361,11 @@ pub trait WorkflowState:
     const ALL: &'static [Self];
     /// The ASL state name.
     fn name(self) -> &'static str;
+    /// The first state (`StartAt`).
+    fn start() -> Option<Self>;
+    /// The states this state may transition to: `Next`, the Choice targets and `Default`, the
+    /// Catch targets, in the order written.
+    fn successors(self) -> &'static [Self];
     /// The state with this ASL name.
     fn from_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|s| s.name() == name)
@@ -360,16 +453,36 @@ pub fn placeholders(asl: &serde_json::Value) -> Vec<String> {
     out
 }
 
-/// Replaces `${Name}` in every string value of `v` (see [`Workflow::asl_with`]).
+/// Replaces `${Name}` in every string value of `v` (see [`Workflow::asl_with`]), in one pass:
+/// substituted text is not searched again. Placeholders without a value are left as written.
 pub fn substitute(v: &mut serde_json::Value, substitutions: &[(&str, &str)]) {
     match v {
         serde_json::Value::String(s) if s.contains("${") => {
-            for (k, val) in substitutions {
-                let key = format!("${{{k}}}");
-                if s.contains(&key) {
-                    *s = s.replace(&key, val);
+            let mut out = String::with_capacity(s.len());
+            let mut rest = s.as_str();
+            while let Some(at) = rest.find("${") {
+                out.push_str(&rest[..at]);
+                let after = &rest[at + 2..];
+                let value = after.find('}').and_then(|end| {
+                    let name = &after[..end];
+                    substitutions
+                        .iter()
+                        .find(|(k, _)| *k == name)
+                        .map(|(_, v)| (*v, end))
+                });
+                match value {
+                    Some((v, end)) => {
+                        out.push_str(v);
+                        rest = &after[end + 1..];
+                    }
+                    None => {
+                        out.push_str("${");
+                        rest = after;
+                    }
                 }
             }
+            out.push_str(rest);
+            *s = out;
         }
         serde_json::Value::Array(a) => a.iter_mut().for_each(|x| substitute(x, substitutions)),
         serde_json::Value::Object(o) => o.values_mut().for_each(|x| substitute(x, substitutions)),
@@ -393,5 +506,28 @@ fn placeholder_arns(v: &mut serde_json::Value) {
         }
         serde_json::Value::Array(a) => a.iter_mut().for_each(placeholder_arns),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn substitutions() {
+        let cases = [
+            (json!("${A}"), json!("arn:a")),
+            (json!("x-${A}-${B}-${C}"), json!("x-arn:a-${A}-${C}")),
+            (json!("${unclosed"), json!("${unclosed")),
+            (json!({"k": ["${A}", 1]}), json!({"k": ["arn:a", 1]})),
+        ];
+        for (mut v, want) in cases {
+            super::substitute(&mut v, &[("A", "arn:a"), ("B", "${A}")]);
+            assert_eq!(v, want);
+        }
+        assert_eq!(
+            super::placeholders(&json!({"a": "${X}", "b": ["${Y} ${X}"]})),
+            ["X", "Y"]
+        );
     }
 }

@@ -5,8 +5,12 @@
 use std::future::Future;
 use std::marker::PhantomData;
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
 pub use serde_json::Value;
 pub use std::sync::{Arc, OnceLock};
+pub use workflow_runtime::driver::{BoxFuture, DriveFault, Driver, ScopeDriver, Typed as Carried};
 
 use crate::{Handlers, TaskContext, TaskError, TaskHandler};
 
@@ -21,15 +25,52 @@ pub fn parse_model(text: &str) -> workflow_asl::StateMachine {
 /// A registered handler's types, for the typed-edge checks.
 pub struct Typed<I, O>(PhantomData<fn(I) -> O>);
 
-/// Registers a typed handler under its resource; returns its types for [`check_edge`].
-pub fn register<F, M>(handlers: &mut Handlers, resource: &str, f: F) -> Typed<F::Input, F::Output>
+/// A handler bound to its types: input `I`, output `O`, error `E` and future `Fut`.
+///
+/// [`bind`] is the one place where a handler's `TaskHandler` bound is checked. When it does not
+/// hold, the type parameters stay unknown and rustc reports nothing more about the uses of the
+/// binding: its methods have no bound on the handler itself, only on the (unknown) types. (The
+/// registration and the generated driver each bind a handler with the same tokens, so the two
+/// identical errors are reported once.)
+pub struct Bound<F, I, O, E, Fut> {
+    f: F,
+    call: fn(&F, I, TaskContext) -> Fut,
+    types: PhantomData<fn() -> (O, E)>,
+}
+
+/// Binds a handler to its types.
+pub fn bind<F, M>(f: F) -> Bound<F, F::Input, F::Output, F::Error, F::Future>
 where
     F: TaskHandler<M>,
 {
-    handlers.insert_typed(resource, move |input: F::Input, cx: TaskContext| {
-        f.call(input, cx)
-    });
-    Typed(PhantomData)
+    Bound {
+        f,
+        call: <F as TaskHandler<M>>::call,
+        types: PhantomData,
+    }
+}
+
+impl<F, I, O, E, Fut> Bound<F, I, O, E, Fut> {
+    /// Calls the handler (what the generated driver does for its Task state).
+    pub fn call(&self, input: I, cx: TaskContext) -> Fut {
+        (self.call)(&self.f, input, cx)
+    }
+}
+
+impl<F, I, O, E, Fut> Bound<F, I, O, E, Fut>
+where
+    F: Send + Sync + 'static,
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + 'static,
+    E: Into<TaskError> + 'static,
+    Fut: Future<Output = Result<O, E>> + Send + 'static,
+{
+    /// Registers the handler under `resource`; returns its types for [`check_edge`].
+    pub fn register(self, handlers: &mut Handlers, resource: &str) -> Typed<I, O> {
+        let Bound { f, call, .. } = self;
+        handlers.insert_typed(resource, move |input: I, cx: TaskContext| call(&f, input, cx));
+        Typed(PhantomData)
+    }
 }
 
 /// Checks a typed edge: the second handler takes what the first returns.
@@ -53,11 +94,29 @@ where
 {
 }
 
+/// Checks that the workflow's input type is its output type, when the input can reach the
+/// output unchanged.
+pub fn check_passthrough<I, O>()
+where
+    I: PassesThrough<O>,
+{
+}
+
+/// Implemented only for equal types: the bound `Input: PassesThrough<Output>`.
+#[diagnostic::on_unimplemented(
+    message = "type mismatch on a typed edge: the workflow's input `{Self}` reaches its output unchanged here, but the output type is `{T}`",
+    label = "the input (`{Self}`) becomes the output (`{T}`) here",
+    note = "no task reshapes the data on this path, so the input and output types must be equal"
+)]
+pub trait PassesThrough<T> {}
+
+impl<T> PassesThrough<T> for T {}
+
 /// Implemented only for equal types: the bound `Output: Produces<WorkflowOutput>`.
 #[diagnostic::on_unimplemented(
     message = "type mismatch on a typed edge: the last step produces `{Self}`, but the workflow's output type is `{T}`",
     label = "this step ends the workflow with `{Self}`, not `{T}`",
-    note = "the task's output becomes the workflow's output unchanged here (no `result_selector`, `result_path` or `output_path`), so the types must be equal"
+    note = "the task's output becomes the workflow's output unchanged here (no `result_selector`, `result_path` or `output_path` on the way), so the types must be equal"
 )]
 pub trait Produces<T> {}
 
@@ -67,7 +126,7 @@ impl<T> Produces<T> for T {}
 #[diagnostic::on_unimplemented(
     message = "type mismatch on a typed edge: the previous step produces `{T}`, but the next one takes `{Self}`",
     label = "this edge passes `{T}` to a step that takes `{Self}`",
-    note = "a task's output flows unchanged into the next task here (no `input_path`, `parameters`, `result_selector`, `result_path` or `output_path` between them), so the types must be equal"
+    note = "a task's output flows unchanged into the next task here (no `input_path`, `parameters`, `result_selector`, `result_path` or `output_path` on the way; Choice, Wait and plain Pass states pass data through), so the types must be equal"
 )]
 pub trait Edge<T> {}
 
@@ -110,15 +169,11 @@ pub const fn utf8(bytes: &'static [u8]) -> &'static str {
     }
 }
 
-/// Calls a typed handler with its typed input.
-pub fn call<F, M>(
-    f: &F,
-    input: F::Input,
-    cx: TaskContext,
-) -> impl Future<Output = Result<F::Output, TaskError>> + Send + 'static
-where
-    F: TaskHandler<M>,
-{
-    let fut = f.call(input, cx);
-    async move { fut.await.map_err(Into::into) }
+/// The value a typed task left in `slot`, as the input type `U` of the next typed task, or
+/// `other` when that was produced later (see [`Carried::latest`]).
+pub fn carry<T: 'static, U: 'static>(
+    slot: &mut Option<Carried<T>>,
+    other: Option<Carried<U>>,
+) -> Option<Carried<U>> {
+    Carried::latest(slot.take().and_then(Carried::cast), other)
 }

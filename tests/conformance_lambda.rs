@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use conformance::{run_group, Case, KnownFailures, ACCOUNT, REGION};
+use conformance::{python_json, python_number, run_group, Case, KnownFailures, ACCOUNT, REGION};
 use serde_json::{json, Value};
 use workflow::runtime::{Runtime, RuntimeBuilder, TaskContext, TaskError};
 
@@ -263,86 +263,6 @@ fn lambda_executions_match_aws() {
 
 // ===== Python's view of JSON values =====
 
-/// `json.dumps(v)` as Python writes it: `", "` and `": "` separators, non-ASCII escaped.
-fn python_json(v: &Value) -> String {
-    let mut out = String::new();
-    write_python_json(v, &mut out);
-    out
-}
-
-fn write_python_json(v: &Value, out: &mut String) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&python_number(n)),
-        Value::String(s) => write_python_string(s, out),
-        Value::Array(a) => {
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_python_json(x, out);
-            }
-            out.push(']');
-        }
-        Value::Object(o) => {
-            out.push('{');
-            for (i, (k, x)) in o.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_python_string(k, out);
-                out.push_str(": ");
-                write_python_json(x, out);
-            }
-            out.push('}');
-        }
-    }
-}
-
-fn write_python_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// A number as Python's `repr`: floats keep a fraction (`0.0`) and write exponents as `1e+16`.
-fn python_number(n: &serde_json::Number) -> String {
-    if !n.is_f64() {
-        return n.to_string();
-    }
-    let s = n.to_string();
-    match s.split_once('e') {
-        Some((mantissa, exp)) => {
-            let (sign, digits) = match exp.strip_prefix('-') {
-                Some(d) => ('-', d),
-                None => ('+', exp.trim_start_matches('+')),
-            };
-            format!("{mantissa}e{sign}{digits:0>2}")
-        }
-        None if s.contains('.') => s,
-        None => format!("{s}.0"),
-    }
-}
-
 /// `str(v)` of the Python object a JSON value decodes to (`{'a': 1}`, `True`, `None`).
 fn python_str(v: &Value) -> String {
     match v {
@@ -371,7 +291,11 @@ fn python_repr(v: &Value) -> String {
         Value::Object(o) => format!(
             "{{{}}}",
             o.iter()
-                .map(|(k, x)| format!("{}: {}", python_repr(&Value::String(k.clone())), python_repr(x)))
+                .map(|(k, x)| format!(
+                    "{}: {}",
+                    python_repr(&Value::String(k.clone())),
+                    python_repr(x)
+                ))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -381,8 +305,16 @@ fn python_repr(v: &Value) -> String {
 #[test]
 fn python_views_of_json() {
     for (v, dumps, str_) in [
-        (json!({"foo": "foo-1"}), r#"{"foo": "foo-1"}"#, "{'foo': 'foo-1'}"),
-        (json!([1, 0.5, null, true]), "[1, 0.5, null, true]", "[1, 0.5, None, True]"),
+        (
+            json!({"foo": "foo-1"}),
+            r#"{"foo": "foo-1"}"#,
+            "{'foo': 'foo-1'}",
+        ),
+        (
+            json!([1, 0.5, null, true]),
+            "[1, 0.5, null, true]",
+            "[1, 0.5, None, True]",
+        ),
         (json!(0.0), "0.0", "0.0"),
         (json!("é\n"), r#""\u00e9\n""#, "é\n"),
         (json!(1e16), "1e+16", "1e+16"),
@@ -390,6 +322,9 @@ fn python_views_of_json() {
         assert_eq!(python_json(&v), dumps, "{v}");
         assert_eq!(python_str(&v), str_, "{v}");
     }
-    assert_eq!(function_name("arn:aws:lambda:us-east-1:1:function:f:$LATEST"), "f");
+    assert_eq!(
+        function_name("arn:aws:lambda:us-east-1:1:function:f:$LATEST"),
+        "f"
+    );
     assert_eq!(function_name("f"), "f");
 }

@@ -105,3 +105,27 @@ fn state_enum() {
         Some(OrderFlowState::Route)
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn runs_typed() {
+    use workflow::RuntimeExt;
+    let rt = OrderFlow::runtime().seed(1).build();
+    // `Route` reads `$.total`, which the receipt does not have: Step Functions fails the
+    // execution with `States.Runtime`.
+    let order = Order {
+        id: "x".into(),
+        total: 10.0,
+    };
+    match rt.run_workflow::<OrderFlow>(order.clone()).await {
+        Err(workflow::RunError::Failed(o)) => {
+            assert_eq!(o.error.as_deref(), Some("States.Runtime"));
+            assert_eq!(o.event_types().last(), Some(&"ExecutionFailed"));
+        }
+        other => panic!("expected a failed execution, got {other:?}"),
+    }
+    let outcome = rt
+        .execute_workflow::<OrderFlow>(order)
+        .await
+        .expect("starts");
+    assert_eq!(outcome.error.as_deref(), Some("States.Runtime"));
+}

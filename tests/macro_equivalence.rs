@@ -1,9 +1,12 @@
-//! For every workflow of the examples and tests: running it through `Workflow::execute` (the
-//! model of the compile-time ASL constant, handlers registered by the macro) and interpreting the
-//! exported ASL file (read back with `workflow::asl::load`, as any deployed definition) give the
-//! same outcome — status, output, error, cause — and the same history, event by event; over
-//! inputs that succeed, fail, retry and are caught, with and without mocks. The golden
-//! `examples/*.asl.json` files are compared with the emitted ASL (`UPDATE_GOLDEN=1` rewrites them).
+//! For every workflow of the examples and tests: running it with the generated state machine
+//! (`Workflow::execute`: the enum-driven driver calling the typed handlers directly; also on a
+//! runtime with no handler registered) and with the interpreter (on `Workflow::program()`, and on
+//! the exported ASL file read back as any deployed definition) give the same outcome — status,
+//! output, error, cause — and the same history, event by event; over inputs that succeed, fail,
+//! retry and are caught, with and without mocks. The golden `examples/*.asl.json` files are
+//! compared with the emitted ASL (`UPDATE_GOLDEN=1` rewrites them). `typed_edges` checks that a
+//! typed handler's output reaches the next typed handler as the Rust value (no deserialisation)
+//! exactly when the data is unchanged in between.
 
 #![allow(dead_code)]
 // Each example brings its own copy of `examples/common` (they are separate binaries).
@@ -90,6 +93,8 @@ async fn equivalent<W: Workflow>(
         parsed.diagnostics
     );
     let loaded = parsed.machine.expect("an object");
+    let driven = W::driven_program().expect("the driver fits the definition");
+    let interpreted = W::program().expect("compiles");
     let mut outcomes = Vec::new();
     for (input, mocks) in inputs {
         let json_input = serde_json::to_value(&input).expect("inputs are JSON");
@@ -100,20 +105,40 @@ async fn equivalent<W: Workflow>(
                 None => b,
             }
         };
+        // The generated state machine, through the typed entry point.
         let macro_rt = build(W::runtime()).build();
         let by_macro = W::execute(&macro_rt, input)
             .await
             .expect("the execution starts");
+        // The generated state machine calls its handlers itself: a runtime without any gives
+        // the same run.
+        let bare_rt = build(Runtime::builder()).build();
+        let by_driver_alone = bare_rt
+            .run(&driven, json_input.clone())
+            .await
+            .expect("the execution starts");
+        // The interpreter, on the compile-time model and on the exported file read back.
         let interp_rt = build(Runtime::builder().handlers(W::handlers())).build();
+        let by_program = interp_rt
+            .run(&interpreted, json_input.clone())
+            .await
+            .expect("the execution starts");
         let by_interpreter = interp_rt
             .run_machine(&loaded, json_input.clone())
             .await
             .expect("the execution starts");
-        assert_eq!(
-            summary(&by_macro),
-            summary(&by_interpreter),
-            "{name} on {json_input}: the two runs differ"
-        );
+        let want = summary(&by_interpreter);
+        for (what, got) in [
+            ("W::execute (generated driver)", &by_macro),
+            ("the generated driver without registered handlers", &by_driver_alone),
+            ("the interpreter on W::program()", &by_program),
+        ] {
+            assert_eq!(
+                summary(got),
+                want,
+                "{name} on {json_input}: {what} differs from the interpreter on the exported ASL"
+            );
+        }
         outcomes.push(by_macro);
     }
     outcomes
@@ -148,6 +173,12 @@ async fn sequence() {
     .await;
     assert!(out[0].succeeded());
     assert_eq!(out[1].error.as_deref(), Some("InvalidOrder"));
+    // The typed entry point returns the typed output.
+    let rt = sequence::Sequence::runtime().build();
+    let receipt = sequence::Sequence::run(&rt, sequence::input())
+        .await
+        .expect("succeeds");
+    assert_eq!(receipt.line, "3 x 2.5 = 7.50");
     assert_eq!(out[2].error.as_deref(), Some("Service.Down"));
 }
 
@@ -304,6 +335,23 @@ fn exports_substitute_placeholders() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn imported() {
+    let out = equivalent::<import_asl::Greeter>(
+        "import_asl",
+        vec![
+            (import_asl::input(), None),
+            (json!({ "person": { "name": "" } }), None),
+        ],
+    )
+    .await;
+    assert_eq!(
+        out[0].output.as_ref().map(|v| v["loud"].clone()),
+        Some(json!("HELLO, ADA!"))
+    );
+    assert_eq!(out[1].error.as_deref(), Some("NoName"));
+}
+
+#[tokio::test(start_paused = true)]
 async fn imported_asl_is_canonical_and_runs() {
     let text = std::fs::read_to_string(golden_path("import_asl")).expect("the example file");
     let machine = workflow::asl::load(&text).expect("valid");
@@ -423,4 +471,110 @@ async fn kitchen_sink() {
     assert_eq!(out[2].output, Some(json!([{ "n": 8 }, { "n": 8 }])));
     assert_eq!(out[3].error.as_deref(), Some("Empty"));
     assert_eq!(out[4].error.as_deref(), Some("other"));
+}
+
+mod typed {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use serde::{Deserialize, Deserializer, Serialize};
+    use workflow::{workflow, TaskContext, TaskError};
+
+    /// How many times a `Counted` was read from JSON.
+    pub static READS: AtomicUsize = AtomicUsize::new(0);
+
+    /// A number whose deserialisations are counted.
+    #[derive(Debug, Clone, Serialize)]
+    pub struct Counted {
+        pub n: i64,
+    }
+
+    impl<'de> Deserialize<'de> for Counted {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            #[derive(Deserialize)]
+            struct Raw {
+                n: i64,
+            }
+            READS.fetch_add(1, Ordering::SeqCst);
+            Raw::deserialize(d).map(|r| Counted { n: r.n })
+        }
+    }
+
+    async fn inc(c: Counted) -> Result<Counted, TaskError> {
+        Ok(Counted { n: c.n + 1 })
+    }
+
+    /// Fails its first attempt.
+    async fn flaky(c: Counted, cx: TaskContext) -> Result<Counted, TaskError> {
+        if cx.retry_count() == 0 {
+            return Err(TaskError::new("Flaky", "first attempt"));
+        }
+        Ok(Counted { n: c.n * 10 })
+    }
+
+    workflow! {
+        /// `A`'s output reaches `B` through the Choice and the Wait unchanged (a typed edge), or
+        /// through `Reset`, which changes it; `B`'s reaches `C`, whose first attempt fails.
+        pub Carry: Counted -> Counted {
+            start A;
+            A = task(inc, resource = "arn:aws:lambda:us-east-1:123456789012:function:a") -> Route;
+            Route = choice { $.n > 100 => Reset, _ => Nap };
+            Reset = pass(result = 0, result_path = $.n) -> B;
+            Nap = wait(seconds = 1) -> B;
+            B = task(inc, resource = "arn:aws:lambda:us-east-1:123456789012:function:b") -> C;
+            C = task(flaky, resource = "arn:aws:lambda:us-east-1:123456789012:function:c")
+                .retry([Flaky], interval_seconds = 1, max_attempts = 1)
+                -> end;
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn typed_edges() {
+    use std::sync::atomic::Ordering;
+    use typed::{Carry, Counted, READS};
+
+    let mocked_a = mocks(
+        "Carry",
+        json!({ "A": "Five" }),
+        json!({ "Five": { "0": { "Return": { "n": 5 } } } }),
+    );
+    // (input, mocks, output, reads by the driver, reads by the interpreter)
+    let cases = [
+        // A reads its input; B and C's first attempt receive the Rust value; C's retry reads.
+        (1, None, 30, 2, 4),
+        // `Reset` changed the data: B reads it (A's value is out of date).
+        (200, None, 10, 3, 4),
+        // A is mocked: B reads the mocked JSON, C's first attempt gets B's value.
+        (1, Some(mocked_a), 60, 2, 3),
+    ];
+    for (n, mock, want, driver_reads, interpreter_reads) in cases {
+        let build = |b: RuntimeBuilder| {
+            let b = b.seed(7).start_time(start_time());
+            match &mock {
+                Some(m) => b.mocks(m.clone()),
+                None => b,
+            }
+        };
+        let rt = build(Carry::runtime()).build();
+        READS.store(0, Ordering::SeqCst);
+        let driven = Carry::execute(&rt, Counted { n })
+            .await
+            .expect("starts");
+        assert_eq!(READS.load(Ordering::SeqCst), driver_reads, "driver, n = {n}");
+        READS.store(0, Ordering::SeqCst);
+        let interpreted = Carry::interpret(&rt, Counted { n })
+            .await
+            .expect("starts");
+        assert_eq!(
+            READS.load(Ordering::SeqCst),
+            interpreter_reads,
+            "interpreter, n = {n}"
+        );
+        assert_eq!(driven.output, Some(json!({ "n": want })), "n = {n}");
+        assert_eq!(summary(&driven), summary(&interpreted), "n = {n}");
+    }
+    let out = Carry::run(&Carry::runtime().build(), Counted { n: 1 })
+        .await
+        .expect("succeeds");
+    assert_eq!(out.n, 30);
 }

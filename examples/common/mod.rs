@@ -19,7 +19,15 @@ pub fn main<W: Workflow>(
     input: W::Input,
     configure: impl FnOnce(RuntimeBuilder) -> RuntimeBuilder,
 ) {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args();
+    let program = args
+        .next()
+        .and_then(|p| {
+            std::path::Path::new(&p)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| W::NAME.to_string());
     if let Some(flag) = args.next() {
         if flag == "--export" {
             let text = W::asl_with(substitutions);
@@ -35,10 +43,7 @@ pub fn main<W: Workflow>(
             }
             return;
         }
-        eprintln!(
-            "usage: cargo run --example {} [-- --export [PATH]]",
-            W::NAME
-        );
+        eprintln!("usage: cargo run --example {program} [-- --export [PATH]]");
         std::process::exit(2);
     }
     println!("== {} ASL\n{}\n", W::NAME, W::asl_pretty());

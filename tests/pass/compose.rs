@@ -29,6 +29,19 @@ workflow! {
     }
 }
 
+// `crate = "…"` for a renamed dependency.
+mod renamed {
+    extern crate workflow as wf;
+
+    wf::workflow! {
+        #[workflow(crate = "wf")]
+        pub Renamed {
+            start A;
+            A = succeed;
+        }
+    }
+}
+
 const ASL: &str = Order::ASL;
 
 fn main() {
@@ -56,4 +69,5 @@ fn main() {
     assert_eq!(again, ASL);
     // Composition is only checked here: `Ship` is used twice, and state names are global in ASL.
     assert!(!Order::diagnostics().is_empty());
+    assert_eq!(<renamed::Renamed as Workflow>::NAME, "Renamed");
 }

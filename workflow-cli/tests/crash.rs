@@ -419,7 +419,7 @@ fn iteration(i: u64, seed: u64, expected: &Value) -> Report {
         let started = starts[ended_by];
         let latest = (entered + 1000).max(started);
         assert!(
-            exited <= latest + 900,
+            exited <= latest + 700,
             "iteration {i}: the Wait ended at +{} ms, its deadline was +1000 and the process \
              that ended it started at +{} ms",
             exited - entered,

@@ -118,6 +118,16 @@ fn report_all(cx: &Ctxt, l: &Lowered, diags: &[Diagnostic]) {
             }
             None => Range::one(proc_macro2::Span::call_site()),
         };
-        cx.error(range, &d.message);
+        match &l.file {
+            Some((path, _)) => {
+                let at = if d.pointer.is_empty() {
+                    "/"
+                } else {
+                    &d.pointer
+                };
+                cx.error(range, format!("in `{path}` at {at}: {}", d.message));
+            }
+            None => cx.error(range, &d.message),
+        }
     }
 }

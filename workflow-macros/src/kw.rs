@@ -11,13 +11,12 @@ syn::custom_keyword!(succeed);
 syn::custom_keyword!(fail);
 syn::custom_keyword!(parallel);
 syn::custom_keyword!(map);
-syn::custom_keyword!(retry);
-syn::custom_keyword!(catch);
-syn::custom_keyword!(matches);
-syn::custom_keyword!(timestamp);
-syn::custom_keyword!(string);
-syn::custom_keyword!(number);
-syn::custom_keyword!(boolean);
+syn::custom_keyword!(file);
+
+/// The state kinds, for "did you mean" on a misspelt kind.
+pub const KINDS: &[&str] = &[
+    "task", "pass", "choice", "wait", "succeed", "fail", "parallel", "map",
+];
 
 /// The type tests usable in a Choice rule, with the ASL operator each becomes.
 pub const TESTS: &[(&str, &str)] = &[

@@ -1,10 +1,10 @@
 //! The `workflow!` procedural macro. Use it through the `workflow` crate, which documents the DSL.
 //!
-//! The pipeline (serde_derive's): [`parse`] builds a syntax tree with spans, [`lower`] turns it
-//! into ASL JSON and remembers where each JSON pointer came from, [`check`] runs the shared ASL
-//! validator and reports each diagnostic at its DSL tokens, and [`expand`] generates code (it
-//! cannot fail). Errors are collected in a [`ctxt::Ctxt`]; on error the expansion still emits the
-//! workflow's items ([`expand::fallback`]) so that one mistake does not cascade.
+//! The pipeline (serde_derive's): `parse` builds a syntax tree with spans, `lower` turns it into
+//! ASL JSON and remembers where each JSON pointer came from, `check` runs the shared ASL validator
+//! and reports each diagnostic at its DSL tokens, and `expand` generates code (it cannot fail).
+//! Errors are collected in a `ctxt::Ctxt`; on error the expansion still emits the workflow's
+//! items (`expand::fallback`) so that one mistake does not cascade.
 #![forbid(unsafe_code)]
 
 mod check;
@@ -16,7 +16,48 @@ mod parse;
 
 use proc_macro::TokenStream;
 
-/// Declares one or more workflows. See the `workflow` crate's documentation for the DSL.
+/// Declares one or more workflows: each becomes a type whose ASL is a compile-time constant,
+/// checked by the same validator as ASL files, with its task handlers type-checked. The DSL is
+/// described in the `workflow` crate's documentation.
+///
+/// ```text
+/// workflow! {
+///     /// Order processing.
+///     pub OrderFlow: Order -> Receipt {
+///         start Validate;
+///         Validate = task(validate).retry([States.TaskFailed], max_attempts = 3) -> Charge;
+///         Charge = task(charge) -> end;
+///     }
+/// }
+/// ```
+///
+/// expands to (roughly):
+///
+/// ```text
+/// /// Order processing.
+/// pub struct OrderFlow;
+/// /// The states of [`OrderFlow`], in the order they are declared.
+/// pub enum OrderFlowState { Validate, Charge }
+/// const _: () = {
+///     impl workflow::WorkflowState for OrderFlowState { /* ALL, name, start, successors */ }
+///     impl workflow::Workflow for OrderFlow {
+///         type Input = Order;
+///         type Output = Receipt;
+///         type State = OrderFlowState;
+///         const NAME: &'static str = "OrderFlow";
+///         const ASL: &'static str = r#"{"Comment":"Order processing.","StartAt":"Validate",…}"#;
+///         fn model() -> &'static StateMachine { /* ASL parsed once */ }
+///         fn program() -> Result<Arc<Program>, CompileError> { /* compiled once */ }
+///         fn register(handlers: &mut Handlers) {
+///             let v = register(handlers, "${validate}", validate); // `validate: TaskHandler`
+///             let c = register(handlers, "${charge}", charge);
+///             check_edge(&v, &c);          // validate's output type == charge's input type
+///             check_input::<Order>(&v);    // the workflow input flows into `validate`
+///             check_output::<Receipt>(&c); // `charge` produces the workflow output
+///         }
+///     }
+/// };
+/// ```
 #[proc_macro]
 pub fn workflow(input: TokenStream) -> TokenStream {
     expand_workflow(input.into()).into()
@@ -118,5 +159,199 @@ mod tests {
         assert!(out.contains("pub struct F"));
         assert!(out.contains("pub enum FState"));
         assert!(out.contains("Workflow for F"));
+    }
+
+    /// The ASL JSON of the first workflow of `input` (which must have no errors).
+    fn lowered(input: proc_macro2::TokenStream) -> serde_json::Value {
+        let input: crate::parse::Input = syn::parse2(input).expect("a workflow");
+        let cx = crate::ctxt::Ctxt::new();
+        let bodies: Vec<_> = input
+            .workflows
+            .iter()
+            .map(|w| crate::parse::parse_body(&cx, &w.body))
+            .collect();
+        let l = crate::lower::lower_all(&cx, &input.workflows, &bodies);
+        if let Err(e) = cx.check() {
+            panic!("unexpected errors: {e}");
+        }
+        l[0].value.clone()
+    }
+
+    #[test]
+    fn choice_rules_lower_to_asl() {
+        use serde_json::json;
+        let cases: Vec<(proc_macro2::TokenStream, serde_json::Value)> = vec![
+            (
+                quote::quote!($.s == "a"),
+                json!({"Variable": "$.s", "StringEquals": "a"}),
+            ),
+            (
+                quote::quote!($.s <= "a"),
+                json!({"Variable": "$.s", "StringLessThanEquals": "a"}),
+            ),
+            (
+                quote::quote!($.n > 1.5),
+                json!({"Variable": "$.n", "NumericGreaterThan": 1.5}),
+            ),
+            (
+                quote::quote!($.n >= -2),
+                json!({"Variable": "$.n", "NumericGreaterThanEquals": -2}),
+            ),
+            (
+                quote::quote!($.n != 3),
+                json!({"Not": {"Variable": "$.n", "NumericEquals": 3}}),
+            ),
+            (
+                quote::quote!($.b == false),
+                json!({"Variable": "$.b", "BooleanEquals": false}),
+            ),
+            (
+                quote::quote!($.v == null),
+                json!({"Variable": "$.v", "IsNull": true}),
+            ),
+            (
+                quote::quote!($.v != null),
+                json!({"Not": {"Variable": "$.v", "IsNull": true}}),
+            ),
+            (
+                quote::quote!($.t < timestamp("2024-01-01T00:00:00Z")),
+                json!({"Variable": "$.t", "TimestampLessThan": "2024-01-01T00:00:00Z"}),
+            ),
+            (
+                quote::quote!($.t >= timestamp($.u)),
+                json!({"Variable": "$.t", "TimestampGreaterThanEqualsPath": "$.u"}),
+            ),
+            (
+                quote::quote!($.a == string($.b)),
+                json!({"Variable": "$.a", "StringEqualsPath": "$.b"}),
+            ),
+            (
+                quote::quote!($.a < number($.b)),
+                json!({"Variable": "$.a", "NumericLessThanPath": "$.b"}),
+            ),
+            (
+                quote::quote!($.a == boolean($.b)),
+                json!({"Variable": "$.a", "BooleanEqualsPath": "$.b"}),
+            ),
+            (
+                quote::quote!(is_timestamp($.t)),
+                json!({"Variable": "$.t", "IsTimestamp": true}),
+            ),
+            (
+                quote::quote!(!is_present($.t)),
+                json!({"Not": {"Variable": "$.t", "IsPresent": true}}),
+            ),
+            (
+                quote::quote!(matches($.f, "*.log")),
+                json!({"Variable": "$.f", "StringMatches": "*.log"}),
+            ),
+            (
+                quote::quote!($.a == 1 || $.b == 2 && ($.c == 3 || !($.d == 4))),
+                json!({"Or": [
+                    {"Variable": "$.a", "NumericEquals": 1},
+                    {"And": [
+                        {"Variable": "$.b", "NumericEquals": 2},
+                        {"Or": [
+                            {"Variable": "$.c", "NumericEquals": 3},
+                            {"Not": {"Variable": "$.d", "NumericEquals": 4}}
+                        ]}
+                    ]}
+                ]}),
+            ),
+            (
+                quote::quote!("$.odd key" == 1),
+                json!({"Variable": "$.odd key", "NumericEquals": 1}),
+            ),
+            (
+                quote::quote!("{% $x > 1 %}"),
+                json!({"Condition": "{% $x > 1 %}"}),
+            ),
+        ];
+        for (rule, want) in cases {
+            let v = lowered(quote::quote! {
+                F { start C; C = choice { #rule => D, _ => D }; D = succeed; }
+            });
+            let mut got = v["States"]["C"]["Choices"][0].clone();
+            assert_eq!(got["Next"], "D");
+            got.as_object_mut().map(|o| o.remove("Next"));
+            assert_eq!(got, want, "{rule}");
+        }
+    }
+
+    #[test]
+    fn values_lower_to_asl() {
+        use serde_json::json;
+        let v = lowered(quote::quote! {
+            F {
+                start P;
+                P = pass(
+                    parameters = { "a": $.x, "b.$": "$.y", "c": States.Format("{} it's", $.z), "d": [1, "two"] },
+                    result_path = null,
+                    raw = { "Future": { "x": 1 } },
+                ) -> end;
+            }
+        });
+        assert_eq!(
+            v["States"]["P"],
+            json!({
+                "Type": "Pass",
+                "Parameters": {"a.$": "$.x", "b.$": "$.y", "c.$": "States.Format('{} it\\'s', $.z)", "d": [1, "two"]},
+                "ResultPath": null,
+                "Future": {"x": 1},
+                "End": true
+            })
+        );
+    }
+
+    #[test]
+    fn files_are_read_and_checked() {
+        let dir = std::env::temp_dir().join(format!("workflow-macros-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let bad = dir.join("bad.asl.json");
+        std::fs::write(
+            &bad,
+            r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}"#,
+        )
+        .expect("writable");
+        let bad = bad.to_string_lossy().into_owned();
+        let missing = dir.join("missing.asl.json").to_string_lossy().into_owned();
+        let cases: Vec<(proc_macro2::TokenStream, &[&str])> = vec![
+            (
+                quote::quote! {
+                    G = file("../examples/import_asl.asl.json") {
+                        "arn:aws:lambda:us-east-1:123456789012:function:greet" => greet,
+                    };
+                },
+                &[],
+            ),
+            (
+                quote::quote! {
+                    G = file("../examples/import_asl.asl.json") {
+                        "arn:aws:lambda:us-east-1:123456789012:function:greett" => greet,
+                    };
+                },
+                &["did you mean"],
+            ),
+            (quote::quote! { G = file(#missing); }, &["cannot read"]),
+            (
+                quote::quote! { G = file(#bad); },
+                &["at /States/A/Next", "no terminal state"],
+            ),
+        ];
+        for (input, expected) in cases {
+            let got = errors(input.clone());
+            assert_eq!(got.len(), expected.len(), "{input}: {got:#?}");
+            for (g, want) in got.iter().zip(expected.iter()) {
+                assert!(g.contains(want), "{input}: {g:?} does not contain {want:?}");
+            }
+        }
+        let out = expand_workflow(quote::quote! { G = file("../examples/import_asl.asl.json"); })
+            .to_string();
+        assert!(
+            out.contains("include_str"),
+            "the file is tracked for rebuilds"
+        );
+        assert!(out.contains("enum GState"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

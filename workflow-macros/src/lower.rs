@@ -93,6 +93,7 @@ pub struct TaskBinding {
 }
 
 /// One workflow lowered to ASL.
+#[derive(Default)]
 pub struct Lowered {
     /// The ASL, with placeholders for external branches.
     pub value: Value,
@@ -104,6 +105,9 @@ pub struct Lowered {
     pub externals: Vec<External>,
     /// Every workflow type used as a branch or item processor, in order.
     pub subs: Vec<syn::Path>,
+    /// The Parallel and Map states of the workflow (not of its branches): each state's name and
+    /// the workflow types of its branches, or of its item processor.
+    pub nested: Vec<(String, Vec<syn::Path>)>,
     /// Pointers of branches inlined from workflows of this invocation.
     pub inlined: Vec<String>,
     /// States whose definition did not parse.
@@ -114,6 +118,8 @@ pub struct Lowered {
     pub crate_path: Option<syn::Path>,
     /// State pointers whose missing transition was already reported.
     pub silenced: Vec<String>,
+    /// For a workflow read from a file: the path as written, and as read (for `include_str!`).
+    pub file: Option<(String, String)>,
 }
 
 const COMMON: &[&str] = &[
@@ -185,21 +191,16 @@ const WORKFLOW: &[&str] = &[
 
 /// The DSL fields of a state kind.
 fn fields_of(kind: &KindSyn) -> Vec<&'static str> {
-    let (common, own): (&[&str], &[&str]) = match kind {
-        KindSyn::Task { .. } => (COMMON, TASK),
-        KindSyn::Pass => (COMMON, PASS),
-        KindSyn::Choice { .. } | KindSyn::Succeed => (COMMON, &[]),
-        KindSyn::Wait => (COMMON, WAIT),
-        KindSyn::Fail => (FAIL, &[]),
-        KindSyn::Parallel { .. } => (COMMON, PARALLEL),
-        KindSyn::Map { .. } => (COMMON, PARALLEL),
+    let parts: &[&[&str]] = match kind {
+        KindSyn::Task { .. } => &[COMMON, TASK],
+        KindSyn::Pass => &[COMMON, PASS],
+        KindSyn::Choice { .. } | KindSyn::Succeed => &[COMMON],
+        KindSyn::Wait => &[COMMON, WAIT],
+        KindSyn::Fail => &[FAIL],
+        KindSyn::Parallel { .. } => &[COMMON, PARALLEL],
+        KindSyn::Map { .. } => &[COMMON, PARALLEL, MAP],
     };
-    let map: &[&str] = if matches!(kind, KindSyn::Map { .. }) {
-        MAP
-    } else {
-        &[]
-    };
-    common.iter().chain(own).chain(map).copied().collect()
+    parts.concat()
 }
 
 /// `input_path` → `InputPath`.
@@ -282,21 +283,13 @@ pub fn lower_all(cx: &Ctxt, workflows: &[WorkflowSyn], bodies: &[Body]) -> Vec<L
                 index: &index,
                 done: &done,
                 counter: &mut counter,
-                out: Lowered {
-                    value: Value::Null,
-                    spans: Spans::default(),
-                    tasks: Vec::new(),
-                    externals: Vec::new(),
-                    subs: Vec::new(),
-                    inlined: Vec::new(),
-                    broken: Vec::new(),
-                    states: Vec::new(),
-                    crate_path: None,
-                    silenced: Vec::new(),
-                },
+                out: Lowered::default(),
                 self_index: i,
             };
-            lw.workflow(&workflows[i], &bodies[i]);
+            match &workflows[i].file {
+                Some(f) => lw.file(&workflows[i], f),
+                None => lw.workflow(&workflows[i], &bodies[i]),
+            }
             lw.out
         };
         done[i] = Some(l);
@@ -418,6 +411,144 @@ impl LowerWorkflow<'_> {
                 Range::one(w.brace),
                 format!("workflow `{}` has no states", w.name),
             );
+        }
+    }
+
+    /// A workflow read from an ASL file: the file is the ASL (validated like any other), its
+    /// top-level states are the state enum, and the bindings register Rust handlers for its
+    /// Task resources. Every diagnostic is reported at the path literal, with its JSON pointer.
+    fn file(&mut self, w: &WorkflowSyn, f: &crate::parse::FileSyn) {
+        let at = Range::one(f.path.span());
+        self.out.spans.put("", at, at);
+        for attr in &w.attrs {
+            if attr.path().is_ident("doc") {
+                continue;
+            }
+            if !attr.path().is_ident("workflow") {
+                self.cx.error_spanned_by(
+                    attr,
+                    "only doc comments and `#[workflow(crate = \"…\")]` are allowed on a workflow read from a file",
+                );
+                continue;
+            }
+            match attr.parse_args_with(crate::parse::parse_args) {
+                Ok(args) => {
+                    for a in args {
+                        match (&a.key, &a.value.kind) {
+                            (k, JKind::Str(s)) if k == "crate" => match syn::parse_str(s) {
+                                Ok(p) => self.out.crate_path = Some(p),
+                                Err(_) => self.cx.error(a.value.range, format!("`{s}` is not a path")),
+                            },
+                            (k, _) => self.cx.error(
+                                Range::one(k.span()),
+                                format!("a workflow read from a file takes only `crate = \"…\"`; set `{k}` in the file"),
+                            ),
+                        }
+                    }
+                }
+                Err(e) => self.cx.syn_error(e),
+            }
+        }
+        let written = f.path.value();
+        let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+        let full = std::path::Path::new(&dir).join(&written);
+        let full_text = full.to_string_lossy().into_owned();
+        // Until the file is read, everything else about it would be noise.
+        self.out.broken.push(String::new());
+        let text = match std::fs::read_to_string(&full) {
+            Ok(t) => t,
+            Err(e) => {
+                self.cx.error(at, format!("cannot read `{full_text}`: {e}"));
+                return;
+            }
+        };
+        let parsed = match workflow_asl::json::parse(&text) {
+            Ok(p) => p,
+            Err(d) => {
+                self.cx
+                    .error(at, format!("`{written}` is not JSON: {}", d.message));
+                return;
+            }
+        };
+        self.out.broken.clear();
+        self.out.file = Some((written.clone(), full_text));
+        for d in &parsed.duplicates {
+            self.cx.error(
+                at,
+                format!("in `{written}` at {}: {}", d.pointer, d.message),
+            );
+        }
+        self.out.value = parsed.value;
+        if let Some(Value::Object(states)) = self.out.value.get("States") {
+            for name in states.keys() {
+                let ident = syn::parse_str::<Ident>(name)
+                    .ok()
+                    .map(|_| Ident::new(name, f.path.span()));
+                self.out.states.push(Name {
+                    text: name.clone(),
+                    range: at,
+                    ident,
+                });
+            }
+        }
+        // Every Task resource in the file, with the name of its state when it is top-level.
+        let mut tasks: Vec<(String, String)> = Vec::new();
+        let mut stack = vec![(&self.out.value, true)];
+        while let Some((v, top)) = stack.pop() {
+            let Some(Value::Object(states)) = v.get("States") else {
+                continue;
+            };
+            for (name, st) in states {
+                if st.get("Type").and_then(Value::as_str) == Some("Task") {
+                    if let Some(r) = st.get("Resource").and_then(Value::as_str) {
+                        tasks.push((
+                            if top { name.clone() } else { String::new() },
+                            r.to_string(),
+                        ));
+                    }
+                }
+                if let Some(Value::Array(branches)) = st.get("Branches") {
+                    stack.extend(branches.iter().map(|b| (b, false)));
+                }
+                for key in ["ItemProcessor", "Iterator"] {
+                    if let Some(p) = st.get(key) {
+                        stack.push((p, false));
+                    }
+                }
+            }
+        }
+        for (resource, handler) in &f.bindings {
+            let r = resource.value();
+            let matching: Vec<&(String, String)> = tasks.iter().filter(|(_, t)| *t == r).collect();
+            if matching.is_empty() {
+                let hint = did_you_mean(&r, tasks.iter().map(|(_, t)| t.as_str()))
+                    .map(|s| format!("; did you mean \"{s}\"?"))
+                    .unwrap_or_default();
+                self.cx.error(
+                    Range::one(resource.span()),
+                    format!("no Task state of `{written}` has the resource \"{r}\"{hint}"),
+                );
+                continue;
+            }
+            let mut bound = false;
+            for (state, _) in matching {
+                if !state.is_empty() {
+                    bound = true;
+                    self.out.tasks.push(TaskBinding {
+                        state: state.clone(),
+                        handler: handler.clone(),
+                        resource: r.clone(),
+                    });
+                }
+            }
+            if !bound {
+                // Only inside branches: registered, but no typed edge of this workflow.
+                self.out.tasks.push(TaskBinding {
+                    state: String::new(),
+                    handler: handler.clone(),
+                    resource: r,
+                });
+            }
         }
     }
 
@@ -661,6 +792,9 @@ impl LowerWorkflow<'_> {
                     list.push(self.branch(b, &p, None));
                 }
                 o.insert("Branches".into(), Value::Array(list));
+                self.out
+                    .nested
+                    .push((s.name.text.clone(), branches.clone()));
             }
             KindSyn::Map { processor } => {
                 let cfg = config.map(|a| {
@@ -673,6 +807,9 @@ impl LowerWorkflow<'_> {
                 let p = push_pointer(ptr, "ItemProcessor");
                 let v = self.branch(processor, &p, cfg);
                 o.insert("ItemProcessor".into(), v);
+                self.out
+                    .nested
+                    .push((s.name.text.clone(), vec![processor.clone()]));
             }
             KindSyn::Pass | KindSyn::Wait | KindSyn::Succeed | KindSyn::Fail => {}
         }

@@ -21,12 +21,12 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::{Map, Value};
 use workflow_asl::error::{names, Failure};
 use workflow_asl::eval::{java_json, Env};
-use workflow_asl::path::Path;
+use workflow_asl::path::{Path, Selected};
 use workflow_asl::retry::{decide, find_catcher, RetryDecision, RetryState};
 
 use crate::cancel::Cancel;
 use crate::clock::format_ms;
-use crate::handler::{call_guarded, Handlers, Heartbeat, TaskContext, TaskError};
+use crate::handler::{call_guarded, Handlers, Heartbeat, LazyContext, TaskContext, TaskError};
 use crate::history::{EventType, HistoryEvent};
 use crate::mock::{MockResponse, MockTestCase};
 use crate::program::{
@@ -36,6 +36,21 @@ use crate::program::{
 use crate::recorder::{Cursor, Detail, Recorder, Stamp};
 
 type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// A typed handler call that replaces the registry lookup of one Task state (see
+/// [`crate::driver`]): it receives the task's effective input and context, returns the result.
+pub(crate) type TaskCall<'c> = dyn FnMut(Value, TaskContext) -> CallFuture<'c> + Send + 'c;
+
+/// The future of a [`TaskCall`].
+pub(crate) type CallFuture<'c> = BoxFuture<'c, Result<Value, TaskError>>;
+
+/// What a state hands the next one besides its output: the output's text, when it was rendered
+/// for the history (the next `…Entered` input), and an upper bound of its size as JSON text.
+#[derive(Debug, Default)]
+pub(crate) struct Flow {
+    pub(crate) rendered: Option<Arc<str>>,
+    pub(crate) in_size: Option<usize>,
+}
 
 /// Variables set by `Assign`, visible in a scope.
 pub(crate) type Vars = Map<String, Value>;
@@ -133,6 +148,8 @@ impl Step {
 #[derive(Debug, Clone)]
 pub(crate) struct ExecInfo {
     pub(crate) execution_arn: String,
+    /// An EXPRESS execution (its context object has no `RedriveCount`).
+    pub(crate) express: bool,
     pub(crate) name: String,
     pub(crate) state_machine_arn: String,
     pub(crate) state_machine_name: String,
@@ -148,7 +165,7 @@ pub(crate) struct Exec {
     pub(crate) mocks: Option<Arc<MockTestCase>>,
     pub(crate) payload_limit: usize,
     pub(crate) seed: u64,
-    pub(crate) info: ExecInfo,
+    pub(crate) info: Arc<ExecInfo>,
 }
 
 /// The state's `…Entered` event, which error causes refer to.
@@ -255,6 +272,45 @@ fn string_size(s: &str) -> usize {
     n
 }
 
+/// A task timeout (`States.Timeout`, `States.HeartbeatTimeout`). AWS gives it an empty cause: a
+/// catcher's error output is `{"Error": "States.Timeout", "Cause": ""}` (recorded:
+/// `test_task_service_lambda::test_invoke_timeout`), while `ExecutionFailed` shows no cause.
+fn timed_out(error: &str) -> StateError {
+    StateError {
+        error: Some(error.into()),
+        cause: Some(String::new()),
+        terminal: false,
+    }
+}
+
+/// Whether a state never awaits (it runs without an async call).
+fn is_pure(st: &CState) -> bool {
+    matches!(
+        st.kind,
+        Kind::Pass { .. }
+            | Kind::Choice { .. }
+            | Kind::Succeed
+            | Kind::Fail { .. }
+            | Kind::Unsupported(_)
+    )
+}
+
+/// Whether a state's output is always its input (so its size is the input's).
+fn passes_input_on(st: &CState) -> bool {
+    matches!(st.kind, Kind::Choice { .. } | Kind::Succeed | Kind::Wait(_))
+        && matches!(st.input_path, IoPath::Identity)
+        && matches!(st.output_path, IoPath::Identity)
+}
+
+/// The input `ResultPath` needs: none when the result replaces it (so that a state's input is
+/// not copied just to be dropped).
+fn for_result_path(rp: &ResultPathOpt, input: &Value) -> Value {
+    match rp {
+        ResultPathOpt::Replace => Value::Null,
+        ResultPathOpt::Discard | ResultPathOpt::Path(_) => input.clone(),
+    }
+}
+
 fn data_limit(what: &str) -> StateError {
     StateError::new(
         names::DATA_LIMIT_EXCEEDED,
@@ -295,6 +351,59 @@ fn as_long(v: &Value) -> Option<i64> {
     }
 }
 
+/// The context object (`$$`) of a state: the execution, the machine, the state (entered at
+/// `entered_ms`, with `RetryCount` when it can retry), the task token and the Map item.
+pub(crate) fn build_context(
+    info: &ExecInfo,
+    state_name: &str,
+    entered_ms: i64,
+    retry: Option<u32>,
+    item: Option<(usize, &Value)>,
+    token: Option<&str>,
+) -> Value {
+    let mut execution = Map::new();
+    execution.insert("Id".into(), info.execution_arn.clone().into());
+    execution.insert("Input".into(), info.input.clone());
+    if info.express {
+        // AWS's order for EXPRESS executions, which cannot be redriven.
+        execution.insert("Name".into(), info.name.clone().into());
+        execution.insert("RoleArn".into(), info.role_arn.to_string().into());
+        execution.insert("StartTime".into(), info.start_time.clone().into());
+    } else {
+        execution.insert("StartTime".into(), info.start_time.clone().into());
+        execution.insert("Name".into(), info.name.clone().into());
+        execution.insert("RoleArn".into(), info.role_arn.to_string().into());
+        execution.insert("RedriveCount".into(), 0.into());
+    }
+    let mut machine = Map::new();
+    machine.insert("Id".into(), info.state_machine_arn.clone().into());
+    machine.insert("Name".into(), info.state_machine_name.clone().into());
+    let mut state = Map::new();
+    state.insert("Name".into(), state_name.into());
+    state.insert("EnteredTime".into(), format_ms(entered_ms).into());
+    if let Some(retry_count) = retry {
+        state.insert("RetryCount".into(), retry_count.into());
+    }
+    let mut ctx = Map::new();
+    ctx.insert("Execution".into(), Value::Object(execution));
+    ctx.insert("StateMachine".into(), Value::Object(machine));
+    ctx.insert("State".into(), Value::Object(state));
+    if let Some(token) = token {
+        let mut task = Map::new();
+        task.insert("Token".into(), token.into());
+        ctx.insert("Task".into(), Value::Object(task));
+    }
+    if let Some((index, value)) = item {
+        let mut it = Map::new();
+        it.insert("Index".into(), index.into());
+        it.insert("Value".into(), value.clone());
+        let mut map = Map::new();
+        map.insert("Item".into(), Value::Object(it));
+        ctx.insert("Map".into(), Value::Object(map));
+    }
+    Value::Object(ctx)
+}
+
 impl Exec {
     // ===== helpers =====
 
@@ -326,44 +435,17 @@ impl Exec {
         item: Option<(usize, &Value)>,
         token: Option<&str>,
     ) -> Value {
-        let mut execution = Map::new();
-        execution.insert("Id".into(), self.info.execution_arn.clone().into());
-        execution.insert("Input".into(), self.info.input.clone());
-        execution.insert("StartTime".into(), self.info.start_time.clone().into());
-        execution.insert("Name".into(), self.info.name.clone().into());
-        execution.insert("RoleArn".into(), self.info.role_arn.to_string().into());
-        execution.insert("RedriveCount".into(), 0.into());
-        let mut machine = Map::new();
-        machine.insert("Id".into(), self.info.state_machine_arn.clone().into());
-        machine.insert("Name".into(), self.info.state_machine_name.clone().into());
-        let mut state = Map::new();
-        state.insert("Name".into(), st.name.to_string().into());
-        state.insert(
-            "EnteredTime".into(),
-            format_ms(self.rec.time_of(entered.stamp)).into(),
-        );
         // Only the states that can retry show `RetryCount`.
-        if matches!(st.kind, Kind::Task(_) | Kind::Parallel(_) | Kind::Map(_)) {
-            state.insert("RetryCount".into(), retry_count.into());
-        }
-        let mut ctx = Map::new();
-        ctx.insert("Execution".into(), Value::Object(execution));
-        ctx.insert("StateMachine".into(), Value::Object(machine));
-        ctx.insert("State".into(), Value::Object(state));
-        if let Some(token) = token {
-            let mut task = Map::new();
-            task.insert("Token".into(), token.into());
-            ctx.insert("Task".into(), Value::Object(task));
-        }
-        if let Some((index, value)) = item {
-            let mut it = Map::new();
-            it.insert("Index".into(), index.into());
-            it.insert("Value".into(), value.clone());
-            let mut map = Map::new();
-            map.insert("Item".into(), Value::Object(it));
-            ctx.insert("Map".into(), Value::Object(map));
-        }
-        Value::Object(ctx)
+        let retry = matches!(st.kind, Kind::Task(_) | Kind::Parallel(_) | Kind::Map(_))
+            .then_some(retry_count);
+        build_context(
+            &self.info,
+            &st.name,
+            self.rec.time_of(entered.stamp),
+            retry,
+            item,
+            token,
+        )
     }
 
     fn context_if_needed(&self, st: &CState, entered: Entered, retry: u32) -> Value {
@@ -518,12 +600,13 @@ impl Exec {
         vars: &'a mut Vars,
         cancel: &'a Arc<Cancel>,
     ) -> BoxFuture<'a, Result<Value, Fault>> {
+        if let Some(bound) = &block.driver {
+            return crate::driver::run(self, block, bound, cur, input, vars, cancel);
+        }
         Box::pin(async move {
             let mut idx = block.start;
             let mut input = input;
-            let mut rendered: Option<Arc<str>> = None;
-            // An upper bound of the current input's size as JSON text, when known.
-            let mut in_size: Option<usize> = None;
+            let mut flow = Flow::default();
             loop {
                 let Some(st) = block.states.get(idx) else {
                     return Err(Fault::Error(StateError::new(
@@ -531,112 +614,228 @@ impl Exec {
                         "internal error: a transition names no state",
                     )));
                 };
-                let rec_on = self.rec.enabled() && !cur.silent;
-                let stamp = self
-                    .rec
-                    .record(cur, st.events.entered, || Detail::StateEntered {
-                        name: Arc::clone(&st.name),
-                        input: rendered.take().unwrap_or_else(|| render(&input)),
-                    });
-                let entered = Entered {
-                    id: stamp.id,
-                    stamp,
-                };
-                let result = match &st.kind {
-                    Kind::Pass {
-                        result,
-                        parameters,
-                        result_path,
-                    } => self.pass(
-                        st,
-                        entered,
-                        input,
-                        result,
-                        parameters,
-                        result_path,
-                        vars,
-                        cur,
-                        in_size,
-                    ),
-                    Kind::Choice {
-                        choices,
-                        targets,
-                        default,
-                    } => self.choice(st, entered, input, choices, targets, *default, vars, cur),
-                    Kind::Succeed => self.succeed(st, entered, input, vars),
-                    Kind::Fail { error, cause } => self.fail(
-                        st,
-                        entered,
-                        &input,
-                        error.as_ref(),
-                        cause.as_ref(),
-                        vars,
-                        cur,
-                    ),
-                    Kind::Wait(w) => self.wait(st, entered, input, w, vars, cur, cancel).await,
-                    Kind::Task(t) => self.task(st, entered, input, t, vars, cur, cancel).await,
-                    Kind::Parallel(p) => {
-                        self.parallel(st, entered, input, p, vars, cur, cancel)
-                            .await
-                    }
-                    Kind::Map(m) => self.map(st, entered, input, m, vars, cur, cancel).await,
-                    Kind::Unsupported(cause) => Err(Fault::Error(StateError {
-                        error: Some(names::RUNTIME.into()),
-                        cause: Some(cause.clone()),
-                        terminal: true,
-                    })),
-                };
-                let step = match result {
-                    Ok(step) => step,
-                    Err(Fault::Cancelled) => {
-                        if let Some(aborted) = st.events.aborted {
-                            self.rec.record(cur, aborted, || Detail::StateAborted {
-                                name: Arc::clone(&st.name),
-                            });
-                        }
-                        return Err(Fault::Cancelled);
-                    }
-                    Err(e) => return Err(e),
-                };
-                let text = if rec_on {
-                    Some(render(&step.output))
+                let (output, next) = if is_pure(st) {
+                    // No await: run it here, without an async call.
+                    self.run_pure_state(st, cur, input, &mut flow, vars)?
                 } else {
-                    None
+                    // Boxed, so that every scope's future does not carry the largest state's.
+                    Box::pin(self.run_state(st, cur, input, &mut flow, vars, cancel, None)).await?
                 };
-                let size = match (&text, step.size_hint) {
-                    (Some(t), _) => t.len(),
-                    (None, Some(h)) if h <= self.payload_limit => h,
-                    (None, _) => json_size(&step.output, self.payload_limit),
-                };
-                if size > self.payload_limit {
-                    let mut e = data_limit(&st.name);
-                    e.terminal = true;
-                    return Err(e.into());
-                }
-                if let Some(exited) = st.events.exited {
-                    self.rec.record(cur, exited, || Detail::StateExited {
-                        name: Arc::clone(&st.name),
-                        output: text.clone().unwrap_or_else(|| render(&step.output)),
-                    });
-                }
-                if let Some(f) = self.rec.fault_if_possible() {
-                    return Err(Fault::Error(StateError {
-                        error: Some(names::RUNTIME.into()),
-                        cause: Some(f),
-                        terminal: true,
-                    }));
-                }
-                match step.next {
+                match next {
                     Some(next) => {
                         idx = next;
-                        input = step.output;
-                        rendered = text;
-                        in_size = Some(size);
+                        input = output;
                     }
-                    None => return Ok(step.output),
+                    None => return Ok(output),
                 }
             }
         })
+    }
+
+    /// Runs one state of a scope on `input`: records its entry, runs it, checks the size of its
+    /// output and records its exit. Returns the output and the next state (`None`: the scope ends
+    /// with this output). `flow` carries what the previous state handed this one and receives
+    /// what this one hands the next; `call` replaces the registry lookup of a Task's handler.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn run_state(
+        &self,
+        st: &CState,
+        cur: &mut Cursor,
+        input: Value,
+        flow: &mut Flow,
+        vars: &mut Vars,
+        cancel: &Arc<Cancel>,
+        call: Option<&mut TaskCall<'_>>,
+    ) -> Result<(Value, Option<usize>), Fault> {
+        let (entered, in_size) = self.enter_state(st, cur, &input, flow);
+        let result = match &st.kind {
+            Kind::Pass {
+                result,
+                parameters,
+                result_path,
+            } => self.pass(
+                st,
+                entered,
+                input,
+                result,
+                parameters,
+                result_path,
+                vars,
+                cur,
+                in_size,
+            ),
+            Kind::Choice {
+                choices,
+                targets,
+                default,
+            } => self.choice(st, entered, input, choices, targets, *default, vars, cur),
+            Kind::Succeed => self.succeed(st, entered, input, vars),
+            Kind::Fail { error, cause } => self.fail(
+                st,
+                entered,
+                &input,
+                error.as_ref(),
+                cause.as_ref(),
+                vars,
+                cur,
+            ),
+            Kind::Wait(w) => self.wait(st, entered, input, w, vars, cur, cancel).await,
+            Kind::Task(t) => {
+                self.task(st, entered, input, t, vars, cur, cancel, call)
+                    .await
+            }
+            Kind::Parallel(p) => {
+                self.parallel(st, entered, input, p, vars, cur, cancel)
+                    .await
+            }
+            Kind::Map(m) => self.map(st, entered, input, m, vars, cur, cancel).await,
+            Kind::Unsupported(cause) => Err(Fault::Error(StateError {
+                error: Some(names::RUNTIME.into()),
+                cause: Some(cause.clone()),
+                terminal: true,
+            })),
+        };
+        self.exit_state(st, cur, result, in_size, flow)
+    }
+
+    /// Records a state's `…Entered` event; returns it and the known size of the input.
+    fn enter_state(
+        &self,
+        st: &CState,
+        cur: &mut Cursor,
+        input: &Value,
+        flow: &mut Flow,
+    ) -> (Entered, Option<usize>) {
+        // An upper bound of the input's size as JSON text, when known.
+        let in_size = flow.in_size.take();
+        let stamp = self
+            .rec
+            .record(cur, st.events.entered, || Detail::StateEntered {
+                name: Arc::clone(&st.name),
+                input: flow.rendered.take().unwrap_or_else(|| render(input)),
+            });
+        let entered = Entered {
+            id: stamp.id,
+            stamp,
+        };
+        (entered, in_size)
+    }
+
+    /// Finishes a state: aborted, failed, or its output checked against the payload limit and
+    /// its `…Exited` event recorded.
+    fn exit_state(
+        &self,
+        st: &CState,
+        cur: &mut Cursor,
+        result: Result<Step, Fault>,
+        in_size: Option<usize>,
+        flow: &mut Flow,
+    ) -> Result<(Value, Option<usize>), Fault> {
+        let rec_on = self.rec.enabled() && !cur.silent;
+        let step = match result {
+            Ok(step) => step,
+            Err(Fault::Cancelled) => {
+                if let Some(aborted) = st.events.aborted {
+                    self.rec.record(cur, aborted, || Detail::StateAborted {
+                        name: Arc::clone(&st.name),
+                    });
+                }
+                return Err(Fault::Cancelled);
+            }
+            Err(e) => return Err(e),
+        };
+        let text = if rec_on {
+            Some(render(&step.output))
+        } else {
+            None
+        };
+        let size = match (&text, step.size_hint) {
+            (Some(t), _) => t.len(),
+            (None, Some(h)) if h <= self.payload_limit => h,
+            // Choice, Succeed and Wait pass their input on unchanged.
+            (None, _) => match in_size.filter(|_| passes_input_on(st)) {
+                Some(n) => n,
+                None => json_size(&step.output, self.payload_limit),
+            },
+        };
+        if size > self.payload_limit {
+            let mut e = data_limit(&st.name);
+            e.terminal = true;
+            return Err(e.into());
+        }
+        if let Some(exited) = st.events.exited {
+            self.rec.record(cur, exited, || Detail::StateExited {
+                name: Arc::clone(&st.name),
+                output: text.clone().unwrap_or_else(|| render(&step.output)),
+            });
+        }
+        if let Some(f) = self.rec.fault_if_possible() {
+            return Err(Fault::Error(StateError {
+                error: Some(names::RUNTIME.into()),
+                cause: Some(f),
+                terminal: true,
+            }));
+        }
+        flow.rendered = text;
+        flow.in_size = Some(size);
+        Ok((step.output, step.next))
+    }
+
+    /// [`Exec::run_state`] for the states that never await (Pass, Choice, Succeed, Fail).
+    fn run_pure_state(
+        &self,
+        st: &CState,
+        cur: &mut Cursor,
+        input: Value,
+        flow: &mut Flow,
+        vars: &mut Vars,
+    ) -> Result<(Value, Option<usize>), Fault> {
+        let (entered, in_size) = self.enter_state(st, cur, &input, flow);
+        let result = match &st.kind {
+            Kind::Pass {
+                result,
+                parameters,
+                result_path,
+            } => self.pass(
+                st,
+                entered,
+                input,
+                result,
+                parameters,
+                result_path,
+                vars,
+                cur,
+                in_size,
+            ),
+            Kind::Choice {
+                choices,
+                targets,
+                default,
+            } => self.choice(st, entered, input, choices, targets, *default, vars, cur),
+            Kind::Succeed => self.succeed(st, entered, input, vars),
+            Kind::Fail { error, cause } => self.fail(
+                st,
+                entered,
+                &input,
+                error.as_ref(),
+                cause.as_ref(),
+                vars,
+                cur,
+            ),
+            Kind::Unsupported(cause) => Err(Fault::Error(StateError {
+                error: Some(names::RUNTIME.into()),
+                cause: Some(cause.clone()),
+                terminal: true,
+            })),
+            Kind::Wait(_) | Kind::Task(_) | Kind::Parallel(_) | Kind::Map(_) => {
+                Err(Fault::Error(StateError {
+                    error: Some(names::RUNTIME.into()),
+                    cause: Some("internal error: an awaiting state run as a pure one".into()),
+                    terminal: true,
+                }))
+            }
+        };
+        self.exit_state(st, cur, result, in_size, flow)
     }
 
     // ===== Pass, Choice, Succeed, Fail =====
@@ -1067,6 +1266,7 @@ impl Exec {
         vars: &mut Vars,
         cur: &mut Cursor,
         cancel: &Arc<Cancel>,
+        mut call: Option<&mut TaskCall<'_>>,
     ) -> Result<Step, Fault> {
         let mut retry = RetryState::new();
         let lambda = t.resource_kind == ResourceKind::LambdaFunction;
@@ -1077,19 +1277,22 @@ impl Exec {
             } else {
                 None
             };
-            let ctx = self.context(st, entered, retry_count, None, token.as_deref());
+            let ctx = if st.needs_context {
+                self.context(st, entered, retry_count, None, token.as_deref())
+            } else {
+                Value::Null
+            };
             let Prepared {
                 params,
                 timeout,
                 heartbeat,
             } = self.prepare_task(st, entered, &input, t, &ctx, vars, cur)?;
-            let params_text = render(&params);
             if lambda {
                 self.rec
                     .record(cur, EventType::LambdaFunctionScheduled, || {
                         Detail::LambdaScheduled {
                             resource: Arc::clone(&t.resource),
-                            input: Arc::clone(&params_text),
+                            input: render(&params),
                             timeout,
                         }
                     });
@@ -1099,7 +1302,7 @@ impl Exec {
                 self.rec
                     .record(cur, EventType::TaskScheduled, || Detail::TaskScheduled {
                         res: Arc::clone(&t.task_resource),
-                        parameters: Arc::clone(&params_text),
+                        parameters: render(&params),
                         timeout,
                         heartbeat,
                     });
@@ -1112,25 +1315,62 @@ impl Exec {
                 Some(r) => r,
                 None => {
                     self.flush().await?;
+                    let context = if st.needs_context {
+                        LazyContext::ready(ctx.clone())
+                    } else {
+                        let info = Arc::clone(&self.info);
+                        let name = Arc::clone(&st.name);
+                        let entered_ms = self.rec.time_of(entered.stamp);
+                        let token = token.clone();
+                        LazyContext::deferred(move || {
+                            build_context(
+                                &info,
+                                &name,
+                                entered_ms,
+                                Some(retry_count),
+                                None,
+                                token.as_deref(),
+                            )
+                        })
+                    };
                     let cx = TaskContext {
                         resource: Arc::clone(&t.resource),
                         state_name: Arc::clone(&st.name),
-                        context: Arc::new(ctx.clone()),
+                        context: Arc::new(context),
                         task_token: token.clone(),
                         retry_count,
                         heartbeat: Arc::new(Heartbeat::default()),
                     };
-                    self.invoke(st, t, params, cx, timeout, heartbeat, cancel)
-                        .await?
+                    self.invoke(
+                        st,
+                        t,
+                        params,
+                        cx,
+                        timeout,
+                        heartbeat,
+                        cancel,
+                        call.as_deref_mut(),
+                    )
+                    .await?
                 }
             };
             let outcome = match outcome {
                 TaskOutcome::Succeeded(v) => {
-                    let text = render(&v);
-                    if text.len() > self.payload_limit {
-                        TaskOutcome::Failed(data_limit(&t.resource))
+                    // The result's text is only needed for the history.
+                    let text = (self.rec.enabled() && !cur.silent).then(|| render(&v));
+                    let size = match &text {
+                        Some(text) => text.len(),
+                        None => json_size(&v, self.payload_limit),
+                    };
+                    if size > self.payload_limit {
+                        // AWS names a Lambda function by its ARN, a service integration by
+                        // its service (`'lambda'` for `arn:aws:states:::lambda:invoke`).
+                        TaskOutcome::Failed(data_limit(match t.resource_kind {
+                            ResourceKind::LambdaFunction => &t.resource,
+                            ResourceKind::Service => &t.task_resource.resource_type,
+                        }))
                     } else {
-                        TaskOutcome::Succeeded(v).with_text(text)
+                        TaskOutcome::Succeeded(v).with_text(text.unwrap_or_else(|| Arc::from("")))
                     }
                 }
                 other => other,
@@ -1152,7 +1392,7 @@ impl Exec {
                     match self.finish(
                         st,
                         entered,
-                        input.clone(),
+                        for_result_path(&t.result_path, &input),
                         v,
                         t.result_selector.as_ref(),
                         &t.result_path,
@@ -1309,6 +1549,7 @@ impl Exec {
         timeout: Option<u64>,
         heartbeat: Option<u64>,
         cancel: &Arc<Cancel>,
+        typed: Option<&mut TaskCall<'_>>,
     ) -> Result<TaskOutcome, Fault> {
         if let Some(mocks) = &self.mocks {
             if let Some(r) = mocks.response(&st.name, u64::from(cx.retry_count)) {
@@ -1323,18 +1564,34 @@ impl Exec {
                 });
             }
         }
-        let Some(handler) = self.handlers.lookup(&t.resource) else {
-            return Ok(TaskOutcome::Failed(StateError::new(
-                names::TASK_FAILED,
-                format!(
-                    "No handler is registered for the resource '{}' (state '{}'). Register one with Runtime::builder().handler(...) or mock the state.",
-                    t.resource, st.name
-                ),
-            )));
-        };
         let hb = Arc::clone(&cx.heartbeat);
-        let call = call_guarded(handler, params, cx);
+        let call = match typed {
+            Some(typed) => futures::future::Either::Left(typed(params, cx)),
+            None => {
+                let Some(handler) = self.handlers.lookup(&t.resource) else {
+                    return Ok(TaskOutcome::Failed(StateError::new(
+                        names::TASK_FAILED,
+                        format!(
+                            "No handler is registered for the resource '{}' (state '{}'). Register one with Runtime::builder().handler(...) or mock the state.",
+                            t.resource, st.name
+                        ),
+                    )));
+                };
+                futures::future::Either::Right(call_guarded(handler, params, cx))
+            }
+        };
         tokio::pin!(call);
+        if timeout.is_none() && heartbeat.is_none() {
+            // No timers to watch: only completion and cancellation.
+            return tokio::select! {
+                biased;
+                r = &mut call => Ok(match r {
+                    Ok(v) => TaskOutcome::Succeeded(v),
+                    Err(e) => TaskOutcome::Failed(e.into()),
+                }),
+                _ = cancel.cancelled() => Err(Fault::Cancelled),
+            };
+        }
         let clock = self.rec.clock;
         let started = clock.now_ms();
         let timeout_at = timeout
@@ -1356,10 +1613,10 @@ impl Exec {
                     });
                 }
                 _ = tokio::time::sleep_until(t_at), if timeout_at.is_some() => {
-                    return Ok(TaskOutcome::TimedOut(StateError { error: Some(names::TIMEOUT.into()), cause: None, terminal: false }));
+                    return Ok(TaskOutcome::TimedOut(timed_out(names::TIMEOUT)));
                 }
                 _ = tokio::time::sleep_until(h_at), if heartbeat_at.is_some() => {
-                    return Ok(TaskOutcome::TimedOut(StateError { error: Some(names::HEARTBEAT_TIMEOUT.into()), cause: None, terminal: false }));
+                    return Ok(TaskOutcome::TimedOut(timed_out(names::HEARTBEAT_TIMEOUT)));
                 }
                 _ = hb.notify.notified() => {
                     if let Some(s) = heartbeat {
@@ -1442,7 +1699,7 @@ impl Exec {
                     match self.finish(
                         st,
                         entered,
-                        input.clone(),
+                        for_result_path(&p.result_path, &input),
                         Value::Array(results),
                         p.result_selector.as_ref(),
                         &p.result_path,
@@ -1491,7 +1748,9 @@ impl Exec {
                 Some(p) => {
                     let env = Env::new(value, &ctx, vars);
                     match p.evaluate(&env) {
-                        Ok(sel) => Cow::Owned(sel.into_value()),
+                        // Iterate over the selected array in place (no copy of the items).
+                        Ok(Selected::One(items)) => items,
+                        Ok(many) => Cow::Owned(many.into_value()),
                         Err(miss) => {
                             return Err(self
                                 .runtime(st, entered, &miss.invalid_path_cause(p))
@@ -1655,7 +1914,7 @@ impl Exec {
                     match self.finish(
                         st,
                         entered,
-                        input.clone(),
+                        for_result_path(&m.result_path, &input),
                         Value::Array(results),
                         m.result_selector.as_ref(),
                         &m.result_path,

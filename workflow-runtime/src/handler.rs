@@ -84,12 +84,48 @@ pub(crate) struct Heartbeat {
     pub(crate) count: AtomicU64,
 }
 
+/// A context object built on first use: most handlers never look at it, and building it (about
+/// a dozen strings and maps) costs more than a small task.
+pub(crate) struct LazyContext {
+    value: std::sync::OnceLock<Value>,
+    make: Option<Box<dyn Fn() -> Value + Send + Sync>>,
+}
+
+impl LazyContext {
+    /// A context that is already built.
+    pub(crate) fn ready(value: Value) -> LazyContext {
+        LazyContext {
+            value: std::sync::OnceLock::from(value),
+            make: None,
+        }
+    }
+
+    /// A context built by `make` when first read.
+    pub(crate) fn deferred(make: impl Fn() -> Value + Send + Sync + 'static) -> LazyContext {
+        LazyContext {
+            value: std::sync::OnceLock::new(),
+            make: Some(Box::new(make)),
+        }
+    }
+
+    fn get(&self) -> &Value {
+        self.value
+            .get_or_init(|| self.make.as_ref().map_or(Value::Null, |make| make()))
+    }
+}
+
+impl std::fmt::Debug for LazyContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
 /// What a handler knows about the task it runs.
 #[derive(Debug, Clone)]
 pub struct TaskContext {
     pub(crate) resource: Arc<str>,
     pub(crate) state_name: Arc<str>,
-    pub(crate) context: Arc<Value>,
+    pub(crate) context: Arc<LazyContext>,
     pub(crate) task_token: Option<String>,
     pub(crate) retry_count: u32,
     pub(crate) heartbeat: Arc<Heartbeat>,
@@ -101,7 +137,7 @@ impl TaskContext {
         TaskContext {
             resource: resource.into(),
             state_name: state_name.into(),
-            context: Arc::new(Value::Null),
+            context: Arc::new(LazyContext::ready(Value::Null)),
             task_token: None,
             retry_count: 0,
             heartbeat: Arc::default(),
@@ -120,7 +156,7 @@ impl TaskContext {
 
     /// The context object (`$$`) as the state sees it.
     pub fn context(&self) -> &Value {
-        &self.context
+        self.context.get()
     }
 
     /// The task token (`$$.Task.Token`), for `.waitForTaskToken` resources.
@@ -252,7 +288,7 @@ pub(crate) async fn call_guarded(
     }
 }
 
-fn panicked(payload: &(dyn std::any::Any + Send)) -> TaskError {
+pub(crate) fn panicked(payload: &(dyn std::any::Any + Send)) -> TaskError {
     let message = payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())

@@ -27,8 +27,12 @@
 //! different event type at a recorded position (the definition changed), the execution fails with
 //! `States.Runtime`.
 
+use std::sync::{Arc, OnceLock};
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::recorder::Rec;
 
 /// One history event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,6 +69,133 @@ impl HistoryEvent {
             o.insert(k.clone(), v.clone());
         }
         Value::Object(o)
+    }
+}
+
+/// An execution's whole history, as [`ExecutionOutcome::history`](crate::ExecutionOutcome).
+///
+/// While an execution runs its events are kept in a compact form; they are rendered to
+/// [`HistoryEvent`]s (one JSON details object each) the first time the history is read, through
+/// [`History::events`] or the slice it derefs to. [`History::len`] and [`History::event_types`]
+/// do not render. Cloning is cheap (the events are shared).
+#[derive(Clone, Default)]
+pub struct History {
+    inner: Arc<HistoryInner>,
+}
+
+#[derive(Default)]
+struct HistoryInner {
+    /// Events recorded before this run (a resumed execution), already rendered.
+    prior: Vec<HistoryEvent>,
+    /// This run's events, compact.
+    recs: Vec<Rec>,
+    /// `prior` followed by `recs` rendered, once read (unused when `recs` is empty).
+    rendered: OnceLock<Vec<HistoryEvent>>,
+}
+
+impl History {
+    /// The history of a run: prior events, then this run's records.
+    pub(crate) fn new(prior: Vec<HistoryEvent>, recs: Vec<Rec>) -> History {
+        History {
+            inner: Arc::new(HistoryInner {
+                prior,
+                recs,
+                rendered: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// The events, in id order (rendered on first use).
+    pub fn events(&self) -> &[HistoryEvent] {
+        let inner = &*self.inner;
+        if inner.recs.is_empty() {
+            return &inner.prior;
+        }
+        inner.rendered.get_or_init(|| {
+            let mut out = Vec::with_capacity(inner.prior.len() + inner.recs.len());
+            out.extend(inner.prior.iter().cloned());
+            out.extend(inner.recs.iter().map(Rec::render));
+            out
+        })
+    }
+
+    /// The number of events (without rendering them).
+    pub fn len(&self) -> usize {
+        self.inner.prior.len() + self.inner.recs.len()
+    }
+
+    /// Whether there are no events (history off).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The event types (`"PassStateEntered"`, …), in order, without rendering the events.
+    pub fn event_types(&self) -> Vec<&str> {
+        let inner = &*self.inner;
+        inner
+            .prior
+            .iter()
+            .map(|e| e.event_type.as_str())
+            .chain(inner.recs.iter().map(|r| r.event_type().as_str()))
+            .collect()
+    }
+
+    /// The events as an owned vector.
+    pub fn into_vec(self) -> Vec<HistoryEvent> {
+        self.events().to_vec()
+    }
+}
+
+impl std::ops::Deref for History {
+    type Target = [HistoryEvent];
+
+    fn deref(&self) -> &[HistoryEvent] {
+        self.events()
+    }
+}
+
+impl<'a> IntoIterator for &'a History {
+    type Item = &'a HistoryEvent;
+    type IntoIter = std::slice::Iter<'a, HistoryEvent>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.events().iter()
+    }
+}
+
+impl From<Vec<HistoryEvent>> for History {
+    fn from(events: Vec<HistoryEvent>) -> History {
+        History::new(events, Vec::new())
+    }
+}
+
+impl From<History> for Vec<HistoryEvent> {
+    fn from(h: History) -> Vec<HistoryEvent> {
+        h.into_vec()
+    }
+}
+
+impl PartialEq for History {
+    fn eq(&self, other: &History) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner) || self.events() == other.events()
+    }
+}
+
+impl PartialEq<Vec<HistoryEvent>> for History {
+    fn eq(&self, other: &Vec<HistoryEvent>) -> bool {
+        self.events() == other.as_slice()
+    }
+}
+
+impl PartialEq<History> for Vec<HistoryEvent> {
+    fn eq(&self, other: &History) -> bool {
+        self.as_slice() == other.events()
+    }
+}
+
+impl std::fmt::Debug for History {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.events()).finish()
     }
 }
 

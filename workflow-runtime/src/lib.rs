@@ -83,6 +83,7 @@
 
 mod cancel;
 pub mod clock;
+pub mod driver;
 mod engine;
 pub mod handler;
 pub mod history;
@@ -94,7 +95,7 @@ mod sem;
 pub mod store;
 
 pub use handler::{Handlers, TaskContext, TaskError};
-pub use history::{EventSink, EventType, HistoryEvent, HistoryLevel, SinkError};
+pub use history::{EventSink, EventType, History, HistoryEvent, HistoryLevel, SinkError};
 pub use mock::{MockConfig, MockError, MockTestCase};
 pub use program::{CompileError, Program};
 pub use runtime::{

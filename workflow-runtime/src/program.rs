@@ -69,6 +69,9 @@ impl Program {
 pub(crate) struct Block {
     pub(crate) start: usize,
     pub(crate) states: Vec<CState>,
+    /// The generated code that runs this scope instead of the interpreter's loop, if any
+    /// (see [`crate::driver`]).
+    pub(crate) driver: Option<crate::driver::Bound>,
 }
 
 /// `InputPath`/`OutputPath`.
@@ -231,18 +234,13 @@ fn err(pointer: &str, message: impl Into<String>) -> CompileError {
 
 /// Whether a JSON value mentions the context object anywhere (`$$` in a string).
 fn mentions_context(v: &Value) -> bool {
-    let mut stack = vec![v];
-    while let Some(v) = stack.pop() {
+    // (value, whether it is the value of a `….$` field: a path or intrinsic, not a literal)
+    let mut stack = vec![(v, true)];
+    while let Some((v, dynamic)) = stack.pop() {
         match v {
-            Value::String(s) if s.contains("$$") => return true,
-            Value::Array(a) => stack.extend(a.iter()),
-            Value::Object(o) => {
-                for (k, v) in o {
-                    if k.ends_with(".$") {
-                        stack.push(v);
-                    }
-                }
-            }
+            Value::String(s) if dynamic && s.contains("$$") => return true,
+            Value::Array(a) => stack.extend(a.iter().map(|x| (x, false))),
+            Value::Object(o) => stack.extend(o.iter().map(|(k, v)| (v, k.ends_with(".$")))),
             _ => {}
         }
     }
@@ -274,7 +272,11 @@ fn compile_block(
         );
         out.push(compile_state(name, state, lang, &index, &ptr)?);
     }
-    Ok(Block { start, states: out })
+    Ok(Block {
+        start,
+        states: out,
+        driver: None,
+    })
 }
 
 fn parse_path(text: &str, ptr: &str) -> Result<Path, CompileError> {
@@ -556,6 +558,9 @@ fn compile_state(
             if let Some(v) = &t.result.parameters {
                 ctx_probe.push(v);
             }
+            ctx_strings.extend(t.timeout_seconds_path.as_deref());
+            ctx_strings.extend(t.heartbeat_seconds_path.as_deref());
+            ctx_probe.extend(t.errors.catch.iter().filter_map(|c| c.assign.as_ref()));
             if let Some(v) = &t.result.result_selector {
                 ctx_probe.push(v);
             }
@@ -590,6 +595,7 @@ fn compile_state(
             if let Some(v) = &p.result.parameters {
                 ctx_probe.push(v);
             }
+            ctx_probe.extend(p.errors.catch.iter().filter_map(|c| c.assign.as_ref()));
             if let Some(v) = &p.result.result_selector {
                 ctx_probe.push(v);
             }
@@ -608,7 +614,14 @@ fn compile_state(
                 errors: errors(&p.errors.retry, &p.errors.catch, index, ptr)?,
             }))
         }
-        StateKind::Map(m) => compile_map(m, lang, index, ptr, &mut ctx_probe)?,
+        StateKind::Map(m) => {
+            ctx_probe.extend(m.errors.catch.iter().filter_map(|c| c.assign.as_ref()));
+            ctx_strings.extend(m.max_concurrency_path.as_deref());
+            ctx_strings.extend(m.tolerated_failure_count_path.as_deref());
+            ctx_strings.extend(m.tolerated_failure_percentage_path.as_deref());
+            ctx_strings.extend(m.items_path.as_deref());
+            compile_map(m, lang, index, ptr, &mut ctx_probe)?
+        }
     };
     cs.needs_context = ctx_probe.iter().any(|v| mentions_context(v))
         || ctx_strings.iter().any(|s| s.starts_with("$$"))

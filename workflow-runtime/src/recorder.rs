@@ -19,7 +19,7 @@ use rand::{RngCore, SeedableRng};
 use serde_json::{Map, Value};
 
 use crate::clock::{format_ms, parse_ms, Clock};
-use crate::history::{EventSink, EventType, HistoryEvent, HistoryLevel, SinkError};
+use crate::history::{EventSink, EventType, History, HistoryEvent, HistoryLevel, SinkError};
 
 /// How a task resource is described in `Task*` event details.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,7 +201,7 @@ impl Detail {
 
 /// One event recorded by this run.
 #[derive(Debug, Clone)]
-struct Rec {
+pub(crate) struct Rec {
     id: u64,
     prev: u64,
     time_ms: i64,
@@ -212,7 +212,13 @@ struct Rec {
 }
 
 impl Rec {
-    fn render(&self) -> HistoryEvent {
+    /// The event's type.
+    pub(crate) fn event_type(&self) -> EventType {
+        self.ty
+    }
+
+    /// The event as AWS shows it.
+    pub(crate) fn render(&self) -> HistoryEvent {
         let details = match (self.ty.details_key(), self.detail.render()) {
             (Some(key), Some(v)) => Some((key.to_string(), v)),
             (Some(key), None) => Some((key.to_string(), Value::Object(Map::new()))),
@@ -522,7 +528,14 @@ impl Recorder {
         result
     }
 
+    /// The whole history (the prior events, then this run's), rendered when first read.
+    pub(crate) fn into_history(self) -> History {
+        let log = self.log.into_inner().unwrap_or_else(|p| p.into_inner());
+        History::new(self.prior, log.recs)
+    }
+
     /// The whole history: the prior events, then this run's, rendered.
+    #[cfg(test)]
     pub(crate) fn history(&self) -> Vec<HistoryEvent> {
         let log = self.log();
         let mut out = Vec::with_capacity(self.prior.len() + log.recs.len());

@@ -15,12 +15,13 @@ use tokio::sync::Notify;
 use workflow_asl::error::names;
 use workflow_asl::eval::java_json;
 use workflow_asl::model::StateMachine;
+use workflow_asl::validate::MachineType;
 
 use crate::cancel::Cancel;
 use crate::clock::{format_ms, Clock};
 use crate::engine::{Exec, ExecInfo, Fault};
 use crate::handler::{Handlers, TaskContext, TaskError};
-use crate::history::{EventSink, EventType, HistoryEvent, HistoryLevel};
+use crate::history::{EventSink, EventType, History, HistoryEvent, HistoryLevel};
 use crate::mock::MockTestCase;
 use crate::program::{CompileError, Program};
 use crate::recorder::{Cursor, Detail, Recorder};
@@ -65,8 +66,9 @@ pub struct ExecutionOutcome {
     pub error: Option<String>,
     /// The cause, when there is one.
     pub cause: Option<String>,
-    /// The whole history, in id order (empty with [`HistoryLevel::Off`]).
-    pub history: Vec<HistoryEvent>,
+    /// The whole history, in id order (empty with [`HistoryLevel::Off`]); rendered to
+    /// [`HistoryEvent`]s when first read.
+    pub history: History,
 }
 
 impl ExecutionOutcome {
@@ -77,7 +79,7 @@ impl ExecutionOutcome {
 
     /// The history's event types, in order (handy in assertions).
     pub fn event_types(&self) -> Vec<&str> {
-        self.history.iter().map(|e| e.event_type.as_str()).collect()
+        self.history.event_types()
     }
 
     /// The outcome as the CLI prints it: `{"status": "SUCCEEDED", "output": …}` or
@@ -123,6 +125,7 @@ pub enum StartError {
 #[derive(Clone, Default)]
 pub struct StartOptions {
     name: Option<String>,
+    machine_type: MachineType,
     state_machine_name: Option<String>,
     sink: Option<Arc<dyn EventSink>>,
     prior: Vec<HistoryEvent>,
@@ -132,6 +135,7 @@ impl std::fmt::Debug for StartOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StartOptions")
             .field("name", &self.name)
+            .field("machine_type", &self.machine_type)
             .field("state_machine_name", &self.state_machine_name)
             .field("sink", &self.sink.is_some())
             .field("prior", &self.prior.len())
@@ -160,6 +164,13 @@ impl StartOptions {
     /// Sends every event to `sink`, write-ahead (see [`EventSink`]).
     pub fn sink(mut self, sink: Arc<dyn EventSink>) -> StartOptions {
         self.sink = Some(sink);
+        self
+    }
+
+    /// The state machine's type (default `STANDARD`). An `EXPRESS` execution has an
+    /// `…:express:<machine>:<name>:<id>` ARN and no `RedriveCount` in `$$.Execution`, as on AWS.
+    pub fn machine_type(mut self, machine_type: MachineType) -> StartOptions {
+        self.machine_type = machine_type;
         self
     }
 
@@ -453,7 +464,7 @@ impl Execution {
                 output: None,
                 error: Some(names::RUNTIME.into()),
                 cause: Some(format!("the execution task ended abnormally: {e}")),
-                history: Vec::new(),
+                history: History::default(),
             },
         }
     }
@@ -498,6 +509,7 @@ async fn drive(
 ) -> ExecutionOutcome {
     let StartOptions {
         state_machine_name,
+        machine_type,
         sink,
         prior,
         ..
@@ -525,11 +537,25 @@ async fn drive(
         "arn:aws:states:{}:{}:stateMachine:{}",
         inner.region, inner.account, sm_name
     );
-    let info = ExecInfo {
-        execution_arn: format!(
+    let express = machine_type == MachineType::Express;
+    let execution_arn = if express {
+        // Express executions are named `express:<machine>:<name>:<id>`.
+        let id = uuid::Builder::from_random_bytes(seed_bytes(seed ^ 0xe4_9e55))
+            .into_uuid()
+            .to_string();
+        format!(
+            "arn:aws:states:{}:{}:express:{}:{}:{}",
+            inner.region, inner.account, sm_name, name, id
+        )
+    } else {
+        format!(
             "arn:aws:states:{}:{}:execution:{}:{}",
             inner.region, inner.account, sm_name, name
-        ),
+        )
+    };
+    let info = Arc::new(ExecInfo {
+        execution_arn,
+        express,
         name,
         state_machine_arn,
         state_machine_name: sm_name,
@@ -539,7 +565,7 @@ async fn drive(
         )),
         start_time: format_ms(start_ms),
         input: input.clone(),
-    };
+    });
     let exec = Exec {
         rec: Recorder::new(inner.history, clock, sink, prior),
         handlers: Arc::clone(&inner.handlers),
@@ -584,7 +610,13 @@ async fn drive(
     root.last_id = exec.rec.last_id();
     let (status, output, error, cause) = match end {
         End::Done(Ok(output)) => (ExecutionStatus::Succeeded, Some(output), None, None),
-        End::Done(Err(Fault::Error(e))) => (ExecutionStatus::Failed, None, e.error, e.cause),
+        // AWS reports an empty cause (a task timeout's) as no cause.
+        End::Done(Err(Fault::Error(e))) => (
+            ExecutionStatus::Failed,
+            None,
+            e.error,
+            e.cause.filter(|c| !c.is_empty()),
+        ),
         End::Done(Err(Fault::Cancelled)) | End::Stopped => {
             let (e, c) = stop
                 .reason
@@ -602,10 +634,12 @@ async fn drive(
     };
     match status {
         ExecutionStatus::Succeeded => {
-            let text: Arc<str> = Arc::from(java_json(output.as_ref().unwrap_or(&Value::Null)));
+            let output = output.as_ref().unwrap_or(&Value::Null);
             exec.rec
                 .record(&mut root, EventType::ExecutionSucceeded, || {
-                    Detail::ExecutionSucceeded { output: text }
+                    Detail::ExecutionSucceeded {
+                        output: Arc::from(java_json(output)),
+                    }
                 });
         }
         other => {
@@ -625,7 +659,7 @@ async fn drive(
         output,
         error,
         cause,
-        history: exec.rec.history(),
+        history: exec.rec.into_history(),
     };
     if let Err(e) = flushed {
         if outcome.status == ExecutionStatus::Succeeded {

@@ -28,6 +28,22 @@ workflow! {
         Ship = task(ship) -> end;
     }
 
+    // Choice, Wait and plain Pass states pass the data through unchanged: still a typed edge.
+    pub Routed: Order -> Order {
+        start Validate;
+        Validate = task(validate) -> Route;
+        Route = choice { $.id == "x" => Pause, _ => Done };
+        Pause = wait(seconds = 1) -> Ship;
+        Ship = task(ship, result_path = $.parcel) -> Done;
+        Done = succeed;
+    }
+
+    // Nothing reshapes the input on its way to the output.
+    pub Echo: Order -> Parcel {
+        start Nap;
+        Nap = wait(seconds = 1) -> end;
+    }
+
     // With `result_path`, the edge is not typed: no error.
     pub Shaped: Order -> Order {
         start Validate;

@@ -30,7 +30,8 @@ pub struct RunStoreArgs {
     pub store: Option<PathBuf>,
     /// The execution's name (`$$.Execution.Name`). In a store, starting a name again with the
     /// same input continues that execution if it is still running; a different input, or a
-    /// finished execution, is an error (as AWS's `StartExecution`). Default: a generated UUID.
+    /// finished execution, is an error (as AWS's `StartExecution`). Default: a generated name
+    /// (a UUID without `--store`, `run-<unix ms>-<pid>` with it).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
 }

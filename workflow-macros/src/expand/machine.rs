@@ -38,91 +38,156 @@ fn input_unchanged(o: &Map<String, Value>) -> bool {
     !o.contains_key("Parameters") && !o.contains_key("Arguments") && identity(o, "InputPath")
 }
 
-/// A typed edge: the output of `from`'s handler is the input of `to`'s handler.
-pub struct Edge<'a> {
-    /// The producing task.
-    pub from: &'a TaskBinding,
-    /// The consuming task.
-    pub to: &'a TaskBinding,
-    /// The `-> to` token.
-    pub span: Span,
+/// Where a value goes unchanged from one point of the graph: the handler-bound tasks that receive
+/// it as their handler's input, and the points where it becomes the workflow's output, each with
+/// the token of the transition that leads there.
+#[derive(Default)]
+pub struct Reach<'a> {
+    /// Tasks whose handler takes the value.
+    pub tasks: Vec<(&'a TaskBinding, Span)>,
+    /// Ends of the workflow that output the value.
+    pub ends: Vec<Span>,
 }
 
-/// The typed edges between handler-bound tasks.
-pub fn edges(l: &Lowered) -> Vec<Edge<'_>> {
+/// Whether a state passes its input through unchanged: a Choice, a Wait or a Pass with no
+/// `InputPath`, `OutputPath`, `Output`, and for a Pass no `Parameters`, `Result` or `ResultPath`.
+fn transparent(o: &Map<String, Value>) -> bool {
+    let io = identity(o, "InputPath") && identity(o, "OutputPath") && !o.contains_key("Output");
+    match o.get("Type").and_then(Value::as_str) {
+        Some("Choice" | "Wait" | "Succeed") => io,
+        Some("Pass") => {
+            io && !o.contains_key("Parameters")
+                && !o.contains_key("Result")
+                && identity(o, "ResultPath")
+        }
+        _ => false,
+    }
+}
+
+/// Follows a value from the hops `start` (a target state and the pointer of the transition that
+/// names it) through transparent states.
+fn reach<'a>(l: &'a Lowered, start: Vec<(String, String)>) -> Reach<'a> {
+    let mut out = Reach::default();
     let Some(states) = states(l) else {
-        return Vec::new();
+        return out;
     };
-    let mut out = Vec::new();
-    for from in &l.tasks {
-        let Some(Value::Object(a)) = states.get(&from.state) else {
+    let span_of = |ptr: &str| {
+        l.spans
+            .lookup(ptr)
+            .map_or_else(Span::call_site, |(_, e)| e.value.start)
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut queue: std::collections::VecDeque<(String, String)> = start.into();
+    while let Some((name, hop)) = queue.pop_front() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let Some(Value::Object(o)) = states.get(&name) else {
             continue;
         };
-        let Some(Value::String(next)) = a.get("Next") else {
+        if let Some(t) = l.tasks.iter().find(|t| t.state == name) {
+            if input_unchanged(o) {
+                out.tasks.push((t, span_of(&hop)));
+            }
             continue;
-        };
-        let Some(to) = l.tasks.iter().find(|t| &t.state == next) else {
+        }
+        if !transparent(o) {
             continue;
-        };
-        let Some(Value::Object(b)) = states.get(next) else {
+        }
+        let ptr = push_pointer("/States", &name);
+        if o.get("Type").and_then(Value::as_str) == Some("Succeed") {
+            out.ends.push(span_of(&hop));
             continue;
-        };
-        if output_unchanged(a) && input_unchanged(b) {
-            let ptr = push_pointer(&push_pointer("/States", &from.state), "Next");
-            let span = l
-                .spans
-                .lookup(&ptr)
-                .map_or_else(Span::call_site, |(_, e)| e.value.start);
-            out.push(Edge { from, to, span });
+        }
+        if let Some(Value::Array(rules)) = o.get("Choices") {
+            for (i, r) in rules.iter().enumerate() {
+                if let Some(next) = r.get("Next").and_then(Value::as_str) {
+                    let p = push_pointer(
+                        &push_pointer(&push_pointer(&ptr, "Choices"), &i.to_string()),
+                        "Next",
+                    );
+                    queue.push_back((next.to_string(), p));
+                }
+            }
+        }
+        if let Some(d) = o.get("Default").and_then(Value::as_str) {
+            queue.push_back((d.to_string(), push_pointer(&ptr, "Default")));
+        }
+        if let Some(next) = o.get("Next").and_then(Value::as_str) {
+            queue.push_back((next.to_string(), push_pointer(&ptr, "Next")));
+        }
+        if o.get("End") == Some(&Value::Bool(true)) {
+            out.ends.push(span_of(&push_pointer(&ptr, "End")));
         }
     }
     out
 }
 
-/// The task that receives the workflow input unchanged, if the start state is one.
-pub fn input_task(l: &Lowered) -> Option<&TaskBinding> {
-    let states = states(l)?;
-    let start = l.value.get("StartAt")?.as_str()?;
-    let t = l.tasks.iter().find(|t| t.state == start)?;
-    let Value::Object(o) = states.get(start)? else {
-        return None;
+/// Where the output of a handler-bound task goes unchanged (nowhere when the task reshapes it
+/// with `ResultSelector`, `ResultPath`, `OutputPath` or `Output`).
+pub fn reach_from<'a>(l: &'a Lowered, from: &TaskBinding) -> Reach<'a> {
+    let Some(Value::Object(a)) = states(l).and_then(|s| s.get(&from.state)) else {
+        return Reach::default();
     };
-    input_unchanged(o).then_some(t)
+    if !output_unchanged(a) {
+        return Reach::default();
+    }
+    let ptr = push_pointer("/States", &from.state);
+    let mut r = match a.get("Next").and_then(Value::as_str) {
+        Some(next) => reach(l, vec![(next.to_string(), push_pointer(&ptr, "Next"))]),
+        None => Reach::default(),
+    };
+    if a.get("End") == Some(&Value::Bool(true)) {
+        let span = l
+            .spans
+            .lookup(&push_pointer(&ptr, "End"))
+            .map_or_else(Span::call_site, |(_, e)| e.value.start);
+        r.ends.push(span);
+    }
+    r
 }
 
-/// Tasks that end the workflow with their handler's output unchanged.
-pub fn output_tasks(l: &Lowered) -> Vec<&TaskBinding> {
-    let Some(states) = states(l) else {
-        return Vec::new();
-    };
-    l.tasks
-        .iter()
-        .filter(|t| {
-            matches!(states.get(&t.state), Some(Value::Object(o))
-                if o.get("End") == Some(&Value::Bool(true)) && output_unchanged(o))
-        })
-        .collect()
+/// Where the workflow's input goes unchanged.
+pub fn reach_input(l: &Lowered) -> Reach<'_> {
+    match l.value.get("StartAt").and_then(Value::as_str) {
+        Some(start) => reach(l, vec![(start.to_string(), "/StartAt".to_string())]),
+        None => Reach::default(),
+    }
+}
+
+/// The binding of a handler: `__private::bind(handler)`. The driver and `register` bind a
+/// resource's handler with exactly these tokens (see [`register`]).
+pub fn bind(krate: &TokenStream, h: &syn::Path) -> TokenStream {
+    quote!(#krate::__private::bind(#h))
+}
+
+/// The handler bindings `register` makes, one per resource in the order of `l.tasks`: the
+/// resource and the task binding whose handler tokens are used.
+pub fn bindings(l: &Lowered) -> Vec<&TaskBinding> {
+    let mut out: Vec<&TaskBinding> = Vec::new();
+    for t in &l.tasks {
+        if !out.iter().any(|b| b.resource == t.resource) {
+            out.push(t);
+        }
+    }
+    out
 }
 
 /// `fn register`: every typed handler under its resource, then the branch workflows' handlers.
 ///
-/// It is also where the handler types are checked: `register` requires a [`TaskHandler`] (the
-/// error lands on the handler path) and returns a `Typed<I, O>` token; the typed-edge checks
-/// compare tokens (the error lands on the `->` target), so a handler that is not one is reported
-/// once, not again at every edge.
-///
-/// [`TaskHandler`]: https://docs.rs/workflow
+/// It is also where the handler types are checked: `__private::bind` requires a `TaskHandler`
+/// (the error lands on the handler path; the driver binds it with the same tokens, so the error
+/// is reported once) and registering the binding returns a `Typed<I, O>` token; the typed-edge
+/// checks compare tokens (the error lands on the transition's target), so a handler that is not
+/// one is reported once, not again at every edge.
 pub fn register(w: &WorkflowSyn, l: &Lowered, krate: &TokenStream) -> TokenStream {
     let mut vars: Vec<(&str, Ident)> = Vec::new();
     let mut calls = TokenStream::new();
-    for t in &l.tasks {
-        if vars.iter().any(|(r, _)| *r == t.resource) {
-            continue;
-        }
-        let var = format_ident!("__task{}", vars.len());
-        let h = &t.handler;
+    for (j, t) in bindings(l).into_iter().enumerate() {
+        let var = format_ident!("__task{j}");
+        let bind = bind(krate, &t.handler);
         let r = &t.resource;
-        calls.extend(quote!(let #var = #krate::__private::register(__handlers, #r, #h);));
+        calls.extend(quote!(let #var = #bind.register(__handlers, #r);));
         vars.push((&t.resource, var));
     }
     let var_of = |t: &TaskBinding| {
@@ -131,30 +196,46 @@ pub fn register(w: &WorkflowSyn, l: &Lowered, krate: &TokenStream) -> TokenStrea
             .map(|(_, v)| v.clone())
             .expect("every task binding has a registration variable")
     };
-    // The checks are spanned at the edge's token, variables included, so that is where rustc
-    // reports a mismatch.
-    let at = |ptr: &str| {
-        l.spans
-            .lookup(ptr)
-            .map_or_else(Span::call_site, |(_, e)| e.value.start)
-    };
-    for e in edges(l) {
-        let a = Ident::new(&var_of(e.from).to_string(), e.span);
-        let b = Ident::new(&var_of(e.to).to_string(), e.span);
-        calls.extend(quote_spanned!(e.span=> #krate::__private::check_edge(&#a, &#b);));
+    // The checks are spanned at the transition that makes the edge, variables included, so
+    // that is where rustc reports a mismatch.
+    let io = w.io.as_ref();
+    let mut seen = std::collections::HashSet::new();
+    for from in &l.tasks {
+        if from.state.is_empty() || !seen.insert(&from.state) {
+            continue;
+        }
+        let r = reach_from(l, from);
+        for (to, span) in r.tasks {
+            let a = Ident::new(&var_of(from).to_string(), span);
+            let b = Ident::new(&var_of(to).to_string(), span);
+            calls.extend(quote_spanned!(span=> #krate::__private::check_edge(&#a, &#b);));
+        }
+        if let Some((_, output)) = io {
+            for span in r.ends {
+                let v = Ident::new(&var_of(from).to_string(), span);
+                calls.extend(quote_spanned!(span=>
+                    #krate::__private::check_output::<#output, _, _>(&#v);));
+            }
+        }
     }
-    if let Some((input, output)) = &w.io {
-        if let Some(t) = input_task(l) {
-            let span = at("/StartAt");
-            let v = Ident::new(&var_of(t).to_string(), span);
+    if let Some((input, output)) = io {
+        let r = reach_input(l);
+        for (to, span) in r.tasks {
+            let v = Ident::new(&var_of(to).to_string(), span);
             calls.extend(quote_spanned!(span=>
                 #krate::__private::check_input::<#input, _, _>(&#v);));
         }
-        for t in output_tasks(l) {
-            let span = at(&push_pointer(&push_pointer("/States", &t.state), "End"));
-            let v = Ident::new(&var_of(t).to_string(), span);
-            calls.extend(quote_spanned!(span=>
-                #krate::__private::check_output::<#output, _, _>(&#v);));
+        if let Some(span) = r.ends.first() {
+            // Aliases spanned at the end token, so the error points there, not at the header.
+            let (i, o) = (
+                Ident::new("__WorkflowInput", *span),
+                Ident::new("__WorkflowOutput", *span),
+            );
+            calls.extend(quote_spanned!(*span=> {
+                type #i = #input;
+                type #o = #output;
+                #krate::__private::check_passthrough::<#i, #o>();
+            }));
         }
     }
     let mut subs = std::collections::HashSet::new();
@@ -168,4 +249,35 @@ pub fn register(w: &WorkflowSyn, l: &Lowered, krate: &TokenStream) -> TokenStrea
             #calls
         }
     }
+}
+
+/// The states each state may transition to (`Next`, Choice targets and `Default`, Catch targets),
+/// in the order written, as indices into `l.states`; targets that name no state are left out.
+pub fn successors(l: &Lowered) -> Vec<Vec<usize>> {
+    let index = |name: &str| l.states.iter().position(|n| n.text == name);
+    let states = states(l);
+    l.states
+        .iter()
+        .map(|n| {
+            let Some(Value::Object(o)) = states.and_then(|s| s.get(&n.text)) else {
+                return Vec::new();
+            };
+            let mut names: Vec<&str> = Vec::new();
+            names.extend(o.get("Next").and_then(Value::as_str));
+            if let Some(Value::Array(rules)) = o.get("Choices") {
+                names.extend(rules.iter().filter_map(|r| r.get("Next")?.as_str()));
+            }
+            names.extend(o.get("Default").and_then(Value::as_str));
+            if let Some(Value::Array(catchers)) = o.get("Catch") {
+                names.extend(catchers.iter().filter_map(|c| c.get("Next")?.as_str()));
+            }
+            let mut out: Vec<usize> = Vec::new();
+            for i in names.into_iter().filter_map(index) {
+                if !out.contains(&i) {
+                    out.push(i);
+                }
+            }
+            out
+        })
+        .collect()
 }

@@ -5,9 +5,10 @@
 //! - `pub enum OrderFlowState { … }`, one variant per state,
 //! - in a `const _: () = { … };` block: `impl Workflow for OrderFlow` (the ASL text, the model,
 //!   handler registration) and the compile-time type checks of the handlers and of the typed
-//!   edges (see [`machine`]).
+//!   edges (see [`machine`]), and the typed state machine that runs it (see [`driver`]).
 
 pub mod asl;
+pub mod driver;
 pub mod machine;
 
 use proc_macro2::{Ident, Span, TokenStream};
@@ -62,6 +63,20 @@ pub fn items(w: &WorkflowSyn, l: &Lowered) -> (TokenStream, TokenStream) {
             #(#[doc = #variant_docs] #variants,)*
         }
     };
+    let start = l
+        .value
+        .get("StartAt")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|s| l.states.iter().position(|n| n.text == s))
+        .map(|i| &variants[i]);
+    let start = match start {
+        Some(v) => quote!(::core::option::Option::Some(#se::#v)),
+        None => quote!(::core::option::Option::None),
+    };
+    let successors = machine::successors(l).into_iter().map(|targets| {
+        let targets = targets.into_iter().map(|i| &variants[i]);
+        quote!(&[#(#se::#targets),*])
+    });
     let state_impl = quote! {
         #[automatically_derived]
         impl #krate::WorkflowState for #se {
@@ -69,6 +84,14 @@ pub fn items(w: &WorkflowSyn, l: &Lowered) -> (TokenStream, TokenStream) {
             fn name(self) -> &'static str {
                 match self {
                     #(#se::#variants => #names,)*
+                }
+            }
+            fn start() -> ::core::option::Option<Self> {
+                #start
+            }
+            fn successors(self) -> &'static [Self] {
+                match self {
+                    #(#se::#variants => #successors,)*
                 }
             }
         }
@@ -112,12 +135,21 @@ pub fn workflow(w: &WorkflowSyn, l: &Lowered, model: &StateMachine) -> TokenStre
         }
     };
     let register = machine::register(w, l, &krate);
+    let (drive, scope) = driver::driver(w, l, &krate);
+    // Rebuild when the file changes.
+    let tracked = l.file.as_ref().map(|(_, full)| {
+        quote!(
+            const _: &str = ::core::include_str!(#full);
+        )
+    });
     quote! {
         #public
         #[doc(hidden)]
         #[allow(non_snake_case, clippy::all, clippy::pedantic)]
         const _: () = {
+            #tracked
             #shared
+            #drive
             #[automatically_derived]
             impl #krate::Workflow for #name {
                 type Input = #input;
@@ -139,6 +171,22 @@ pub fn workflow(w: &WorkflowSyn, l: &Lowered, model: &StateMachine) -> TokenStre
                     __PROGRAM
                         .get_or_init(|| #krate::Program::compile(<Self as #krate::Workflow>::model()))
                         .clone()
+                }
+                fn driven_program() -> ::core::result::Result<#krate::__private::Arc<#krate::Program>, #krate::CompileError> {
+                    static __DRIVEN: #krate::__private::OnceLock<
+                        ::core::result::Result<#krate::__private::Arc<#krate::Program>, #krate::CompileError>,
+                    > = #krate::__private::OnceLock::new();
+                    __DRIVEN
+                        .get_or_init(|| {
+                            #krate::Program::compile_driven(
+                                <Self as #krate::Workflow>::model(),
+                                &<Self as #krate::Workflow>::__driver(),
+                            )
+                        })
+                        .clone()
+                }
+                fn __driver() -> #krate::__private::ScopeDriver {
+                    #scope
                 }
                 #register
             }
@@ -174,6 +222,8 @@ pub fn fallback(w: &WorkflowSyn, l: &Lowered) -> TokenStream {
                 const __BRANCH_TAIL: &'static str = "}";
                 fn model() -> &'static #krate::asl::StateMachine { #stub }
                 fn program() -> ::core::result::Result<#krate::__private::Arc<#krate::Program>, #krate::CompileError> { #stub }
+                fn driven_program() -> ::core::result::Result<#krate::__private::Arc<#krate::Program>, #krate::CompileError> { #stub }
+                fn __driver() -> #krate::__private::ScopeDriver { #stub }
                 #register
             }
         };

@@ -3,6 +3,8 @@
 //! ```text
 //! input     := workflow*
 //! workflow  := attr* vis Name (':' Type '->' Type)? '{' stmt (';' stmt)* ';'? '}'
+//!            | attr* vis Name (':' Type '->' Type)? '=' 'file' '(' "path" ')'
+//!              ('{' ("resource" '=>' handler),* '}')? ';'?
 //! attr      := '///' doc | '#[workflow(' (key '=' value),* ')]'
 //! stmt      := 'start' Target
 //!            | doc* Name '=' kind method* ('->' (Target | 'end'))?
@@ -35,11 +37,6 @@ use crate::kw;
 use choice::Rule;
 use json::J;
 
-/// The state kinds.
-const KINDS: &[&str] = &[
-    "task", "pass", "choice", "wait", "succeed", "fail", "parallel", "map",
-];
-
 /// Every workflow of one invocation.
 pub struct Input {
     /// In the order written.
@@ -56,10 +53,27 @@ pub struct WorkflowSyn {
     pub name: Ident,
     /// `: Input -> Output`.
     pub io: Option<(Type, Type)>,
-    /// The body tokens, parsed statement by statement in [`parse_body`].
+    /// The body tokens, parsed statement by statement in [`parse_body`] (empty for a file).
     pub body: TokenStream,
-    /// The span of the braces.
+    /// The span of the braces (of `file(…)` for a file).
     pub brace: Span,
+    /// `= file("path.asl.json") { "resource" => handler, … }`: an existing definition.
+    pub file: Option<FileSyn>,
+}
+
+/// A workflow read from an ASL file at compile time.
+pub struct FileSyn {
+    /// The path, relative to the crate's `Cargo.toml`.
+    pub path: LitStr,
+    /// Rust handlers for the file's Task resources.
+    pub bindings: Vec<(LitStr, syn::Path)>,
+}
+
+fn parse_binding(input: ParseStream) -> syn::Result<(LitStr, syn::Path)> {
+    let resource: LitStr = input.parse()?;
+    input.parse::<Token![=>]>()?;
+    let handler: syn::Path = input.parse()?;
+    Ok((resource, handler))
 }
 
 impl Parse for Input {
@@ -86,6 +100,35 @@ impl Parse for WorkflowSyn {
         } else {
             None
         };
+        if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            let kw: kw::file = input.parse()?;
+            let content;
+            syn::parenthesized!(content in input);
+            let path: LitStr = content.parse()?;
+            let bindings = if input.peek(syn::token::Brace) {
+                let content;
+                syn::braced!(content in input);
+                content
+                    .parse_terminated(parse_binding, Token![,])?
+                    .into_iter()
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            if input.peek(Token![;]) {
+                input.parse::<Token![;]>()?;
+            }
+            return Ok(WorkflowSyn {
+                attrs,
+                vis,
+                name,
+                io,
+                body: TokenStream::new(),
+                brace: kw.span,
+                file: Some(FileSyn { path, bindings }),
+            });
+        }
         let content;
         let brace = syn::braced!(content in input);
         let body: TokenStream = content.parse()?;
@@ -96,6 +139,7 @@ impl Parse for WorkflowSyn {
             io,
             body,
             brace: brace.span.join(),
+            file: None,
         })
     }
 }
@@ -434,12 +478,12 @@ fn parse_state(
     } else {
         if let Ok(id) = input.fork().call(Ident::parse_any) {
             let name = id.to_string();
-            if let Some(s) = workflow_asl::diag::did_you_mean(&name, KINDS.iter().copied()) {
+            if let Some(s) = workflow_asl::diag::did_you_mean(&name, kw::KINDS.iter().copied()) {
                 return Err(syn::Error::new(
                     id.span(),
                     format!(
                         "unknown state kind `{name}`; did you mean `{s}`? (expected one of: `{}`)",
-                        KINDS.join("`, `")
+                        kw::KINDS.join("`, `")
                     ),
                 ));
             }
@@ -567,16 +611,36 @@ fn parse_errors(input: ParseStream) -> syn::Result<ErrorList> {
     })
 }
 
+/// The range of the tokens before the next top-level `=>`.
+fn range_before_arrow(input: ParseStream) -> Range {
+    let start = input.span();
+    let mut end = start;
+    let mut c = input.cursor();
+    while let Some((tt, next)) = c.token_tree() {
+        if let TokenTree::Punct(p) = &tt {
+            if p.as_char() == '=' && p.spacing() == proc_macro2::Spacing::Joint {
+                if let Some((q, _)) = next.punct() {
+                    if q.as_char() == '>' {
+                        break;
+                    }
+                }
+            }
+        }
+        end = tt.span();
+        c = next;
+    }
+    Range { start, end }
+}
+
 fn parse_arm(input: ParseStream) -> syn::Result<ArmSyn> {
     let attrs = input.call(Attribute::parse_outer)?;
     let doc = doc_of(&attrs)?;
-    let start = input.span();
     let (rule, rule_range) = if input.peek(Token![_]) {
         let u: Token![_] = input.parse()?;
         (None, Range::one(u.span))
     } else {
-        let rule = choice::parse_rule(input)?;
-        (Some(rule), Range::one(start))
+        let range = range_before_arrow(input);
+        (Some(choice::parse_rule(input)?), range)
     };
     input.parse::<Token![=>]>()?;
     let target: Name = input.parse()?;

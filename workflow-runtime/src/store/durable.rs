@@ -14,7 +14,8 @@
 //! `"seed"`), so a resumed run draws the same retry jitter, `States.UUID` and
 //! `States.MathRandom` values as the interrupted one.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
 
@@ -116,8 +117,10 @@ impl DurableExecution {
 #[derive(Clone)]
 pub struct DurableRuntime {
     builder: RuntimeBuilder,
-    /// Compiles (and caches) programs; executions run on per-seed runtimes built from `builder`.
+    /// Compiles programs; executions run on per-seed runtimes built from `builder`.
     compiler: Runtime,
+    /// Validated, compiled programs by definition text.
+    programs: Arc<Mutex<HashMap<String, Arc<Program>>>>,
     store: Arc<dyn Store>,
 }
 
@@ -137,6 +140,7 @@ impl DurableRuntime {
     pub fn new(builder: RuntimeBuilder, store: Arc<dyn Store>) -> DurableRuntime {
         DurableRuntime {
             compiler: builder.clone().build(),
+            programs: Arc::default(),
             builder,
             store,
         }
@@ -222,8 +226,18 @@ impl DurableRuntime {
         Ok(stop_execution(self.store.as_ref(), name, error, cause).await?)
     }
 
-    /// Validates (as AWS does when a state machine is created) and compiles a definition.
+    /// Validates (as AWS does when a state machine is created) and compiles a definition, once
+    /// per distinct definition text.
     fn compile(&self, name: &str, definition: &str) -> Result<Arc<Program>, DurableError> {
+        let cached = self
+            .programs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(definition)
+            .cloned();
+        if let Some(program) = cached {
+            return Ok(program);
+        }
         let bad = |detail: String| DurableError::Definition {
             name: name.to_string(),
             detail,
@@ -240,9 +254,15 @@ impl DurableRuntime {
         let machine = report
             .machine
             .ok_or_else(|| bad("the definition is not a JSON object".into()))?;
-        self.compiler
+        let program = self
+            .compiler
             .program(&machine)
-            .map_err(|e| bad(e.to_string()))
+            .map_err(|e| bad(e.to_string()))?;
+        self.programs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(definition.to_string(), Arc::clone(&program));
+        Ok(program)
     }
 
     fn run(
@@ -276,6 +296,14 @@ impl DurableRuntime {
             replayed,
             execution,
         })
+    }
+}
+
+impl RuntimeBuilder {
+    /// A [`DurableRuntime`] running executions with this builder's handlers and settings,
+    /// recorded in `store`: `Runtime::builder().handler(…).durable(store).resume().await`.
+    pub fn durable(self, store: Arc<dyn Store>) -> DurableRuntime {
+        DurableRuntime::new(self, store)
     }
 }
 

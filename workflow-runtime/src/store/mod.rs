@@ -7,6 +7,42 @@
 //! - [`SqliteStore`]: an embedded SQLite file (WAL mode), the default persistent store; its
 //!   durability policy is documented on [`SyncPolicy`].
 //!
+//! [`DurableRuntime`] runs executions recorded in a store and resumes them after a crash:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use serde_json::json;
+//! use workflow_runtime::store::{NewExecution, SqliteStore, Store};
+//! use workflow_runtime::Runtime;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = tempfile::tempdir()?;
+//! let store = Arc::new(SqliteStore::open(dir.path().join("executions.db"))?);
+//! let durable = Runtime::builder().durable(store.clone());
+//!
+//! // On start-up: finish whatever a previous process left running.
+//! for resumed in durable.resume().await? {
+//!     let outcome = resumed?.wait().await;
+//!     println!("{outcome:?}");
+//! }
+//!
+//! let execution = durable
+//!     .start(NewExecution {
+//!         name: "order-42".into(),
+//!         definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+//!         input: json!({"id": 42}),
+//!         metadata: json!({}),
+//!     })
+//!     .await?;
+//! let outcome = execution.wait().await;
+//! assert_eq!(outcome.output, Some(json!({"id": 42})));
+//! let record = store.describe_execution("order-42").await?;
+//! assert_eq!(record.event_count, 4); // started, entered, exited, succeeded
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Rules every store enforces
 //!
 //! - **Write-ahead.** [`Store::append_events`] completes only once the events are committed; the

@@ -13,27 +13,42 @@
 //! An append of one state's events therefore changes one page (the last leaf of the execution's
 //! events) in the common case: the write-ahead log grows by one page per commit. The event count
 //! is `MAX(id)` (an index seek), not a column rewritten on every append, and the uniqueness of
-//! `(scope, seq)` is checked by the writer against the positions it has read or written (reloaded
-//! whenever another connection extended the history), rather than by a second index.
+//! `(scope, seq)` is checked by the writer rather than by a second index: for each running
+//! execution it appends to, the writer keeps the event count and the positions recorded so far
+//! (read once from the file). That cache cannot go stale unnoticed: an append by another
+//! connection (another process, `workflow stop`) takes the next id, so this writer's next insert
+//! of that id violates the primary key, is rejected as a conflict, and drops the cache.
 //!
 //! The file is marked with `PRAGMA application_id` (`WFLW`) and versioned with
 //! `PRAGMA user_version` ([`SCHEMA_VERSION`]); a file that is not a workflow store, was written
 //! by a newer version, is empty, truncated or damaged is refused with an error naming the file.
 //!
-//! # One writer thread, group commit
+//! # One connection, one writer thread, group commit
 //!
-//! The connection lives on a dedicated thread; the async methods send it requests and await the
-//! answer. Appends waiting in its queue are committed together in one transaction (each in its
-//! own savepoint, so one rejected append does not affect the others), and every one of them is
-//! answered only after that commit. With many executions running at once, they share commits
+//! One connection writes, owned by a store thread; the async methods send it requests and await
+//! the answer. Appends waiting in its queue are committed together in one transaction (each in
+//! its own savepoint, so one rejected append does not affect the others), and every one of them
+//! is answered only after that commit. With many executions running at once, they share commits
 //! (and, under [`SyncPolicy::Full`], fsyncs) instead of queueing for one each.
+//!
+//! When the store is idle (nothing queued, nobody writing) and the policy is
+//! [`SyncPolicy::Normal`], an append commits directly on the calling thread instead: a commit
+//! then costs a WAL write and no fsync, less than the two thread switches of a round trip to
+//! the store thread. Under [`SyncPolicy::Full`] every append goes through the store thread, so
+//! fsyncs never block an async runtime's thread.
+//!
+//! Checkpoints (copying the WAL into the database file, with their fsyncs) run on a second
+//! connection and thread, every [`CHECKPOINT_EVERY`] commits, in SQLite's `PASSIVE` mode: they
+//! never block the writer, so under [`SyncPolicy::Normal`] a commit costs a WAL write and no
+//! fsync.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -112,6 +127,9 @@ impl Default for SqliteOptions {
 /// A [`Store`] in an SQLite database file. See the module docs.
 pub struct SqliteStore {
     path: Arc<str>,
+    shared: Arc<Shared>,
+    /// Whether appends may run on the caller's thread when the store is idle.
+    inline: bool,
     requests: Option<mpsc::Sender<Request>>,
     worker: Option<JoinHandle<()>>,
 }
@@ -128,7 +146,7 @@ type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 enum Request {
     Start(NewExecution, Reply<StartedExecution>),
-    Append(Append),
+    Append(Append, Reply<()>),
     Describe(String, Reply<ExecutionRecord>),
     Load(String, Reply<Vec<HistoryEvent>>),
     List(ListFilter, Reply<Vec<ExecutionSummary>>),
@@ -139,7 +157,37 @@ struct Append {
     name: String,
     batch: Batch,
     rows: Vec<EventRow>,
-    reply: Reply<()>,
+}
+
+/// What the store's callers and its thread share: the connection, and how many requests wait in
+/// the thread's queue.
+struct Shared {
+    worker: Mutex<Worker>,
+    queued: AtomicUsize,
+    /// How many more appends go through the store thread before committing on the caller's
+    /// thread is tried again: set when an append finds the store busy, so that concurrent
+    /// executions keep sharing commits.
+    skip_inline: AtomicUsize,
+}
+
+/// How many appends skip the inline path after one found the store busy.
+const INLINE_BACKOFF: usize = 1024;
+
+impl Shared {
+    /// The worker, if no one else holds it.
+    fn try_worker(&self) -> Option<MutexGuard<'_, Worker>> {
+        match self.worker.try_lock() {
+            Ok(guard) => Some(guard),
+            // Every update of the worker's caches is undone or completed before anything that
+            // could panic, so a poisoned worker is consistent.
+            Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
+    }
+
+    fn lock_worker(&self) -> MutexGuard<'_, Worker> {
+        self.worker.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// An event as stored: integers as SQLite's, details serialised.
@@ -209,26 +257,53 @@ impl SqliteStore {
         if options.verify {
             verify(&conn, &shown)?;
         }
+        let checkpointer = Checkpointer::start(path, &shown, &options)?;
         let (tx, rx) = mpsc::channel();
         let worker = Worker {
             conn,
             path: shown.clone(),
             max_batch: options.max_batch.max(1),
             ids: HashMap::new(),
-            positions: HashMap::new(),
+            heads: HashMap::new(),
+            checkpointer,
+            commits: 0,
         };
+        let shared = Arc::new(Shared {
+            worker: Mutex::new(worker),
+            queued: AtomicUsize::new(0),
+            skip_inline: AtomicUsize::new(0),
+        });
+        let serving = Arc::clone(&shared);
         let handle = std::thread::Builder::new()
             .name("workflow-store".into())
-            .spawn(move || worker.run(rx))
+            .spawn(move || serve(&serving, rx))
             .map_err(|e| StoreError::Storage {
                 path: shown.to_string(),
                 detail: format!("cannot start the store thread: {e}"),
             })?;
         Ok(SqliteStore {
             path: shown,
+            shared,
+            inline: options.sync == SyncPolicy::Normal,
             requests: Some(tx),
             worker: Some(handle),
         })
+    }
+
+    /// Whether an append may try to commit on the caller's thread: nothing is queued for the
+    /// store thread, and no recent append found the store busy.
+    fn try_inline(&self) -> bool {
+        let skip = &self.shared.skip_inline;
+        if skip.load(Ordering::Relaxed) > 0 {
+            // Saturating: concurrent decrements never wrap below zero.
+            let _ = skip.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+            return false;
+        }
+        if self.shared.queued.load(Ordering::SeqCst) > 0 {
+            skip.store(INLINE_BACKOFF, Ordering::Relaxed);
+            return false;
+        }
+        true
     }
 
     /// The file this store was opened from, as shown in messages.
@@ -241,10 +316,14 @@ impl SqliteStore {
         make: impl FnOnce(Reply<T>) -> Request,
     ) -> StoreFuture<'static, T> {
         let (tx, rx) = oneshot::channel();
+        self.shared.queued.fetch_add(1, Ordering::SeqCst);
         let sent = match &self.requests {
             Some(requests) => requests.send(make(tx)).is_ok(),
             None => false,
         };
+        if !sent {
+            self.shared.queued.fetch_sub(1, Ordering::SeqCst);
+        }
         let path = self.path.clone();
         Box::pin(async move {
             if !sent {
@@ -291,16 +370,25 @@ impl Store for SqliteStore {
             Ok(batch) => batch,
             Err(e) => return Box::pin(async move { Err(e) }),
         };
-        let rows = events.iter().map(EventRow::from_event).collect();
-        let name = name.to_string();
-        self.request(|reply| {
-            Request::Append(Append {
-                name,
-                batch,
-                rows,
-                reply,
-            })
-        })
+        let append = Append {
+            name: name.to_string(),
+            batch,
+            rows: events.iter().map(EventRow::from_event).collect(),
+        };
+        if self.inline && self.try_inline() {
+            // The store is idle: commit on this thread rather than waking the store thread
+            // and waiting to be woken (two thread switches, a third of an append's cost).
+            // The commit writes the WAL without an fsync, so it blocks only briefly.
+            if let Some(mut worker) = self.shared.try_worker() {
+                let result = worker
+                    .append_all(std::slice::from_ref(&append))
+                    .pop()
+                    .unwrap_or_else(|| Err(stopped(&self.path)));
+                return Box::pin(async move { result });
+            }
+            self.shared.skip_inline.store(INLINE_BACKOFF, Ordering::Relaxed);
+        }
+        self.request(|reply| Request::Append(append, reply))
     }
 
     fn describe_execution<'a>(&'a self, name: &'a str) -> StoreFuture<'a, ExecutionRecord> {
@@ -422,13 +510,17 @@ fn precheck_file(path: &Path, shown: &str) -> Result<(), StoreError> {
         path: shown.to_string(),
         detail: format!("cannot open: {e}"),
     })?;
-    let len = file
-        .metadata()
-        .map_err(|e| StoreError::Storage {
+    let meta = file.metadata().map_err(|e| StoreError::Storage {
+        path: shown.to_string(),
+        detail: format!("cannot read metadata: {e}"),
+    })?;
+    if meta.is_dir() {
+        return Err(StoreError::Storage {
             path: shown.to_string(),
-            detail: format!("cannot read metadata: {e}"),
-        })?
-        .len();
+            detail: "is a directory, not a store file".into(),
+        });
+    }
+    let len = meta.len();
     if len == 0 {
         return Err(corrupt(
             "the file is empty (a workflow store is never empty: was it truncated?)".into(),
@@ -469,6 +561,64 @@ fn precheck_file(path: &Path, shown: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// How many commits the writer makes between two checkpoint requests.
+pub const CHECKPOINT_EVERY: u32 = 500;
+
+/// Checkpoints the WAL on its own connection and thread (see the module docs).
+struct Checkpointer {
+    ticks: Option<mpsc::SyncSender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path, shown: &str, options: &SqliteOptions) -> Result<Self, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| sql_error(shown, e))?;
+        conn.busy_timeout(options.busy_timeout)
+            .map_err(|e| sql_error(shown, e))?;
+        conn.pragma_update(None, "synchronous", options.sync.pragma())
+            .map_err(|e| sql_error(shown, e))?;
+        let (tx, rx) = mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("workflow-store-checkpoint".into())
+            .spawn(move || {
+                while rx.recv().is_ok() {
+                    // PASSIVE never waits for the writer or readers; frames it cannot copy now
+                    // are copied at a later request (or when the store closes). A failure here
+                    // loses nothing: the frames stay in the WAL.
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+                let _ = conn.close();
+            })
+            .map_err(|e| StoreError::Storage {
+                path: shown.to_string(),
+                detail: format!("cannot start the checkpoint thread: {e}"),
+            })?;
+        Ok(Checkpointer {
+            ticks: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// Asks for a checkpoint (a request already pending is enough).
+    fn request(&self) {
+        if let Some(ticks) = &self.ticks {
+            let _ = ticks.try_send(());
+        }
+    }
+
+    /// Stops the thread and closes its connection.
+    fn stop(&mut self) {
+        drop(self.ticks.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 fn configure(conn: &Connection, shown: &str, options: &SqliteOptions) -> Result<(), StoreError> {
     conn.set_prepared_statement_cache_capacity(32);
     let mode: String = conn
@@ -481,6 +631,12 @@ fn configure(conn: &Connection, shown: &str, options: &SqliteOptions) -> Result<
         });
     }
     conn.pragma_update(None, "synchronous", options.sync.pragma())
+        .map_err(|e| sql_error(shown, e))?;
+    // The checkpointer does the work; SQLite's own checkpoint on the writer is only a backstop
+    // (80 MB of WAL), and a WAL that grew past 64 MB is truncated after a checkpoint.
+    conn.pragma_update(None, "wal_autocheckpoint", 20_000)
+        .map_err(|e| sql_error(shown, e))?;
+    conn.pragma_update_and_check(None, "journal_size_limit", 64 * 1024 * 1024, |_| Ok(()))
         .map_err(|e| sql_error(shown, e))?;
     Ok(())
 }
@@ -619,21 +775,93 @@ fn fnv1a(text: &str) -> i64 {
 
 // ===== the worker thread =====
 
+/// The store thread: answers requests in order, committing consecutive appends together.
+fn serve(shared: &Shared, requests: mpsc::Receiver<Request>) {
+    let mut pending = None;
+    loop {
+        let request = match pending.take() {
+            Some(r) => r,
+            None => match requests.recv() {
+                Ok(r) => r,
+                Err(_) => break,
+            },
+        };
+        let max_batch = shared.lock_worker().max_batch;
+        let handled = match request {
+            Request::Append(first, reply) => {
+                let mut appends = vec![first];
+                let mut replies = vec![reply];
+                while appends.len() < max_batch {
+                    match requests.try_recv() {
+                        Ok(Request::Append(next, reply)) => {
+                            appends.push(next);
+                            replies.push(reply);
+                        }
+                        Ok(other) => {
+                            pending = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let results = shared.lock_worker().append_all(&appends);
+                for (reply, result) in replies.into_iter().zip(results) {
+                    let _ = reply.send(result);
+                }
+                appends.len()
+            }
+            other => {
+                let mut worker = shared.lock_worker();
+                match other {
+                    Request::Start(new, reply) => {
+                        let _ = reply.send(worker.start(new));
+                    }
+                    Request::Describe(name, reply) => {
+                        let _ = reply.send(worker.describe(&name));
+                    }
+                    Request::Load(name, reply) => {
+                        let _ = reply.send(worker.load(&name));
+                    }
+                    Request::List(filter, reply) => {
+                        let _ = reply.send(worker.list(&filter));
+                    }
+                    Request::Count(status, reply) => {
+                        let _ = reply.send(worker.count(status));
+                    }
+                    Request::Append(..) => {}
+                }
+                1
+            }
+        };
+        shared.queued.fetch_sub(handled, Ordering::SeqCst);
+    }
+    // The writer's connection closes last: closing the last connection checkpoints the WAL into
+    // the database; on failure SQLite keeps the WAL, which the next open recovers.
+    let mut worker = shared.lock_worker();
+    worker.checkpointer.stop();
+    if let Ok(placeholder) = Connection::open_in_memory() {
+        let conn = std::mem::replace(&mut worker.conn, placeholder);
+        let _ = conn.close();
+    }
+}
+
 struct Worker {
     conn: Connection,
     path: Arc<str>,
     max_batch: usize,
     /// Execution name → row id (names are never reused or deleted).
     ids: HashMap<String, i64>,
-    /// Execution row id → the positions of its events, for the executions this worker appended
-    /// to (dropped when they close).
-    positions: HashMap<i64, Positions>,
+    /// Execution row id → what this worker knows of a running execution it appends to (dropped
+    /// when the execution closes, and on any failure).
+    heads: HashMap<i64, Head>,
+    checkpointer: Checkpointer,
+    /// Commits since the last checkpoint request.
+    commits: u32,
 }
 
-/// The `(scope, seq)` positions of an execution's first `through` events.
-#[derive(Default)]
-struct Positions {
-    through: u64,
+/// A running execution's event count and the `(scope, seq)` positions of its events.
+struct Head {
+    count: u64,
     seen: HashSet<(String, u64)>,
 }
 
@@ -643,51 +871,13 @@ const SELECT_EXECUTION: &str = "SELECT x.name, d.text, x.input, x.metadata, x.st
      FROM executions x JOIN definitions d ON d.id = x.definition";
 
 impl Worker {
-    fn run(mut self, requests: mpsc::Receiver<Request>) {
-        let mut pending = None;
-        loop {
-            let request = match pending.take() {
-                Some(r) => r,
-                None => match requests.recv() {
-                    Ok(r) => r,
-                    Err(_) => break,
-                },
-            };
-            match request {
-                Request::Append(first) => {
-                    let mut batch = vec![first];
-                    while batch.len() < self.max_batch {
-                        match requests.try_recv() {
-                            Ok(Request::Append(next)) => batch.push(next),
-                            Ok(other) => {
-                                pending = Some(other);
-                                break;
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                    self.append_all(batch);
-                }
-                Request::Start(new, reply) => {
-                    let _ = reply.send(self.start(new));
-                }
-                Request::Describe(name, reply) => {
-                    let _ = reply.send(self.describe(&name));
-                }
-                Request::Load(name, reply) => {
-                    let _ = reply.send(self.load(&name));
-                }
-                Request::List(filter, reply) => {
-                    let _ = reply.send(self.list(&filter));
-                }
-                Request::Count(status, reply) => {
-                    let _ = reply.send(self.count(status));
-                }
-            }
+    /// Counts a commit, asking for a checkpoint every [`CHECKPOINT_EVERY`] commits.
+    fn committed(&mut self) {
+        self.commits += 1;
+        if self.commits >= CHECKPOINT_EVERY {
+            self.commits = 0;
+            self.checkpointer.request();
         }
-        // Closing checkpoints the WAL into the database; on failure SQLite keeps the WAL, which
-        // the next open recovers, so nothing is lost.
-        let _ = self.conn.close();
     }
 
     fn err(&self, e: rusqlite::Error) -> StoreError {
@@ -703,18 +893,15 @@ impl Worker {
 
     /// Commits every append in one transaction; each append runs in a savepoint so that one
     /// rejected append leaves the others intact. Replies are sent after the commit.
-    fn append_all(&mut self, appends: Vec<Append>) {
+    fn append_all(&mut self, appends: &[Append]) -> Vec<Result<(), StoreError>> {
         let mut results: Vec<Result<(), StoreError>> = Vec::with_capacity(appends.len());
         let began = self.conn.execute_batch("BEGIN IMMEDIATE");
         if let Err(e) = began {
             let e = self.err(e);
-            for a in appends {
-                let _ = a.reply.send(Err(e.clone()));
-            }
-            return;
+            return appends.iter().map(|_| Err(e.clone())).collect();
         }
         let several = appends.len() > 1;
-        for a in &appends {
+        for a in appends {
             if several {
                 if let Err(e) = self.conn.execute_batch("SAVEPOINT append") {
                     results.push(Err(self.err(e)));
@@ -729,7 +916,7 @@ impl Worker {
                     "ROLLBACK TO append; RELEASE append"
                 };
                 if let Err(e) = self.conn.execute_batch(undo) {
-                    self.positions.clear();
+                    self.heads.clear();
                     results.push(Err(self.err(e)));
                     continue;
                 }
@@ -741,7 +928,11 @@ impl Worker {
         } else {
             "COMMIT"
         };
-        if let Err(e) = self.conn.execute_batch(finish) {
+        let finished = self.conn.execute_batch(finish);
+        if finished.is_ok() {
+            self.committed();
+        }
+        if let Err(e) = finished {
             let e = self.err(e);
             // A failed COMMIT leaves the transaction open: roll it back so nothing of it stays.
             let _ = self.conn.execute_batch("ROLLBACK");
@@ -750,28 +941,37 @@ impl Worker {
                     *r = Err(e.clone());
                 }
             }
-            // The cached positions include events that were not committed.
-            self.positions.clear();
+            // The cached heads include events that were not committed.
+            self.heads.clear();
         }
-        for (a, r) in appends.into_iter().zip(results) {
-            let _ = a.reply.send(r);
-        }
+        results
     }
 
     fn append_one(&mut self, a: &Append) -> Result<(), StoreError> {
         let id = self.execution_id(&a.name)?;
-        let status: String = self
-            .conn
-            .prepare_cached("SELECT status FROM executions WHERE id = ?1")
-            .and_then(|mut s| s.query_row([id], |r| r.get(0)))
-            .map_err(|e| self.err(e))?;
-        let status = self.parse_status(&status)?;
-        let count = self.event_count(id)?;
-        check_continues(&a.name, status, count, &a.batch)?;
+        let mut head = match self.heads.remove(&id) {
+            Some(head) => head,
+            None => self.load_head(id, &a.name)?,
+        };
+        // `head` is back in the cache only if this append succeeds and leaves it running.
+        check_continues(&a.name, ExecutionStatus::Running, head.count, &a.batch)?;
         if a.rows.is_empty() {
+            self.heads.insert(id, head);
             return Ok(());
         }
-        self.check_positions(id, count, a)?;
+        if let Some(row) = a
+            .rows
+            .iter()
+            .find(|row| head.seen.contains(&(row.scope.clone(), row.seq as u64)))
+        {
+            return Err(StoreError::Conflict {
+                name: a.name.clone(),
+                detail: format!(
+                    "event {} repeats the position (scope `{}`, seq {}) of a recorded event",
+                    row.id, row.scope, row.seq
+                ),
+            });
+        }
         {
             let mut insert = self
                 .conn
@@ -796,7 +996,11 @@ impl Worker {
                     return Err(match e.sqlite_error_code() {
                         Some(ErrorCode::ConstraintViolation) => StoreError::Conflict {
                             name: a.name.clone(),
-                            detail: format!("event {} is already recorded", row.id),
+                            detail: format!(
+                                "event {} is already recorded (is another process running this \
+                                 execution?)",
+                                row.id
+                            ),
                         },
                         _ => sql_error(&self.path, e),
                     });
@@ -820,70 +1024,57 @@ impl Worker {
                     ])
                 })
                 .map_err(|e| self.err(e))?;
-            self.positions.remove(&id);
-        } else if let Some(p) = self.positions.get_mut(&id) {
-            for row in &a.rows {
-                p.seen.insert((row.scope.clone(), row.seq as u64));
-            }
-            p.through = count + a.batch.len;
+            return Ok(());
         }
+        for row in &a.rows {
+            head.seen.insert((row.scope.clone(), row.seq as u64));
+        }
+        head.count += a.batch.len;
+        self.heads.insert(id, head);
         Ok(())
     }
 
-    /// The number of events of execution `id` (its last event id; ids have no gaps).
-    fn event_count(&self, id: i64) -> Result<u64, StoreError> {
-        let last: i64 = self
+    /// Reads a running execution's event count and positions; a closed execution is
+    /// [`StoreError::Closed`].
+    fn load_head(&mut self, id: i64, name: &str) -> Result<Head, StoreError> {
+        let status: String = self
             .conn
-            .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM events WHERE execution = ?1")
+            .prepare_cached("SELECT status FROM executions WHERE id = ?1")
             .and_then(|mut s| s.query_row([id], |r| r.get(0)))
             .map_err(|e| self.err(e))?;
-        u64::try_from(last).map_err(|_| self.corrupt(format!("negative event id {last}")))
-    }
-
-    /// Rejects an append that repeats the `(scope, seq)` of a recorded event, bringing the
-    /// cached positions of the execution up to its `count` events first.
-    fn check_positions(&mut self, id: i64, count: u64, a: &Append) -> Result<(), StoreError> {
-        let cached = self.positions.remove(&id).unwrap_or_default();
-        // Positions of events this worker has not seen: all of them if the cache is ahead of
-        // the file (a rolled-back append), else those appended by another connection.
-        let mut p = if cached.through > count {
-            Positions::default()
-        } else {
-            cached
-        };
-        if p.through < count {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT scope, seq FROM events WHERE execution = ?1 AND id > ?2")
-                .map_err(|e| sql_error(&self.path, e))?;
-            let rows = stmt
-                .query_map(params![id, p.through as i64], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-                })
-                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| sql_error(&self.path, e))?;
-            drop(stmt);
-            for (scope, seq) in rows {
-                p.seen.insert((scope, seq as u64));
-            }
-            p.through = count;
+        let status = self.parse_status(&status)?;
+        if status.is_closed() {
+            return Err(StoreError::Closed {
+                name: name.to_string(),
+                status,
+            });
         }
-        let repeated = a
-            .rows
-            .iter()
-            .find(|row| p.seen.contains(&(row.scope.clone(), row.seq as u64)));
-        let result = match repeated {
-            Some(row) => Err(StoreError::Conflict {
-                name: a.name.clone(),
-                detail: format!(
-                    "event {} repeats the position (scope `{}`, seq {}) of a recorded event",
-                    row.id, row.scope, row.seq
-                ),
-            }),
-            None => Ok(()),
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, scope, seq FROM events WHERE execution = ?1")
+            .map_err(|e| sql_error(&self.path, e))?;
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| sql_error(&self.path, e))?;
+        drop(stmt);
+        let mut head = Head {
+            count: 0,
+            seen: HashSet::with_capacity(rows.len()),
         };
-        self.positions.insert(id, p);
-        result
+        for (event_id, scope, seq) in rows {
+            let event_id = u64::try_from(event_id)
+                .map_err(|_| self.corrupt(format!("negative event id {event_id}")))?;
+            head.count = head.count.max(event_id);
+            head.seen.insert((scope, seq as u64));
+        }
+        Ok(head)
     }
 
     fn execution_id(&mut self, name: &str) -> Result<i64, StoreError> {
@@ -915,6 +1106,7 @@ impl Worker {
             let _ = self.conn.execute_batch("ROLLBACK");
             return Err(self.err(e));
         }
+        self.committed();
         result
     }
 
@@ -1422,6 +1614,43 @@ mod tests {
         let record = a.describe_execution("e").await.expect("describe");
         assert_eq!(record.status, ExecutionStatus::Aborted);
         assert_eq!(record.event_count, 2);
+    }
+
+    #[tokio::test]
+    async fn a_writer_catches_up_with_appends_made_through_another_connection() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("shared.db");
+        let a = SqliteStore::open(&path).expect("open a");
+        let b = SqliteStore::open(&path).expect("open b");
+        a.start_execution(new_exec("e", json!(1)))
+            .await
+            .expect("start");
+        a.append_events("e", &[ev(1, "T", "", 0), ev(2, "T", "", 1)])
+            .await
+            .expect("a appends");
+        b.append_events("e", &[ev(3, "T", "b", 0)])
+            .await
+            .expect("b appends");
+        // `a` believes the history holds 2 events: its next id is taken.
+        let stale = a.append_events("e", &[ev(3, "T", "", 2)]).await;
+        assert!(
+            matches!(&stale, Err(StoreError::Conflict { detail, .. }) if detail.contains("already recorded")),
+            "{stale:?}"
+        );
+        // Having failed, `a` reads the history again: it sees b's position and the next id.
+        let repeated = a.append_events("e", &[ev(4, "T", "b", 0)]).await;
+        assert!(
+            matches!(&repeated, Err(StoreError::Conflict { detail, .. }) if detail.contains("position")),
+            "{repeated:?}"
+        );
+        a.append_events("e", &[ev(4, "T", "", 2)])
+            .await
+            .expect("a continues after catching up");
+        let events = b.load_events("e").await.expect("load");
+        assert_eq!(
+            events.iter().map(|e| e.id).collect::<Vec<_>>(),
+            [1, 2, 3, 4]
+        );
     }
 
     #[test]

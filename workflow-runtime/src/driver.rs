@@ -1,0 +1,732 @@
+//! Driven scopes: the runtime side of the typed state machines that `workflow!` generates.
+//!
+//! The interpreter runs a scope (the machine, a Parallel branch, a Map item processor) with a loop
+//! over its compiled states. A *driven* scope is run by a function instead: a [`DriveFn`], which
+//! `workflow!` generates as a `match` on an enum of the workflow's states, each arm running its
+//! state with [`Driver::step`] (or [`Driver::step_task`] for a Task bound to a Rust handler) and
+//! choosing the next arm from the step's result. One step is exactly one turn of the interpreter's
+//! loop (`…Entered`, input and output processing, retries, catches, waits, branches, `…Exited`),
+//! run by the same code, so a driven execution records the history the interpreter records, and
+//! mocks, stops, timeouts and resuming from a history work unchanged.
+//!
+//! What a driver adds is the typed handler call: [`Driver::step_task`] calls the handler directly
+//! (not through the [`Handlers`](crate::Handlers) registry), deserialising its input from the
+//! task's effective input, except when that input is the unchanged output of the previous typed
+//! handler: then the handler receives the Rust value itself ([`Typed`]) and nothing is
+//! deserialised. The result is still written as JSON, for the history and the data flow.
+//!
+//! [`Program::compile_driven`] attaches a tree of drivers ([`ScopeDriver`]: a scope's driver and
+//! those of the branches nested in it) to a compiled program, which
+//! [`Runtime::start`](crate::Runtime::start) then runs like any other.
+//!
+//! ```
+//! use serde_json::{json, Value};
+//! use workflow_runtime::driver::{BoxFuture, DriveFault, Driver, ScopeDriver, Typed};
+//! use workflow_runtime::{Program, Runtime, TaskError};
+//!
+//! async fn double(n: i64) -> Result<i64, TaskError> {
+//!     Ok(n * 2)
+//! }
+//!
+//! // The states, numbered in the driver's order: `Double` calls a typed handler, `Done` ends.
+//! const STATES: &[&str] = &["Double", "Done"];
+//!
+//! fn drive(mut d: Driver<'_>) -> BoxFuture<'_, Result<Value, DriveFault>> {
+//!     Box::pin(async move {
+//!         let mut state = 0;
+//!         loop {
+//!             let next = match state {
+//!                 0 => d.step_task(0, None::<Typed<i64>>, |n, _cx| double(n)).await?.next,
+//!                 _ => d.step(state).await?,
+//!             };
+//!             match next {
+//!                 Some(n) => state = n,
+//!                 None => return Ok(d.into_output()),
+//!             }
+//!         }
+//!     })
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let machine = workflow_asl::load(
+//!     r#"{"StartAt": "Double", "States": {
+//!         "Double": {"Type": "Task", "Next": "Done",
+//!                    "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double"},
+//!         "Done": {"Type": "Succeed"}}}"#,
+//! )
+//! .expect("a valid definition");
+//! let program = Program::compile_driven(&machine, &ScopeDriver::new(drive, STATES))
+//!     .expect("the driver fits the definition");
+//! // No handler is registered: the driver calls `double` itself.
+//! let outcome = Runtime::default().run(&program, json!(21)).await.expect("starts");
+//! assert_eq!(outcome.output, Some(json!(42)));
+//! # }
+//! ```
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use futures::FutureExt;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use workflow_asl::diag::push_pointer;
+use workflow_asl::error::names;
+use workflow_asl::model::StateMachine;
+
+use crate::cancel::Cancel;
+use crate::engine::{CallFuture, Exec, Fault, Flow, StateError, TaskCall, Vars};
+use crate::handler::{panicked, TaskContext, TaskError};
+use crate::program::{Block, CState, CompileError, IoPath, Kind, Program, ResultPathOpt};
+use crate::recorder::Cursor;
+
+/// A boxed future that is `Send` (what a [`DriveFn`] returns).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A function that runs one scope state by state: it receives the scope's [`Driver`] (holding the
+/// scope's input) and returns the scope's output ([`Driver::into_output`] after the last step),
+/// or the fault of a step, propagated unchanged.
+pub type DriveFn = for<'a> fn(Driver<'a>) -> BoxFuture<'a, Result<Value, DriveFault>>;
+
+/// Why a step did not complete: the state failed (and was not caught), or the execution was
+/// stopped. Opaque: a driver propagates it with `?`, and the execution ends as the interpreter's
+/// would.
+pub struct DriveFault(pub(crate) Fault);
+
+impl std::fmt::Debug for DriveFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The driver of a scope: its [`DriveFn`], the names of its states in the order the driver
+/// numbers them, and the drivers of the scopes nested in its Parallel and Map states.
+#[derive(Clone)]
+pub struct ScopeDriver {
+    drive: DriveFn,
+    states: &'static [&'static str],
+    nested: Vec<(usize, Vec<ScopeDriver>)>,
+}
+
+impl std::fmt::Debug for ScopeDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScopeDriver")
+            .field("states", &self.states)
+            .field("nested", &self.nested)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ScopeDriver {
+    /// The driver `drive` for a scope whose states are `states`: every state of the scope, each
+    /// once; state `k` of the driver ([`Driver::step`]`(k)`) is the state named `states[k]`.
+    pub fn new(drive: DriveFn, states: &'static [&'static str]) -> ScopeDriver {
+        ScopeDriver {
+            drive,
+            states,
+            nested: Vec::new(),
+        }
+    }
+
+    /// Drives the scopes nested in state `state` too: the branches of a Parallel state (one
+    /// driver per branch, in order) or the item processor of a Map state (one driver). Nested
+    /// scopes without a driver are interpreted.
+    pub fn nest(mut self, state: usize, drivers: Vec<ScopeDriver>) -> ScopeDriver {
+        self.nested.push((state, drivers));
+        self
+    }
+}
+
+/// A driver attached to a compiled scope: its function and the mapping between its state numbers
+/// and the scope's state indices.
+pub(crate) struct Bound {
+    drive: DriveFn,
+    /// Driver state number → index in the block.
+    to_block: Vec<usize>,
+    /// Index in the block → driver state number.
+    from_block: Vec<usize>,
+}
+
+impl std::fmt::Debug for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bound")
+            .field("to_block", &self.to_block)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Program {
+    /// Compiles a model, as [`Program::compile`], and attaches `driver` to its top-level scope
+    /// (and the drivers nested in it to the branches they name). Fails when a driver does not
+    /// fit its scope: its state names are not exactly the scope's, or a nested driver names a
+    /// state that is not a Parallel with that many branches or a Map.
+    pub fn compile_driven(
+        machine: &StateMachine,
+        driver: &ScopeDriver,
+    ) -> Result<Arc<Program>, CompileError> {
+        let mut program = Program::compile(machine)?;
+        let p = Arc::get_mut(&mut program)
+            .expect("a program that was just compiled has a single owner");
+        attach(&mut p.root, driver, "")?;
+        Ok(program)
+    }
+}
+
+fn attach(block: &mut Block, d: &ScopeDriver, pointer: &str) -> Result<(), CompileError> {
+    let misfit = |message: String| CompileError {
+        pointer: pointer.to_string(),
+        message: format!("the driver does not fit the definition: {message}"),
+    };
+    let n = block.states.len();
+    if d.states.len() != n {
+        return Err(misfit(format!(
+            "it drives {} states, the scope has {n}",
+            d.states.len()
+        )));
+    }
+    let mut to_block = Vec::with_capacity(n);
+    let mut from_block = vec![usize::MAX; n];
+    for (k, name) in d.states.iter().enumerate() {
+        let i = block
+            .states
+            .iter()
+            .position(|s| &*s.name == *name)
+            .ok_or_else(|| misfit(format!("the scope has no state `{name}`")))?;
+        if from_block[i] != usize::MAX {
+            return Err(misfit(format!("it names the state `{name}` twice")));
+        }
+        from_block[i] = k;
+        to_block.push(i);
+    }
+    for (k, drivers) in &d.nested {
+        let st = to_block
+            .get(*k)
+            .and_then(|&i| block.states.get_mut(i))
+            .ok_or_else(|| misfit(format!("it nests drivers in its state {k}, which it lacks")))?;
+        let ptr = push_pointer(&push_pointer(pointer, "States"), &st.name);
+        match &mut st.kind {
+            Kind::Parallel(p) if p.branches.len() == drivers.len() => {
+                for (j, (b, bd)) in p.branches.iter_mut().zip(drivers).enumerate() {
+                    let at = push_pointer(&push_pointer(&ptr, "Branches"), &j.to_string());
+                    attach(b, bd, &at)?;
+                }
+            }
+            Kind::Map(m) if drivers.len() == 1 => {
+                attach(&mut m.processor, &drivers[0], &push_pointer(&ptr, "ItemProcessor"))?;
+            }
+            _ => {
+                return Err(misfit(format!(
+                    "it nests {} driver(s) in `{}`, which is not a Parallel state with that many branches or a Map state",
+                    drivers.len(),
+                    st.name
+                )))
+            }
+        }
+    }
+    block.driver = Some(Bound {
+        drive: d.drive,
+        to_block,
+        from_block,
+    });
+    Ok(())
+}
+
+/// Runs a driven scope (what the interpreter's scope loop does for a block with a driver).
+pub(crate) fn run<'a>(
+    exec: &'a Exec,
+    block: &'a Block,
+    bound: &'a Bound,
+    cur: &'a mut Cursor,
+    input: Value,
+    vars: &'a mut Vars,
+    cancel: &'a Arc<Cancel>,
+) -> BoxFuture<'a, Result<Value, Fault>> {
+    let driver = Driver {
+        exec,
+        block,
+        bound,
+        cur,
+        vars,
+        cancel,
+        data: input,
+        flow: Flow::default(),
+        epoch: 0,
+    };
+    let run = (bound.drive)(driver);
+    Box::pin(run.map(|r| r.map_err(|f| f.0)))
+}
+
+/// The runtime's side of a [`DriveFn`]: it holds the scope's current data (the next state's
+/// input) and runs one state per step.
+pub struct Driver<'a> {
+    exec: &'a Exec,
+    block: &'a Block,
+    bound: &'a Bound,
+    cur: &'a mut Cursor,
+    vars: &'a mut Vars,
+    cancel: &'a Arc<Cancel>,
+    data: Value,
+    flow: Flow,
+    /// Counts the steps that changed the data (see [`Typed`]).
+    epoch: u64,
+}
+
+impl std::fmt::Debug for Driver<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("data", &self.data)
+            .field("epoch", &self.epoch)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The output of a typed handler, as the Rust value, while it is the scope's current data: the
+/// next typed handler receives it instead of deserialising its JSON input (see
+/// [`Driver::step_task`]). It is tied to the step that produced it: once a later step changes the
+/// data, the runtime ignores it.
+pub struct Typed<T> {
+    value: T,
+    epoch: u64,
+}
+
+impl<T> std::fmt::Debug for Typed<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Typed")
+            .field("type", &std::any::type_name::<T>())
+            .field("epoch", &self.epoch)
+            .finish()
+    }
+}
+
+impl<T: 'static> Typed<T> {
+    /// The value as a `U`: `Some` exactly when `U` is `T` (typed edges are checked at compile
+    /// time; this lets generated code pass values along them without a second type error).
+    pub fn cast<U: 'static>(self) -> Option<Typed<U>> {
+        let mut value = Some(self.value);
+        let value = (&mut value as &mut dyn Any)
+            .downcast_mut::<Option<U>>()?
+            .take()?;
+        Some(Typed {
+            value,
+            epoch: self.epoch,
+        })
+    }
+}
+
+impl<T> Typed<T> {
+    /// The value.
+    pub fn into_value(self) -> T {
+        self.value
+    }
+
+    /// Of two values, the one produced last (the other, if any, is out of date).
+    pub fn latest(a: Option<Typed<T>>, b: Option<Typed<T>>) -> Option<Typed<T>> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(if a.epoch >= b.epoch { a } else { b }),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// What [`Driver::step_task`] reports.
+#[derive(Debug)]
+pub struct TaskStep<T> {
+    /// The next state (a driver state number), `None` when the scope ends.
+    pub next: Option<usize>,
+    /// The handler's output as the Rust value, when it is the state's output unchanged: the
+    /// handler ran (it was neither mocked nor replayed from a history), succeeded, and neither
+    /// `ResultSelector`, `ResultPath` nor `OutputPath` reshaped its result.
+    pub output: Option<Typed<T>>,
+}
+
+/// Whether a state passes its input on unchanged (a Choice or Wait, a Pass with no result, all
+/// without `InputPath` and `OutputPath`): a [`Typed`] value stays current across it.
+fn transparent(st: &CState) -> bool {
+    let io =
+        matches!(st.input_path, IoPath::Identity) && matches!(st.output_path, IoPath::Identity);
+    io && match &st.kind {
+        Kind::Choice { .. } | Kind::Wait(_) => true,
+        Kind::Pass {
+            result: None,
+            parameters: None,
+            result_path,
+        } => !matches!(result_path, ResultPathOpt::Path(_)),
+        _ => false,
+    }
+}
+
+fn lost(what: String) -> DriveFault {
+    DriveFault(Fault::Error(StateError::new(
+        names::RUNTIME,
+        format!("internal error: {what}"),
+    )))
+}
+
+impl<'a> Driver<'a> {
+    /// The scope's current data: its input before the first step, then the last step's output.
+    pub fn data(&self) -> &Value {
+        &self.data
+    }
+
+    /// The scope's output, after the step that ended it.
+    pub fn into_output(self) -> Value {
+        self.data
+    }
+
+    /// The fault a driver returns when a step of state `from` reports a next state (`None`: the
+    /// end of the scope) it has no transition to, which a driver generated from the same
+    /// definition never does.
+    pub fn no_transition(&self, from: usize, to: Option<usize>) -> DriveFault {
+        let name = |k: usize| {
+            self.bound
+                .to_block
+                .get(k)
+                .and_then(|&i| self.block.states.get(i))
+                .map_or_else(|| format!("#{k}"), |s| s.name.to_string())
+        };
+        lost(match to {
+            Some(to) => format!(
+                "the driver has no transition from `{}` to `{}`",
+                name(from),
+                name(to)
+            ),
+            None => format!("the driver does not end the scope at `{}`", name(from)),
+        })
+    }
+
+    /// Runs state `state` (a driver state number) on the current data, exactly as the
+    /// interpreter runs it, and returns the next state (`None` when the scope ends with it).
+    /// A Task calls the handler registered in the runtime for its resource (or its mock).
+    pub async fn step(&mut self, state: usize) -> Result<Option<usize>, DriveFault> {
+        self.run_state(state, None).await
+    }
+
+    /// Runs the Task state `state` as [`Driver::step`] does, calling `handler` instead of the
+    /// registered one (a mock still wins). The handler's input is `input`'s value on its first
+    /// call when that is the current data and the state passes it on unchanged (no `InputPath`,
+    /// no `Parameters`), else the state's effective input, deserialised. Its output is written
+    /// as JSON (the state's result), and returned as the Rust value when it is the state's output
+    /// unchanged. As for registered handlers, an input that does not fit `I`, an output that is
+    /// not JSON, an error (`E`, converted) and a panic fail the attempt with a [`TaskError`].
+    pub async fn step_task<I, O, E, F, Fut>(
+        &mut self,
+        state: usize,
+        input: Option<Typed<I>>,
+        mut handler: F,
+    ) -> Result<TaskStep<O>, DriveFault>
+    where
+        I: DeserializeOwned + Send + 'static,
+        O: Serialize + Send + 'static,
+        E: Into<TaskError>,
+        F: FnMut(I, TaskContext) -> Fut + Send,
+        Fut: Future<Output = Result<O, E>> + Send,
+    {
+        let st = self.state_at(state)?;
+        let Kind::Task(t) = &st.kind else {
+            return Ok(TaskStep {
+                next: self.run_state(state, None).await?,
+                output: None,
+            });
+        };
+        let takes_data = matches!(st.input_path, IoPath::Identity) && t.parameters.is_none();
+        let gives_result = t.result_selector.is_none()
+            && matches!(t.result_path, ResultPathOpt::Replace)
+            && matches!(st.output_path, IoPath::Identity);
+        // The success path: the state's own `Next` (or end), unless a catcher goes there too.
+        let success_next = st.next;
+        let ambiguous = success_next.is_some_and(|n| t.errors.catch_targets.contains(&n));
+        let mut first = input
+            .filter(|v| takes_data && v.epoch == self.epoch)
+            .map(|v| v.value);
+        let slot: Mutex<Option<O>> = Mutex::new(None);
+        let slot = &slot;
+        let mut call = move |params: Value, cx: TaskContext| {
+            let name = Arc::clone(&cx.resource);
+            let carried = first.take();
+            let started = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                let input = match carried {
+                    Some(v) => v,
+                    None => serde_json::from_value(params).map_err(|e| unreadable(&name, &e))?,
+                };
+                Ok(handler(input, cx))
+            }));
+            let fut: CallFuture<'_> = Box::pin(async move {
+                let run = match started {
+                    Ok(Ok(run)) => run,
+                    Ok(Err(e)) => return Err(e),
+                    Err(payload) => return Err(panicked(payload.as_ref())),
+                };
+                let finished = AssertUnwindSafe(async {
+                    let output = run.await.map_err(Into::into)?;
+                    let json = serde_json::to_value(&output).map_err(|e| not_json(&name, &e))?;
+                    Ok::<_, TaskError>((json, output))
+                })
+                .catch_unwind()
+                .await;
+                let (json, output) = match finished {
+                    Ok(r) => r?,
+                    Err(payload) => return Err(panicked(payload.as_ref())),
+                };
+                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(output);
+                Ok(json)
+            });
+            fut
+        };
+        let dyn_call: &mut TaskCall<'_> = &mut call;
+        let idx_next = self.run_block_state(state, Some(dyn_call)).await?;
+        let on_success_path = !ambiguous && idx_next == success_next;
+        let output = if gives_result && on_success_path {
+            slot.lock().unwrap_or_else(|p| p.into_inner()).take()
+        } else {
+            None
+        };
+        Ok(TaskStep {
+            next: self.to_driver(idx_next)?,
+            output: output.map(|value| Typed {
+                value,
+                epoch: self.epoch,
+            }),
+        })
+    }
+
+    fn state_at(&self, state: usize) -> Result<&'a CState, DriveFault> {
+        let block: &'a Block = self.block;
+        self.bound
+            .to_block
+            .get(state)
+            .and_then(|&i| block.states.get(i))
+            .ok_or_else(|| lost(format!("the driver has no state #{state}")))
+    }
+
+    fn to_driver(&self, idx: Option<usize>) -> Result<Option<usize>, DriveFault> {
+        match idx {
+            None => Ok(None),
+            Some(i) => match self.bound.from_block.get(i) {
+                Some(&k) if k != usize::MAX => Ok(Some(k)),
+                _ => Err(lost("a transition names no state".into())),
+            },
+        }
+    }
+
+    async fn run_state(
+        &mut self,
+        state: usize,
+        call: Option<&mut TaskCall<'_>>,
+    ) -> Result<Option<usize>, DriveFault> {
+        let next = self.run_block_state(state, call).await?;
+        self.to_driver(next)
+    }
+
+    /// Runs one state; returns the next state's block index.
+    async fn run_block_state(
+        &mut self,
+        state: usize,
+        call: Option<&mut TaskCall<'_>>,
+    ) -> Result<Option<usize>, DriveFault> {
+        let st = self.state_at(state)?;
+        let input = std::mem::take(&mut self.data);
+        let (output, next) = self
+            .exec
+            .run_state(
+                st,
+                self.cur,
+                input,
+                &mut self.flow,
+                self.vars,
+                self.cancel,
+                call,
+            )
+            .await
+            .map_err(DriveFault)?;
+        self.data = output;
+        if !transparent(st) {
+            self.epoch += 1;
+        }
+        Ok(next)
+    }
+}
+
+/// The failure of a typed handler whose input does not fit its type (as for registered handlers,
+/// [`Handlers::insert_typed`](crate::Handlers::insert_typed)).
+fn unreadable(resource: &str, e: &serde_json::Error) -> TaskError {
+    TaskError::task_failed(format!(
+        "the handler for `{resource}` could not read its input: {e}"
+    ))
+}
+
+/// The failure of a typed handler whose output is not JSON.
+fn not_json(resource: &str, e: &serde_json::Error) -> TaskError {
+    TaskError::task_failed(format!(
+        "the handler for `{resource}` returned a value that is not JSON: {e}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::{ExecutionOutcome, Runtime};
+
+    const ONE_TASK: &str = r#"{"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:t",
+              "End": true}}}"#;
+
+    /// A typed handler for [`drive_one`].
+    trait Case: 'static {
+        type I: DeserializeOwned + Send + 'static;
+        type O: Serialize + Send + 'static;
+        fn call(input: Self::I) -> Result<Self::O, TaskError>;
+    }
+
+    /// Drives `ONE_TASK` with `C`'s handler.
+    fn drive_one<C: Case>(mut d: Driver<'_>) -> BoxFuture<'_, Result<Value, DriveFault>> {
+        Box::pin(async move {
+            let call = |i, _cx| async move { C::call(i) };
+            let next = d.step_task(0, None::<Typed<C::I>>, call).await?.next;
+            match next {
+                None => Ok(d.into_output()),
+                n => Err(d.no_transition(0, n)),
+            }
+        })
+    }
+
+    /// The driven and the interpreted run of `ONE_TASK` with `C`'s handler.
+    async fn both<C: Case>(input: Value) -> (ExecutionOutcome, ExecutionOutcome) {
+        let machine = workflow_asl::load(ONE_TASK).expect("valid");
+        let driven = Program::compile_driven(&machine, &ScopeDriver::new(drive_one::<C>, &["T"]))
+            .expect("fits");
+        let plain = Program::compile(&machine).expect("compiles");
+        let rt = Runtime::builder()
+            .seed(3)
+            .handler(
+                "arn:aws:lambda:us-east-1:123456789012:function:t",
+                |i: C::I| async move { C::call(i) },
+            )
+            .build();
+        let a = rt.run(&driven, input.clone()).await.expect("starts");
+        let b = rt.run(&plain, input).await.expect("starts");
+        (a, b)
+    }
+
+    struct Double;
+    impl Case for Double {
+        type I = i64;
+        type O = i64;
+        fn call(n: i64) -> Result<i64, TaskError> {
+            Ok(n * 2)
+        }
+    }
+
+    struct NotJson;
+    impl Case for NotJson {
+        type I = Value;
+        type O = BTreeMap<(i32, i32), i32>;
+        fn call(_: Value) -> Result<Self::O, TaskError> {
+            Ok(BTreeMap::from([((1, 2), 3)]))
+        }
+    }
+
+    struct Panics;
+    impl Case for Panics {
+        type I = Value;
+        type O = Value;
+        fn call(_: Value) -> Result<Value, TaskError> {
+            panic!("boom")
+        }
+    }
+
+    #[tokio::test]
+    async fn typed_calls_succeed_and_fail_as_registered_handlers_do() {
+        let cases = [
+            (both::<Double>(json!(21)).await, Some(json!(42)), None),
+            (
+                both::<Double>(json!("x")).await,
+                None,
+                Some("could not read its input"),
+            ),
+            (
+                both::<NotJson>(json!(1)).await,
+                None,
+                Some("returned a value that is not JSON"),
+            ),
+            (
+                both::<Panics>(json!(1)).await,
+                None,
+                Some("the task handler panicked: boom"),
+            ),
+        ];
+        for ((driven, interpreted), output, cause) in cases {
+            assert_eq!(driven.output, output);
+            assert_eq!(driven.output, interpreted.output);
+            assert_eq!(driven.error, interpreted.error);
+            assert_eq!(driven.cause, interpreted.cause);
+            assert_eq!(driven.history.events(), interpreted.history.events());
+            if let Some(cause) = cause {
+                assert_eq!(driven.error.as_deref(), Some("States.TaskFailed"));
+                let got = driven.cause.unwrap_or_default();
+                assert!(got.contains(cause), "{got}");
+            }
+        }
+    }
+
+    fn noop(d: Driver<'_>) -> BoxFuture<'_, Result<Value, DriveFault>> {
+        Box::pin(async move { Ok(d.into_output()) })
+    }
+
+    #[test]
+    fn drivers_that_do_not_fit_are_rejected() {
+        let machine = workflow_asl::load(
+            r#"{"StartAt": "P", "States": {
+                "P": {"Type": "Parallel", "Next": "M", "Branches": [
+                    {"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}]},
+                "M": {"Type": "Map", "End": true, "ItemProcessor": {
+                    "StartAt": "B", "States": {"B": {"Type": "Succeed"}}}}}}"#,
+        )
+        .expect("valid");
+        let a = || ScopeDriver::new(noop, &["A"]);
+        let b = || ScopeDriver::new(noop, &["B"]);
+        let root = || ScopeDriver::new(noop, &["P", "M"]);
+        let cases: Vec<(ScopeDriver, Option<(&str, &str)>)> = vec![
+            (root().nest(0, vec![a()]).nest(1, vec![b()]), None),
+            (root(), None),
+            (ScopeDriver::new(noop, &["P"]), Some(("", "it drives 1 states"))),
+            (ScopeDriver::new(noop, &["P", "X"]), Some(("", "no state `X`"))),
+            (ScopeDriver::new(noop, &["P", "P"]), Some(("", "`P` twice"))),
+            (root().nest(1, vec![a(), b()]), Some(("", "not a Parallel"))),
+            (root().nest(0, vec![b()]), Some(("/States/P/Branches/0", "no state `B`"))),
+            (root().nest(1, vec![a()]), Some(("/States/M/ItemProcessor", "no state `A`"))),
+            (root().nest(5, vec![a()]), Some(("", "lacks"))),
+        ];
+        for (driver, want) in cases {
+            let got = Program::compile_driven(&machine, &driver).err();
+            match (got, want) {
+                (None, None) => {}
+                (Some(e), Some((pointer, message))) => {
+                    assert_eq!(e.pointer, pointer, "{e}");
+                    assert!(e.message.contains(message), "{e}");
+                }
+                (got, want) => panic!("{driver:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn typed_values_cast_only_to_their_own_type() {
+        let v = Typed { value: 7u8, epoch: 2 };
+        assert!(Typed { value: 7u8, epoch: 2 }.cast::<u16>().is_none());
+        let v = v.cast::<u8>().expect("the same type");
+        assert_eq!((v.epoch, v.into_value()), (2, 7));
+        let older = Some(Typed { value: 1, epoch: 1 });
+        let newer = Some(Typed { value: 2, epoch: 3 });
+        assert_eq!(Typed::latest(older, newer).map(Typed::into_value), Some(2));
+        let older = Some(Typed { value: 1, epoch: 1 });
+        assert_eq!(Typed::latest(older, None).map(Typed::into_value), Some(1));
+    }
+}
