@@ -4,13 +4,13 @@
 //!   throughput in state transitions:
 //!   - `in_memory`: the runtime with its in-memory history, no store (the reference);
 //!   - `memory_store`, `sqlite_normal`, `sqlite_full`: durable executions
-//!     ([`DurableRuntime`]) in each store. The executor writes ahead before every effect (task
-//!     invocation, sleep, outcome); a chain of Pass states has no effect before its outcome, so
-//!     its 202 events are committed together when it ends (plus the commit that records the
-//!     execution when it starts);
-//!   - `sqlite_normal_commit_per_state`: every state's 2 events committed before the next state
-//!     starts — the executor run in memory, then its events appended state by state, in order,
-//!     each append awaited (the cost of a durable chain whose every state were an effect).
+//!     ([`DurableRuntime`]) in each store, every state's events committed before the next
+//!     state starts (`flush_every_state`, the durable default): one commit recording the
+//!     execution, then one per state (its `…Entered` and `…Exited` events; the first also
+//!     carries `ExecutionStarted`, the last `ExecutionSucceeded`);
+//!   - `sqlite_normal_write_ahead_only`: the same with `flush_every_state(false)`: events are
+//!     committed only before effects (task invocations, sleeps, the outcome), so a chain of
+//!     Pass states commits its 202 events together when it ends.
 //! - `store_append`: one state's events (2) appended and committed, one execution at a time —
 //!   the write-ahead cost per state — on the in-memory store and on SQLite with each sync policy.
 //! - `store_append_100_concurrent`: 100 executions appending at once through one SQLite store,
@@ -73,8 +73,17 @@ fn chain_bench(c: &mut Criterion) {
             Arc::new(sqlite(&dir, "chain-full.db", SyncPolicy::Full, 256)),
         ),
     ];
-    for (label, store) in stores {
-        let durable = DurableRuntime::new(Runtime::builder(), store);
+    // The last row: write-ahead only (one commit at the end), for comparison.
+    let stores = stores
+        .into_iter()
+        .map(|(l, s)| (l, s, true))
+        .chain(std::iter::once((
+            "sqlite_normal_write_ahead_only",
+            Arc::new(sqlite(&dir, "chain-wal-only.db", SyncPolicy::Normal, 256)) as Arc<dyn Store>,
+            false,
+        )));
+    for (label, store, every_state) in stores {
+        let durable = DurableRuntime::new(Runtime::builder(), store).flush_every_state(every_state);
         let mut n = 0u64;
         group.bench_function(label, |b| {
             b.iter(|| {
@@ -93,41 +102,6 @@ fn chain_bench(c: &mut Criterion) {
         });
     }
 
-    // Commit per state: run the chain, then append its events state by state.
-    let store = sqlite(&dir, "chain-per-state.db", SyncPolicy::Normal, 256);
-    let mut n = 0u64;
-    group.bench_function("sqlite_normal_commit_per_state", |b| {
-        b.iter(|| {
-            n += 1;
-            let name = format!("chain-{n}");
-            rt.block_on(async {
-                let outcome = plain.run(&program, input.clone()).await.expect("starts");
-                store
-                    .start_execution(NewExecution {
-                        name: name.clone(),
-                        definition: definition.clone(),
-                        input: input.clone(),
-                        metadata: json!(null),
-                    })
-                    .await
-                    .expect("start");
-                // ExecutionStarted, then each state's Entered + Exited, then the outcome.
-                let h = &outcome.history;
-                let mut at = 0;
-                for len in std::iter::once(1)
-                    .chain(std::iter::repeat_n(2, transitions as usize))
-                    .chain(std::iter::once(1))
-                {
-                    store
-                        .append_events(&name, &h[at..at + len])
-                        .await
-                        .expect("append");
-                    at += len;
-                }
-                assert_eq!(at, h.len());
-            })
-        })
-    });
     group.finish();
 }
 

@@ -19,11 +19,13 @@
 //! Before measuring, each workload checks that the engine's output equals the floor's, so both
 //! do the same work. Targets (issue 3): `w1_chain` ≥ 2,000,000 transitions/s, and every workload
 //! within 3× of its floor. Run: `cargo bench --bench executor -- --warm-up-time 1 --measurement-time 3`.
+//! For profiling, `EXECUTOR_PROFILE=w2_loop/engine:2000` runs one measurement a fixed number of
+//! times without criterion (see [`profile_mode`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{black_box, criterion_group, Criterion, Throughput};
 use serde_json::{json, Map, Value};
 use workflow::runtime::{HistoryLevel, Program, Runtime, TaskContext, TaskError};
 
@@ -268,5 +270,122 @@ fn executor(c: &mut Criterion) {
     }
 }
 
+/// `EXECUTOR_PROFILE=<workload>/<engine|engine_history|hand_written>:<count>` runs that
+/// measurement `count` times and exits without criterion: a fixed amount of work for `perf stat`
+/// (instruction counts do not depend on the machine's load) or a profiler.
+fn profile_mode() -> bool {
+    let Ok(spec) = std::env::var("EXECUTOR_PROFILE") else {
+        return false;
+    };
+    let (what, count) = spec.split_once(':').unwrap_or((spec.as_str(), "1000"));
+    let count: u64 = count.parse().expect("EXECUTOR_PROFILE count is a number");
+    let (name, kind) = what
+        .split_once('/')
+        .expect("EXECUTOR_PROFILE is workload/kind:count");
+    let w = workloads()
+        .into_iter()
+        .find(|w| w.name == name)
+        .expect("EXECUTOR_PROFILE names a workload");
+    let tokio = tokio_rt();
+    let rt = runtime(if kind == "engine" {
+        HistoryLevel::Off
+    } else {
+        HistoryLevel::Full
+    });
+    let p = program(&rt, &w);
+    for _ in 0..count {
+        let out = match kind {
+            "hand_written" => tokio.block_on(floor(w.name, &w.input)),
+            _ => tokio.block_on(run_engine(&rt, &p, &w.input)),
+        };
+        black_box(out);
+    }
+    true
+}
+
 criterion_group!(benches, executor);
-criterion_main!(benches);
+
+/// Engine time over floor time with the two measured in alternation (rounds of a few
+/// milliseconds each, median of the rounds), so that a change in the machine's load during the
+/// run affects both sides alike. Printed after criterion's report.
+fn paired_ratios() {
+    use std::time::Instant;
+    const ROUNDS: usize = 31;
+    let tokio = tokio_rt();
+    println!("\npaired engine/floor ratios (median of {ROUNDS} alternating rounds):");
+    println!(
+        "| workload | engine | engine_history | hand_written | engine/floor | history/floor |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for w in workloads() {
+        let quiet = runtime(HistoryLevel::Off);
+        let full = runtime(HistoryLevel::Full);
+        let (pq, pf) = (program(&quiet, &w), program(&full, &w));
+        // Repetitions per round: about 2 ms of floor work.
+        let once = {
+            let t = Instant::now();
+            black_box(tokio.block_on(floor(w.name, &w.input)));
+            t.elapsed().as_secs_f64()
+        };
+        let reps = ((0.002 / once.max(1e-7)) as usize).clamp(1, 10_000);
+        let time = |f: &dyn Fn()| {
+            let t = Instant::now();
+            for _ in 0..reps {
+                f();
+            }
+            t.elapsed().as_secs_f64() / reps as f64
+        };
+        let floor_once = || {
+            black_box(tokio.block_on(floor(w.name, &w.input)));
+        };
+        // Each engine configuration alternates with the floor on its own (a history run frees
+        // thousands of blocks, which changes the allocator's state for whatever runs next).
+        let (mut e, mut h, mut f, mut f2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            e.push(time(&|| {
+                black_box(tokio.block_on(run_engine(&quiet, &pq, &w.input)));
+            }));
+            f.push(time(&floor_once));
+        }
+        for _ in 0..ROUNDS {
+            h.push(time(&|| {
+                black_box(tokio.block_on(run_engine(&full, &pf, &w.input)));
+            }));
+            f2.push(time(&floor_once));
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (e, f) = (median(&mut e), median(&mut f));
+        let (h, f2) = (median(&mut h), median(&mut f2));
+        let show = |secs: f64| {
+            format!(
+                "{:.1} µs ({:.2} M/s)",
+                secs * 1e6,
+                w.transitions as f64 / secs / 1e6
+            )
+        };
+        println!(
+            "| {} ({}) | {} | {} | {} | {:.2}× | {:.2}× |",
+            w.name,
+            w.transitions,
+            show(e),
+            show(h),
+            show(f),
+            e / f,
+            h / f2
+        );
+    }
+}
+
+fn main() {
+    if profile_mode() {
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    if std::env::args().all(|a| a != "--list") {
+        paired_ratios();
+    }
+}

@@ -1,13 +1,18 @@
-//! The macro's path (`Workflow::execute`: the compile-time ASL, compiled once, typed handlers)
-//! against the interpreter on the same definition read from JSON text (parsed, compiled with
-//! `Runtime::program`, run with `Runtime::run`), on two workloads: w1 (100 Pass states in
-//! sequence, as in `../shared/bench`) and a sequence of three typed tasks. Both sides execute on
-//! the same engine: the difference is what each path does around it.
+//! The generated state machine (`Workflow::execute`: the enum-driven driver, typed handlers
+//! called directly, a typed handler's output passed to the next one without JSON) against the
+//! interpreter on the same compiled definition (`Workflow::program()` run with `Runtime::run`:
+//! the scope loop, handlers looked up in the runtime's registry and fed JSON), on two workloads:
+//! w1 (100 Pass states in sequence, as in `../shared/bench`) and a sequence of three typed tasks.
+//! The interpreter's handlers are registered with `RuntimeBuilder::handler`, the way a definition
+//! known only at run time is served. Each runs with the default full history and with history off
+//! (where the per-state work is all that is left).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-use workflow::{workflow, HistoryLevel, TaskError, Workflow};
+use serde_json::json;
+use workflow::{
+    workflow, ExecutionOutcome, HistoryLevel, Runtime, RuntimeBuilder, TaskError, Workflow,
+};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Order {
@@ -146,49 +151,55 @@ workflow! {
 fn bench_pair<W: Workflow>(
     c: &mut Criterion,
     name: &str,
-    input: Value,
     typed: impl Fn() -> W::Input,
+    handlers: impl Fn(RuntimeBuilder) -> RuntimeBuilder,
 ) {
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
         .expect("a tokio runtime");
-    let runtime = W::runtime().seed(1).history(HistoryLevel::Full).build();
-    let program = {
-        let machine = workflow::asl::parse_str(&W::asl_pretty())
-            .expect("JSON")
-            .machine
-            .expect("an object");
-        runtime.program(&machine).expect("compiles")
-    };
-    let mut group = c.benchmark_group(name);
-    group.bench_function("macro", |b| {
-        b.iter(|| tokio.block_on(W::execute(&runtime, typed())).expect("runs"))
-    });
-    group.bench_function("interpreter", |b| {
-        b.iter(|| {
-            tokio
-                .block_on(runtime.run(&program, input.clone()))
-                .expect("runs")
-        })
-    });
-    group.finish();
+    let program = W::program().expect("compiles");
+    for (level, suffix) in [
+        (HistoryLevel::Full, ""),
+        (HistoryLevel::Off, "_history_off"),
+    ] {
+        let runtime = W::runtime().seed(1).history(level).build();
+        let plain = handlers(Runtime::builder()).seed(1).history(level).build();
+        let input = || serde_json::to_value(typed()).expect("JSON");
+        let driven = tokio.block_on(W::execute(&runtime, typed())).expect("runs");
+        let interpreted = tokio.block_on(plain.run(&program, input())).expect("runs");
+        assert_eq!(driven.output, interpreted.output);
+        let events = |o: &ExecutionOutcome| -> Vec<_> {
+            o.history
+                .iter()
+                .map(|e| (e.event_type.clone(), e.details.clone()))
+                .collect()
+        };
+        assert_eq!(events(&driven), events(&interpreted));
+        let mut group = c.benchmark_group(format!("{name}{suffix}"));
+        group.bench_function("driver", |b| {
+            b.iter(|| tokio.block_on(W::execute(&runtime, typed())).expect("runs"))
+        });
+        group.bench_function("interpreter", |b| {
+            b.iter(|| tokio.block_on(plain.run(&program, input())).expect("runs"))
+        });
+        group.finish();
+    }
 }
 
 fn benches(c: &mut Criterion) {
-    bench_pair::<Chain>(
-        c,
-        "w1_chain_100_pass",
-        json!({ "value": 1 }),
-        || json!({ "value": 1 }),
-    );
+    bench_pair::<Chain>(c, "w1_chain_100_pass", || json!({ "value": 1 }), |b| b);
     bench_pair::<Tasks>(
         c,
         "three_typed_tasks",
-        json!({ "id": "o", "quantity": 2 }),
         || Order {
             id: "o".into(),
             quantity: 2,
+        },
+        |b| {
+            b.handler("${validate}", validate)
+                .handler("${price}", price)
+                .handler("${record}", record)
         },
     );
 }

@@ -39,7 +39,8 @@
 //! # The `workflow!` DSL
 //!
 //! One `workflow!` declares one or more workflows. Each becomes a unit struct implementing
-//! [`Workflow`] (its ASL, model and handlers) and an enum `<Name>State` of its states.
+//! [`Workflow`] (its ASL, model and handlers), an enum `<Name>State` of its states, and the
+//! async state machine over that enum that runs it ([below](#the-generated-state-machine)).
 //!
 //! ```text
 //! workflow! {
@@ -117,6 +118,137 @@
 //! `input_path`, `parameters`, `result_selector`, `result_path` or `output_path` on the way;
 //! Choice, Wait and plain Pass states pass data through), and likewise the workflow's input.
 //! `Resource`s written as `${Placeholder}` are validated as if substituted.
+//!
+//! # The generated state machine
+//!
+//! [`Workflow::execute`] (and [`Workflow::run`], [`Workflow::start`]) runs a workflow with the
+//! code `workflow!` generates for it: an async driver over the enum of its states whose
+//! transitions are `match` arms. Each arm runs its state with the runtime's own code for one
+//! state ([`runtime::driver::Driver`]: `…Entered`, paths and templates, retries, catches, waits,
+//! branches, `…Exited`), so the outcome and the history are the interpreter's, event for event
+//! ([`Workflow::interpret`] runs the same definition with the interpreter;
+//! `tests/macro_equivalence.rs` compares the two on every workflow of the tests and examples).
+//! What is compiled is the control flow and the calls:
+//!
+//! - a Task bound to a Rust handler calls it directly, not through the runtime's handler registry
+//!   (a mock of the state still wins). The handler's input is read from the state's effective
+//!   input, except on a *typed edge*: when the previous typed handler's output reached this
+//!   handler unchanged, it receives that Rust value and no JSON is read. Its output is still
+//!   written as JSON, for the history and the data flow;
+//! - the branches of a Parallel state and the item processor of a Map state are workflow types,
+//!   run by their own generated drivers;
+//! - Pass, Choice, Succeed and Fail states run without an `await`; one `step` call serves every
+//!   state that may wait, so the code (and the compile time) grows little with the states.
+//!
+//! For this workflow:
+//!
+//! ```
+//! # use serde::{Deserialize, Serialize};
+//! # use workflow::{workflow, TaskError};
+//! # #[derive(Debug, Serialize, Deserialize)]
+//! # pub struct Order { pub total: f64 }
+//! # #[derive(Debug, Serialize, Deserialize)]
+//! # pub struct Receipt { pub paid: f64 }
+//! # async fn validate(order: Order) -> Result<Order, TaskError> { Ok(order) }
+//! # async fn charge(order: Order) -> Result<Receipt, TaskError> { Ok(Receipt { paid: order.total }) }
+//! workflow! {
+//!     pub Checkout: Order -> Receipt {
+//!         start Validate;
+//!         Validate = task(validate, resource = "${ValidateFn}")
+//!             .catch([States.ALL] => Rejected, result_path = $.error)
+//!             -> Big;
+//!         Big = choice { $.total >= 1000 => Review, _ => Charge };
+//!         Review = wait(seconds = 3600) -> Charge;
+//!         Charge = task(charge, resource = "${ChargeFn}") -> end;
+//!         Rejected = fail(error = "Rejected");
+//!     }
+//! }
+//! ```
+//!
+//! the macro generates the equivalent of this hand-written code (the numbers are the states'
+//! positions in the enum, the driver's names for them), which runs like `Checkout::execute`:
+//!
+//! ```
+//! # use serde::{Deserialize, Serialize};
+//! # use serde_json::{json, Value};
+//! # use workflow::{workflow, Program, Runtime, TaskError, Workflow};
+//! # #[derive(Debug, Serialize, Deserialize)]
+//! # pub struct Order { pub total: f64 }
+//! # #[derive(Debug, Serialize, Deserialize)]
+//! # pub struct Receipt { pub paid: f64 }
+//! # async fn validate(order: Order) -> Result<Order, TaskError> { Ok(order) }
+//! # async fn charge(order: Order) -> Result<Receipt, TaskError> { Ok(Receipt { paid: order.total }) }
+//! # mod generated {
+//! # use super::*;
+//! # workflow! {
+//! #     pub Checkout: Order -> Receipt {
+//! #         start Validate;
+//! #         Validate = task(validate, resource = "${ValidateFn}")
+//! #             .catch([States.ALL] => Rejected, result_path = $.error)
+//! #             -> Big;
+//! #         Big = choice { $.total >= 1000 => Review, _ => Charge };
+//! #         Review = wait(seconds = 3600) -> Charge;
+//! #         Charge = task(charge, resource = "${ChargeFn}") -> end;
+//! #         Rejected = fail(error = "Rejected");
+//! #     }
+//! # }
+//! # }
+//! # use generated::Checkout;
+//! use workflow::runtime::driver::{BoxFuture, DriveFault, Driver, ScopeDriver, TypedHandler};
+//!
+//! /// The states of `Checkout`, in the order they are declared.
+//! #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+//! pub enum CheckoutState { Validate, Big, Review, Charge, Rejected }
+//!
+//! fn drive(mut d: Driver<'_>) -> BoxFuture<'_, Result<Value, DriveFault>> {
+//!     Box::pin(async move {
+//!         // The Rust handlers (the generated code makes them once per process).
+//!         let validate = TypedHandler::new(|order, _cx| validate(order));
+//!         let charge = TypedHandler::new(|order, _cx| charge(order));
+//!         let mut state = CheckoutState::Validate;
+//!         loop {
+//!             // Run the state.
+//!             let next = match state {
+//!                 // The handlers are called directly. `validate`'s `Order` is kept as the Rust
+//!                 // value: `charge` receives it as is (no JSON read) when the data has not
+//!                 // changed on the way (the runtime checks).
+//!                 CheckoutState::Validate => d.step_task(0, &validate).await?,
+//!                 CheckoutState::Charge => d.step_task(3, &charge).await?,
+//!                 // No `await` for the states that never wait.
+//!                 CheckoutState::Big | CheckoutState::Rejected => d.step_now(state as usize)?,
+//!                 CheckoutState::Review => d.step(state as usize).await?,
+//!             };
+//!             // Take the transition.
+//!             state = match (state, next) {
+//!                 (CheckoutState::Validate, Some(1)) => CheckoutState::Big,
+//!                 (CheckoutState::Validate, Some(4)) => CheckoutState::Rejected, // Catch
+//!                 (CheckoutState::Big, Some(2)) => CheckoutState::Review,
+//!                 (CheckoutState::Big, Some(3)) => CheckoutState::Charge,
+//!                 (CheckoutState::Review, Some(3)) => CheckoutState::Charge,
+//!                 (CheckoutState::Charge, None) => return Ok(d.into_output()), // End
+//!                 (from, to) => return Err(d.no_transition(from as usize, to)),
+//!             };
+//!         }
+//!     })
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() {
+//! // What `Checkout::driven_program()` builds: the definition, with the driver attached.
+//! let states = &["Validate", "Big", "Review", "Charge", "Rejected"];
+//! let program = Program::compile_driven(Checkout::model(), &ScopeDriver::new(drive, states))
+//!     .expect("the driver fits the definition");
+//! let runtime = Checkout::runtime().seed(1).build();
+//! let by_hand = runtime.run(&program, json!({ "total": 1500.0 })).await.expect("starts");
+//! let generated = Checkout::execute(&runtime, Order { total: 1500.0 }).await.expect("starts");
+//! assert_eq!(by_hand.output, Some(json!({ "paid": 1500.0 })));
+//! assert_eq!(by_hand.output, generated.output);
+//! assert_eq!(by_hand.event_types(), generated.event_types());
+//! # }
+//! ```
+//!
+//! (The generated code spells every path in full, keeps the handlers in a `static`, and runs all
+//! the tasks of one handler in one `step_task` arm.)
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -130,9 +262,9 @@ pub use workflow_asl as asl;
 pub use workflow_asl::{Diagnostic, Failure, StateMachine};
 pub use workflow_runtime as runtime;
 pub use workflow_runtime::{
-    CompileError, Execution, ExecutionOutcome, ExecutionStatus, Handlers, HistoryEvent, HistoryLevel,
-    MockConfig, MockTestCase, Program, Runtime, RuntimeBuilder, StartError, StartOptions,
-    TaskContext, TaskError,
+    CompileError, Execution, ExecutionOutcome, ExecutionStatus, Handlers, HistoryEvent,
+    HistoryLevel, MockConfig, MockTestCase, Program, Runtime, RuntimeBuilder, StartError,
+    StartOptions, TaskContext, TaskError,
 };
 
 /// Declares one or more workflows; see the crate documentation for the DSL.

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 pub use serde_json::Value;
 pub use std::sync::{Arc, OnceLock};
-pub use workflow_runtime::driver::{BoxFuture, DriveFault, Driver, ScopeDriver, Typed as Carried};
+pub use workflow_runtime::driver::{BoxFuture, DriveFault, Driver, ScopeDriver, TypedHandler};
 
 use crate::{Handlers, TaskContext, TaskError, TaskHandler};
 
@@ -50,25 +50,23 @@ where
     }
 }
 
-impl<F, I, O, E, Fut> Bound<F, I, O, E, Fut> {
-    /// Calls the handler (what the generated driver does for its Task state).
-    pub fn call(&self, input: I, cx: TaskContext) -> Fut {
-        (self.call)(&self.f, input, cx)
-    }
-}
-
 impl<F, I, O, E, Fut> Bound<F, I, O, E, Fut>
 where
     F: Send + Sync + 'static,
     I: DeserializeOwned + Send + 'static,
-    O: Serialize + 'static,
+    O: Serialize + Send + 'static,
     E: Into<TaskError> + 'static,
     Fut: Future<Output = Result<O, E>> + Send + 'static,
 {
+    /// The handler as the generated driver calls it.
+    pub fn typed(self) -> TypedHandler {
+        let Bound { f, call, .. } = self;
+        TypedHandler::new(move |input: I, cx: TaskContext| call(&f, input, cx))
+    }
+
     /// Registers the handler under `resource`; returns its types for [`check_edge`].
     pub fn register(self, handlers: &mut Handlers, resource: &str) -> Typed<I, O> {
-        let Bound { f, call, .. } = self;
-        handlers.insert_typed(resource, move |input: I, cx: TaskContext| call(&f, input, cx));
+        self.typed().register(handlers, resource);
         Typed(PhantomData)
     }
 }
@@ -167,13 +165,4 @@ pub const fn utf8(bytes: &'static [u8]) -> &'static str {
         Ok(s) => s,
         Err(_) => panic!("ASL pieces are cut at ASCII characters"),
     }
-}
-
-/// The value a typed task left in `slot`, as the input type `U` of the next typed task, or
-/// `other` when that was produced later (see [`Carried::latest`]).
-pub fn carry<T: 'static, U: 'static>(
-    slot: &mut Option<Carried<T>>,
-    other: Option<Carried<U>>,
-) -> Option<Carried<U>> {
-    Carried::latest(slot.take().and_then(Carried::cast), other)
 }

@@ -130,7 +130,10 @@ async fn equivalent<W: Workflow>(
         let want = summary(&by_interpreter);
         for (what, got) in [
             ("W::execute (generated driver)", &by_macro),
-            ("the generated driver without registered handlers", &by_driver_alone),
+            (
+                "the generated driver without registered handlers",
+                &by_driver_alone,
+            ),
             ("the interpreter on W::program()", &by_program),
         ] {
             assert_eq!(
@@ -557,14 +560,14 @@ async fn typed_edges() {
         };
         let rt = build(Carry::runtime()).build();
         READS.store(0, Ordering::SeqCst);
-        let driven = Carry::execute(&rt, Counted { n })
-            .await
-            .expect("starts");
-        assert_eq!(READS.load(Ordering::SeqCst), driver_reads, "driver, n = {n}");
+        let driven = Carry::execute(&rt, Counted { n }).await.expect("starts");
+        assert_eq!(
+            READS.load(Ordering::SeqCst),
+            driver_reads,
+            "driver, n = {n}"
+        );
         READS.store(0, Ordering::SeqCst);
-        let interpreted = Carry::interpret(&rt, Counted { n })
-            .await
-            .expect("starts");
+        let interpreted = Carry::interpret(&rt, Counted { n }).await.expect("starts");
         assert_eq!(
             READS.load(Ordering::SeqCst),
             interpreter_reads,
@@ -577,4 +580,53 @@ async fn typed_edges() {
         .await
         .expect("succeeds");
     assert_eq!(out.n, 30);
+}
+
+#[tokio::test(start_paused = true)]
+async fn resumes_like_the_interpreter() {
+    // A driven execution resumed from any prefix of its history (as after a crash) ends as the
+    // interpreter resumed from the same prefix: same status, output and event types. Parallel
+    // branches and Map iterations are driven too.
+    use workflow::StartOptions;
+    let rt = kitchen::Kitchen::runtime()
+        .seed(7)
+        .start_time(start_time())
+        .build();
+    let interpreted = kitchen::Kitchen::program().expect("compiles");
+    for input in [
+        json!({ "items": [1, 2], "mode": "map" }),
+        json!({ "items": [4], "mode": "parallel" }),
+    ] {
+        let full = kitchen::Kitchen::execute(&rt, input.clone())
+            .await
+            .expect("starts");
+        assert!(full.succeeded(), "{:?}", full.to_json());
+        let events = full.history.events().to_vec();
+        for k in 1..events.len() {
+            let prefix = events[..k].to_vec();
+            let driven = kitchen::Kitchen::start(
+                &rt,
+                input.clone(),
+                StartOptions::new().resume_from(prefix.clone()),
+            )
+            .expect("starts")
+            .await;
+            let by_interpreter = rt
+                .start(
+                    &interpreted,
+                    input.clone(),
+                    StartOptions::new().resume_from(prefix),
+                )
+                .expect("starts")
+                .await;
+            assert_eq!(driven.to_json(), full.to_json(), "resumed after {k} events");
+            assert_eq!(driven.to_json(), by_interpreter.to_json(), "after {k}");
+            assert_eq!(
+                driven.event_types(),
+                by_interpreter.event_types(),
+                "after {k}"
+            );
+            assert_eq!(driven.event_types(), full.event_types(), "after {k}");
+        }
+    }
 }

@@ -70,4 +70,19 @@ fn main() {
     // Composition is only checked here: `Ship` is used twice, and state names are global in ASL.
     assert!(!Order::diagnostics().is_empty());
     assert_eq!(<renamed::Renamed as Workflow>::NAME, "Renamed");
+    // The generated state machine drives the branches declared elsewhere too, and runs as the
+    // interpreter does.
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let rt = Order::runtime().seed(1).build();
+    let driven = tokio.block_on(Order::execute(&rt, json!({}))).unwrap();
+    let interpreted = tokio.block_on(Order::interpret(&rt, json!({}))).unwrap();
+    assert_eq!(
+        driven.output,
+        Some(json!([{"shipped": true}, {"shipped": true}]))
+    );
+    assert_eq!(driven.output, interpreted.output);
+    assert_eq!(driven.event_types(), interpreted.event_types());
 }

@@ -7,7 +7,11 @@
 //!   handlers log every invocation to a side file);
 //! - the history has ids `1..=n` with no gap and no `(scope, seq)` twice;
 //! - the Wait deadline is absolute: the Wait ends one second after it began, or as soon as the
-//!   process that finished it was running, never a full second after a restart.
+//!   process that finished it was running, never a full second after a restart;
+//! - so is the retry interval: the retried task is scheduled again one second after its
+//!   failure, or as soon as the process that retried it was running.
+//!
+//! A quarter of the iterations run (and resume) with `--sync full`.
 //!
 //! `WORKFLOW_CRASH_ITERATIONS` (default 100) and `WORKFLOW_CRASH_SEED` change the run.
 
@@ -160,7 +164,7 @@ fn chrono_like_parse(ts: &str) -> Option<i64> {
     Some(((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000 + ms)
 }
 
-fn run_args(dir: &TempDir, name: &str) -> Vec<String> {
+fn run_args(dir: &TempDir, name: &str, sync: &str) -> Vec<String> {
     vec![
         "run".into(),
         dir.path("machine.json").display().to_string(),
@@ -174,16 +178,20 @@ fn run_args(dir: &TempDir, name: &str) -> Vec<String> {
         dir.path("store.db").display().to_string(),
         "--name".into(),
         name.into(),
+        "--sync".into(),
+        sync.into(),
         "--format".into(),
         "json".into(),
     ]
 }
 
-fn resume_args(dir: &TempDir) -> Vec<String> {
+fn resume_args(dir: &TempDir, sync: &str) -> Vec<String> {
     vec![
         "resume".into(),
         "--store".into(),
         dir.path("store.db").display().to_string(),
+        "--sync".into(),
+        sync.into(),
     ]
 }
 
@@ -320,6 +328,24 @@ fn wait_times(events: &[HistoryEvent]) -> (Option<i64>, Option<i64>) {
     (at("WaitStateEntered"), at("WaitStateExited"))
 }
 
+/// The timestamps of the first failure of a task that was retried and of its next scheduling,
+/// if recorded.
+fn retry_times(events: &[HistoryEvent]) -> (Option<i64>, Option<i64>) {
+    let Some(failed) = events
+        .iter()
+        .find(|e| e.event_type == "LambdaFunctionFailed")
+    else {
+        return (None, None);
+    };
+    let again = events.iter().find(|e| {
+        e.scope == failed.scope && e.seq > failed.seq && e.event_type == "LambdaFunctionScheduled"
+    });
+    (
+        Some(parse_ms(&failed.timestamp)),
+        again.map(|e| parse_ms(&e.timestamp)),
+    )
+}
+
 // ===== the test =====
 
 /// One iteration: kill the run, maybe kill the first resume, then resume to the end.
@@ -330,6 +356,9 @@ fn iteration(i: u64, seed: u64, expected: &Value) -> Report {
     let name = format!("crash-{i}");
     let store = dir.path("store.db");
     let log = dir.path("tasks.jsonl");
+    let sync = if rng.below(4) == 0 { "full" } else { "normal" };
+    let run_args = |dir: &TempDir, name: &str| run_args(dir, name, sync);
+    let resume_args = |dir: &TempDir| resume_args(dir, sync);
 
     // (process start time, snapshot after it was killed, task log length at that moment)
     let mut kills: Vec<(i64, Option<Snapshot>, usize)> = Vec::new();
@@ -402,28 +431,31 @@ fn iteration(i: u64, seed: u64, expected: &Value) -> Report {
             "iteration {i}: {key:?} has no invocation"
         );
     }
-    // 4. The Wait's deadline is absolute.
-    if let (Some(entered), Some(exited)) = wait_times(&events) {
+    // 4. The Wait's deadline and the retry interval are absolute: each ends 1 s after it
+    // began, or as soon as the process that ended it was running.
+    type Span = fn(&[HistoryEvent]) -> (Option<i64>, Option<i64>);
+    let spans: [(&str, Span); 2] = [("Wait", wait_times), ("retry interval", retry_times)];
+    for (what, span) in spans {
+        let (Some(begun), Some(ended)) = span(&events) else {
+            continue;
+        };
         assert!(
-            exited - entered >= 1000,
-            "iteration {i}: the Wait lasted 1 s"
+            ended - begun >= 1000,
+            "iteration {i}: the {what} lasted 1 s"
         );
-        // The process that ended the Wait: the first whose snapshot after it has the exit.
+        // The process that ended it: the first whose snapshot after it has the end.
         let ended_by = kills
             .iter()
-            .position(|(_, snap, _)| {
-                snap.as_ref()
-                    .is_some_and(|(_, ev)| wait_times(ev).1.is_some())
-            })
+            .position(|(_, snap, _)| snap.as_ref().is_some_and(|(_, ev)| span(ev).1.is_some()))
             .unwrap_or(starts.len() - 1);
         let started = starts[ended_by];
-        let latest = (entered + 1000).max(started);
+        let latest = (begun + 1000).max(started);
         assert!(
-            exited <= latest + 700,
-            "iteration {i}: the Wait ended at +{} ms, its deadline was +1000 and the process \
+            ended <= latest + 700,
+            "iteration {i}: the {what} ended at +{} ms, its deadline was +1000 and the process \
              that ended it started at +{} ms",
-            exited - entered,
-            started - entered
+            ended - begun,
+            started - begun
         );
     }
     Report {
@@ -455,7 +487,7 @@ fn killed_runs_resume_to_the_uninterrupted_outcome() {
     // The reference: an uninterrupted run.
     let dir = TempDir::new("reference");
     fs::write(dir.path("machine.json"), DEFINITION).expect("write the definition");
-    let reference = finish(&run_args(&dir, "reference"));
+    let reference = finish(&run_args(&dir, "reference", "normal"));
     assert_eq!(
         reference.status.code(),
         Some(0),
@@ -552,7 +584,10 @@ fn names_are_idempotent_and_stop_aborts() {
     fs::write(dir.path("machine.json"), DEFINITION).expect("write the definition");
     let store = dir.path("store.db").display().to_string();
     // Killed in the Wait, then stopped: resume has nothing to do, describe says ABORTED.
-    kill_after(&run_args(&dir, "stopped"), Duration::from_millis(400));
+    kill_after(
+        &run_args(&dir, "stopped", "normal"),
+        Duration::from_millis(400),
+    );
     let stop = finish(&[
         "stop".into(),
         "--store".into(),
@@ -577,14 +612,14 @@ fn names_are_idempotent_and_stop_aborts() {
         "stopped".into(),
     ]);
     assert_eq!(again.status.code(), Some(1));
-    let resume = finish(&resume_args(&dir));
+    let resume = finish(&resume_args(&dir, "normal"));
     assert_eq!(resume.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&resume.stderr).contains("no running executions"));
 
     // A finished name cannot be started again (AWS ExecutionAlreadyExists), whatever the input.
-    let first = finish(&run_args(&dir, "done"));
+    let first = finish(&run_args(&dir, "done", "normal"));
     assert_eq!(first.status.code(), Some(0));
-    let second = finish(&run_args(&dir, "done"));
+    let second = finish(&run_args(&dir, "done", "normal"));
     assert_eq!(second.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&second.stderr).contains("already exists"),

@@ -40,6 +40,9 @@ use proc_macro::TokenStream;
 /// pub enum OrderFlowState { Validate, Charge }
 /// const _: () = {
 ///     impl workflow::WorkflowState for OrderFlowState { /* ALL, name, start, successors */ }
+///     // The typed state machine: a loop over `OrderFlowState` whose arms run their state and
+///     // whose transitions are `match` arms; `charge` receives `validate`'s `Order` directly.
+///     fn __drive(d: Driver<'_>) -> BoxFuture<'_, Result<Value, DriveFault>> { /* … */ }
 ///     impl workflow::Workflow for OrderFlow {
 ///         type Input = Order;
 ///         type Output = Receipt;
@@ -48,9 +51,12 @@ use proc_macro::TokenStream;
 ///         const ASL: &'static str = r#"{"Comment":"Order processing.","StartAt":"Validate",…}"#;
 ///         fn model() -> &'static StateMachine { /* ASL parsed once */ }
 ///         fn program() -> Result<Arc<Program>, CompileError> { /* compiled once */ }
+///         fn driven_program() -> Result<Arc<Program>, CompileError> {
+///             /* compiled once, with `__drive` attached (and the branches' drivers) */
+///         }
 ///         fn register(handlers: &mut Handlers) {
-///             let v = register(handlers, "${validate}", validate); // `validate: TaskHandler`
-///             let c = register(handlers, "${charge}", charge);
+///             let v = bind(validate).register(handlers, "${validate}"); // `validate: TaskHandler`
+///             let c = bind(charge).register(handlers, "${charge}");
 ///             check_edge(&v, &c);          // validate's output type == charge's input type
 ///             check_input::<Order>(&v);    // the workflow input flows into `validate`
 ///             check_output::<Receipt>(&c); // `charge` produces the workflow output
@@ -151,6 +157,56 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_driver_matches_on_the_state_enum() {
+        let out = expand_workflow(quote::quote! {
+            F {
+                start A;
+                A = task(h).catch([States.ALL] => X) -> B;
+                B = choice { $.x == 1 => C, _ => D };
+                C = wait(seconds = 1) -> D;
+                D = task(g, resource = "arn:aws:lambda:us-east-1:123456789012:function:d") -> E;
+                E = task(h) -> end;
+                X = fail(error = "E");
+            }
+        })
+        .to_string();
+        for want in [
+            "fn __drive",
+            "let mut __state = FState :: A",
+            // One arm per handler (`h` runs A and E), one for the states that never wait, one
+            // for the others.
+            "FState :: A | FState :: E => __d . step_task (__state as usize , & __h [0usize])",
+            "FState :: D => __d . step_task (__state as usize , & __h [1usize])",
+            "FState :: B | FState :: X => __d . step_now (__state as usize)",
+            "__s => __d . step (__s as usize) . await",
+            // The handlers are bound as `register` binds them.
+            ":: workflow :: __private :: bind (h) . typed ()",
+            ":: workflow :: __private :: bind (h) . register",
+            // Transitions: Next, Catch, Choice arms and Default, End.
+            "(FState :: A , :: core :: option :: Option :: Some (1usize)) => FState :: B",
+            "(FState :: A , :: core :: option :: Option :: Some (5usize)) => FState :: X",
+            "(FState :: B , :: core :: option :: Option :: Some (2usize)) => FState :: C",
+            "(FState :: B , :: core :: option :: Option :: Some (3usize)) => FState :: D",
+            "(FState :: E , :: core :: option :: Option :: None)",
+            "__d . no_transition (__s as usize , __n)",
+            "ScopeDriver :: new (__drive , & [\"A\" , \"B\" , \"C\" , \"D\" , \"E\" , \"X\"])",
+        ] {
+            assert!(out.contains(want), "no `{want}` in {out}");
+        }
+        // Branches and item processors are driven by their workflows' drivers.
+        let out = expand_workflow(quote::quote! {
+            G { start P; P = parallel([A, B]) -> M; M = map(C) -> end; }
+        })
+        .to_string();
+        assert!(out.contains(
+            ". nest (0usize , :: std :: vec ! [< A as :: workflow :: Workflow > :: __driver () , < B as :: workflow :: Workflow > :: __driver ()])"
+        ), "{out}");
+        assert!(out.contains(
+            ". nest (1usize , :: std :: vec ! [< C as :: workflow :: Workflow > :: __driver ()])"
+        ), "{out}");
     }
 
     #[test]

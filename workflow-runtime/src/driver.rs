@@ -9,11 +9,12 @@
 //! run by the same code, so a driven execution records the history the interpreter records, and
 //! mocks, stops, timeouts and resuming from a history work unchanged.
 //!
-//! What a driver adds is the typed handler call: [`Driver::step_task`] calls the handler directly
-//! (not through the [`Handlers`](crate::Handlers) registry), deserialising its input from the
-//! task's effective input, except when that input is the unchanged output of the previous typed
-//! handler: then the handler receives the Rust value itself ([`Typed`]) and nothing is
-//! deserialised. The result is still written as JSON, for the history and the data flow.
+//! What a driver adds is the typed handler call: [`Driver::step_task`] calls a [`TypedHandler`]
+//! (an async Rust function of serde types) directly, not through the
+//! [`Handlers`](crate::Handlers) registry. The handler reads its input from the task's effective
+//! input, except when that input is the unchanged output of the previous typed handler: then it
+//! receives that Rust value itself, and nothing is deserialised. Its result is still written as
+//! JSON, for the history and the data flow.
 //!
 //! [`Program::compile_driven`] attaches a tree of drivers ([`ScopeDriver`]: a scope's driver and
 //! those of the branches nested in it) to a compiled program, which
@@ -21,7 +22,7 @@
 //!
 //! ```
 //! use serde_json::{json, Value};
-//! use workflow_runtime::driver::{BoxFuture, DriveFault, Driver, ScopeDriver, Typed};
+//! use workflow_runtime::driver::{BoxFuture, DriveFault, Driver, ScopeDriver, TypedHandler};
 //! use workflow_runtime::{Program, Runtime, TaskError};
 //!
 //! async fn double(n: i64) -> Result<i64, TaskError> {
@@ -33,10 +34,11 @@
 //!
 //! fn drive(mut d: Driver<'_>) -> BoxFuture<'_, Result<Value, DriveFault>> {
 //!     Box::pin(async move {
+//!         let doubler = TypedHandler::new(|n: i64, _cx| double(n));
 //!         let mut state = 0;
 //!         loop {
 //!             let next = match state {
-//!                 0 => d.step_task(0, None::<Typed<i64>>, |n, _cx| double(n)).await?.next,
+//!                 0 => d.step_task(0, &doubler).await?,
 //!                 _ => d.step(state).await?,
 //!             };
 //!             match next {
@@ -79,13 +81,94 @@ use workflow_asl::error::names;
 use workflow_asl::model::StateMachine;
 
 use crate::cancel::Cancel;
-use crate::engine::{CallFuture, Exec, Fault, Flow, StateError, TaskCall, Vars};
+use crate::engine::{
+    is_pure, CallFuture, Exec, Fault, Flow, StateError, TaskCall as ValueCall, Vars,
+};
 use crate::handler::{panicked, TaskContext, TaskError};
 use crate::program::{Block, CState, CompileError, IoPath, Kind, Program, ResultPathOpt};
 use crate::recorder::Cursor;
 
 /// A boxed future that is `Send` (what a [`DriveFn`] returns).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A typed handler's call: the result as JSON, and as the Rust value when asked for.
+type TypedFuture = BoxFuture<'static, Result<(Value, Option<Box<dyn Any + Send>>), TaskError>>;
+
+/// A typed handler's call, its types erased: the task's effective input as JSON, the Rust value
+/// to use instead when there is one, the context, and whether to return the output as the Rust
+/// value too.
+type TypedFn =
+    dyn Fn(Value, Option<Box<dyn Any + Send>>, TaskContext, bool) -> TypedFuture + Send + Sync;
+
+/// A typed async handler, `Fn(I, TaskContext) -> Future<Output = Result<O, E>>`, as
+/// [`Driver::step_task`] calls it, or registered for the interpreter
+/// ([`TypedHandler::register`]). Its types are erased once, here: the steps of a driver, and the
+/// registration, are compiled once for all handlers.
+#[derive(Clone)]
+pub struct TypedHandler {
+    call: Arc<TypedFn>,
+}
+
+impl std::fmt::Debug for TypedHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TypedHandler").finish_non_exhaustive()
+    }
+}
+
+impl TypedHandler {
+    /// The handler `f`. Its input is the task's effective input read as an `I`, or the previous
+    /// typed handler's output when that is an `I` that reached the task unchanged; its output is
+    /// written as JSON (and kept as the Rust value by a driver). As for
+    /// [`Handlers::insert_typed`](crate::Handlers::insert_typed), an input that does not fit `I`
+    /// and an output that is not JSON fail the attempt with `States.TaskFailed`, and an error `E`
+    /// is converted into a [`TaskError`].
+    pub fn new<I, O, E, F, Fut>(f: F) -> TypedHandler
+    where
+        I: DeserializeOwned + Send + 'static,
+        O: Serialize + Send + 'static,
+        E: Into<TaskError> + 'static,
+        F: Fn(I, TaskContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, E>> + Send + 'static,
+    {
+        let call = move |params: Value,
+                         carried: Option<Box<dyn Any + Send>>,
+                         cx: TaskContext,
+                         keep: bool| {
+            let name = Arc::clone(&cx.resource);
+            let input = match carried.and_then(|v| v.downcast::<I>().ok()) {
+                Some(v) => *v,
+                None => match serde_json::from_value(params) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        return Box::pin(std::future::ready(Err(unreadable(&name, &e))))
+                            as TypedFuture
+                    }
+                },
+            };
+            let run = f(input, cx);
+            Box::pin(async move {
+                let output = run.await.map_err(Into::into)?;
+                let json = serde_json::to_value(&output).map_err(|e| not_json(&name, &e))?;
+                let value = keep.then(|| Box::new(output) as Box<dyn Any + Send>);
+                Ok((json, value))
+            }) as TypedFuture
+        };
+        TypedHandler {
+            call: Arc::new(call),
+        }
+    }
+
+    /// Registers the handler in `handlers` under `resource` (an exact resource or a `*`
+    /// pattern), for the interpreter: as [`Handlers::insert_typed`](crate::Handlers::insert_typed)
+    /// does, without compiling the registration again for each handler.
+    pub fn register(&self, handlers: &mut crate::Handlers, resource: &str) {
+        let call = Arc::clone(&self.call);
+        handlers.insert_raw(resource, move |params: Value, cx: TaskContext| {
+            let run = call(params, None, cx, false);
+            async move { run.await.map(|(json, _)| json) }
+        });
+    }
+}
 
 /// A function that runs one scope state by state: it receives the scope's [`Driver`] (holding the
 /// scope's input) and returns the scope's output ([`Driver::into_output`] after the last step),
@@ -255,6 +338,7 @@ pub(crate) fn run<'a>(
         data: input,
         flow: Flow::default(),
         epoch: 0,
+        carried: None,
     };
     let run = (bound.drive)(driver);
     Box::pin(run.map(|r| r.map_err(|f| f.0)))
@@ -271,8 +355,11 @@ pub struct Driver<'a> {
     cancel: &'a Arc<Cancel>,
     data: Value,
     flow: Flow,
-    /// Counts the steps that changed the data (see [`Typed`]).
+    /// Counts the steps that changed the data.
     epoch: u64,
+    /// The output of the last typed handler, as the Rust value, while it is the data (its
+    /// epoch): the next typed handler receives it instead of reading the data.
+    carried: Option<(Box<dyn Any + Send>, u64)>,
 }
 
 impl std::fmt::Debug for Driver<'_> {
@@ -280,71 +367,13 @@ impl std::fmt::Debug for Driver<'_> {
         f.debug_struct("Driver")
             .field("data", &self.data)
             .field("epoch", &self.epoch)
+            .field("carried", &self.carried.is_some())
             .finish_non_exhaustive()
     }
 }
 
-/// The output of a typed handler, as the Rust value, while it is the scope's current data: the
-/// next typed handler receives it instead of deserialising its JSON input (see
-/// [`Driver::step_task`]). It is tied to the step that produced it: once a later step changes the
-/// data, the runtime ignores it.
-pub struct Typed<T> {
-    value: T,
-    epoch: u64,
-}
-
-impl<T> std::fmt::Debug for Typed<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Typed")
-            .field("type", &std::any::type_name::<T>())
-            .field("epoch", &self.epoch)
-            .finish()
-    }
-}
-
-impl<T: 'static> Typed<T> {
-    /// The value as a `U`: `Some` exactly when `U` is `T` (typed edges are checked at compile
-    /// time; this lets generated code pass values along them without a second type error).
-    pub fn cast<U: 'static>(self) -> Option<Typed<U>> {
-        let mut value = Some(self.value);
-        let value = (&mut value as &mut dyn Any)
-            .downcast_mut::<Option<U>>()?
-            .take()?;
-        Some(Typed {
-            value,
-            epoch: self.epoch,
-        })
-    }
-}
-
-impl<T> Typed<T> {
-    /// The value.
-    pub fn into_value(self) -> T {
-        self.value
-    }
-
-    /// Of two values, the one produced last (the other, if any, is out of date).
-    pub fn latest(a: Option<Typed<T>>, b: Option<Typed<T>>) -> Option<Typed<T>> {
-        match (a, b) {
-            (Some(a), Some(b)) => Some(if a.epoch >= b.epoch { a } else { b }),
-            (a, b) => a.or(b),
-        }
-    }
-}
-
-/// What [`Driver::step_task`] reports.
-#[derive(Debug)]
-pub struct TaskStep<T> {
-    /// The next state (a driver state number), `None` when the scope ends.
-    pub next: Option<usize>,
-    /// The handler's output as the Rust value, when it is the state's output unchanged: the
-    /// handler ran (it was neither mocked nor replayed from a history), succeeded, and neither
-    /// `ResultSelector`, `ResultPath` nor `OutputPath` reshaped its result.
-    pub output: Option<Typed<T>>,
-}
-
 /// Whether a state passes its input on unchanged (a Choice or Wait, a Pass with no result, all
-/// without `InputPath` and `OutputPath`): a [`Typed`] value stays current across it.
+/// without `InputPath` and `OutputPath`): a typed handler's output stays the data across it.
 fn transparent(st: &CState) -> bool {
     let io =
         matches!(st.input_path, IoPath::Identity) && matches!(st.output_path, IoPath::Identity);
@@ -401,96 +430,134 @@ impl<'a> Driver<'a> {
     /// Runs state `state` (a driver state number) on the current data, exactly as the
     /// interpreter runs it, and returns the next state (`None` when the scope ends with it).
     /// A Task calls the handler registered in the runtime for its resource (or its mock).
-    pub async fn step(&mut self, state: usize) -> Result<Option<usize>, DriveFault> {
-        self.run_state(state, None).await
+    pub fn step(&mut self, state: usize) -> BoxFuture<'_, Result<Option<usize>, DriveFault>> {
+        Box::pin(async move {
+            let st = self.state_at(state)?;
+            let input = std::mem::take(&mut self.data);
+            let done = if is_pure(st) {
+                self.exec
+                    .run_pure_state(st, self.cur, input, &mut self.flow, self.vars)
+            } else {
+                self.exec
+                    .run_state(
+                        st,
+                        self.cur,
+                        input,
+                        &mut self.flow,
+                        self.vars,
+                        self.cancel,
+                        None,
+                    )
+                    .await
+            };
+            self.finish(st, done)
+        })
+    }
+
+    /// [`Driver::step`] for a state that never waits (Pass, Choice, Succeed, Fail), without an
+    /// `await`. Any other state is an error: run it with [`Driver::step`].
+    pub fn step_now(&mut self, state: usize) -> Result<Option<usize>, DriveFault> {
+        let st = self.state_at(state)?;
+        if !is_pure(st) {
+            return Err(lost(format!(
+                "the state `{}` waits; the driver must run it with `step`",
+                st.name
+            )));
+        }
+        let input = std::mem::take(&mut self.data);
+        let done = self
+            .exec
+            .run_pure_state(st, self.cur, input, &mut self.flow, self.vars);
+        self.finish(st, done)
     }
 
     /// Runs the Task state `state` as [`Driver::step`] does, calling `handler` instead of the
-    /// registered one (a mock still wins). The handler's input is `input`'s value on its first
-    /// call when that is the current data and the state passes it on unchanged (no `InputPath`,
-    /// no `Parameters`), else the state's effective input, deserialised. Its output is written
-    /// as JSON (the state's result), and returned as the Rust value when it is the state's output
-    /// unchanged. As for registered handlers, an input that does not fit `I`, an output that is
-    /// not JSON, an error (`E`, converted) and a panic fail the attempt with a [`TaskError`].
-    pub async fn step_task<I, O, E, F, Fut>(
+    /// registered one (a mock still wins). On its first call, the handler receives the previous
+    /// typed handler's output as the Rust value when that is still the data and the state passes
+    /// the data on unchanged (no `InputPath`, no `Parameters`); otherwise it reads the state's
+    /// effective input. Its output is the state's result (as JSON) and, when it is the state's
+    /// output unchanged (no `ResultSelector`, `ResultPath` or `OutputPath`), is kept as the Rust
+    /// value for the next typed handler. A panic fails the attempt with `States.TaskFailed`.
+    pub async fn step_task(
         &mut self,
         state: usize,
-        input: Option<Typed<I>>,
-        mut handler: F,
-    ) -> Result<TaskStep<O>, DriveFault>
-    where
-        I: DeserializeOwned + Send + 'static,
-        O: Serialize + Send + 'static,
-        E: Into<TaskError>,
-        F: FnMut(I, TaskContext) -> Fut + Send,
-        Fut: Future<Output = Result<O, E>> + Send,
-    {
+        handler: &TypedHandler,
+    ) -> Result<Option<usize>, DriveFault> {
+        let mut first = match self.carried.take() {
+            Some((value, epoch)) if epoch == self.epoch && self.takes_data(state) => Some(value),
+            _ => None,
+        };
+        let slot: Mutex<Option<Box<dyn Any + Send>>> = Mutex::new(None);
+        let (next, gives) = {
+            let slot = &slot;
+            let typed = &handler.call;
+            let mut call = |params: Value, cx: TaskContext| -> CallFuture<'_> {
+                let run = typed(params, first.take(), cx, true);
+                Box::pin(async move {
+                    let (json, output) = run.await?;
+                    *slot.lock().unwrap_or_else(|p| p.into_inner()) = output;
+                    Ok(json)
+                })
+            };
+            self.run_task(state, &mut call).await?
+        };
+        if gives {
+            if let Some(output) = slot.into_inner().unwrap_or_else(|p| p.into_inner()) {
+                self.carried = Some((output, self.epoch));
+            }
+        }
+        Ok(next)
+    }
+
+    /// Whether the Task state `state` passes the current data to its handler unchanged (no
+    /// `InputPath`, no `Parameters`).
+    fn takes_data(&self, state: usize) -> bool {
+        let Ok(st) = self.state_at(state) else {
+            return false;
+        };
+        match &st.kind {
+            Kind::Task(t) => matches!(st.input_path, IoPath::Identity) && t.parameters.is_none(),
+            _ => false,
+        }
+    }
+
+    /// Runs the Task state `state` with `call` for its handler (any other state as
+    /// [`Driver::step`] does). Returns the next state, and whether the state's output is the
+    /// result of the last call (which then left its value in the caller's slot): the call
+    /// succeeded on the success path and neither `ResultSelector`, `ResultPath` nor `OutputPath`
+    /// reshaped its result.
+    async fn run_task(
+        &mut self,
+        state: usize,
+        call: &mut ValueCall<'_>,
+    ) -> Result<(Option<usize>, bool), DriveFault> {
         let st = self.state_at(state)?;
         let Kind::Task(t) = &st.kind else {
-            return Ok(TaskStep {
-                next: self.run_state(state, None).await?,
-                output: None,
-            });
+            return Ok((self.step(state).await?, false));
         };
-        let takes_data = matches!(st.input_path, IoPath::Identity) && t.parameters.is_none();
+        self.carried = None;
         let gives_result = t.result_selector.is_none()
             && matches!(t.result_path, ResultPathOpt::Replace)
             && matches!(st.output_path, IoPath::Identity);
         // The success path: the state's own `Next` (or end), unless a catcher goes there too.
-        let success_next = st.next;
-        let ambiguous = success_next.is_some_and(|n| t.errors.catch_targets.contains(&n));
-        let mut first = input
-            .filter(|v| takes_data && v.epoch == self.epoch)
-            .map(|v| v.value);
-        let slot: Mutex<Option<O>> = Mutex::new(None);
-        let slot = &slot;
-        let mut call = move |params: Value, cx: TaskContext| {
-            let name = Arc::clone(&cx.resource);
-            let carried = first.take();
-            let started = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                let input = match carried {
-                    Some(v) => v,
-                    None => serde_json::from_value(params).map_err(|e| unreadable(&name, &e))?,
-                };
-                Ok(handler(input, cx))
-            }));
-            let fut: CallFuture<'_> = Box::pin(async move {
-                let run = match started {
-                    Ok(Ok(run)) => run,
-                    Ok(Err(e)) => return Err(e),
-                    Err(payload) => return Err(panicked(payload.as_ref())),
-                };
-                let finished = AssertUnwindSafe(async {
-                    let output = run.await.map_err(Into::into)?;
-                    let json = serde_json::to_value(&output).map_err(|e| not_json(&name, &e))?;
-                    Ok::<_, TaskError>((json, output))
-                })
-                .catch_unwind()
-                .await;
-                let (json, output) = match finished {
-                    Ok(r) => r?,
-                    Err(payload) => return Err(panicked(payload.as_ref())),
-                };
-                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(output);
-                Ok(json)
-            });
-            fut
-        };
-        let dyn_call: &mut TaskCall<'_> = &mut call;
-        let idx_next = self.run_block_state(state, Some(dyn_call)).await?;
-        let on_success_path = !ambiguous && idx_next == success_next;
-        let output = if gives_result && on_success_path {
-            slot.lock().unwrap_or_else(|p| p.into_inner()).take()
-        } else {
-            None
-        };
-        Ok(TaskStep {
-            next: self.to_driver(idx_next)?,
-            output: output.map(|value| Typed {
-                value,
-                epoch: self.epoch,
-            }),
-        })
+        let ambiguous = st.next.is_some_and(|n| t.errors.catch_targets.contains(&n));
+        let mut guarded = |params: Value, cx: TaskContext| guarded_call(&mut *call, params, cx);
+        let input = std::mem::take(&mut self.data);
+        let (output, next) = Box::pin(self.exec.run_state(
+            st,
+            self.cur,
+            input,
+            &mut self.flow,
+            self.vars,
+            self.cancel,
+            Some(&mut guarded),
+        ))
+        .await
+        .map_err(DriveFault)?;
+        self.data = output;
+        self.epoch += 1;
+        let gives = gives_result && !ambiguous && next == st.next;
+        Ok((self.to_driver(next)?, gives))
     }
 
     fn state_at(&self, state: usize) -> Result<&'a CState, DriveFault> {
@@ -512,41 +579,33 @@ impl<'a> Driver<'a> {
         }
     }
 
-    async fn run_state(
+    /// After a step: keeps its output as the current data, counts a change of the data, and
+    /// returns the next state as a driver state number.
+    fn finish(
         &mut self,
-        state: usize,
-        call: Option<&mut TaskCall<'_>>,
+        st: &CState,
+        done: Result<(Value, Option<usize>), Fault>,
     ) -> Result<Option<usize>, DriveFault> {
-        let next = self.run_block_state(state, call).await?;
-        self.to_driver(next)
-    }
-
-    /// Runs one state; returns the next state's block index.
-    async fn run_block_state(
-        &mut self,
-        state: usize,
-        call: Option<&mut TaskCall<'_>>,
-    ) -> Result<Option<usize>, DriveFault> {
-        let st = self.state_at(state)?;
-        let input = std::mem::take(&mut self.data);
-        let (output, next) = self
-            .exec
-            .run_state(
-                st,
-                self.cur,
-                input,
-                &mut self.flow,
-                self.vars,
-                self.cancel,
-                call,
-            )
-            .await
-            .map_err(DriveFault)?;
+        let (output, next) = done.map_err(DriveFault)?;
         self.data = output;
         if !transparent(st) {
             self.epoch += 1;
+            self.carried = None;
         }
-        Ok(next)
+        self.to_driver(next)
+    }
+}
+
+/// Calls `call`, turning a panic (while creating or polling its future) into a
+/// `States.TaskFailed` error, as for registered handlers.
+fn guarded_call<'c>(call: &mut ValueCall<'c>, params: Value, cx: TaskContext) -> CallFuture<'c> {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| call(params, cx))) {
+        Ok(run) => Box::pin(
+            AssertUnwindSafe(run)
+                .catch_unwind()
+                .map(|r| r.unwrap_or_else(|payload| Err(panicked(payload.as_ref())))),
+        ),
+        Err(payload) => Box::pin(std::future::ready(Err(panicked(payload.as_ref())))),
     }
 }
 
@@ -588,8 +647,8 @@ mod tests {
     /// Drives `ONE_TASK` with `C`'s handler.
     fn drive_one<C: Case>(mut d: Driver<'_>) -> BoxFuture<'_, Result<Value, DriveFault>> {
         Box::pin(async move {
-            let call = |i, _cx| async move { C::call(i) };
-            let next = d.step_task(0, None::<Typed<C::I>>, call).await?.next;
+            let handler = TypedHandler::new(|i, _cx| async move { C::call(i) });
+            let next = d.step_task(0, &handler).await?;
             match next {
                 None => Ok(d.into_output()),
                 n => Err(d.no_transition(0, n)),
@@ -603,8 +662,10 @@ mod tests {
         let driven = Program::compile_driven(&machine, &ScopeDriver::new(drive_one::<C>, &["T"]))
             .expect("fits");
         let plain = Program::compile(&machine).expect("compiles");
+        let start = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("a valid time");
         let rt = Runtime::builder()
             .seed(3)
+            .start_time(start)
             .handler(
                 "arn:aws:lambda:us-east-1:123456789012:function:t",
                 |i: C::I| async move { C::call(i) },
@@ -642,7 +703,7 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn typed_calls_succeed_and_fail_as_registered_handlers_do() {
         let cases = [
             (both::<Double>(json!(21)).await, Some(json!(42)), None),
@@ -696,12 +757,24 @@ mod tests {
         let cases: Vec<(ScopeDriver, Option<(&str, &str)>)> = vec![
             (root().nest(0, vec![a()]).nest(1, vec![b()]), None),
             (root(), None),
-            (ScopeDriver::new(noop, &["P"]), Some(("", "it drives 1 states"))),
-            (ScopeDriver::new(noop, &["P", "X"]), Some(("", "no state `X`"))),
+            (
+                ScopeDriver::new(noop, &["P"]),
+                Some(("", "it drives 1 states")),
+            ),
+            (
+                ScopeDriver::new(noop, &["P", "X"]),
+                Some(("", "no state `X`")),
+            ),
             (ScopeDriver::new(noop, &["P", "P"]), Some(("", "`P` twice"))),
             (root().nest(1, vec![a(), b()]), Some(("", "not a Parallel"))),
-            (root().nest(0, vec![b()]), Some(("/States/P/Branches/0", "no state `B`"))),
-            (root().nest(1, vec![a()]), Some(("/States/M/ItemProcessor", "no state `A`"))),
+            (
+                root().nest(0, vec![b()]),
+                Some(("/States/P/Branches/0", "no state `B`")),
+            ),
+            (
+                root().nest(1, vec![a()]),
+                Some(("/States/M/ItemProcessor", "no state `A`")),
+            ),
             (root().nest(5, vec![a()]), Some(("", "lacks"))),
         ];
         for (driver, want) in cases {
@@ -715,18 +788,5 @@ mod tests {
                 (got, want) => panic!("{driver:?}: got {got:?}, want {want:?}"),
             }
         }
-    }
-
-    #[test]
-    fn typed_values_cast_only_to_their_own_type() {
-        let v = Typed { value: 7u8, epoch: 2 };
-        assert!(Typed { value: 7u8, epoch: 2 }.cast::<u16>().is_none());
-        let v = v.cast::<u8>().expect("the same type");
-        assert_eq!((v.epoch, v.into_value()), (2, 7));
-        let older = Some(Typed { value: 1, epoch: 1 });
-        let newer = Some(Typed { value: 2, epoch: 3 });
-        assert_eq!(Typed::latest(older, newer).map(Typed::into_value), Some(2));
-        let older = Some(Typed { value: 1, epoch: 1 });
-        assert_eq!(Typed::latest(older, None).map(Typed::into_value), Some(1));
     }
 }

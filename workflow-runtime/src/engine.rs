@@ -166,6 +166,9 @@ pub(crate) struct Exec {
     pub(crate) payload_limit: usize,
     pub(crate) seed: u64,
     pub(crate) info: Arc<ExecInfo>,
+    /// Flush the recorder after every state's exit (`StartOptions::flush_every_state`), so a
+    /// state's events are committed before the next state starts.
+    pub(crate) flush_every_state: bool,
 }
 
 /// The state's `…Entered` event, which error causes refer to.
@@ -190,8 +193,25 @@ impl Eff {
     }
 }
 
+/// `v` as AWS's compact JSON text, for the history. The text is written into a reused buffer
+/// and copied once into its `Arc` (instead of growing a fresh `String` and copying that).
 fn render(v: &Value) -> Arc<str> {
-    Arc::from(java_json(v))
+    thread_local! {
+        static BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    BUF.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            workflow_asl::eval::write_java_json(v, &mut buf);
+            let text = Arc::from(buf.as_str());
+            // Do not keep a huge buffer alive after a huge payload.
+            if buf.capacity() > 1 << 20 {
+                *buf = String::new();
+            }
+            text
+        }
+        Err(_) => Arc::from(java_json(v)),
+    })
 }
 
 /// The size of `v` as compact JSON text, counting only up to about `limit`.
@@ -203,9 +223,6 @@ pub(crate) fn json_size(v: &Value, limit: usize) -> usize {
 
 /// Adds the size of `v` to `total`; recursion is bounded (deep values continue on a heap stack).
 fn size_into(v: &Value, limit: usize, depth: usize, total: &mut usize) {
-    if *total > limit {
-        return;
-    }
     if depth > 64 {
         let mut stack = vec![v];
         while let Some(v) = stack.pop() {
@@ -221,13 +238,29 @@ fn size_into(v: &Value, limit: usize, depth: usize, total: &mut usize) {
         }
         return;
     }
-    *total += scalar_or_frame_size(v);
+    // One pass over containers (keys and values together); scalars are sized inline.
     match v {
-        Value::Array(a) => a.iter().for_each(|x| size_into(x, limit, depth + 1, total)),
-        Value::Object(o) => o
-            .values()
-            .for_each(|x| size_into(x, limit, depth + 1, total)),
-        _ => {}
+        Value::Array(a) => {
+            *total += 2 + a.len().saturating_sub(1);
+            for x in a {
+                size_into(x, limit, depth + 1, total);
+                if *total > limit {
+                    return;
+                }
+            }
+        }
+        Value::Object(o) => {
+            // Braces, commas and a colon per entry.
+            *total += 2 + o.len().saturating_sub(1) + o.len();
+            for (k, x) in o {
+                *total += string_size(k);
+                size_into(x, limit, depth + 1, total);
+                if *total > limit {
+                    return;
+                }
+            }
+        }
+        scalar => *total += scalar_or_frame_size(scalar),
     }
 }
 
@@ -251,18 +284,32 @@ fn scalar_or_frame_size(v: &Value) -> usize {
     }
 }
 
-fn digits(mut u: u64) -> usize {
-    let mut n = 1;
-    while u >= 10 {
-        u /= 10;
-        n += 1;
+fn digits(u: u64) -> usize {
+    // Most numbers in payloads are small: compare before dividing.
+    match u {
+        0..=9 => 1,
+        10..=99 => 2,
+        100..=999 => 3,
+        1_000..=9_999 => 4,
+        _ => {
+            let (mut u, mut n) = (u / 10_000, 4);
+            while u > 0 {
+                u /= 10;
+                n += 1;
+            }
+            n
+        }
     }
-    n
 }
 
 fn string_size(s: &str) -> usize {
-    let mut n = s.len() + 2;
-    for b in s.bytes() {
+    let bytes = s.as_bytes();
+    // The common case: nothing to escape.
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        return bytes.len() + 2;
+    }
+    let mut n = bytes.len() + 2;
+    for &b in bytes {
         match b {
             b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => n += 1,
             0..=0x1f => n += 5,
@@ -283,8 +330,19 @@ fn timed_out(error: &str) -> StateError {
     }
 }
 
+/// The context object of states that do not read it.
+static NULL: Value = Value::Null;
+
+/// Whether a state has identity `InputPath`/`OutputPath`, no `Assign` and does not read `$$`.
+fn is_plain(st: &CState) -> bool {
+    st.assign.is_none()
+        && !st.needs_context
+        && matches!(st.input_path, IoPath::Identity)
+        && matches!(st.output_path, IoPath::Identity)
+}
+
 /// Whether a state never awaits (it runs without an async call).
-fn is_pure(st: &CState) -> bool {
+pub(crate) fn is_pure(st: &CState) -> bool {
     matches!(
         st.kind,
         Kind::Pass { .. }
@@ -448,6 +506,7 @@ impl Exec {
         )
     }
 
+    #[inline]
     fn context_if_needed(&self, st: &CState, entered: Entered, retry: u32) -> Value {
         if st.needs_context {
             self.context(st, entered, retry, None, None)
@@ -456,6 +515,7 @@ impl Exec {
         }
     }
 
+    #[inline]
     fn input_path(
         &self,
         st: &CState,
@@ -476,6 +536,7 @@ impl Exec {
         }
     }
 
+    #[inline]
     fn output_path(
         &self,
         st: &CState,
@@ -496,6 +557,7 @@ impl Exec {
         }
     }
 
+    #[inline]
     fn result_path(
         &self,
         st: &CState,
@@ -515,6 +577,7 @@ impl Exec {
 
     /// Evaluates `Assign` (all values first, against the variables before the assignment).
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     fn assign(
         &self,
         st: &CState,
@@ -589,6 +652,15 @@ impl Exec {
         }
     }
 
+    /// When a failure whose last event is `last_id` happened: that event's recorded time, so
+    /// that a retry interval does not start over when a resumed run replays the failure; now
+    /// when history is off.
+    fn failed_at(&self, last_id: u64) -> i64 {
+        self.rec
+            .time_of_event(last_id)
+            .unwrap_or_else(|| self.rec.clock.now_ms())
+    }
+
     // ===== the state loop =====
 
     /// Runs a scope from its start state with `input`.
@@ -614,7 +686,7 @@ impl Exec {
                         "internal error: a transition names no state",
                     )));
                 };
-                let (output, next) = if is_pure(st) {
+                let (output, next) = if is_pure(st) && !self.flush_every_state {
                     // No await: run it here, without an async call.
                     self.run_pure_state(st, cur, input, &mut flow, vars)?
                 } else {
@@ -695,10 +767,15 @@ impl Exec {
                 terminal: true,
             })),
         };
-        self.exit_state(st, cur, result, in_size, flow)
+        let done = self.exit_state(st, cur, result, in_size, flow);
+        if self.flush_every_state && done.is_ok() {
+            self.flush().await?;
+        }
+        done
     }
 
     /// Records a state's `…Entered` event; returns it and the known size of the input.
+    #[inline]
     fn enter_state(
         &self,
         st: &CState,
@@ -723,6 +800,7 @@ impl Exec {
 
     /// Finishes a state: aborted, failed, or its output checked against the payload limit and
     /// its `…Exited` event recorded.
+    #[inline]
     fn exit_state(
         &self,
         st: &CState,
@@ -782,7 +860,8 @@ impl Exec {
     }
 
     /// [`Exec::run_state`] for the states that never await (Pass, Choice, Succeed, Fail).
-    fn run_pure_state(
+    #[inline]
+    pub(crate) fn run_pure_state(
         &self,
         st: &CState,
         cur: &mut Cursor,
@@ -853,6 +932,22 @@ impl Exec {
         cur: &mut Cursor,
         in_size: Option<usize>,
     ) -> Result<Step, Fault> {
+        if let (None, Some(tpl), true) = (result, parameters, is_plain(st)) {
+            // The common shape (Parameters, no InputPath/OutputPath/Assign/`$$`): build the
+            // result from the input and place it.
+            let value = {
+                let env = Env::new(&input, &NULL, vars);
+                tpl.evaluate(&env, cur)
+                    .map_err(|f| self.wrap(st, entered, f))?
+            };
+            let hint = in_size.and_then(|size| self.result_size_hint(result_path, &value, size));
+            let output = self.result_path(st, entered, result_path, input, value)?;
+            return Ok(Step {
+                output,
+                next: st.next,
+                size_hint: hint,
+            });
+        }
         let ctx = self.context_if_needed(st, entered, 0);
         let eff = self.input_path(st, entered, &input, &ctx, vars)?;
         let value: Value = if let Some(r) = result {
@@ -875,9 +970,7 @@ impl Exec {
         drop(eff);
         self.assign(st, entered, st.assign.as_ref(), &value, &ctx, vars, cur)?;
         let hint = match (&st.output_path, in_size) {
-            (IoPath::Identity, Some(size)) => {
-                self.result_size_hint(result_path, &input, &value, size)
-            }
+            (IoPath::Identity, Some(size)) => self.result_size_hint(result_path, &value, size),
             _ => None,
         };
         let output = self.result_path(st, entered, result_path, input, value)?;
@@ -890,11 +983,10 @@ impl Exec {
     }
 
     /// An upper bound of the size of `ResultPath` applied to an input of `in_size` bytes, from
-    /// the sizes of the result and of the value it replaces (without walking the whole input).
+    /// the size of the result (without walking the input).
     fn result_size_hint(
         &self,
         rp: &ResultPathOpt,
-        input: &Value,
         result: &Value,
         in_size: usize,
     ) -> Option<usize> {
@@ -902,14 +994,12 @@ impl Exec {
             ResultPathOpt::Replace => None,
             ResultPathOpt::Discard => Some(in_size),
             ResultPathOpt::Path(p) => {
-                let limit = self.payload_limit;
-                let added = json_size(result, limit);
-                let removed = match p.evaluate_value(input) {
-                    Ok(workflow_asl::path::Selected::One(old)) => json_size(&old, limit),
-                    // A new field (and objects on the way): at most a few bytes per path byte.
-                    _ => return Some(in_size + added + 4 * p.as_str().len() + 8),
-                };
-                Some((in_size + added).saturating_sub(removed))
+                // The input plus the result, plus a new field and the objects on its way (at
+                // most a few bytes per path byte): an upper bound that ignores the value the
+                // result replaces, so that the input is not walked. When the bound passes the
+                // limit, the output's exact size is measured instead (and the bound restarts).
+                let added = json_size(result, self.payload_limit);
+                Some(in_size + added + 4 * p.as_str().len() + 8)
             }
         }
     }
@@ -926,6 +1016,28 @@ impl Exec {
         vars: &mut Vars,
         cur: &mut Cursor,
     ) -> Result<Step, Fault> {
+        if is_plain(st) {
+            // No InputPath/OutputPath/state Assign/`$$`: choose, and pass the input on.
+            let chosen = {
+                let env = Env::new(&input, &NULL, vars);
+                choices
+                    .evaluate(&env)
+                    .map_err(|f| self.wrap(st, entered, f))?
+            };
+            let next = match chosen {
+                Some(i) => {
+                    self.assign(st, entered, choices.assign(i), &input, &NULL, vars, cur)?;
+                    targets.get(i).copied()
+                }
+                None => default,
+            };
+            let Some(next) = next else {
+                return Err(self
+                    .wrap(st, entered, workflow_asl::choice::no_choice_matched())
+                    .into());
+            };
+            return Ok(Step::to(input, Some(next)));
+        }
         let ctx = self.context_if_needed(st, entered, 0);
         let eff = self.input_path(st, entered, &input, &ctx, vars)?;
         let chosen = {
@@ -1432,7 +1544,7 @@ impl Exec {
             if cancel.is_cancelled() {
                 return Err(Fault::Cancelled);
             }
-            let failed_at = self.rec.clock.now_ms();
+            let failed_at = self.failed_at(cur.last_id);
             if let Some(delay) = self.retry_delay(&t.errors, &mut retry, &failure, cur) {
                 self.sleep_until(failed_at.saturating_add(delay), cancel)
                     .await?;
@@ -1668,12 +1780,17 @@ impl Exec {
                 let cc = &child_cancel;
                 running.push(async move {
                     let r = self.run_block(block, &mut bc, binput, &mut bvars, cc).await;
-                    (i, r)
+                    (i, r, bc.last_id)
                 });
             }
             let mut results: Vec<Value> = vec![Value::Null; n];
             let mut failure: Option<StateError> = None;
-            while let Some((i, r)) = running.next().await {
+            // The newest branch event up to the first failure (or the last branch's end).
+            let mut ended_id = 0u64;
+            while let Some((i, r, last)) = running.next().await {
+                if failure.is_none() {
+                    ended_id = ended_id.max(last);
+                }
                 match r {
                     Ok(v) => {
                         if let Some(slot) = results.get_mut(i) {
@@ -1713,7 +1830,7 @@ impl Exec {
                 }
                 Some(e) => e,
             };
-            let failed_at = self.rec.clock.now_ms();
+            let failed_at = self.failed_at(ended_id);
             if let Some(delay) = self.retry_delay(&p.errors, &mut retry, &failure, cur) {
                 self.sleep_until(failed_at.saturating_add(delay), cancel)
                     .await?;
@@ -1831,6 +1948,8 @@ impl Exec {
             let mut failures = 0usize;
             let mut failed_items: Vec<usize> = Vec::new();
             let mut failure: Option<StateError> = None;
+            // The newest iteration event up to the first failure.
+            let mut ended_id = 0u64;
             {
                 let mut running = FuturesUnordered::new();
                 let mut next = 0usize;
@@ -1852,12 +1971,15 @@ impl Exec {
                                     cc,
                                 )
                                 .await;
-                            (index, r)
+                            (index, r, ic.last_id)
                         });
                     }
-                    let Some((index, r)) = running.next().await else {
+                    let Some((index, r, last)) = running.next().await else {
                         break;
                     };
+                    if failure.is_none() {
+                        ended_id = ended_id.max(last);
+                    }
                     match r {
                         Ok(v) => {
                             if let Some(slot) = results.get_mut(index) {
@@ -1889,6 +2011,9 @@ impl Exec {
             if cancel.is_cancelled() {
                 return Err(Fault::Cancelled);
             }
+            // An inline iteration's failure ends with the iteration's events; any other ends
+            // with an event of this state (`MapRunFailed`, `MapStateSucceeded`).
+            let items_failed = failure.is_some() && !m.distributed;
             let failure = match failure {
                 None => {
                     if m.distributed {
@@ -1939,7 +2064,7 @@ impl Exec {
                 }
             };
             drop(eff);
-            let failed_at = self.rec.clock.now_ms();
+            let failed_at = self.failed_at(if items_failed { ended_id } else { cur.last_id });
             if let Some(delay) = self.retry_delay(&m.errors, &mut retry, &failure, cur) {
                 self.sleep_until(failed_at.saturating_add(delay), cancel)
                     .await?;
@@ -2138,6 +2263,16 @@ mod tests {
             json!(true),
             json!(false),
             json!(0),
+            json!(9),
+            json!(10),
+            json!(99),
+            json!(100),
+            json!(999),
+            json!(1000),
+            json!(9999),
+            json!(10000),
+            json!(99999),
+            json!(100000),
             json!(-1234567),
             json!(u64::MAX),
             json!(1.5),

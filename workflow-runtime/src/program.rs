@@ -542,6 +542,9 @@ fn compile_state(
                 })?;
                 targets.push(target(index, n, &format!("{ptr}/Choices/{i}/Next"))?);
                 collect_rule_strings(rule, &mut ctx_strings);
+                if let Some(a) = &rule.assign {
+                    ctx_probe.push(a);
+                }
             }
             let default = match &c.default {
                 Some(d) => Some(target(index, d, &format!("{ptr}/Default"))?),

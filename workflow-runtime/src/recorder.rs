@@ -480,6 +480,20 @@ impl Recorder {
         }
     }
 
+    /// The recorded time of event `id` (a prior event's or one recorded by this run), `None`
+    /// when history is off or there is no such event. Prior events are in id order.
+    pub(crate) fn time_of_event(&self, id: u64) -> Option<i64> {
+        if !self.enabled() || id == 0 {
+            return None;
+        }
+        if let Ok(i) = self.prior.binary_search_by_key(&id, |e| e.id) {
+            return self.prior.get(i).and_then(|e| parse_ms(&e.timestamp));
+        }
+        let log = self.log();
+        let i = log.recs.binary_search_by_key(&id, |r| r.id).ok()?;
+        log.recs.get(i).map(|r| r.time_ms)
+    }
+
     /// The id of the newest event (for chaining `previousEventId` after a join).
     pub(crate) fn last_id(&self) -> u64 {
         self.next_id.load(Ordering::Relaxed).saturating_sub(1)

@@ -29,7 +29,8 @@ use crate::recorder::{Cursor, Detail, Recorder};
 /// The default payload limit: 256 KiB, Step Functions' quota for inputs, outputs and results.
 pub const DEFAULT_PAYLOAD_LIMIT: usize = 256 * 1024;
 
-/// How an execution ended.
+/// How an execution ended. A stored execution's status, which can also be `RUNNING`, is
+/// [`crate::store::ExecutionStatus`]; the two convert into each other (`From`, `TryFrom`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ExecutionStatus {
@@ -129,6 +130,8 @@ pub struct StartOptions {
     state_machine_name: Option<String>,
     sink: Option<Arc<dyn EventSink>>,
     prior: Vec<HistoryEvent>,
+    seed: Option<u64>,
+    flush_every_state: bool,
 }
 
 impl std::fmt::Debug for StartOptions {
@@ -139,6 +142,8 @@ impl std::fmt::Debug for StartOptions {
             .field("state_machine_name", &self.state_machine_name)
             .field("sink", &self.sink.is_some())
             .field("prior", &self.prior.len())
+            .field("seed", &self.seed)
+            .field("flush_every_state", &self.flush_every_state)
             .finish()
     }
 }
@@ -180,6 +185,24 @@ impl StartOptions {
     /// the first event; its input and timestamp are used.
     pub fn resume_from(mut self, events: Vec<HistoryEvent>) -> StartOptions {
         self.prior = events;
+        self
+    }
+
+    /// Seeds this execution's random numbers (retry jitter, `States.UUID`, `States.MathRandom`,
+    /// the generated name), overriding [`RuntimeBuilder::seed`]. A resumed execution must get the
+    /// seed it started with, so that it draws the same numbers as the interrupted run.
+    pub fn seed(mut self, seed: u64) -> StartOptions {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Flushes the history to the sink after every state's `…Exited` event (default `false`),
+    /// so that each state's events are stored before the next state starts. Without it, events
+    /// are still written ahead of every effect (a task invocation, a sleep, the outcome), but a
+    /// run of states without effects (Pass, Choice, …) is stored in one batch. No effect
+    /// without a sink. Durable runs ([`crate::store::DurableRuntime`]) turn it on.
+    pub fn flush_every_state(mut self, on: bool) -> StartOptions {
+        self.flush_every_state = on;
         self
     }
 }
@@ -379,7 +402,7 @@ impl Runtime {
         let inner = Arc::clone(&self.inner);
         let program = Arc::clone(program);
         let stop2 = Arc::clone(&stop);
-        let seed = inner.seed.unwrap_or_else(rand::random);
+        let seed = options.seed.or(inner.seed).unwrap_or_else(rand::random);
         let name = match &options.name {
             Some(n) => n.clone(),
             None => uuid::Builder::from_random_bytes(seed_bytes(seed))
@@ -512,6 +535,7 @@ async fn drive(
         machine_type,
         sink,
         prior,
+        flush_every_state,
         ..
     } = options;
     // A resumed execution keeps its recorded start time and input.
@@ -573,6 +597,7 @@ async fn drive(
         payload_limit: inner.payload_limit,
         seed,
         info,
+        flush_every_state,
     };
     let mut root = Cursor::root(seed);
     let role = Arc::clone(&exec.info.role_arn);

@@ -17,7 +17,7 @@ use workflow_runtime::store::{
     DurableRuntime, ExecutionRecord, ExecutionStatus, ExecutionSummary, ListFilter, MemoryStore,
     NewExecution, SqliteStore, StartedExecution, Store, StoreError, StoreFuture,
 };
-use workflow_runtime::{RuntimeBuilder, TaskContext, TaskError};
+use workflow_runtime::{Runtime, RuntimeBuilder, TaskContext, TaskError};
 
 const DEFINITION: &str = r#"{
   "StartAt": "Stamp",
@@ -421,4 +421,236 @@ async fn a_hundred_executions_share_one_store() {
     }
     // 100 × (Left, 3 attempts of Right, 3 Map items).
     assert_eq!(log.lock().expect("log").len(), 100 * 7);
+}
+
+/// A retry interval counts from the recorded failure, not from the restart: an execution that
+/// crashed during a 100 s retry interval and is resumed 70 s (of wall-clock time) after its
+/// failure retries 30 s later — for a Task's own Retry, and for a Parallel's and a Map's, whose
+/// failure is recorded in a branch or an iteration.
+#[tokio::test(start_paused = true)]
+async fn a_retry_interval_survives_a_restart() {
+    use workflow_runtime::clock::{format_ms, parse_ms};
+
+    let flaky = r#"{"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:flaky", "End": true RETRY}"#;
+    let retry =
+        r#", "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 100, "MaxAttempts": 2}]"#;
+    let task = flaky.replace("RETRY", retry);
+    let inner = flaky.replace("RETRY", "");
+    let cases = [
+        (
+            "task",
+            format!(r#"{{"StartAt": "F", "States": {{"F": {task}}}}}"#),
+        ),
+        (
+            "parallel",
+            format!(
+                r#"{{"StartAt": "P", "States": {{"P": {{"Type": "Parallel", "End": true{retry},
+                    "Branches": [{{"StartAt": "F", "States": {{"F": {inner}}}}}]}}}}}}"#
+            ),
+        ),
+        (
+            "map",
+            format!(
+                r#"{{"StartAt": "M", "States": {{"M": {{"Type": "Map", "End": true{retry},
+                    "ItemProcessor": {{"StartAt": "F", "States": {{"F": {inner}}}}}}}}}}}"#
+            ),
+        ),
+    ];
+    // `flaky` fails on the first attempt (of the Task, or of the Parallel or Map around it).
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let invoked_at = Arc::new(Mutex::new(Vec::new()));
+    let flaky_builder = || {
+        let attempts = Arc::clone(&attempts);
+        let invoked_at = Arc::clone(&invoked_at);
+        RuntimeBuilder::default().raw_handler(
+            "arn:aws:lambda:*:*:function:flaky",
+            move |input: Value, _cx: TaskContext| {
+                let n = attempts.fetch_add(1, Ordering::SeqCst);
+                invoked_at
+                    .lock()
+                    .expect("log")
+                    .push(tokio::time::Instant::now());
+                async move {
+                    if n == 0 {
+                        Err(TaskError::new("Flaky", "not yet"))
+                    } else {
+                        Ok(input)
+                    }
+                }
+            },
+        )
+    };
+    for (label, definition) in cases {
+        // Run until the store holds the failure, and crash at the next append.
+        let mut stored = Vec::new();
+        for budget in 1..20 {
+            attempts.store(0, Ordering::SeqCst);
+            let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+            let crashing: Arc<dyn Store> = Arc::new(CrashAfter {
+                inner: Arc::clone(&store),
+                budget: AtomicUsize::new(budget),
+            });
+            let mut new = new_exec("r");
+            new.definition = definition.clone();
+            new.input = json!([1]);
+            let outcome = DurableRuntime::new(flaky_builder(), crashing)
+                .start(new)
+                .await
+                .expect("start")
+                .wait()
+                .await;
+            assert_ne!(
+                outcome.status,
+                workflow_runtime::ExecutionStatus::Succeeded,
+                "{label}: the failure is stored before the retry"
+            );
+            stored = store.load_events("r").await.expect("load");
+            if stored
+                .iter()
+                .any(|e| e.event_type == "LambdaFunctionFailed")
+            {
+                break;
+            }
+        }
+        assert_eq!(
+            stored
+                .iter()
+                .filter(|e| e.event_type == "LambdaFunctionScheduled")
+                .count(),
+            1,
+            "{label}: crashed before the second attempt"
+        );
+
+        // The process restarts 70 s after the failure (wall clock): the stored history moved
+        // 70 s into the past.
+        let restarted: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let first = &stored[0];
+        let input: Value = serde_json::from_str(
+            first.details.as_ref().expect("details").1["input"]
+                .as_str()
+                .expect("input text"),
+        )
+        .expect("JSON");
+        let mut new = new_exec("r");
+        new.definition = definition.clone();
+        new.input = input;
+        new.metadata = json!({"seed": 1});
+        restarted.start_execution(new).await.expect("start");
+        let shifted: Vec<HistoryEvent> = stored
+            .iter()
+            .map(|e| HistoryEvent {
+                timestamp: format_ms(parse_ms(&e.timestamp).expect("timestamp") - 70_000),
+                ..e.clone()
+            })
+            .collect();
+        restarted
+            .append_events("r", &shifted)
+            .await
+            .expect("append");
+
+        attempts.store(1, Ordering::SeqCst);
+        invoked_at.lock().expect("log").clear();
+        let resumed_at = tokio::time::Instant::now();
+        let resumed = flaky_builder()
+            .build()
+            .durable(Arc::clone(&restarted))
+            .resume()
+            .await
+            .expect("resume");
+        for r in resumed {
+            let outcome = r.expect("resumes").wait().await;
+            assert_eq!(
+                outcome.status,
+                workflow_runtime::ExecutionStatus::Succeeded,
+                "{label}: {outcome:?}"
+            );
+        }
+        // `Runtime::resume` is the same as `durable(store).resume()`: nothing is left running.
+        assert!(Runtime::default()
+            .resume(Arc::clone(&restarted))
+            .await
+            .expect("resume")
+            .is_empty());
+        let invoked = invoked_at.lock().expect("log").clone();
+        assert_eq!(invoked.len(), 1, "{label}: one more attempt");
+        let waited = invoked[0] - resumed_at;
+        assert!(
+            (29..=31).contains(&waited.as_secs()),
+            "{label}: retried {waited:?} after the restart (the interval has 30 s left)"
+        );
+    }
+}
+
+/// A sink that keeps each append's event types.
+#[derive(Default)]
+struct Appends(Mutex<Vec<Vec<String>>>);
+
+impl workflow_runtime::EventSink for Appends {
+    fn append<'a>(
+        &'a self,
+        events: &'a [HistoryEvent],
+    ) -> workflow_runtime::history::SinkFuture<'a> {
+        let types = events.iter().map(|e| e.event_type.clone()).collect();
+        self.0.lock().expect("appends").push(types);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// `StartOptions::flush_every_state` stores each state's events before the next state starts;
+/// without it a run of Pass states is stored in one batch. `StartOptions::seed` fixes one
+/// execution's random numbers, whatever the runtime's seed.
+#[tokio::test(start_paused = true)]
+async fn options_flush_every_state_and_seed_one_execution() {
+    let machine = workflow_asl::load(
+        r#"{"StartAt": "A", "States": {
+            "A": {"Type": "Pass", "Parameters": {"id.$": "States.UUID()"}, "Next": "B"},
+            "B": {"Type": "Pass", "Next": "C"},
+            "C": {"Type": "Pass", "End": true}}}"#,
+    )
+    .expect("valid");
+    let runtime = Runtime::builder().seed(99).build();
+    let program = runtime.program(&machine).expect("compiles");
+    let run = |every_state: bool, seed: Option<u64>| {
+        let runtime = runtime.clone();
+        let program = Arc::clone(&program);
+        async move {
+            let sink = Arc::new(Appends::default());
+            let mut options = workflow_runtime::StartOptions::new()
+                .sink(sink.clone())
+                .flush_every_state(every_state);
+            if let Some(seed) = seed {
+                options = options.seed(seed);
+            }
+            let outcome = runtime
+                .start(&program, json!({}), options)
+                .expect("starts")
+                .wait()
+                .await;
+            assert!(outcome.succeeded(), "{outcome:?}");
+            let appends = sink.0.lock().expect("appends").clone();
+            (outcome.output.expect("output")["id"].clone(), appends)
+        }
+    };
+    let (id, appends) = run(true, Some(7)).await;
+    assert_eq!(
+        appends,
+        [
+            &["ExecutionStarted", "PassStateEntered", "PassStateExited"][..],
+            &["PassStateEntered", "PassStateExited"],
+            &["PassStateEntered", "PassStateExited"],
+            &["ExecutionSucceeded"],
+        ]
+    );
+    let (same, batched) = run(false, Some(7)).await;
+    assert_eq!(batched.len(), 1, "{batched:?}");
+    assert_eq!(batched[0].len(), 8);
+    assert_eq!(same, id, "the same seed draws the same UUID");
+    let (other, _) = run(false, Some(8)).await;
+    assert_ne!(other, id);
+    let (runtime_seed, _) = run(false, None).await;
+    assert_ne!(
+        runtime_seed, id,
+        "without one, the runtime's seed (99) is used"
+    );
+    assert_eq!(run(false, Some(99)).await.0, runtime_seed);
 }

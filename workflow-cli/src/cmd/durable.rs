@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use clap::ValueEnum;
 use serde_json::{json, Value};
-use workflow_runtime::store::{DurableRuntime, NewExecution, SqliteStore, StoreError, SEED_KEY};
+use workflow_runtime::store::{
+    DurableRuntime, NewExecution, SqliteOptions, SqliteStore, StoreError, SyncPolicy, SEED_KEY,
+};
 use workflow_runtime::{ExecutionOutcome, RuntimeBuilder};
 
 use super::{builtin, INVALID, UNREADABLE};
@@ -21,13 +23,55 @@ pub struct StoreArg {
     pub store: PathBuf,
 }
 
-/// The `--store PATH --name NAME` options of `workflow run`.
+/// When a store's commits reach the disk (`--sync`), for the commands that write to a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum SyncMode {
+    /// SQLite `synchronous=NORMAL`: a commit survives a crash of the process (kill -9, panic);
+    /// after a power loss or an OS crash the commits since the last checkpoint may be lost (the
+    /// store still opens consistent, and those executions resume from the earlier point).
+    #[default]
+    Normal,
+    /// SQLite `synchronous=FULL`: every commit is flushed to the disk before the executor goes
+    /// on, so it survives a power loss too. Slower (one fsync per state; concurrent executions
+    /// share them).
+    Full,
+}
+
+impl SyncMode {
+    /// The store's policy.
+    pub fn policy(self) -> SyncPolicy {
+        match self {
+            SyncMode::Normal => SyncPolicy::Normal,
+            SyncMode::Full => SyncPolicy::Full,
+        }
+    }
+}
+
+/// The `--sync` option of the commands that write to a store (`resume`, `stop`).
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct SyncArg {
+    /// When commits reach the disk: `normal` survives a crash of the process, `full` a power
+    /// loss too (one fsync per state).
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = SyncMode::Normal)]
+    pub sync: SyncMode,
+}
+
+/// The `--store PATH --name NAME --sync WHEN` options of `workflow run`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct RunStoreArgs {
-    /// Record the execution in this store file (SQLite; created if missing), writing every event
-    /// before acting on it, so that `workflow resume` can finish it if this process dies.
+    /// Record the execution in this store file (SQLite; created if missing), committing every
+    /// state's events before the next state starts and every event before the executor acts on
+    /// it, so that `workflow resume` can finish it if this process dies.
+    ///
+    /// Not with `--mock-config`: a stored execution must be resumable by `workflow resume` in
+    /// another process, which knows only what the store holds, and a history whose task results
+    /// came from mocks would pass for a real run. Test durability with `--handlers builtin`.
     #[arg(long, value_name = "PATH", conflicts_with = "mock_config")]
     pub store: Option<PathBuf>,
+    /// With `--store`: when commits reach the disk: `normal` survives a crash of the process,
+    /// `full` a power loss too (one fsync per state).
+    #[arg(long, value_enum, value_name = "WHEN", requires = "store")]
+    pub sync: Option<SyncMode>,
     /// The execution's name (`$$.Execution.Name`). In a store, starting a name again with the
     /// same input continues that execution if it is still running; a different input, or a
     /// finished execution, is an error (as AWS's `StartExecution`). Default: a generated name
@@ -38,15 +82,18 @@ pub struct RunStoreArgs {
 
 /// Starts (or continues) the execution `name` of `definition` in the store at `path` and waits
 /// for its outcome. Errors are messages for the user.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_stored(
     path: &Path,
     name: Option<&str>,
+    sync: Option<SyncMode>,
     handlers: &HandlerArgs,
     seed: Option<u64>,
     definition: &str,
     input: Value,
 ) -> Result<ExecutionOutcome, String> {
-    let store = SqliteStore::open(path).map_err(|e| e.to_string())?;
+    let store = SqliteStore::open_with(path, options(sync.unwrap_or_default()))
+        .map_err(|e| e.to_string())?;
     let mut metadata = handlers.to_metadata();
     if let Some(seed) = seed {
         metadata[SEED_KEY] = json!(seed);
@@ -146,18 +193,32 @@ fn set_name(set: HandlerSet) -> &'static str {
     }
 }
 
-/// Opens the store at `path`. With `create` a missing file becomes a new store; without it a
-/// missing file is an error (reading commands never create stores). On failure the message is
-/// written to `err` and the exit status returned.
-pub fn open_store(path: &Path, create: bool, err: &mut dyn Write) -> Result<Arc<SqliteStore>, u8> {
-    if !create && !path.exists() {
+/// How the CLI opens a store with the sync policy `sync`.
+fn options(sync: SyncMode) -> SqliteOptions {
+    SqliteOptions {
+        sync: sync.policy(),
+        ..SqliteOptions::default()
+    }
+}
+
+/// Opens the existing store at `path` (a missing file is an error: only `run --store` creates
+/// stores) with the sync policy `sync`. On failure the message is written to `err` and the exit
+/// status returned.
+pub fn open_store(
+    path: &Path,
+    sync: SyncMode,
+    err: &mut dyn Write,
+) -> Result<Arc<SqliteStore>, u8> {
+    if !path.exists() {
         let _ = writeln!(err, "error: there is no store at {}", path.display());
         return Err(UNREADABLE);
     }
-    SqliteStore::open(path).map(Arc::new).map_err(|e| {
-        let _ = writeln!(err, "error: {e}");
-        status_of(&e)
-    })
+    SqliteStore::open_with(path, options(sync))
+        .map(Arc::new)
+        .map_err(|e| {
+            let _ = writeln!(err, "error: {e}");
+            status_of(&e)
+        })
 }
 
 /// The exit status for a store error: damaged or unreadable stores are `UNREADABLE`, refusals
@@ -251,6 +312,78 @@ mod tests {
             String::from_utf8(out).expect("utf-8"),
             "A     BB  C\nlong  x   tail\n"
         );
+    }
+
+    /// `workflow run`'s arguments, parsed on their own.
+    #[derive(Debug, clap::Parser)]
+    struct RunCli {
+        #[command(flatten)]
+        run: super::super::run::Args,
+    }
+
+    /// `workflow resume`'s arguments, parsed on their own.
+    #[derive(Debug, clap::Parser)]
+    struct ResumeCli {
+        #[command(flatten)]
+        resume: super::super::resume::Args,
+    }
+
+    #[test]
+    fn sync_and_store_options_parse_and_conflict_as_documented() {
+        use clap::error::ErrorKind;
+        use clap::Parser;
+
+        let run = |args: &[&str]| {
+            RunCli::try_parse_from(std::iter::once("run").chain(args.iter().copied()))
+                .map(|c| c.run.durable.sync)
+                .map_err(|e| e.kind())
+        };
+        for (args, want) in [
+            (&["m.json", "--store", "s.db"][..], Ok(None)),
+            (
+                &["m.json", "--store", "s.db", "--sync", "full"][..],
+                Ok(Some(SyncMode::Full)),
+            ),
+            (
+                &["m.json", "--store", "s.db", "--sync", "normal"][..],
+                Ok(Some(SyncMode::Normal)),
+            ),
+            (
+                &["m.json", "--sync", "full"][..],
+                Err(ErrorKind::MissingRequiredArgument),
+            ),
+            (
+                &["m.json", "--store", "s.db", "--sync", "sometimes"][..],
+                Err(ErrorKind::InvalidValue),
+            ),
+            // A stored execution cannot use mocks (see `RunStoreArgs::store`).
+            (
+                &[
+                    "m.json",
+                    "--store",
+                    "s.db",
+                    "--mock-config",
+                    "mocks.json",
+                    "--test-case",
+                    "Happy",
+                ][..],
+                Err(ErrorKind::ArgumentConflict),
+            ),
+        ] {
+            assert_eq!(run(args), want, "{args:?}");
+        }
+        let resume = |args: &[&str]| {
+            ResumeCli::try_parse_from(std::iter::once("resume").chain(args.iter().copied()))
+                .map(|c| c.resume.sync.sync)
+                .map_err(|e| e.kind())
+        };
+        assert_eq!(resume(&["--store", "s.db"]), Ok(SyncMode::Normal));
+        assert_eq!(
+            resume(&["--store", "s.db", "--sync", "full"]),
+            Ok(SyncMode::Full)
+        );
+        assert_eq!(SyncMode::Full.policy(), SyncPolicy::Full);
+        assert_eq!(SyncMode::default().policy(), SyncPolicy::default());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use workflow_runtime::history::HistoryEvent;
 use workflow_runtime::store::Store;
 
-use super::durable::{clip, open_store, status_of, table, tokio_runtime, StoreArg};
+use super::durable::{clip, open_store, status_of, table, tokio_runtime, StoreArg, SyncMode};
 use super::{OK, UNREADABLE};
 
 /// Arguments of `workflow history`.
@@ -91,7 +91,7 @@ pub fn rows(events: &[HistoryEvent]) -> Vec<Vec<String>> {
 
 /// Runs `workflow history`; returns the exit status.
 pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let store = match open_store(&args.store.store, false, err) {
+    let store = match open_store(&args.store.store, SyncMode::Normal, err) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -11,7 +11,7 @@ use workflow_runtime::store::{
 };
 use workflow_runtime::ExecutionOutcome;
 
-use super::durable::{open_store, status_of, tokio_runtime, HandlerArgs, StoreArg};
+use super::durable::{open_store, status_of, tokio_runtime, HandlerArgs, StoreArg, SyncArg};
 use super::{INVALID, OK};
 
 /// Arguments of `workflow resume`.
@@ -19,6 +19,9 @@ use super::{INVALID, OK};
 pub struct Args {
     #[command(flatten)]
     store: StoreArg,
+    /// `--sync normal|full`.
+    #[command(flatten)]
+    pub sync: SyncArg,
     /// Resume only this execution (default: every `RUNNING` one).
     #[arg(value_name = "NAME")]
     name: Option<String>,
@@ -50,7 +53,7 @@ fn unrecorded_line(name: &str, outcome: &ExecutionOutcome) -> Value {
 
 /// Runs `workflow resume`; returns the exit status.
 pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let store = match open_store(&args.store.store, false, err) {
+    let store = match open_store(&args.store.store, args.sync.sync, err) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -157,8 +157,17 @@ fn execute(
     let result = tokio.block_on(async {
         if let Some(store) = &args.durable.store {
             let name = args.durable.name.as_deref();
-            return super::durable::run_stored(store, name, &args.handlers, args.seed, text, input)
-                .await;
+            let sync = args.durable.sync;
+            return super::durable::run_stored(
+                store,
+                name,
+                sync,
+                &args.handlers,
+                args.seed,
+                text,
+                input,
+            )
+            .await;
         }
         let options = match &args.durable.name {
             Some(name) => StartOptions::new().name(name),

@@ -7,7 +7,7 @@ use std::io::Write;
 use workflow_runtime::store::stop_execution;
 
 use super::describe::record_json;
-use super::durable::{open_store, status_of, tokio_runtime, StoreArg};
+use super::durable::{open_store, status_of, tokio_runtime, StoreArg, SyncArg};
 use super::OK;
 
 /// Arguments of `workflow stop`.
@@ -15,6 +15,9 @@ use super::OK;
 pub struct Args {
     #[command(flatten)]
     store: StoreArg,
+    /// `--sync normal|full`.
+    #[command(flatten)]
+    sync: SyncArg,
     /// The execution's name.
     #[arg(value_name = "NAME")]
     name: String,
@@ -28,7 +31,7 @@ pub struct Args {
 
 /// Runs `workflow stop`; returns the exit status.
 pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let store = match open_store(&args.store.store, false, err) {
+    let store = match open_store(&args.store.store, args.sync.sync, err) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -1,60 +1,54 @@
-//! The typed state machine: the async driver generated for each workflow.
+//! The typed state machine: the async driver generated for each workflow (the `workflow`
+//! crate's documentation shows the hand-written equivalent, and runs it).
 //!
-//! For a workflow `W` with states `A`, `B`, … it emits `fn __drive`, a loop over
-//! `WState` (the state enum) that runs one state per turn through the runtime's
-//! `Driver` and picks the next variant with a `match` on the step's result:
+//! For a workflow `W` it emits `fn __drive`, a loop over `WState` (the state enum) that runs one
+//! state per turn through the runtime's `Driver` and picks the next variant with a `match` on the
+//! state and the step's result:
 //!
 //! ```text
 //! fn __drive(mut d: Driver<'_>) -> BoxFuture<'_, Result<Value, DriveFault>> {
 //!     Box::pin(async move {
-//!         let validate = bind(validate);            // the handlers, bound to their types
-//!         let mut from_validate = None;             // Validate's output, as the Rust value
-//!         let mut state = WState::Validate;         // StartAt
+//!         // The handlers, as `TypedHandler`s made once per process from the bindings
+//!         // `register` makes (the same tokens, so a handler that is not one is reported once).
+//!         static HANDLERS: OnceLock<[TypedHandler; 2]> = OnceLock::new();
+//!         let h = HANDLERS.get_or_init(|| [bind(validate).typed(), bind(charge).typed()]);
+//!         let mut state = WState::Validate;      // StartAt
 //!         loop {
 //!             let next = match state {
-//!                 // A Task bound to a handler: called directly, with the typed value of a
-//!                 // typed edge as its input.
-//!                 WState::Validate => {
-//!                     let t = d.step_task(0, None, |i, cx| validate.call(i, cx)).await?;
-//!                     from_validate = t.output;
-//!                     t.next
-//!                 }
-//!                 WState::Charge => {
-//!                     let input = carry(&mut from_validate, None);
-//!                     d.step_task(1, input, |i, cx| charge.call(i, cx)).await?.next
-//!                 }
-//!                 // Every other state: one turn of the interpreter.
+//!                 // Tasks bound to a handler: called directly, one arm per handler.
+//!                 WState::Validate => d.step_task(state as usize, &h[0]).await?,
+//!                 WState::Charge => d.step_task(state as usize, &h[1]).await?,
+//!                 // States that never wait (Pass, Choice, Succeed, Fail): no `await`.
+//!                 WState::Big | WState::Rejected => d.step_now(state as usize)?,
+//!                 // Every other state (Wait, Parallel, Map, Task without a Rust handler).
 //!                 s => d.step(s as usize).await?,
 //!             };
-//!             state = match state {
-//!                 WState::Validate => match next {
-//!                     Some(1) => WState::Charge,
-//!                     Some(2) => WState::Rejected,            // a Catch target
-//!                     n => return Err(d.no_transition(0, n)),
-//!                 },
-//!                 WState::Charge => match next {
-//!                     None => return Ok(d.into_output()),   // End
-//!                     n => return Err(d.no_transition(1, n)),
-//!                 },
+//!             state = match (state, next) {
+//!                 (WState::Validate, Some(1)) => WState::Big,
+//!                 (WState::Validate, Some(4)) => WState::Rejected,  // a Catch target
 //!                 …
+//!                 (WState::Charge, None) => return Ok(d.into_output()), // End
+//!                 (s, n) => return Err(d.no_transition(s as usize, n)),
 //!             };
 //!         }
 //!     })
 //! }
 //! ```
 //!
-//! and `fn __driver`, which names `__drive`, the states in enum order, and the drivers of the
-//! workflows used as Parallel branches and Map item processors (`ScopeDriver`). States that are
-//! not typed tasks share one `step` call, so the generated code and its compile time grow little
-//! with the number of states.
+//! and the body of `fn __driver`: a `ScopeDriver` naming `__drive`, the states in enum order,
+//! and the drivers of the workflows used as Parallel branches and Map item processors. The
+//! states share a few arms (one per handler, one for the states that never wait, one for the
+//! rest), so the generated code and its compile time grow little with the number of states. A
+//! typed handler's output reaches the next typed handler as the Rust value: the runtime keeps it
+//! while the data is unchanged (the types of those typed edges are checked in `register`).
 
 use std::collections::HashMap;
 
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 use serde_json::Value;
 
-use super::machine::{bind, bindings, reach_from, successors};
+use super::machine::{bind, bindings, successors};
 use super::{state_enum, variant};
 use crate::lower::Lowered;
 use crate::parse::WorkflowSyn;
@@ -73,104 +67,93 @@ pub fn driver(w: &WorkflowSyn, l: &Lowered, krate: &TokenStream) -> (TokenStream
         .collect();
     let states = l.value.get("States").and_then(Value::as_object);
 
-    // The handler bindings the driver calls, as `register` makes them (same tokens).
-    let all = bindings(l);
-    let mut binds = TokenStream::new();
-    let mut binding_of: HashMap<&str, Ident> = HashMap::new();
-    for (j, b) in all.iter().enumerate() {
-        let used = l
+    // The handlers the driver calls: each bound with the tokens `register` binds it with first
+    // (so that a handler that is not one is reported once), made a `TypedHandler` once per
+    // process, and called by one `step_task` arm for all its tasks.
+    let mut handlers: Vec<(String, TokenStream, Vec<usize>)> = Vec::new();
+    for b in bindings(l) {
+        let path = quote::ToTokens::to_token_stream(&b.handler).to_string();
+        let tasks: Vec<usize> = l
             .tasks
             .iter()
-            .any(|t| t.resource == b.resource && index.contains_key(t.state.as_str()));
-        if !used {
+            .filter(|t| t.resource == b.resource)
+            .filter_map(|t| index.get(t.state.as_str()).copied())
+            .collect();
+        if tasks.is_empty() {
             continue;
         }
-        let var = format_ident!("__h{j}");
+        if let Some((_, _, ks)) = handlers.iter_mut().find(|(p, _, _)| *p == path) {
+            ks.extend(tasks);
+            continue;
+        }
         let bound = bind(krate, &b.handler);
-        binds.extend(quote!(let #var = #bound;));
-        binding_of.insert(b.resource.as_str(), var);
+        handlers.push((path, bound, tasks));
     }
-    // Each typed task state: its binding.
-    let mut typed: Vec<Option<&Ident>> = vec![None; n];
-    for t in &l.tasks {
-        if let (Some(&k), Some(var)) = (index.get(t.state.as_str()), binding_of.get(t.resource.as_str())) {
-            typed[k].get_or_insert(var);
-        }
-    }
-    // Typed edges: the typed tasks whose output may reach each typed task's handler unchanged.
-    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut sources: Vec<bool> = vec![false; n];
-    for t in &l.tasks {
-        let Some(&from) = index.get(t.state.as_str()) else {
-            continue;
-        };
-        if typed[from].is_none() {
-            continue;
-        }
-        for (to, _) in reach_from(l, t).tasks {
-            if let Some(&k) = index.get(to.state.as_str()) {
-                if typed[k].is_some() && !preds[k].contains(&from) {
-                    preds[k].push(from);
-                    sources[from] = true;
-                }
+    let mut typed = vec![false; n];
+    let mut steps = TokenStream::new();
+    for (j, (_, _, tasks)) in handlers.iter().enumerate() {
+        let mut ks: Vec<usize> = Vec::new();
+        for &k in tasks {
+            if !typed[k] {
+                typed[k] = true;
+                ks.push(k);
             }
         }
+        if ks.is_empty() {
+            continue;
+        }
+        let vs = ks.iter().map(|&k| &variants[k]);
+        steps.extend(quote!(#(#se::#vs)|* => __d.step_task(__state as usize, &__h[#j]).await?,));
     }
-    let carries = (0..n).filter(|&k| sources[k]).map(|k| {
-        let c = format_ident!("__out{k}");
-        quote!(let mut #c = ::core::option::Option::None;)
-    });
-
-    // One turn: the typed tasks' own steps, then one step for every other state.
-    let mut steps = TokenStream::new();
-    for k in 0..n {
-        let Some(h) = typed[k] else { continue };
-        let v = &variants[k];
-        let input = preds[k].iter().fold(quote!(::core::option::Option::None), |acc, from| {
-            let c = format_ident!("__out{from}");
-            quote!(#p::carry(&mut #c, #acc))
-        });
-        let call = quote!(__d.step_task(#k, #input, |__i, __cx| #h.call(__i, __cx)).await?);
-        steps.extend(if sources[k] {
-            let c = format_ident!("__out{k}");
-            quote!(#se::#v => {
-                let __t = #call;
-                #c = __t.output;
-                __t.next
-            })
-        } else {
-            quote!(#se::#v => #call.next,)
-        });
+    // States that never wait run without an `await`.
+    let kind = |k: usize| {
+        states
+            .and_then(|s| s.get(&l.states[k].text))
+            .and_then(|o| o.get("Type"))
+            .and_then(Value::as_str)
+    };
+    let pure: Vec<usize> = (0..n)
+        .filter(|&k| !typed[k])
+        .filter(|&k| matches!(kind(k), Some("Pass" | "Choice" | "Succeed" | "Fail")))
+        .collect();
+    if !pure.is_empty() {
+        let vs = pure.iter().map(|&k| &variants[k]);
+        steps.extend(quote!(#(#se::#vs)|* => __d.step_now(__state as usize)?,));
     }
-    if typed.iter().any(Option::is_none) {
+    // One arm for the others.
+    if typed.iter().filter(|t| !**t).count() > pure.len() {
         steps.extend(quote!(__s => __d.step(__s as usize).await?,));
     }
 
-    // The transitions.
+    // The transitions: from each state to each of its successors, and the ends.
     let succ = successors(l);
-    let transitions = (0..n).map(|k| {
+    let mut transitions = TokenStream::new();
+    for k in 0..n {
         let v = &variants[k];
-        let targets = succ[k].iter().map(|&j| {
+        for &j in &succ[k] {
             let t = &variants[j];
-            quote!(::core::option::Option::Some(#j) => #se::#t,)
-        });
+            transitions.extend(quote!((#se::#v, ::core::option::Option::Some(#j)) => #se::#t,));
+        }
         let o = states.and_then(|s| s.get(&l.states[k].text));
         let ends = o.is_some_and(|o| {
             o.get("End") == Some(&Value::Bool(true))
                 || o.get("Type").and_then(Value::as_str) == Some("Succeed")
         });
-        let end = ends.then(|| {
-            quote!(::core::option::Option::None => {
+        if ends {
+            transitions.extend(quote!((#se::#v, ::core::option::Option::None) => {
                 return ::core::result::Result::Ok(__d.into_output())
-            })
-        });
-        quote!(#se::#v => match __next {
-            #(#targets)*
-            #end
-            __n => return ::core::result::Result::Err(__d.no_transition(#k, __n)),
-        },)
-    });
+            }));
+        }
+    }
 
+    let handlers = (!handlers.is_empty()).then(|| {
+        let m = handlers.len();
+        let typed = handlers.iter().map(|(_, bound, _)| quote!(#bound.typed()));
+        quote! {
+            static __HANDLERS: #p::OnceLock<[#p::TypedHandler; #m]> = #p::OnceLock::new();
+            let __h = __HANDLERS.get_or_init(|| [#(#typed),*]);
+        }
+    });
     let start = l
         .value
         .get("StartAt")
@@ -183,15 +166,17 @@ pub fn driver(w: &WorkflowSyn, l: &Lowered, krate: &TokenStream) -> (TokenStream
             mut __d: #p::Driver<'_>,
         ) -> #p::BoxFuture<'_, ::core::result::Result<#p::Value, #p::DriveFault>> {
             ::std::boxed::Box::pin(async move {
-                #binds
-                #(#carries)*
+                #handlers
                 let mut __state = #se::#start;
                 loop {
                     let __next = match __state {
                         #steps
                     };
-                    __state = match __state {
-                        #(#transitions)*
+                    __state = match (__state, __next) {
+                        #transitions
+                        (__s, __n) => {
+                            return ::core::result::Result::Err(__d.no_transition(__s as usize, __n))
+                        }
                     };
                 }
             })

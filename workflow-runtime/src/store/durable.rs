@@ -3,7 +3,8 @@
 //!
 //! [`DurableRuntime`] pairs a [`RuntimeBuilder`] (handlers, mocks, settings) with a store.
 //! [`DurableRuntime::start`] records a named execution and runs it with a [`StoreSink`], so every
-//! event is committed before the executor acts on it. [`DurableRuntime::resume`] finds every
+//! event is committed before the executor acts on it, and every state's events are committed
+//! before the next state starts ([`DurableRuntime::flush_every_state`]: one commit per state). [`DurableRuntime::resume`] finds every
 //! execution still `RUNNING` in the store (its process died) and runs each again against its
 //! recorded history: recorded task results are replayed instead of calling handlers, recorded
 //! Wait deadlines stay where they were, Parallel branches and Map iterations that finished stay
@@ -12,7 +13,12 @@
 //!
 //! Each execution keeps the random seed it started with (in the store's metadata under
 //! `"seed"`), so a resumed run draws the same retry jitter, `States.UUID` and
-//! `States.MathRandom` values as the interrupted one.
+//! `States.MathRandom` values as the interrupted one ([`StartOptions::seed`]). A retry interval
+//! counts from the recorded failure, so it does not start over after a restart; a Wait's
+//! deadline is absolute for the same reason.
+//!
+//! [`Runtime::resume`] (`runtime.resume(store)`) and [`Runtime::durable`] reach the same API
+//! from an already built [`Runtime`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -114,20 +120,28 @@ impl DurableExecution {
 }
 
 /// Runs executions durably in a [`Store`]. See the module docs.
+///
+/// Made from a [`Runtime`] ([`Runtime::durable`], [`RuntimeBuilder::durable`]) and a store: the
+/// runtime brings the handlers, mocks and settings; the store, the executions. This type (not
+/// [`Runtime`]) is the durable API because every durable operation needs both, and because it
+/// keeps what is per store: the compiled programs of the stored definitions. [`Runtime::resume`]
+/// is a shortcut for `runtime.durable(store).resume()`.
 #[derive(Clone)]
 pub struct DurableRuntime {
-    builder: RuntimeBuilder,
-    /// Compiles programs; executions run on per-seed runtimes built from `builder`.
-    compiler: Runtime,
+    /// Runs (and compiles) the executions; each gets its recorded seed through
+    /// [`StartOptions::seed`].
+    runtime: Runtime,
     /// Validated, compiled programs by definition text.
     programs: Arc<Mutex<HashMap<String, Arc<Program>>>>,
     store: Arc<dyn Store>,
+    flush_every_state: bool,
 }
 
 impl std::fmt::Debug for DurableRuntime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DurableRuntime")
-            .field("builder", &self.builder)
+            .field("runtime", &self.runtime)
+            .field("flush_every_state", &self.flush_every_state)
             .finish_non_exhaustive()
     }
 }
@@ -138,12 +152,28 @@ impl DurableRuntime {
     /// The builder's seed, if it has one, is ignored: every execution gets its own seed,
     /// recorded with it (pass one in [`NewExecution::metadata`] under [`SEED_KEY`] to choose it).
     pub fn new(builder: RuntimeBuilder, store: Arc<dyn Store>) -> DurableRuntime {
+        DurableRuntime::with_runtime(builder.build(), store)
+    }
+
+    /// Executions run on `runtime` (its handlers, mocks and settings; its seed is ignored, as in
+    /// [`DurableRuntime::new`]), recorded in `store`.
+    pub fn with_runtime(runtime: Runtime, store: Arc<dyn Store>) -> DurableRuntime {
         DurableRuntime {
-            compiler: builder.clone().build(),
+            runtime,
             programs: Arc::default(),
-            builder,
             store,
+            flush_every_state: true,
         }
+    }
+
+    /// Whether every state's events are committed before the next state starts (default
+    /// `true`; see [`StartOptions::flush_every_state`]). With `false`, events are still written
+    /// ahead of every effect (task invocations, sleeps, the outcome), so nothing that happened
+    /// outside the executor is lost, but after a crash the states since the last effect run
+    /// again (they are deterministic), and the store's history lags behind the execution.
+    pub fn flush_every_state(mut self, on: bool) -> DurableRuntime {
+        self.flush_every_state = on;
+        self
     }
 
     /// The store.
@@ -255,7 +285,7 @@ impl DurableRuntime {
             .machine
             .ok_or_else(|| bad("the definition is not a JSON object".into()))?;
         let program = self
-            .compiler
+            .runtime
             .program(&machine)
             .map_err(|e| bad(e.to_string()))?;
         self.programs
@@ -277,14 +307,16 @@ impl DurableRuntime {
             .get(SEED_KEY)
             .and_then(Value::as_u64)
             .unwrap_or(0);
-        let runtime = self.builder.clone().seed(seed).build();
         let replayed = prior.len();
         let sink = Arc::new(StoreSink::new(Arc::clone(&self.store), record.name.clone()));
         let options = StartOptions::new()
             .name(record.name.clone())
+            .seed(seed)
+            .flush_every_state(self.flush_every_state)
             .sink(sink)
             .resume_from(prior);
-        let execution = runtime
+        let execution = self
+            .runtime
             .start(&program, record.input.clone(), options)
             .map_err(|source| DurableError::Start {
                 name: record.name.clone(),
@@ -304,6 +336,25 @@ impl RuntimeBuilder {
     /// recorded in `store`: `Runtime::builder().handler(…).durable(store).resume().await`.
     pub fn durable(self, store: Arc<dyn Store>) -> DurableRuntime {
         DurableRuntime::new(self, store)
+    }
+}
+
+impl Runtime {
+    /// A [`DurableRuntime`] running executions on this runtime (its handlers, mocks and
+    /// settings), recorded in `store`.
+    pub fn durable(&self, store: Arc<dyn Store>) -> DurableRuntime {
+        DurableRuntime::with_runtime(self.clone(), store)
+    }
+
+    /// Resumes every execution that is `RUNNING` in `store` (its process died), each from its
+    /// recorded history and with its recorded seed, on this runtime's handlers and settings:
+    /// `runtime.durable(store).resume()` (see [`DurableRuntime::resume`]). Await each
+    /// [`DurableExecution`] for its outcome.
+    pub async fn resume(
+        &self,
+        store: Arc<dyn Store>,
+    ) -> Result<Vec<Result<DurableExecution, DurableError>>, DurableError> {
+        self.durable(store).resume().await
     }
 }
 

@@ -46,7 +46,8 @@
 //! # Rules every store enforces
 //!
 //! - **Write-ahead.** [`Store::append_events`] completes only once the events are committed; the
-//!   executor acts on events only after that, so whatever it acted on can be replayed.
+//!   executor acts on events only after that, so whatever it acted on can be replayed. A
+//!   [`DurableRuntime`] also commits every state's events before the next state starts.
 //! - **No gaps, no duplicates.** Appended ids continue the history exactly (`1, 2, …, n` with no
 //!   gap), and an event's logical position `(scope, seq)` is recorded at most once per execution.
 //!   A batch that breaks either rule is rejected whole ([`StoreError::Conflict`]) and nothing of
@@ -123,7 +124,14 @@ pub trait Store: Send + Sync {
 
 // ===== data types =====
 
-/// An execution's status, named as AWS's `ExecutionStatus`.
+/// An execution's status in a store, named as AWS's `ExecutionStatus`.
+///
+/// Two status types exist on purpose: [`crate::ExecutionStatus`] is how an execution *ended*
+/// (an [`ExecutionOutcome`](crate::ExecutionOutcome) exists only once it has, so it has no
+/// `RUNNING`, and matching on it needs no impossible arm), while this one is a stored
+/// execution's state at any time, `RUNNING` included. They convert into each other: every
+/// outcome status is a store status (`From`), and a store status is an outcome status unless it
+/// is `RUNNING` ([`ExecutionStatus::outcome`], `TryFrom`). Both spell themselves as AWS does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ExecutionStatus {
@@ -163,6 +171,39 @@ impl ExecutionStatus {
     /// Whether the execution is closed (any status but `RUNNING`).
     pub fn is_closed(self) -> bool {
         self != ExecutionStatus::Running
+    }
+}
+
+impl ExecutionStatus {
+    /// How the execution ended, or `None` while it is `RUNNING`.
+    pub fn outcome(self) -> Option<crate::ExecutionStatus> {
+        match self {
+            ExecutionStatus::Running => None,
+            ExecutionStatus::Succeeded => Some(crate::ExecutionStatus::Succeeded),
+            ExecutionStatus::Failed => Some(crate::ExecutionStatus::Failed),
+            ExecutionStatus::TimedOut => Some(crate::ExecutionStatus::TimedOut),
+            ExecutionStatus::Aborted => Some(crate::ExecutionStatus::Aborted),
+        }
+    }
+}
+
+impl From<crate::ExecutionStatus> for ExecutionStatus {
+    fn from(status: crate::ExecutionStatus) -> Self {
+        match status {
+            crate::ExecutionStatus::Succeeded => ExecutionStatus::Succeeded,
+            crate::ExecutionStatus::Failed => ExecutionStatus::Failed,
+            crate::ExecutionStatus::TimedOut => ExecutionStatus::TimedOut,
+            crate::ExecutionStatus::Aborted => ExecutionStatus::Aborted,
+        }
+    }
+}
+
+impl TryFrom<ExecutionStatus> for crate::ExecutionStatus {
+    /// The execution is still `RUNNING`.
+    type Error = ExecutionStatus;
+
+    fn try_from(status: ExecutionStatus) -> Result<Self, Self::Error> {
+        status.outcome().ok_or(status)
     }
 }
 

@@ -104,8 +104,9 @@ impl SyncPolicy {
 pub struct SqliteOptions {
     /// When commits reach the disk.
     pub sync: SyncPolicy,
-    /// Run SQLite's `quick_check` and check every execution's event count on open (reads the
-    /// whole file: about a second per few hundred MB).
+    /// On open, run SQLite's `quick_check` and check every history (ids without gaps, no
+    /// `(scope, seq)` twice, no event without its execution). Reads the whole file: about a
+    /// second per few hundred MB.
     pub verify: bool,
     /// The most appends committed together in one transaction (at least 1).
     pub max_batch: usize,
@@ -386,7 +387,9 @@ impl Store for SqliteStore {
                     .unwrap_or_else(|| Err(stopped(&self.path)));
                 return Box::pin(async move { result });
             }
-            self.shared.skip_inline.store(INLINE_BACKOFF, Ordering::Relaxed);
+            self.shared
+                .skip_inline
+                .store(INLINE_BACKOFF, Ordering::Relaxed);
         }
         self.request(|reply| Request::Append(append, reply))
     }
@@ -685,7 +688,8 @@ fn check_schema(conn: &Connection, shown: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Full check: every page (`quick_check`), and every execution's event count against its events.
+/// Full check: every page (`quick_check`), then every history: ids `1..=n` without gaps, no
+/// `(scope, seq)` twice, no event without its execution.
 fn verify(conn: &Connection, shown: &str) -> Result<(), StoreError> {
     let corrupt = |detail: String| StoreError::Corrupt {
         path: shown.to_string(),
@@ -787,7 +791,10 @@ fn serve(shared: &Shared, requests: mpsc::Receiver<Request>) {
             },
         };
         let max_batch = shared.lock_worker().max_batch;
-        let handled = match request {
+        // Answers are sent only once the worker is unlocked and the requests are no longer
+        // counted as queued: a caller woken by its answer that appends at once then finds the
+        // store idle and commits on its own thread, instead of backing off to this one.
+        let (handled, answer): (usize, Box<dyn FnOnce()>) = match request {
             Request::Append(first, reply) => {
                 let mut appends = vec![first];
                 let mut replies = vec![reply];
@@ -805,35 +812,44 @@ fn serve(shared: &Shared, requests: mpsc::Receiver<Request>) {
                     }
                 }
                 let results = shared.lock_worker().append_all(&appends);
-                for (reply, result) in replies.into_iter().zip(results) {
-                    let _ = reply.send(result);
-                }
-                appends.len()
+                let answer = move || {
+                    for (reply, result) in replies.into_iter().zip(results) {
+                        let _ = reply.send(result);
+                    }
+                };
+                (appends.len(), Box::new(answer))
             }
             other => {
                 let mut worker = shared.lock_worker();
-                match other {
+                let answer: Box<dyn FnOnce()> = match other {
                     Request::Start(new, reply) => {
-                        let _ = reply.send(worker.start(new));
+                        let r = worker.start(new);
+                        Box::new(move || drop(reply.send(r)))
                     }
                     Request::Describe(name, reply) => {
-                        let _ = reply.send(worker.describe(&name));
+                        let r = worker.describe(&name);
+                        Box::new(move || drop(reply.send(r)))
                     }
                     Request::Load(name, reply) => {
-                        let _ = reply.send(worker.load(&name));
+                        let r = worker.load(&name);
+                        Box::new(move || drop(reply.send(r)))
                     }
                     Request::List(filter, reply) => {
-                        let _ = reply.send(worker.list(&filter));
+                        let r = worker.list(&filter);
+                        Box::new(move || drop(reply.send(r)))
                     }
                     Request::Count(status, reply) => {
-                        let _ = reply.send(worker.count(status));
+                        let r = worker.count(status);
+                        Box::new(move || drop(reply.send(r)))
                     }
-                    Request::Append(..) => {}
-                }
-                1
+                    Request::Append(..) => Box::new(|| ()),
+                };
+                drop(worker);
+                (1, answer)
             }
         };
         shared.queued.fetch_sub(handled, Ordering::SeqCst);
+        answer();
     }
     // The writer's connection closes last: closing the last connection checkpoints the WAL into
     // the database; on failure SQLite keeps the WAL, which the next open recovers.
@@ -891,11 +907,16 @@ impl Worker {
         }
     }
 
+    /// Runs a statement without parameters or rows (`BEGIN`, `COMMIT`), prepared once.
+    fn run_cached(&self, sql: &str) -> rusqlite::Result<()> {
+        self.conn.prepare_cached(sql)?.execute([]).map(drop)
+    }
+
     /// Commits every append in one transaction; each append runs in a savepoint so that one
     /// rejected append leaves the others intact. Replies are sent after the commit.
     fn append_all(&mut self, appends: &[Append]) -> Vec<Result<(), StoreError>> {
         let mut results: Vec<Result<(), StoreError>> = Vec::with_capacity(appends.len());
-        let began = self.conn.execute_batch("BEGIN IMMEDIATE");
+        let began = self.run_cached("BEGIN IMMEDIATE");
         if let Err(e) = began {
             let e = self.err(e);
             return appends.iter().map(|_| Err(e.clone())).collect();
@@ -928,7 +949,7 @@ impl Worker {
         } else {
             "COMMIT"
         };
-        let finished = self.conn.execute_batch(finish);
+        let finished = self.run_cached(finish);
         if finished.is_ok() {
             self.committed();
         }
@@ -1651,6 +1672,49 @@ mod tests {
             events.iter().map(|e| e.id).collect::<Vec<_>>(),
             [1, 2, 3, 4]
         );
+    }
+
+    #[test]
+    fn verify_finds_histories_that_break_the_rules() {
+        let cases = [
+            (
+                "DELETE FROM events WHERE execution = 1 AND id = 2",
+                "has events up to id 3 but holds only 2",
+            ),
+            (
+                "UPDATE events SET seq = 1 WHERE execution = 1 AND id = 3",
+                "records the position (scope ``, seq 1) twice",
+            ),
+            (
+                "DELETE FROM executions WHERE id = 2",
+                "belong to no execution",
+            ),
+        ];
+        for (damage, expected) in cases {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("v.db");
+            populate(&path, 2, 3);
+            Connection::open(&path)
+                .and_then(|c| c.execute_batch(damage))
+                .expect("damage");
+            let err = open_error(&path, true);
+            assert!(
+                matches!(&err, StoreError::Corrupt { detail, .. } if detail.contains(expected)),
+                "{damage}: {err}"
+            );
+            // Without `verify` the store opens; reading the damaged history is an error.
+            let store = SqliteStore::open(&path).expect("opens");
+            if damage.starts_with("DELETE FROM events") {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .expect("runtime");
+                let loaded = rt.block_on(store.load_events("exec-0"));
+                assert!(
+                    matches!(&loaded, Err(StoreError::Corrupt { detail, .. }) if detail.contains("missing event 2")),
+                    "{loaded:?}"
+                );
+            }
+        }
     }
 
     #[test]
