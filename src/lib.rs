@@ -194,14 +194,14 @@
 //! # }
 //! # }
 //! # use generated::Checkout;
-//! use workflow::runtime::driver::{BoxFuture, DriveFault, Driver, ScopeDriver, TypedHandler};
+//! use workflow::runtime::driver::{DriveFuture, Driver, ScopeDriver, TypedHandler};
 //!
 //! /// The states of `Checkout`, in the order they are declared.
 //! #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 //! pub enum CheckoutState { Validate, Big, Review, Charge, Rejected }
 //!
-//! fn drive(mut d: Driver<'_>) -> BoxFuture<'_, Result<Value, DriveFault>> {
-//!     Box::pin(async move {
+//! fn drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+//!     DriveFuture::new(async move {
 //!         // The Rust handlers (the generated code makes them once per process).
 //!         let validate = TypedHandler::new(|order, _cx| validate(order));
 //!         let charge = TypedHandler::new(|order, _cx| charge(order));
@@ -338,7 +338,7 @@ pub trait Workflow: Sized + 'static {
         input: Self::Input,
         options: StartOptions,
     ) -> Result<Execution, RunError> {
-        let input = serde_json::to_value(input).map_err(RunError::Input)?;
+        let input = input_json(input)?;
         let program = Self::driven_program().map_err(|e| RunError::Start(e.into()))?;
         runtime
             .start(&program, input, options)
@@ -369,7 +369,7 @@ pub trait Workflow: Sized + 'static {
     ) -> impl Future<Output = Result<ExecutionOutcome, RunError>> + Send {
         let runtime = runtime.clone();
         async move {
-            let input = serde_json::to_value(input).map_err(RunError::Input)?;
+            let input = input_json(input)?;
             let program = Self::program().map_err(|e| RunError::Start(e.into()))?;
             runtime.run(&program, input).await.map_err(RunError::Start)
         }
@@ -418,6 +418,19 @@ pub trait Workflow: Sized + 'static {
         substitute(&mut v, substitutions);
         serde_json::to_string_pretty(&v).unwrap_or_default()
     }
+}
+
+/// A workflow's input as JSON: moved when it is already a `serde_json::Value`, written otherwise.
+fn input_json<T: Serialize + 'static>(input: T) -> Result<serde_json::Value, RunError> {
+    let mut slot = Some(input);
+    if let Some(v) = (&mut slot as &mut dyn std::any::Any)
+        .downcast_mut::<Option<serde_json::Value>>()
+        .and_then(Option::take)
+    {
+        return Ok(v);
+    }
+    // `Some(input)` is written as `input`.
+    serde_json::to_value(slot).map_err(RunError::Input)
 }
 
 /// Running declared workflows from a [`Runtime`]: `runtime.run_workflow::<OrderFlow>(order)`.
@@ -644,6 +657,26 @@ fn placeholder_arns(v: &mut serde_json::Value) {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    #[test]
+    fn inputs_become_json() {
+        #[derive(serde::Serialize)]
+        struct Order {
+            id: &'static str,
+        }
+        let cases = [
+            (super::input_json(json!({"a": [1]})).ok(), json!({"a": [1]})),
+            (
+                super::input_json(Order { id: "o" }).ok(),
+                json!({"id": "o"}),
+            ),
+            (super::input_json(Some(3)).ok(), json!(3)),
+            (super::input_json(()).ok(), json!(null)),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, Some(want));
+        }
+    }
 
     #[test]
     fn substitutions() {

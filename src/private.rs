@@ -2,17 +2,13 @@
 //! needs through `::workflow::__private`, so users need no other dependency and the macro never
 //! names a crate the user may not have.
 
-use std::future::Future;
 use std::marker::PhantomData;
-
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 pub use serde_json::Value;
 pub use std::sync::{Arc, OnceLock};
-pub use workflow_runtime::driver::{BoxFuture, DriveFault, Driver, ScopeDriver, TypedHandler};
+pub use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver, TypedHandler};
 
-use crate::{Handlers, TaskContext, TaskError, TaskHandler};
+use crate::{Handlers, TaskContext, TaskHandler};
 
 /// Reads the ASL text emitted by `workflow!` (always a valid definition).
 pub fn parse_model(text: &str) -> workflow_asl::StateMachine {
@@ -25,48 +21,38 @@ pub fn parse_model(text: &str) -> workflow_asl::StateMachine {
 /// A registered handler's types, for the typed-edge checks.
 pub struct Typed<I, O>(PhantomData<fn(I) -> O>);
 
-/// A handler bound to its types: input `I`, output `O`, error `E` and future `Fut`.
+/// A handler bound to its input and output types, ready to be called by the generated driver
+/// ([`TypedHandler`]) or registered for the interpreter.
 ///
 /// [`bind`] is the one place where a handler's `TaskHandler` bound is checked. When it does not
-/// hold, the type parameters stay unknown and rustc reports nothing more about the uses of the
-/// binding: its methods have no bound on the handler itself, only on the (unknown) types. (The
-/// registration and the generated driver each bind a handler with the same tokens, so the two
-/// identical errors are reported once.)
-pub struct Bound<F, I, O, E, Fut> {
-    f: F,
-    call: fn(&F, I, TaskContext) -> Fut,
-    types: PhantomData<fn() -> (O, E)>,
+/// hold, `I` and `O` stay unknown and rustc reports nothing more about the uses of the binding
+/// (its methods have no bounds). The registration and the generated driver each bind a handler
+/// with the same tokens, so the two identical errors are reported once.
+pub struct Bound<I, O> {
+    typed: TypedHandler,
+    types: PhantomData<fn(I) -> O>,
 }
 
 /// Binds a handler to its types.
-pub fn bind<F, M>(f: F) -> Bound<F, F::Input, F::Output, F::Error, F::Future>
+pub fn bind<F, M>(f: F) -> Bound<F::Input, F::Output>
 where
     F: TaskHandler<M>,
 {
     Bound {
-        f,
-        call: <F as TaskHandler<M>>::call,
+        typed: TypedHandler::new(move |input: F::Input, cx: TaskContext| f.call(input, cx)),
         types: PhantomData,
     }
 }
 
-impl<F, I, O, E, Fut> Bound<F, I, O, E, Fut>
-where
-    F: Send + Sync + 'static,
-    I: DeserializeOwned + Send + 'static,
-    O: Serialize + Send + 'static,
-    E: Into<TaskError> + 'static,
-    Fut: Future<Output = Result<O, E>> + Send + 'static,
-{
+impl<I, O> Bound<I, O> {
     /// The handler as the generated driver calls it.
     pub fn typed(self) -> TypedHandler {
-        let Bound { f, call, .. } = self;
-        TypedHandler::new(move |input: I, cx: TaskContext| call(&f, input, cx))
+        self.typed
     }
 
     /// Registers the handler under `resource`; returns its types for [`check_edge`].
     pub fn register(self, handlers: &mut Handlers, resource: &str) -> Typed<I, O> {
-        self.typed().register(handlers, resource);
+        self.typed.register(handlers, resource);
         Typed(PhantomData)
     }
 }

@@ -34,6 +34,7 @@
 //! JSONata rules (`Condition`) are evaluated by the JSONata evaluator, not here:
 //! [`CompiledChoice::compile`] rejects them.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use serde_json::Value;
@@ -41,7 +42,7 @@ use serde_json::Value;
 use crate::error::Failure;
 use crate::eval::Env;
 use crate::model::{self, ChoiceRule, Condition, OperandKind, Operator};
-use crate::path::Path;
+use crate::path::{Path, Selected};
 use crate::timestamp::Timestamp;
 
 /// A compile error: a JSON pointer relative to the `Choices` array (`/0/And/1/Variable`) and a
@@ -405,7 +406,14 @@ impl Rule {
             }
             Rule::Not(r) => Ok(!r.holds(env)?),
             Rule::Compare { variable, test } => {
-                let value = variable.select(env);
+                // The common case: the variable is found directly (no copy, no `Cow`).
+                if let Some(value) = variable.find(env) {
+                    return match test {
+                        Test::Is(TypeTest::Present, expected) => Ok(*expected),
+                        _ => test.holds(value, env),
+                    };
+                }
+                let value = select(variable, env);
                 if let Test::Is(TypeTest::Present, expected) = test {
                     return Ok(value.is_some() == *expected);
                 }
@@ -418,10 +426,23 @@ impl Rule {
     }
 }
 
+/// What `path` selects, borrowed from `env` when it is one value (an indefinite path's matches
+/// are gathered into an array); `None` when it selects nothing.
+#[inline]
+fn select<'v>(path: &Path, env: &Env<'v>) -> Option<Cow<'v, Value>> {
+    if let Some(v) = path.find(env) {
+        return Some(Cow::Borrowed(v));
+    }
+    match path.evaluate(env) {
+        Ok(Selected::One(v)) => Some(v),
+        Ok(many) => Some(Cow::Owned(many.into_value())),
+        Err(_) => None,
+    }
+}
+
 /// Reads a `…Path` operand; a path that selects nothing is a runtime error.
-fn read(path: &Path, env: &Env) -> Result<Value, Failure> {
-    path.select(env)
-        .ok_or_else(|| Failure::runtime(invalid_path_cause(path.as_str())))
+fn read<'v>(path: &Path, env: &Env<'v>) -> Result<Cow<'v, Value>, Failure> {
+    select(path, env).ok_or_else(|| Failure::runtime(invalid_path_cause(path.as_str())))
 }
 
 /// Compares strings by UTF-16 code units, like Java's `String.compareTo`.
@@ -434,6 +455,7 @@ fn timestamp_of(v: &Value) -> Option<Timestamp> {
 }
 
 impl Test {
+    #[inline]
     fn holds(&self, value: &Value, env: &Env) -> Result<bool, Failure> {
         Ok(match self {
             Test::String(cmp, operand) => {
@@ -490,7 +512,7 @@ impl Test {
             Test::Timestamp(cmp, operand) => {
                 let rhs = match operand {
                     Operand::Literal(t) => Some(*t),
-                    Operand::Path(p) => timestamp_of(&read(p, env)?),
+                    Operand::Path(p) => timestamp_of(&*read(p, env)?),
                 };
                 match (timestamp_of(value), rhs) {
                     (Some(a), Some(b)) => cmp.holds(a.cmp(&b)),

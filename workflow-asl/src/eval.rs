@@ -74,14 +74,24 @@ impl Entropy for SplitMix64 {
 /// `1e-3 <= |d| < 1e7` (`12.5`, `3.0`) and in computerized scientific notation otherwise
 /// (`1.0E20`, `1.5E-4`).
 pub fn java_double(d: f64) -> String {
+    let mut out = String::new();
+    write_java_double(d, &mut out);
+    out
+}
+
+/// Appends [`java_double`] of `d` to `out`.
+fn write_java_double(d: f64, out: &mut String) {
     if d.is_nan() {
-        return "NaN".to_string();
+        out.push_str("NaN");
+        return;
     }
     if d.is_infinite() {
-        return if d > 0.0 { "Infinity" } else { "-Infinity" }.to_string();
+        out.push_str(if d > 0.0 { "Infinity" } else { "-Infinity" });
+        return;
     }
     if d == 0.0 {
-        return if d.is_sign_negative() { "-0.0" } else { "0.0" }.to_string();
+        out.push_str(if d.is_sign_negative() { "-0.0" } else { "0.0" });
+        return;
     }
     // `{:e}` gives the shortest round-trip digits: "1.2345e-5", "-3e7".
     let sci = format!("{:e}", d);
@@ -92,7 +102,7 @@ pub fn java_double(d: f64) -> String {
         None => (false, mantissa),
     };
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let mut out = String::with_capacity(digits.len() + 8);
+    out.reserve(digits.len() + 8);
     if negative {
         out.push('-');
     }
@@ -125,15 +135,35 @@ pub fn java_double(d: f64) -> String {
         out.push('E');
         out.push_str(&exp.to_string());
     }
-    out
 }
 
 /// A JSON number as Java prints it: integers as they are, doubles with [`java_double`].
 pub fn java_number(n: &Number) -> String {
-    if n.is_f64() {
-        java_double(n.as_f64().unwrap_or(0.0))
+    let mut out = String::new();
+    write_java_number(n, &mut out);
+    out
+}
+
+/// Appends [`java_number`] of `n` to `out`.
+#[inline]
+fn write_java_number(n: &Number, out: &mut String) {
+    if let Some(u) = n.as_u64() {
+        write_u64(u, out);
+    } else if let Some(i) = n.as_i64() {
+        out.push('-');
+        write_u64(i.unsigned_abs(), out);
     } else {
-        n.to_string()
+        write_java_double(n.as_f64().unwrap_or(0.0), out);
+    }
+}
+
+/// Appends the decimal digits of `u` (without going through `fmt`).
+#[inline]
+fn write_u64(u: u64, out: &mut String) {
+    if u < 10 {
+        out.push(char::from(b'0' + u as u8));
+    } else {
+        out.push_str(itoa::Buffer::new().format(u));
     }
 }
 
@@ -145,12 +175,141 @@ pub fn java_json(value: &Value) -> String {
     out
 }
 
+/// The length in bytes of [`java_json`]'s text for `value`, without writing it. Counting stops
+/// soon after the total passes `limit` (the result is then some number above `limit`), so that
+/// checking a value against a size limit does not walk all of a huge value.
+pub fn java_json_len(value: &Value, limit: usize) -> usize {
+    let mut total = 0usize;
+    json_len_into(value, limit, 0, &mut total);
+    total
+}
+
+/// The length of a scalar's text, or of an array's or object's own brackets, commas, keys and
+/// colons.
+#[inline]
+pub(crate) fn scalar_json_len(v: &Value) -> usize {
+    frame_len(v)
+}
+
+/// The length of a scalar's text, or of an array's or object's own brackets, commas, keys and
+/// colons.
+#[inline]
+fn frame_len(v: &Value) -> usize {
+    match v {
+        Value::Null => 4,
+        Value::Bool(b) => {
+            if *b {
+                4
+            } else {
+                5
+            }
+        }
+        Value::Number(n) => number_len(n),
+        Value::String(s) => json_string_len(s),
+        Value::Array(a) => 2 + a.len().saturating_sub(1),
+        Value::Object(o) => {
+            let keys: usize = o.keys().map(|k| json_string_len(k) + 1).sum();
+            2 + keys + o.len().saturating_sub(1)
+        }
+    }
+}
+
+/// Adds the length of `v`'s text to `total`. Recursion is bounded: below 64 levels the walk
+/// continues on a heap stack.
+fn json_len_into(v: &Value, limit: usize, depth: usize, total: &mut usize) {
+    match v {
+        Value::Array(a) if depth < 64 => {
+            *total += 2 + a.len().saturating_sub(1);
+            for x in a {
+                json_len_into(x, limit, depth + 1, total);
+                if *total > limit {
+                    return;
+                }
+            }
+        }
+        Value::Object(o) if depth < 64 => {
+            // Braces, commas and a colon per entry.
+            *total += 2 + o.len().saturating_sub(1) + o.len();
+            for (k, x) in o {
+                *total += json_string_len(k);
+                json_len_into(x, limit, depth + 1, total);
+                if *total > limit {
+                    return;
+                }
+            }
+        }
+        Value::Array(_) | Value::Object(_) => {
+            let mut stack = vec![v];
+            while let Some(v) = stack.pop() {
+                *total += frame_len(v);
+                match v {
+                    Value::Array(a) => stack.extend(a.iter()),
+                    Value::Object(o) => stack.extend(o.values()),
+                    _ => {}
+                }
+                if *total > limit {
+                    return;
+                }
+            }
+        }
+        scalar => *total += frame_len(scalar),
+    }
+}
+
+/// The length of [`java_number`]'s text.
+#[inline]
+fn number_len(n: &Number) -> usize {
+    if let Some(u) = n.as_u64() {
+        decimal_digits(u)
+    } else if let Some(i) = n.as_i64() {
+        1 + decimal_digits(i.unsigned_abs())
+    } else {
+        java_number(n).len()
+    }
+}
+
+fn decimal_digits(u: u64) -> usize {
+    // Most numbers in payloads are small: compare before dividing.
+    match u {
+        0..=9 => 1,
+        10..=99 => 2,
+        100..=999 => 3,
+        1_000..=9_999 => 4,
+        _ => {
+            let (mut u, mut n) = (u / 10_000, 4);
+            while u > 0 {
+                u /= 10;
+                n += 1;
+            }
+            n
+        }
+    }
+}
+
+/// The length of a string's JSON text as [`write_json_string`] writes it (quotes included).
+pub(crate) fn json_string_len(s: &str) -> usize {
+    let bytes = s.as_bytes();
+    // The common case: nothing to escape.
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        return bytes.len() + 2;
+    }
+    let mut n = bytes.len() + 2;
+    for &b in bytes {
+        match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => n += 1,
+            0..=0x1f => n += 5,
+            _ => {}
+        }
+    }
+    n
+}
+
 /// Appends [`java_json`] of `value` to `out`.
 pub fn write_java_json(value: &Value, out: &mut String) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&java_number(n)),
+        Value::Number(n) => write_java_number(n, out),
         Value::String(s) => write_json_string(s, out),
         Value::Array(items) => {
             out.push('[');
@@ -180,6 +339,12 @@ pub fn write_java_json(value: &Value, out: &mut String) {
 fn write_json_string(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     out.push('"');
+    // The common case: nothing to escape.
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -213,7 +378,7 @@ fn write_java_display(value: &Value, out: &mut String) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&java_number(n)),
+        Value::Number(n) => write_java_number(n, out),
         Value::String(s) => out.push_str(s),
         Value::Array(items) => {
             out.push('[');
@@ -276,6 +441,63 @@ mod tests {
             java_json(&v),
             r#"{"a":[1,2.0,"x\"y",null,true],"b":{"c":1.0E20},"d":"\u001F\n"}"#
         );
+    }
+
+    #[test]
+    fn integers_print_as_written() {
+        for (v, want) in [
+            (json!(0), "0"),
+            (json!(7), "7"),
+            (json!(10), "10"),
+            (json!(1234567890), "1234567890"),
+            (json!(u64::MAX), "18446744073709551615"),
+            (json!(-1), "-1"),
+            (json!(-90), "-90"),
+            (json!(i64::MIN), "-9223372036854775808"),
+        ] {
+            assert_eq!(java_json(&v), want);
+            assert_eq!(java_display(&v), want);
+        }
+    }
+
+    #[test]
+    fn json_len_is_the_length_of_the_text() {
+        let mut deep = json!(1);
+        for i in 0..100 {
+            deep = if i % 2 == 0 {
+                json!([deep, "x"])
+            } else {
+                json!({ "k\"": deep })
+            };
+        }
+        let cases = [
+            json!(null),
+            json!(true),
+            json!(false),
+            json!(0),
+            json!(9),
+            json!(10),
+            json!(12345),
+            json!(-7),
+            json!(u64::MAX),
+            json!(i64::MIN),
+            json!(1.5),
+            json!(1e20),
+            json!(""),
+            json!("a\"b\\c\n\u{1}é😀"),
+            json!([]),
+            json!({}),
+            json!([1, [2, {"a": null}], "x"]),
+            json!({"a": {"b\t": [true, false]}, "c": 2.0}),
+            deep,
+        ];
+        for v in cases {
+            assert_eq!(java_json_len(&v, usize::MAX), java_json(&v).len(), "{v}");
+        }
+        let big = json!({"list": vec!["0123456789"; 1000]});
+        // Counting stops soon after the limit: not every element is counted.
+        let n = java_json_len(&big, 100);
+        assert!(n > 100 && n < java_json(&big).len(), "{n}");
     }
 
     #[test]

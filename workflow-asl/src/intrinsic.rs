@@ -547,6 +547,25 @@ fn ordinal(i: usize) -> &'static str {
 
 impl Node {
     fn eval(&self, env: &Env, rng: &mut dyn Entropy) -> Result<Value, Detail> {
+        // `States.MathAdd` (a counter's step) without entering the large function below.
+        if self.func == Func::MathAdd {
+            return self.math_add(env, rng);
+        }
+        self.eval_any(env, rng)
+    }
+
+    /// `States.MathAdd`: the sum of two numbers rounded to integers.
+    #[inline]
+    fn math_add(&self, env: &Env, rng: &mut dyn Entropy) -> Result<Value, Detail> {
+        let a = self.rounded_arg(0, env, rng)?;
+        let b = self.rounded_arg(1, env, rng)?;
+        a.checked_add(b)
+            .map(|s| Value::Number(s.into()))
+            .ok_or_else(|| format!("The sum of {a} and {b} is out of range"))
+    }
+
+    #[inline(never)]
+    fn eval_any(&self, env: &Env, rng: &mut dyn Entropy) -> Result<Value, Detail> {
         let name = self.func.name();
         match self.func {
             Func::Format => self.format(env, rng),
@@ -732,13 +751,7 @@ impl Node {
                 };
                 Ok(Value::Number((start + offset).into()))
             }
-            Func::MathAdd => {
-                let a = self.rounded_arg(0, env, rng)?;
-                let b = self.rounded_arg(1, env, rng)?;
-                a.checked_add(b)
-                    .map(|s| Value::Number(s.into()))
-                    .ok_or_else(|| format!("The sum of {a} and {b} is out of range"))
-            }
+            Func::MathAdd => self.math_add(env, rng),
             Func::StringSplit => {
                 let s = self.string_arg(0, env, rng)?;
                 let delimiters = self.string_arg(1, env, rng)?;
@@ -800,41 +813,66 @@ impl Node {
     }
 
     /// Evaluates argument `i`, borrowing path results from the input where possible.
+    #[inline]
     fn arg<'v>(
         &'v self,
         i: usize,
         env: &Env<'v>,
         rng: &mut dyn Entropy,
     ) -> Result<Cow<'v, Value>, Detail> {
-        let Some(arg) = self.args.get(i) else {
-            return Err(format!(
+        // The common arguments (a literal, a path that `find` resolves) without a call.
+        match self.args.get(i) {
+            Some(Arg::Value(v)) => Ok(Cow::Borrowed(v)),
+            Some(Arg::Path(path)) => match path.find(env) {
+                Some(v) => Ok(Cow::Borrowed(v)),
+                None => self.path_arg(path, env),
+            },
+            _ => self.other_arg(i, env, rng),
+        }
+    }
+
+    /// [`Node::arg`] for a string literal, a nested call or a missing argument.
+    fn other_arg<'v>(
+        &'v self,
+        i: usize,
+        env: &Env<'v>,
+        rng: &mut dyn Entropy,
+    ) -> Result<Cow<'v, Value>, Detail> {
+        match self.args.get(i) {
+            None => Err(format!(
                 "{} is missing its {} argument",
                 self.func.name(),
                 ordinal(i)
-            ));
-        };
-        match arg {
-            Arg::Value(v) => Ok(Cow::Borrowed(v)),
-            Arg::Str { value, .. } => Ok(Cow::Owned(Value::String(value.clone()))),
-            Arg::Call(node) => node.eval(env, rng).map(Cow::Owned),
-            Arg::Path(path) => match path.evaluate_strict(env) {
-                Ok(Selected::One(v)) => Ok(v),
-                Ok(many @ Selected::Many(_)) => Ok(Cow::Owned(many.into_value())),
-                Err(miss) if miss.is_not_found() => {
-                    let shown = match path.root() {
-                        PathRoot::Context => {
-                            &path.as_str()[path.as_str().find('$').map_or(0, |p| p + 1)..]
-                        }
-                        _ => path.as_str(),
-                    };
-                    Err(format!(
-                        "The JsonPath argument for the field '{}' could not be found in the input '{}'",
-                        shown.trim(),
-                        java_json(env.input)
-                    ))
-                }
-                Err(miss) => Err(miss.to_string()),
+            )),
+            Some(Arg::Value(v)) => Ok(Cow::Borrowed(v)),
+            Some(Arg::Str { value, .. }) => Ok(Cow::Owned(Value::String(value.clone()))),
+            Some(Arg::Call(node)) => node.eval(env, rng).map(Cow::Owned),
+            Some(Arg::Path(path)) => match path.find(env) {
+                Some(v) => Ok(Cow::Borrowed(v)),
+                None => self.path_arg(path, env),
             },
+        }
+    }
+
+    /// A path argument that [`Path::find`] did not resolve: the full evaluation, or the cause.
+    fn path_arg<'v>(&self, path: &Path, env: &Env<'v>) -> Result<Cow<'v, Value>, Detail> {
+        match path.evaluate_strict(env) {
+            Ok(Selected::One(v)) => Ok(v),
+            Ok(many @ Selected::Many(_)) => Ok(Cow::Owned(many.into_value())),
+            Err(miss) if miss.is_not_found() => {
+                let shown = match path.root() {
+                    PathRoot::Context => {
+                        &path.as_str()[path.as_str().find('$').map_or(0, |p| p + 1)..]
+                    }
+                    _ => path.as_str(),
+                };
+                Err(format!(
+                    "The JsonPath argument for the field '{}' could not be found in the input '{}'",
+                    shown.trim(),
+                    java_json(env.input)
+                ))
+            }
+            Err(miss) => Err(miss.to_string()),
         }
     }
 
@@ -890,6 +928,7 @@ impl Node {
 
     /// A number argument rounded to the nearest integer as Java's `Math.round` does (halves
     /// towards positive infinity), as AWS does for `States.MathAdd` and `States.MathRandom`.
+    #[inline]
     fn rounded_arg(&self, i: usize, env: &Env, rng: &mut dyn Entropy) -> Result<i64, Detail> {
         let v = self.arg(i, env, rng)?;
         let Value::Number(n) = &*v else {

@@ -29,9 +29,9 @@ use serde_json::{Map, Value};
 
 use crate::diag::push_pointer;
 use crate::error::Failure;
-use crate::eval::{java_json, Entropy, Env};
+use crate::eval::{java_json, java_json_len, json_string_len, scalar_json_len, Entropy, Env};
 use crate::intrinsic::{is_intrinsic, Call};
-use crate::path::Path;
+use crate::path::{Path, PathRoot};
 
 /// A payload template compiled once (paths and intrinsics parsed ahead), evaluated many times.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,14 +41,22 @@ pub struct Template {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Node {
-    /// A subtree without `.$` fields, copied as is.
-    Const(Value),
-    /// An object with at least one dynamic field somewhere below; keys are output keys.
-    Object(Vec<(String, Node)>),
-    /// An array with at least one dynamic element somewhere below.
-    Array(Vec<Node>),
-    /// `"key.$": "$.path"`; `field` is the key as written (with `.$`), for causes.
-    Path { field: String, path: Path },
+    /// A subtree without `.$` fields, copied as is, with the length of its JSON text.
+    Const(Value, usize),
+    /// An object with at least one dynamic field somewhere below; keys are output keys. The
+    /// number is the length of the object's own text: braces, commas, keys and colons.
+    Object(Vec<(String, Node)>, usize),
+    /// An array with at least one dynamic element somewhere below, with the length of its
+    /// brackets and commas.
+    Array(Vec<Node>, usize),
+    /// `"key.$": "$.path"`; `field` is the key as written (with `.$`), for causes;
+    /// `from_input`: the path is definite and starts at `$` (what it selects is part of the
+    /// input, so no longer than the input's text).
+    Path {
+        field: String,
+        path: Path,
+        from_input: bool,
+    },
     /// `"key.$": "States.Fn(...)"`.
     Call(Box<Call>),
 }
@@ -89,12 +97,112 @@ impl Template {
 
     /// True when the template has no `.$` field (its value never changes).
     pub fn is_constant(&self) -> bool {
-        matches!(self.node, Node::Const(_))
+        matches!(self.node, Node::Const(..))
     }
 
     /// Builds the payload. Fails with `States.Runtime` and AWS's cause (see the module docs).
     pub fn evaluate(&self, env: &Env, rng: &mut dyn Entropy) -> Result<Value, Failure> {
-        eval(&self.node, env, rng)
+        eval(&self.node, env, rng, None)
+    }
+
+    /// [`Template::evaluate`], also returning an upper bound of the length of the payload's
+    /// compact JSON text ([`crate::eval::java_json`]), or a number above `limit`, so that a
+    /// payload can be checked against a size limit without walking it afterwards.
+    ///
+    /// The constant parts and keys are sized when the template is compiled; a selected or
+    /// computed scalar is sized exactly; a selected array or object counts as `input_len` when
+    /// it was selected by a definite path from `$` and `input_len` (an upper bound of the input's
+    /// text length) is known, and is measured otherwise (up to `limit`).
+    pub fn evaluate_sized(
+        &self,
+        env: &Env,
+        rng: &mut dyn Entropy,
+        input_len: Option<usize>,
+        limit: usize,
+    ) -> Result<(Value, usize), Failure> {
+        let mut size = Size {
+            input_len,
+            limit,
+            total: 0,
+        };
+        let value = eval(&self.node, env, rng, Some(&mut size))?;
+        Ok((value, size.total))
+    }
+}
+
+/// The most top-level fields [`Template::evaluate_replacing`] evaluates on the stack.
+const REPLACING_FIELDS: usize = 8;
+
+impl Template {
+    /// [`Template::evaluate_sized`] for a payload that replaces the input it is built from (a
+    /// `ResultPath` of `$`): the input is given up, and when it is an object with the same keys
+    /// as the template's in the same order (the shape a loop hands from one iteration to the
+    /// next), the payload is written into it in place, reusing its storage and keys instead of
+    /// building a new object. The result is the same as `evaluate_sized` on
+    /// `Env::new(&input, context, variables)`; when evaluation fails, the input is dropped.
+    pub fn evaluate_replacing(
+        &self,
+        mut input: Value,
+        context: &Value,
+        variables: &Map<String, Value>,
+        rng: &mut dyn Entropy,
+        input_len: Option<usize>,
+        limit: usize,
+    ) -> Result<(Value, usize), Failure> {
+        let reusable = match (&self.node, &input) {
+            (Node::Object(fields, frame), Value::Object(map))
+                if fields.len() <= REPLACING_FIELDS
+                    && map.len() == fields.len()
+                    && map.keys().zip(fields).all(|(k, (f, _))| k == f) =>
+            {
+                Some((fields, *frame))
+            }
+            _ => None,
+        };
+        let Some((fields, frame)) = reusable else {
+            let env = Env::new(&input, context, variables);
+            return self.evaluate_sized(&env, rng, input_len, limit);
+        };
+        let mut size = Size {
+            input_len,
+            limit,
+            total: frame,
+        };
+        // Every field is evaluated against the untouched input first (a field may read what
+        // another one replaces, and a failure's cause shows the input).
+        let mut values: [Value; REPLACING_FIELDS] = Default::default();
+        {
+            let env = Env::new(&input, context, variables);
+            for (slot, (_, child)) in values.iter_mut().zip(fields) {
+                *slot = eval_inline(child, &env, rng, Some(&mut size))?;
+            }
+        }
+        if let Value::Object(map) = &mut input {
+            for (old, new) in map.values_mut().zip(values.iter_mut()) {
+                *old = std::mem::take(new);
+            }
+        }
+        Ok((input, size.total))
+    }
+}
+
+/// The running size bound of [`Template::evaluate_sized`].
+struct Size {
+    input_len: Option<usize>,
+    limit: usize,
+    total: usize,
+}
+
+impl Size {
+    /// Adds a value that a path selected (`from_input`: a definite path from `$`) or a call
+    /// computed.
+    #[inline]
+    fn add(&mut self, v: &Value, from_input: bool) {
+        self.total += match (v, self.input_len) {
+            (Value::Array(_) | Value::Object(_), Some(n)) if from_input => n,
+            (Value::Array(_) | Value::Object(_), _) => java_json_len(v, self.limit),
+            (scalar, _) => scalar_json_len(scalar),
+        };
     }
 }
 
@@ -118,15 +226,21 @@ fn compile(value: &Value, pointer: &str, errors: &mut Vec<TemplateError>) -> Nod
                     }
                     None => {
                         let node = compile(v, &here, errors);
-                        dynamic |= !matches!(node, Node::Const(_));
+                        dynamic |= !matches!(node, Node::Const(..));
                         fields.push((key.clone(), node));
                     }
                 }
             }
             if dynamic {
-                Node::Object(fields)
+                let frame = 2
+                    + fields.len().saturating_sub(1)
+                    + fields
+                        .iter()
+                        .map(|(k, _)| json_string_len(k) + 1)
+                        .sum::<usize>();
+                Node::Object(fields, frame)
             } else {
-                Node::Const(value.clone())
+                Node::Const(value.clone(), java_json_len(value, usize::MAX))
             }
         }
         Value::Array(items) => {
@@ -135,13 +249,14 @@ fn compile(value: &Value, pointer: &str, errors: &mut Vec<TemplateError>) -> Nod
                 .enumerate()
                 .map(|(i, v)| compile(v, &push_pointer(pointer, &i.to_string()), errors))
                 .collect();
-            if nodes.iter().all(|n| matches!(n, Node::Const(_))) {
-                Node::Const(value.clone())
+            if nodes.iter().all(|n| matches!(n, Node::Const(..))) {
+                Node::Const(value.clone(), java_json_len(value, usize::MAX))
             } else {
-                Node::Array(nodes)
+                let frame = 2 + nodes.len().saturating_sub(1);
+                Node::Array(nodes, frame)
             }
         }
-        other => Node::Const(other.clone()),
+        other => Node::Const(other.clone(), java_json_len(other, usize::MAX)),
     }
 }
 
@@ -159,6 +274,7 @@ fn compile_dynamic(key: &str, value: &Value) -> Result<Node, String> {
         Path::parse(text)
             .map(|path| Node::Path {
                 field: key.to_string(),
+                from_input: path.root() == PathRoot::Input && path.is_definite(),
                 path,
             })
             .map_err(|e| format!("{prefix}: {e}"))
@@ -178,31 +294,89 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-fn eval(node: &Node, env: &Env, rng: &mut dyn Entropy) -> Result<Value, Failure> {
+/// Builds the value of `node`; with `size`, also adds an upper bound of its text's length.
+fn eval(
+    node: &Node,
+    env: &Env,
+    rng: &mut dyn Entropy,
+    mut size: Option<&mut Size>,
+) -> Result<Value, Failure> {
     match node {
-        Node::Const(v) => Ok(v.clone()),
-        Node::Object(fields) => {
+        Node::Object(fields, frame) => {
+            if let Some(size) = size.as_deref_mut() {
+                size.total += frame;
+            }
             let mut map = Map::with_capacity(fields.len());
             for (key, child) in fields {
-                map.insert(key.clone(), eval(child, env, rng)?);
+                let value = eval_inline(child, env, rng, size.as_deref_mut())?;
+                map.insert(key.clone(), value);
             }
             Ok(Value::Object(map))
         }
-        Node::Array(items) => items
-            .iter()
-            .map(|n| eval(n, env, rng))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::Array),
-        Node::Path { field, path } => match path.evaluate(env) {
-            Ok(selected) => Ok(selected.into_value()),
-            Err(_) => Err(Failure::runtime(format!(
-                "The JSONPath '{}' specified for the field '{}' could not be found in the input '{}'",
-                path.as_str(),
-                field,
-                java_json(env.input)
-            ))),
-        },
-        Node::Call(call) => call.evaluate(env, rng),
+        Node::Array(items, frame) => {
+            if let Some(size) = size.as_deref_mut() {
+                size.total += frame;
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                out.push(eval_inline(item, env, rng, size.as_deref_mut())?);
+            }
+            Ok(Value::Array(out))
+        }
+        leaf => eval_inline(leaf, env, rng, size),
+    }
+}
+
+/// [`eval`], with constants and paths (the usual fields of an object) handled in the caller.
+#[inline(always)]
+fn eval_inline(
+    node: &Node,
+    env: &Env,
+    rng: &mut dyn Entropy,
+    size: Option<&mut Size>,
+) -> Result<Value, Failure> {
+    match node {
+        Node::Const(v, n) => {
+            if let Some(size) = size {
+                size.total += n;
+            }
+            Ok(v.clone())
+        }
+        Node::Path {
+            field,
+            path,
+            from_input,
+        } => {
+            let value = match path.find(env) {
+                Some(v) => v.clone(),
+                None => select(field, path, env)?,
+            };
+            if let Some(size) = size {
+                size.add(&value, *from_input);
+            }
+            Ok(value)
+        }
+        Node::Call(call) => {
+            let value = call.evaluate(env, rng)?;
+            if let Some(size) = size {
+                size.add(&value, false);
+            }
+            Ok(value)
+        }
+        Node::Object(..) | Node::Array(..) => eval(node, env, rng, size),
+    }
+}
+
+/// A path field that [`Path::find`] did not resolve: the full evaluation, or AWS's cause.
+fn select(field: &str, path: &Path, env: &Env) -> Result<Value, Failure> {
+    match path.evaluate(env) {
+        Ok(selected) => Ok(selected.into_value()),
+        Err(_) => Err(Failure::runtime(format!(
+            "The JSONPath '{}' specified for the field '{}' could not be found in the input '{}'",
+            path.as_str(),
+            field,
+            java_json(env.input)
+        ))),
     }
 }
 
@@ -249,6 +423,121 @@ mod tests {
         for (template, want) in cases {
             assert_eq!(run(template.clone(), input.clone()), Ok(want), "{template}");
         }
+    }
+
+    #[test]
+    fn sized_evaluation_bounds_the_text_length() {
+        let input = json!({"a": {"b": [1, "x\"y"]}, "n": -12, "s": "text", "list": [1, 2]});
+        let input_len = java_json(&input).len();
+        // (template, the bound is exact when the input's length is not given)
+        let cases: Vec<(Value, bool)> = vec![
+            (json!({"k": 1}), true),
+            (json!({"v.$": "$.n", "w.$": "$.s", "c": [true, null]}), true),
+            (json!({"v.$": "$.a"}), true),
+            (json!({"v.$": "$"}), true),
+            (json!({"v.$": "$.list[*]"}), true),
+            (json!({"v.$": "$.list[9]"}), true),
+            (json!({"v.$": "$$.Execution.Input"}), true),
+            (json!({"v.$": "$greeting"}), true),
+            (json!({"v.$": "States.Format('{}-{}', $.s, $.n)"}), true),
+            (json!({"v.$": "States.Array($.a, $.a)"}), true),
+            (json!({"outer": {"in.$": "$.a.b", "lit": [1, {"d.$": "$.s"}]}, "é\n": 1}), true),
+            (json!([{"x.$": "$.s"}, 2, []]), true),
+            // A repeated key is written once but counted twice.
+            (json!({"a": 1, "a.$": "$.s"}), false),
+        ];
+        let ctx = json!({"Execution": {"Input": {"k": "v"}}});
+        let mut vars = Map::new();
+        vars.insert("greeting".into(), json!("hi"));
+        let env = Env::new(&input, &ctx, &vars);
+        for (template, exact) in cases {
+            let t = Template::compile(&template).unwrap_or_else(|e| panic!("{e:?}"));
+            let plain = t.evaluate(&env, &mut SplitMix64::new(1)).unwrap();
+            let len = java_json(&plain).len();
+            for given in [None, Some(input_len)] {
+                let (v, bound) = t
+                    .evaluate_sized(&env, &mut SplitMix64::new(1), given, usize::MAX)
+                    .unwrap();
+                assert_eq!(v, plain, "{template}");
+                assert!(bound >= len, "{template}: {bound} < {len}");
+                if exact && given.is_none() {
+                    assert_eq!(bound, len, "{template}");
+                }
+            }
+        }
+        // With a small limit, counting stops above it.
+        let t = Template::compile(&json!({"v.$": "$"})).unwrap();
+        let (_, bound) = t
+            .evaluate_sized(&env, &mut SplitMix64::new(1), None, 3)
+            .unwrap();
+        assert!(bound > 3);
+        // A failure is the same as without sizing.
+        let t = Template::compile(&json!({"v.$": "$.missing"})).unwrap();
+        assert_eq!(
+            t.evaluate_sized(&env, &mut SplitMix64::new(1), None, usize::MAX)
+                .unwrap_err(),
+            t.evaluate(&env, &mut SplitMix64::new(1)).unwrap_err()
+        );
+    }
+
+    #[test]
+    fn replacing_evaluation_equals_plain_evaluation() {
+        let ctx = json!({"Execution": {"Input": {"k": "v"}}});
+        let vars = Map::new();
+        // (template, input): same keys in the same order (reused in place), other orders,
+        // other keys, non-objects, a field that reads what another replaces, nested objects.
+        let cases: Vec<(Value, Value)> = vec![
+            (
+                json!({"counter.$": "States.MathAdd($.counter, 1)"}),
+                json!({"counter": 41}),
+            ),
+            (
+                json!({"a.$": "$.b", "b.$": "$.a", "c": 3}),
+                json!({"a": 1, "b": [2], "c": "x"}),
+            ),
+            (
+                json!({"a.$": "$.b", "b.$": "$.a", "c": 3}),
+                json!({"b": 1, "a": 2, "c": "x"}),
+            ),
+            (json!({"a.$": "$.a"}), json!({"a": 1, "b": 2})),
+            (json!({"a.$": "$.a", "b": 1}), json!({"a": 1})),
+            (json!({"a.$": "$"}), json!({"a": {"deep": [1]}})),
+            (json!({"a.$": "$$.Execution.Input"}), json!({"a": null})),
+            (json!({"o": {"x.$": "$.o"}}), json!({"o": 5})),
+            (json!([{"x.$": "$.x"}]), json!({"x": 1})),
+            (json!({"x.$": "$.x"}), json!([1])),
+            (json!({"x.$": "$.x"}), json!({"x": [1, 2]})),
+            (json!({"x.$": "$[0]"}), json!([7])),
+            (
+                json!({"a.$": "$.a", "b.$": "$.a", "c.$": "$.a", "d.$": "$.a", "e.$": "$.a",
+                       "f.$": "$.a", "g.$": "$.a", "h.$": "$.a", "i.$": "$.a"}),
+                json!({"a": 1, "b": 1, "c": 1, "d": 1, "e": 1, "f": 1, "g": 1, "h": 1, "i": 1}),
+            ),
+        ];
+        for (template, input) in cases {
+            let t = Template::compile(&template).unwrap_or_else(|e| panic!("{e:?}"));
+            let env = Env::new(&input, &ctx, &vars);
+            let want = t.evaluate_sized(&env, &mut SplitMix64::new(3), Some(50), usize::MAX);
+            let got = t.evaluate_replacing(
+                input.clone(),
+                &ctx,
+                &vars,
+                &mut SplitMix64::new(3),
+                Some(50),
+                usize::MAX,
+            );
+            assert_eq!(got, want, "{template} on {input}");
+            if let (Ok(got), Ok(want)) = (got, want) {
+                assert_eq!(got.0.to_string(), want.0.to_string(), "key order");
+            }
+        }
+        // A failure names the untouched input.
+        let t = Template::compile(&json!({"a.$": "$.a", "b.$": "$.missing"})).unwrap();
+        let input = json!({"a": 1, "b": 2});
+        let f = t
+            .evaluate_replacing(input, &ctx, &vars, &mut SplitMix64::new(3), None, usize::MAX)
+            .unwrap_err();
+        assert!(f.cause.ends_with(r#"in the input '{"a":1,"b":2}'"#), "{}", f.cause);
     }
 
     #[test]

@@ -42,7 +42,7 @@ use proc_macro::TokenStream;
 ///     impl workflow::WorkflowState for OrderFlowState { /* ALL, name, start, successors */ }
 ///     // The typed state machine: a loop over `OrderFlowState` whose arms run their state and
 ///     // whose transitions are `match` arms; `charge` receives `validate`'s `Order` directly.
-///     fn __drive(d: Driver<'_>) -> BoxFuture<'_, Result<Value, DriveFault>> { /* … */ }
+///     fn __drive(d: Driver<'_>) -> DriveFuture<'_> { /* … */ }
 ///     impl workflow::Workflow for OrderFlow {
 ///         type Input = Order;
 ///         type Output = Receipt;

@@ -22,7 +22,7 @@
 //!
 //! ```
 //! use serde_json::{json, Value};
-//! use workflow_runtime::driver::{BoxFuture, DriveFault, Driver, ScopeDriver, TypedHandler};
+//! use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver, TypedHandler};
 //! use workflow_runtime::{Program, Runtime, TaskError};
 //!
 //! async fn double(n: i64) -> Result<i64, TaskError> {
@@ -32,8 +32,8 @@
 //! // The states, numbered in the driver's order: `Double` calls a typed handler, `Done` ends.
 //! const STATES: &[&str] = &["Double", "Done"];
 //!
-//! fn drive(mut d: Driver<'_>) -> BoxFuture<'_, Result<Value, DriveFault>> {
-//!     Box::pin(async move {
+//! fn drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+//!     DriveFuture::new(async move {
 //!         let doubler = TypedHandler::new(|n: i64, _cx| double(n));
 //!         let mut state = 0;
 //!         loop {
@@ -81,24 +81,39 @@ use workflow_asl::error::names;
 use workflow_asl::model::StateMachine;
 
 use crate::cancel::Cancel;
-use crate::engine::{
-    is_pure, CallFuture, Exec, Fault, Flow, StateError, TaskCall as ValueCall, Vars,
-};
+use crate::engine::{is_pure, CallFuture, Exec, Fault, Flow, StateError, Vars};
 use crate::handler::{panicked, TaskContext, TaskError};
 use crate::program::{Block, CState, CompileError, IoPath, Kind, Program, ResultPathOpt};
 use crate::recorder::Cursor;
 
-/// A boxed future that is `Send` (what a [`DriveFn`] returns).
+/// A boxed future that is `Send`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// A typed handler's call: the result as JSON, and as the Rust value when asked for.
-type TypedFuture = BoxFuture<'static, Result<(Value, Option<Box<dyn Any + Send>>), TaskError>>;
+/// Where a typed handler leaves its output as the Rust value.
+type Slot = Mutex<Option<Box<dyn Any + Send>>>;
 
 /// A typed handler's call, its types erased: the task's effective input as JSON, the Rust value
-/// to use instead when there is one, the context, and whether to return the output as the Rust
-/// value too.
-type TypedFn =
-    dyn Fn(Value, Option<Box<dyn Any + Send>>, TaskContext, bool) -> TypedFuture + Send + Sync;
+/// to use instead when there is one, the context, and where to leave the output as the Rust value
+/// (if anywhere). The future fails the attempt with `States.TaskFailed` when the handler panics.
+type TypedFn = dyn for<'s> Fn(Value, Option<Box<dyn Any + Send>>, TaskContext, Option<&'s Slot>) -> CallFuture<'s>
+    + Send
+    + Sync;
+
+/// Erases `call`'s type (and gives the closure its higher-ranked signature).
+fn erase<C>(call: C) -> Arc<TypedFn>
+where
+    C: for<'s> Fn(
+            Value,
+            Option<Box<dyn Any + Send>>,
+            TaskContext,
+            Option<&'s Slot>,
+        ) -> CallFuture<'s>
+        + Send
+        + Sync
+        + 'static,
+{
+    Arc::new(call)
+}
 
 /// A typed async handler, `Fn(I, TaskContext) -> Future<Output = Result<O, E>>`, as
 /// [`Driver::step_task`] calls it, or registered for the interpreter
@@ -130,32 +145,43 @@ impl TypedHandler {
         F: Fn(I, TaskContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O, E>> + Send + 'static,
     {
-        let call = move |params: Value,
-                         carried: Option<Box<dyn Any + Send>>,
-                         cx: TaskContext,
-                         keep: bool| {
+        let call = erase(move |params, carried, cx, slot| {
             let name = Arc::clone(&cx.resource);
-            let input = match carried.and_then(|v| v.downcast::<I>().ok()) {
-                Some(v) => *v,
-                None => match serde_json::from_value(params) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        return Box::pin(std::future::ready(Err(unreadable(&name, &e))))
-                            as TypedFuture
-                    }
-                },
+            // A panic while reading the input or creating the handler's future, or while
+            // polling it, fails the attempt (as `call_guarded` does for registered handlers).
+            let started = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                let input = match carried.and_then(|v| v.downcast::<I>().ok()) {
+                    Some(v) => *v,
+                    None => serde_json::from_value(params).map_err(|e| unreadable(&name, &e))?,
+                };
+                Ok(f(input, cx))
+            }));
+            let run = match started {
+                Ok(Ok(run)) => run,
+                Ok(Err(e)) => return Box::pin(std::future::ready(Err(e))) as CallFuture<'_>,
+                Err(payload) => {
+                    return Box::pin(std::future::ready(Err(panicked(payload.as_ref()))))
+                }
             };
-            let run = f(input, cx);
             Box::pin(async move {
-                let output = run.await.map_err(Into::into)?;
-                let json = serde_json::to_value(&output).map_err(|e| not_json(&name, &e))?;
-                let value = keep.then(|| Box::new(output) as Box<dyn Any + Send>);
-                Ok((json, value))
-            }) as TypedFuture
-        };
-        TypedHandler {
-            call: Arc::new(call),
-        }
+                let done = AssertUnwindSafe(async {
+                    let output = run.await.map_err(Into::into)?;
+                    let json = serde_json::to_value(&output).map_err(|e| not_json(&name, &e))?;
+                    Ok::<_, TaskError>((json, output))
+                })
+                .catch_unwind()
+                .await;
+                let (json, output) = match done {
+                    Ok(r) => r?,
+                    Err(payload) => return Err(panicked(payload.as_ref())),
+                };
+                if let Some(slot) = slot {
+                    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(output));
+                }
+                Ok(json)
+            })
+        });
+        TypedHandler { call }
     }
 
     /// Registers the handler in `handlers` under `resource` (an exact resource or a `*`
@@ -164,8 +190,7 @@ impl TypedHandler {
     pub fn register(&self, handlers: &mut crate::Handlers, resource: &str) {
         let call = Arc::clone(&self.call);
         handlers.insert_raw(resource, move |params: Value, cx: TaskContext| {
-            let run = call(params, None, cx, false);
-            async move { run.await.map(|(json, _)| json) }
+            call(params, None, cx, None)
         });
     }
 }
@@ -173,12 +198,34 @@ impl TypedHandler {
 /// A function that runs one scope state by state: it receives the scope's [`Driver`] (holding the
 /// scope's input) and returns the scope's output ([`Driver::into_output`] after the last step),
 /// or the fault of a step, propagated unchanged.
-pub type DriveFn = for<'a> fn(Driver<'a>) -> BoxFuture<'a, Result<Value, DriveFault>>;
+pub type DriveFn = for<'a> fn(Driver<'a>) -> DriveFuture<'a>;
+
+/// The future a [`DriveFn`] returns: [`DriveFuture::new`] of the driver's `async` block.
+pub struct DriveFuture<'a>(BoxFuture<'a, Result<Value, Fault>>);
+
+impl<'a> DriveFuture<'a> {
+    /// The driver's future (boxed once).
+    pub fn new(run: impl Future<Output = Result<Value, DriveFault>> + Send + 'a) -> Self {
+        DriveFuture(Box::pin(async move { run.await.map_err(|f| *f.0) }))
+    }
+}
+
+impl std::fmt::Debug for DriveFuture<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DriveFuture").finish_non_exhaustive()
+    }
+}
 
 /// Why a step did not complete: the state failed (and was not caught), or the execution was
 /// stopped. Opaque: a driver propagates it with `?`, and the execution ends as the interpreter's
 /// would.
-pub struct DriveFault(pub(crate) Fault);
+pub struct DriveFault(Box<Fault>);
+
+impl DriveFault {
+    fn new(fault: Fault) -> DriveFault {
+        DriveFault(Box::new(fault))
+    }
+}
 
 impl std::fmt::Debug for DriveFault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -232,6 +279,11 @@ pub(crate) struct Bound {
     to_block: Vec<usize>,
     /// Index in the block → driver state number.
     from_block: Vec<usize>,
+    /// Whether the driver numbers the states as the block does (as `workflow!` does).
+    identity: bool,
+    /// By index in the block: whether the state is a Task whose result may reach another Task's
+    /// handler unchanged (so that a typed handler's output is worth keeping as the Rust value).
+    feeds_task: Vec<bool>,
 }
 
 impl std::fmt::Debug for Bound {
@@ -310,12 +362,62 @@ fn attach(block: &mut Block, d: &ScopeDriver, pointer: &str) -> Result<(), Compi
             }
         }
     }
+    let feeds_task = feeds_task(block);
+    let identity = to_block.iter().enumerate().all(|(k, &i)| k == i);
     block.driver = Some(Bound {
         drive: d.drive,
         to_block,
         from_block,
+        identity,
+        feeds_task,
     });
     Ok(())
+}
+
+/// Whether a Task state passes its input to its handler unchanged (no `InputPath`, no
+/// `Parameters`).
+fn takes_data(st: &CState) -> bool {
+    match &st.kind {
+        Kind::Task(t) => matches!(st.input_path, IoPath::Identity) && t.parameters.is_none(),
+        _ => false,
+    }
+}
+
+/// For each state of `block`: whether it is a Task whose result can reach a Task's handler
+/// unchanged, from its `Next` through states that pass their input on.
+fn feeds_task(block: &Block) -> Vec<bool> {
+    let n = block.states.len();
+    block
+        .states
+        .iter()
+        .map(|st| {
+            if !matches!(st.kind, Kind::Task(_)) {
+                return false;
+            }
+            let mut seen = vec![false; n];
+            let mut todo: Vec<usize> = st.next.into_iter().collect();
+            while let Some(i) = todo.pop() {
+                let Some(s) = block.states.get(i) else {
+                    continue;
+                };
+                if std::mem::replace(&mut seen[i], true) {
+                    continue;
+                }
+                if takes_data(s) {
+                    return true;
+                }
+                if transparent(s) {
+                    match &s.kind {
+                        Kind::Choice {
+                            targets, default, ..
+                        } => todo.extend(targets.iter().copied().chain(*default)),
+                        _ => todo.extend(s.next),
+                    }
+                }
+            }
+            false
+        })
+        .collect()
 }
 
 /// Runs a driven scope (what the interpreter's scope loop does for a block with a driver).
@@ -337,11 +439,9 @@ pub(crate) fn run<'a>(
         cancel,
         data: input,
         flow: Flow::default(),
-        epoch: 0,
         carried: None,
     };
-    let run = (bound.drive)(driver);
-    Box::pin(run.map(|r| r.map_err(|f| f.0)))
+    (bound.drive)(driver).0
 }
 
 /// The runtime's side of a [`DriveFn`]: it holds the scope's current data (the next state's
@@ -355,18 +455,16 @@ pub struct Driver<'a> {
     cancel: &'a Arc<Cancel>,
     data: Value,
     flow: Flow,
-    /// Counts the steps that changed the data.
-    epoch: u64,
-    /// The output of the last typed handler, as the Rust value, while it is the data (its
-    /// epoch): the next typed handler receives it instead of reading the data.
-    carried: Option<(Box<dyn Any + Send>, u64)>,
+    /// The output of the last typed handler, as the Rust value, while it is the data (a step
+    /// that changes the data drops it): the next typed handler receives it instead of reading
+    /// the data.
+    carried: Option<Box<dyn Any + Send>>,
 }
 
 impl std::fmt::Debug for Driver<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Driver")
             .field("data", &self.data)
-            .field("epoch", &self.epoch)
             .field("carried", &self.carried.is_some())
             .finish_non_exhaustive()
     }
@@ -389,7 +487,7 @@ fn transparent(st: &CState) -> bool {
 }
 
 fn lost(what: String) -> DriveFault {
-    DriveFault(Fault::Error(StateError::new(
+    DriveFault::new(Fault::Error(StateError::new(
         names::RUNTIME,
         format!("internal error: {what}"),
     )))
@@ -402,6 +500,7 @@ impl<'a> Driver<'a> {
     }
 
     /// The scope's output, after the step that ended it.
+    #[inline]
     pub fn into_output(self) -> Value {
         self.data
     }
@@ -456,6 +555,7 @@ impl<'a> Driver<'a> {
 
     /// [`Driver::step`] for a state that never waits (Pass, Choice, Succeed, Fail), without an
     /// `await`. Any other state is an error: run it with [`Driver::step`].
+    #[inline]
     pub fn step_now(&mut self, state: usize) -> Result<Option<usize>, DriveFault> {
         let st = self.state_at(state)?;
         if !is_pure(st) {
@@ -483,95 +583,84 @@ impl<'a> Driver<'a> {
         state: usize,
         handler: &TypedHandler,
     ) -> Result<Option<usize>, DriveFault> {
-        let mut first = match self.carried.take() {
-            Some((value, epoch)) if epoch == self.epoch && self.takes_data(state) => Some(value),
-            _ => None,
-        };
-        let slot: Mutex<Option<Box<dyn Any + Send>>> = Mutex::new(None);
-        let (next, gives) = {
-            let slot = &slot;
-            let typed = &handler.call;
-            let mut call = |params: Value, cx: TaskContext| -> CallFuture<'_> {
-                let run = typed(params, first.take(), cx, true);
-                Box::pin(async move {
-                    let (json, output) = run.await?;
-                    *slot.lock().unwrap_or_else(|p| p.into_inner()) = output;
-                    Ok(json)
-                })
-            };
-            self.run_task(state, &mut call).await?
-        };
-        if gives {
-            if let Some(output) = slot.into_inner().unwrap_or_else(|p| p.into_inner()) {
-                self.carried = Some((output, self.epoch));
-            }
-        }
-        Ok(next)
-    }
-
-    /// Whether the Task state `state` passes the current data to its handler unchanged (no
-    /// `InputPath`, no `Parameters`).
-    fn takes_data(&self, state: usize) -> bool {
-        let Ok(st) = self.state_at(state) else {
-            return false;
-        };
-        match &st.kind {
-            Kind::Task(t) => matches!(st.input_path, IoPath::Identity) && t.parameters.is_none(),
-            _ => false,
-        }
-    }
-
-    /// Runs the Task state `state` with `call` for its handler (any other state as
-    /// [`Driver::step`] does). Returns the next state, and whether the state's output is the
-    /// result of the last call (which then left its value in the caller's slot): the call
-    /// succeeded on the success path and neither `ResultSelector`, `ResultPath` nor `OutputPath`
-    /// reshaped its result.
-    async fn run_task(
-        &mut self,
-        state: usize,
-        call: &mut ValueCall<'_>,
-    ) -> Result<(Option<usize>, bool), DriveFault> {
         let st = self.state_at(state)?;
         let Kind::Task(t) = &st.kind else {
-            return Ok((self.step(state).await?, false));
+            return self.step(state).await;
         };
-        self.carried = None;
-        let gives_result = t.result_selector.is_none()
+        let mut first = self.carried.take().filter(|_| takes_data(st));
+        // Whether to keep the output as the Rust value: it may reach a Task's handler, it is
+        // the state's output (no reshaping), and the success path is the state's own `Next`
+        // (or end), unless a catcher goes there too.
+        let feeds = self
+            .block_index(state)
+            .and_then(|i| self.bound.feeds_task.get(i))
+            .copied()
+            .unwrap_or(false);
+        let keep = feeds
+            && t.result_selector.is_none()
             && matches!(t.result_path, ResultPathOpt::Replace)
-            && matches!(st.output_path, IoPath::Identity);
-        // The success path: the state's own `Next` (or end), unless a catcher goes there too.
-        let ambiguous = st.next.is_some_and(|n| t.errors.catch_targets.contains(&n));
-        let mut guarded = |params: Value, cx: TaskContext| guarded_call(&mut *call, params, cx);
+            && matches!(st.output_path, IoPath::Identity)
+            && !st.next.is_some_and(|n| t.errors.catch_targets.contains(&n));
+        // The output of the last successful call, as the Rust value.
+        let slot: Slot = Mutex::new(None);
         let input = std::mem::take(&mut self.data);
-        let (output, next) = Box::pin(self.exec.run_state(
-            st,
-            self.cur,
-            input,
-            &mut self.flow,
-            self.vars,
-            self.cancel,
-            Some(&mut guarded),
-        ))
-        .await
-        .map_err(DriveFault)?;
-        self.data = output;
-        self.epoch += 1;
-        let gives = gives_result && !ambiguous && next == st.next;
-        Ok((self.to_driver(next)?, gives))
+        let (output, next) = {
+            let slot = keep.then_some(&slot);
+            let typed = &handler.call;
+            let mut call = |params: Value, cx: TaskContext| typed(params, first.take(), cx, slot);
+            Box::pin(self.exec.run_state(
+                st,
+                self.cur,
+                input,
+                &mut self.flow,
+                self.vars,
+                self.cancel,
+                Some(&mut call),
+            ))
+            .await
+            .map_err(DriveFault::new)?
+        };
+        self.set_data(output);
+        if keep && next == st.next {
+            self.carried = slot.into_inner().unwrap_or_else(|p| p.into_inner());
+        }
+        self.to_driver(next)
     }
 
+    /// Makes `output` the data (in place of the `Null` a step's `take` left).
+    #[inline]
+    fn set_data(&mut self, output: Value) {
+        match std::mem::replace(&mut self.data, output) {
+            // A `Null` owns nothing: forgetting it skips a call to `Value`'s drop glue on every
+            // step (the usual case).
+            null @ Value::Null => std::mem::forget(null),
+            other => drop(other),
+        }
+    }
+
+    /// The block index of driver state `state`.
+    #[inline]
+    fn block_index(&self, state: usize) -> Option<usize> {
+        if self.bound.identity {
+            Some(state)
+        } else {
+            self.bound.to_block.get(state).copied()
+        }
+    }
+
+    #[inline]
     fn state_at(&self, state: usize) -> Result<&'a CState, DriveFault> {
         let block: &'a Block = self.block;
-        self.bound
-            .to_block
-            .get(state)
-            .and_then(|&i| block.states.get(i))
+        self.block_index(state)
+            .and_then(|i| block.states.get(i))
             .ok_or_else(|| lost(format!("the driver has no state #{state}")))
     }
 
+    #[inline]
     fn to_driver(&self, idx: Option<usize>) -> Result<Option<usize>, DriveFault> {
         match idx {
             None => Ok(None),
+            Some(i) if self.bound.identity => Ok(Some(i)),
             Some(i) => match self.bound.from_block.get(i) {
                 Some(&k) if k != usize::MAX => Ok(Some(k)),
                 _ => Err(lost("a transition names no state".into())),
@@ -579,33 +668,20 @@ impl<'a> Driver<'a> {
         }
     }
 
-    /// After a step: keeps its output as the current data, counts a change of the data, and
-    /// returns the next state as a driver state number.
+    /// After a step: keeps its output as the current data (dropping the typed handler's output
+    /// if the state changed the data), and returns the next state as a driver state number.
+    #[inline]
     fn finish(
         &mut self,
         st: &CState,
         done: Result<(Value, Option<usize>), Fault>,
     ) -> Result<Option<usize>, DriveFault> {
-        let (output, next) = done.map_err(DriveFault)?;
-        self.data = output;
-        if !transparent(st) {
-            self.epoch += 1;
+        let (output, next) = done.map_err(DriveFault::new)?;
+        self.set_data(output);
+        if self.carried.is_some() && !transparent(st) {
             self.carried = None;
         }
         self.to_driver(next)
-    }
-}
-
-/// Calls `call`, turning a panic (while creating or polling its future) into a
-/// `States.TaskFailed` error, as for registered handlers.
-fn guarded_call<'c>(call: &mut ValueCall<'c>, params: Value, cx: TaskContext) -> CallFuture<'c> {
-    match std::panic::catch_unwind(AssertUnwindSafe(|| call(params, cx))) {
-        Ok(run) => Box::pin(
-            AssertUnwindSafe(run)
-                .catch_unwind()
-                .map(|r| r.unwrap_or_else(|payload| Err(panicked(payload.as_ref())))),
-        ),
-        Err(payload) => Box::pin(std::future::ready(Err(panicked(payload.as_ref())))),
     }
 }
 
@@ -645,8 +721,8 @@ mod tests {
     }
 
     /// Drives `ONE_TASK` with `C`'s handler.
-    fn drive_one<C: Case>(mut d: Driver<'_>) -> BoxFuture<'_, Result<Value, DriveFault>> {
-        Box::pin(async move {
+    fn drive_one<C: Case>(mut d: Driver<'_>) -> DriveFuture<'_> {
+        DriveFuture::new(async move {
             let handler = TypedHandler::new(|i, _cx| async move { C::call(i) });
             let next = d.step_task(0, &handler).await?;
             match next {
@@ -737,8 +813,8 @@ mod tests {
         }
     }
 
-    fn noop(d: Driver<'_>) -> BoxFuture<'_, Result<Value, DriveFault>> {
-        Box::pin(async move { Ok(d.into_output()) })
+    fn noop(d: Driver<'_>) -> DriveFuture<'_> {
+        DriveFuture::new(async move { Ok(d.into_output()) })
     }
 
     #[test]

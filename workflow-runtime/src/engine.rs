@@ -155,6 +155,8 @@ pub(crate) struct ExecInfo {
     pub(crate) state_machine_name: String,
     pub(crate) role_arn: Arc<str>,
     pub(crate) start_time: String,
+    /// The execution's input (`null` when the program never builds a context object, see
+    /// `Program::reads_context`).
     pub(crate) input: Value,
 }
 
@@ -787,9 +789,16 @@ impl Exec {
         let in_size = flow.in_size.take();
         let stamp = self
             .rec
-            .record(cur, st.events.entered, || Detail::StateEntered {
-                name: Arc::clone(&st.name),
-                input: flow.rendered.take().unwrap_or_else(|| render(input)),
+            .record(cur, st.events.entered, || {
+                let text = flow.rendered.take().unwrap_or_else(|| render(input));
+                if passes_input_on(st) {
+                    // The output is the input: `exit_state` reuses the text.
+                    flow.rendered = Some(Arc::clone(&text));
+                }
+                Detail::StateEntered {
+                    name: Arc::clone(&st.name),
+                    input: text,
+                }
             });
         let entered = Entered {
             id: stamp.id,
@@ -810,6 +819,12 @@ impl Exec {
         flow: &mut Flow,
     ) -> Result<(Value, Option<usize>), Fault> {
         let rec_on = self.rec.enabled() && !cur.silent;
+        // The input's text, when the output is the input (see `enter_state`).
+        let input_text = if rec_on {
+            flow.rendered.take().filter(|_| passes_input_on(st))
+        } else {
+            None
+        };
         let step = match result {
             Ok(step) => step,
             Err(Fault::Cancelled) => {
@@ -823,7 +838,7 @@ impl Exec {
             Err(e) => return Err(e),
         };
         let text = if rec_on {
-            Some(render(&step.output))
+            Some(input_text.unwrap_or_else(|| render(&step.output)))
         } else {
             None
         };
@@ -935,12 +950,28 @@ impl Exec {
         if let (None, Some(tpl), true) = (result, parameters, is_plain(st)) {
             // The common shape (Parameters, no InputPath/OutputPath/Assign/`$$`): build the
             // result from the input and place it.
-            let value = {
+            if let ResultPathOpt::Replace = result_path {
+                // The result replaces the input: it may be built in the input's place.
+                let (output, size) = tpl
+                    .evaluate_replacing(input, &NULL, vars, cur, in_size, self.payload_limit)
+                    .map_err(|f| self.wrap(st, entered, f))?;
+                return Ok(Step {
+                    output,
+                    next: st.next,
+                    size_hint: Some(size),
+                });
+            }
+            let (value, size) = {
                 let env = Env::new(&input, &NULL, vars);
-                tpl.evaluate(&env, cur)
+                tpl.evaluate_sized(&env, cur, in_size, self.payload_limit)
                     .map_err(|f| self.wrap(st, entered, f))?
             };
-            let hint = in_size.and_then(|size| self.result_size_hint(result_path, &value, size));
+            // The template bounds the result's size (see `result_size_hint`).
+            let hint = match result_path {
+                ResultPathOpt::Replace => Some(size),
+                ResultPathOpt::Discard => in_size,
+                ResultPathOpt::Path(p) => in_size.map(|n| n + size + 4 * p.as_str().len() + 8),
+            };
             let output = self.result_path(st, entered, result_path, input, value)?;
             return Ok(Step {
                 output,
@@ -1603,14 +1634,17 @@ impl Exec {
     }
 
     fn record_task_failure(&self, cur: &mut Cursor, t: &TaskK, ty: EventType, e: &StateError) {
-        let (error, cause) = (e.error.clone(), e.cause.clone());
+        // The error and cause are copied only when the event is recorded.
         if t.resource_kind == ResourceKind::LambdaFunction {
-            self.rec.record(cur, ty, || Detail::Error { error, cause });
+            self.rec.record(cur, ty, || Detail::Error {
+                error: e.error.clone(),
+                cause: e.cause.clone(),
+            });
         } else {
             self.rec.record(cur, ty, || Detail::TaskFailed {
                 res: Arc::clone(&t.task_resource),
-                error,
-                cause,
+                error: e.error.clone(),
+                cause: e.cause.clone(),
             });
         }
     }

@@ -39,6 +39,12 @@ pub struct Program {
     pub(crate) timeout_seconds: Option<u64>,
     /// The model the program was compiled from.
     pub(crate) machine: Arc<StateMachine>,
+    /// Whether some state may build a context object (`$$`, which shows the execution's input):
+    /// when not, an execution does not keep a copy of its input for it.
+    pub(crate) reads_context: bool,
+    /// The most events an execution of this program has recorded (capped): the next one
+    /// reserves room for as many up front.
+    pub(crate) history_hint: std::sync::atomic::AtomicUsize,
 }
 
 impl Program {
@@ -52,6 +58,8 @@ impl Program {
             .as_ref()
             .and_then(serde_json::Number::as_u64);
         Ok(Arc::new(Program {
+            reads_context: block_reads_context(&root),
+            history_hint: std::sync::atomic::AtomicUsize::new(0),
             root,
             timeout_seconds,
             machine: Arc::new(machine.clone()),
@@ -62,6 +70,21 @@ impl Program {
     pub fn machine(&self) -> &StateMachine {
         &self.machine
     }
+}
+
+/// Whether a state of the scope (or of a scope nested in it) may build a context object: one
+/// that reads `$$`, a Task (its handler may ask for its context) or a Map with an
+/// `ItemSelector` (which sees `$$.Map.Item`).
+fn block_reads_context(block: &Block) -> bool {
+    block.states.iter().any(|st| {
+        st.needs_context
+            || match &st.kind {
+                Kind::Task(_) => true,
+                Kind::Map(m) => m.item_selector.is_some() || block_reads_context(&m.processor),
+                Kind::Parallel(p) => p.branches.iter().any(block_reads_context),
+                _ => false,
+            }
+    })
 }
 
 /// A scope: the machine, a Parallel branch or a Map item processor.

@@ -269,11 +269,16 @@ impl Cursor {
     /// The cursor of child `index` (a branch or an iteration) of the Parallel or Map state whose
     /// `…Started` event was this cursor's event `started_seq`.
     pub(crate) fn child(&self, started_seq: u64, index: usize, base_seed: u64) -> Cursor {
-        let scope: Arc<str> = if self.scope.is_empty() {
-            format!("{started_seq}.{index}").into()
-        } else {
-            format!("{}/{started_seq}.{index}", self.scope).into()
-        };
+        // `<parent>/<started_seq>.<index>`, written without `format!` (one per Map item).
+        let mut scope = String::with_capacity(self.scope.len() + 24);
+        if !self.scope.is_empty() {
+            scope.push_str(&self.scope);
+            scope.push('/');
+        }
+        push_decimal(&mut scope, started_seq);
+        scope.push('.');
+        push_decimal(&mut scope, index as u64);
+        let scope: Arc<str> = scope.into();
         let mut c = Cursor::new(scope, self.last_id, base_seed);
         c.silent = self.silent;
         c
@@ -297,6 +302,21 @@ impl workflow_asl::eval::Entropy for Cursor {
     fn next_u64(&mut self) -> u64 {
         Cursor::next_u64(self)
     }
+}
+
+/// Appends the decimal digits of `n`.
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// FNV-1a, to derive a per-scope seed that does not depend on the platform's hasher.
@@ -386,6 +406,23 @@ impl Recorder {
     #[inline]
     pub(crate) fn enabled(&self) -> bool {
         self.level == HistoryLevel::Full
+    }
+
+    /// Makes room for `events` more events (a hint from earlier executions of the program), so
+    /// that a long history is not copied each time its log grows.
+    pub(crate) fn reserve(&self, events: usize) {
+        if self.enabled() && events > 0 {
+            self.log().recs.reserve(events);
+        }
+    }
+
+    /// How many events this run recorded.
+    pub(crate) fn recorded(&self) -> usize {
+        if self.enabled() {
+            self.log().recs.len()
+        } else {
+            0
+        }
     }
 
     /// The prior event at the cursor's next position, if replaying and it exists.
@@ -640,5 +677,17 @@ mod tests {
         assert_ne!(x, c.next_u64());
         let u = a.next_unit();
         assert!((0.0..1.0).contains(&u));
+    }
+
+    #[test]
+    fn child_scopes_name_their_path() {
+        let root = Cursor::root(1);
+        let child = root.child(1, 2, 1);
+        assert_eq!(&*child.scope, "1.2");
+        assert_eq!(&*child.child(10, 345, 1).scope, "1.2/10.345");
+        assert_eq!(
+            &*root.child(u64::MAX, 0, 1).scope,
+            format!("{}.0", u64::MAX)
+        );
     }
 }

@@ -521,6 +521,9 @@ enum End {
     Stopped,
 }
 
+/// The most events an execution reserves room for up front (see `Program::history_hint`).
+const HISTORY_HINT_CAP: usize = 1 << 16;
+
 async fn drive(
     inner: Arc<Inner>,
     program: Arc<Program>,
@@ -557,10 +560,17 @@ async fn drive(
     };
     let start_ms = start_ms.unwrap_or_else(|| clock.now_ms());
     let sm_name = state_machine_name.unwrap_or_else(|| "StateMachine".to_string());
-    let state_machine_arn = format!(
-        "arn:aws:states:{}:{}:stateMachine:{}",
-        inner.region, inner.account, sm_name
-    );
+    // (`concat` rather than `format!`: these run once per execution, a large part of a short
+    // one.)
+    let state_machine_arn = [
+        "arn:aws:states:",
+        &inner.region,
+        ":",
+        &inner.account,
+        ":stateMachine:",
+        &sm_name,
+    ]
+    .concat();
     let express = machine_type == MachineType::Express;
     let execution_arn = if express {
         // Express executions are named `express:<machine>:<name>:<id>`.
@@ -572,10 +582,17 @@ async fn drive(
             inner.region, inner.account, sm_name, name, id
         )
     } else {
-        format!(
-            "arn:aws:states:{}:{}:execution:{}:{}",
-            inner.region, inner.account, sm_name, name
-        )
+        [
+            "arn:aws:states:",
+            &inner.region,
+            ":",
+            &inner.account,
+            ":execution:",
+            &sm_name,
+            ":",
+            &name,
+        ]
+        .concat()
     };
     let info = Arc::new(ExecInfo {
         execution_arn,
@@ -583,12 +600,16 @@ async fn drive(
         name,
         state_machine_arn,
         state_machine_name: sm_name,
-        role_arn: Arc::from(format!(
-            "arn:aws:iam::{}:role/workflow-local-execution",
-            inner.account
-        )),
+        role_arn: Arc::from(
+            ["arn:aws:iam::", &inner.account, ":role/workflow-local-execution"].concat(),
+        ),
         start_time: format_ms(start_ms),
-        input: input.clone(),
+        // Only a context object shows the input: no copy when no state builds one.
+        input: if program.reads_context {
+            input.clone()
+        } else {
+            Value::Null
+        },
     });
     let exec = Exec {
         rec: Recorder::new(inner.history, clock, sink, prior),
@@ -599,6 +620,8 @@ async fn drive(
         info,
         flush_every_state,
     };
+    exec.rec
+        .reserve(program.history_hint.load(std::sync::atomic::Ordering::Relaxed));
     let mut root = Cursor::root(seed);
     let role = Arc::clone(&exec.info.role_arn);
     exec.rec.record(&mut root, EventType::ExecutionStarted, || {
@@ -678,6 +701,12 @@ async fn drive(
                 .record(&mut root, ty, || Detail::Error { error: e, cause: c });
         }
     }
+    // The next execution of the program reserves room for as many events (up to a bound, so
+    // that one huge history does not make every later one start with a huge log).
+    program.history_hint.fetch_max(
+        exec.rec.recorded().min(HISTORY_HINT_CAP),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let flushed = exec.rec.flush().await;
     let mut outcome = ExecutionOutcome {
         status,

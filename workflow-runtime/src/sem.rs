@@ -30,6 +30,34 @@ impl Template {
     pub(crate) fn evaluate(&self, env: &Env, rng: &mut dyn Entropy) -> Result<Value, Failure> {
         self.0.evaluate(env, rng)
     }
+
+    /// Builds the payload and an upper bound of its size as JSON text, or a number above
+    /// `limit` (see [`workflow_asl::template::Template::evaluate_sized`]).
+    pub(crate) fn evaluate_sized(
+        &self,
+        env: &Env,
+        rng: &mut dyn Entropy,
+        input_size: Option<usize>,
+        limit: usize,
+    ) -> Result<(Value, usize), Failure> {
+        self.0.evaluate_sized(env, rng, input_size, limit)
+    }
+
+    /// [`Template::evaluate_sized`] for a payload that replaces `input` (`ResultPath` `$`),
+    /// reusing the input's storage when it has the payload's shape (see
+    /// [`workflow_asl::template::Template::evaluate_replacing`]).
+    pub(crate) fn evaluate_replacing(
+        &self,
+        input: Value,
+        context: &Value,
+        variables: &serde_json::Map<String, Value>,
+        rng: &mut dyn Entropy,
+        input_size: Option<usize>,
+        limit: usize,
+    ) -> Result<(Value, usize), Failure> {
+        self.0
+            .evaluate_replacing(input, context, variables, rng, input_size, limit)
+    }
 }
 
 /// A Choice state's compiled rules, with each top-level rule's `Assign`.

@@ -6,8 +6,8 @@
 //! state and the step's result:
 //!
 //! ```text
-//! fn __drive(mut d: Driver<'_>) -> BoxFuture<'_, Result<Value, DriveFault>> {
-//!     Box::pin(async move {
+//! fn __drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+//!     DriveFuture::new(async move {
 //!         // The handlers, as `TypedHandler`s made once per process from the bindings
 //!         // `register` makes (the same tokens, so a handler that is not one is reported once).
 //!         static HANDLERS: OnceLock<[TypedHandler; 2]> = OnceLock::new();
@@ -162,10 +162,8 @@ pub fn driver(w: &WorkflowSyn, l: &Lowered, krate: &TokenStream) -> (TokenStream
         .map_or_else(|| variants[0].clone(), |&i| variants[i].clone());
     let drive = quote! {
         #[allow(unused_mut, unreachable_code, clippy::all)]
-        fn __drive(
-            mut __d: #p::Driver<'_>,
-        ) -> #p::BoxFuture<'_, ::core::result::Result<#p::Value, #p::DriveFault>> {
-            ::std::boxed::Box::pin(async move {
+        fn __drive(mut __d: #p::Driver<'_>) -> #p::DriveFuture<'_> {
+            #p::DriveFuture::new(async move {
                 #handlers
                 let mut __state = #se::#start;
                 loop {
