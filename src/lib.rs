@@ -133,12 +133,19 @@
 //! - a Task bound to a Rust handler calls it directly, not through the runtime's handler registry
 //!   (a mock of the state still wins). The handler's input is read from the state's effective
 //!   input, except on a *typed edge*: when the previous typed handler's output reached this
-//!   handler unchanged, it receives that Rust value and no JSON is read. Its output is still
-//!   written as JSON, for the history and the data flow;
+//!   handler unchanged, it receives that Rust value and no JSON is read (which assumes, as any
+//!   serde round trip does, that the type's `Deserialize` inverts its `Serialize`). Its output is
+//!   still written as JSON, for the history and the data flow;
 //! - the branches of a Parallel state and the item processor of a Map state are workflow types,
 //!   run by their own generated drivers;
 //! - Pass, Choice, Succeed and Fail states run without an `await`; one `step` call serves every
 //!   state that may wait, so the code (and the compile time) grows little with the states.
+//!
+//! Tasks without a Rust handler, and the branches of a definition read with `file(…)`, use the
+//! handlers registered in the runtime, as the interpreter does (build it with
+//! [`Workflow::runtime`]). The history being the interpreter's, a driven execution can be
+//! streamed to a store and resumed from its history ([`Workflow::start`] with
+//! [`StartOptions::resume_from`]) like any other.
 //!
 //! For this workflow:
 //!

@@ -187,14 +187,7 @@ pub fn java_json_len(value: &Value, limit: usize) -> usize {
 /// The length of a scalar's text, or of an array's or object's own brackets, commas, keys and
 /// colons.
 #[inline]
-pub(crate) fn scalar_json_len(v: &Value) -> usize {
-    frame_len(v)
-}
-
-/// The length of a scalar's text, or of an array's or object's own brackets, commas, keys and
-/// colons.
-#[inline]
-fn frame_len(v: &Value) -> usize {
+pub(crate) fn frame_len(v: &Value) -> usize {
     match v {
         Value::Null => 4,
         Value::Bool(b) => {

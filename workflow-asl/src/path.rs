@@ -467,6 +467,30 @@ impl Path {
         Some(cur)
     }
 
+    /// The value a reference path from `$` (single names and indexes) names in `root`, for
+    /// writing: the slot [`Path::apply_result`] would overwrite. `None` when the path starts
+    /// elsewhere, has another kind of step, or does not reach an existing value.
+    pub fn find_mut<'v>(&self, root: &'v mut Value) -> Option<&'v mut Value> {
+        if self.root != Root::Input {
+            return None;
+        }
+        let mut cur = root;
+        for step in &self.chain.steps {
+            cur = match step {
+                Step::Property(names) if names.len() == 1 => {
+                    cur.as_object_mut()?.get_mut(&names[0])?
+                }
+                Step::Index(indexes) if indexes.len() == 1 => {
+                    let items = cur.as_array_mut()?;
+                    let i = effective_index(indexes[0], items.len())?;
+                    items.get_mut(i)?
+                }
+                _ => return None,
+            };
+        }
+        Some(cur)
+    }
+
     /// Evaluates against `env`, borrowing from it, with the reason when nothing is selected.
     pub fn evaluate<'v>(&self, env: &Env<'v>) -> Result<Selected<'v>, Miss> {
         self.evaluate_with(env, false)
@@ -2040,6 +2064,70 @@ mod tests {
             .unwrap_or_else(|e| panic!("{path}: {e}"))
             .evaluate(&env)
             .map(Selected::into_value)
+    }
+
+    #[test]
+    fn find_agrees_with_evaluate_when_it_finds() {
+        let input = doc();
+        let ctx = context();
+        let vars = vars();
+        let env = Env::new(&input, &ctx, &vars);
+        // (path, whether `find` resolves it)
+        let cases = [
+            ("$", true),
+            ("$.expensive", true),
+            ("$.n", true),
+            ("$.store.book[1].title", true),
+            ("$.store.book[-1].isbn", true),
+            ("$.arr[4]", true),
+            ("$['s']", true),
+            ("$$.Execution.Id", true),
+            ("$myVar.a[1]", true),
+            ("$.arr[9]", false),
+            ("$.missing", false),
+            ("$.s.x", false),
+            ("$.arr.x", false),
+            ("$.store.book[*].title", false),
+            ("$..price", false),
+            ("$['s','n']", false),
+            ("$undefined", false),
+        ];
+        for (text, found) in cases {
+            let path = Path::parse(text).unwrap();
+            let got = path.find(&env);
+            assert_eq!(got.is_some(), found, "{text}");
+            if let Some(v) = got {
+                assert_eq!(Ok(v.clone()), path.evaluate(&env).map(Selected::into_value));
+                assert_eq!(
+                    Ok(v.clone()),
+                    path.evaluate_strict(&env).map(Selected::into_value)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn find_mut_names_the_slot_apply_result_writes() {
+        for (text, found) in [
+            ("$", true),
+            ("$.d.x", true),
+            ("$.arr[-1]", true),
+            ("$.store.book[0].price", true),
+            ("$.missing", false),
+            ("$.arr[9]", false),
+            ("$$.Execution", false),
+            ("$.arr[*]", false),
+        ] {
+            let path = Path::parse(text).unwrap();
+            let mut input = doc();
+            let Some(slot) = path.find_mut(&mut input) else {
+                assert!(!found, "{text}");
+                continue;
+            };
+            assert!(found, "{text}");
+            *slot = json!("new");
+            assert_eq!(Ok(input), path.apply_result(doc(), json!("new")), "{text}");
+        }
     }
 
     #[test]

@@ -11,6 +11,17 @@
 //! * an indefinite path gives the array of its matches; a definite path that selects nothing
 //!   fails the state.
 //!
+//! # For the executor's hot path
+//!
+//! * [`Template::evaluate_sized`] also returns an upper bound of the payload's JSON text length
+//!   (constant parts and keys are measured at compile time), so that the payload limit can be
+//!   checked without walking the payload again;
+//! * [`Template::evaluate_replacing`] (`ResultPath` `$`) and [`Template::evaluate_at`] (a
+//!   reference `ResultPath`) take the input by value and, when the value being replaced is an
+//!   object with the template's keys in the same order (a loop's state from one iteration to
+//!   the next), write the new values into it instead of building a new object. The result is
+//!   always the same as `evaluate` followed by [`crate::path::apply_result_path`].
+//!
 //! # Failures
 //!
 //! Both are `States.Runtime`; the executor prefixes the cause with `An error occurred while
@@ -29,7 +40,7 @@ use serde_json::{Map, Value};
 
 use crate::diag::push_pointer;
 use crate::error::Failure;
-use crate::eval::{java_json, java_json_len, json_string_len, scalar_json_len, Entropy, Env};
+use crate::eval::{frame_len, java_json, java_json_len, json_string_len, Entropy, Env};
 use crate::intrinsic::{is_intrinsic, Call};
 use crate::path::{Path, PathRoot};
 
@@ -130,9 +141,6 @@ impl Template {
     }
 }
 
-/// The most top-level fields [`Template::evaluate_replacing`] evaluates on the stack.
-const REPLACING_FIELDS: usize = 8;
-
 impl Template {
     /// [`Template::evaluate_sized`] for a payload that replaces the input it is built from (a
     /// `ResultPath` of `$`): the input is given up, and when it is an object with the same keys
@@ -149,40 +157,102 @@ impl Template {
         input_len: Option<usize>,
         limit: usize,
     ) -> Result<(Value, usize), Failure> {
-        let reusable = match (&self.node, &input) {
+        let Some((fields, frame)) = self.shaped_like(&input) else {
+            let env = Env::new(&input, context, variables);
+            return self.evaluate_sized(&env, rng, input_len, limit);
+        };
+        let env = Env::new(&input, context, variables);
+        let mut values: [Value; IN_PLACE_FIELDS] = Default::default();
+        let size = eval_fields(fields, frame, &env, rng, input_len, limit, &mut values)?;
+        if let Value::Object(map) = &mut input {
+            write_values(map, &mut values);
+        }
+        Ok((input, size))
+    }
+
+    /// Builds the payload and writes it into `input` at the reference path `result_path`
+    /// ([`Path::apply_result`]), returning the output and an upper bound of the payload's text
+    /// length (as [`Template::evaluate_sized`]). When the value already at that place is an
+    /// object with the template's keys in the same order, the payload is written into it in
+    /// place. Fails as `evaluate_sized` (on the untouched input) or as `apply_result`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn evaluate_at(
+        &self,
+        mut input: Value,
+        result_path: &Path,
+        context: &Value,
+        variables: &Map<String, Value>,
+        rng: &mut dyn Entropy,
+        input_len: Option<usize>,
+        limit: usize,
+    ) -> Result<(Value, usize), Failure> {
+        let target = result_path
+            .find_mut(&mut input)
+            .and_then(|slot| self.shaped_like(slot));
+        let Some((fields, frame)) = target else {
+            let env = Env::new(&input, context, variables);
+            let (value, size) = self.evaluate_sized(&env, rng, input_len, limit)?;
+            return Ok((result_path.apply_result(input, value)?, size));
+        };
+        let env = Env::new(&input, context, variables);
+        let mut values: [Value; IN_PLACE_FIELDS] = Default::default();
+        let size = eval_fields(fields, frame, &env, rng, input_len, limit, &mut values)?;
+        if let Some(Value::Object(map)) = result_path.find_mut(&mut input) {
+            write_values(map, &mut values);
+        }
+        Ok((input, size))
+    }
+
+    /// The fields of an object template (and its frame length) when `value` is an object with
+    /// the same keys in the same order, and there are few enough of them to evaluate on the
+    /// stack.
+    fn shaped_like(&self, value: &Value) -> Option<(&[(String, Node)], usize)> {
+        match (&self.node, value) {
             (Node::Object(fields, frame), Value::Object(map))
-                if fields.len() <= REPLACING_FIELDS
+                if fields.len() <= IN_PLACE_FIELDS
                     && map.len() == fields.len()
                     && map.keys().zip(fields).all(|(k, (f, _))| k == f) =>
             {
                 Some((fields, *frame))
             }
             _ => None,
-        };
-        let Some((fields, frame)) = reusable else {
-            let env = Env::new(&input, context, variables);
-            return self.evaluate_sized(&env, rng, input_len, limit);
-        };
-        let mut size = Size {
-            input_len,
-            limit,
-            total: frame,
-        };
-        // Every field is evaluated against the untouched input first (a field may read what
-        // another one replaces, and a failure's cause shows the input).
-        let mut values: [Value; REPLACING_FIELDS] = Default::default();
-        {
-            let env = Env::new(&input, context, variables);
-            for (slot, (_, child)) in values.iter_mut().zip(fields) {
-                *slot = eval_inline(child, &env, rng, Some(&mut size))?;
-            }
         }
-        if let Value::Object(map) = &mut input {
-            for (old, new) in map.values_mut().zip(values.iter_mut()) {
-                *old = std::mem::take(new);
-            }
-        }
-        Ok((input, size.total))
+    }
+}
+
+/// The most top-level fields a payload written in place may have (they are evaluated on the
+/// stack).
+const IN_PLACE_FIELDS: usize = 8;
+
+/// Evaluates the top-level fields of an object template into `values` (all of them before
+/// anything is written: a field may read what another one replaces, and a failure's cause shows
+/// the input); returns the payload's size bound.
+#[inline(always)]
+fn eval_fields(
+    fields: &[(String, Node)],
+    frame: usize,
+    env: &Env,
+    rng: &mut dyn Entropy,
+    input_len: Option<usize>,
+    limit: usize,
+    values: &mut [Value],
+) -> Result<usize, Failure> {
+    let mut size = Size {
+        input_len,
+        limit,
+        total: frame,
+    };
+    for (slot, (_, child)) in values.iter_mut().zip(fields) {
+        *slot = eval_inline(child, env, rng, Some(&mut size))?;
+    }
+    Ok(size.total)
+}
+
+/// Overwrites the values of `map` (which has the template's keys) with `values`, in order.
+#[inline(always)]
+fn write_values(map: &mut Map<String, Value>, values: &mut [Value]) {
+    for (old, new) in map.values_mut().zip(values.iter_mut()) {
+        *old = std::mem::take(new);
     }
 }
 
@@ -201,7 +271,7 @@ impl Size {
         self.total += match (v, self.input_len) {
             (Value::Array(_) | Value::Object(_), Some(n)) if from_input => n,
             (Value::Array(_) | Value::Object(_), _) => java_json_len(v, self.limit),
-            (scalar, _) => scalar_json_len(scalar),
+            (scalar, _) => frame_len(scalar),
         };
     }
 }
@@ -441,7 +511,10 @@ mod tests {
             (json!({"v.$": "$greeting"}), true),
             (json!({"v.$": "States.Format('{}-{}', $.s, $.n)"}), true),
             (json!({"v.$": "States.Array($.a, $.a)"}), true),
-            (json!({"outer": {"in.$": "$.a.b", "lit": [1, {"d.$": "$.s"}]}, "é\n": 1}), true),
+            (
+                json!({"outer": {"in.$": "$.a.b", "lit": [1, {"d.$": "$.s"}]}, "é\n": 1}),
+                true,
+            ),
             (json!([{"x.$": "$.s"}, 2, []]), true),
             // A repeated key is written once but counted twice.
             (json!({"a": 1, "a.$": "$.s"}), false),
@@ -535,9 +608,102 @@ mod tests {
         let t = Template::compile(&json!({"a.$": "$.a", "b.$": "$.missing"})).unwrap();
         let input = json!({"a": 1, "b": 2});
         let f = t
-            .evaluate_replacing(input, &ctx, &vars, &mut SplitMix64::new(3), None, usize::MAX)
+            .evaluate_replacing(
+                input,
+                &ctx,
+                &vars,
+                &mut SplitMix64::new(3),
+                None,
+                usize::MAX,
+            )
             .unwrap_err();
-        assert!(f.cause.ends_with(r#"in the input '{"a":1,"b":2}'"#), "{}", f.cause);
+        assert!(
+            f.cause.ends_with(r#"in the input '{"a":1,"b":2}'"#),
+            "{}",
+            f.cause
+        );
+    }
+
+    #[test]
+    fn evaluation_at_a_result_path_equals_evaluation_then_apply_result() {
+        let ctx = json!({});
+        let vars = Map::new();
+        let chain = json!({"i": 2, "prev.$": "$.last.i", "name.$": "$.name"});
+        // (template, ResultPath, input)
+        let cases: Vec<(Value, &str, Value)> = vec![
+            (
+                chain.clone(),
+                "$.last",
+                json!({"name": "n", "last": {"i": 1, "prev": 0, "name": "n"}}),
+            ),
+            (
+                chain.clone(),
+                "$.last",
+                json!({"name": "n", "last": {"i": 1}}),
+            ),
+            (
+                chain.clone(),
+                "$.last",
+                json!({"name": "n", "last": {"prev": 0, "i": 1, "name": "n"}}),
+            ),
+            (
+                chain.clone(),
+                "$.other",
+                json!({"name": "n", "last": {"i": 1}}),
+            ),
+            (
+                chain.clone(),
+                "$.a.b",
+                json!({"name": "n", "last": {"i": 1}}),
+            ),
+            (chain.clone(), "$.last", json!({"name": "n", "last": 5})),
+            (chain.clone(), "$.last.i", json!({"name": "n", "last": 5})),
+            (
+                chain.clone(),
+                "$",
+                json!({"i": 1, "prev": 0, "name": "n", "last": {"i": 1}}),
+            ),
+            (
+                json!({"x.$": "$.x"}),
+                "$.list[1]",
+                json!({"x": 3, "list": [{"x": 1}, {"x": 2}]}),
+            ),
+            (
+                json!({"x.$": "$.x"}),
+                "$.list[-1]",
+                json!({"x": 3, "list": [{"x": 1}]}),
+            ),
+            (
+                json!({"x.$": "$.x"}),
+                "$.list[5]",
+                json!({"x": 3, "list": [{"x": 1}]}),
+            ),
+            (json!({"x.$": "$.missing"}), "$.a", json!({"a": {"x": 1}})),
+            (json!({"a.$": "$.a"}), "$$.a", json!({"a": {"a": 1}})),
+            (json!({"a.$": "$.a"}), "$.a[*]", json!({"a": [{"a": 1}]})),
+            (json!({"a": 1}), "$.a", json!({"a": {"a": 2}})),
+        ];
+        for (template, rp, input) in cases {
+            let t = Template::compile(&template).unwrap_or_else(|e| panic!("{e:?}"));
+            let path = Path::parse(rp).unwrap();
+            let env = Env::new(&input, &ctx, &vars);
+            let want = t
+                .evaluate_sized(&env, &mut SplitMix64::new(3), None, usize::MAX)
+                .and_then(|(v, n)| Ok((path.apply_result(input.clone(), v)?, n)));
+            let got = t.evaluate_at(
+                input.clone(),
+                &path,
+                &ctx,
+                &vars,
+                &mut SplitMix64::new(3),
+                None,
+                usize::MAX,
+            );
+            assert_eq!(got, want, "{template} at {rp} on {input}");
+            if let (Ok(got), Ok(want)) = (got, want) {
+                assert_eq!(got.0.to_string(), want.0.to_string(), "key order");
+            }
+        }
     }
 
     #[test]

@@ -53,10 +53,52 @@ impl Clock {
 
 /// Formats milliseconds since the epoch as AWS does: `2024-01-02T03:04:05.678Z`.
 pub fn format_ms(ms: i64) -> String {
-    match DateTime::<Utc>::from_timestamp_millis(ms) {
-        Some(t) => t.to_rfc3339_opts(SecondsFormat::Millis, true),
-        None => "1970-01-01T00:00:00.000Z".to_string(),
+    // Years 0000–9999 (every time a run meets) are written directly; chrono writes the rest.
+    const MS_PER_DAY: i64 = 86_400_000;
+    const FIRST: i64 = -62_167_219_200_000; // 0000-01-01T00:00:00Z
+    const END: i64 = 253_402_300_800_000; // 10000-01-01T00:00:00Z
+    if !(FIRST..END).contains(&ms) {
+        return match DateTime::<Utc>::from_timestamp_millis(ms) {
+            Some(t) => t.to_rfc3339_opts(SecondsFormat::Millis, true),
+            None => "1970-01-01T00:00:00.000Z".to_string(),
+        };
     }
+    let (days, in_day) = (ms.div_euclid(MS_PER_DAY), ms.rem_euclid(MS_PER_DAY));
+    let (year, month, day) = civil_from_days(days);
+    let secs = in_day / 1000;
+    let mut text = *b"0000-00-00T00:00:00.000Z";
+    for (at, width, n) in [
+        (0, 4, year),
+        (5, 2, month),
+        (8, 2, day),
+        (11, 2, secs / 3600),
+        (14, 2, secs / 60 % 60),
+        (17, 2, secs % 60),
+        (20, 3, in_day % 1000),
+    ] {
+        let mut n = n;
+        for d in text[at..at + width].iter_mut().rev() {
+            *d = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    }
+    // Only ASCII digits were written into ASCII text.
+    String::from_utf8(text.to_vec()).unwrap_or_default()
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// Parses a timestamp written by [`format_ms`] (or any RFC 3339 timestamp) back to milliseconds.
@@ -69,6 +111,44 @@ pub fn parse_ms(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_like_chrono() {
+        let chrono_text = |ms: i64| {
+            DateTime::<Utc>::from_timestamp_millis(ms)
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+        };
+        let mut ms: i64 = -62_167_219_200_000;
+        let mut step: i64 = 1;
+        while ms < 253_402_300_800_000 + 86_400_000 {
+            assert_eq!(Some(format_ms(ms)), chrono_text(ms), "{ms}");
+            ms += step;
+            // Visit every part of the range: small steps near the start, then growing ones
+            // with odd remainders.
+            step = (step * 3 + 7).min(9_876_543_210_987);
+        }
+        // Every 29th day of the years 0000–9999, at a time of day that moves.
+        let mut ms: i64 = -62_167_219_200_000;
+        while ms < 253_402_300_800_000 {
+            assert_eq!(Some(format_ms(ms)), chrono_text(ms), "{ms}");
+            ms += 29 * 86_400_000 + 3_723_456;
+        }
+        for ms in [
+            -1,
+            0,
+            1,
+            999,
+            86_399_999,
+            951_782_400_000,   // 2000-02-29
+            4_107_542_399_999, // 2100-02-28T23:59:59.999
+            4_107_542_400_000, // 2100-03-01
+            253_402_300_799_999,
+            253_402_300_800_000,
+            -62_167_219_200_001,
+        ] {
+            assert_eq!(Some(format_ms(ms)), chrono_text(ms), "{ms}");
+        }
+    }
 
     #[test]
     fn formats_and_parses_round_trip() {

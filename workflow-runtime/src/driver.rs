@@ -72,7 +72,6 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use futures::FutureExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -81,7 +80,7 @@ use workflow_asl::error::names;
 use workflow_asl::model::StateMachine;
 
 use crate::cancel::Cancel;
-use crate::engine::{is_pure, CallFuture, Exec, Fault, Flow, StateError, Vars};
+use crate::engine::{is_pure, Exec, Fault, Flow, StateError, Vars};
 use crate::handler::{panicked, TaskContext, TaskError};
 use crate::program::{Block, CState, CompileError, IoPath, Kind, Program, ResultPathOpt};
 use crate::recorder::Cursor;
@@ -94,8 +93,13 @@ type Slot = Mutex<Option<Box<dyn Any + Send>>>;
 
 /// A typed handler's call, its types erased: the task's effective input as JSON, the Rust value
 /// to use instead when there is one, the context, and where to leave the output as the Rust value
-/// (if anywhere). The future fails the attempt with `States.TaskFailed` when the handler panics.
-type TypedFn = dyn for<'s> Fn(Value, Option<Box<dyn Any + Send>>, TaskContext, Option<&'s Slot>) -> CallFuture<'s>
+/// (if anywhere).
+type TypedFn = dyn for<'s> Fn(
+        Value,
+        Option<Box<dyn Any + Send>>,
+        TaskContext,
+        Option<&'s Slot>,
+    ) -> BoxFuture<'s, Result<Value, TaskError>>
     + Send
     + Sync;
 
@@ -107,12 +111,41 @@ where
             Option<Box<dyn Any + Send>>,
             TaskContext,
             Option<&'s Slot>,
-        ) -> CallFuture<'s>
+        ) -> BoxFuture<'s, Result<Value, TaskError>>
         + Send
         + Sync
         + 'static,
 {
     Arc::new(call)
+}
+
+/// A call that failed before it started.
+fn failed<'s>(e: TaskError) -> BoxFuture<'s, Result<Value, TaskError>> {
+    Box::pin(std::future::ready(Err(e)))
+}
+
+/// Leaves a typed handler's output in `slot`.
+fn keep(slot: &Slot, output: Box<dyn Any + Send>) {
+    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(output);
+}
+
+/// A typed handler's future, polled so that a panic fails the call with `States.TaskFailed` (as
+/// `call_guarded` does for registered handlers), without a type of its own per handler.
+pub(crate) struct Guarded<'c>(BoxFuture<'c, Result<Value, TaskError>>);
+
+impl Future for Guarded<'_> {
+    type Output = Result<Value, TaskError>;
+
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let run = &mut self.0;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            Err(payload) => std::task::Poll::Ready(Err(panicked(payload.as_ref()))),
+        }
+    }
 }
 
 /// A typed async handler, `Fn(I, TaskContext) -> Future<Output = Result<O, E>>`, as
@@ -145,38 +178,22 @@ impl TypedHandler {
         F: Fn(I, TaskContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O, E>> + Send + 'static,
     {
+        // Only this closure and its future are compiled for each handler.
         let call = erase(move |params, carried, cx, slot| {
             let name = Arc::clone(&cx.resource);
-            // A panic while reading the input or creating the handler's future, or while
-            // polling it, fails the attempt (as `call_guarded` does for registered handlers).
-            let started = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                let input = match carried.and_then(|v| v.downcast::<I>().ok()) {
-                    Some(v) => *v,
-                    None => serde_json::from_value(params).map_err(|e| unreadable(&name, &e))?,
-                };
-                Ok(f(input, cx))
-            }));
-            let run = match started {
-                Ok(Ok(run)) => run,
-                Ok(Err(e)) => return Box::pin(std::future::ready(Err(e))) as CallFuture<'_>,
-                Err(payload) => {
-                    return Box::pin(std::future::ready(Err(panicked(payload.as_ref()))))
-                }
+            let input = match carried.and_then(|v| v.downcast::<I>().ok()) {
+                Some(v) => *v,
+                None => match serde_json::from_value(params) {
+                    Ok(v) => v,
+                    Err(e) => return failed(unreadable(&name, &e)),
+                },
             };
+            let run = f(input, cx);
             Box::pin(async move {
-                let done = AssertUnwindSafe(async {
-                    let output = run.await.map_err(Into::into)?;
-                    let json = serde_json::to_value(&output).map_err(|e| not_json(&name, &e))?;
-                    Ok::<_, TaskError>((json, output))
-                })
-                .catch_unwind()
-                .await;
-                let (json, output) = match done {
-                    Ok(r) => r?,
-                    Err(payload) => return Err(panicked(payload.as_ref())),
-                };
+                let output = run.await.map_err(Into::into)?;
+                let json = serde_json::to_value(&output).map_err(|e| not_json(&name, &e))?;
                 if let Some(slot) = slot {
-                    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(output));
+                    keep(slot, Box::new(output));
                 }
                 Ok(json)
             })
@@ -578,6 +595,9 @@ impl<'a> Driver<'a> {
     /// effective input. Its output is the state's result (as JSON) and, when it is the state's
     /// output unchanged (no `ResultSelector`, `ResultPath` or `OutputPath`), is kept as the Rust
     /// value for the next typed handler. A panic fails the attempt with `States.TaskFailed`.
+    ///
+    /// Passing the Rust value assumes that reading a value's JSON gives the value back (that the
+    /// type's `Deserialize` inverts its `Serialize`), as for any serde round trip.
     pub async fn step_task(
         &mut self,
         state: usize,
@@ -607,7 +627,17 @@ impl<'a> Driver<'a> {
         let (output, next) = {
             let slot = keep.then_some(&slot);
             let typed = &handler.call;
-            let mut call = |params: Value, cx: TaskContext| typed(params, first.take(), cx, slot);
+            // A panic while reading the input or creating the handler's future, or while
+            // polling it, fails the attempt, as for registered handlers.
+            let mut call = |params: Value, cx: TaskContext| {
+                let carried = first.take();
+                match std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    typed(params, carried, cx, slot)
+                })) {
+                    Ok(run) => Guarded(run),
+                    Err(payload) => Guarded(failed(panicked(payload.as_ref()))),
+                }
+            };
             Box::pin(self.exec.run_state(
                 st,
                 self.cur,

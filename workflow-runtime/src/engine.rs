@@ -41,8 +41,8 @@ type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 
 /// [`crate::driver`]): it receives the task's effective input and context, returns the result.
 pub(crate) type TaskCall<'c> = dyn FnMut(Value, TaskContext) -> CallFuture<'c> + Send + 'c;
 
-/// The future of a [`TaskCall`].
-pub(crate) type CallFuture<'c> = BoxFuture<'c, Result<Value, TaskError>>;
+/// The future of a [`TaskCall`] (a panic while it is polled fails the call).
+pub(crate) type CallFuture<'c> = crate::driver::Guarded<'c>;
 
 /// What a state hands the next one besides its output: the output's text, when it was rendered
 /// for the history (the next `…Entered` input), and an upper bound of its size as JSON text.
@@ -787,19 +787,17 @@ impl Exec {
     ) -> (Entered, Option<usize>) {
         // An upper bound of the input's size as JSON text, when known.
         let in_size = flow.in_size.take();
-        let stamp = self
-            .rec
-            .record(cur, st.events.entered, || {
-                let text = flow.rendered.take().unwrap_or_else(|| render(input));
-                if passes_input_on(st) {
-                    // The output is the input: `exit_state` reuses the text.
-                    flow.rendered = Some(Arc::clone(&text));
-                }
-                Detail::StateEntered {
-                    name: Arc::clone(&st.name),
-                    input: text,
-                }
-            });
+        let stamp = self.rec.record(cur, st.events.entered, || {
+            let text = flow.rendered.take().unwrap_or_else(|| render(input));
+            if passes_input_on(st) {
+                // The output is the input: `exit_state` reuses the text.
+                flow.rendered = Some(Arc::clone(&text));
+            }
+            Detail::StateEntered {
+                name: Arc::clone(&st.name),
+                input: text,
+            }
+        });
         let entered = Entered {
             id: stamp.id,
             stamp,
@@ -949,34 +947,34 @@ impl Exec {
     ) -> Result<Step, Fault> {
         if let (None, Some(tpl), true) = (result, parameters, is_plain(st)) {
             // The common shape (Parameters, no InputPath/OutputPath/Assign/`$$`): build the
-            // result from the input and place it.
-            if let ResultPathOpt::Replace = result_path {
+            // result from the input and place it. The template bounds the result's size (for
+            // the output's bound, see `result_size_hint`).
+            let (output, size_hint) = match result_path {
                 // The result replaces the input: it may be built in the input's place.
-                let (output, size) = tpl
-                    .evaluate_replacing(input, &NULL, vars, cur, in_size, self.payload_limit)
-                    .map_err(|f| self.wrap(st, entered, f))?;
-                return Ok(Step {
-                    output,
-                    next: st.next,
-                    size_hint: Some(size),
-                });
-            }
-            let (value, size) = {
-                let env = Env::new(&input, &NULL, vars);
-                tpl.evaluate_sized(&env, cur, in_size, self.payload_limit)
-                    .map_err(|f| self.wrap(st, entered, f))?
+                ResultPathOpt::Replace => {
+                    let (output, size) = tpl
+                        .evaluate_replacing(input, &NULL, vars, cur, in_size, self.payload_limit)
+                        .map_err(|f| self.wrap(st, entered, f))?;
+                    (output, Some(size))
+                }
+                // Built and placed at once (in place when the old value has its shape).
+                ResultPathOpt::Path(p) => {
+                    let (output, size) = tpl
+                        .evaluate_at(input, p, &NULL, vars, cur, in_size, self.payload_limit)
+                        .map_err(|f| self.wrap(st, entered, f))?;
+                    (output, in_size.map(|n| n + size + 4 * p.as_str().len() + 8))
+                }
+                ResultPathOpt::Discard => {
+                    let env = Env::new(&input, &NULL, vars);
+                    tpl.evaluate(&env, cur)
+                        .map_err(|f| self.wrap(st, entered, f))?;
+                    (input, in_size)
+                }
             };
-            // The template bounds the result's size (see `result_size_hint`).
-            let hint = match result_path {
-                ResultPathOpt::Replace => Some(size),
-                ResultPathOpt::Discard => in_size,
-                ResultPathOpt::Path(p) => in_size.map(|n| n + size + 4 * p.as_str().len() + 8),
-            };
-            let output = self.result_path(st, entered, result_path, input, value)?;
             return Ok(Step {
                 output,
                 next: st.next,
-                size_hint: hint,
+                size_hint,
             });
         }
         let ctx = self.context_if_needed(st, entered, 0);

@@ -737,3 +737,91 @@ fn compile_map<'a>(
         errors: errors(&m.errors.retry, &m.errors.catch, index, ptr)?,
     })))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use crate::{Runtime, TaskContext, TaskError};
+
+    fn machine(def: Value) -> workflow_asl::StateMachine {
+        workflow_asl::parse_str(&def.to_string())
+            .expect("JSON")
+            .machine
+            .expect("an object")
+    }
+
+    fn pass(parameters: Value) -> Value {
+        json!({"Type": "Pass", "Parameters": parameters, "End": true})
+    }
+
+    /// `(state, whether the program may build a context object, the output on {"k": 1})`.
+    fn cases() -> Vec<(Value, bool, Value)> {
+        let inner = json!({"StartAt": "P", "States": {"P": pass(json!({"v.$": "$"}))}});
+        vec![
+            (pass(json!({"v.$": "$.k"})), false, json!({"v": 1})),
+            (
+                pass(json!({"v.$": "$$.Execution.Input"})),
+                true,
+                json!({"v": {"k": 1}}),
+            ),
+            (
+                pass(json!({"a": {"v.$": "$$.Execution.Input.k"}})),
+                true,
+                json!({"a": {"v": 1}}),
+            ),
+            (
+                json!({"Type": "Task", "Resource": "echo_context", "End": true}),
+                true,
+                json!({"k": 1}),
+            ),
+            (
+                json!({"Type": "Parallel", "Branches": [inner.clone()], "End": true}),
+                false,
+                json!([{"v": {"k": 1}}]),
+            ),
+            (
+                json!({"Type": "Parallel", "End": true, "Branches": [{"StartAt": "P", "States":
+                    {"P": pass(json!({"v.$": "$$.Execution.Input.k"}))}}]}),
+                true,
+                json!([{"v": 1}]),
+            ),
+            (
+                json!({"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": inner.clone(),
+                    "End": true}),
+                false,
+                json!([{"v": 1}]),
+            ),
+            (
+                json!({"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": inner,
+                    "ItemSelector": {"i.$": "$$.Map.Item.Value", "x.$": "$$.Execution.Input.k"},
+                    "End": true}),
+                true,
+                json!([{"v": {"i": 1, "x": 1}}]),
+            ),
+        ]
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_programs_that_build_a_context_keep_the_input() {
+        let rt = Runtime::builder()
+            .seed(1)
+            .raw_handler("echo_context", |_: Value, cx: TaskContext| async move {
+                Ok::<_, TaskError>(cx.context()["Execution"]["Input"].clone())
+            })
+            .build();
+        for (state, reads, want) in cases() {
+            let program = rt
+                .program(&machine(json!({"StartAt": "S", "States": {"S": state}})))
+                .expect("compiles");
+            assert_eq!(program.reads_context, reads, "{state}");
+            let input = if state["Type"] == "Map" {
+                json!({"items": [1], "k": 1})
+            } else {
+                json!({"k": 1})
+            };
+            let outcome = rt.run(&program, input).await.expect("starts");
+            assert_eq!(outcome.output, Some(want), "{state}: {:?}", outcome.cause);
+        }
+    }
+}

@@ -206,7 +206,8 @@ pub(crate) struct Rec {
     prev: u64,
     time_ms: i64,
     ty: EventType,
-    scope: Arc<str>,
+    /// `None` for the top level (`""`): most events, recorded without touching a shared count.
+    scope: Option<Arc<str>>,
     seq: u64,
     detail: Detail,
 }
@@ -230,7 +231,7 @@ impl Rec {
             timestamp: format_ms(self.time_ms),
             event_type: self.ty.as_str().to_string(),
             details,
-            scope: self.scope.to_string(),
+            scope: self.scope.as_deref().unwrap_or("").to_string(),
             seq: self.seq,
         }
     }
@@ -492,13 +493,16 @@ impl Recorder {
         let time_ms = self.clock.now_ms();
         let detail = detail();
         let mut log = self.log();
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        // Every change of `next_id` while history is on happens under the log lock: a plain
+        // load and store (no locked read-modify-write) counts exactly.
+        let id = self.next_id.load(Ordering::Relaxed);
+        self.next_id.store(id + 1, Ordering::Relaxed);
         log.recs.push(Rec {
             id,
             prev: cur.last_id,
             time_ms,
             ty,
-            scope: Arc::clone(&cur.scope),
+            scope: (!cur.scope.is_empty()).then(|| Arc::clone(&cur.scope)),
             seq: cur.seq,
             detail,
         });

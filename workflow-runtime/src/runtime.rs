@@ -601,7 +601,12 @@ async fn drive(
         state_machine_arn,
         state_machine_name: sm_name,
         role_arn: Arc::from(
-            ["arn:aws:iam::", &inner.account, ":role/workflow-local-execution"].concat(),
+            [
+                "arn:aws:iam::",
+                &inner.account,
+                ":role/workflow-local-execution",
+            ]
+            .concat(),
         ),
         start_time: format_ms(start_ms),
         // Only a context object shows the input: no copy when no state builds one.
@@ -620,8 +625,11 @@ async fn drive(
         info,
         flush_every_state,
     };
-    exec.rec
-        .reserve(program.history_hint.load(std::sync::atomic::Ordering::Relaxed));
+    exec.rec.reserve(
+        program
+            .history_hint
+            .load(std::sync::atomic::Ordering::Relaxed),
+    );
     let mut root = Cursor::root(seed);
     let role = Arc::clone(&exec.info.role_arn);
     exec.rec.record(&mut root, EventType::ExecutionStarted, || {

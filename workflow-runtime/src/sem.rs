@@ -31,20 +31,9 @@ impl Template {
         self.0.evaluate(env, rng)
     }
 
-    /// Builds the payload and an upper bound of its size as JSON text, or a number above
-    /// `limit` (see [`workflow_asl::template::Template::evaluate_sized`]).
-    pub(crate) fn evaluate_sized(
-        &self,
-        env: &Env,
-        rng: &mut dyn Entropy,
-        input_size: Option<usize>,
-        limit: usize,
-    ) -> Result<(Value, usize), Failure> {
-        self.0.evaluate_sized(env, rng, input_size, limit)
-    }
-
-    /// [`Template::evaluate_sized`] for a payload that replaces `input` (`ResultPath` `$`),
-    /// reusing the input's storage when it has the payload's shape (see
+    /// Builds the payload that replaces `input` (`ResultPath` `$`), reusing the input's
+    /// storage when it has the payload's shape; returns it and an upper bound of its size as
+    /// JSON text, or a number above `limit` (see
     /// [`workflow_asl::template::Template::evaluate_replacing`]).
     pub(crate) fn evaluate_replacing(
         &self,
@@ -57,6 +46,31 @@ impl Template {
     ) -> Result<(Value, usize), Failure> {
         self.0
             .evaluate_replacing(input, context, variables, rng, input_size, limit)
+    }
+
+    /// Builds the payload and writes it into `input` at `result_path` (see
+    /// [`workflow_asl::template::Template::evaluate_at`]); returns the output and an upper
+    /// bound of the payload's size.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn evaluate_at(
+        &self,
+        input: Value,
+        result_path: &workflow_asl::path::Path,
+        context: &Value,
+        variables: &serde_json::Map<String, Value>,
+        rng: &mut dyn Entropy,
+        input_size: Option<usize>,
+        limit: usize,
+    ) -> Result<(Value, usize), Failure> {
+        self.0.evaluate_at(
+            input,
+            result_path,
+            context,
+            variables,
+            rng,
+            input_size,
+            limit,
+        )
     }
 }
 

@@ -159,25 +159,31 @@ pub fn driver(w: &WorkflowSyn, l: &Lowered, krate: &TokenStream) -> (TokenStream
         .get("StartAt")
         .and_then(Value::as_str)
         .and_then(|s| index.get(s))
-        .map_or_else(|| variants[0].clone(), |&i| variants[i].clone());
+        .and_then(|&i| variants.get(i))
+        .or(variants.first());
+    let body = match start {
+        Some(start) => quote! {
+            #handlers
+            let mut __state = #se::#start;
+            loop {
+                let __next = match __state {
+                    #steps
+                };
+                __state = match (__state, __next) {
+                    #transitions
+                    (__s, __n) => {
+                        return ::core::result::Result::Err(__d.no_transition(__s as usize, __n))
+                    }
+                };
+            }
+        },
+        // No states (already reported): nothing to run.
+        None => quote!(::core::result::Result::Ok(__d.into_output())),
+    };
     let drive = quote! {
         #[allow(unused_mut, unreachable_code, clippy::all)]
         fn __drive(mut __d: #p::Driver<'_>) -> #p::DriveFuture<'_> {
-            #p::DriveFuture::new(async move {
-                #handlers
-                let mut __state = #se::#start;
-                loop {
-                    let __next = match __state {
-                        #steps
-                    };
-                    __state = match (__state, __next) {
-                        #transitions
-                        (__s, __n) => {
-                            return ::core::result::Result::Err(__d.no_transition(__s as usize, __n))
-                        }
-                    };
-                }
-            })
+            #p::DriveFuture::new(async move { #body })
         }
     };
 
