@@ -723,36 +723,6 @@ impl Exec {
     ) -> Result<(Value, Option<usize>), Fault> {
         let (entered, in_size) = self.enter_state(st, cur, &input, flow);
         let result = match &st.kind {
-            Kind::Pass {
-                result,
-                parameters,
-                result_path,
-            } => self.pass(
-                st,
-                entered,
-                input,
-                result,
-                parameters,
-                result_path,
-                vars,
-                cur,
-                in_size,
-            ),
-            Kind::Choice {
-                choices,
-                targets,
-                default,
-            } => self.choice(st, entered, input, choices, targets, *default, vars, cur),
-            Kind::Succeed => self.succeed(st, entered, input, vars),
-            Kind::Fail { error, cause } => self.fail(
-                st,
-                entered,
-                &input,
-                error.as_ref(),
-                cause.as_ref(),
-                vars,
-                cur,
-            ),
             Kind::Wait(w) => self.wait(st, entered, input, w, vars, cur, cancel).await,
             Kind::Task(t) => {
                 self.task(st, entered, input, t, vars, cur, cancel, call)
@@ -763,11 +733,7 @@ impl Exec {
                     .await
             }
             Kind::Map(m) => self.map(st, entered, input, m, vars, cur, cancel).await,
-            Kind::Unsupported(cause) => Err(Fault::Error(StateError {
-                error: Some(names::RUNTIME.into()),
-                cause: Some(cause.clone()),
-                terminal: true,
-            })),
+            _ => self.pure_body(st, entered, input, vars, cur, in_size),
         };
         let done = self.exit_state(st, cur, result, in_size, flow);
         if self.flush_every_state && done.is_ok() {
@@ -883,7 +849,23 @@ impl Exec {
         vars: &mut Vars,
     ) -> Result<(Value, Option<usize>), Fault> {
         let (entered, in_size) = self.enter_state(st, cur, &input, flow);
-        let result = match &st.kind {
+        let result = self.pure_body(st, entered, input, vars, cur, in_size);
+        self.exit_state(st, cur, result, in_size, flow)
+    }
+
+    /// The body of a state that never awaits (Pass, Choice, Succeed, Fail, or a state the
+    /// runtime does not support); shared by [`Exec::run_state`] and [`Exec::run_pure_state`].
+    #[inline]
+    fn pure_body(
+        &self,
+        st: &CState,
+        entered: Entered,
+        input: Value,
+        vars: &mut Vars,
+        cur: &mut Cursor,
+        in_size: Option<usize>,
+    ) -> Result<Step, Fault> {
+        match &st.kind {
             Kind::Pass {
                 result,
                 parameters,
@@ -926,8 +908,7 @@ impl Exec {
                     terminal: true,
                 }))
             }
-        };
-        self.exit_state(st, cur, result, in_size, flow)
+        }
     }
 
     // ===== Pass, Choice, Succeed, Fail =====
