@@ -7,9 +7,9 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use workflow_asl::{check_str, emit, Code};
+use workflow_asl::{emit, Code};
 
-use super::{read_text, INVALID, OK, UNREADABLE};
+use super::{read_report, INVALID, OK, UNREADABLE};
 
 /// Arguments of `workflow fmt`.
 #[derive(Debug, clap::Args)]
@@ -27,25 +27,11 @@ pub struct Args {
 
 /// Runs `workflow fmt`; returns the exit status.
 pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let name = args.file.display().to_string();
-    let text = match read_text(&args.file) {
-        Ok(t) => t,
-        Err(why) => {
-            let _ = writeln!(err, "{name}: {why}");
-            return UNREADABLE;
-        }
+    let (name, text, report) = match read_report(&args.file, err) {
+        Ok(read) => read,
+        Err(status) => return status,
     };
-    let report = check_str(&text);
-    if report.is_not_json() {
-        for d in &report.diagnostics {
-            let _ = writeln!(err, "{name}: {d}");
-        }
-        return UNREADABLE;
-    }
     let Some(machine) = &report.machine else {
-        for d in &report.diagnostics {
-            let _ = writeln!(err, "{name}: {d}");
-        }
         return INVALID;
     };
     let duplicates: Vec<_> = report

@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use indexmap::IndexMap;
 use workflow_asl::model::{ChoiceRule, Condition, ProcessorKey, State, StateKind};
-use workflow_asl::{check_str, StateMachine};
+use workflow_asl::StateMachine;
 
-use super::{read_text, INVALID, OK, UNREADABLE};
+use super::{read_report, INVALID, OK};
 
 /// Arguments of `workflow graph`.
 #[derive(Debug, clap::Args)]
@@ -36,25 +36,11 @@ pub enum GraphFormat {
 
 /// Runs `workflow graph`; returns the exit status.
 pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let name = args.file.display().to_string();
-    let text = match read_text(&args.file) {
-        Ok(t) => t,
-        Err(why) => {
-            let _ = writeln!(err, "{name}: {why}");
-            return UNREADABLE;
-        }
+    let (name, _, report) = match read_report(&args.file, err) {
+        Ok(read) => read,
+        Err(status) => return status,
     };
-    let report = check_str(&text);
-    if report.is_not_json() {
-        for d in &report.diagnostics {
-            let _ = writeln!(err, "{name}: {d}");
-        }
-        return UNREADABLE;
-    }
     let Some(machine) = &report.machine else {
-        for d in &report.diagnostics {
-            let _ = writeln!(err, "{name}: {d}");
-        }
         return INVALID;
     };
     if !report.diagnostics.is_empty() {
@@ -532,7 +518,7 @@ mod tests {
     use super::*;
 
     fn graph(def: &str) -> Graph {
-        let m = check_str(def).machine.expect("an object");
+        let m = workflow_asl::check_str(def).machine.expect("an object");
         Graph::build(&m)
     }
 

@@ -13,7 +13,10 @@ pub mod stop;
 pub mod validate;
 
 use std::fs;
+use std::io::Write;
 use std::path::Path;
+
+use workflow_asl::{check_str, Report};
 
 /// Exit status: success.
 pub const OK: u8 = 0;
@@ -31,4 +34,33 @@ pub fn read_text(path: &Path) -> Result<String, String> {
             e.utf8_error().valid_up_to()
         )
     })
+}
+
+/// Reads and checks a definition file for a command that needs its model (`fmt`, `graph`).
+///
+/// Returns the file's display name, its text and the report. When the file cannot be read, is not JSON or
+/// has no model, the problems are written to `err` (`NAME: problem`) and the exit status is
+/// returned instead (`UNREADABLE`, or `INVALID` when it is JSON but not a state machine object);
+/// otherwise the report's `machine` is present.
+pub fn read_report(path: &Path, err: &mut dyn Write) -> Result<(String, String, Report), u8> {
+    let name = path.display().to_string();
+    let text = match read_text(path) {
+        Ok(t) => t,
+        Err(why) => {
+            let _ = writeln!(err, "{name}: {why}");
+            return Err(UNREADABLE);
+        }
+    };
+    let report = check_str(&text);
+    if report.is_not_json() || report.machine.is_none() {
+        for d in &report.diagnostics {
+            let _ = writeln!(err, "{name}: {d}");
+        }
+        return Err(if report.is_not_json() {
+            UNREADABLE
+        } else {
+            INVALID
+        });
+    }
+    Ok((name, text, report))
 }
