@@ -251,7 +251,8 @@ fn json_len_into(v: &Value, limit: usize, depth: usize, total: &mut usize) {
 
 /// The length of [`java_number`]'s text.
 #[inline]
-fn number_len(n: &Number) -> usize {
+/// The length of a number's JSON text as [`java_json`] writes it.
+pub fn number_len(n: &Number) -> usize {
     if let Some(u) = n.as_u64() {
         decimal_digits(u)
     } else if let Some(i) = n.as_i64() {
@@ -280,7 +281,7 @@ fn decimal_digits(u: u64) -> usize {
 }
 
 /// The length of a string's JSON text as [`write_json_string`] writes it (quotes included).
-pub(crate) fn json_string_len(s: &str) -> usize {
+pub fn json_string_len(s: &str) -> usize {
     let bytes = s.as_bytes();
     // The common case: nothing to escape.
     if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {

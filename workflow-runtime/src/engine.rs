@@ -20,7 +20,7 @@ use std::time::Duration;
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::{Map, Value};
 use workflow_asl::error::{names, Failure};
-use workflow_asl::eval::{java_json, Env};
+use workflow_asl::eval::{java_json, json_string_len, number_len, Env};
 use workflow_asl::path::{Path, Selected};
 use workflow_asl::retry::{decide, find_catcher, RetryDecision, RetryState};
 
@@ -255,7 +255,7 @@ fn size_into(v: &Value, limit: usize, depth: usize, total: &mut usize) {
             // Braces, commas and a colon per entry.
             *total += 2 + o.len().saturating_sub(1) + o.len();
             for (k, x) in o {
-                *total += string_size(k);
+                *total += json_string_len(k);
                 size_into(x, limit, depth + 1, total);
                 if *total > limit {
                     return;
@@ -272,53 +272,14 @@ fn scalar_or_frame_size(v: &Value) -> usize {
         Value::Null => 4,
         Value::Bool(true) => 4,
         Value::Bool(false) => 5,
-        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
-            (Some(u), _) => digits(u),
-            (None, Some(i)) => 1 + digits(i.unsigned_abs()),
-            _ => workflow_asl::eval::java_number(n).len(),
-        },
-        Value::String(s) => string_size(s),
+        Value::Number(n) => number_len(n),
+        Value::String(s) => json_string_len(s),
         Value::Array(a) => 2 + a.len().saturating_sub(1),
         Value::Object(o) => {
-            let keys: usize = o.keys().map(|k| string_size(k) + 1).sum();
+            let keys: usize = o.keys().map(|k| json_string_len(k) + 1).sum();
             2 + keys + o.len().saturating_sub(1)
         }
     }
-}
-
-fn digits(u: u64) -> usize {
-    // Most numbers in payloads are small: compare before dividing.
-    match u {
-        0..=9 => 1,
-        10..=99 => 2,
-        100..=999 => 3,
-        1_000..=9_999 => 4,
-        _ => {
-            let (mut u, mut n) = (u / 10_000, 4);
-            while u > 0 {
-                u /= 10;
-                n += 1;
-            }
-            n
-        }
-    }
-}
-
-fn string_size(s: &str) -> usize {
-    let bytes = s.as_bytes();
-    // The common case: nothing to escape.
-    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
-        return bytes.len() + 2;
-    }
-    let mut n = bytes.len() + 2;
-    for &b in bytes {
-        match b {
-            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => n += 1,
-            0..=0x1f => n += 5,
-            _ => {}
-        }
-    }
-    n
 }
 
 /// A task timeout (`States.Timeout`, `States.HeartbeatTimeout`). AWS gives it an empty cause: a
