@@ -120,6 +120,21 @@ pub trait Store: Send + Sync {
 
     /// How many executions match `status` (all of them for `None`).
     fn count_executions(&self, status: Option<ExecutionStatus>) -> StoreFuture<'_, u64>;
+
+    /// One page of the executions matching `query`, newest first, with how many match in all
+    /// (for a console's list). The default reads every summary through
+    /// [`Store::list_executions`]; [`SqliteStore`] answers with one indexed query.
+    fn list_page(&self, query: PageQuery) -> StoreFuture<'_, ExecutionPage> {
+        Box::pin(async move {
+            let all = self
+                .list_executions(ListFilter {
+                    status: query.status,
+                    limit: None,
+                })
+                .await?;
+            Ok(query.page_of(all))
+        })
+    }
 }
 
 // ===== data types =====
@@ -335,6 +350,46 @@ impl ListFilter {
             limit: None,
         }
     }
+}
+
+/// Which page of executions [`Store::list_page`] returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageQuery {
+    /// Only executions with this status.
+    pub status: Option<ExecutionStatus>,
+    /// Only executions whose name contains this text (case-sensitive); empty matches all.
+    pub name_contains: String,
+    /// How many matching executions to skip, newest first.
+    pub offset: usize,
+    /// At most this many.
+    pub limit: usize,
+}
+
+impl PageQuery {
+    /// The page of `all` (oldest first, already filtered by status) this query selects.
+    fn page_of(&self, all: Vec<ExecutionSummary>) -> ExecutionPage {
+        let matching: Vec<ExecutionSummary> = all
+            .into_iter()
+            .rev()
+            .filter(|s| s.name.contains(self.name_contains.as_str()))
+            .collect();
+        let total = matching.len() as u64;
+        let executions = matching
+            .into_iter()
+            .skip(self.offset)
+            .take(self.limit)
+            .collect();
+        ExecutionPage { executions, total }
+    }
+}
+
+/// The answer of [`Store::list_page`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ExecutionPage {
+    /// The page, newest first.
+    pub executions: Vec<ExecutionSummary>,
+    /// How many executions match the query in all pages.
+    pub total: u64,
 }
 
 // ===== errors =====

@@ -58,8 +58,9 @@ use tokio::sync::oneshot;
 
 use super::{
     check_batch, check_continues, now_rfc3339, output_value, start_conflict,
-    validate_execution_name, Batch, ExecutionRecord, ExecutionStatus, ExecutionSummary, ListFilter,
-    NewExecution, StartedExecution, Store, StoreError, StoreFuture,
+    validate_execution_name, Batch, ExecutionPage, ExecutionRecord, ExecutionStatus,
+    ExecutionSummary, ListFilter, NewExecution, PageQuery, StartedExecution, Store, StoreError,
+    StoreFuture,
 };
 use crate::history::HistoryEvent;
 
@@ -152,6 +153,7 @@ enum Request {
     Load(String, Reply<Vec<HistoryEvent>>),
     List(ListFilter, Reply<Vec<ExecutionSummary>>),
     Count(Option<ExecutionStatus>, Reply<u64>),
+    Page(PageQuery, Reply<ExecutionPage>),
 }
 
 struct Append {
@@ -410,6 +412,10 @@ impl Store for SqliteStore {
 
     fn count_executions(&self, status: Option<ExecutionStatus>) -> StoreFuture<'_, u64> {
         self.request(|reply| Request::Count(status, reply))
+    }
+
+    fn list_page(&self, query: PageQuery) -> StoreFuture<'_, ExecutionPage> {
+        self.request(|reply| Request::Page(query, reply))
     }
 }
 
@@ -840,6 +846,10 @@ fn serve(shared: &Shared, requests: mpsc::Receiver<Request>) {
                     }
                     Request::Count(status, reply) => {
                         let r = worker.count(status);
+                        Box::new(move || drop(reply.send(r)))
+                    }
+                    Request::Page(query, reply) => {
+                        let r = worker.page(&query);
                         Box::new(move || drop(reply.send(r)))
                     }
                     Request::Append(..) => Box::new(|| ()),
@@ -1313,6 +1323,64 @@ impl Worker {
                 })
             })
             .collect()
+    }
+
+    /// One page, newest first: the row ids are the start order, and `executions_by_status`
+    /// serves a status filter.
+    fn page(&self, query: &PageQuery) -> Result<ExecutionPage, StoreError> {
+        let status = query.status.map(ExecutionStatus::as_str);
+        let name = query.name_contains.as_str();
+        let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT x.name, x.status, x.start_date, x.stop_date, \
+                 (SELECT COALESCE(MAX(e.id), 0) FROM events e WHERE e.execution = x.id) \
+                 FROM executions x WHERE (?1 IS NULL OR x.status = ?1) \
+                 AND (?2 = '' OR instr(x.name, ?2) > 0) \
+                 ORDER BY x.id DESC LIMIT ?3 OFFSET ?4",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![status, name, limit, offset], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        drop(stmt);
+        let executions = rows
+            .into_iter()
+            .map(|(name, status, start_date, stop_date, count)| {
+                Ok(ExecutionSummary {
+                    status: self.parse_status(&status)?,
+                    event_count: u64::try_from(count).map_err(|_| {
+                        self.corrupt(format!("execution `{name}` has a negative event count"))
+                    })?,
+                    name,
+                    start_date,
+                    stop_date,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let total: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM executions x WHERE (?1 IS NULL OR x.status = ?1) \
+                 AND (?2 = '' OR instr(x.name, ?2) > 0)",
+            )
+            .and_then(|mut s| s.query_row(params![status, name], |r| r.get(0)))
+            .map_err(|e| self.err(e))?;
+        Ok(ExecutionPage {
+            executions,
+            total: total.max(0) as u64,
+        })
     }
 
     fn count(&self, status: Option<ExecutionStatus>) -> Result<u64, StoreError> {

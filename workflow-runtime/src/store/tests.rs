@@ -368,6 +368,29 @@ async fn list_and_count(store: &dyn Store) {
     ] {
         assert_eq!(store.count_executions(status).await.expect("count"), n);
     }
+    let page = |status, name: &str, offset, limit| PageQuery {
+        status,
+        name_contains: name.into(),
+        offset,
+        limit,
+    };
+    for (query, want, total) in [
+        (page(None, "", 0, 4), vec!["x5", "x4", "x3", "x2"], 6),
+        (page(None, "", 4, 4), vec!["x1", "x0"], 6),
+        (page(None, "", 9, 4), vec![], 6),
+        (
+            page(Some(ExecutionStatus::Running), "", 1, 10),
+            vec!["x2", "x0"],
+            3,
+        ),
+        (page(None, "x3", 0, 10), vec!["x3"], 1),
+        (page(Some(ExecutionStatus::Running), "x3", 0, 10), vec![], 0),
+        (page(None, "nothing", 0, 10), vec![], 0),
+    ] {
+        let got = store.list_page(query.clone()).await.expect("page");
+        assert_eq!(names(got.executions), want, "{query:?}");
+        assert_eq!(got.total, total, "{query:?}");
+    }
 }
 
 async fn unknown_names_are_not_found(store: &dyn Store) {
