@@ -534,75 +534,69 @@ impl Test {
     }
 }
 
-/// A compiled `StringMatches` pattern.
+/// A compiled `StringMatches` pattern: the literal runs between its stars.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pattern {
-    parts: Vec<Part>,
-}
-
-/// A piece of a pattern.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Part {
-    /// A literal character.
-    Char(char),
-    /// `*`: any run of characters.
-    Star,
+    /// The literal text before the first star, between stars, and after the last one; a pattern
+    /// without a star is one run.
+    runs: Vec<String>,
 }
 
 impl Pattern {
     /// Compiles a `StringMatches` pattern: `*` is a wildcard, `\*` a literal `*`, `\\` a literal
     /// `\`. `None` when a backslash escapes anything else or ends the pattern (an open escape).
     pub fn parse(pattern: &str) -> Option<Self> {
-        let mut parts = Vec::new();
+        let mut runs = vec![String::new()];
         let mut chars = pattern.chars();
         while let Some(c) = chars.next() {
-            match c {
+            let literal = match c {
                 '\\' => match chars.next() {
-                    Some(next @ ('*' | '\\')) => parts.push(Part::Char(next)),
+                    Some(next @ ('*' | '\\')) => next,
                     _ => return None,
                 },
                 '*' => {
-                    if parts.last() != Some(&Part::Star) {
-                        parts.push(Part::Star);
-                    }
+                    runs.push(String::new());
+                    continue;
                 }
-                c => parts.push(Part::Char(c)),
+                c => c,
+            };
+            if let Some(run) = runs.last_mut() {
+                run.push(literal);
             }
         }
-        Some(Pattern { parts })
+        Some(Pattern { runs })
     }
 
     /// Whether the whole of `text` matches the pattern.
+    ///
+    /// Linear in the lengths of the pattern and the text: the runs are matched in order, the
+    /// first against the start of the text, the last against its end, and each middle run at its
+    /// leftmost occurrence after the previous one (the leftmost occurrence never loses a match:
+    /// a star absorbs whatever is skipped). Each search is `str::find` (Two-Way, linear), so no
+    /// input makes a match quadratic (the former backtracking took 24 s on one input).
     pub fn matches(&self, text: &str) -> bool {
-        let text: Vec<char> = text.chars().collect();
-        let (mut p, mut t) = (0usize, 0usize);
-        // After a `*`: the pattern position following it and the text position it covers up to.
-        let mut backtrack: Option<(usize, usize)> = None;
-        while t < text.len() {
-            match self.parts.get(p) {
-                Some(Part::Star) => {
-                    p += 1;
-                    backtrack = Some((p, t));
-                }
-                Some(Part::Char(c)) if text.get(t) == Some(c) => {
-                    p += 1;
-                    t += 1;
-                }
-                _ => match backtrack {
-                    Some((bp, bt)) => {
-                        p = bp;
-                        t = bt + 1;
-                        backtrack = Some((bp, bt + 1));
-                    }
-                    None => return false,
-                },
+        let (first, rest) = match self.runs.split_first() {
+            Some(split) => split,
+            None => return text.is_empty(),
+        };
+        let Some((last, middle)) = rest.split_last() else {
+            return first == text;
+        };
+        if text.len() < first.len() + last.len()
+            || !text.starts_with(first.as_str())
+            || !text.ends_with(last.as_str())
+        {
+            return false;
+        }
+        // The middle runs fit between the prefix and the suffix, not overlapping them.
+        let mut hay = &text[first.len()..text.len() - last.len()];
+        for run in middle {
+            match hay.find(run.as_str()) {
+                Some(at) => hay = &hay[at + run.len()..],
+                None => return false,
             }
         }
-        self.parts
-            .get(p..)
-            .unwrap_or_default()
-            .iter()
-            .all(|part| *part == Part::Star)
+        true
     }
 }
 
@@ -1140,6 +1134,78 @@ mod tests {
         }
         assert!(!literal("StringMatches", &json!("*"), &json!(1)));
         assert!(!literal("StringMatches", &json!("*"), &json!(null)));
+    }
+
+    /// The reference semantics: a dynamic program over (pattern position, text position).
+    fn reference_matches(pattern: &[Option<char>], text: &[char]) -> bool {
+        let mut row = vec![false; text.len() + 1];
+        row[0] = true;
+        for p in pattern {
+            let mut next = vec![false; text.len() + 1];
+            for t in 0..=text.len() {
+                next[t] = match p {
+                    None => row[t] || (t > 0 && next[t - 1]),
+                    Some(c) => t > 0 && row[t - 1] && text[t - 1] == *c,
+                };
+            }
+            row = next;
+        }
+        row[text.len()]
+    }
+
+    #[test]
+    fn string_matches_agrees_with_the_reference_on_every_small_case() {
+        // Every pattern over {a, b, *} up to 5 symbols against every text over {a, b} up to 6.
+        let mut patterns: Vec<Vec<Option<char>>> = vec![vec![]];
+        for _ in 0..5 {
+            let longer: Vec<_> = patterns
+                .iter()
+                .filter(|p| p.len() == patterns.last().map_or(0, Vec::len))
+                .flat_map(|p| {
+                    [Some('a'), Some('b'), None].map(|s| {
+                        let mut q = p.clone();
+                        q.push(s);
+                        q
+                    })
+                })
+                .collect();
+            patterns.extend(longer);
+        }
+        let mut texts: Vec<Vec<char>> = vec![vec![]];
+        for len in 1..=6 {
+            for bits in 0..(1u32 << len) {
+                texts.push(
+                    (0..len)
+                        .map(|i| if bits >> i & 1 == 1 { 'a' } else { 'b' })
+                        .collect(),
+                );
+            }
+        }
+        for p in &patterns {
+            let source: String = p.iter().map(|s| s.unwrap_or('*')).collect();
+            let compiled = Pattern::parse(&source).expect("no escapes");
+            for t in &texts {
+                let text: String = t.iter().collect();
+                assert_eq!(
+                    compiled.matches(&text),
+                    reference_matches(p, t),
+                    "{source:?} vs {text:?}"
+                );
+            }
+        }
+    }
+
+    /// The input that took 24 s with the backtracking matcher (issue 12): many stars, each
+    /// followed by a run that almost matches everywhere. Linear now, so this is instant.
+    #[test]
+    fn string_matches_is_linear_on_adversarial_input() {
+        let pattern = format!("{}b", "*a".repeat(2_000));
+        let text = "a".repeat(200_000);
+        assert_eq!(string_matches(&pattern, &text), Some(false));
+        let text = format!("{}b", "a".repeat(200_000));
+        assert_eq!(string_matches(&pattern, &text), Some(true));
+        let pattern = format!("*{}*", "a".repeat(5_000) + "b");
+        assert_eq!(string_matches(&pattern, &"a".repeat(300_000)), Some(false));
     }
 
     #[test]

@@ -276,6 +276,9 @@ pub enum Miss {
         /// The variable name (without `$`).
         name: String,
     },
+    /// The evaluation took more than [`crate::limits::MAX_PATH_WORK`] steps (for example
+    /// `$..*..*..*`, whose matches grow as a power of the input's size).
+    TooMuchWork,
 }
 
 impl Miss {
@@ -326,6 +329,11 @@ impl fmt::Display for Miss {
             Miss::UndefinedVariable { name } => {
                 write!(f, "The variable '${name}' is not defined")
             }
+            Miss::TooMuchWork => write!(
+                f,
+                "The path selects too much: its evaluation passed the limit of {} steps",
+                crate::limits::MAX_PATH_WORK
+            ),
         }
     }
 }
@@ -534,6 +542,7 @@ impl Path {
             require_properties: false,
             results: Vec::new(),
         };
+        WORK.with(|work| work.set(0));
         w.walk(0, root)?;
         finish(&self.chain, w.results)
     }
@@ -746,6 +755,26 @@ fn java_to_string(v: &Value) -> String {
     }
 }
 
+thread_local! {
+    /// Steps taken by the evaluation running on this thread (reset by each evaluation; shared
+    /// with the walkers of its filters), bounded by [`crate::limits::MAX_PATH_WORK`].
+    static WORK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts one step of the current evaluation; an error once it passes the limit.
+#[inline]
+fn step_taken() -> Result<(), Miss> {
+    WORK.with(|work| {
+        let n = work.get() + 1;
+        work.set(n);
+        if n > crate::limits::MAX_PATH_WORK {
+            Err(Miss::TooMuchWork)
+        } else {
+            Ok(())
+        }
+    })
+}
+
 struct Walker<'c, 'v> {
     chain: &'c Chain,
     /// The document `$` refers to inside filters.
@@ -774,6 +803,7 @@ impl<'v> Walker<'_, 'v> {
     }
 
     fn walk(&mut self, i: usize, node: &'v Value) -> Result<(), Miss> {
+        step_taken()?;
         let Some(step) = self.chain.steps.get(i) else {
             self.results.push(Cow::Borrowed(node));
             return Ok(());
@@ -936,6 +966,7 @@ impl<'v> Walker<'_, 'v> {
 
     /// `..`: applies step `i + 1` at `node` and at every value below it (pre-order).
     fn scan(&mut self, i: usize, node: &'v Value) -> Result<(), Miss> {
+        step_taken()?;
         let next = i + 1;
         let Some(step) = self.chain.steps.get(next) else {
             return Ok(());
@@ -2311,6 +2342,39 @@ mod tests {
         assert!(p.evaluate_strict(&env).is_err());
         let p = Path::parse("$.items[5].x").unwrap();
         assert!(p.evaluate_strict(&env).is_err());
+    }
+
+    /// Issue 12: `$..*..*..*` on a 1 KB input allocated until the process aborted. Each
+    /// evaluation is bounded now, and the work counter does not leak into the next one.
+    #[test]
+    fn explosive_paths_stop_at_the_work_limit() {
+        // 60 levels of objects, each with 4 numbers beside its child: about 2 KB.
+        let mut input = json!({"v": 0});
+        for i in 1..60 {
+            input = json!({"a": i, "b": i, "c": i, "v": i, "child": input});
+        }
+        assert!(input.to_string().len() < 4000);
+        let ctx = json!({});
+        let vars = Map::new();
+        let env = Env::new(&input, &ctx, &vars);
+        for text in [
+            "$..*..*..*..*",
+            "$..*..*..*..*..*..*",
+            "$..[?(@..*)]..*..*..*",
+        ] {
+            let path = Path::parse(text).unwrap();
+            let Err(miss) = path.evaluate(&env) else {
+                panic!("{text} selected its matches");
+            };
+            assert_eq!(miss, Miss::TooMuchWork, "{text}");
+            assert!(!miss.is_not_found());
+            assert!(miss.to_string().contains("1000000 steps"), "{miss}");
+        }
+        // A path that fits is unaffected, right after one that did not.
+        let all = Path::parse("$..v").unwrap().evaluate(&env).unwrap();
+        assert_eq!(all.into_value().as_array().map(Vec::len), Some(60));
+        let once = Path::parse("$..*").unwrap().evaluate(&env).unwrap();
+        assert!(matches!(once, Selected::Many(v) if v.len() == 5 * 59 + 1));
     }
 
     #[test]

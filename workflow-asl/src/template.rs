@@ -441,6 +441,11 @@ fn eval_inline(
 fn select(field: &str, path: &Path, env: &Env) -> Result<Value, Failure> {
     match path.evaluate(env) {
         Ok(selected) => Ok(selected.into_value()),
+        Err(too_much @ crate::path::Miss::TooMuchWork) => Err(Failure::runtime(format!(
+            "The JSONPath '{}' specified for the field '{}': {too_much}",
+            path.as_str(),
+            field
+        ))),
         Err(_) => Err(Failure::runtime(format!(
             "The JSONPath '{}' specified for the field '{}' could not be found in the input '{}'",
             path.as_str(),
