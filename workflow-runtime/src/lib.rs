@@ -83,11 +83,13 @@
 
 mod cancel;
 pub mod clock;
+pub mod distributed;
 pub mod driver;
 mod engine;
 pub mod handler;
 pub mod history;
 pub mod mock;
+pub mod objects;
 pub mod program;
 mod recorder;
 mod runtime;

@@ -1,0 +1,498 @@
+//! `ResultWriter`: the child executions' results, written as AWS writes them.
+//!
+//! Under `<Prefix>/<MapRunId>/` in the `Bucket` of `Parameters`/`Arguments`:
+//! `SUCCEEDED_n.json`, `FAILED_n.json`, `PENDING_n.json` (`.jsonl` with `OutputType: JSONL`),
+//! each written only if it has entries, and `manifest.json`:
+//! `{"DestinationBucket", "MapRunArn", "ResultFiles": {"FAILED": [{"Key", "Size"}…],
+//! "PENDING": […], "SUCCEEDED": […]}}`. The state's output is then
+//! `{"MapRunArn", "ResultWriterDetails": {"Bucket", "Key"}}` (Key = the manifest).
+//!
+//! `WriterConfig.Transformation`: `NONE` (the default when exporting) writes each child
+//! execution's description (`ExecutionArn`, `Input`, `Output` as JSON text, `Status`, dates…);
+//! `COMPACT` (the default without `ResultWriter`) writes the outputs only; `FLATTEN` writes the
+//! outputs with array outputs spliced in. A failed child is always written in the `NONE` form.
+//! Without `Resource`/`Parameters`, only the state output is formatted.
+//!
+//! Entries are appended to the current file of their status as they arrive; a file is put to
+//! the store once it passes [`FILE_ROLLOVER_BYTES`] (AWS splits at 5 GB; a smaller bound keeps
+//! memory bounded here), and the next one is numbered on.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::DistError;
+use crate::objects::ObjectStore;
+
+/// The size after which a result file is written and the next one started.
+pub const FILE_ROLLOVER_BYTES: usize = 32 * 1024 * 1024;
+
+/// `WriterConfig.Transformation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transformation {
+    /// Execution descriptions.
+    None,
+    /// Outputs.
+    Compact,
+    /// Outputs, arrays spliced in.
+    Flatten,
+}
+
+/// `WriterConfig.OutputType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputType {
+    /// A JSON array per file.
+    Json,
+    /// JSON Lines.
+    Jsonl,
+}
+
+/// An evaluated `ResultWriter`.
+#[derive(Debug, Clone)]
+pub struct WriterPlan {
+    /// The destination bucket, when results are exported.
+    pub bucket: Option<String>,
+    /// The key prefix (may be empty).
+    pub prefix: String,
+    /// The transformation.
+    pub transformation: Transformation,
+    /// The file format.
+    pub output_type: OutputType,
+}
+
+impl WriterPlan {
+    /// The plan of a `ResultWriter` object and its evaluated `Parameters`/`Arguments` (`None`
+    /// when it has neither). Errors are `States.ResultWriterFailed`.
+    pub fn new(result_writer: &Value, args: Option<&Value>) -> Result<WriterPlan, DistError> {
+        let config = result_writer.get("WriterConfig");
+        let exporting = result_writer.get("Resource").is_some();
+        if let Some(r) = result_writer.get("Resource").and_then(Value::as_str) {
+            if !r.ends_with(":::s3:putObject") {
+                return Err(DistError::writer(format!(
+                    "The ResultWriter resource '{r}' is not supported; use arn:aws:states:::s3:putObject."
+                )));
+            }
+        }
+        let transformation = match config
+            .and_then(|c| c.get("Transformation"))
+            .and_then(Value::as_str)
+        {
+            None if exporting => Transformation::None,
+            None => Transformation::Compact,
+            Some("NONE") => Transformation::None,
+            Some("COMPACT") => Transformation::Compact,
+            Some("FLATTEN") => Transformation::Flatten,
+            Some(other) => {
+                return Err(DistError::writer(format!(
+                    "WriterConfig.Transformation '{other}' is not one of NONE, COMPACT, FLATTEN."
+                )))
+            }
+        };
+        let output_type = match config
+            .and_then(|c| c.get("OutputType"))
+            .and_then(Value::as_str)
+        {
+            None | Some("JSON") => OutputType::Json,
+            Some("JSONL") => OutputType::Jsonl,
+            Some(other) => {
+                return Err(DistError::writer(format!(
+                    "WriterConfig.OutputType '{other}' is not one of JSON, JSONL."
+                )))
+            }
+        };
+        let (bucket, prefix) =
+            match (exporting, args) {
+                (true, Some(a)) => {
+                    let bucket = a.get("Bucket").and_then(Value::as_str).ok_or_else(|| {
+                        DistError::writer(
+                            "The ResultWriter parameters must have a string field 'Bucket'.",
+                        )
+                    })?;
+                    let prefix = a.get("Prefix").and_then(Value::as_str).unwrap_or("");
+                    (Some(bucket.to_string()), prefix.to_string())
+                }
+                (true, None) => return Err(DistError::writer(
+                    "A ResultWriter with a Resource needs Parameters (or Arguments) with 'Bucket'.",
+                )),
+                (false, _) => (None, String::new()),
+            };
+        Ok(WriterPlan {
+            bucket,
+            prefix,
+            transformation,
+            output_type,
+        })
+    }
+}
+
+/// How a child execution ended.
+#[derive(Debug, Clone)]
+pub enum ChildStatus {
+    /// With this output.
+    Succeeded(Value),
+    /// With this error and cause.
+    Failed {
+        /// The error name.
+        error: String,
+        /// The cause.
+        cause: String,
+    },
+    /// Never run (the Map Run stopped before it).
+    Pending,
+}
+
+/// One child execution, as the writer records it.
+#[derive(Debug, Clone)]
+pub struct ChildRecord {
+    /// Its execution ARN (its `$$.Execution.Id`).
+    pub execution_arn: String,
+    /// Its name (the ARN's last segment).
+    pub name: String,
+    /// The child state machine ARN (`…:stateMachine:<name>/<label>`).
+    pub state_machine_arn: String,
+    /// Its input.
+    pub input: Value,
+    /// How it ended.
+    pub status: ChildStatus,
+    /// Start time (ISO-8601).
+    pub start_date: String,
+    /// Stop time (ISO-8601).
+    pub stop_date: String,
+}
+
+impl ChildRecord {
+    /// The `NONE`-form description.
+    pub fn describe(&self) -> Value {
+        let input = serde_json::to_string(&self.input).unwrap_or_default();
+        let mut o = json!({
+            "ExecutionArn": self.execution_arn,
+            "Input": input,
+            "InputDetails": {"Included": true},
+            "Name": self.name,
+            "StartDate": self.start_date,
+            "StateMachineArn": self.state_machine_arn,
+        });
+        let m = o.as_object_mut().expect("an object literal");
+        match &self.status {
+            ChildStatus::Succeeded(out) => {
+                m.insert(
+                    "Output".into(),
+                    Value::String(serde_json::to_string(out).unwrap_or_default()),
+                );
+                m.insert("OutputDetails".into(), json!({"Included": true}));
+                m.insert("RedriveCount".into(), json!(0));
+                m.insert("RedriveStatus".into(), json!("NOT_REDRIVABLE"));
+                m.insert(
+                    "RedriveStatusReason".into(),
+                    json!("Execution is SUCCEEDED and cannot be redriven"),
+                );
+                m.insert("Status".into(), json!("SUCCEEDED"));
+                m.insert("StopDate".into(), json!(self.stop_date));
+            }
+            ChildStatus::Failed { error, cause } => {
+                m.insert("Error".into(), json!(error));
+                m.insert("Cause".into(), json!(cause));
+                m.insert("RedriveCount".into(), json!(0));
+                m.insert("RedriveStatus".into(), json!("REDRIVABLE"));
+                m.insert("Status".into(), json!("FAILED"));
+                m.insert("StopDate".into(), json!(self.stop_date));
+            }
+            ChildStatus::Pending => {
+                m.insert("Status".into(), json!("PENDING"));
+            }
+        }
+        o
+    }
+}
+
+/// Applies a transformation to a child's record, pushing the values it contributes.
+pub fn transform(t: Transformation, rec: ChildRecord, out: &mut Vec<Value>) {
+    match (t, rec.status) {
+        (Transformation::Compact, ChildStatus::Succeeded(v)) => out.push(v),
+        (Transformation::Flatten, ChildStatus::Succeeded(Value::Array(vs))) => out.extend(vs),
+        (Transformation::Flatten, ChildStatus::Succeeded(v)) => out.push(v),
+        (_, status) => out.push(ChildRecord { status, ..rec }.describe()),
+    }
+}
+
+#[derive(Debug, Default)]
+struct FileSet {
+    buf: Vec<u8>,
+    entries: usize,
+    next_index: usize,
+    written: Vec<(String, usize)>,
+}
+
+/// Streams child results into result files and writes the manifest.
+#[derive(Debug)]
+pub struct ResultWriter {
+    store: Arc<dyn ObjectStore>,
+    plan: WriterPlan,
+    bucket: String,
+    dir: String,
+    map_run_arn: String,
+    files: [FileSet; 3],
+    scratch: Vec<Value>,
+}
+
+const STATUSES: [&str; 3] = ["SUCCEEDED", "FAILED", "PENDING"];
+
+impl ResultWriter {
+    /// A writer for an exporting `plan` (with a bucket), for the Map Run `map_run_id`.
+    pub fn new(
+        store: Arc<dyn ObjectStore>,
+        plan: WriterPlan,
+        map_run_arn: &str,
+        map_run_id: &str,
+    ) -> Result<ResultWriter, DistError> {
+        let bucket = plan
+            .bucket
+            .clone()
+            .ok_or_else(|| DistError::writer("The ResultWriter exports nothing (no Bucket)."))?;
+        let prefix = plan.prefix.trim_end_matches('/');
+        let dir = if prefix.is_empty() {
+            map_run_id.to_string()
+        } else {
+            format!("{prefix}/{map_run_id}")
+        };
+        Ok(ResultWriter {
+            store,
+            plan,
+            bucket,
+            dir,
+            map_run_arn: map_run_arn.to_string(),
+            files: Default::default(),
+            scratch: Vec::new(),
+        })
+    }
+
+    /// The key of the manifest.
+    pub fn manifest_key(&self) -> String {
+        format!("{}/manifest.json", self.dir)
+    }
+
+    /// Appends one child's result.
+    pub fn push(&mut self, rec: ChildRecord) -> Result<(), DistError> {
+        let slot = match rec.status {
+            ChildStatus::Succeeded(_) => 0,
+            ChildStatus::Failed { .. } => 1,
+            ChildStatus::Pending => 2,
+        };
+        self.scratch.clear();
+        transform(self.plan.transformation, rec, &mut self.scratch);
+        let jsonl = self.plan.output_type == OutputType::Jsonl;
+        let f = &mut self.files[slot];
+        for v in self.scratch.drain(..) {
+            if jsonl {
+                serde_json::to_writer(&mut f.buf, &v)
+                    .map_err(|e| DistError::writer(e.to_string()))?;
+                f.buf.push(b'\n');
+            } else {
+                f.buf.push(if f.entries == 0 { b'[' } else { b',' });
+                serde_json::to_writer(&mut f.buf, &v)
+                    .map_err(|e| DistError::writer(e.to_string()))?;
+            }
+            f.entries += 1;
+        }
+        if f.buf.len() >= FILE_ROLLOVER_BYTES {
+            self.flush(slot)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, slot: usize) -> Result<(), DistError> {
+        let ext = match self.plan.output_type {
+            OutputType::Json => "json",
+            OutputType::Jsonl => "jsonl",
+        };
+        let f = &mut self.files[slot];
+        if f.entries == 0 {
+            return Ok(());
+        }
+        if self.plan.output_type == OutputType::Json {
+            f.buf.push(b']');
+        }
+        let key = format!("{}/{}_{}.{ext}", self.dir, STATUSES[slot], f.next_index);
+        let body = std::mem::take(&mut f.buf);
+        let size = body.len();
+        f.entries = 0;
+        f.next_index += 1;
+        self.store
+            .put_object(&self.bucket, &key, body)
+            .map_err(|e| {
+                DistError::writer(format!("Writing s3://{}/{key} failed: {e}", self.bucket))
+            })?;
+        f.written.push((key, size));
+        Ok(())
+    }
+
+    /// Writes what is left and the manifest; returns the state output
+    /// `{"MapRunArn", "ResultWriterDetails": {"Bucket", "Key"}}`.
+    pub fn finish(mut self) -> Result<Value, DistError> {
+        for slot in 0..3 {
+            self.flush(slot)?;
+        }
+        let list = |f: &FileSet| -> Value {
+            Value::Array(
+                f.written
+                    .iter()
+                    .map(|(k, s)| json!({"Key": k, "Size": s}))
+                    .collect(),
+            )
+        };
+        let manifest = json!({
+            "DestinationBucket": self.bucket,
+            "MapRunArn": self.map_run_arn,
+            "ResultFiles": {
+                "FAILED": list(&self.files[1]),
+                "PENDING": list(&self.files[2]),
+                "SUCCEEDED": list(&self.files[0]),
+            }
+        });
+        let key = self.manifest_key();
+        let body = serde_json::to_vec(&manifest).map_err(|e| DistError::writer(e.to_string()))?;
+        self.store
+            .put_object(&self.bucket, &key, body)
+            .map_err(|e| {
+                DistError::writer(format!("Writing s3://{}/{key} failed: {e}", self.bucket))
+            })?;
+        Ok(json!({
+            "MapRunArn": self.map_run_arn,
+            "ResultWriterDetails": {"Bucket": self.bucket, "Key": key},
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::objects::MemoryObjects;
+
+    fn rec(i: u64, status: ChildStatus) -> ChildRecord {
+        ChildRecord {
+            execution_arn: format!("arn:aws:states:us-east-1:1:execution:sm/Map:{i}"),
+            name: i.to_string(),
+            state_machine_arn: "arn:aws:states:us-east-1:1:stateMachine:sm/Map".into(),
+            input: json!({"i": i}),
+            status,
+            start_date: "2024-01-01T00:00:00.000Z".into(),
+            stop_date: "2024-01-01T00:00:01.000Z".into(),
+        }
+    }
+
+    fn write(rw: Value, recs: Vec<ChildRecord>) -> (MemoryObjects, Value) {
+        let store = MemoryObjects::new().with_bucket("out");
+        let plan = WriterPlan::new(&rw, rw.get("Parameters")).unwrap();
+        let mut w = ResultWriter::new(Arc::new(store.clone()), plan, "arn:run", "run-id").unwrap();
+        for r in recs {
+            w.push(r).unwrap();
+        }
+        (store, w.finish().unwrap())
+    }
+
+    fn read(store: &MemoryObjects, key: &str) -> Value {
+        serde_json::from_slice(&store.object("out", key).expect(key)).unwrap()
+    }
+
+    #[test]
+    fn none_is_the_default_when_exporting_and_the_manifest_lists_the_files() {
+        let rw = json!({"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "out", "Prefix": "p"}});
+        let failed = ChildStatus::Failed {
+            error: "E".into(),
+            cause: "C".into(),
+        };
+        let (store, out) = write(
+            rw,
+            vec![rec(0, ChildStatus::Succeeded(json!([1]))), rec(1, failed)],
+        );
+        assert_eq!(
+            out,
+            json!({"MapRunArn": "arn:run", "ResultWriterDetails": {"Bucket": "out", "Key": "p/run-id/manifest.json"}})
+        );
+        let manifest = read(&store, "p/run-id/manifest.json");
+        assert_eq!(manifest["DestinationBucket"], "out");
+        assert_eq!(
+            manifest["ResultFiles"]["SUCCEEDED"][0]["Key"],
+            "p/run-id/SUCCEEDED_0.json"
+        );
+        assert_eq!(
+            manifest["ResultFiles"]["FAILED"][0]["Key"],
+            "p/run-id/FAILED_0.json"
+        );
+        assert_eq!(manifest["ResultFiles"]["PENDING"], json!([]));
+        let ok = read(&store, "p/run-id/SUCCEEDED_0.json");
+        assert_eq!(ok[0]["Output"], "[1]");
+        assert_eq!(ok[0]["Input"], "{\"i\":0}");
+        assert_eq!(ok[0]["Status"], "SUCCEEDED");
+        let bad = read(&store, "p/run-id/FAILED_0.json");
+        assert_eq!(bad[0]["Error"], "E");
+        assert_eq!(bad[0]["Cause"], "C");
+        let size = manifest["ResultFiles"]["SUCCEEDED"][0]["Size"]
+            .as_u64()
+            .unwrap();
+        assert_eq!(
+            size as usize,
+            store
+                .object("out", "p/run-id/SUCCEEDED_0.json")
+                .unwrap()
+                .len()
+        );
+    }
+
+    #[test]
+    fn compact_and_flatten_and_jsonl() {
+        let rw = json!({"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "out"},
+            "WriterConfig": {"Transformation": "COMPACT"}});
+        let (store, _) = write(rw, vec![rec(0, ChildStatus::Succeeded(json!([1, 2])))]);
+        assert_eq!(read(&store, "run-id/SUCCEEDED_0.json"), json!([[1, 2]]));
+
+        let rw = json!({"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "out"},
+            "WriterConfig": {"Transformation": "FLATTEN"}});
+        let recs = vec![
+            rec(0, ChildStatus::Succeeded(json!([1, 2]))),
+            rec(1, ChildStatus::Succeeded(json!(3))),
+        ];
+        let (store, _) = write(rw, recs);
+        assert_eq!(read(&store, "run-id/SUCCEEDED_0.json"), json!([1, 2, 3]));
+
+        let rw = json!({"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "out"},
+            "WriterConfig": {"Transformation": "COMPACT", "OutputType": "JSONL"}});
+        let recs = vec![
+            rec(0, ChildStatus::Succeeded(json!({"a": 1}))),
+            rec(1, ChildStatus::Succeeded(json!(2))),
+        ];
+        let (store, _) = write(rw, recs);
+        let text =
+            String::from_utf8(store.object("out", "run-id/SUCCEEDED_0.jsonl").unwrap()).unwrap();
+        assert_eq!(text, "{\"a\":1}\n2\n");
+    }
+
+    #[test]
+    fn writer_config_alone_formats_the_output_only() {
+        let plan = WriterPlan::new(
+            &json!({"WriterConfig": {"Transformation": "FLATTEN"}}),
+            None,
+        )
+        .unwrap();
+        assert!(plan.bucket.is_none());
+        let mut out = Vec::new();
+        transform(
+            plan.transformation,
+            rec(0, ChildStatus::Succeeded(json!([1, 2]))),
+            &mut out,
+        );
+        assert_eq!(out, [json!(1), json!(2)]);
+    }
+
+    #[test]
+    fn a_missing_bucket_is_a_result_writer_error() {
+        let store = MemoryObjects::new();
+        let rw =
+            json!({"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "nope"}});
+        let plan = WriterPlan::new(&rw, rw.get("Parameters")).unwrap();
+        let w = ResultWriter::new(Arc::new(store), plan, "arn:run", "id").unwrap();
+        let e = w.finish().unwrap_err();
+        assert_eq!(e.error, "States.ResultWriterFailed");
+        assert!(e.cause.contains("NoSuchBucket"), "{}", e.cause);
+    }
+}
