@@ -16,6 +16,8 @@
 mod choice;
 #[path = "../examples/import_asl.rs"]
 mod import_asl;
+#[path = "../examples/inline_parallel.rs"]
+mod inline_parallel;
 #[path = "../examples/map.rs"]
 mod map;
 #[path = "../examples/parallel.rs"]
@@ -200,6 +202,30 @@ async fn parallel() {
         out[1].output,
         Some(json!({ "charged": 0.0, "tracking": "TRK-o-8" }))
     );
+}
+
+/// Branches and item processors written inline emit the ASL of the named form, and run alike.
+#[tokio::test(start_paused = true)]
+async fn inline_parallel() {
+    assert_eq!(inline_parallel::Fulfil::ASL, parallel::Fulfil::ASL);
+    assert_eq!(inline_parallel::PriceOrder::ASL, map::PriceOrder::ASL);
+    let out = equivalent::<inline_parallel::Fulfil>(
+        "parallel",
+        vec![(inline_parallel::input(), None), (json!({ "id": "o-8" }), None)],
+    )
+    .await;
+    assert_eq!(
+        out[0].output,
+        Some(json!({ "charged": 42.5, "tracking": "TRK-o-7" }))
+    );
+    let out = equivalent::<inline_parallel::PriceOrder>("map", vec![(map::input(), None)]).await;
+    assert_eq!(out[0].output, Some(json!({ "order": "o-3", "total": 21.0 })));
+    // An inline branch is a workflow type of its own.
+    let rt = inline_parallel::FulfilBothShip::runtime().build();
+    let alone = inline_parallel::FulfilBothShip::run(&rt, json!({ "id": "o-9" }))
+        .await
+        .expect("runs");
+    assert_eq!(alone, json!({ "tracking": "TRK-o-9" }));
 }
 
 #[tokio::test(start_paused = true)]

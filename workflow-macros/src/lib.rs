@@ -76,19 +76,15 @@ fn expand_workflow(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream 
         Err(e) => return e.into_compile_error(),
     };
     let cx = ctxt::Ctxt::new();
-    let bodies: Vec<parse::Body> = input
-        .workflows
-        .iter()
-        .map(|w| parse::parse_body(&cx, &w.body))
-        .collect();
-    let lowered = lower::lower_all(&cx, &input.workflows, &bodies);
+    let (workflows, bodies) = parse::parse_all(&cx, input.workflows);
+    let lowered = lower::lower_all(&cx, &workflows, &bodies);
     let mut out = proc_macro2::TokenStream::new();
     let mut models = Vec::new();
     for l in &lowered {
         models.push(check::check(&cx, l));
     }
     let failed = cx.count() > 0;
-    for ((w, l), m) in input.workflows.iter().zip(&lowered).zip(&models) {
+    for ((w, l), m) in workflows.iter().zip(&lowered).zip(&models) {
         match m {
             Some(m) if !failed => out.extend(expand::workflow(w, l, m)),
             _ => out.extend(expand::fallback(w, l)),
@@ -221,16 +217,79 @@ mod tests {
     fn lowered(input: proc_macro2::TokenStream) -> serde_json::Value {
         let input: crate::parse::Input = syn::parse2(input).expect("a workflow");
         let cx = crate::ctxt::Ctxt::new();
-        let bodies: Vec<_> = input
-            .workflows
-            .iter()
-            .map(|w| crate::parse::parse_body(&cx, &w.body))
-            .collect();
-        let l = crate::lower::lower_all(&cx, &input.workflows, &bodies);
+        let (workflows, bodies) = crate::parse::parse_all(&cx, input.workflows);
+        let l = crate::lower::lower_all(&cx, &workflows, &bodies);
         if let Err(e) = cx.check() {
             panic!("unexpected errors: {e}");
         }
         l[0].value.clone()
+    }
+
+    #[test]
+    fn inline_branches_lower_like_named_ones() {
+        let named = lowered(quote::quote! {
+            F {
+                start P;
+                P = parallel([L, R], result_path = $.both) -> M;
+                M = map(I, items_path = $.items, max_concurrency = 2) -> end;
+            }
+            /// Left.
+            L { start A; A = pass -> end; }
+            R { start B; B = succeed; }
+            I { start C; C = pass(result = 1) -> end; }
+        });
+        let inline = lowered(quote::quote! {
+            F {
+                start P;
+                P = parallel(result_path = $.both) {
+                    /// Left.
+                    Left { start A; A = pass -> end; }
+                    Right { start B; B = succeed; }
+                } -> M;
+                M = map(items_path = $.items, max_concurrency = 2) {
+                    start C;
+                    C = pass(result = 1) -> end;
+                } -> end;
+            }
+        });
+        assert_eq!(named, inline);
+        // The inline workflows are types of their own.
+        let out = expand_workflow(quote::quote! {
+            pub F { start P; P = parallel { Left { start A; A = succeed; } } -> end; }
+        })
+        .to_string();
+        assert!(out.contains("pub struct FPLeft"), "{out}");
+    }
+
+    #[test]
+    fn missing_branches_are_named() {
+        let cases: Vec<(proc_macro2::TokenStream, &str)> = vec![
+            (
+                quote::quote! { F { start M; M = map(items_path = $.items) -> end; } },
+                "`map(…)` needs its item processor",
+            ),
+            (
+                quote::quote! { F { start M; M = map -> end; } },
+                "`map(…)` needs its item processor",
+            ),
+            (
+                quote::quote! { F { start P; P = parallel(result_path = $.r) -> end; } },
+                "`parallel` needs its branches",
+            ),
+            (
+                quote::quote! { F { start M; M = map(I) { start A; A = succeed; } -> end; } I { start A; A = succeed; } },
+                "two item processors",
+            ),
+            (
+                quote::quote! { F { start P; P = parallel { Left { A = succeed; } } -> end; } },
+                "workflow `FPLeft` has no `start",
+            ),
+        ];
+        for (input, want) in cases {
+            let got = errors(input.clone());
+            assert_eq!(got.len(), 1, "{input}: {got:#?}");
+            assert!(got[0].contains(want), "{input}: {got:#?}");
+        }
     }
 
     #[test]

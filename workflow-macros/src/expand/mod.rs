@@ -47,6 +47,7 @@ pub fn items(w: &WorkflowSyn, l: &Lowered) -> (TokenStream, TokenStream) {
     let name = &w.name;
     let vis = &w.vis;
     let docs = w.attrs.iter().filter(|a| a.path().is_ident("doc"));
+    let origin = w.inline.as_ref().map(|d| quote!(#[doc = #d]));
     let se = state_enum(w);
     let variants: Vec<Ident> = (0..l.states.len()).map(|i| variant(l, i)).collect();
     let names: Vec<&str> = l.states.iter().map(|n| n.text.as_str()).collect();
@@ -54,6 +55,7 @@ pub fn items(w: &WorkflowSyn, l: &Lowered) -> (TokenStream, TokenStream) {
     let enum_doc = format!("The states of [`{name}`], in the order they are declared.");
     let public = quote! {
         #(#docs)*
+        #origin
         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
         #vis struct #name;
 

@@ -14,8 +14,9 @@
 //!            | 'wait' '(' args ')'
 //!            | 'succeed' ('(' args ')')?
 //!            | 'fail' ('(' args ')')?
-//!            | 'parallel' '(' '[' Path,* ']' (',' args)? ')'
-//!            | 'map' '(' Path (',' args)? ')'
+//!            | 'parallel' ('(' ('[' Path,* ']' (',' args)? | args) ')')? ('{' branch* '}')?
+//!            | 'map' ('(' (Path (',' args)? | args) ')')? ((':' Type '->' Type)? '{' '//!'* stmt;* '}')?
+//! branch    := doc* Label (':' Type '->' Type)? '{' stmt;* '}'     (an inline workflow)
 //! method    := '.retry(' '[' error,* ']' (',' args)? ')'
 //!            | '.catch(' '[' error,* ']' '=>' Target (',' args)? ')'
 //! arm       := doc* rule '=>' Target ('(' args ')')?  |  '_' '=>' Target
@@ -59,6 +60,8 @@ pub struct WorkflowSyn {
     pub brace: Span,
     /// `= file("path.asl.json") { "resource" => handler, … }`: an existing definition.
     pub file: Option<FileSyn>,
+    /// For a branch or item processor written inline: the doc line of its generated type.
+    pub inline: Option<String>,
 }
 
 /// A workflow read from an ASL file at compile time.
@@ -127,6 +130,7 @@ impl Parse for WorkflowSyn {
                 body: TokenStream::new(),
                 brace: kw.span,
                 file: Some(FileSyn { path, bindings }),
+                inline: None,
             });
         }
         let content;
@@ -140,6 +144,7 @@ impl Parse for WorkflowSyn {
             body,
             brace: brace.span.join(),
             file: None,
+            inline: None,
         })
     }
 }
@@ -293,6 +298,9 @@ pub struct StateSyn {
 /// The statements of one workflow body that parsed.
 #[derive(Default)]
 pub struct Body {
+    /// Parallel branches and Map item processors written inline, as workflows of their own
+    /// (named `<Workflow><State><Label>`, or `<Workflow><State>Item` for a Map's).
+    pub inline: Vec<WorkflowSyn>,
     /// `start X;` statements (more than one is an error reported in check).
     pub starts: Vec<Name>,
     /// State definitions, in order.
@@ -301,9 +309,26 @@ pub struct Body {
     pub broken: Vec<Name>,
 }
 
-/// Splits a body at top-level `;` and parses each statement, recording errors in `cx`.
-pub fn parse_body(cx: &Ctxt, body: &TokenStream) -> Body {
+/// Parses the body of every workflow, and of the branches and item processors written inline in
+/// them (which join the list, after the workflows written in the invocation).
+pub fn parse_all(cx: &Ctxt, mut workflows: Vec<WorkflowSyn>) -> (Vec<WorkflowSyn>, Vec<Body>) {
+    let mut bodies = Vec::with_capacity(workflows.len());
+    let mut i = 0;
+    while i < workflows.len() {
+        let mut body = parse_body(cx, &workflows[i]);
+        workflows.append(&mut body.inline);
+        bodies.push(body);
+        i += 1;
+    }
+    (workflows, bodies)
+}
+
+/// Splits the body of `owner` at top-level `;` and parses each statement, recording errors in
+/// `cx`. Inline branches and item processors are returned in [`Body::inline`].
+pub fn parse_body(cx: &Ctxt, owner: &WorkflowSyn) -> Body {
+    let body = &owner.body;
     let mut out = Body::default();
+    let mut inline = Vec::new();
     let mut chunk = TokenStream::new();
     let mut chunks = Vec::new();
     for tt in body.clone() {
@@ -325,8 +350,11 @@ pub fn parse_body(cx: &Ctxt, body: &TokenStream) -> Body {
         match header {
             Ok(Header::Start(name)) => out.starts.push(name),
             Ok(Header::State(doc, name, rest)) => {
-                match (|input: ParseStream| parse_state(cx, input, doc, name.clone())).parse2(rest)
-                {
+                let parsed = (|input: ParseStream| {
+                    parse_state(cx, input, doc, name.clone(), owner, &mut inline)
+                })
+                .parse2(rest);
+                match parsed {
                     Ok(state) => out.states.push(state),
                     Err(e) => {
                         cx.syn_error(e);
@@ -337,7 +365,60 @@ pub fn parse_body(cx: &Ctxt, body: &TokenStream) -> Body {
             Err(e) => cx.syn_error(e),
         }
     }
+    out.inline = inline;
     out
+}
+
+/// The type name of an inline branch: `<Owner><State><Label>`, keeping only the characters of
+/// the state name that may appear in an identifier.
+fn inline_name(owner: &WorkflowSyn, state: &Name, label: &str, span: Span) -> Ident {
+    let state: String = state
+        .text
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    Ident::new(&format!("{}{state}{label}", owner.name.unraw()), span)
+}
+
+/// An inline branch or item processor as a workflow: it gets the owner's visibility and a doc
+/// line saying where it was written (unless it has its own doc comments, which become its ASL
+/// `Comment` as for a named branch).
+fn inline_workflow(
+    owner: &WorkflowSyn,
+    state: &Name,
+    mut w: WorkflowSyn,
+    label: &str,
+    span: Span,
+) -> WorkflowSyn {
+    let doc = format!(
+        "The {} of the state `{}` of [`{}`] (written inline).",
+        if label == "Item" {
+            "item processor".to_string()
+        } else {
+            format!("branch `{label}`")
+        },
+        state.text,
+        owner.name
+    );
+    w.inline = Some(doc);
+    if matches!(w.vis, Visibility::Inherited) {
+        w.vis = owner.vis.clone();
+    }
+    w.name = inline_name(owner, state, label, span);
+    w
+}
+
+/// `Label (: I -> O)? { body }`, one inline Parallel branch.
+fn parse_branch(input: ParseStream) -> syn::Result<WorkflowSyn> {
+    let fork = input.fork();
+    let w: WorkflowSyn = input.parse()?;
+    if w.file.is_some() {
+        return Err(syn::Error::new(
+            fork.span(),
+            "an inline branch is written `Label { start …; … }`; to use a definition file, declare it as a workflow and name it in `parallel([…])`",
+        ));
+    }
+    Ok(w)
 }
 
 enum Header {
@@ -402,6 +483,8 @@ fn parse_state(
     input: ParseStream,
     doc: Option<String>,
     name: Name,
+    owner: &WorkflowSyn,
+    inline: &mut Vec<WorkflowSyn>,
 ) -> syn::Result<StateSyn> {
     let la = input.lookahead1();
     let kw_ident;
@@ -453,27 +536,111 @@ fn parse_state(
         }
     } else if la.peek(kw::parallel) {
         kw_ident = input.call(Ident::parse_any)?;
-        let content;
-        syn::parenthesized!(content in input);
-        let list;
-        syn::bracketed!(list in content);
-        let branches = list.parse_terminated(syn::Path::parse, Token![,])?;
-        if !content.is_empty() {
-            content.parse::<Token![,]>()?;
+        let mut branches: Vec<syn::Path> = Vec::new();
+        let mut named = false;
+        if input.peek(syn::token::Paren) {
+            let content;
+            syn::parenthesized!(content in input);
+            if content.peek(syn::token::Bracket) {
+                let list;
+                syn::bracketed!(list in content);
+                branches.extend(list.parse_terminated(syn::Path::parse, Token![,])?);
+                named = true;
+                if !content.is_empty() {
+                    content.parse::<Token![,]>()?;
+                }
+            }
+            args = parse_args(&content)?;
         }
-        args = parse_args(&content)?;
-        KindSyn::Parallel {
-            branches: branches.into_iter().collect(),
+        if input.peek(syn::token::Brace) {
+            let content;
+            syn::braced!(content in input);
+            while !content.is_empty() {
+                let w = parse_branch(&content)?;
+                let label = w.name.unraw().to_string();
+                let span = w.name.span();
+                let w = inline_workflow(owner, &name, w, &label, span);
+                branches.push(syn::Path::from(w.name.clone()));
+                inline.push(w);
+                if content.peek(Token![,]) {
+                    content.parse::<Token![,]>()?;
+                }
+            }
+            named = true;
         }
+        if !named {
+            return Err(syn::Error::new(
+                kw_ident.span(),
+                "`parallel` needs its branches: name workflow types, `parallel([BranchA, BranchB], …)`, or write them inline, `parallel(…) { Left { start …; … } Right { … } }`",
+            ));
+        }
+        KindSyn::Parallel { branches }
     } else if la.peek(kw::map) {
         kw_ident = input.call(Ident::parse_any)?;
-        let content;
-        syn::parenthesized!(content in input);
-        let processor: syn::Path = content.parse()?;
-        if !content.is_empty() {
-            content.parse::<Token![,]>()?;
+        let mut processor: Option<syn::Path> = None;
+        if input.peek(syn::token::Paren) {
+            let content;
+            syn::parenthesized!(content in input);
+            let field_first = content.peek(Ident::peek_any)
+                && content.peek2(Token![=])
+                && !content.peek2(Token![==]);
+            if !content.is_empty() && !field_first {
+                processor = Some(content.parse()?);
+                if !content.is_empty() {
+                    content.parse::<Token![,]>()?;
+                }
+            }
+            args = parse_args(&content)?;
         }
-        args = parse_args(&content)?;
+        let io = if input.peek(Token![:]) {
+            input.parse::<Token![:]>()?;
+            let i: Type = input.parse()?;
+            input.parse::<Token![->]>()?;
+            let o: Type = input.parse()?;
+            Some((i, o))
+        } else {
+            None
+        };
+        if input.peek(syn::token::Brace) {
+            let content;
+            let brace = syn::braced!(content in input);
+            // `//! …` at the top documents the item processor (its ASL `Comment`).
+            let mut attrs = content.call(Attribute::parse_inner)?;
+            for a in &mut attrs {
+                a.style = syn::AttrStyle::Outer;
+            }
+            let body: TokenStream = content.parse()?;
+            if let Some(p) = &processor {
+                return Err(syn::Error::new_spanned(
+                    p,
+                    "this `map` has two item processors: the workflow named here and the one written in `{ … }`; keep one",
+                ));
+            }
+            let w = WorkflowSyn {
+                attrs,
+                vis: Visibility::Inherited,
+                name: Ident::new("Item", kw_ident.span()),
+                io,
+                body,
+                brace: brace.span.join(),
+                file: None,
+                inline: None,
+            };
+            let w = inline_workflow(owner, &name, w, "Item", kw_ident.span());
+            processor = Some(syn::Path::from(w.name.clone()));
+            inline.push(w);
+        } else if let Some((i, _)) = io {
+            return Err(syn::Error::new_spanned(
+                i,
+                "the types `: Input -> Output` belong to an inline item processor: `map(…): I -> O { start …; … }`",
+            ));
+        }
+        let Some(processor) = processor else {
+            return Err(syn::Error::new(
+                kw_ident.span(),
+                "`map(…)` needs its item processor: name a workflow type first, `map(ItemWorkflow, items_path = $.items)`, or write it inline, `map(items_path = $.items) { start …; … }`",
+            ));
+        };
         KindSyn::Map { processor }
     } else {
         if let Ok(id) = input.fork().call(Ident::parse_any) {
