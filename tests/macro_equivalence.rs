@@ -211,7 +211,10 @@ async fn inline_parallel() {
     assert_eq!(inline_parallel::PriceOrder::ASL, map::PriceOrder::ASL);
     let out = equivalent::<inline_parallel::Fulfil>(
         "parallel",
-        vec![(inline_parallel::input(), None), (json!({ "id": "o-8" }), None)],
+        vec![
+            (inline_parallel::input(), None),
+            (json!({ "id": "o-8" }), None),
+        ],
     )
     .await;
     assert_eq!(
@@ -219,7 +222,10 @@ async fn inline_parallel() {
         Some(json!({ "charged": 42.5, "tracking": "TRK-o-7" }))
     );
     let out = equivalent::<inline_parallel::PriceOrder>("map", vec![(map::input(), None)]).await;
-    assert_eq!(out[0].output, Some(json!({ "order": "o-3", "total": 21.0 })));
+    assert_eq!(
+        out[0].output,
+        Some(json!({ "order": "o-3", "total": 21.0 }))
+    );
     // An inline branch is a workflow type of its own.
     let rt = inline_parallel::FulfilBothShip::runtime().build();
     let alone = inline_parallel::FulfilBothShip::run(&rt, json!({ "id": "o-9" }))
