@@ -79,11 +79,9 @@ use workflow_asl::diag::push_pointer;
 use workflow_asl::error::names;
 use workflow_asl::model::StateMachine;
 
-use crate::cancel::Cancel;
-use crate::engine::{is_pure, Exec, Fault, Flow, StateError, Vars};
-use crate::handler::{panicked, TaskContext, TaskError};
+use crate::engine::{is_pure, Exec, Fault, Scope, ScopeRunner, StateError};
+use crate::handler::{panicked, Guarded, TaskContext, TaskError};
 use crate::program::{Block, CState, CompileError, IoPath, Kind, Program, ResultPathOpt};
-use crate::recorder::Cursor;
 
 /// A boxed future that is `Send`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -127,25 +125,6 @@ fn failed<'s>(e: TaskError) -> BoxFuture<'s, Result<Value, TaskError>> {
 /// Leaves a typed handler's output in `slot`.
 fn keep(slot: &Slot, output: Box<dyn Any + Send>) {
     *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(output);
-}
-
-/// A typed handler's future, polled so that a panic fails the call with `States.TaskFailed` (as
-/// `call_guarded` does for registered handlers), without a type of its own per handler.
-pub(crate) struct Guarded<'c>(BoxFuture<'c, Result<Value, TaskError>>);
-
-impl Future for Guarded<'_> {
-    type Output = Result<Value, TaskError>;
-
-    fn poll(
-        mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        let run = &mut self.0;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(cx))) {
-            Ok(poll) => poll,
-            Err(payload) => std::task::Poll::Ready(Err(panicked(payload.as_ref()))),
-        }
-    }
 }
 
 /// A typed async handler, `Fn(I, TaskContext) -> Future<Output = Result<O, E>>`, as
@@ -381,14 +360,35 @@ fn attach(block: &mut Block, d: &ScopeDriver, pointer: &str) -> Result<(), Compi
     }
     let feeds_task = feeds_task(block);
     let identity = to_block.iter().enumerate().all(|(k, &i)| k == i);
-    block.driver = Some(Bound {
+    let runner: Box<dyn ScopeRunner> = Box::new(Bound {
         drive: d.drive,
         to_block,
         from_block,
         identity,
         feeds_task,
     });
+    block.driver = Some(Box::new(runner));
     Ok(())
+}
+
+impl ScopeRunner for Bound {
+    fn run<'a>(
+        &'a self,
+        exec: &'a Exec,
+        block: &'a Block,
+        scope: Scope<'a>,
+        input: Value,
+    ) -> BoxFuture<'a, Result<Value, Fault>> {
+        let driver = Driver {
+            exec,
+            block,
+            bound: self,
+            scope,
+            data: input,
+            carried: None,
+        };
+        (self.drive)(driver).0
+    }
 }
 
 /// Whether a Task state passes its input to its handler unchanged (no `InputPath`, no
@@ -437,41 +437,15 @@ fn feeds_task(block: &Block) -> Vec<bool> {
         .collect()
 }
 
-/// Runs a driven scope (what the interpreter's scope loop does for a block with a driver).
-pub(crate) fn run<'a>(
-    exec: &'a Exec,
-    block: &'a Block,
-    bound: &'a Bound,
-    cur: &'a mut Cursor,
-    input: Value,
-    vars: &'a mut Vars,
-    cancel: &'a Arc<Cancel>,
-) -> BoxFuture<'a, Result<Value, Fault>> {
-    let driver = Driver {
-        exec,
-        block,
-        bound,
-        cur,
-        vars,
-        cancel,
-        data: input,
-        flow: Flow::default(),
-        carried: None,
-    };
-    (bound.drive)(driver).0
-}
-
 /// The runtime's side of a [`DriveFn`]: it holds the scope's current data (the next state's
 /// input) and runs one state per step.
 pub struct Driver<'a> {
     exec: &'a Exec,
     block: &'a Block,
     bound: &'a Bound,
-    cur: &'a mut Cursor,
-    vars: &'a mut Vars,
-    cancel: &'a Arc<Cancel>,
+    /// The scope's cursor, variables, cancellation and flow between states.
+    scope: Scope<'a>,
     data: Value,
-    flow: Flow,
     /// The output of the last typed handler, as the Rust value, while it is the data (a step
     /// that changes the data drops it): the next typed handler receives it instead of reading
     /// the data.
@@ -551,20 +525,9 @@ impl<'a> Driver<'a> {
             let st = self.state_at(state)?;
             let input = std::mem::take(&mut self.data);
             let done = if is_pure(st) {
-                self.exec
-                    .run_pure_state(st, self.cur, input, &mut self.flow, self.vars)
+                self.exec.run_pure_state(st, &mut self.scope, input)
             } else {
-                self.exec
-                    .run_state(
-                        st,
-                        self.cur,
-                        input,
-                        &mut self.flow,
-                        self.vars,
-                        self.cancel,
-                        None,
-                    )
-                    .await
+                self.exec.run_state(st, &mut self.scope, input, None).await
             };
             self.finish(st, done)
         })
@@ -582,9 +545,7 @@ impl<'a> Driver<'a> {
             )));
         }
         let input = std::mem::take(&mut self.data);
-        let done = self
-            .exec
-            .run_pure_state(st, self.cur, input, &mut self.flow, self.vars);
+        let done = self.exec.run_pure_state(st, &mut self.scope, input);
         self.finish(st, done)
     }
 
@@ -638,15 +599,10 @@ impl<'a> Driver<'a> {
                     Err(payload) => Guarded(failed(panicked(payload.as_ref()))),
                 }
             };
-            Box::pin(self.exec.run_state(
-                st,
-                self.cur,
-                input,
-                &mut self.flow,
-                self.vars,
-                self.cancel,
-                Some(&mut call),
-            ))
+            Box::pin(
+                self.exec
+                    .run_state(st, &mut self.scope, input, Some(&mut call)),
+            )
             .await
             .map_err(DriveFault::new)?
         };

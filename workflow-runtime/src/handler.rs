@@ -326,6 +326,27 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|&c| c == b'*')
 }
 
+/// A typed handler's future, polled so that a panic fails the call with `States.TaskFailed` (as
+/// `call_guarded` does for registered handlers), without a type of its own per handler.
+pub(crate) struct Guarded<'c>(
+    pub(crate) Pin<Box<dyn Future<Output = Result<Value, TaskError>> + Send + 'c>>,
+);
+
+impl Future for Guarded<'_> {
+    type Output = Result<Value, TaskError>;
+
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let run = &mut self.0;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            Err(payload) => std::task::Poll::Ready(Err(panicked(payload.as_ref()))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -87,14 +87,19 @@ fn block_reads_context(block: &Block) -> bool {
     })
 }
 
+/// Something the executor attaches to a compiled scope (the generated driver of a `workflow!`
+/// workflow). The program only carries it: it is the executor's, and the program names nothing
+/// of the executor, so that the dependency runs one way (executor -> program).
+pub(crate) type Attachment = Box<dyn std::any::Any + Send + Sync>;
+
 /// A scope: the machine, a Parallel branch or a Map item processor.
 #[derive(Debug)]
 pub(crate) struct Block {
     pub(crate) start: usize,
     pub(crate) states: Vec<CState>,
     /// The generated code that runs this scope instead of the interpreter's loop, if any
-    /// (see [`crate::driver`]).
-    pub(crate) driver: Option<crate::driver::Bound>,
+    /// (attached by `Program::compile_driven`, see [`crate::driver`]).
+    pub(crate) driver: Option<Attachment>,
 }
 
 /// `InputPath`/`OutputPath`.
@@ -215,7 +220,7 @@ pub(crate) enum ResourceKind {
 pub(crate) struct TaskK {
     pub(crate) resource: Arc<str>,
     pub(crate) resource_kind: ResourceKind,
-    pub(crate) task_resource: Arc<crate::recorder::TaskResource>,
+    pub(crate) task_resource: Arc<crate::history::TaskResource>,
     pub(crate) wait_for_token: bool,
     pub(crate) parameters: Option<Template>,
     pub(crate) result_selector: Option<Template>,
@@ -381,7 +386,7 @@ fn errors(
     Ok(out)
 }
 
-fn resource_kind(resource: &str) -> (ResourceKind, crate::recorder::TaskResource, bool) {
+fn resource_kind(resource: &str) -> (ResourceKind, crate::history::TaskResource, bool) {
     let wait_for_token = resource.ends_with(".waitForTaskToken");
     let parts: Vec<&str> = resource.split(':').collect();
     let region = parts.get(3).copied().unwrap_or_default();
@@ -393,7 +398,7 @@ fn resource_kind(resource: &str) -> (ResourceKind, crate::recorder::TaskResource
     if parts.len() >= 7 && parts[0] == "arn" && parts[2] == "lambda" && parts[5] == "function" {
         return (
             ResourceKind::LambdaFunction,
-            crate::recorder::TaskResource {
+            crate::history::TaskResource {
                 resource_type: "lambda".into(),
                 resource: resource.into(),
                 region: region.into(),
@@ -411,7 +416,7 @@ fn resource_kind(resource: &str) -> (ResourceKind, crate::recorder::TaskResource
         let action = parts.last().copied().unwrap_or_default();
         return (
             ResourceKind::Service,
-            crate::recorder::TaskResource {
+            crate::history::TaskResource {
                 resource_type: service,
                 resource: action.into(),
                 region: region.into(),
@@ -421,7 +426,7 @@ fn resource_kind(resource: &str) -> (ResourceKind, crate::recorder::TaskResource
     }
     (
         ResourceKind::Service,
-        crate::recorder::TaskResource {
+        crate::history::TaskResource {
             resource_type: "local".into(),
             resource: resource.into(),
             region: region.into(),

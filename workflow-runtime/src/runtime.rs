@@ -21,10 +21,11 @@ use crate::cancel::Cancel;
 use crate::clock::{format_ms, Clock};
 use crate::engine::{Exec, ExecInfo, Fault};
 use crate::handler::{Handlers, TaskContext, TaskError};
+use crate::history::Detail;
 use crate::history::{EventSink, EventType, History, HistoryEvent, HistoryLevel};
 use crate::mock::MockTestCase;
 use crate::program::{CompileError, Program};
-use crate::recorder::{Cursor, Detail, Recorder};
+use crate::recorder::{Cursor, Recorder};
 
 /// The default payload limit: 256 KiB, Step Functions' quota for inputs, outputs and results.
 pub const DEFAULT_PAYLOAD_LIMIT: usize = 256 * 1024;

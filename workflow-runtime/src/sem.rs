@@ -41,17 +41,15 @@ impl Template {
         context: &Value,
         variables: &serde_json::Map<String, Value>,
         rng: &mut dyn Entropy,
-        input_size: Option<usize>,
-        limit: usize,
+        size: SizeBound,
     ) -> Result<(Value, usize), Failure> {
         self.0
-            .evaluate_replacing(input, context, variables, rng, input_size, limit)
+            .evaluate_replacing(input, context, variables, rng, size.input, size.limit)
     }
 
     /// Builds the payload and writes it into `input` at `result_path` (see
     /// [`workflow_asl::template::Template::evaluate_at`]); returns the output and an upper
     /// bound of the payload's size.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn evaluate_at(
         &self,
         input: Value,
@@ -59,8 +57,7 @@ impl Template {
         context: &Value,
         variables: &serde_json::Map<String, Value>,
         rng: &mut dyn Entropy,
-        input_size: Option<usize>,
-        limit: usize,
+        size: SizeBound,
     ) -> Result<(Value, usize), Failure> {
         self.0.evaluate_at(
             input,
@@ -68,10 +65,18 @@ impl Template {
             context,
             variables,
             rng,
-            input_size,
-            limit,
+            size.input,
+            size.limit,
         )
     }
+}
+
+/// What a template's size bound starts from: the input's known size (an upper bound of its
+/// JSON text, when known) and the payload limit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SizeBound {
+    pub(crate) input: Option<usize>,
+    pub(crate) limit: usize,
 }
 
 /// A Choice state's compiled rules, with each top-level rule's `Assign`.

@@ -32,7 +32,9 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::recorder::Rec;
+mod record;
+
+pub(crate) use record::{Detail, Rec, TaskResource};
 
 /// One history event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,395 @@
+//! A state's data path, as AWS applies it:
+//!
+//! ```text
+//! input --InputPath--> effective input --Parameters--> task/branch/item input
+//! result --ResultSelector--> selected --Assign--> variables
+//!        --ResultPath (into the raw input)--> --OutputPath--> output
+//! ```
+//!
+//! Every state uses these steps through [`StateCx`]: [`StateCx::input_path`],
+//! [`StateCx::finish`] (ResultSelector → Assign → ResultPath → OutputPath),
+//! [`StateCx::result_path`], [`StateCx::output_path`], [`StateCx::assign`]. They are the seams
+//! where the JSONata query language plugs in: for a JSONata state, `Arguments` replaces
+//! InputPath + Parameters and `Output` replaces ResultSelector + ResultPath + OutputPath; both
+//! evaluate against the same `(input, context, variables)` triple these steps read.
+//!
+//! Also here: the payload size limit (`json_size`, `data_limit`) and AWS's compact JSON text of
+//! a payload (`render`).
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use workflow_asl::error::names;
+use workflow_asl::eval::{java_json, json_string_len, number_len, Env};
+
+use super::{StateCx, StateError};
+use crate::program::{CState, IoPath, NumberSource, ResultPathOpt};
+use crate::sem::Template;
+
+/// The effective input: the raw input itself, or a value selected from it.
+pub(super) enum Eff {
+    Same,
+    Owned(Value),
+}
+
+impl Eff {
+    /// The effective input, given the raw input.
+    pub(super) fn get<'a>(&'a self, input: &'a Value) -> &'a Value {
+        match self {
+            Eff::Same => input,
+            Eff::Owned(v) => v,
+        }
+    }
+
+    /// The effective input, owned, given the raw input.
+    pub(super) fn into_value(self, input: Value) -> Value {
+        match self {
+            Eff::Same => input,
+            Eff::Owned(v) => v,
+        }
+    }
+}
+
+/// `v` as AWS's compact JSON text, for the history. The text is written into a reused buffer
+/// and copied once into its `Arc` (instead of growing a fresh `String` and copying that).
+pub(super) fn render(v: &Value) -> Arc<str> {
+    thread_local! {
+        static BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    BUF.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            workflow_asl::eval::write_java_json(v, &mut buf);
+            let text = Arc::from(buf.as_str());
+            // Do not keep a huge buffer alive after a huge payload.
+            if buf.capacity() > 1 << 20 {
+                *buf = String::new();
+            }
+            text
+        }
+        Err(_) => Arc::from(java_json(v)),
+    })
+}
+
+/// The size of `v` as compact JSON text, counting only up to about `limit`.
+pub(crate) fn json_size(v: &Value, limit: usize) -> usize {
+    let mut total = 0usize;
+    size_into(v, limit, 0, &mut total);
+    total
+}
+
+/// Adds the size of `v` to `total`; recursion is bounded (deep values continue on a heap stack).
+fn size_into(v: &Value, limit: usize, depth: usize, total: &mut usize) {
+    if depth > 64 {
+        let mut stack = vec![v];
+        while let Some(v) = stack.pop() {
+            *total += scalar_or_frame_size(v);
+            match v {
+                Value::Array(a) => stack.extend(a.iter()),
+                Value::Object(o) => stack.extend(o.values()),
+                _ => {}
+            }
+            if *total > limit {
+                return;
+            }
+        }
+        return;
+    }
+    // One pass over containers (keys and values together); scalars are sized inline.
+    match v {
+        Value::Array(a) => {
+            *total += 2 + a.len().saturating_sub(1);
+            for x in a {
+                size_into(x, limit, depth + 1, total);
+                if *total > limit {
+                    return;
+                }
+            }
+        }
+        Value::Object(o) => {
+            // Braces, commas and a colon per entry.
+            *total += 2 + o.len().saturating_sub(1) + o.len();
+            for (k, x) in o {
+                *total += json_string_len(k);
+                size_into(x, limit, depth + 1, total);
+                if *total > limit {
+                    return;
+                }
+            }
+        }
+        scalar => *total += scalar_or_frame_size(scalar),
+    }
+}
+
+/// The size of a scalar, or of an array's or object's own punctuation and keys.
+fn scalar_or_frame_size(v: &Value) -> usize {
+    match v {
+        Value::Null => 4,
+        Value::Bool(true) => 4,
+        Value::Bool(false) => 5,
+        Value::Number(n) => number_len(n),
+        Value::String(s) => json_string_len(s),
+        Value::Array(a) => 2 + a.len().saturating_sub(1),
+        Value::Object(o) => {
+            let keys: usize = o.keys().map(|k| json_string_len(k) + 1).sum();
+            2 + keys + o.len().saturating_sub(1)
+        }
+    }
+}
+
+/// The error of a state or task whose output is over the payload limit.
+pub(super) fn data_limit(what: &str) -> StateError {
+    StateError::new(
+        names::DATA_LIMIT_EXCEEDED,
+        format!(
+            "The state/task '{what}' returned a result with a size exceeding the maximum number of bytes service limit."
+        ),
+    )
+}
+
+/// Whether a state has identity `InputPath`/`OutputPath`, no `Assign` and does not read `$$`.
+pub(super) fn is_plain(st: &CState) -> bool {
+    st.assign.is_none()
+        && !st.needs_context
+        && matches!(st.input_path, IoPath::Identity)
+        && matches!(st.output_path, IoPath::Identity)
+}
+
+/// The input `ResultPath` needs: none when the result replaces it (so that a state's input is
+/// not copied just to be dropped).
+pub(super) fn for_result_path(rp: &ResultPathOpt, input: &Value) -> Value {
+    match rp {
+        ResultPathOpt::Replace => Value::Null,
+        ResultPathOpt::Discard | ResultPathOpt::Path(_) => input.clone(),
+    }
+}
+
+/// Reads an integer AWS accepts from a value selected by a `…Path` field: an integer, or a
+/// string holding one.
+pub(super) fn as_integer(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) if !n.is_f64() => n.as_i64(),
+        Value::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    }
+}
+
+/// Reads a number AWS accepts as a float: a number, or a string holding one.
+pub(super) fn as_float(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+        _ => None,
+    }
+}
+
+/// Reads an integer AWS accepts as a `long` from a value selected by a `…Path` field.
+pub(super) fn as_long(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
+                .map(|f| f as i64)
+        }),
+        _ => None,
+    }
+}
+
+/// The value as AWS shows it in the `…Path field refers to value "…"` causes.
+pub(super) fn display(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => java_json(other),
+    }
+}
+
+/// The path (or literal) a number field was read from, for causes.
+pub(super) fn number_path(src: &NumberSource) -> String {
+    match src {
+        NumberSource::Path(p, _) => p.as_str().to_string(),
+        NumberSource::Literal(v) => java_json(v),
+    }
+}
+
+/// The cause AWS gives when a `…Path` field selects nothing.
+pub(super) fn path_not_found(path: &str, field: &str, input: &Value) -> String {
+    format!(
+        "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{}'",
+        java_json(input)
+    )
+}
+
+impl StateCx<'_> {
+    /// `InputPath`: the effective input.
+    #[inline]
+    pub(super) fn input_path(&self, input: &Value, ctx: &Value) -> Result<Eff, StateError> {
+        match &self.st.input_path {
+            IoPath::Identity => Ok(Eff::Same),
+            IoPath::Null => Ok(Eff::Owned(Value::Object(Map::new()))),
+            IoPath::Path(p) => {
+                let env = Env::new(input, ctx, self.vars);
+                p.evaluate(&env)
+                    .map(|s| Eff::Owned(s.into_value()))
+                    .map_err(|m| self.runtime(&m.invalid_path_cause(p)))
+            }
+        }
+    }
+
+    /// `InputPath` then `Parameters` (or `ItemSelector`): the input of a task, the branches, …
+    pub(super) fn effective_input(
+        &mut self,
+        input: &Value,
+        parameters: Option<&Template>,
+        ctx: &Value,
+    ) -> Result<Value, StateError> {
+        let eff = self.input_path(input, ctx)?;
+        match parameters {
+            Some(tpl) => {
+                let env = Env::new(eff.get(input), ctx, self.vars);
+                tpl.evaluate(&env, self.cur).map_err(|f| self.wrap(f))
+            }
+            None => Ok(eff.into_value(input.clone())),
+        }
+    }
+
+    /// `OutputPath`: the state's output from the value `ResultPath` produced.
+    #[inline]
+    pub(super) fn output_path(&self, output: Value, ctx: &Value) -> Result<Value, StateError> {
+        match &self.st.output_path {
+            IoPath::Identity => Ok(output),
+            IoPath::Null => Ok(Value::Object(Map::new())),
+            IoPath::Path(p) => {
+                let env = Env::new(&output, ctx, self.vars);
+                p.evaluate(&env)
+                    .map(|s| s.into_value())
+                    .map_err(|m| self.runtime(&m.invalid_path_cause(p)))
+            }
+        }
+    }
+
+    /// `ResultPath`: places `result` into the raw `input`.
+    #[inline]
+    pub(super) fn result_path(
+        &self,
+        rp: &ResultPathOpt,
+        input: Value,
+        result: Value,
+    ) -> Result<Value, StateError> {
+        match rp {
+            ResultPathOpt::Replace => Ok(result),
+            ResultPathOpt::Discard => Ok(input),
+            ResultPathOpt::Path(p) => p.apply_result(input, result).map_err(|f| self.wrap(f)),
+        }
+    }
+
+    /// Evaluates `Assign` (all values first, against the variables before the assignment).
+    #[inline]
+    pub(super) fn assign(
+        &mut self,
+        tpl: Option<&Template>,
+        value: &Value,
+        ctx: &Value,
+    ) -> Result<(), StateError> {
+        let Some(tpl) = tpl else { return Ok(()) };
+        let assigned = {
+            let env = Env::new(value, ctx, self.vars);
+            tpl.evaluate(&env, self.cur)
+        }
+        .map_err(|f| self.wrap(f))?;
+        if let Value::Object(o) = assigned {
+            for (k, v) in o {
+                self.vars.insert(k, v);
+            }
+        }
+        Ok(())
+    }
+
+    /// The state's own `Assign`, against `value`.
+    #[inline]
+    pub(super) fn assign_state(&mut self, value: &Value, ctx: &Value) -> Result<(), StateError> {
+        let st = self.st;
+        self.assign(st.assign.as_ref(), value, ctx)
+    }
+
+    /// A number field given literally or through a `…Path`.
+    pub(super) fn number(
+        &self,
+        src: &NumberSource,
+        input: &Value,
+        ctx: &Value,
+    ) -> Result<Value, StateError> {
+        match src {
+            NumberSource::Literal(v) => Ok(v.clone()),
+            NumberSource::Path(p, field) => {
+                let env = Env::new(input, ctx, self.vars);
+                p.evaluate(&env)
+                    .map(|s| s.into_value())
+                    .map_err(|_| self.runtime(&path_not_found(p.as_str(), field, input)))
+            }
+        }
+    }
+
+    /// Shapes a successful result: ResultSelector, Assign, ResultPath, OutputPath.
+    pub(super) fn finish(
+        &mut self,
+        input: Value,
+        result: Value,
+        selector: Option<&Template>,
+        rp: &ResultPathOpt,
+        ctx: &Value,
+    ) -> Result<Value, StateError> {
+        let result = match selector {
+            Some(tpl) => {
+                let env = Env::new(&result, ctx, self.vars);
+                tpl.evaluate(&env, self.cur).map_err(|f| self.wrap(f))?
+            }
+            None => result,
+        };
+        self.assign_state(&result, ctx)?;
+        let output = self.result_path(rp, input, result)?;
+        self.output_path(output, ctx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_size;
+    use serde_json::json;
+    use workflow_asl::eval::java_json;
+
+    #[test]
+    fn json_size_is_the_length_of_the_compact_text() {
+        for v in [
+            json!(null),
+            json!(true),
+            json!(false),
+            json!(0),
+            json!(9),
+            json!(10),
+            json!(99),
+            json!(100),
+            json!(999),
+            json!(1000),
+            json!(9999),
+            json!(10000),
+            json!(99999),
+            json!(100000),
+            json!(-1234567),
+            json!(u64::MAX),
+            json!(1.5),
+            json!(1e20),
+            json!("plain"),
+            json!("q\"b\\n\n\u{1}\t"),
+            json!([]),
+            json!({}),
+            json!({"a": [1, 2, {"b\"": "é"}], "c": {"d": null}}),
+        ] {
+            assert_eq!(json_size(&v, usize::MAX), java_json(&v).len(), "{v}");
+        }
+        let mut deep = json!(1);
+        for _ in 0..500 {
+            deep = json!([deep]);
+        }
+        assert_eq!(json_size(&deep, usize::MAX), java_json(&deep).len());
+    }
+}

@@ -1,0 +1,391 @@
+//! The inline Map state (and the distributed Map's in-memory iteration, silent in the parent's
+//! history): ItemsPath, MaxConcurrency, ItemSelector, the item processor per item with at most
+//! the concurrency limit in flight, tolerated failures, results in item order.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use futures::stream::{FuturesUnordered, StreamExt};
+use serde_json::Value;
+use workflow_asl::error::names;
+use workflow_asl::eval::{java_json, Env};
+use workflow_asl::path::Selected;
+
+use super::context::build_context;
+use super::errors::{Recovery, Retrier};
+use super::io::{as_float, as_integer, display, for_result_path, number_path};
+use super::{wrap_failure, Entered, Exec, Fault, StateCx, StateError, Step, Vars};
+use crate::cancel::Cancel;
+use crate::history::Detail;
+use crate::history::EventType;
+use crate::program::{CState, MapK};
+use crate::recorder::Cursor;
+
+/// The concurrency limit of an inline Map (AWS: "up to 40 concurrent iterations").
+const INLINE_MAP_CONCURRENCY: usize = 40;
+
+/// The concurrency limit of a distributed Map without `MaxConcurrency`.
+const DISTRIBUTED_MAP_CONCURRENCY: usize = 1000;
+
+/// What every iteration of one Map attempt shares.
+struct Iterations<'m> {
+    ex: &'m Exec,
+    st: &'m CState,
+    entered: Entered,
+    m: &'m MapK,
+    /// The Map's effective input (what `ItemSelector` reads as `$`).
+    map_input: &'m Value,
+    vars: &'m Vars,
+    cancel: &'m Arc<Cancel>,
+}
+
+impl Exec {
+    /// Runs a Map state.
+    pub(super) async fn map(
+        &self,
+        cx: &mut StateCx<'_>,
+        input: Value,
+        m: &MapK,
+    ) -> Result<Step, Fault> {
+        let st = cx.st;
+        let mut input = input;
+        let mut retrier = Retrier::new(&m.errors, Some(EventType::MapStateFailed));
+        loop {
+            let ctx = self.context_if_needed(cx, retrier.count());
+            let eff = cx.input_path(&input, &ctx)?;
+            let value = eff.get(&input);
+            let items: Cow<'_, Value> = match &m.items_path {
+                None => Cow::Borrowed(value),
+                Some(p) => {
+                    let env = Env::new(value, &ctx, cx.vars);
+                    match p.evaluate(&env) {
+                        // Iterate over the selected array in place (no copy of the items).
+                        Ok(Selected::One(items)) => items,
+                        Ok(many) => Cow::Owned(many.into_value()),
+                        Err(miss) => return Err(cx.runtime(&miss.invalid_path_cause(p)).into()),
+                    }
+                }
+            };
+            let Value::Array(items) = items.as_ref() else {
+                return Err(cx
+                    .runtime(&format!(
+                        "Items of the Map state must be a JSON array, but the ItemsPath selected: {}",
+                        java_json(&items)
+                    ))
+                    .into());
+            };
+            let limit = concurrency(cx, m, value, &ctx)?;
+            let n = items.len();
+            self.rec
+                .record(cx.cur, EventType::MapStateStarted, || Detail::MapStarted {
+                    length: n,
+                });
+            let started_seq = cx.cur.seq.saturating_sub(1);
+            let tolerated = tolerance(cx, m, value, &ctx)?;
+            if m.distributed {
+                let arn = format!(
+                    "{}/{}:{}",
+                    self.info
+                        .state_machine_arn
+                        .replacen(":stateMachine:", ":mapRun:", 1),
+                    st.name,
+                    cx.cur.seq
+                );
+                self.rec
+                    .record(cx.cur, EventType::MapRunStarted, || Detail::MapRunStarted {
+                        arn,
+                    });
+            }
+            let child_cancel = cx.cancel.child();
+            let mut results: Vec<Value> = Vec::with_capacity(n);
+            results.resize(n, Value::Null);
+            let mut failures = 0usize;
+            let mut failed_items: Vec<usize> = Vec::new();
+            let mut failure: Option<StateError> = None;
+            // The newest iteration event up to the first failure.
+            let mut ended_id = 0u64;
+            {
+                let its = Iterations {
+                    ex: self,
+                    st,
+                    entered: cx.entered,
+                    m,
+                    map_input: value,
+                    vars: &*cx.vars,
+                    cancel: &child_cancel,
+                };
+                let its = &its;
+                let mut running = FuturesUnordered::new();
+                let mut next = 0usize;
+                let parent: &Cursor = &*cx.cur;
+                loop {
+                    while failure.is_none() && running.len() < limit && next < n {
+                        let index = next;
+                        next += 1;
+                        let item = &items[index];
+                        let mut ic = parent.child(started_seq, index, self.seed);
+                        ic.silent = parent.silent || m.distributed;
+                        running.push(async move {
+                            let r = its.run(index, item, &mut ic).await;
+                            (index, r, ic.last_id)
+                        });
+                    }
+                    let Some((index, r, last)) = running.next().await else {
+                        break;
+                    };
+                    if failure.is_none() {
+                        ended_id = ended_id.max(last);
+                    }
+                    match r {
+                        Ok(v) => {
+                            if let Some(slot) = results.get_mut(index) {
+                                *slot = v;
+                            }
+                        }
+                        Err(Fault::Error(e)) => {
+                            failures += 1;
+                            let fatal = e.terminal || e.error.as_deref() == Some(names::RUNTIME);
+                            if failure.is_none() && (fatal || !tolerated.allows(failures, n)) {
+                                failure = Some(if tolerated.configured && !fatal {
+                                    StateError::new(
+                                        names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                                        "The specified tolerated failure threshold was exceeded",
+                                    )
+                                } else {
+                                    e
+                                });
+                                child_cancel.cancel();
+                            } else if tolerated.configured {
+                                failed_items.push(index);
+                            }
+                        }
+                        Err(Fault::Cancelled) => {}
+                    }
+                }
+            }
+            cx.cur.last_id = self.rec.last_id();
+            if cx.cancel.is_cancelled() {
+                return Err(Fault::Cancelled);
+            }
+            // An inline iteration's failure ends with the iteration's events; any other ends
+            // with an event of this state (`MapRunFailed`, `MapStateSucceeded`).
+            let items_failed = failure.is_some() && !m.distributed;
+            let failure = match failure {
+                None => {
+                    if m.distributed {
+                        self.rec
+                            .record(cx.cur, EventType::MapRunSucceeded, || Detail::None);
+                    }
+                    self.rec
+                        .record(cx.cur, EventType::MapStateSucceeded, || Detail::None);
+                    // A tolerated failure contributes no result.
+                    if !failed_items.is_empty() {
+                        failed_items.sort_unstable();
+                        let mut k = 0usize;
+                        let mut i = 0usize;
+                        results.retain(|_| {
+                            let keep = failed_items.get(k) != Some(&i);
+                            if !keep {
+                                k += 1;
+                            }
+                            i += 1;
+                            keep
+                        });
+                    }
+                    match cx.finish(
+                        for_result_path(&m.result_path, &input),
+                        Value::Array(results),
+                        m.result_selector.as_ref(),
+                        &m.result_path,
+                        &ctx,
+                    ) {
+                        Ok(output) => return Ok(Step::to(output, st.next)),
+                        Err(e) => e,
+                    }
+                }
+                Some(e) => {
+                    if m.distributed {
+                        let (error, cause) = (e.error.clone(), e.cause.clone());
+                        self.rec
+                            .record(cx.cur, EventType::MapRunFailed, || Detail::Error {
+                                error,
+                                cause,
+                            });
+                    }
+                    e
+                }
+            };
+            drop(eff);
+            let failed_at = self.failed_at(if items_failed {
+                ended_id
+            } else {
+                cx.cur.last_id
+            });
+            match retrier
+                .recover(self, cx, failure, failed_at, &mut input)
+                .await?
+            {
+                Recovery::Retry => continue,
+                Recovery::Caught(step) => return Ok(step),
+            }
+        }
+    }
+}
+
+impl Iterations<'_> {
+    /// One Map iteration: ItemSelector, then the item processor, with its iteration events.
+    async fn run(&self, index: usize, item: &Value, ic: &mut Cursor) -> Result<Value, Fault> {
+        let ex = self.ex;
+        let name = &self.st.name;
+        let detail = || Detail::MapIteration {
+            name: Arc::clone(name),
+            index,
+        };
+        ex.rec.record(ic, EventType::MapIterationStarted, detail);
+        let item_input = match &self.m.item_selector {
+            None => Ok(item.clone()),
+            Some(tpl) => {
+                let ictx = self.item_context(index, item);
+                let env = Env::new(self.map_input, &ictx, self.vars);
+                tpl.evaluate(&env, ic)
+                    .map_err(|f| wrap_failure(self.st, self.entered, f))
+            }
+        };
+        let r = match item_input {
+            Ok(v) => {
+                let mut ivars = self.vars.clone();
+                ex.run_block(&self.m.processor, ic, v, &mut ivars, self.cancel)
+                    .await
+            }
+            Err(e) => Err(e.into()),
+        };
+        match &r {
+            Ok(_) => {
+                ex.rec.record(ic, EventType::MapIterationSucceeded, detail);
+            }
+            Err(Fault::Error(_)) => {
+                ex.rec.record(ic, EventType::MapIterationFailed, detail);
+            }
+            Err(Fault::Cancelled) => {
+                ex.rec.record(ic, EventType::MapIterationAborted, detail);
+            }
+        }
+        r
+    }
+
+    /// The context object of item `index` (`$$.Map.Item`), for `ItemSelector`.
+    fn item_context(&self, index: usize, item: &Value) -> Value {
+        // A Map state's `$$.State` shows `RetryCount` 0 to its ItemSelector.
+        build_context(
+            &self.ex.info,
+            &self.st.name,
+            self.ex.rec.time_of(self.entered.stamp),
+            Some(0),
+            Some((index, item)),
+            None,
+        )
+    }
+}
+
+/// The Map's concurrency limit: `MaxConcurrency` (or its path), 0 meaning the default, capped.
+fn concurrency(
+    cx: &StateCx<'_>,
+    m: &MapK,
+    value: &Value,
+    ctx: &Value,
+) -> Result<usize, StateError> {
+    let limit = match &m.max_concurrency {
+        None => 0,
+        Some(src) => {
+            let v = cx.number(src, value, ctx)?;
+            match as_integer(&v) {
+                Some(n) if n >= 0 => n as usize,
+                _ => {
+                    return Err(cx.runtime(&format!(
+                        "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {}",
+                        display(&v),
+                        number_path(src)
+                    )))
+                }
+            }
+        }
+    };
+    Ok(if m.distributed {
+        if limit == 0 {
+            DISTRIBUTED_MAP_CONCURRENCY
+        } else {
+            limit.min(DISTRIBUTED_MAP_CONCURRENCY)
+        }
+    } else if limit == 0 {
+        INLINE_MAP_CONCURRENCY
+    } else {
+        limit.min(INLINE_MAP_CONCURRENCY)
+    })
+}
+
+/// The tolerated failures of a Map state.
+struct Tolerance {
+    configured: bool,
+    count: Option<u64>,
+    percentage: Option<f64>,
+}
+
+impl Tolerance {
+    /// Whether `failures` failed iterations out of `total` are still tolerated.
+    fn allows(&self, failures: usize, total: usize) -> bool {
+        if !self.configured {
+            return false;
+        }
+        let by_count = self.count.is_some_and(|c| failures as u64 <= c);
+        let by_pct = self
+            .percentage
+            .is_some_and(|p| total > 0 && (failures as f64) * 100.0 / (total as f64) <= p);
+        by_count || by_pct
+    }
+}
+
+/// `ToleratedFailureCount`/`…Percentage` (or their paths).
+fn tolerance(
+    cx: &StateCx<'_>,
+    m: &MapK,
+    value: &Value,
+    ctx: &Value,
+) -> Result<Tolerance, StateError> {
+    let mut t = Tolerance {
+        configured: m.tolerated_count.is_some() || m.tolerated_percentage.is_some(),
+        count: None,
+        percentage: None,
+    };
+    if let Some(src) = &m.tolerated_count {
+        let v = cx.number(src, value, ctx)?;
+        let n = match as_integer(&v) {
+            Some(k) => k,
+            None => {
+                return Err(cx.runtime(&format!(
+                    "The ToleratedFailureCountPath field refers to value \"{}\" which is not a valid integer: {}",
+                    display(&v),
+                    number_path(src)
+                )))
+            }
+        };
+        if n < 0 {
+            return Err(cx.runtime("ToleratedFailureCount cannot be negative."));
+        }
+        t.count = Some(n as u64);
+    }
+    if let Some(src) = &m.tolerated_percentage {
+        let v = cx.number(src, value, ctx)?;
+        let Some(p) = as_float(&v) else {
+            return Err(cx.runtime(&format!(
+                "The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {}",
+                display(&v),
+                number_path(src)
+            )));
+        };
+        if !(0.0..=100.0).contains(&p) {
+            return Err(cx.runtime("ToleratedFailurePercentage must be between 0 and 100."));
+        }
+        t.percentage = Some(p);
+    }
+    Ok(t)
+}

@@ -1,0 +1,560 @@
+//! The interpreter: runs a compiled [`Program`](crate::program::Program) on one tokio task.
+//!
+//! One file per ASL concept:
+//!
+//! | file | what |
+//! |---|---|
+//! | `mod.rs` | the scope loop ([`Exec::run_block`]), entering and exiting a state, the payload limit |
+//! | `io.rs` | the data path of a state: InputPath → Parameters → ResultSelector → Assign → ResultPath → OutputPath |
+//! | `errors.rs` | Retry and Catch, once, for Task, Parallel and Map ([`errors::Retrier`]) |
+//! | `context.rs` | the context object (`$$`) |
+//! | `pass.rs`, `choice.rs`, `succeed.rs`, `fail.rs` | the states that never await |
+//! | `wait.rs`, `task.rs`, `parallel.rs`, `map.rs` | the states that await |
+//!
+//! An execution is a single future. The top level, each Parallel branch and each Map iteration is
+//! a loop over compiled states ([`Exec::run_block`]); branches and iterations are futures polled
+//! together on the execution's task (`FuturesUnordered`), never spawned, and a Map keeps at most
+//! its concurrency limit of iterations in flight, so memory is bounded by `MaxConcurrency`, not by
+//! the item count. Pure states (Pass, Choice, Succeed, Fail) never await; only Task, Wait, retry
+//! backoff, and the joins of Parallel and Map do.
+//!
+//! Every effect goes through the [`Recorder`]: task results and failures are recorded before the
+//! state acts on them, Wait deadlines are absolute (the `WaitStateEntered` time plus the wait),
+//! retry delays are measured from the recorded failure, and random numbers come from the scope's
+//! seeded generator. Re-running a program over its own history (see [`crate::recorder`])
+//! therefore reproduces its position and data.
+//!
+//! A state runs with a [`StateCx`]: the state, its `…Entered` event, and the scope's cursor,
+//! variables and cancellation, which every concept's code reads instead of loose parameters.
+
+mod choice;
+mod context;
+mod errors;
+mod fail;
+mod io;
+mod map;
+mod parallel;
+mod pass;
+mod succeed;
+mod task;
+mod wait;
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use workflow_asl::error::{names, Failure};
+
+use crate::cancel::Cancel;
+use crate::handler::{Handlers, TaskError};
+use crate::history::Detail;
+use crate::mock::MockTestCase;
+use crate::program::{Block, CState, IoPath, Kind};
+use crate::recorder::{Cursor, Recorder, Stamp};
+
+pub(crate) use io::json_size;
+use io::render;
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// A typed handler call that replaces the registry lookup of one Task state (see
+/// [`crate::driver`]): it receives the task's effective input and context, returns the result.
+pub(crate) type TaskCall<'c> =
+    dyn FnMut(Value, crate::handler::TaskContext) -> CallFuture<'c> + Send + 'c;
+
+/// The future of a [`TaskCall`] (a panic while it is polled fails the call).
+pub(crate) type CallFuture<'c> = crate::handler::Guarded<'c>;
+
+/// What a state hands the next one besides its output: the output's text, when it was rendered
+/// for the history (the next `…Entered` input), and an upper bound of its size as JSON text.
+#[derive(Debug, Default)]
+pub(crate) struct Flow {
+    pub(crate) rendered: Option<Arc<str>>,
+    pub(crate) in_size: Option<usize>,
+}
+
+/// Variables set by `Assign`, visible in a scope.
+pub(crate) type Vars = Map<String, Value>;
+
+/// A failure of a state or scope: an error name and a cause, either possibly absent (a Fail state
+/// with neither).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StateError {
+    pub(crate) error: Option<String>,
+    pub(crate) cause: Option<String>,
+    /// Neither retried nor caught (a state output over the payload limit).
+    pub(crate) terminal: bool,
+}
+
+impl StateError {
+    pub(crate) fn new(error: impl Into<String>, cause: impl Into<String>) -> StateError {
+        StateError {
+            error: Some(error.into()),
+            cause: Some(cause.into()),
+            terminal: false,
+        }
+    }
+
+    /// A `States.Runtime` error that is neither retried nor caught.
+    fn terminal_runtime(cause: impl Into<String>) -> StateError {
+        StateError {
+            error: Some(names::RUNTIME.into()),
+            cause: Some(cause.into()),
+            terminal: true,
+        }
+    }
+
+    fn name(&self) -> &str {
+        self.error.as_deref().unwrap_or("")
+    }
+
+    /// The error output a catcher passes on: `{"Error": …, "Cause": …}`.
+    fn output(&self) -> Value {
+        let mut o = Map::new();
+        if let Some(e) = &self.error {
+            o.insert("Error".into(), Value::String(e.clone()));
+        }
+        if let Some(c) = &self.cause {
+            o.insert("Cause".into(), Value::String(c.clone()));
+        }
+        Value::Object(o)
+    }
+}
+
+impl From<TaskError> for StateError {
+    fn from(e: TaskError) -> StateError {
+        StateError {
+            error: Some(e.error),
+            cause: e.cause,
+            terminal: false,
+        }
+    }
+}
+
+/// Why a state or scope did not complete.
+#[derive(Debug)]
+pub(crate) enum Fault {
+    Error(StateError),
+    Cancelled,
+}
+
+impl From<StateError> for Fault {
+    fn from(e: StateError) -> Fault {
+        Fault::Error(e)
+    }
+}
+
+/// Where a state goes after it completes.
+struct Step {
+    output: Value,
+    /// `None`: the scope ends with this output.
+    next: Option<usize>,
+    /// An upper bound of the output's size as JSON text, when the state could compute one
+    /// without walking the output (see [`Exec::exit_state`]).
+    size_hint: Option<usize>,
+}
+
+impl Step {
+    fn to(output: Value, next: Option<usize>) -> Step {
+        Step {
+            output,
+            next,
+            size_hint: None,
+        }
+    }
+}
+
+/// The facts about an execution that its context object (`$$`) shows.
+#[derive(Debug, Clone)]
+pub(crate) struct ExecInfo {
+    pub(crate) execution_arn: String,
+    /// An EXPRESS execution (its context object has no `RedriveCount`).
+    pub(crate) express: bool,
+    pub(crate) name: String,
+    pub(crate) state_machine_arn: String,
+    pub(crate) state_machine_name: String,
+    pub(crate) role_arn: Arc<str>,
+    pub(crate) start_time: String,
+    /// The execution's input (`null` when the program never builds a context object, see
+    /// `Program::reads_context`).
+    pub(crate) input: Value,
+}
+
+/// One execution's shared, immutable surroundings.
+pub(crate) struct Exec {
+    pub(crate) rec: Recorder,
+    pub(crate) handlers: Arc<Handlers>,
+    pub(crate) mocks: Option<Arc<MockTestCase>>,
+    pub(crate) payload_limit: usize,
+    pub(crate) seed: u64,
+    pub(crate) info: Arc<ExecInfo>,
+    /// Flush the recorder after every state's exit (`StartOptions::flush_every_state`), so a
+    /// state's events are committed before the next state starts.
+    pub(crate) flush_every_state: bool,
+}
+
+/// A running scope (the machine, a Parallel branch, a Map iteration): its cursor in the history,
+/// its variables, its cancellation, and what the last state handed the next.
+pub(crate) struct Scope<'a> {
+    pub(crate) cur: &'a mut Cursor,
+    pub(crate) vars: &'a mut Vars,
+    pub(crate) cancel: &'a Arc<Cancel>,
+    pub(crate) flow: Flow,
+}
+
+impl<'a> Scope<'a> {
+    /// A scope starting at its first state.
+    pub(crate) fn new(cur: &'a mut Cursor, vars: &'a mut Vars, cancel: &'a Arc<Cancel>) -> Self {
+        Scope {
+            cur,
+            vars,
+            cancel,
+            flow: Flow::default(),
+        }
+    }
+}
+
+/// Generated code that runs a scope instead of the interpreter's loop (the driver of a
+/// `workflow!` workflow, see [`crate::driver`]), attached to the compiled scope as a
+/// `Box<dyn ScopeRunner>` inside the program's type-erased [`Attachment`](crate::program::Attachment).
+pub(crate) trait ScopeRunner: Send + Sync {
+    /// Runs the scope `block` from its start with `input`.
+    fn run<'a>(
+        &'a self,
+        exec: &'a Exec,
+        block: &'a Block,
+        scope: Scope<'a>,
+        input: Value,
+    ) -> BoxFuture<'a, Result<Value, Fault>>;
+}
+
+/// The runner attached to `block`, if any.
+#[inline]
+fn attached(block: &Block) -> Option<&dyn ScopeRunner> {
+    block
+        .driver
+        .as_deref()?
+        .downcast_ref::<Box<dyn ScopeRunner>>()
+        .map(|runner| &**runner)
+}
+
+/// The state's `…Entered` event, which error causes refer to.
+#[derive(Clone, Copy)]
+struct Entered {
+    id: u64,
+    stamp: Stamp,
+}
+
+/// One state being run: what the code of every ASL concept reads.
+struct StateCx<'s> {
+    st: &'s CState,
+    entered: Entered,
+    cur: &'s mut Cursor,
+    vars: &'s mut Vars,
+    cancel: &'s Arc<Cancel>,
+    /// An upper bound of the input's size as JSON text, when known.
+    in_size: Option<usize>,
+}
+
+impl StateCx<'_> {
+    /// A `States.Runtime` error with the state prefix AWS puts on runtime errors.
+    fn runtime(&self, cause: &str) -> StateError {
+        runtime_error(self.st, self.entered, cause)
+    }
+
+    /// A failure from the pure semantics, with the state prefix AWS puts on runtime errors.
+    fn wrap(&self, f: Failure) -> StateError {
+        wrap_failure(self.st, self.entered, f)
+    }
+}
+
+/// A `States.Runtime` error of state `st`: AWS's prefix and `cause`.
+fn runtime_error(st: &CState, entered: Entered, cause: &str) -> StateError {
+    StateError::new(
+        names::RUNTIME,
+        format!(
+            "An error occurred while executing the state '{}' (entered at the event id #{}). {}",
+            st.name, entered.id, cause
+        ),
+    )
+}
+
+/// A failure from the pure semantics; runtime errors get the state prefix.
+fn wrap_failure(st: &CState, entered: Entered, f: Failure) -> StateError {
+    if f.error == names::RUNTIME {
+        runtime_error(st, entered, &f.cause)
+    } else {
+        StateError::new(f.error, f.cause)
+    }
+}
+
+/// Whether a state never awaits (it runs without an async call).
+pub(crate) fn is_pure(st: &CState) -> bool {
+    matches!(
+        st.kind,
+        Kind::Pass { .. }
+            | Kind::Choice { .. }
+            | Kind::Succeed
+            | Kind::Fail { .. }
+            | Kind::Unsupported(_)
+    )
+}
+
+/// Whether a state's output is always its input (so its size is the input's).
+fn passes_input_on(st: &CState) -> bool {
+    matches!(st.kind, Kind::Choice { .. } | Kind::Succeed | Kind::Wait(_))
+        && matches!(st.input_path, IoPath::Identity)
+        && matches!(st.output_path, IoPath::Identity)
+}
+
+impl Exec {
+    /// Waits until the recorder has delivered every event to the sink.
+    async fn flush(&self) -> Result<(), Fault> {
+        self.rec
+            .flush()
+            .await
+            .map_err(|e| Fault::Error(StateError::terminal_runtime(e.to_string())))
+    }
+
+    /// Sleeps until the clock reads `deadline_ms`, unless cancelled first.
+    async fn sleep_until(&self, deadline_ms: i64, cancel: &Cancel) -> Result<(), Fault> {
+        self.flush().await?;
+        let at = self.rec.clock.instant_at(deadline_ms);
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => Err(Fault::Cancelled),
+            _ = tokio::time::sleep_until(at) => Ok(()),
+        }
+    }
+
+    /// When a failure whose last event is `last_id` happened: that event's recorded time, so
+    /// that a retry interval does not start over when a resumed run replays the failure; now
+    /// when history is off.
+    fn failed_at(&self, last_id: u64) -> i64 {
+        self.rec
+            .time_of_event(last_id)
+            .unwrap_or_else(|| self.rec.clock.now_ms())
+    }
+
+    // ===== the scope loop =====
+
+    /// Runs a scope from its start state with `input`.
+    pub(crate) fn run_block<'a>(
+        &'a self,
+        block: &'a Block,
+        cur: &'a mut Cursor,
+        input: Value,
+        vars: &'a mut Vars,
+        cancel: &'a Arc<Cancel>,
+    ) -> BoxFuture<'a, Result<Value, Fault>> {
+        let scope = Scope::new(cur, vars, cancel);
+        if let Some(runner) = attached(block) {
+            return runner.run(self, block, scope, input);
+        }
+        Box::pin(async move {
+            let mut scope = scope;
+            let mut idx = block.start;
+            let mut input = input;
+            loop {
+                let Some(st) = block.states.get(idx) else {
+                    return Err(Fault::Error(StateError::new(
+                        names::RUNTIME,
+                        "internal error: a transition names no state",
+                    )));
+                };
+                let (output, next) = if is_pure(st) && !self.flush_every_state {
+                    // No await: run it here, without an async call.
+                    self.run_pure_state(st, &mut scope, input)?
+                } else {
+                    // Boxed, so that every scope's future does not carry the largest state's.
+                    Box::pin(self.run_state(st, &mut scope, input, None)).await?
+                };
+                match next {
+                    Some(next) => {
+                        idx = next;
+                        input = output;
+                    }
+                    None => return Ok(output),
+                }
+            }
+        })
+    }
+
+    /// Runs one state of a scope on `input`: records its entry, runs it, checks the size of its
+    /// output and records its exit. Returns the output and the next state (`None`: the scope ends
+    /// with this output). The scope's flow carries what the previous state handed this one and
+    /// receives what this one hands the next; `call` replaces the registry lookup of a Task's
+    /// handler.
+    pub(crate) async fn run_state(
+        &self,
+        st: &CState,
+        scope: &mut Scope<'_>,
+        input: Value,
+        call: Option<&mut TaskCall<'_>>,
+    ) -> Result<(Value, Option<usize>), Fault> {
+        let (entered, in_size) = self.enter_state(st, scope.cur, &input, &mut scope.flow);
+        let result = {
+            let mut cx = StateCx {
+                st,
+                entered,
+                cur: &mut *scope.cur,
+                vars: &mut *scope.vars,
+                cancel: scope.cancel,
+                in_size,
+            };
+            match &st.kind {
+                Kind::Wait(w) => self.wait(&mut cx, input, w).await,
+                Kind::Task(t) => self.task(&mut cx, input, t, call).await,
+                Kind::Parallel(p) => self.parallel(&mut cx, input, p).await,
+                Kind::Map(m) => self.map(&mut cx, input, m).await,
+                _ => self.pure_body(&mut cx, input),
+            }
+        };
+        let done = self.exit_state(st, scope.cur, result, in_size, &mut scope.flow);
+        if self.flush_every_state && done.is_ok() {
+            self.flush().await?;
+        }
+        done
+    }
+
+    /// [`Exec::run_state`] for the states that never await (Pass, Choice, Succeed, Fail).
+    #[inline]
+    pub(crate) fn run_pure_state(
+        &self,
+        st: &CState,
+        scope: &mut Scope<'_>,
+        input: Value,
+    ) -> Result<(Value, Option<usize>), Fault> {
+        let (entered, in_size) = self.enter_state(st, scope.cur, &input, &mut scope.flow);
+        let result = self.pure_body(
+            &mut StateCx {
+                st,
+                entered,
+                cur: &mut *scope.cur,
+                vars: &mut *scope.vars,
+                cancel: scope.cancel,
+                in_size,
+            },
+            input,
+        );
+        self.exit_state(st, scope.cur, result, in_size, &mut scope.flow)
+    }
+
+    /// The body of a state that never awaits (Pass, Choice, Succeed, Fail, or a state the
+    /// runtime does not support); shared by [`Exec::run_state`] and [`Exec::run_pure_state`].
+    #[inline]
+    fn pure_body(&self, cx: &mut StateCx<'_>, input: Value) -> Result<Step, Fault> {
+        let st = cx.st;
+        match &st.kind {
+            Kind::Pass {
+                result,
+                parameters,
+                result_path,
+            } => self.pass(cx, input, result.as_ref(), parameters.as_ref(), result_path),
+            Kind::Choice {
+                choices,
+                targets,
+                default,
+            } => self.choice(cx, input, choices, targets, *default),
+            Kind::Succeed => self.succeed(cx, input),
+            Kind::Fail { error, cause } => self.fail(cx, &input, error.as_ref(), cause.as_ref()),
+            Kind::Unsupported(cause) => {
+                Err(Fault::Error(StateError::terminal_runtime(cause.clone())))
+            }
+            Kind::Wait(_) | Kind::Task(_) | Kind::Parallel(_) | Kind::Map(_) => Err(Fault::Error(
+                StateError::terminal_runtime("internal error: an awaiting state run as a pure one"),
+            )),
+        }
+    }
+
+    /// Records a state's `…Entered` event; returns it and the known size of the input.
+    #[inline]
+    fn enter_state(
+        &self,
+        st: &CState,
+        cur: &mut Cursor,
+        input: &Value,
+        flow: &mut Flow,
+    ) -> (Entered, Option<usize>) {
+        // An upper bound of the input's size as JSON text, when known.
+        let in_size = flow.in_size.take();
+        let stamp = self.rec.record(cur, st.events.entered, || {
+            let text = flow.rendered.take().unwrap_or_else(|| render(input));
+            if passes_input_on(st) {
+                // The output is the input: `exit_state` reuses the text.
+                flow.rendered = Some(Arc::clone(&text));
+            }
+            Detail::StateEntered {
+                name: Arc::clone(&st.name),
+                input: text,
+            }
+        });
+        let entered = Entered {
+            id: stamp.id,
+            stamp,
+        };
+        (entered, in_size)
+    }
+
+    /// Finishes a state: aborted, failed, or its output checked against the payload limit and
+    /// its `…Exited` event recorded.
+    #[inline]
+    fn exit_state(
+        &self,
+        st: &CState,
+        cur: &mut Cursor,
+        result: Result<Step, Fault>,
+        in_size: Option<usize>,
+        flow: &mut Flow,
+    ) -> Result<(Value, Option<usize>), Fault> {
+        let rec_on = self.rec.enabled() && !cur.silent;
+        // The input's text, when the output is the input (see `enter_state`).
+        let input_text = if rec_on {
+            flow.rendered.take().filter(|_| passes_input_on(st))
+        } else {
+            None
+        };
+        let step = match result {
+            Ok(step) => step,
+            Err(Fault::Cancelled) => {
+                if let Some(aborted) = st.events.aborted {
+                    self.rec.record(cur, aborted, || Detail::StateAborted {
+                        name: Arc::clone(&st.name),
+                    });
+                }
+                return Err(Fault::Cancelled);
+            }
+            Err(e) => return Err(e),
+        };
+        let text = if rec_on {
+            Some(input_text.unwrap_or_else(|| render(&step.output)))
+        } else {
+            None
+        };
+        let size = match (&text, step.size_hint) {
+            (Some(t), _) => t.len(),
+            (None, Some(h)) if h <= self.payload_limit => h,
+            // Choice, Succeed and Wait pass their input on unchanged.
+            (None, _) => match in_size.filter(|_| passes_input_on(st)) {
+                Some(n) => n,
+                None => json_size(&step.output, self.payload_limit),
+            },
+        };
+        if size > self.payload_limit {
+            let mut e = io::data_limit(&st.name);
+            e.terminal = true;
+            return Err(e.into());
+        }
+        if let Some(exited) = st.events.exited {
+            self.rec.record(cur, exited, || Detail::StateExited {
+                name: Arc::clone(&st.name),
+                output: text.clone().unwrap_or_else(|| render(&step.output)),
+            });
+        }
+        if let Some(f) = self.rec.fault_if_possible() {
+            return Err(Fault::Error(StateError::terminal_runtime(f)));
+        }
+        flow.rendered = text;
+        flow.in_size = Some(size);
+        Ok((step.output, step.next))
+    }
+}

@@ -1,0 +1,97 @@
+//! The Parallel state: every branch on the same input, concurrently on the execution's task;
+//! the first failure cancels the others; the results in branch order.
+
+use futures::stream::{FuturesUnordered, StreamExt};
+use serde_json::Value;
+
+use super::errors::{Recovery, Retrier};
+use super::io::for_result_path;
+use super::{Exec, Fault, StateCx, StateError, Step};
+use crate::history::Detail;
+use crate::history::EventType;
+use crate::program::ParallelK;
+
+impl Exec {
+    /// Runs a Parallel state.
+    pub(super) async fn parallel(
+        &self,
+        cx: &mut StateCx<'_>,
+        input: Value,
+        p: &ParallelK,
+    ) -> Result<Step, Fault> {
+        let st = cx.st;
+        let mut input = input;
+        let mut retrier = Retrier::new(&p.errors, Some(EventType::ParallelStateFailed));
+        loop {
+            let ctx = self.context_if_needed(cx, retrier.count());
+            let branch_input = cx.effective_input(&input, p.parameters.as_ref(), &ctx)?;
+            self.rec
+                .record(cx.cur, EventType::ParallelStateStarted, || Detail::None);
+            let started_seq = cx.cur.seq.saturating_sub(1);
+            let child_cancel = cx.cancel.child();
+            let n = p.branches.len();
+            let mut running = FuturesUnordered::new();
+            for (i, block) in p.branches.iter().enumerate() {
+                let mut bc = cx.cur.child(started_seq, i, self.seed);
+                let mut bvars = cx.vars.clone();
+                let binput = branch_input.clone();
+                let cc = &child_cancel;
+                running.push(async move {
+                    let r = self.run_block(block, &mut bc, binput, &mut bvars, cc).await;
+                    (i, r, bc.last_id)
+                });
+            }
+            let mut results: Vec<Value> = vec![Value::Null; n];
+            let mut failure: Option<StateError> = None;
+            // The newest branch event up to the first failure (or the last branch's end).
+            let mut ended_id = 0u64;
+            while let Some((i, r, last)) = running.next().await {
+                if failure.is_none() {
+                    ended_id = ended_id.max(last);
+                }
+                match r {
+                    Ok(v) => {
+                        if let Some(slot) = results.get_mut(i) {
+                            *slot = v;
+                        }
+                    }
+                    Err(Fault::Error(e)) => {
+                        if failure.is_none() {
+                            failure = Some(e);
+                            child_cancel.cancel();
+                        }
+                    }
+                    Err(Fault::Cancelled) => {}
+                }
+            }
+            drop(running);
+            cx.cur.last_id = self.rec.last_id();
+            if cx.cancel.is_cancelled() {
+                return Err(Fault::Cancelled);
+            }
+            let failure = match failure {
+                None => {
+                    match cx.finish(
+                        for_result_path(&p.result_path, &input),
+                        Value::Array(results),
+                        p.result_selector.as_ref(),
+                        &p.result_path,
+                        &ctx,
+                    ) {
+                        Ok(output) => return Ok(Step::to(output, st.next)),
+                        Err(e) => e,
+                    }
+                }
+                Some(e) => e,
+            };
+            let failed_at = self.failed_at(ended_id);
+            match retrier
+                .recover(self, cx, failure, failed_at, &mut input)
+                .await?
+            {
+                Recovery::Retry => continue,
+                Recovery::Caught(step) => return Ok(step),
+            }
+        }
+    }
+}

@@ -1,0 +1,418 @@
+//! The Task state: effective parameters, the `…Scheduled`/`…Started` events, the call (a mock, a
+//! recorded result when replaying, a typed handler or the registered one) under its timeout,
+//! heartbeat and cancellation, its recorded outcome, then the data path or Retry/Catch.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use workflow_asl::error::names;
+use workflow_asl::eval::{java_json, Env};
+
+use super::context::{build_context, Extra};
+use super::errors::{Recovery, Retrier};
+use super::io::{as_long, data_limit, for_result_path, json_size, render};
+use super::{Exec, Fault, StateCx, StateError, Step, TaskCall};
+use crate::cancel::Cancel;
+use crate::handler::{call_guarded, Heartbeat, LazyContext, TaskContext};
+use crate::history::Detail;
+use crate::history::{EventType, HistoryEvent};
+use crate::mock::MockResponse;
+use crate::program::{CState, NumberSource, ResourceKind, TaskK};
+use crate::recorder::Cursor;
+
+/// A task's input and limits, ready to invoke.
+struct Prepared {
+    params: Value,
+    timeout: Option<u64>,
+    heartbeat: Option<u64>,
+}
+
+/// What running a task produced.
+enum TaskOutcome {
+    Succeeded(Value),
+    SucceededText(Value, Arc<str>),
+    Failed(StateError),
+    TimedOut(StateError),
+}
+
+impl TaskOutcome {
+    fn with_text(self, text: Arc<str>) -> TaskOutcome {
+        match self {
+            TaskOutcome::Succeeded(v) => TaskOutcome::SucceededText(v, text),
+            other => other,
+        }
+    }
+}
+
+/// A task timeout (`States.Timeout`, `States.HeartbeatTimeout`). AWS gives it an empty cause: a
+/// catcher's error output is `{"Error": "States.Timeout", "Cause": ""}` (recorded:
+/// `test_task_service_lambda::test_invoke_timeout`), while `ExecutionFailed` shows no cause.
+fn timed_out(error: &str) -> StateError {
+    StateError {
+        error: Some(error.into()),
+        cause: Some(String::new()),
+        terminal: false,
+    }
+}
+
+impl Exec {
+    /// Runs a Task state; `call` replaces the registry lookup of its handler.
+    pub(super) async fn task(
+        &self,
+        cx: &mut StateCx<'_>,
+        input: Value,
+        t: &TaskK,
+        mut call: Option<&mut TaskCall<'_>>,
+    ) -> Result<Step, Fault> {
+        let st = cx.st;
+        let mut input = input;
+        let mut retrier = Retrier::new(&t.errors, None);
+        let lambda = t.resource_kind == ResourceKind::LambdaFunction;
+        loop {
+            let retry_count = retrier.count();
+            let token = if t.wait_for_token {
+                Some(format!(
+                    "{}-{}-{}",
+                    self.info.name, cx.cur.scope, cx.cur.seq
+                ))
+            } else {
+                None
+            };
+            let ctx = if st.needs_context {
+                let extra = Extra {
+                    retry_count,
+                    item: None,
+                    token: token.as_deref(),
+                };
+                self.context(cx, extra)
+            } else {
+                Value::Null
+            };
+            let prepared = self.prepare_task(cx, &input, t, &ctx)?;
+            if lambda {
+                self.rec
+                    .record(cx.cur, EventType::LambdaFunctionScheduled, || {
+                        Detail::LambdaScheduled {
+                            resource: Arc::clone(&t.resource),
+                            input: render(&prepared.params),
+                            timeout: prepared.timeout,
+                        }
+                    });
+                self.rec
+                    .record(cx.cur, EventType::LambdaFunctionStarted, || Detail::None);
+            } else {
+                self.rec
+                    .record(cx.cur, EventType::TaskScheduled, || Detail::TaskScheduled {
+                        res: Arc::clone(&t.task_resource),
+                        parameters: render(&prepared.params),
+                        timeout: prepared.timeout,
+                        heartbeat: prepared.heartbeat,
+                    });
+                self.rec
+                    .record(cx.cur, EventType::TaskStarted, || Detail::TaskStarted {
+                        res: Arc::clone(&t.task_resource),
+                    });
+            }
+            let outcome = match self.replayed_task_result(cx.cur) {
+                Some(r) => r,
+                None => {
+                    self.flush().await?;
+                    let context = if st.needs_context {
+                        LazyContext::ready(ctx.clone())
+                    } else {
+                        let info = Arc::clone(&self.info);
+                        let name = Arc::clone(&st.name);
+                        let entered_ms = self.rec.time_of(cx.entered.stamp);
+                        let token = token.clone();
+                        LazyContext::deferred(move || {
+                            build_context(
+                                &info,
+                                &name,
+                                entered_ms,
+                                Some(retry_count),
+                                None,
+                                token.as_deref(),
+                            )
+                        })
+                    };
+                    let task_cx = TaskContext {
+                        resource: Arc::clone(&t.resource),
+                        state_name: Arc::clone(&st.name),
+                        context: Arc::new(context),
+                        task_token: token.clone(),
+                        retry_count,
+                        heartbeat: Arc::new(Heartbeat::default()),
+                    };
+                    self.invoke(st, t, prepared, task_cx, cx.cancel, call.as_deref_mut())
+                        .await?
+                }
+            };
+            let outcome = match outcome {
+                TaskOutcome::Succeeded(v) => {
+                    // The result's text is only needed for the history.
+                    let text = (self.rec.enabled() && !cx.cur.silent).then(|| render(&v));
+                    let size = match &text {
+                        Some(text) => text.len(),
+                        None => json_size(&v, self.payload_limit),
+                    };
+                    if size > self.payload_limit {
+                        // AWS names a Lambda function by its ARN, a service integration by
+                        // its service (`'lambda'` for `arn:aws:states:::lambda:invoke`).
+                        TaskOutcome::Failed(data_limit(match t.resource_kind {
+                            ResourceKind::LambdaFunction => &t.resource,
+                            ResourceKind::Service => &t.task_resource.resource_type,
+                        }))
+                    } else {
+                        TaskOutcome::Succeeded(v).with_text(text.unwrap_or_else(|| Arc::from("")))
+                    }
+                }
+                other => other,
+            };
+            let failure = match outcome {
+                TaskOutcome::SucceededText(v, text) => {
+                    if lambda {
+                        self.rec
+                            .record(cx.cur, EventType::LambdaFunctionSucceeded, || {
+                                Detail::LambdaSucceeded { output: text }
+                            });
+                    } else {
+                        self.rec.record(cx.cur, EventType::TaskSucceeded, || {
+                            Detail::TaskSucceeded {
+                                res: Arc::clone(&t.task_resource),
+                                output: text,
+                            }
+                        });
+                    }
+                    match cx.finish(
+                        for_result_path(&t.result_path, &input),
+                        v,
+                        t.result_selector.as_ref(),
+                        &t.result_path,
+                        &ctx,
+                    ) {
+                        Ok(output) => return Ok(Step::to(output, st.next)),
+                        Err(e) => e,
+                    }
+                }
+                TaskOutcome::Succeeded(_) => {
+                    return Err(Fault::Error(StateError::new(
+                        names::RUNTIME,
+                        "internal error: unrendered task result",
+                    )))
+                }
+                TaskOutcome::Failed(e) => {
+                    let ty = if lambda {
+                        EventType::LambdaFunctionFailed
+                    } else {
+                        EventType::TaskFailed
+                    };
+                    self.record_task_failure(cx.cur, t, ty, &e);
+                    e
+                }
+                TaskOutcome::TimedOut(e) => {
+                    let ty = if lambda {
+                        EventType::LambdaFunctionTimedOut
+                    } else {
+                        EventType::TaskTimedOut
+                    };
+                    self.record_task_failure(cx.cur, t, ty, &e);
+                    e
+                }
+            };
+            if cx.cancel.is_cancelled() {
+                return Err(Fault::Cancelled);
+            }
+            let failed_at = self.failed_at(cx.cur.last_id);
+            match retrier
+                .recover(self, cx, failure, failed_at, &mut input)
+                .await?
+            {
+                Recovery::Retry => continue,
+                Recovery::Caught(step) => return Ok(step),
+            }
+        }
+    }
+
+    /// The task's effective parameters and its timeouts.
+    fn prepare_task(
+        &self,
+        cx: &mut StateCx<'_>,
+        input: &Value,
+        t: &TaskK,
+        ctx: &Value,
+    ) -> Result<Prepared, StateError> {
+        let eff = cx.input_path(input, ctx)?;
+        let value = eff.get(input);
+        let params = match &t.parameters {
+            Some(tpl) => {
+                let env = Env::new(value, ctx, cx.vars);
+                tpl.evaluate(&env, cx.cur).map_err(|f| cx.wrap(f))?
+            }
+            None => value.clone(),
+        };
+        let seconds = |src: &Option<NumberSource>| -> Result<Option<u64>, StateError> {
+            let Some(src) = src else { return Ok(None) };
+            let v = cx.number(src, value, ctx)?;
+            match as_long(&v) {
+                Some(n) if n > 0 => Ok(Some(n as u64)),
+                _ => Err(cx.runtime(&format!(
+                    "The value of the field '{}' must be a positive integer, but was {}",
+                    match src {
+                        NumberSource::Path(_, f) => f,
+                        NumberSource::Literal(_) => "TimeoutSeconds",
+                    },
+                    java_json(&v)
+                ))),
+            }
+        };
+        Ok(Prepared {
+            params,
+            timeout: seconds(&t.timeout)?,
+            heartbeat: seconds(&t.heartbeat)?,
+        })
+    }
+
+    fn record_task_failure(&self, cur: &mut Cursor, t: &TaskK, ty: EventType, e: &StateError) {
+        // The error and cause are copied only when the event is recorded.
+        if t.resource_kind == ResourceKind::LambdaFunction {
+            self.rec.record(cur, ty, || Detail::Error {
+                error: e.error.clone(),
+                cause: e.cause.clone(),
+            });
+        } else {
+            self.rec.record(cur, ty, || Detail::TaskFailed {
+                res: Arc::clone(&t.task_resource),
+                error: e.error.clone(),
+                cause: e.cause.clone(),
+            });
+        }
+    }
+
+    /// The recorded result of the task at the cursor, when replaying.
+    fn replayed_task_result(&self, cur: &Cursor) -> Option<TaskOutcome> {
+        let ev: &HistoryEvent = self.rec.prior_next(cur)?;
+        let details = ev.details.as_ref().map(|(_, v)| v);
+        let field = |k: &str| {
+            details
+                .and_then(|d| d.get(k))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        match EventType::from_name(&ev.event_type)? {
+            EventType::TaskSucceeded | EventType::LambdaFunctionSucceeded => {
+                let text = field("output").unwrap_or_else(|| "null".into());
+                let v = serde_json::from_str(&text).unwrap_or(Value::Null);
+                Some(TaskOutcome::SucceededText(v, Arc::from(text)))
+            }
+            EventType::TaskFailed | EventType::LambdaFunctionFailed => {
+                Some(TaskOutcome::Failed(StateError {
+                    error: field("error"),
+                    cause: field("cause"),
+                    terminal: false,
+                }))
+            }
+            EventType::TaskTimedOut | EventType::LambdaFunctionTimedOut => {
+                Some(TaskOutcome::TimedOut(StateError {
+                    error: field("error"),
+                    cause: field("cause"),
+                    terminal: false,
+                }))
+            }
+            _ => None,
+        }
+    }
+
+    /// Runs the task: a mocked response, or the handler (`typed`, else the registered one)
+    /// under the task's timeout, heartbeat and cancellation.
+    async fn invoke(
+        &self,
+        st: &CState,
+        t: &TaskK,
+        prepared: Prepared,
+        task_cx: TaskContext,
+        cancel: &Arc<Cancel>,
+        typed: Option<&mut TaskCall<'_>>,
+    ) -> Result<TaskOutcome, Fault> {
+        let Prepared {
+            params,
+            timeout,
+            heartbeat,
+        } = prepared;
+        if let Some(mocks) = &self.mocks {
+            if let Some(r) = mocks.response(&st.name, u64::from(task_cx.retry_count)) {
+                return Ok(match r {
+                    Ok(MockResponse::Return(v)) => TaskOutcome::Succeeded(v.clone()),
+                    Ok(MockResponse::Throw { error, cause }) => TaskOutcome::Failed(StateError {
+                        error: Some(error.clone()),
+                        cause: cause.clone(),
+                        terminal: false,
+                    }),
+                    Err(e) => TaskOutcome::Failed(StateError::new(names::TASK_FAILED, e.0)),
+                });
+            }
+        }
+        let hb = Arc::clone(&task_cx.heartbeat);
+        let call = match typed {
+            Some(typed) => futures::future::Either::Left(typed(params, task_cx)),
+            None => {
+                let Some(handler) = self.handlers.lookup(&t.resource) else {
+                    return Ok(TaskOutcome::Failed(StateError::new(
+                        names::TASK_FAILED,
+                        format!(
+                            "No handler is registered for the resource '{}' (state '{}'). Register one with Runtime::builder().handler(...) or mock the state.",
+                            t.resource, st.name
+                        ),
+                    )));
+                };
+                futures::future::Either::Right(call_guarded(handler, params, task_cx))
+            }
+        };
+        tokio::pin!(call);
+        if timeout.is_none() && heartbeat.is_none() {
+            // No timers to watch: only completion and cancellation.
+            return tokio::select! {
+                biased;
+                r = &mut call => Ok(match r {
+                    Ok(v) => TaskOutcome::Succeeded(v),
+                    Err(e) => TaskOutcome::Failed(e.into()),
+                }),
+                _ = cancel.cancelled() => Err(Fault::Cancelled),
+            };
+        }
+        let clock = self.rec.clock;
+        let started = clock.now_ms();
+        let timeout_at = timeout
+            .map(|s| clock.instant_at(started.saturating_add(s.saturating_mul(1000) as i64)));
+        let mut heartbeat_at = heartbeat
+            .map(|s| clock.instant_at(started.saturating_add(s.saturating_mul(1000) as i64)));
+        let far = || tokio::time::Instant::now() + Duration::from_secs(86_400 * 365 * 30);
+        loop {
+            let t_at = timeout_at.unwrap_or_else(far);
+            let h_at = heartbeat_at.unwrap_or_else(far);
+            // Completion and timeouts win over cancellation in the same instant, as on AWS (a
+            // task that timed out while its Map was failing records `TaskTimedOut`, then aborts).
+            tokio::select! {
+                biased;
+                r = &mut call => {
+                    return Ok(match r {
+                        Ok(v) => TaskOutcome::Succeeded(v),
+                        Err(e) => TaskOutcome::Failed(e.into()),
+                    });
+                }
+                _ = tokio::time::sleep_until(t_at), if timeout_at.is_some() => {
+                    return Ok(TaskOutcome::TimedOut(timed_out(names::TIMEOUT)));
+                }
+                _ = tokio::time::sleep_until(h_at), if heartbeat_at.is_some() => {
+                    return Ok(TaskOutcome::TimedOut(timed_out(names::HEARTBEAT_TIMEOUT)));
+                }
+                _ = hb.notify.notified() => {
+                    if let Some(s) = heartbeat {
+                        heartbeat_at = Some(tokio::time::Instant::now() + Duration::from_secs(s));
+                    }
+                }
+                _ = cancel.cancelled() => return Err(Fault::Cancelled),
+            }
+        }
+    }
+}
