@@ -1033,7 +1033,7 @@ fn check_length(name: &str, s: &str) -> Result<(), Detail> {
     Ok(())
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -1076,7 +1076,7 @@ fn canonical(v: &Value, out: &mut String) {
     }
 }
 
-fn uuid_v4(rng: &mut dyn Entropy) -> String {
+pub(crate) fn uuid_v4(rng: &mut dyn Entropy) -> String {
     let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&rng.next_u64().to_be_bytes());
     bytes[8..].copy_from_slice(&rng.next_u64().to_be_bytes());
@@ -1095,7 +1095,7 @@ fn uuid_v4(rng: &mut dyn Entropy) -> String {
 
 /// `java.util.Random`, so that a seeded `States.MathRandom` gives the same number for the same
 /// seed, as a JVM would.
-struct JavaRandom {
+pub(crate) struct JavaRandom {
     seed: u64,
 }
 
@@ -1103,7 +1103,7 @@ impl JavaRandom {
     const MULTIPLIER: u64 = 0x5_DEEC_E66D;
     const MASK: u64 = (1 << 48) - 1;
 
-    fn new(seed: i64) -> JavaRandom {
+    pub(crate) fn new(seed: i64) -> JavaRandom {
         JavaRandom {
             seed: (seed as u64 ^ Self::MULTIPLIER) & Self::MASK,
         }
@@ -1128,6 +1128,13 @@ impl JavaRandom {
             }
             u = self.next(31);
         }
+    }
+
+    /// `nextDouble()`: 53 random bits as a double in [0, 1).
+    pub(crate) fn next_double(&mut self) -> f64 {
+        let hi = i64::from(self.next(26)) << 27;
+        let lo = i64::from(self.next(27));
+        (hi + lo) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
     fn next_long(&mut self) -> i128 {

@@ -25,6 +25,7 @@ pub mod error;
 pub mod eval;
 pub mod intrinsic;
 pub mod json;
+pub mod jsonata;
 pub mod limits;
 pub mod model;
 pub mod parse;

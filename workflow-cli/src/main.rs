@@ -52,6 +52,11 @@ enum Command {
     History(cmd::history::Args),
     /// Stop a running execution of a store (records `ExecutionAborted`).
     Stop(cmd::stop::Args),
+    /// Evaluate one JSONata expression (JSONata 2.0.6 with Step Functions' functions).
+    ///
+    /// Exit status: 0 for a result (or undefined), 1 for an evaluation error, 2 for unusable
+    /// arguments.
+    Eval(cmd::eval::Args),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +75,7 @@ fn main() -> ExitCode {
         Command::Describe(args) => cmd::describe::run(&args, &mut out, &mut err),
         Command::History(args) => cmd::history::run(&args, &mut out, &mut err),
         Command::Stop(args) => cmd::stop::run(&args, &mut out, &mut err),
+        Command::Eval(args) => cmd::eval::run(&args, &mut out, &mut err),
     };
     // A closed pipe (`workflow validate … | head`) is not an error worth reporting.
     let _ = out.flush();

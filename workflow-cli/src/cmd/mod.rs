@@ -3,6 +3,7 @@
 pub mod builtin;
 pub mod describe;
 pub mod durable;
+pub mod eval;
 pub mod fmt;
 pub mod graph;
 pub mod history;

@@ -1,0 +1,339 @@
+//! JSONata: parsing, AWS's checks and evaluation, behind one small API.
+//!
+//! This module is the only place that names the JSONata engine (the `jsonata-core` crate, pinned
+//! exactly in the workspace), so that the engine can be replaced without touching its callers. The
+//! engine's values are reference-counted (`Rc`, not `Send`); they are converted to and from
+//! `serde_json::Value` at this boundary and never leave it: every public type here is plain data
+//! except [`Scope`], which holds converted bindings for one state and is meant to live only inside
+//! one synchronous step (never across an `.await`).
+//!
+//! The language is JSONata 2.0.6, as Step Functions implements it
+//! (<https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html>):
+//! - the JSONata 2.1 operators `??` and `?:` are refused when parsing;
+//! - `$eval` is unavailable (AWS fails with `T1006`, measured in floci-io/floci#2737);
+//! - AWS's own functions `$partition`, `$range`, `$hash`, `$random`, `$uuid` and `$parse` exist
+//!   (see [`aws`]);
+//! - one evaluation may run for at most [`TIME_LIMIT_MS`] milliseconds and build sequences of at
+//!   most [`MAX_SEQUENCE`] items, so that no expression hangs or exhausts memory.
+//!
+//! ```
+//! use serde_json::json;
+//! use workflow_asl::jsonata::{Expression, Scope};
+//!
+//! let expr = Expression::parse("$sum($states.input.prices) * $rate").unwrap();
+//! let mut scope = Scope::new();
+//! scope.bind("states", &json!({"input": {"prices": [1, 2, 3]}}));
+//! scope.bind("rate", &json!(2));
+//! assert_eq!(expr.evaluate(None, &scope).unwrap(), Some(json!(12)));
+//! ```
+
+pub mod aws;
+mod check;
+mod convert;
+
+use std::fmt;
+use std::rc::Rc;
+
+use jsonata_core::ast::{AstNode, BinaryOp};
+use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError, EvaluatorOptions};
+use jsonata_core::value::JValue;
+use serde_json::Value;
+
+pub use check::TopLevel;
+
+/// The longest one evaluation may run, in milliseconds (AWS: "each JSONata expression must
+/// complete within 1 second"; the engine raises `D1012` when it is exceeded).
+pub const TIME_LIMIT_MS: u64 = 1000;
+
+/// The most items a sequence built by an evaluation may hold (the engine raises `D2015`).
+/// Ranges are limited to 10,000,000 items by JSONata itself (`D2014`); this bound is lower so that
+/// a hostile expression cannot allocate gigabytes before its time runs out.
+pub const MAX_SEQUENCE: usize = 10_000_000;
+
+/// The deepest evaluation stack allowed (the engine raises `D1011`/`U1001` beyond it).
+pub const MAX_STACK_DEPTH: usize = 10_000;
+
+/// A JSONata error: its code as JSONata names it (`T2001`, `S0202`, `D3030`, …; `""` when the
+/// engine gave none) and its message without the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    /// The JSONata error code, such as `T2001`.
+    pub code: String,
+    /// What went wrong, without the code prefix.
+    pub message: String,
+}
+
+impl Error {
+    fn new(code: &str, message: impl Into<String>) -> Self {
+        Error {
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// Splits an engine message `"T2001: The left side …"` into code and text. The code may
+    /// follow a prefix of the engine's own (`"Invalid syntax: S0213: …"`), which is dropped.
+    fn from_message(msg: &str, default_code: &str) -> Self {
+        let b = msg.as_bytes();
+        let is_code = |i: usize| {
+            b.len() >= i + 6
+                && b[i].is_ascii_uppercase()
+                && b[i + 1..i + 5].iter().all(u8::is_ascii_digit)
+                && b[i + 5] == b':'
+                && (i == 0 || b[i - 1] == b' ')
+        };
+        match (0..b.len()).find(|&i| is_code(i)) {
+            Some(i) => Error::new(&msg[i..i + 5], msg[i + 6..].trim_start()),
+            None if msg == "Unclosed comment" => Error::new("S0106", "Comment has no closing tag"),
+            None => Error::new(default_code, msg),
+        }
+    }
+
+    fn from_eval(e: &EvaluatorError) -> Self {
+        Error::from_message(e.message(), "D0000")
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.code.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.code, self.message)
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A parsed JSONata expression. Parse once, evaluate many times; it is `Send` and `Sync`.
+#[derive(Debug)]
+pub struct Expression {
+    source: String,
+    ast: AstNode,
+}
+
+impl Clone for Expression {
+    fn clone(&self) -> Self {
+        Expression {
+            source: self.source.clone(),
+            ast: self.ast.clone(),
+        }
+    }
+}
+
+impl Expression {
+    /// Parses an expression (the text between `{%` and `%}`). Syntax errors carry JSONata's codes
+    /// (`S0202`, `S0207`, …). The JSONata 2.1 operators `??` and `?:`, which Step Functions does not
+    /// implement, are refused as syntax errors (`S0201`).
+    pub fn parse(source: &str) -> Result<Expression, Error> {
+        let parsed = guard(|| jsonata_core::parser::parse(source))?;
+        let ast = parsed.map_err(|e| Error::from_message(&e.to_string(), "S0201"))?;
+        if let Some(op) = check::newer_operator(&ast) {
+            return Err(Error::new(
+                "S0201",
+                format!(
+                    "Syntax error: `{op}` is a JSONata 2.1 operator; Step Functions implements JSONata 2.0.6, which does not have it"
+                ),
+            ));
+        }
+        Ok(Expression {
+            source: source.to_owned(),
+            ast,
+        })
+    }
+
+    /// The expression's text, as given to [`Expression::parse`].
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// What AWS refuses in a Step Functions expression, which has no context item: a path that
+    /// starts with a bare field name (`Reference to 'phone' at the top level is not supported.`),
+    /// or `$` / `$$` outside any path. `None` when the expression reads only variables.
+    pub fn top_level_reference(&self) -> Option<TopLevel> {
+        check::top_level(&self.ast)
+    }
+
+    /// Evaluates the expression. `input` is the context item `$` (`None`: undefined, as in Step
+    /// Functions); `scope` holds the variables. Returns `Ok(None)` when the result is undefined.
+    ///
+    /// Functions and regular expressions in the result are converted as JSONata's `$string` would
+    /// serialize them (functions become `""`); non-finite numbers become `null` (JSON cannot hold
+    /// them; see [`Expression::evaluate_aws`] for Step Functions' own rule).
+    pub fn evaluate(&self, input: Option<&Value>, scope: &Scope) -> Result<Option<Value>, Error> {
+        self.run(input, scope, convert::NonFinite::Null)
+    }
+
+    /// Like [`Expression::evaluate`], with Step Functions' rule for non-finite numbers: `1/0`
+    /// gives the string `"Infinity"` (measured by floci-io/floci#2737), `-1/0` `"-Infinity"`.
+    pub fn evaluate_aws(
+        &self,
+        input: Option<&Value>,
+        scope: &Scope,
+    ) -> Result<Option<Value>, Error> {
+        self.run(input, scope, convert::NonFinite::JavaString)
+    }
+
+    fn run(
+        &self,
+        input: Option<&Value>,
+        scope: &Scope,
+        non_finite: convert::NonFinite,
+    ) -> Result<Option<Value>, Error> {
+        guard(|| self.run_unguarded(input, scope, non_finite))?
+    }
+
+    fn run_unguarded(
+        &self,
+        input: Option<&Value>,
+        scope: &Scope,
+        non_finite: convert::NonFinite,
+    ) -> Result<Option<Value>, Error> {
+        let mut context = Context::new();
+        for (name, value) in &scope.vars {
+            context.bind(name.clone(), value.clone());
+        }
+        let options = EvaluatorOptions {
+            timeout_ms: Some(scope.time_limit_ms),
+            max_stack_depth: Some(MAX_STACK_DEPTH),
+            max_sequence_length: Some(MAX_SEQUENCE),
+            ..EvaluatorOptions::default()
+        };
+        let mut evaluator = Evaluator::with_options(context, options);
+        aws::register(&mut evaluator, &scope.entropy)?;
+        let data = match input {
+            Some(v) => convert::to_engine(v),
+            None => JValue::Undefined,
+        };
+        let out = evaluator
+            .evaluate(&self.ast, &data)
+            .map_err(|e| Error::from_eval(&e))?;
+        if matches!(out, JValue::Undefined) {
+            return Ok(None);
+        }
+        convert::from_engine(&out, non_finite).map(Some)
+    }
+}
+
+/// The variables an expression sees, converted once to the engine's form, so that binding
+/// `$states` costs one conversion per state rather than one per expression.
+///
+/// A `Scope` holds reference-counted engine values: it is neither `Send` nor `Sync`, so build it,
+/// use it and drop it within one synchronous step.
+pub struct Scope {
+    vars: Vec<(String, JValue)>,
+    entropy: Rc<aws::EntropyCell>,
+    time_limit_ms: u64,
+}
+
+impl Default for Scope {
+    fn default() -> Self {
+        Scope::new()
+    }
+}
+
+impl fmt::Debug for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scope")
+            .field(
+                "vars",
+                &self
+                    .vars
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl Scope {
+    /// No variables; `$random()` and `$uuid()` draw from the operating system's entropy.
+    pub fn new() -> Self {
+        Scope {
+            vars: Vec::new(),
+            entropy: Rc::new(aws::EntropyCell::from_os()),
+            time_limit_ms: TIME_LIMIT_MS,
+        }
+    }
+
+    /// No variables; `$random()` (without a seed) and `$uuid()` are the deterministic sequence of
+    /// `seed`, for tests and replays.
+    pub fn with_seed(seed: u64) -> Self {
+        Scope {
+            vars: Vec::new(),
+            entropy: Rc::new(aws::EntropyCell::seeded(seed)),
+            time_limit_ms: TIME_LIMIT_MS,
+        }
+    }
+
+    /// Changes how long one evaluation may run (default [`TIME_LIMIT_MS`], Step Functions' limit).
+    /// A tool that evaluates expressions outside Step Functions, such as `workflow eval`, may allow
+    /// longer; the limit is what keeps a runaway expression from hanging.
+    pub fn set_time_limit_ms(&mut self, ms: u64) {
+        self.time_limit_ms = ms.max(1);
+    }
+
+    /// Binds `$name` (give the name without `$`) to a JSON value, replacing an earlier binding.
+    pub fn bind(&mut self, name: &str, value: &Value) {
+        let v = convert::to_engine(value);
+        match self.vars.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = v,
+            None => self.vars.push((name.to_owned(), v)),
+        }
+    }
+
+    /// Binds every entry of a JSON object as a variable (`{"a": 1}` binds `$a`).
+    pub fn bind_all(&mut self, vars: &serde_json::Map<String, Value>) {
+        for (k, v) in vars {
+            self.bind(k, v);
+        }
+    }
+
+    /// Whether `$name` is bound.
+    pub fn contains(&self, name: &str) -> bool {
+        self.vars.iter().any(|(n, _)| n == name)
+    }
+}
+
+/// Parses and evaluates one expression with an input and variables: a convenience for one-off
+/// evaluations such as `workflow eval`.
+pub fn evaluate(
+    source: &str,
+    input: Option<&Value>,
+    bindings: &serde_json::Map<String, Value>,
+) -> Result<Option<Value>, Error> {
+    let expr = Expression::parse(source)?;
+    let mut scope = Scope::new();
+    scope.bind_all(bindings);
+    expr.evaluate(input, &scope)
+}
+
+/// Runs `f`, turning a panic inside the engine into an error: a defect of the engine must fail
+/// the one expression, never the process.
+fn guard<T>(f: impl FnOnce() -> T) -> Result<T, Error> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
+        let what = p
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Error::new(
+            "D0000",
+            format!("the JSONata engine failed on this expression (internal error: {what})"),
+        )
+    })
+}
+
+/// The names of the binary operators [`check`] reports.
+fn op_text(op: BinaryOp) -> Option<&'static str> {
+    match op {
+        BinaryOp::Coalesce => Some("??"),
+        BinaryOp::Default => Some("?:"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

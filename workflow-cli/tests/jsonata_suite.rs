@@ -1,0 +1,349 @@
+//! The official JSONata test suite (v2.0.6, in `../shared/conformance/jsonata-suite`), run
+//! through the `workflow eval` command line, one process per case, as a user would run it.
+//!
+//! Issue 9 asks for at least 99% of the scored cases (every group but `function-eval`, which
+//! Step Functions disables). Scoring follows the suite's README: results compared as JSON with
+//! numbers within a relative 1e-9, `undefinedResult` as `{"undefined": true}`, an expected `code`
+//! as the error's code (a case whose code is the jsonata-js harness's own `U1001`/`U1002`, raised by
+//! its time and depth boxes, passes on any error). Files that JSON cannot read (lone UTF-16
+//! surrogates) are counted as skipped.
+//!
+//! A second test mutates every suite expression and feeds the mutants to `workflow eval`: none may
+//! crash the process (a panic exits 101; an abort is a signal).
+//!
+//! The corpus is found through `$WORKFLOW_CONFORMANCE_DIR`, else `../shared/conformance` beside the
+//! project. When it is missing the tests print "skipped" and pass, except under `CI=true`, where
+//! they fail.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+/// The `jsonata-suite` folder, or `None` (after failing under CI) when it is absent.
+fn suite_dir() -> Option<PathBuf> {
+    let conformance = std::env::var_os("WORKFLOW_CONFORMANCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance"));
+    let dir = conformance.join("jsonata-suite");
+    if dir.join("groups").is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "the JSONata suite is missing at {} (set WORKFLOW_CONFORMANCE_DIR)",
+        dir.display()
+    );
+    println!("skipped: no JSONata suite at {}", dir.display());
+    None
+}
+
+/// One case of the suite.
+struct Case {
+    name: String,
+    expr: String,
+    /// `--input` argument (`@FILE`), if the case has an input.
+    input: Option<String>,
+    /// `--bindings` argument, if any.
+    bindings: Option<String>,
+    expected: Expected,
+}
+
+enum Expected {
+    Result(Value),
+    Undefined,
+    Code(String),
+    AnyError,
+}
+
+/// Reads every case (but `function-eval`); returns the cases and the number of unreadable files.
+fn load(dir: &Path, tmp: &Path) -> (Vec<Case>, usize) {
+    let mut cases = Vec::new();
+    let mut skipped = 0;
+    let mut groups: Vec<PathBuf> = std::fs::read_dir(dir.join("groups"))
+        .expect("groups")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    groups.sort();
+    for group in groups {
+        let gname = group.file_name().unwrap().to_string_lossy().to_string();
+        if gname == "function-eval" {
+            continue;
+        }
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&group)
+            .expect("group")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("read case");
+            let Ok(value) = serde_json::from_str::<Value>(&text) else {
+                skipped += 1;
+                continue;
+            };
+            let list = match value {
+                Value::Array(a) => a,
+                v => vec![v],
+            };
+            let stem = file.file_stem().unwrap().to_string_lossy().to_string();
+            for (i, c) in list.into_iter().enumerate() {
+                let name = format!("{gname}/{stem}[{i}]");
+                let expr = match (&c["expr"], &c["expr-file"]) {
+                    (Value::String(e), _) => e.clone(),
+                    (_, Value::String(f)) => {
+                        std::fs::read_to_string(group.join(f)).expect("expr-file")
+                    }
+                    _ => panic!("{name}: no expression"),
+                };
+                let input = if let Some(data) = c.get("data") {
+                    let path = tmp.join(format!("in-{}.json", cases.len()));
+                    std::fs::write(&path, data.to_string()).expect("write input");
+                    Some(format!("@{}", path.display()))
+                } else {
+                    match &c["dataset"] {
+                        Value::String(ds) => Some(format!(
+                            "@{}",
+                            dir.join("datasets").join(format!("{ds}.json")).display()
+                        )),
+                        _ => None,
+                    }
+                };
+                let bindings = match c.get("bindings") {
+                    Some(b @ Value::Object(m)) if !m.is_empty() => {
+                        let path = tmp.join(format!("b-{}.json", cases.len()));
+                        std::fs::write(&path, b.to_string()).expect("write bindings");
+                        Some(format!("@{}", path.display()))
+                    }
+                    _ => None,
+                };
+                let code = c
+                    .get("code")
+                    .and_then(Value::as_str)
+                    .or_else(|| c.get("error").and_then(|e| e["code"].as_str()))
+                    .map(str::to_owned);
+                let expected = if let Some(code) = code {
+                    if (code == "U1001" || code == "U1002") && c.get("timelimit").is_some() {
+                        Expected::AnyError
+                    } else {
+                        Expected::Code(code)
+                    }
+                } else if c.get("undefinedResult") == Some(&Value::Bool(true)) {
+                    Expected::Undefined
+                } else if let Some(r) = c.get("result") {
+                    Expected::Result(r.clone())
+                } else {
+                    Expected::Undefined
+                };
+                cases.push(Case {
+                    name,
+                    expr,
+                    input,
+                    bindings,
+                    expected,
+                });
+            }
+        }
+    }
+    (cases, skipped)
+}
+
+/// Runs `workflow eval … --format json`; returns the exit status (`None`: killed by a signal)
+/// and stdout.
+fn eval(expr: &str, input: Option<&str>, bindings: Option<&str>) -> (Option<i32>, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_workflow"));
+    cmd.arg("eval").arg(expr);
+    if let Some(i) = input {
+        cmd.arg("--input").arg(i);
+    }
+    if let Some(b) = bindings {
+        cmd.arg("--bindings").arg(b);
+    }
+    cmd.arg("--format").arg("json");
+    let out = cmd.output().expect("spawn workflow");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// JSON equality with numbers compared within a relative 1e-9.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (
+                x.as_f64().unwrap_or(f64::NAN),
+                y.as_f64().unwrap_or(f64::NAN),
+            );
+            x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs())
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+fn judge(case: &Case, status: Option<i32>, stdout: &str) -> Result<(), String> {
+    let got: Value = serde_json::from_str(stdout.trim())
+        .map_err(|e| format!("exit {status:?}, output not one JSON object ({e}): {stdout}"))?;
+    let ok = match &case.expected {
+        Expected::Result(want) => {
+            status == Some(0) && got.get("result").is_some_and(|r| same(r, want))
+        }
+        Expected::Undefined => {
+            status == Some(0) && got.get("undefined") == Some(&Value::Bool(true))
+        }
+        Expected::Code(code) => {
+            status == Some(1) && got["error"]["code"] == Value::String(code.clone())
+        }
+        Expected::AnyError => status == Some(1) && got.get("error").is_some(),
+    };
+    if ok {
+        Ok(())
+    } else {
+        let want = match &case.expected {
+            Expected::Result(v) => format!("result {v}"),
+            Expected::Undefined => "undefined".into(),
+            Expected::Code(c) => format!("error {c}"),
+            Expected::AnyError => "an error".into(),
+        };
+        Err(format!("want {want}, got {}", stdout.trim()))
+    }
+}
+
+/// Runs `f` over `0..n` on a few threads.
+fn parallel(n: usize, f: impl Fn(usize) + Sync) {
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |p| p.get())
+        .clamp(2, 8);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                f(i);
+            });
+        }
+    });
+}
+
+#[test]
+fn official_suite_passes_through_workflow_eval() {
+    let Some(dir) = suite_dir() else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (cases, skipped) = load(&dir, tmp.path());
+    assert!(cases.len() > 1500, "only {} cases read", cases.len());
+    assert!(skipped <= 2, "{skipped} case files could not be read");
+    let failures = Mutex::new(Vec::new());
+    parallel(cases.len(), |i| {
+        let c = &cases[i];
+        let (status, stdout) = eval(&c.expr, c.input.as_deref(), c.bindings.as_deref());
+        if let Err(why) = judge(c, status, &stdout) {
+            failures
+                .lock()
+                .unwrap()
+                .push(format!("{}: `{}`: {why}", c.name, c.expr));
+        }
+    });
+    let mut failures = failures.into_inner().unwrap();
+    failures.sort();
+    let passed = cases.len() - failures.len();
+    let rate = passed as f64 / cases.len() as f64;
+    println!(
+        "JSONata suite v2.0.6 through `workflow eval`: {passed}/{} passed ({:.2}%), {skipped} files skipped",
+        cases.len(),
+        rate * 100.0
+    );
+    for f in &failures {
+        println!("  FAIL {f}");
+    }
+    assert!(rate >= 0.99, "pass rate {:.2}% is below 99%", rate * 100.0);
+}
+
+/// A small deterministic generator for the mutations.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// One mutation of an expression: a character deleted, inserted, doubled, or a span repeated or
+/// cut off.
+fn mutate(expr: &str, rng: &mut Rng) -> String {
+    const ALPHABET: &[char] = &[
+        '(', ')', '[', ']', '{', '}', '.', ',', ';', ':', '$', '"', '\'', '`', '%', '#', '@', '^',
+        '*', '/', '~', '>', '<', '=', '!', '?', '&', '|', '-', '+', '0', '9', 'a', ' ', '\\', 'λ',
+    ];
+    let chars: Vec<char> = expr.chars().collect();
+    let n = chars.len();
+    let at = rng.below(n + 1);
+    let mut out: Vec<char> = chars.clone();
+    match rng.below(5) {
+        0 if n > 0 => {
+            out.remove(at.min(n - 1));
+        }
+        1 => out.insert(at, ALPHABET[rng.below(ALPHABET.len())]),
+        2 if n > 0 => {
+            let c = chars[at.min(n - 1)];
+            out.insert(at.min(n - 1), c);
+        }
+        3 => {
+            let end = (at + 1 + rng.below(12)).min(n);
+            let span: Vec<char> = chars[at.min(n)..end].to_vec();
+            for _ in 0..1 + rng.below(4) {
+                out.splice(end..end, span.iter().copied());
+            }
+        }
+        _ => out.truncate(at),
+    }
+    out.into_iter().collect()
+}
+
+#[test]
+fn mutated_suite_expressions_never_crash_eval() {
+    let Some(dir) = suite_dir() else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (cases, _) = load(&dir, tmp.path());
+    let mut rng = Rng(0x5EED);
+    let mutants: Vec<(String, Option<String>)> = cases
+        .iter()
+        .map(|c| (mutate(&c.expr, &mut rng), c.input.clone()))
+        .collect();
+    let crashes = Mutex::new(Vec::new());
+    parallel(mutants.len(), |i| {
+        let (expr, input) = &mutants[i];
+        let (status, stdout) = eval(expr, input.as_deref(), None);
+        let one_object = serde_json::from_str::<Value>(stdout.trim()).is_ok_and(|v| v.is_object());
+        if !matches!(status, Some(0) | Some(1)) || !one_object {
+            crashes
+                .lock()
+                .unwrap()
+                .push(format!("`{expr}`: exit {status:?}, stdout {stdout}"));
+        }
+    });
+    let crashes = crashes.into_inner().unwrap();
+    println!(
+        "{} mutated expressions evaluated, {} crashes",
+        mutants.len(),
+        crashes.len()
+    );
+    assert!(crashes.is_empty(), "crashes:\n{}", crashes.join("\n"));
+}
