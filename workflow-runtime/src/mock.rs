@@ -15,16 +15,20 @@
 //! ```
 //!
 //! A test case maps Task state names to mocked responses. A mocked response is a list of
-//! `Return`/`Throw` entries keyed by attempt number or an inclusive range (`"1-2"`); the keys must
-//! cover `0, 1, 2, …` without gaps. The attempt number is the state's retry count
-//! (`$$.State.RetryCount`), as in LocalStack's implementation of the format: attempt 0 is the first
-//! try each time the state is entered, so every Map iteration starts again at `"0"`. An attempt
-//! beyond the last key fails the task with `States.TaskFailed` and a cause that says so. A mocked
-//! state never calls its handler.
+//! `Return`/`Throw` entries keyed by invocation number or an inclusive range (`"1-2"`); the keys
+//! must cover `0, 1, 2, …` without gaps. As in AWS Step Functions Local, the number counts every
+//! invocation of that state in the execution: its retries, and every later visit (a polling loop
+//! that comes back to the state moves on to `"1"`, `"2"`, …; each Map iteration takes the next
+//! number). Sources: AWS's description of the format
+//! (<https://docs.aws.amazon.com/step-functions/latest/dg/sfn-local-mock-cfg-file.html>), whose
+//! `RetryPath` example (`"0"` throws, `"1-2"` throw, `"3"` returns) is consumed by the retries of
+//! one state, and issue 9's measurement of Step Functions Local on polling loops. An invocation
+//! beyond the last key fails the
+//! task with `States.TaskFailed` and a cause that says so. A mocked state never calls its handler.
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
@@ -244,8 +248,8 @@ impl MockTestCase {
         self.states.contains_key(state)
     }
 
-    /// The response for attempt `attempt` (0 for the first try) of `state`: `None` when the state
-    /// is not mocked, `Some(Err(..))` when its responses end before that attempt.
+    /// The response to invocation `attempt` (0 for the first) of `state` in an execution: `None`
+    /// when the state is not mocked, `Some(Err(..))` when its responses end before that one.
     pub fn response(&self, state: &str, attempt: u64) -> Option<Result<&MockResponse, MockError>> {
         let (name, ranges) = self.states.get(state)?;
         Some(
@@ -255,10 +259,58 @@ impl MockTestCase {
                 .map(|(_, _, r)| r)
                 .ok_or_else(|| {
                     MockError(format!(
-                        "mocked response `{name}` for state `{state}` has no entry for attempt {attempt}"
+                        "mocked response `{name}` for state `{state}` has no entry for invocation {attempt} (it is invoked once per attempt and per visit, counting from 0)"
                     ))
                 }),
         )
+    }
+}
+
+/// One execution's use of a test case: counts the invocations of each mocked state, so that the
+/// n-th invocation of a state (0 for the first) gets the response keyed `n`.
+#[derive(Debug)]
+pub(crate) struct MockCalls {
+    case: Arc<MockTestCase>,
+    /// State name → invocations so far. Held only while counting, never across an `.await`.
+    calls: Mutex<HashMap<String, u64>>,
+}
+
+impl MockCalls {
+    /// A fresh count for one execution.
+    pub(crate) fn new(case: Arc<MockTestCase>) -> MockCalls {
+        MockCalls {
+            case,
+            calls: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The number of this invocation of `state` (0 for the first), counting it.
+    fn count(&self, state: &str) -> u64 {
+        let mut calls = self
+            .calls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = calls.entry(state.to_string()).or_insert(0);
+        let this = *n;
+        *n = n.saturating_add(1);
+        this
+    }
+
+    /// The response to the next invocation of `state`: `None` when the state is not mocked.
+    pub(crate) fn next(&self, state: &str) -> Option<Result<MockResponse, MockError>> {
+        if !self.case.is_mocked(state) {
+            return None;
+        }
+        let n = self.count(state);
+        self.case.response(state, n).map(|r| r.cloned())
+    }
+
+    /// Counts an invocation of `state` whose result was replayed from a recorded history, so
+    /// that the invocations after it get the same responses as in the recorded run.
+    pub(crate) fn skip(&self, state: &str) {
+        if self.case.is_mocked(state) {
+            self.count(state);
+        }
     }
 }
 
@@ -317,6 +369,25 @@ mod tests {
         }
         assert!(tc.response("Other", 0).is_none());
         assert!(tc.is_mocked("B"));
+    }
+
+    #[test]
+    fn each_invocation_takes_the_next_response() {
+        let config: MockConfig = FILE.parse().expect("valid");
+        let calls = MockCalls::new(Arc::new(config.test_case("M", "Retry").expect("exists")));
+        let errors = (0..4)
+            .map(|_| match calls.next("A") {
+                Some(Ok(MockResponse::Throw { error, .. })) => error,
+                Some(Ok(MockResponse::Return(v))) => v.to_string(),
+                other => panic!("{other:?}"),
+            })
+            .collect::<Vec<_>>();
+        assert_eq!(errors, ["E1", "E2", "E2", "7"]);
+        assert!(matches!(calls.next("A"), Some(Err(_))));
+        // Counts are per state; a replayed invocation is counted too.
+        calls.skip("B");
+        assert!(matches!(calls.next("B"), Some(Err(_))));
+        assert!(calls.next("NotMocked").is_none());
     }
 
     #[test]

@@ -620,7 +620,7 @@ async fn drive(
     let exec = Exec {
         rec: Recorder::new(inner.history, clock, sink, prior),
         handlers: Arc::clone(&inner.handlers),
-        mocks: inner.mocks.clone(),
+        mocks: inner.mocks.clone().map(crate::mock::MockCalls::new),
         payload_limit: inner.payload_limit,
         seed,
         info,

@@ -580,6 +580,66 @@ async fn mocks_replace_handlers() {
     assert_eq!(out.output, Some(json!({"charged": true})));
 }
 
+/// Step Functions Local numbers a state's mocked responses by its invocations in the whole
+/// execution, not by its retry count: a polling loop that comes back to the state moves on to
+/// `"1"`, `"2"`, … (issue 9, measured on Step Functions Local; AWS's MockConfigFile description
+/// <https://docs.aws.amazon.com/step-functions/latest/dg/sfn-local-mock-cfg-file.html>).
+#[tokio::test(start_paused = true)]
+async fn mocked_responses_count_every_invocation_of_a_state() {
+    let config: MockConfig = r#"{
+        "StateMachines": {"M": {"TestCases": {"T": {"Poll": "Job", "Each": "Items"}}}},
+        "MockedResponses": {
+          "Job": {
+            "0-1": {"Return": {"status": "RUNNING"}},
+            "2": {"Throw": {"Error": "Busy", "Cause": "retry me"}},
+            "3": {"Return": {"status": "DONE"}}},
+          "Items": {"0": {"Return": "a"}, "1-2": {"Return": "b"}}}}"#
+        .parse()
+        .expect("valid mock file");
+    let rt = builder()
+        .mocks(config.test_case("M", "T").expect("test case"))
+        .build();
+    // Poll until DONE: invocations 0 and 1 (two visits), 2 (first try of the third visit, retried)
+    // and 3 (its retry).
+    let def = json!({"StartAt": "Poll", "States": {
+        "Poll": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                 "Retry": [{"ErrorEquals": ["Busy"], "IntervalSeconds": 1}], "Next": "Done?"},
+        "Done?": {"Type": "Choice", "Choices": [
+            {"Variable": "$.status", "StringEquals": "DONE", "Next": "Done"}], "Default": "Later"},
+        "Later": {"Type": "Wait", "Seconds": 5, "Next": "Poll"},
+        "Done": {"Type": "Succeed"}
+    }});
+    let program = rt.program(&machine(def)).expect("compiles");
+    let out = rt.run(&program, json!({})).await.expect("starts");
+    assert_eq!(out.output, Some(json!({"status": "DONE"})), "{:?}", out.to_json());
+    let count = |ty: &str| out.event_types().iter().filter(|t| **t == ty).count();
+    assert_eq!(count("TaskStateEntered"), 3, "{:?}", out.event_types());
+    assert_eq!(count("TaskFailed"), 1, "{:?}", out.event_types());
+    assert_eq!(count("TaskSucceeded"), 3, "{:?}", out.event_types());
+
+    // Each Map iteration is one more invocation of `Each`.
+    let def = json!({"StartAt": "Fan", "States": {
+        "Fan": {"Type": "Map", "MaxConcurrency": 1,
+                "ItemProcessor": {"StartAt": "Each", "States": {
+                    "Each": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}},
+                "End": true}
+    }});
+    let program = rt.program(&machine(def)).expect("compiles");
+    let out = rt.run(&program, json!([1, 2, 3])).await.expect("starts");
+    assert_eq!(out.output, Some(json!(["a", "b", "b"])));
+    // A fourth invocation has no response: the task fails and says which invocation.
+    let out = rt.run(&program, json!([1, 2, 3, 4])).await.expect("starts");
+    assert_eq!(out.error.as_deref(), Some("States.TaskFailed"));
+    assert!(
+        out.cause
+            .as_deref()
+            .unwrap_or_default()
+            .contains("no entry for invocation 3"),
+        "{:?}",
+        out.cause
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn seeded_runs_are_deterministic() {
     let def = json!({"StartAt": "R", "States": {

@@ -47,7 +47,7 @@ use workflow_asl::error::{names, Failure};
 use crate::cancel::Cancel;
 use crate::handler::{Handlers, TaskError};
 use crate::history::Detail;
-use crate::mock::MockTestCase;
+use crate::mock::MockCalls;
 use crate::program::{Block, CState, IoPath, Kind};
 use crate::recorder::{Cursor, Recorder, Stamp};
 
@@ -183,7 +183,8 @@ pub(crate) struct ExecInfo {
 pub(crate) struct Exec {
     pub(crate) rec: Recorder,
     pub(crate) handlers: Arc<Handlers>,
-    pub(crate) mocks: Option<Arc<MockTestCase>>,
+    /// The test case's responses and this execution's count of each mocked state's invocations.
+    pub(crate) mocks: Option<MockCalls>,
     pub(crate) payload_limit: usize,
     pub(crate) seed: u64,
     pub(crate) info: Arc<ExecInfo>,

@@ -115,7 +115,12 @@ impl Exec {
                     });
             }
             let outcome = match self.replayed_task_result(cx.cur) {
-                Some(r) => r,
+                Some(r) => {
+                    if let Some(mocks) = &self.mocks {
+                        mocks.skip(&st.name);
+                    }
+                    r
+                }
                 None => {
                     self.flush().await?;
                     let context = if st.needs_context {
@@ -340,12 +345,12 @@ impl Exec {
             heartbeat,
         } = prepared;
         if let Some(mocks) = &self.mocks {
-            if let Some(r) = mocks.response(&st.name, u64::from(task_cx.retry_count)) {
+            if let Some(r) = mocks.next(&st.name) {
                 return Ok(match r {
-                    Ok(MockResponse::Return(v)) => TaskOutcome::Succeeded(v.clone()),
+                    Ok(MockResponse::Return(v)) => TaskOutcome::Succeeded(v),
                     Ok(MockResponse::Throw { error, cause }) => TaskOutcome::Failed(StateError {
-                        error: Some(error.clone()),
-                        cause: cause.clone(),
+                        error: Some(error),
+                        cause,
                         terminal: false,
                     }),
                     Err(e) => TaskOutcome::Failed(StateError::new(names::TASK_FAILED, e.0)),
