@@ -1101,12 +1101,12 @@ impl Parser<'_> {
                                 self.pos += 1;
                                 steps.push(Step::Wildcard);
                             }
-                            Some('[') => {
-                                return Err(self.err(
-                                    self.pos,
-                                    "'[' cannot follow '.'; write $.a[0] or $['a']",
-                                ))
-                            }
+                            // Jayway reads the token after a single '.' as it reads any
+                            // token, so `$.[0]`, `$.a.['b']` and `$.a.[*]` are `$[0]`,
+                            // `$.a['b']` and `$.a[*]` (PathCompiler.readDotToken calls
+                            // readNextToken, json-path/JsonPath). AWS accepts them: its sample
+                            // definitions use `"OutputPath": "$.[0]"`.
+                            Some('[') => steps.push(self.bracket()?),
                             Some(_) => steps.push(self.dot_name()?),
                         }
                     }
@@ -2433,11 +2433,44 @@ mod tests {
             ("$.a[:-1][0,2]", "$['a'][:-1][0,2]"),
             ("$.a[?(@.x)]", "$['a'][?]"),
             ("$.*", "$[*]"),
+            ("$.[0]", "$[0]"),
+            ("$.a.[0].b", "$['a'][0]['b']"),
+            ("$.a.['b'].[*]", "$['a']['b'][*]"),
         ];
         for (text, want) in cases {
             assert_eq!(Path::parse(text).unwrap().normalized(), *want, "{text}");
         }
         assert_eq!(Path::parse("$.a").unwrap().as_str(), "$.a");
+    }
+
+    /// Jayway reads the token after a single `.` like any token (`PathCompiler.readDotToken`
+    /// calls `readNextToken`, github.com/json-path/JsonPath), so a bracket may follow a dot:
+    /// `$.[0]` is `$[0]`. AWS accepts these paths (issue 9: five AWS sample definitions use
+    /// `$.[0]`-style paths; asl-validator issue #47 reports `"OutputPath": "$.[0]"` running on AWS).
+    #[test]
+    fn a_bracket_may_follow_a_dot_as_in_jayway() {
+        let cases: Vec<(&str, &str)> = vec![
+            ("$.store.['bicycle'].color", "$.store['bicycle'].color"),
+            ("$.store.book.[1].title", "$.store.book[1].title"),
+            ("$.store.book.[-1:].price", "$.store.book[-1:].price"),
+            ("$.store.book.[*].price", "$.store.book[*].price"),
+            ("$.store.book.[0,2].title", "$.store.book[0,2].title"),
+            ("$.store.book.[?(@.isbn)].title", "$.store.book[?(@.isbn)].title"),
+            ("$..book.[0].title", "$..book[0].title"),
+            ("$.d.x.a.[1]", "$.d.x.a[1]"),
+        ];
+        let input = json!([{"first": true}, 2]);
+        let ctx = Value::Null;
+        let vars = Map::new();
+        let env = Env::new(&input, &ctx, &vars);
+        let dotted = Path::parse("$.[0]").expect("Jayway accepts $.[0]");
+        assert_eq!(dotted.select(&env), Some(json!({"first": true})));
+        assert!(dotted.is_definite() && dotted.is_reference());
+        for (dotted, plain) in cases {
+            let got = eval(dotted);
+            assert!(got.is_ok(), "{dotted}: {got:?}");
+            assert_eq!(got, eval(plain), "{dotted} vs {plain}");
+        }
     }
 
     #[test]
@@ -2460,7 +2493,9 @@ mod tests {
             "$.a[?(@.x ==)]",
             "$.a[?(@.x]",
             "$.a[?(@.x =~ /(/)]",
-            "$.[0]",
+            "$.[",
+            "$...a",
+            "$.a.",
             "$a-b",
             "$.a]",
         ];
