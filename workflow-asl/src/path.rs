@@ -2455,7 +2455,10 @@ mod tests {
             ("$.store.book.[-1:].price", "$.store.book[-1:].price"),
             ("$.store.book.[*].price", "$.store.book[*].price"),
             ("$.store.book.[0,2].title", "$.store.book[0,2].title"),
-            ("$.store.book.[?(@.isbn)].title", "$.store.book[?(@.isbn)].title"),
+            (
+                "$.store.book.[?(@.isbn)].title",
+                "$.store.book[?(@.isbn)].title",
+            ),
             ("$..book.[0].title", "$..book[0].title"),
             ("$.d.x.a.[1]", "$.d.x.a[1]"),
         ];

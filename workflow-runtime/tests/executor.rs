@@ -611,7 +611,12 @@ async fn mocked_responses_count_every_invocation_of_a_state() {
     }});
     let program = rt.program(&machine(def)).expect("compiles");
     let out = rt.run(&program, json!({})).await.expect("starts");
-    assert_eq!(out.output, Some(json!({"status": "DONE"})), "{:?}", out.to_json());
+    assert_eq!(
+        out.output,
+        Some(json!({"status": "DONE"})),
+        "{:?}",
+        out.to_json()
+    );
     let count = |ty: &str| out.event_types().iter().filter(|t| **t == ty).count();
     assert_eq!(count("TaskStateEntered"), 3, "{:?}", out.event_types());
     assert_eq!(count("TaskFailed"), 1, "{:?}", out.event_types());
