@@ -4,8 +4,8 @@
 //! history events, appended in order. Two implementations ship:
 //!
 //! - [`MemoryStore`]: a map behind a mutex, for tests and for runs that need no persistence;
-//! - [`SqliteStore`]: an embedded SQLite file (WAL mode), the default persistent store; its
-//!   durability policy is documented on [`SyncPolicy`].
+//! - `SqliteStore` (cargo feature `sqlite`): an embedded SQLite file (WAL mode), the default
+//!   persistent store; its durability policy is documented on `SyncPolicy`.
 //!
 //! [`DurableRuntime`] runs executions recorded in a store and resumes them after a crash:
 //!
@@ -70,12 +70,14 @@
 
 mod durable;
 mod memory;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 
 pub use durable::{
     stop_execution, DurableError, DurableExecution, DurableRuntime, StoreSink, SEED_KEY,
 };
 pub use memory::MemoryStore;
+#[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteOptions, SqliteStore, SyncPolicy};
 
 use std::collections::HashSet;

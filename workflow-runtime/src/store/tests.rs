@@ -431,6 +431,7 @@ macro_rules! for_each_store {
                 }
             )*
         }
+        #[cfg(feature = "sqlite")]
         mod sqlite_store {
             use crate::store::Store;
             $(

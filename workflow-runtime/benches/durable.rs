@@ -1,4 +1,4 @@
-//! Durable execution benchmarks. Run: `cargo bench --bench durable`.
+//! Durable execution benchmarks. Run: `cargo bench -p workflow-runtime --bench durable`.
 //!
 //! - `chain`: the chain workload (`workloads/w1_chain.json`: 100 Pass states, 100 transitions),
 //!   throughput in state transitions:
@@ -30,7 +30,7 @@ use workflow_runtime::{ExecutionStatus, Runtime};
 
 /// The chain workload: definition text, input and transitions per execution.
 fn chain() -> (String, Value, u64) {
-    let v: Value = serde_json::from_str(include_str!("workloads/w1_chain.json"))
+    let v: Value = serde_json::from_str(include_str!("../../benches/workloads/w1_chain.json"))
         .expect("the workload file is JSON");
     let transitions = v["transitions"]
         .as_u64()
