@@ -38,19 +38,19 @@ pub struct Receipt {
     pub line: String,
 }
 
-async fn validate(order: Order) -> Result<Order, TaskError> {
+pub async fn validate(order: Order) -> Result<Order, TaskError> {
     if order.quantity == 0 {
         return Err(TaskError::new("InvalidOrder", "the quantity is zero"));
     }
     Ok(order)
 }
 
-async fn price(order: Order) -> Result<Priced, TaskError> {
+pub async fn price(order: Order) -> Result<Priced, TaskError> {
     let total = f64::from(order.quantity) * order.unit_price;
     Ok(Priced { order, total })
 }
 
-async fn receipt(p: Priced) -> Result<Receipt, TaskError> {
+pub async fn receipt(p: Priced) -> Result<Receipt, TaskError> {
     Ok(Receipt {
         line: format!(
             "{} x {} = {:.2}",
