@@ -57,6 +57,12 @@ enum Command {
     /// Exit status: 0 for a result (or undefined), 1 for an evaluation error, 2 for unusable
     /// arguments.
     Eval(cmd::eval::Args),
+    /// Print a CloudFormation or SAM template that deploys a definition: the state machine, a
+    /// Lambda function per Lambda placeholder, its Activities and a least-privilege role.
+    ///
+    /// Exit status: 0 when printed, 1 for an invalid definition, 2 for unusable arguments or an
+    /// unreadable file.
+    Export(cmd::export::Args),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +82,7 @@ fn main() -> ExitCode {
         Command::History(args) => cmd::history::run(&args, &mut out, &mut err),
         Command::Stop(args) => cmd::stop::run(&args, &mut out, &mut err),
         Command::Eval(args) => cmd::eval::run(&args, &mut out, &mut err),
+        Command::Export(args) => cmd::export::run(&args, &mut out, &mut err),
     };
     // A closed pipe (`workflow validate … | head`) is not an error worth reporting.
     let _ = out.flush();

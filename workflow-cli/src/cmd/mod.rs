@@ -4,6 +4,7 @@ pub mod builtin;
 pub mod describe;
 pub mod durable;
 pub mod eval;
+pub mod export;
 pub mod fmt;
 pub mod graph;
 pub mod history;
