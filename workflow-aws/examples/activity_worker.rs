@@ -41,11 +41,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--endpoint-url" => url = Some(value()?),
             "--concurrency" => {
                 let v = value()?;
-                concurrency = v
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| format!("--concurrency must be a positive integer, not `{v}`"))?;
+                concurrency = v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    format!("--concurrency must be a positive integer, not `{v}`")
+                })?;
             }
             "--heartbeat-seconds" => {
                 let v = value()?;
@@ -53,7 +51,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                     .parse()
                     .ok()
                     .filter(|s: &f64| s.is_finite() && *s > 0.0)
-                    .ok_or_else(|| format!("--heartbeat-seconds must be a positive number, not `{v}`"))?;
+                    .ok_or_else(|| {
+                        format!("--heartbeat-seconds must be a positive number, not `{v}`")
+                    })?;
             }
             other => return Err(format!("unknown argument `{other}`")),
         }
@@ -87,7 +87,9 @@ async fn main() -> ExitCode {
         &handlers,
         "validate",
     ) {
-        Ok(w) => w.concurrency(args.concurrency).heartbeat_interval(args.heartbeat),
+        Ok(w) => w
+            .concurrency(args.concurrency)
+            .heartbeat_interval(args.heartbeat),
         Err(e) => {
             eprintln!("activity_worker: {e}");
             return ExitCode::FAILURE;

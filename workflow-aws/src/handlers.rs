@@ -97,7 +97,11 @@ impl TaskHandlers {
 }
 
 /// Runs a handler, turning a panic into a `States.TaskFailed` error (as the local runtime does).
-pub(crate) async fn call(handler: &TaskHandler, name: &str, input: Value) -> Result<Value, TaskError> {
+pub(crate) async fn call(
+    handler: &TaskHandler,
+    name: &str,
+    input: Value,
+) -> Result<Value, TaskError> {
     match AssertUnwindSafe(handler(input)).catch_unwind().await {
         Ok(result) => result,
         Err(panic) => {
@@ -134,10 +138,15 @@ mod tests {
             call(h, "double", json!(101)).await,
             Err(TaskError::new("TooBig", "101 is over 100"))
         );
-        let wrong = call(h, "double", json!("x")).await.expect_err("not a number");
+        let wrong = call(h, "double", json!("x"))
+            .await
+            .expect_err("not a number");
         assert_eq!(wrong.error, "States.TaskFailed");
         assert!(
-            wrong.cause.as_deref().is_some_and(|c| c.contains("`double` could not read its input")),
+            wrong
+                .cause
+                .as_deref()
+                .is_some_and(|c| c.contains("`double` could not read its input")),
             "{wrong}"
         );
     }
@@ -148,6 +157,9 @@ mod tests {
         let h = handlers.get("boom").expect("registered");
         let e = call(h, "boom", json!({})).await.expect_err("panics");
         assert_eq!(e.error, "States.TaskFailed");
-        assert_eq!(e.cause.as_deref(), Some("the handler `boom` panicked: kaboom"));
+        assert_eq!(
+            e.cause.as_deref(),
+            Some("the handler `boom` panicked: kaboom")
+        );
     }
 }

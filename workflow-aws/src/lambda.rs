@@ -194,12 +194,18 @@ mod tests {
     fn the_handler_variable_wins_over_the_function_name() {
         let (name, _) = select(
             &handlers(),
-            env(&[("WORKFLOW_HANDLER", "price"), ("AWS_LAMBDA_FUNCTION_NAME", "validate")]),
+            env(&[
+                ("WORKFLOW_HANDLER", "price"),
+                ("AWS_LAMBDA_FUNCTION_NAME", "validate"),
+            ]),
         )
         .expect("found");
         assert_eq!(name, "price");
-        let (name, _) =
-            select(&handlers(), env(&[("AWS_LAMBDA_FUNCTION_NAME", "validate")])).expect("found");
+        let (name, _) = select(
+            &handlers(),
+            env(&[("AWS_LAMBDA_FUNCTION_NAME", "validate")]),
+        )
+        .expect("found");
         assert_eq!(name, "validate");
     }
 
@@ -215,14 +221,22 @@ mod tests {
         let e = select(&handlers(), env(&[]))
             .map(|(name, _)| name)
             .expect_err("none chosen");
-        assert!(e.to_string().starts_with("no handler is chosen: set WORKFLOW_HANDLER"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("no handler is chosen: set WORKFLOW_HANDLER"),
+            "{e}"
+        );
     }
 
     #[test]
     fn a_missing_runtime_variable_is_an_error_not_a_panic() {
         let e = check_environment(&env(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")]))
             .expect_err("incomplete");
-        assert!(e.to_string().contains("AWS_LAMBDA_FUNCTION_NAME is not set"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("AWS_LAMBDA_FUNCTION_NAME is not set"),
+            "{e}"
+        );
         let e = check_environment(&env(&[
             ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
             ("AWS_LAMBDA_FUNCTION_NAME", "f"),

@@ -49,18 +49,17 @@ async fn next(State(api): State<Arc<Api>>) -> (HeaderMap, String) {
             "lambda-runtime-invoked-function-arn",
             "arn:aws:lambda:us-east-1:123456789012:function:orders",
         ),
-        ("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000"),
+        (
+            "lambda-runtime-trace-id",
+            "Root=1-00000000-000000000000000000000000",
+        ),
     ] {
         headers.insert(k, v.parse().expect("a header value"));
     }
     (headers, event.to_string())
 }
 
-async fn respond(
-    State(api): State<Arc<Api>>,
-    Path(id): Path<String>,
-    body: String,
-) -> StatusCode {
+async fn respond(State(api): State<Arc<Api>>, Path(id): Path<String>, body: String) -> StatusCode {
     let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
     let _ = api.answers.send((id, Answer::Response(value))).await;
     StatusCode::ACCEPTED
@@ -87,7 +86,10 @@ async fn runtime_api() -> (
     });
     let app = Router::new()
         .route("/2018-06-01/runtime/invocation/next", get(next))
-        .route("/2018-06-01/runtime/invocation/{id}/response", post(respond))
+        .route(
+            "/2018-06-01/runtime/invocation/{id}/response",
+            post(respond),
+        )
         .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
         .with_state(api);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -124,7 +126,10 @@ async fn invoke(env: &[(&str, Option<&str>)], events: Vec<Value>) -> Vec<Answer>
     let mut out = Vec::new();
     for (i, event) in events.into_iter().enumerate() {
         let id = format!("request-{i}");
-        events_tx.send((id.clone(), event)).await.expect("the API runs");
+        events_tx
+            .send((id.clone(), event))
+            .await
+            .expect("the API runs");
         let (got_id, answer) = tokio::time::timeout(Duration::from_secs(30), answers.recv())
             .await
             .expect("the function answers within 30 s")

@@ -255,7 +255,9 @@ impl Needs {
         };
         if service == "lambda" && api == "invoke" {
             let args = task.get("Parameters").or_else(|| task.get("Arguments"));
-            let name = args.and_then(|a| a.get("FunctionName")).and_then(Value::as_str);
+            let name = args
+                .and_then(|a| a.get("FunctionName"))
+                .and_then(Value::as_str);
             match name {
                 Some(n) if whole_placeholder(n).is_some() => {
                     if let Some(p) = whole_placeholder(n) {
@@ -306,7 +308,9 @@ impl Needs {
                 }
                 ("ecs", "RunTask") => &["ecs:StopTask", "ecs:DescribeTasks"],
                 ("batch", "SubmitJob") => &["batch:DescribeJobs", "batch:TerminateJob"],
-                ("glue", "StartJobRun") => &["glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"],
+                ("glue", "StartJobRun") => {
+                    &["glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"]
+                }
                 ("codebuild", "StartBuild") => &["codebuild:StopBuild", "codebuild:BatchGetBuilds"],
                 ("athena", "StartQueryExecution") => {
                     &["athena:GetQueryExecution", "athena:StopQueryExecution"]
@@ -361,7 +365,7 @@ pub fn handler_name(placeholder: &str) -> String {
 fn logical_id(name: &str, taken: &mut BTreeSet<String>) -> String {
     let mut id: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
     if id.is_empty() || id.starts_with(|c: char| c.is_ascii_digit()) {
-        id.insert_str(0, "R");
+        id.insert(0, 'R');
     }
     let mut candidate = id.clone();
     let mut n = 2;
@@ -417,10 +421,15 @@ pub fn template(
         }
     }
     let sam = format == ExportFormat::Sam;
-    let mut taken: BTreeSet<String> =
-        ["StateMachine", "StateMachineRole", "FunctionRole", "CodeS3Bucket", "CodeS3Key"]
-            .map(String::from)
-            .into();
+    let mut taken: BTreeSet<String> = [
+        "StateMachine",
+        "StateMachineRole",
+        "FunctionRole",
+        "CodeS3Bucket",
+        "CodeS3Key",
+    ]
+    .map(String::from)
+    .into();
     let mut parameters = Map::new();
     let mut resources = Map::new();
     let mut subs = Map::new();
@@ -495,7 +504,7 @@ pub fn template(
             Role::Other => {
                 parameters.insert(
                     id.clone(),
-                    json!({"Type": "String", "Description": format!("The value of ${{{placeholder}}} in the definition.")}),
+                    json!({"Type": "String", "Description": format!("The value of the placeholder {placeholder} in the definition.")}),
                 );
                 subs.insert(placeholder.clone(), json!({"Ref": id}));
             }
@@ -530,7 +539,9 @@ pub fn template(
     }
     let mut statements = Vec::new();
     if !invoke.is_empty() {
-        statements.push(json!({"Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": invoke}));
+        statements.push(
+            json!({"Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": invoke}),
+        );
     }
     if !needs.actions.is_empty() {
         statements.push(json!({"Effect": "Allow", "Action": needs.actions, "Resource": "*"}));
