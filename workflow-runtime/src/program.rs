@@ -251,6 +251,137 @@ pub(crate) struct MapK {
     pub(crate) tolerated_count: Option<NumberSource>,
     pub(crate) tolerated_percentage: Option<NumberSource>,
     pub(crate) errors: ErrorsK,
+    /// `ItemReader`, `ItemBatcher`, `ResultWriter` (run by `engine/distributed_map.rs`).
+    pub(crate) dist: Option<Box<DistK>>,
+}
+
+/// The object-store parts of a distributed Map.
+#[derive(Debug)]
+pub(crate) struct DistK {
+    /// `Label`, else the state name, in the Map Run ARN.
+    pub(crate) label: Option<String>,
+    pub(crate) reader: Option<ReaderK>,
+    pub(crate) batcher: Option<BatcherK>,
+    pub(crate) writer: Option<WriterK>,
+}
+
+/// `ItemReader`: the object verbatim, its `Parameters` and `MaxItems`/`MaxItemsPath`.
+#[derive(Debug)]
+pub(crate) struct ReaderK {
+    pub(crate) raw: Value,
+    pub(crate) parameters: Option<Template>,
+    pub(crate) max_items: Option<NumberSource>,
+}
+
+/// `ItemBatcher`.
+#[derive(Debug)]
+pub(crate) struct BatcherK {
+    pub(crate) max_items: Option<NumberSource>,
+    pub(crate) max_bytes: Option<NumberSource>,
+    pub(crate) batch_input: Option<Template>,
+}
+
+/// `ResultWriter`: the object verbatim and its `Parameters`.
+#[derive(Debug)]
+pub(crate) struct WriterK {
+    pub(crate) raw: Value,
+    pub(crate) parameters: Option<Template>,
+}
+
+fn compile_dist<'a>(
+    m: &'a MapState,
+    ptr: &str,
+    ctx_probe: &mut Vec<&'a Value>,
+    ctx_strings: &mut Vec<&'a str>,
+) -> Result<Option<Box<DistK>>, CompileError> {
+    if m.item_reader.is_none() && m.item_batcher.is_none() && m.result_writer.is_none() {
+        return Ok(None);
+    }
+    let sub = |v: &'a Value, name: &str| v.get(name);
+    let str_field =
+        |v: &'a Value, name: &str| v.get(name).and_then(Value::as_str).map(str::to_string);
+    let reader = match &m.item_reader {
+        None => None,
+        Some(r) => {
+            let rptr = format!("{ptr}/ItemReader");
+            let params = sub(r, "Parameters").cloned();
+            if let Some(p) = sub(r, "Parameters") {
+                ctx_probe.push(p);
+            }
+            let cfg = sub(r, "ReaderConfig");
+            let cfg_ptr = format!("{rptr}/ReaderConfig");
+            let max_path = cfg.and_then(|c| str_field(c, "MaxItemsPath"));
+            if let Some(p) = cfg
+                .and_then(|c| c.get("MaxItemsPath"))
+                .and_then(Value::as_str)
+            {
+                ctx_strings.push(p);
+            }
+            Some(ReaderK {
+                raw: r.clone(),
+                parameters: template(&params, &format!("{rptr}/Parameters"))?,
+                max_items: number(
+                    &cfg.and_then(|c| c.get("MaxItems")).cloned(),
+                    &max_path,
+                    "MaxItemsPath",
+                    &cfg_ptr,
+                )?,
+            })
+        }
+    };
+    let batcher = match &m.item_batcher {
+        None => None,
+        Some(b) => {
+            let bptr = format!("{ptr}/ItemBatcher");
+            if let Some(bi) = sub(b, "BatchInput") {
+                ctx_probe.push(bi);
+            }
+            for f in ["MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath"] {
+                if let Some(p) = b.get(f).and_then(Value::as_str) {
+                    ctx_strings.push(p);
+                }
+            }
+            Some(BatcherK {
+                max_items: number(
+                    &b.get("MaxItemsPerBatch").cloned(),
+                    &str_field(b, "MaxItemsPerBatchPath"),
+                    "MaxItemsPerBatchPath",
+                    &bptr,
+                )?,
+                max_bytes: number(
+                    &b.get("MaxInputBytesPerBatch").cloned(),
+                    &str_field(b, "MaxInputBytesPerBatchPath"),
+                    "MaxInputBytesPerBatchPath",
+                    &bptr,
+                )?,
+                batch_input: template(
+                    &b.get("BatchInput").cloned(),
+                    &format!("{bptr}/BatchInput"),
+                )?,
+            })
+        }
+    };
+    let writer = match &m.result_writer {
+        None => None,
+        Some(w) => {
+            if let Some(p) = sub(w, "Parameters") {
+                ctx_probe.push(p);
+            }
+            Some(WriterK {
+                raw: w.clone(),
+                parameters: template(
+                    &w.get("Parameters").cloned(),
+                    &format!("{ptr}/ResultWriter/Parameters"),
+                )?,
+            })
+        }
+    };
+    Ok(Some(Box::new(DistK {
+        label: m.label.clone(),
+        reader,
+        batcher,
+        writer,
+    })))
 }
 
 fn err(pointer: &str, message: impl Into<String>) -> CompileError {
@@ -651,7 +782,7 @@ fn compile_state(
             ctx_strings.extend(m.tolerated_failure_count_path.as_deref());
             ctx_strings.extend(m.tolerated_failure_percentage_path.as_deref());
             ctx_strings.extend(m.items_path.as_deref());
-            compile_map(m, lang, index, ptr, &mut ctx_probe)?
+            compile_map(m, lang, index, ptr, &mut ctx_probe, &mut ctx_strings)?
         }
     };
     cs.needs_context = ctx_probe.iter().any(|v| mentions_context(v))
@@ -695,17 +826,13 @@ fn compile_map<'a>(
     index: &HashMap<&str, usize>,
     ptr: &str,
     ctx_probe: &mut Vec<&'a Value>,
+    ctx_strings: &mut Vec<&'a str>,
 ) -> Result<Kind, CompileError> {
     let processor = m
         .processor
         .as_ref()
         .ok_or_else(|| err(ptr, "a Map state needs `ItemProcessor` (or `Iterator`)"))?;
-    if m.item_reader.is_some() {
-        return Ok(Kind::Unsupported(
-            "ItemReader (distributed Map over external items) is not supported by this runtime yet."
-                .to_string(),
-        ));
-    }
+    let dist = compile_dist(m, ptr, ctx_probe, ctx_strings)?;
     let selector = m.item_selector.as_ref().or(m.result.parameters.as_ref());
     if let Some(v) = selector {
         ctx_probe.push(v);
@@ -740,6 +867,7 @@ fn compile_map<'a>(
             ptr,
         )?,
         errors: errors(&m.errors.retry, &m.errors.catch, index, ptr)?,
+        dist,
     })))
 }
 

@@ -219,6 +219,7 @@ pub struct RuntimeBuilder {
     payload_limit: usize,
     region: String,
     account: String,
+    objects: Option<Arc<dyn crate::objects::ObjectStore>>,
 }
 
 impl Default for RuntimeBuilder {
@@ -232,6 +233,7 @@ impl Default for RuntimeBuilder {
             payload_limit: DEFAULT_PAYLOAD_LIMIT,
             region: "us-east-1".into(),
             account: "123456789012".into(),
+            objects: None,
         }
     }
 }
@@ -321,6 +323,14 @@ impl RuntimeBuilder {
         self
     }
 
+    /// The object store Distributed Map states read items from (`ItemReader`) and write
+    /// results to (`ResultWriter`); without one, such a state fails with
+    /// `States.ItemReaderFailed` / `States.ResultWriterFailed` saying so.
+    pub fn objects(mut self, store: Arc<dyn crate::objects::ObjectStore>) -> Self {
+        self.objects = Some(store);
+        self
+    }
+
     /// Builds the runtime.
     pub fn build(self) -> Runtime {
         Runtime {
@@ -333,6 +343,7 @@ impl RuntimeBuilder {
                 payload_limit: self.payload_limit,
                 region: self.region,
                 account: self.account,
+                objects: self.objects,
                 cache: Mutex::new(HashMap::new()),
             }),
         }
@@ -349,6 +360,7 @@ struct Inner {
     payload_limit: usize,
     region: String,
     account: String,
+    objects: Option<Arc<dyn crate::objects::ObjectStore>>,
     cache: Mutex<HashMap<String, Arc<Program>>>,
 }
 
@@ -624,6 +636,7 @@ async fn drive(
         payload_limit: inner.payload_limit,
         seed,
         info,
+        objects: inner.objects.clone(),
         flush_every_state,
     };
     exec.rec.reserve(

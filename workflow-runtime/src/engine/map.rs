@@ -25,7 +25,7 @@ use crate::recorder::Cursor;
 const INLINE_MAP_CONCURRENCY: usize = 40;
 
 /// The concurrency limit of a distributed Map without `MaxConcurrency`.
-const DISTRIBUTED_MAP_CONCURRENCY: usize = 1000;
+pub(super) const DISTRIBUTED_MAP_CONCURRENCY: usize = 1000;
 
 /// What every iteration of one Map attempt shares.
 struct Iterations<'m> {
@@ -47,6 +47,9 @@ impl Exec {
         input: Value,
         m: &MapK,
     ) -> Result<Step, Fault> {
+        if let Some(d) = &m.dist {
+            return self.distributed_map(cx, input, m, d).await;
+        }
         let st = cx.st;
         let mut input = input;
         let mut retrier = Retrier::new(&m.errors, Some(EventType::MapStateFailed));
@@ -324,15 +327,15 @@ fn concurrency(
 }
 
 /// The tolerated failures of a Map state.
-struct Tolerance {
-    configured: bool,
-    count: Option<u64>,
-    percentage: Option<f64>,
+pub(super) struct Tolerance {
+    pub(super) configured: bool,
+    pub(super) count: Option<u64>,
+    pub(super) percentage: Option<f64>,
 }
 
 impl Tolerance {
     /// Whether `failures` failed iterations out of `total` are still tolerated.
-    fn allows(&self, failures: usize, total: usize) -> bool {
+    pub(super) fn allows(&self, failures: usize, total: usize) -> bool {
         if !self.configured {
             return false;
         }
@@ -345,7 +348,7 @@ impl Tolerance {
 }
 
 /// `ToleratedFailureCount`/`…Percentage` (or their paths).
-fn tolerance(
+pub(super) fn tolerance(
     cx: &StateCx<'_>,
     m: &MapK,
     value: &Value,

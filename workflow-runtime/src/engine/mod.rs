@@ -29,6 +29,7 @@
 
 mod choice;
 mod context;
+mod distributed_map;
 mod errors;
 mod fail;
 mod io;
@@ -188,6 +189,8 @@ pub(crate) struct Exec {
     pub(crate) payload_limit: usize,
     pub(crate) seed: u64,
     pub(crate) info: Arc<ExecInfo>,
+    /// The object store of `ItemReader`/`ResultWriter`, if the runtime has one.
+    pub(crate) objects: Option<Arc<dyn crate::objects::ObjectStore>>,
     /// Flush the recorder after every state's exit (`StartOptions::flush_every_state`), so a
     /// state's events are committed before the next state starts.
     pub(crate) flush_every_state: bool,

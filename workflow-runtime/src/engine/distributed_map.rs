@@ -1,0 +1,616 @@
+//! A distributed Map over an object store: `ItemReader`, `ItemBatcher`, `ResultWriter`.
+//!
+//! The items stream from the reader (or from the input, when the state has no reader) through
+//! `ItemSelector` and the batcher into child executions, at most `MaxConcurrency` at a time;
+//! each child's result goes to the result writer as it completes (or into the state output when
+//! nothing is exported). Memory is thus bounded by the concurrency and the batch size, not by the
+//! item count, except for the state output itself when results are not exported.
+//!
+//! Failures follow AWS: a failed batch counts each of its items against
+//! `ToleratedFailureCount`/`ToleratedFailurePercentage`; exceeding them fails the state with
+//! `States.ExceedToleratedFailureThreshold`; a reader error with `States.ItemReaderFailed`, a
+//! writer error with `States.ResultWriterFailed`. Results already written stay written: the
+//! writer writes its files and manifest before the state fails.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use futures::stream::{FuturesUnordered, StreamExt};
+use rand::{RngCore, SeedableRng};
+use serde_json::{json, Value};
+use workflow_asl::error::names;
+use workflow_asl::eval::Env;
+
+use super::context::build_context;
+use super::errors::{Recovery, Retrier};
+use super::io::{as_integer, display, for_result_path, number_path};
+use super::map::{tolerance, DISTRIBUTED_MAP_CONCURRENCY};
+use super::{wrap_failure, Entered, Exec, Fault, StateCx, StateError, Step, Vars};
+use crate::distributed::batcher::{BatchLimits, Batcher};
+use crate::distributed::reader::{self, ReaderPlan};
+use crate::distributed::writer::{
+    transform, ChildRecord, ChildStatus, ResultWriter, Transformation, WriterPlan,
+};
+use crate::distributed::DistError;
+use crate::history::{Detail, EventType};
+use crate::program::{CState, DistK, MapK, NumberSource};
+use crate::recorder::Cursor;
+
+type ItemSource<'a> = Box<dyn Iterator<Item = Result<Value, DistError>> + Send + 'a>;
+
+/// Turns items into child inputs: `ItemSelector`, then the batcher.
+struct Feeder<'a> {
+    source: ItemSource<'a>,
+    batcher: Option<Batcher>,
+    ready: VecDeque<(Value, usize)>,
+    next_index: usize,
+    /// Items read so far.
+    items: usize,
+    done: bool,
+}
+
+fn dist_error(e: DistError) -> StateError {
+    StateError::new(e.error, e.cause)
+}
+
+/// The time now as AWS writes dates in result files.
+fn now_iso() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// An integer from a `…` / `…Path` field (`None` when absent).
+fn dist_number(
+    cx: &StateCx<'_>,
+    src: Option<&NumberSource>,
+    value: &Value,
+    ctx: &Value,
+    field: &str,
+) -> Result<Option<i64>, StateError> {
+    let Some(src) = src else { return Ok(None) };
+    let v = cx.number(src, value, ctx)?;
+    match as_integer(&v) {
+        Some(n) => Ok(Some(n)),
+        None => Err(cx.runtime(&format!(
+            "The {field} field refers to value \"{}\" which is not a valid integer: {}",
+            display(&v),
+            number_path(src)
+        ))),
+    }
+}
+
+impl Exec {
+    /// Runs a Map state with an `ItemReader`, `ItemBatcher` or `ResultWriter`, with retries
+    /// and catchers as any Map.
+    pub(super) async fn distributed_map(
+        &self,
+        cx: &mut StateCx<'_>,
+        input: Value,
+        m: &MapK,
+        d: &DistK,
+    ) -> Result<Step, Fault> {
+        let st = cx.st;
+        let mut input = input;
+        let mut retrier = Retrier::new(&m.errors, Some(EventType::MapStateFailed));
+        loop {
+            let ctx = self.context_if_needed(cx, retrier.count());
+            let eff = cx.input_path(&input, &ctx)?;
+            let value = eff.get(&input);
+            let failure = match self.map_run(cx, m, d, value, &ctx).await {
+                Ok(result) => {
+                    match cx.finish(
+                        for_result_path(&m.result_path, &input),
+                        result,
+                        m.result_selector.as_ref(),
+                        &m.result_path,
+                        &ctx,
+                    ) {
+                        Ok(output) => return Ok(Step::to(output, st.next)),
+                        Err(e) => e,
+                    }
+                }
+                Err(Fault::Cancelled) => return Err(Fault::Cancelled),
+                Err(Fault::Error(e)) => e,
+            };
+            drop(eff);
+            let failed_at = self.failed_at(cx.cur.last_id);
+            match retrier
+                .recover(self, cx, failure, failed_at, &mut input)
+                .await?
+            {
+                Recovery::Retry => continue,
+                Recovery::Caught(step) => return Ok(step),
+            }
+        }
+    }
+
+    /// The Map Run: read, batch, run the children, write or collect the results.
+    async fn map_run(
+        &self,
+        cx: &mut StateCx<'_>,
+        m: &MapK,
+        d: &DistK,
+        value: &Value,
+        ctx: &Value,
+    ) -> Result<Value, Fault> {
+        let st = cx.st;
+        let entered = cx.entered;
+        let limit = match dist_number(
+            cx,
+            m.max_concurrency.as_ref(),
+            value,
+            ctx,
+            "MaxConcurrencyPath",
+        )? {
+            None | Some(0) => DISTRIBUTED_MAP_CONCURRENCY,
+            Some(n) if n < 0 => {
+                return Err(cx.runtime("MaxConcurrency cannot be negative.").into())
+            }
+            Some(n) => (n as usize).min(DISTRIBUTED_MAP_CONCURRENCY),
+        };
+        let tolerated = tolerance(cx, m, value, ctx)?;
+        let vars: &Vars = cx.vars;
+        let cur: &mut Cursor = cx.cur;
+        let cancel = cx.cancel;
+        let env = Env::new(value, ctx, vars);
+
+        // The items.
+        let source: ItemSource<'_> = match &d.reader {
+            Some(r) => {
+                let args = match &r.parameters {
+                    Some(t) => t
+                        .evaluate(&env, cur)
+                        .map_err(|f| wrap_failure(st, entered, f))?,
+                    None => json!({}),
+                };
+                let max_items = number_at(
+                    st,
+                    entered,
+                    r.max_items.as_ref(),
+                    value,
+                    ctx,
+                    vars,
+                    "MaxItemsPath",
+                )?;
+                let max_items = match max_items {
+                    None => 0,
+                    // AWS's cause, as recorded (test_map_item_reader_csv_max_items_paths[-1]).
+                    Some(n) if n < 0 => {
+                        return Err(StateError::new(
+                            names::ITEM_READER_FAILED,
+                            "field MaxItems must be positive",
+                        )
+                        .into())
+                    }
+                    Some(n) => n as u64,
+                };
+                let plan = ReaderPlan::new(&r.raw, &args, max_items).map_err(dist_error)?;
+                let Some(store) = self.objects.as_ref() else {
+                    return Err(StateError::new(
+                        names::ITEM_READER_FAILED,
+                        format!(
+                            "The state '{}' reads s3://{}/{} but no object store is configured: run with `workflow run … --s3-root DIR` (s3://BUCKET/KEY is the file DIR/BUCKET/KEY) or give the runtime one with RuntimeBuilder::objects.",
+                            st.name, plan.bucket, plan.key
+                        ),
+                    )
+                    .into());
+                };
+                Box::new(reader::open(store, &plan).map_err(dist_error)?)
+            }
+            None => {
+                let items = match &m.items_path {
+                    None => value.clone(),
+                    Some(p) => match p.evaluate(&env) {
+                        Ok(sel) => sel.into_value(),
+                        Err(miss) => {
+                            return Err(super::runtime_error(
+                                st,
+                                entered,
+                                &miss.invalid_path_cause(p),
+                            )
+                            .into())
+                        }
+                    },
+                };
+                let Value::Array(items) = items else {
+                    return Err(super::runtime_error(
+                            st,
+                            entered,
+                            &format!(
+                                "Items of the Map state must be a JSON array, but the ItemsPath selected: {}",
+                                workflow_asl::eval::java_json(&items)
+                            ),
+                        )
+                        .into());
+                };
+                Box::new(items.into_iter().map(Ok))
+            }
+        };
+
+        // The batcher.
+        let batcher = match &d.batcher {
+            None => None,
+            Some(b) => {
+                let max_items = number_at(
+                    st,
+                    entered,
+                    b.max_items.as_ref(),
+                    value,
+                    ctx,
+                    vars,
+                    "MaxItemsPerBatchPath",
+                )?;
+                let max_bytes = number_at(
+                    st,
+                    entered,
+                    b.max_bytes.as_ref(),
+                    value,
+                    ctx,
+                    vars,
+                    "MaxInputBytesPerBatchPath",
+                )?;
+                let batch_input = match &b.batch_input {
+                    Some(t) => Some(
+                        t.evaluate(&env, cur)
+                            .map_err(|f| wrap_failure(st, entered, f))?,
+                    ),
+                    None => None,
+                };
+                let limits = BatchLimits {
+                    max_items: max_items.unwrap_or(0).max(0) as u64,
+                    max_bytes: max_bytes.unwrap_or(0).max(0) as u64,
+                };
+                Some(Batcher::new(limits, batch_input))
+            }
+        };
+
+        // The writer.
+        let writer_plan = match &d.writer {
+            None => None,
+            Some(w) => {
+                let args = match &w.parameters {
+                    Some(t) => Some(
+                        t.evaluate(&env, cur)
+                            .map_err(|f| wrap_failure(st, entered, f))?,
+                    ),
+                    None => None,
+                };
+                Some(WriterPlan::new(&w.raw, args.as_ref()).map_err(dist_error)?)
+            }
+        };
+
+        // The Map Run.
+        let mut seed_rng = rand::rngs::SmallRng::seed_from_u64(
+            self.seed ^ cur.seq.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        );
+        let mut id_bytes = [0u8; 16];
+        seed_rng.fill_bytes(&mut id_bytes);
+        let map_run_id = uuid::Builder::from_random_bytes(id_bytes)
+            .into_uuid()
+            .to_string();
+        let label = d.label.as_deref().unwrap_or(&st.name);
+        let sm_arn = &self.info.state_machine_arn;
+        let map_run_arn = format!(
+            "{}/{label}:{map_run_id}",
+            sm_arn.replacen(":stateMachine:", ":mapRun:", 1)
+        );
+        let child_sm_arn = format!("{sm_arn}/{label}");
+        let child_exec_prefix = format!(
+            "{}/{label}:",
+            sm_arn.replacen(":stateMachine:", ":execution:", 1)
+        );
+        let mut writer = match &writer_plan {
+            Some(p) if p.bucket.is_some() => {
+                let Some(store) = self.objects.as_ref() else {
+                    return Err(StateError::new(
+                        names::RESULT_WRITER_FAILED,
+                        format!(
+                            "The state '{}' writes results to s3://{}/{} but no object store is configured: run with `workflow run … --s3-root DIR` or give the runtime one with RuntimeBuilder::objects.",
+                            st.name,
+                            p.bucket.as_deref().unwrap_or(""),
+                            p.prefix
+                        ),
+                    )
+                    .into());
+                };
+                Some(
+                    ResultWriter::new(Arc::clone(store), p.clone(), &map_run_arn, &map_run_id)
+                        .map_err(dist_error)?,
+                )
+            }
+            _ => None,
+        };
+        let keep_records = writer.is_none()
+            && writer_plan
+                .as_ref()
+                .is_some_and(|p| p.transformation != Transformation::Compact);
+
+        self.rec
+            .record(cur, EventType::MapStateStarted, || Detail::MapStarted {
+                length: 0,
+            });
+        let started_seq = cur.seq.saturating_sub(1);
+        let arn_for_event = map_run_arn.clone();
+        self.rec
+            .record(cur, EventType::MapRunStarted, || Detail::MapRunStarted {
+                arn: arn_for_event,
+            });
+
+        let mut feeder = Feeder {
+            source,
+            batcher,
+            ready: VecDeque::new(),
+            next_index: 0,
+            items: 0,
+            done: false,
+        };
+        let mut sel_cur = cur.child(started_seq, usize::MAX, self.seed);
+        sel_cur.silent = true;
+        let child_cancel = cancel.child();
+        // Results in child order (when not exported).
+        let mut results: Vec<Option<Value>> = Vec::new();
+        let mut records: Vec<Option<ChildRecord>> = Vec::new();
+        let mut failed_items = 0usize;
+        let mut failure: Option<StateError> = None;
+        let mut write_error: Option<StateError> = None;
+        {
+            let mut running = FuturesUnordered::new();
+            let vars_ref = vars;
+            let parent: &Cursor = cur;
+            let mut next_child = 0usize;
+            loop {
+                while failure.is_none() && running.len() < limit && !feeder.done {
+                    let child = match self.next_child(
+                        st,
+                        entered,
+                        m,
+                        &mut feeder,
+                        value,
+                        vars_ref,
+                        &mut sel_cur,
+                    ) {
+                        Ok(Some(c)) => c,
+                        Ok(None) => {
+                            feeder.done = true;
+                            break;
+                        }
+                        Err(e) => {
+                            failure = Some(e);
+                            child_cancel.cancel();
+                            break;
+                        }
+                    };
+                    let index = next_child;
+                    next_child += 1;
+                    let mut ic = parent.child(started_seq, index, self.seed);
+                    ic.silent = true;
+                    let cc = &child_cancel;
+                    let processor = &m.processor;
+                    running.push(async move {
+                        let (child_input, count) = child;
+                        let start = now_iso();
+                        let mut ivars = vars_ref.clone();
+                        let r = self
+                            .run_block(processor, &mut ic, child_input.clone(), &mut ivars, cc)
+                            .await;
+                        (index, count, child_input, start, r)
+                    });
+                }
+                let Some((index, count, child_input, start, r)) = running.next().await else {
+                    break;
+                };
+                let status = match r {
+                    Ok(v) => ChildStatus::Succeeded(v),
+                    Err(Fault::Cancelled) => continue,
+                    Err(Fault::Error(e)) => {
+                        failed_items += count;
+                        let fatal = e.terminal || e.error.as_deref() == Some(names::RUNTIME);
+                        let total = if feeder.done {
+                            feeder.items
+                        } else {
+                            usize::MAX
+                        };
+                        let exceeded = !tolerated.allows(failed_items, total)
+                            && (feeder.done || tolerated.percentage.is_none());
+                        if failure.is_none() && (fatal || !tolerated.configured || exceeded) {
+                            failure = Some(if tolerated.configured && !fatal {
+                                StateError::new(
+                                    names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                                    "The specified tolerated failure threshold was exceeded",
+                                )
+                            } else {
+                                e.clone()
+                            });
+                            child_cancel.cancel();
+                        }
+                        ChildStatus::Failed {
+                            error: e.error.unwrap_or_default(),
+                            cause: e.cause.unwrap_or_default(),
+                        }
+                    }
+                };
+                let name = format!("{map_run_id}-{index}");
+                let rec = ChildRecord {
+                    execution_arn: format!("{child_exec_prefix}{name}"),
+                    name,
+                    state_machine_arn: child_sm_arn.clone(),
+                    input: child_input,
+                    status,
+                    start_date: start,
+                    stop_date: now_iso(),
+                };
+                if let Some(w) = writer.as_mut() {
+                    if write_error.is_none() {
+                        if let Err(e) = w.push(rec) {
+                            write_error = Some(dist_error(e));
+                            child_cancel.cancel();
+                        }
+                    }
+                } else if keep_records {
+                    if records.len() <= index {
+                        records.resize_with(index + 1, || None);
+                    }
+                    records[index] = Some(rec);
+                } else if let ChildStatus::Succeeded(v) = rec.status {
+                    if results.len() <= index {
+                        results.resize(index + 1, None);
+                    }
+                    results[index] = Some(v);
+                }
+            }
+        }
+        cur.last_id = self.rec.last_id();
+        if cancel.is_cancelled() {
+            return Err(Fault::Cancelled);
+        }
+        if failure.is_none()
+            && tolerated.configured
+            && failed_items > 0
+            && !tolerated.allows(failed_items, feeder.items)
+        {
+            failure = Some(StateError::new(
+                names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                "The specified tolerated failure threshold was exceeded",
+            ));
+        }
+        // Whatever happened, what was written stays written: files and manifest.
+        let written = match writer {
+            Some(w) => match w.finish() {
+                Ok(out) => Some(out),
+                Err(e) => {
+                    write_error.get_or_insert(dist_error(e));
+                    None
+                }
+            },
+            None => None,
+        };
+        let failure = failure.or(write_error);
+        if let Some(e) = failure {
+            let (error, cause) = (e.error.clone(), e.cause.clone());
+            self.rec
+                .record(cur, EventType::MapRunFailed, || Detail::Error {
+                    error,
+                    cause,
+                });
+            return Err(e.into());
+        }
+        self.rec
+            .record(cur, EventType::MapRunSucceeded, || Detail::None);
+        self.rec
+            .record(cur, EventType::MapStateSucceeded, || Detail::None);
+        let output = match written {
+            Some(out) => out,
+            None if keep_records => {
+                let t = writer_plan
+                    .as_ref()
+                    .map_or(Transformation::Compact, |p| p.transformation);
+                let mut out = Vec::new();
+                for rec in records.into_iter().flatten() {
+                    if matches!(rec.status, ChildStatus::Failed { .. }) {
+                        continue;
+                    }
+                    transform(t, rec, &mut out);
+                }
+                Value::Array(out)
+            }
+            None => Value::Array(results.into_iter().flatten().collect()),
+        };
+        Ok(output)
+    }
+
+    /// The next child input and how many items it holds, or `None` when the items are done.
+    #[allow(clippy::too_many_arguments)]
+    fn next_child(
+        &self,
+        st: &CState,
+        entered: Entered,
+        m: &MapK,
+        f: &mut Feeder<'_>,
+        value: &Value,
+        vars: &Vars,
+        sel_cur: &mut Cursor,
+    ) -> Result<Option<(Value, usize)>, StateError> {
+        loop {
+            if let Some(c) = f.ready.pop_front() {
+                return Ok(Some(c));
+            }
+            let item = match f.source.next() {
+                Some(Ok(item)) => item,
+                Some(Err(e)) => return Err(dist_error(e)),
+                None => {
+                    let last = f.batcher.as_mut().and_then(Batcher::finish);
+                    return Ok(last.map(|b| {
+                        let n = b["Items"].as_array().map_or(0, Vec::len);
+                        (b, n)
+                    }));
+                }
+            };
+            let index = f.next_index;
+            f.next_index += 1;
+            f.items += 1;
+            let selected = match &m.item_selector {
+                None => item,
+                Some(tpl) => {
+                    let ictx = build_context(
+                        &self.info,
+                        &st.name,
+                        self.rec.time_of(entered.stamp),
+                        Some(0),
+                        Some((index, &item)),
+                        None,
+                    );
+                    let env = Env::new(value, &ictx, vars);
+                    tpl.evaluate(&env, sel_cur)
+                        .map_err(|e| wrap_failure(st, entered, e))?
+                }
+            };
+            match f.batcher.as_mut() {
+                None => return Ok(Some((selected, 1))),
+                Some(b) => {
+                    for batch in b.push(selected).map_err(dist_error)? {
+                        let n = batch["Items"].as_array().map_or(0, Vec::len);
+                        f.ready.push_back((batch, n));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`dist_number`] where the state context is borrowed apart (state, entered, variables).
+#[allow(clippy::too_many_arguments)]
+fn number_at(
+    st: &CState,
+    entered: Entered,
+    src: Option<&NumberSource>,
+    value: &Value,
+    ctx: &Value,
+    vars: &Vars,
+    field: &str,
+) -> Result<Option<i64>, StateError> {
+    let Some(src) = src else { return Ok(None) };
+    let v = match src {
+        NumberSource::Literal(v) => v.clone(),
+        NumberSource::Path(p, f) => {
+            let env = Env::new(value, ctx, vars);
+            p.evaluate(&env).map(|s| s.into_value()).map_err(|_| {
+                super::runtime_error(
+                    st,
+                    entered,
+                    &super::io::path_not_found(p.as_str(), f, value),
+                )
+            })?
+        }
+    };
+    match as_integer(&v) {
+        Some(n) => Ok(Some(n)),
+        None => Err(super::runtime_error(
+            st,
+            entered,
+            &format!(
+                "The {field} field refers to value \"{}\" which is not a valid integer: {}",
+                display(&v),
+                number_path(src)
+            ),
+        )),
+    }
+}
