@@ -30,9 +30,14 @@ pub enum Code {
     InvalidJsonPath,
     /// An intrinsic function call is malformed, unknown or has the wrong number of arguments.
     InvalidIntrinsic,
-    /// A JSONata expression (`{% … %}`) is malformed.
+    /// A JSONata expression (`{% … %}`) does not parse (AWS: `INVALID_JSONATA_EXPRESSION`).
     InvalidJsonata,
-    /// A field of one query language is used in a state that uses the other.
+    /// A JSONata expression reads what Step Functions does not provide: a path from the context
+    /// item, `$` or `$$` at the top level (AWS: `UNSUPPORTED_JSONATA_EXPRESSION`).
+    UnsupportedJsonata,
+    /// A field of one query language is used in a state that uses the other, or the languages are
+    /// mixed where AWS forbids it. AWS reports it as `SCHEMA_VALIDATION_FAILED`, and so does
+    /// [`Code::as_str`]; the separate variant lets tools tell it from other schema problems.
     QueryLanguageMismatch,
     /// A JSON object has the same key twice.
     DuplicateKey,
@@ -56,8 +61,9 @@ impl Code {
             Code::InvalidResource => "INVALID_RESOURCE",
             Code::InvalidJsonPath => "INVALID_JSON_PATH",
             Code::InvalidIntrinsic => "INVALID_INTRINSIC_FUNCTION",
-            Code::InvalidJsonata => "INVALID_JSONATA",
-            Code::QueryLanguageMismatch => "QUERY_LANGUAGE_MISMATCH",
+            Code::InvalidJsonata => "INVALID_JSONATA_EXPRESSION",
+            Code::UnsupportedJsonata => "UNSUPPORTED_JSONATA_EXPRESSION",
+            Code::QueryLanguageMismatch => "SCHEMA_VALIDATION_FAILED",
             Code::DuplicateKey => "DUPLICATE_KEY",
             Code::InvalidLabelName => "INVALID_LABEL_NAME",
             Code::DuplicateLabelName => "DUPLICATE_LABEL_NAME",

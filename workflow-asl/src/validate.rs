@@ -11,20 +11,19 @@
 //! - **fields** (`fields.rs`): `Next`/`End`, Retry/Catch, Task, Wait, Fail, Map and their number
 //!   limits, Task resources;
 //! - **choice** (`choice.rs`): Choice rules;
-//! - **language** (`language.rs`, with the syntax checker in [`jsonata`]): fields of one query language used in a state of the other, and
-//!   JSONata `{% … %}` strings;
+//! - **language** (`language.rs`, parsing with [`crate::jsonata`]): fields of one query language
+//!   used in a state of the other, and JSONata `{% … %}` strings;
 //! - **resources** (`resource.rs`): Task `Resource` ARNs and EXPRESS-only restrictions;
 //! - **paths** (`paths.rs`, `intrinsics.rs`): paths, reference paths, `.$` payload template fields and intrinsic calls.
 //!
 //! Every problem is reported at once, each with a stable [`Code`], a JSON pointer and a message
 //! saying what is wrong and what would be valid. Walks over states and scopes are iterative, and
-//! walks over nested JSON values use explicit stacks; the JSONata checker recurses at most
-//! [`jsonata::MAX_DEPTH`] levels. No input can overflow the stack.
+//! walks over nested JSON values use explicit stacks; the JSONata parser runs deep recursion on
+//! heap-allocated stack segments. No input can overflow the stack.
 
 mod choice;
 mod fields;
 mod intrinsics;
-pub mod jsonata;
 mod language;
 mod paths;
 mod resource;
@@ -86,6 +85,7 @@ pub fn validate_with(
     fields::check_machine(&mut cx, machine);
     let mut global = Global::new(&scopes);
     for scope in &scopes {
+        language::check_branch_language(&mut cx, scope.states, &scope.ptr);
         check_scope_graph(&mut cx, scope, &mut global);
         for (name, state) in scope.states {
             let ptr = state_pointer(&scope.ptr, name);
@@ -272,7 +272,9 @@ fn collect_scopes<'a>(machine: &'a StateMachine, raw: Raw<'_>) -> Vec<Scope<'a>>
         }
         // Push in reverse so that scopes come out in document order.
         for (b, ptr, what) in nested.into_iter().rev() {
-            stack.push(branch_scope(b, ptr, scope.lang, what));
+            // The states of a branch or item processor take the machine's language, whatever the
+            // Parallel or Map state declares (floci-io/floci#2968, rule 1).
+            stack.push(branch_scope(b, ptr, top_lang, what));
         }
         out.push(scope);
     }
@@ -284,7 +286,8 @@ fn branch_scope(b: &Branch, ptr: String, parent: QueryLanguage, what: String) ->
         ptr,
         start_at: &b.start_at,
         states: &b.states,
-        lang: b.query_language.unwrap_or(parent),
+        // A `QueryLanguage` on the branch itself is refused (see `check_branch_language`).
+        lang: parent,
         what,
     }
 }
@@ -835,7 +838,35 @@ mod tests {
                 vec![
                     (QueryLanguageMismatch, "/States/A/InputPath"),
                     (QueryLanguageMismatch, "/States/A/Parameters"),
-                    (QueryLanguageMismatch, "/States/B/QueryLanguage"),
+                    // floci-io/floci#2968, rule 2: at the state's own path.
+                    (QueryLanguageMismatch, "/States/B"),
+                ],
+            ),
+            (
+                "a branch or item processor cannot declare QueryLanguage (floci-io/floci#2968)",
+                json!({"StartAt": "M", "States": {"M": {"Type": "Map", "QueryLanguage": "JSONata", "End": true,
+                    "ItemProcessor": {"QueryLanguage": "JSONata", "StartAt": "P",
+                        "States": {"P": {"Type": "Pass", "Output": {}, "End": true}}}}}}),
+                vec![
+                    (QueryLanguageMismatch, "/States/M/ItemProcessor"),
+                    // The inner state takes the machine's language (JSONPath), not the Map's.
+                    (
+                        QueryLanguageMismatch,
+                        "/States/M/ItemProcessor/States/P/Output",
+                    ),
+                ],
+            ),
+            (
+                "JSONata expressions AWS refuses (floci-io/floci#2670, #2745)",
+                json!({"StartAt": "E", "QueryLanguage": "JSONata", "States": {"E": {"Type": "Pass", "End": true,
+                    "Output": {"v": "{% phone %}", "w": "{% $states.input.phone %}", "x": "{% $ %}",
+                        "y": "{% $$.a %}", "z": "{% $x ?? 1 %}", "e": "{% 1 + %}"}}}}),
+                vec![
+                    (UnsupportedJsonata, "/States/E/Output/v"),
+                    (UnsupportedJsonata, "/States/E/Output/x"),
+                    (UnsupportedJsonata, "/States/E/Output/y"),
+                    (InvalidJsonata, "/States/E/Output/z"),
+                    (InvalidJsonata, "/States/E/Output/e"),
                 ],
             ),
             (

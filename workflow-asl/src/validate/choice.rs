@@ -121,7 +121,7 @@ fn check_comparison(
         cx.push(
             Code::QueryLanguageMismatch,
             vptr,
-            "`Variable` and comparison operators are JSONPath fields; a JSONata Choice rule uses `Condition` with a `{% … %}` expression",
+            language::mismatch("Variable", lang),
         );
         return;
     }
@@ -170,7 +170,7 @@ fn check_condition(cx: &mut Cx<'_>, v: &Value, ptr: &str, lang: QueryLanguage) {
         cx.push(
             Code::QueryLanguageMismatch,
             ptr,
-            "`Condition` is a JSONata field; a JSONPath Choice rule uses `Variable` with a comparison operator, or set `\"QueryLanguage\": \"JSONata\"`",
+            language::mismatch("Condition", lang),
         );
         return;
     }

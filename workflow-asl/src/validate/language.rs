@@ -1,11 +1,20 @@
 //! Query-language rules: JSONPath-only fields are rejected in JSONata states and JSONata-only
 //! fields in JSONPath states, a machine whose top level is JSONata cannot switch a state back to
-//! JSONPath, and every JSONata `{% … %}` string is well formed.
+//! JSONPath, and every JSONata `{% … %}` string parses and reads only variables.
+//!
+//! The codes and wording are AWS's own, as `ValidateStateMachineDefinition` was measured to answer
+//! (floci-io/floci#2968 for the language rules, #2745 for parse errors, #2670 for top-level
+//! references): a field of the other language is `SCHEMA_VALIDATION_FAILED` ("The QueryLanguage is
+//! set to 'JSONPath', but field 'Output' is only supported for the 'JSONata' QueryLanguage"), an
+//! expression that does not parse is `INVALID_JSONATA_EXPRESSION` with the parser's message, and a
+//! path from the (absent) context item is `UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'phone'
+//! at the top level is not supported.`
 
 use serde_json::Value;
 
-use super::{jsonata, Cx};
+use super::Cx;
 use crate::diag::{push_pointer, Code};
+use crate::jsonata::Expression;
 use crate::model::{QueryLanguage, State, StateKind};
 
 /// Fields only JSONPath states may have.
@@ -32,15 +41,64 @@ pub(crate) fn is_jsonata_expression(s: &str) -> bool {
     s.len() >= 4 && s.starts_with("{%") && s.ends_with("%}")
 }
 
+/// A branch or item processor cannot declare `QueryLanguage` at all: AWS says
+/// `Field 'QueryLanguage' is not supported` at `/States/M/ItemProcessor` (or `…/Iterator`,
+/// `…/Branches/0`) (floci-io/floci#2968, rule 3).
+pub(super) fn check_branch_language(
+    cx: &mut Cx<'_>,
+    states: &indexmap::IndexMap<String, State>,
+    scope_ptr: &str,
+) {
+    for (name, state) in states {
+        let sptr = push_pointer(&push_pointer(scope_ptr, "States"), name);
+        let branches: Vec<(String, &crate::model::Branch)> = match &state.kind {
+            StateKind::Parallel(p) => {
+                let base = push_pointer(&sptr, "Branches");
+                p.branches
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| {
+                        (
+                            push_pointer(&base, &cx.raw.object_index(&base, i).to_string()),
+                            b,
+                        )
+                    })
+                    .collect()
+            }
+            StateKind::Map(m) => match &m.processor {
+                Some(b) => {
+                    let key = match m.processor_key {
+                        crate::model::ProcessorKey::ItemProcessor => "ItemProcessor",
+                        crate::model::ProcessorKey::Iterator => "Iterator",
+                    };
+                    vec![(push_pointer(&sptr, key), b)]
+                }
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
+        for (ptr, b) in branches {
+            if b.query_language.is_some() {
+                cx.push(
+                    Code::QueryLanguageMismatch,
+                    ptr,
+                    "Field 'QueryLanguage' is not supported",
+                );
+            }
+        }
+    }
+}
+
 /// The language rules of one state.
 pub(super) fn check_state_language(cx: &mut Cx<'_>, state: &State, ptr: &str, lang: QueryLanguage) {
     if cx.top_lang == QueryLanguage::Jsonata
         && state.common.query_language == Some(QueryLanguage::JsonPath)
     {
+        // floci-io/floci#2968, rule 2: reported at the state's own path.
         cx.push(
             Code::QueryLanguageMismatch,
-            push_pointer(ptr, "QueryLanguage"),
-            "the state machine's `QueryLanguage` is \"JSONata\", so its states cannot use \"JSONPath\"; set the top-level `QueryLanguage` to \"JSONPath\" (the default) to mix languages state by state",
+            ptr,
+            "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
         );
     }
     let present = present_fields(state);
@@ -50,10 +108,7 @@ pub(super) fn check_state_language(cx: &mut Cx<'_>, state: &State, ptr: &str, la
                 cx.push(
                     Code::QueryLanguageMismatch,
                     push_pointer(ptr, field),
-                    format!(
-                        "`{field}` is a JSONPath field and this state uses JSONata; {}",
-                        jsonata_replacement(field)
-                    ),
+                    mismatch(field, lang),
                 );
             }
             check_jsonata_fields(cx, state, ptr);
@@ -66,10 +121,7 @@ pub(super) fn check_state_language(cx: &mut Cx<'_>, state: &State, ptr: &str, la
                 cx.push(
                     Code::QueryLanguageMismatch,
                     push_pointer(ptr, field),
-                    format!(
-                        "`{field}` is a JSONata field and this state uses JSONPath; add `\"QueryLanguage\": \"JSONata\"` to the state (or the machine), or use {}",
-                        jsonpath_replacement(field)
-                    ),
+                    mismatch(field, lang),
                 );
             }
         }
@@ -112,37 +164,22 @@ pub(super) fn require_lang(
     required: QueryLanguage,
 ) {
     if lang != required {
-        cx.push(
-            Code::QueryLanguageMismatch,
-            ptr,
-            format!(
-                "`{field}` is a {} field and this state uses {}",
-                required.as_str(),
-                lang.as_str()
-            ),
-        );
+        cx.push(Code::QueryLanguageMismatch, ptr, mismatch(field, lang));
     }
 }
 
-fn jsonata_replacement(field: &str) -> &'static str {
-    match field {
-        "Parameters" => "use `Arguments` with `{% … %}` expressions",
-        "InputPath" | "ResultSelector" | "OutputPath" => {
-            "use `Output` (and `$states.input` / `$states.result`) instead"
-        }
-        "ResultPath" => "use `Output` or `Assign` instead",
-        "ItemsPath" => "use `Items` with a `{% … %}` expression",
-        "ErrorPath" | "CausePath" => "give `Error`/`Cause` a `{% … %}` expression instead",
-        _ => "give the field without `Path` a `{% … %}` expression instead",
-    }
-}
-
-fn jsonpath_replacement(field: &str) -> &'static str {
-    match field {
-        "Arguments" => "`Parameters`",
-        "Items" => "`ItemsPath`",
-        _ => "`ResultSelector`/`OutputPath`",
-    }
+/// AWS's message for a field of the other query language (floci-io/floci#2968, rule 1), where
+/// `lang` is the state's language.
+pub(super) fn mismatch(field: &str, lang: QueryLanguage) -> String {
+    let other = match lang {
+        QueryLanguage::JsonPath => QueryLanguage::Jsonata,
+        QueryLanguage::Jsonata => QueryLanguage::JsonPath,
+    };
+    format!(
+        "The QueryLanguage is set to '{}', but field '{field}' is only supported for the '{}' QueryLanguage",
+        lang.as_str(),
+        other.as_str()
+    )
 }
 
 /// The names of the fields a state has, for the language rules.
@@ -342,11 +379,52 @@ fn check_jsonata_string(cx: &mut Cx<'_>, s: &str, ptr: &str) {
         return;
     }
     let inner = &s[2..s.len() - 2];
-    if let Err(e) = jsonata::check_syntax(inner) {
-        cx.push(
-            Code::InvalidJsonata,
-            ptr,
-            format!("invalid JSONata expression: {e}"),
+    match Expression::parse(inner) {
+        // AWS gives the parser's message without its code (floci-io/floci#2745).
+        Err(e) => cx.push(Code::InvalidJsonata, ptr, e.message),
+        Ok(expr) => {
+            if let Some(top) = expr.top_level_reference() {
+                cx.push(Code::UnsupportedJsonata, ptr, top.message());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check_str;
+
+    fn messages(def: &str) -> Vec<String> {
+        check_str(def)
+            .diagnostics
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn aws_wording_of_the_language_rules() {
+        // Verbatim from `aws stepfunctions validate-state-machine-definition`, quoted in
+        // floci-io/floci#2968 and #2670.
+        let m = messages(
+            r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Output": {}, "End": true}}}"#,
+        );
+        assert_eq!(m, vec!["SCHEMA_VALIDATION_FAILED at /States/A/Output: The QueryLanguage is set to 'JSONPath', but field 'Output' is only supported for the 'JSONata' QueryLanguage"]);
+        let m = messages(
+            r#"{"StartAt": "A", "QueryLanguage": "JSONata", "States": {"A": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": true}}}"#,
+        );
+        assert_eq!(m, vec!["SCHEMA_VALIDATION_FAILED at /States/A: 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine"]);
+        let m = messages(
+            r#"{"StartAt": "E", "QueryLanguage": "JSONata", "States": {"E": {"Type": "Pass", "Output": {"v": "{% phone %}"}, "End": true}}}"#,
+        );
+        assert_eq!(m, vec!["UNSUPPORTED_JSONATA_EXPRESSION at /States/E/Output/v: Reference to 'phone' at the top level is not supported."]);
+        // floci-io/floci#2745: the parser's message, without its code.
+        let m = messages(
+            r#"{"StartAt": "M", "QueryLanguage": "JSONata", "States": {"M": {"Type": "Pass", "Output": "{% 1 + %}", "End": true}}}"#,
+        );
+        assert_eq!(
+            m,
+            vec!["INVALID_JSONATA_EXPRESSION at /States/M/Output: Unexpected end of expression"]
         );
     }
 }
