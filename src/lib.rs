@@ -404,12 +404,20 @@ pub trait Workflow: Sized + 'static {
     /// elsewhere are composed only here, so a state name used both in the parent and in such a
     /// branch shows up here (test it with `assert!(W::diagnostics().is_empty())`).
     ///
-    /// Resources written as `${Name}` placeholders are judged as if substituted by a valid ARN,
-    /// as the macro does.
+    /// `${Name}` placeholders are judged as the values they stand for, as the macro does
+    /// ([`workflow_asl::validate::Placeholders::Accept`]). Only errors are returned: warnings
+    /// (such as the placeholders left) do not make the ASL invalid.
     fn diagnostics() -> Vec<Diagnostic> {
-        let mut v = workflow_asl::emit::machine_to_value(Self::model());
-        placeholder_arns(&mut v);
-        workflow_asl::check_value_with(&v, &workflow_asl::validate::Options::default()).diagnostics
+        let v = workflow_asl::emit::machine_to_value(Self::model());
+        let options = workflow_asl::validate::Options {
+            placeholders: workflow_asl::validate::Placeholders::Accept,
+            ..Default::default()
+        };
+        workflow_asl::check_value_with(&v, &options)
+            .diagnostics
+            .into_iter()
+            .filter(Diagnostic::is_error)
+            .collect()
     }
 
     /// The ASL, pretty-printed.
@@ -579,86 +587,17 @@ where
     }
 }
 
-/// The `${Name}` placeholders in the string values of a definition, in order of first use.
+/// The `${Name}` placeholders in the string values (and keys) of a definition, in order of
+/// first use (see [`workflow_asl::substitute`]).
 pub fn placeholders(asl: &serde_json::Value) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut stack = vec![asl];
-    while let Some(v) = stack.pop() {
-        match v {
-            serde_json::Value::String(s) => {
-                let mut rest = s.as_str();
-                while let Some(at) = rest.find("${") {
-                    let after = &rest[at + 2..];
-                    let Some(end) = after.find('}') else { break };
-                    let name = &after[..end];
-                    if !out.iter().any(|n| n == name) {
-                        out.push(name.to_string());
-                    }
-                    rest = &after[end + 1..];
-                }
-            }
-            serde_json::Value::Array(a) => stack.extend(a.iter().rev()),
-            serde_json::Value::Object(o) => stack.extend(o.values().rev()),
-            _ => {}
-        }
-    }
-    out
+    workflow_asl::substitute::names(asl)
 }
 
-/// Replaces `${Name}` in every string value of `v` (see [`Workflow::asl_with`]), in one pass:
-/// substituted text is not searched again. Placeholders without a value are left as written.
+/// Replaces `${Name}` in every string value (and key) of `v` (see [`Workflow::asl_with`]), in
+/// one pass: substituted text is not searched again. Placeholders without a value are left as
+/// written.
 pub fn substitute(v: &mut serde_json::Value, substitutions: &[(&str, &str)]) {
-    match v {
-        serde_json::Value::String(s) if s.contains("${") => {
-            let mut out = String::with_capacity(s.len());
-            let mut rest = s.as_str();
-            while let Some(at) = rest.find("${") {
-                out.push_str(&rest[..at]);
-                let after = &rest[at + 2..];
-                let value = after.find('}').and_then(|end| {
-                    let name = &after[..end];
-                    substitutions
-                        .iter()
-                        .find(|(k, _)| *k == name)
-                        .map(|(_, v)| (*v, end))
-                });
-                match value {
-                    Some((v, end)) => {
-                        out.push_str(v);
-                        rest = &after[end + 1..];
-                    }
-                    None => {
-                        out.push_str("${");
-                        rest = after;
-                    }
-                }
-            }
-            out.push_str(rest);
-            *s = out;
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| substitute(x, substitutions)),
-        serde_json::Value::Object(o) => o.values_mut().for_each(|x| substitute(x, substitutions)),
-        _ => {}
-    }
-}
-
-/// Replaces every `Resource` holding a `${Name}` placeholder with a valid stand-in ARN (what
-/// the macro and [`Workflow::diagnostics`] validate against).
-fn placeholder_arns(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(o) => {
-            for (k, x) in o.iter_mut() {
-                match x {
-                    serde_json::Value::String(s) if k == "Resource" && s.contains("${") => {
-                        *s = "arn:aws:states:::placeholder".to_string();
-                    }
-                    _ => placeholder_arns(x),
-                }
-            }
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(placeholder_arns),
-        _ => {}
-    }
+    workflow_asl::substitute::substitute_value(v, substitutions);
 }
 
 #[cfg(test)]

@@ -19,9 +19,12 @@ use serde_json::Value;
 use workflow_asl::validate::{MachineType, Options};
 use workflow_asl::{check_str, check_str_with, Code, Diagnostic};
 
-/// The conformance data, beside the project.
+/// The conformance data: `$WORKFLOW_CONFORMANCE_DIR` (as in `tests/common/conformance.rs`), else
+/// beside the project.
 fn root() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance");
+    let p = std::env::var_os("WORKFLOW_CONFORMANCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"));
     p.is_dir().then_some(p)
 }
 
@@ -310,6 +313,7 @@ fn localstack_rejected_definitions() {
                 &text,
                 &Options {
                     machine_type: MachineType::Express,
+                    ..Options::default()
                 },
             );
             if standard.is_valid() && !express.is_valid() {

@@ -20,8 +20,6 @@ pub enum Code {
     DuplicateStateName,
     /// A state machine scope has no terminal state.
     MissingEndState,
-    /// A state cannot be reached from `StartAt`.
-    UnreachableState,
     /// A state name is empty or longer than 80 characters.
     InvalidStateName,
     /// A Task `Resource` is not a valid resource.
@@ -45,6 +43,18 @@ pub enum Code {
     InvalidLabelName,
     /// Two Map states have the same `Label` (AWS: `DUPLICATE_LABEL_NAME`).
     DuplicateLabelName,
+    /// Warning: no `.$` on a payload template field whose value looks like a JSONPath or an
+    /// intrinsic function (AWS: `NO_DOLLAR`).
+    NoDollar,
+    /// Warning: a field value looks like a path, but the field name does not end with `Path`
+    /// (AWS: `NO_PATH`).
+    NoPath,
+    /// Warning: a Pass state's `Result` uses a path, which is never evaluated (AWS:
+    /// `PASS_RESULT_IS_STATIC`).
+    PassResultIsStatic,
+    /// Warning: a `${NAME}` placeholder (CloudFormation `DefinitionSubstitutions`) was judged as
+    /// the value it stands for, and has not been substituted.
+    Placeholder,
 }
 
 impl Code {
@@ -56,7 +66,6 @@ impl Code {
             Code::MissingTransitionTarget => "MISSING_TRANSITION_TARGET",
             Code::DuplicateStateName => "DUPLICATE_STATE_NAME",
             Code::MissingEndState => "MISSING_END_STATE",
-            Code::UnreachableState => "UNREACHABLE_STATE",
             Code::InvalidStateName => "INVALID_STATE_NAME",
             Code::InvalidResource => "INVALID_RESOURCE",
             Code::InvalidJsonPath => "INVALID_JSON_PATH",
@@ -67,11 +76,41 @@ impl Code {
             Code::DuplicateKey => "DUPLICATE_KEY",
             Code::InvalidLabelName => "INVALID_LABEL_NAME",
             Code::DuplicateLabelName => "DUPLICATE_LABEL_NAME",
+            Code::NoDollar => "NO_DOLLAR",
+            Code::NoPath => "NO_PATH",
+            Code::PassResultIsStatic => "PASS_RESULT_IS_STATIC",
+            Code::Placeholder => "PLACEHOLDER",
         }
     }
 }
 
 impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How serious a diagnostic is, as AWS's `ValidateStateMachineDefinition` grades them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Severity {
+    /// The definition is invalid: AWS would reject it (`ERROR`).
+    #[default]
+    Error,
+    /// The definition is valid, but probably not what was meant (`WARNING`).
+    Warning,
+}
+
+impl Severity {
+    /// The severity as AWS writes it: `ERROR` or `WARNING`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "ERROR",
+            Severity::Warning => "WARNING",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -86,16 +125,32 @@ pub struct Diagnostic {
     pub pointer: String,
     /// What is wrong and what would be valid.
     pub message: String,
+    /// An error (the definition is invalid) or a warning (it is valid).
+    pub severity: Severity,
 }
 
 impl Diagnostic {
-    /// A diagnostic with a code, a pointer and a message.
+    /// An error with a code, a pointer and a message.
     pub fn new(code: Code, pointer: impl Into<String>, message: impl Into<String>) -> Self {
         Diagnostic {
             code,
             pointer: pointer.into(),
             message: message.into(),
+            severity: Severity::Error,
         }
+    }
+
+    /// A warning with a code, a pointer and a message: the definition is still valid.
+    pub fn warning(code: Code, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::new(code, pointer, message)
+        }
+    }
+
+    /// Whether this is an error (the definition is invalid), not a warning.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
     }
 }
 

@@ -31,10 +31,11 @@ pub mod model;
 pub mod parse;
 pub mod path;
 pub mod retry;
+pub mod substitute;
 pub mod template;
 pub mod timestamp;
 
-pub use diag::{Code, Diagnostic};
+pub use diag::{Code, Diagnostic, Severity};
 pub use error::Failure;
 pub use model::StateMachine;
 
@@ -81,14 +82,25 @@ pub mod validate;
 pub struct Report {
     /// The model, as complete as the input allows (`None` when the text is not a JSON object).
     pub machine: Option<StateMachine>,
-    /// Every problem found; empty when the definition is valid.
+    /// Every problem found: errors, and warnings (see [`Diagnostic::severity`]), which do not
+    /// make the definition invalid.
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Report {
-    /// Whether the definition is valid (no problem was found).
+    /// Whether the definition is valid (no error was found; there may be warnings).
     pub fn is_valid(&self) -> bool {
-        self.diagnostics.is_empty()
+        !self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The errors: what makes the definition invalid.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.is_error())
+    }
+
+    /// The warnings: findings that do not make the definition invalid.
+    pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| !d.is_error())
     }
 
     /// Whether the text could not be read as JSON at all.
@@ -157,11 +169,21 @@ pub fn check_value_with(value: &serde_json::Value, options: &validate::Options) 
     }
 }
 
-/// Reads definition text into a model that passed every check, or returns every problem.
+/// Reads definition text into a model that passed every check, or returns every error
+/// (warnings do not stop it).
 pub fn load(text: &str) -> Result<StateMachine, Vec<Diagnostic>> {
-    let report = check_str(text);
+    load_with(text, &validate::Options::default())
+}
+
+/// [`load`] with explicit [`validate::Options`].
+pub fn load_with(text: &str, options: &validate::Options) -> Result<StateMachine, Vec<Diagnostic>> {
+    let report = check_str_with(text, options);
     match report.machine {
-        Some(m) if report.diagnostics.is_empty() => Ok(m),
-        _ => Err(report.diagnostics),
+        Some(m) if report.is_valid() => Ok(m),
+        _ => Err(report
+            .diagnostics
+            .into_iter()
+            .filter(Diagnostic::is_error)
+            .collect()),
     }
 }

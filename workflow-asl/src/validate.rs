@@ -26,7 +26,9 @@ mod fields;
 mod intrinsics;
 mod language;
 mod paths;
+pub(crate) mod placeholders;
 mod resource;
+mod warnings;
 
 use std::collections::{HashMap, VecDeque};
 
@@ -49,11 +51,35 @@ pub enum MachineType {
     Express,
 }
 
+/// How `${NAME}` placeholders (CloudFormation `DefinitionSubstitutions`) are judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Placeholders {
+    /// As AWS receives the text: a placeholder is ordinary text (so `"Resource": "${Fn}"` is not
+    /// an ARN). The default.
+    #[default]
+    AsWritten,
+    /// As the value CloudFormation would substitute: a placeholder in a Task `Resource` is judged
+    /// as a valid part of the ARN, and each placeholder left is reported as a warning
+    /// ([`Code::Placeholder`]). For definitions deployed with substitutions.
+    Accept,
+}
+
 /// What the validator should assume about the machine.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
     /// `STANDARD` or `EXPRESS`.
     pub machine_type: MachineType,
+    /// How `${NAME}` placeholders are judged.
+    pub placeholders: Placeholders,
+}
+
+/// Whether a diagnostic reports an unreachable state. AWS reports those with the code of a
+/// missing transition target (`MISSING_TRANSITION_TARGET: State "X" is not reachable.`); this
+/// tells the two apart.
+pub fn is_unreachable_state(d: &Diagnostic) -> bool {
+    d.code == Code::MissingTransitionTarget
+        && d.message.starts_with("State \"")
+        && d.message.contains("\" is not reachable.")
 }
 
 /// Validates a model with default [`Options`] (a `STANDARD` machine).
@@ -92,6 +118,13 @@ pub fn validate_with(
             let lang = state.common.query_language.unwrap_or(scope.lang);
             language::check_state_language(&mut cx, state, &ptr, lang);
             fields::check_state(&mut cx, state, &ptr, lang);
+            warnings::check_state(&mut cx, state, &ptr, lang);
+        }
+    }
+    if options.placeholders == Placeholders::Accept {
+        match source {
+            Some(v) => placeholders::warn_remaining(&mut cx, v),
+            None => placeholders::warn_remaining(&mut cx, &crate::emit::machine_to_value(machine)),
         }
     }
     cx.out
@@ -486,11 +519,14 @@ fn check_scope_graph(cx: &mut Cx<'_>, scope: &Scope<'_>, global: &mut Global<'_>
             .filter(|(_, r)| !**r)
             .map(|(kv, _)| kv)
         {
+            // AWS: `MISSING_TRANSITION_TARGET: State "pass2" is not reachable. at
+            // /States/pass2` (CreateStateMachine's answer, quoted in localstack/localstack pull
+            // request #12487).
             cx.push(
-                Code::UnreachableState,
+                Code::MissingTransitionTarget,
                 state_pointer(sptr, name),
                 format!(
-                    "the state `{name}` cannot be reached from `StartAt` (\"{}\") in {}; remove it or make a `Next`, `Default`, Choice rule or Catch target name it",
+                    "State \"{name}\" is not reachable. No transition leads to it from `StartAt` (\"{}\") in {}; remove it, or name it in a Next, Default, Choice rule or Catch",
                     scope.start_at, scope.what
                 ),
             );
@@ -632,7 +668,7 @@ mod tests {
                 machine(json!({"A": {"Type": "Pass", "Next": "B"}, "C": {"Type": "Succeed"}})),
                 vec![
                     (MissingTransitionTarget, "/States/A/Next"),
-                    (UnreachableState, "/States/C"),
+                    (MissingTransitionTarget, "/States/C"),
                 ],
             ),
             (
@@ -1013,6 +1049,7 @@ mod tests {
         assert!(crate::check_str(&text).is_valid());
         let express = Options {
             machine_type: MachineType::Express,
+            ..Options::default()
         };
         let r = crate::check_str_with(&text, &express);
         assert_eq!(r.diagnostics.len(), 1, "{:?}", r.diagnostics);

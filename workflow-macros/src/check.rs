@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use quote::ToTokens;
-use workflow_asl::validate::Options;
+use workflow_asl::validate::{Options, Placeholders};
 use workflow_asl::{Code, Diagnostic, StateMachine};
 
 use crate::ctxt::{Ctxt, Range};
@@ -15,35 +15,15 @@ use crate::lower::Lowered;
 /// Runs every check on one lowered workflow; returns the model when the ASL could be read.
 pub fn check(cx: &Ctxt, l: &Lowered) -> Option<StateMachine> {
     check_resources(cx, l);
-    let mut value = l.value.clone();
-    placeholder_arns(&mut value);
-    let report = workflow_asl::check_value_with(&value, &Options::default());
+    // `${Name}` resources are filled in at export (CloudFormation's `DefinitionSubstitutions`):
+    // judge them as the values they stand for. The emitted ASL keeps the placeholders.
+    let options = Options {
+        placeholders: Placeholders::Accept,
+        ..Options::default()
+    };
+    let report = workflow_asl::check_value_with(&l.value, &options);
     report_all(cx, l, &report.diagnostics);
-    report.machine?;
-    workflow_asl::parse::parse_machine(&l.value).0
-}
-
-/// A stand-in ARN for resources written with `${Name}` placeholders.
-pub const PLACEHOLDER_ARN: &str = "arn:aws:states:::placeholder";
-
-/// Replaces every `Resource` that holds a `${Name}` placeholder (filled in at export, like
-/// CloudFormation's `DefinitionSubstitutions`) with a valid stand-in ARN, so the validator judges
-/// everything else. The emitted ASL keeps the placeholder.
-fn placeholder_arns(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(o) => {
-            for (k, x) in o.iter_mut() {
-                match x {
-                    serde_json::Value::String(s) if k == "Resource" && s.contains("${") => {
-                        *s = PLACEHOLDER_ARN.to_string();
-                    }
-                    _ => placeholder_arns(x),
-                }
-            }
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(placeholder_arns),
-        _ => {}
-    }
+    report.machine
 }
 
 /// One resource is bound to one handler: the runtime finds a Task's handler by its `Resource`,
@@ -84,11 +64,15 @@ fn within(ptr: &str, base: &str) -> bool {
 fn report_all(cx: &Ctxt, l: &Lowered, diags: &[Diagnostic]) {
     let mut done: HashSet<(String, String)> = HashSet::new();
     // A mistyped target usually leaves the states after it unreachable: report the typo only.
-    let typo = diags
-        .iter()
-        .any(|d| d.code == Code::MissingTransitionTarget);
+    let typo = diags.iter().any(|d| {
+        d.code == Code::MissingTransitionTarget && !workflow_asl::validate::is_unreachable_state(d)
+    });
     for d in diags {
-        if typo && d.code == Code::UnreachableState {
+        // Warnings do not stop a build, and a proc-macro cannot emit them on stable Rust.
+        if !d.is_error() {
+            continue;
+        }
+        if typo && workflow_asl::validate::is_unreachable_state(d) {
             continue;
         }
         // Already reported in the DSL's own words (a state without `->`).

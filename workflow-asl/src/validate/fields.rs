@@ -47,6 +47,17 @@ pub(super) fn check_state(cx: &mut Cx<'_>, state: &State, ptr: &str, lang: Query
         StateKind::Parallel(p) => {
             check_result_templates(cx, &p.result, ptr, lang);
             let base = push_pointer(ptr, "Branches");
+            // AWS rejects a Parallel state without branches (issue 9, found on real definitions;
+            // the ASL specification makes `Branches` the array of the branches to run).
+            if p.branches.is_empty()
+                && (!cx.raw.known()
+                    || matches!(cx.raw.at(&base), Some(Value::Array(a)) if a.is_empty()))
+            {
+                cx.schema(
+                    base.clone(),
+                    "`Branches` must contain at least one branch; a Parallel state with no branches is rejected",
+                );
+            }
             for (i, b) in p.branches.iter().enumerate() {
                 if b.processor_config.is_some() {
                     let j = cx.raw.object_index(&base, i);

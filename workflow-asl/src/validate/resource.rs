@@ -5,11 +5,26 @@
 //! For Lambda function ARNs the function name and qualifier are checked too. An `EXPRESS` machine
 //! cannot use the `.sync` or `.waitForTaskToken` integration patterns.
 
-use super::{Cx, MachineType};
+use super::{Cx, MachineType, Placeholders};
 use crate::diag::Code;
 
 /// Checks a Task (or ItemReader/ResultWriter) `Resource`.
 pub(super) fn check_task_resource(cx: &mut Cx<'_>, resource: &str, ptr: &str) {
+    let stand_in;
+    let resource = if cx.options.placeholders == Placeholders::Accept
+        && crate::substitute::has_placeholder(resource)
+    {
+        match super::placeholders::stand_in_resource(resource) {
+            // The whole resource is one placeholder: any ARN may be substituted.
+            None => return,
+            Some(s) => {
+                stand_in = s;
+                stand_in.as_str()
+            }
+        }
+    } else {
+        resource
+    };
     if let Err(why) = check_arn(resource) {
         cx.push(
             Code::InvalidResource,

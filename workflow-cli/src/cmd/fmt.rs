@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use workflow_asl::{emit, Code};
 
-use super::{read_report, INVALID, OK, UNREADABLE};
+use super::substitute::SubstituteArgs;
+use super::{read_report_with, INVALID, OK, UNREADABLE};
 
 /// Arguments of `workflow fmt`.
 #[derive(Debug, clap::Args)]
@@ -17,17 +18,21 @@ pub struct Args {
     /// The definition file.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Rewrite the file in place instead of printing it.
-    #[arg(long, short = 'w', conflicts_with = "check")]
+    /// Rewrite the file in place instead of printing it (not with substitutions, which would
+    /// replace the file's placeholders).
+    #[arg(long, short = 'w', conflicts_with_all = ["check", "substitute", "substitutions"])]
     pub write: bool,
     /// Print nothing; exit with status 1 when the file is not in canonical form.
     #[arg(long)]
     pub check: bool,
+    /// `--substitute NAME=VALUE`, `--substitutions FILE.json`: fill in `${NAME}` placeholders.
+    #[command(flatten)]
+    pub substitutions: SubstituteArgs,
 }
 
 /// Runs `workflow fmt`; returns the exit status.
 pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let (name, text, report) = match read_report(&args.file, err) {
+    let (name, text, report) = match read_report_with(&args.file, &args.substitutions, err) {
         Ok(read) => read,
         Err(status) => return status,
     };

@@ -12,7 +12,8 @@ use indexmap::IndexMap;
 use workflow_asl::model::{ChoiceRule, Condition, ProcessorKey, State, StateKind};
 use workflow_asl::StateMachine;
 
-use super::{read_report, INVALID, OK};
+use super::substitute::SubstituteArgs;
+use super::{read_report_with, INVALID, OK};
 
 /// Arguments of `workflow graph`.
 #[derive(Debug, clap::Args)]
@@ -23,6 +24,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
     pub format: GraphFormat,
+    /// `--substitute NAME=VALUE`, `--substitutions FILE.json`: fill in `${NAME}` placeholders.
+    #[command(flatten)]
+    pub substitutions: SubstituteArgs,
 }
 
 /// The graph languages `graph` writes.
@@ -36,18 +40,18 @@ pub enum GraphFormat {
 
 /// Runs `workflow graph`; returns the exit status.
 pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let (name, _, report) = match read_report(&args.file, err) {
+    let (name, _, report) = match read_report_with(&args.file, &args.substitutions, err) {
         Ok(read) => read,
         Err(status) => return status,
     };
     let Some(machine) = &report.machine else {
         return INVALID;
     };
-    if !report.diagnostics.is_empty() {
+    let errors = report.errors().count();
+    if errors > 0 {
         let _ = writeln!(
             err,
-            "{name}: warning: the definition has {} problem(s) (see `workflow validate`); drawing what can be drawn",
-            report.diagnostics.len()
+            "{name}: warning: the definition has {errors} problem(s) (see `workflow validate`); drawing what can be drawn"
         );
     }
     let graph = Graph::build(machine);

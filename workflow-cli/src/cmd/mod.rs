@@ -12,13 +12,15 @@ pub mod list;
 pub mod resume;
 pub mod run;
 pub mod stop;
+pub mod substitute;
 pub mod validate;
 
 use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use workflow_asl::{check_str, Report};
+use workflow_asl::validate::{Options, Placeholders};
+use workflow_asl::{check_str_with, Report};
 
 /// Exit status: success.
 pub const OK: u8 = 0;
@@ -44,16 +46,23 @@ pub fn read_text(path: &Path) -> Result<String, String> {
 /// has no model, the problems are written to `err` (`NAME: problem`) and the exit status is
 /// returned instead (`UNREADABLE`, or `INVALID` when it is JSON but not a state machine object);
 /// otherwise the report's `machine` is present.
-pub fn read_report(path: &Path, err: &mut dyn Write) -> Result<(String, String, Report), u8> {
+///
+/// The definition's `${NAME}` placeholders are substituted first (the text returned is the
+/// substituted text); placeholders left are judged as the values they stand for.
+pub fn read_report_with(
+    path: &Path,
+    substitutions: &substitute::SubstituteArgs,
+    err: &mut dyn Write,
+) -> Result<(String, String, Report), u8> {
     let name = path.display().to_string();
-    let text = match read_text(path) {
+    let text = match read_text(path).and_then(|t| substitutions.apply(t)) {
         Ok(t) => t,
         Err(why) => {
             let _ = writeln!(err, "{name}: {why}");
             return Err(UNREADABLE);
         }
     };
-    let report = check_str(&text);
+    let report = check_str_with(&text, &placeholder_options());
     if report.is_not_json() || report.machine.is_none() {
         for d in &report.diagnostics {
             let _ = writeln!(err, "{name}: {d}");
@@ -65,4 +74,13 @@ pub fn read_report(path: &Path, err: &mut dyn Write) -> Result<(String, String, 
         });
     }
     Ok((name, text, report))
+}
+
+/// Validation options for definitions read by the commands: `${NAME}` placeholders left after
+/// substitution are judged as the values they stand for (and reported as warnings by `validate`).
+pub fn placeholder_options() -> Options {
+    Options {
+        placeholders: Placeholders::Accept,
+        ..Options::default()
+    }
 }

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 use serde_json::{json, Value};
-use workflow_asl::validate::{MachineType, Options};
+use workflow_asl::validate::{MachineType, Options, Placeholders};
 use workflow_asl::{check_str_with, Diagnostic};
 
+use super::substitute::SubstituteArgs;
 use super::{read_text, INVALID, OK, UNREADABLE};
 
 /// Arguments of `workflow validate`.
@@ -22,12 +23,18 @@ pub struct Args {
     /// The state machine type: some integrations (`.sync`, `.waitForTaskToken`) are STANDARD-only.
     #[arg(long = "type", value_enum, default_value_t = Type::Standard)]
     pub machine_type: Type,
+    /// `--substitute NAME=VALUE`, `--substitutions FILE.json`: fill in `${NAME}` placeholders
+    /// (CloudFormation's `DefinitionSubstitutions`). Placeholders left are judged as the values
+    /// they stand for and reported as warnings.
+    #[command(flatten)]
+    pub substitutions: SubstituteArgs,
 }
 
 /// How `validate` prints its findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// `FILE: CODE at POINTER: message`, one problem per line.
+    /// `FILE: CODE at POINTER: message`, one problem per line (`FILE: warning: …` for a
+    /// warning), or `FILE: valid`.
     Human,
     /// One JSON document: an array with an object per file.
     Json,
@@ -46,7 +53,7 @@ pub enum Type {
 enum Outcome {
     /// The file could not be read, or is not JSON.
     Unreadable(String),
-    /// The file was judged.
+    /// The file was judged: its errors and warnings.
     Checked(Vec<Diagnostic>),
 }
 
@@ -57,12 +64,13 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             Type::Standard => MachineType::Standard,
             Type::Express => MachineType::Express,
         },
+        placeholders: Placeholders::Accept,
     };
     let mut status = OK;
     let mut json_files = Vec::new();
     for path in &args.files {
         let name = path.display().to_string();
-        let outcome = match read_text(path) {
+        let outcome = match read_text(path).and_then(|t| args.substitutions.apply(t)) {
             Err(why) => Outcome::Unreadable(why),
             Ok(text) => {
                 let report = check_str_with(&text, &options);
@@ -81,7 +89,9 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         };
         match &outcome {
             Outcome::Unreadable(_) => status = UNREADABLE,
-            Outcome::Checked(d) if !d.is_empty() && status == OK => status = INVALID,
+            Outcome::Checked(d) if d.iter().any(Diagnostic::is_error) && status == OK => {
+                status = INVALID
+            }
             Outcome::Checked(_) => {}
         }
         match args.format {
@@ -89,12 +99,16 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                 Outcome::Unreadable(why) => {
                     let _ = writeln!(err, "{name}: {why}");
                 }
-                Outcome::Checked(diags) if diags.is_empty() => {
-                    let _ = writeln!(out, "{name}: valid");
-                }
                 Outcome::Checked(diags) => {
                     for d in diags {
-                        let _ = writeln!(out, "{name}: {d}");
+                        if d.is_error() {
+                            let _ = writeln!(out, "{name}: {d}");
+                        } else {
+                            let _ = writeln!(out, "{name}: warning: {d}");
+                        }
+                    }
+                    if !diags.iter().any(Diagnostic::is_error) {
+                        let _ = writeln!(out, "{name}: valid");
                     }
                 }
             },
@@ -107,7 +121,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                 }),
                 Outcome::Checked(diags) => json!({
                     "file": name,
-                    "valid": diags.is_empty(),
+                    "valid": !diags.iter().any(Diagnostic::is_error),
                     "error": Value::Null,
                     "diagnostics": diags.iter().map(diagnostic_json).collect::<Vec<_>>(),
                 }),
@@ -121,10 +135,12 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     status
 }
 
-/// A diagnostic as JSON: `{"code": …, "pointer": …, "message": …}`.
+/// A diagnostic as JSON: `{"code": …, "severity": "ERROR"|"WARNING", "pointer": …, "message": …}`
+/// (AWS's `ValidateStateMachineDefinition` severities).
 pub fn diagnostic_json(d: &Diagnostic) -> Value {
     json!({
         "code": d.code.as_str(),
+        "severity": d.severity.as_str(),
         "pointer": d.pointer,
         "message": d.message,
     })

@@ -273,8 +273,9 @@ impl DurableRuntime {
             detail,
         };
         let report = workflow_asl::check_str(definition);
-        if let Some(first) = report.diagnostics.first() {
-            let more = report.diagnostics.len() - 1;
+        let errors: Vec<_> = report.errors().collect();
+        if let Some(first) = errors.first() {
+            let more = errors.len() - 1;
             return Err(bad(if more == 0 {
                 first.to_string()
             } else {
