@@ -75,8 +75,8 @@
 //!
 //! # Not supported yet
 //!
-//! States using the JSONata query language fail with `States.Runtime` and a cause saying so;
-//! Map `ItemReader` likewise. `.waitForTaskToken` resources call their handler like any other
+//! Task and Parallel states using the JSONata query language fail with `States.Runtime` and a
+//! cause saying so (Pass, Choice, Succeed, Fail, Wait and inline Map states evaluate JSONata). `.waitForTaskToken` resources call their handler like any other
 //! (the handler sees the token in [`TaskContext::task_token`]); there is no callback API.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -88,6 +88,7 @@ pub mod driver;
 mod engine;
 pub mod handler;
 pub mod history;
+mod jtemplate;
 pub mod mock;
 pub mod objects;
 pub mod program;

@@ -145,6 +145,9 @@ pub(crate) struct CState {
     pub(crate) needs_context: bool,
     /// `Assign` (JSONPath payload template).
     pub(crate) assign: Option<Template>,
+    /// The JSONata fields, when the state's query language is JSONata (its JSONPath fields are
+    /// then absent, and `kind` carries only the structure: targets, branches, the processor).
+    pub(crate) jsonata: Option<Box<crate::jtemplate::JState>>,
     pub(crate) kind: Kind,
 }
 
@@ -624,13 +627,11 @@ fn compile_state(
         next,
         needs_context: false,
         assign: None,
+        jsonata: None,
         kind: Kind::Succeed,
     };
     if lang == QueryLanguage::Jsonata {
-        cs.kind = Kind::Unsupported(format!(
-            "The state '{name}' uses the JSONata query language, which this runtime does not support yet."
-        ));
-        return Ok(cs);
+        return compile_jsonata_state(cs, name, state, index, ptr);
     }
     cs.input_path = io_path(&state.common.input_path, &format!("{ptr}/InputPath"))?;
     cs.output_path = io_path(&state.common.output_path, &format!("{ptr}/OutputPath"))?;
@@ -789,6 +790,75 @@ fn compile_state(
         || ctx_strings.iter().any(|s| s.starts_with("$$"))
         || matches!(&cs.input_path, IoPath::Path(p) if p.as_str().starts_with("$$"))
         || matches!(&cs.output_path, IoPath::Path(p) if p.as_str().starts_with("$$"));
+    Ok(cs)
+}
+
+/// A state whose query language is JSONata: its JSONata fields, compiled once, and the structure
+/// the executor shares with JSONPath states (transitions, branches, the item processor, Retry
+/// and Catch). Task and Parallel states are not evaluated in JSONata yet.
+fn compile_jsonata_state(
+    mut cs: CState,
+    name: &str,
+    state: &State,
+    index: &HashMap<&str, usize>,
+    ptr: &str,
+) -> Result<CState, CompileError> {
+    let j = crate::jtemplate::JState::compile(state).map_err(|m| err(ptr, m))?;
+    cs.needs_context = true;
+    cs.kind = match &state.kind {
+        StateKind::Pass(_) => Kind::Pass {
+            result: None,
+            parameters: None,
+            result_path: ResultPathOpt::Replace,
+        },
+        StateKind::Succeed => Kind::Succeed,
+        StateKind::Fail(_) => Kind::Fail {
+            error: None,
+            cause: None,
+        },
+        StateKind::Wait(_) => Kind::Wait(WaitK::Seconds(Value::from(0))),
+        StateKind::Choice(c) => {
+            let mut targets = Vec::with_capacity(c.choices.len());
+            for (i, rule) in c.choices.iter().enumerate() {
+                let n = rule.next.as_deref().ok_or_else(|| {
+                    err(&format!("{ptr}/Choices/{i}"), "a choice rule needs `Next`")
+                })?;
+                targets.push(target(index, n, &format!("{ptr}/Choices/{i}/Next"))?);
+            }
+            let default = match &c.default {
+                Some(d) => Some(target(index, d, &format!("{ptr}/Default"))?),
+                None => None,
+            };
+            Kind::Choice {
+                choices: Choices::compile(&[]).map_err(|m| err(&format!("{ptr}/Choices"), m))?,
+                targets,
+                default,
+            }
+        }
+        StateKind::Map(m) if m.item_reader.is_none() => {
+            let mut probe = Vec::new();
+            let mut strings = Vec::new();
+            let mut plain = m.clone();
+            // The JSONata fields are evaluated from `cs.jsonata`; the JSONPath compiler sees none.
+            plain.item_selector = None;
+            plain.max_concurrency = None;
+            plain.tolerated_failure_count = None;
+            plain.tolerated_failure_percentage = None;
+            compile_map(
+                &plain,
+                QueryLanguage::Jsonata,
+                index,
+                ptr,
+                &mut probe,
+                &mut strings,
+            )?
+        }
+        _ => Kind::Unsupported(format!(
+            "The state '{name}' is a {} state with the JSONata query language, which this runtime does not evaluate yet.",
+            state.kind.type_name()
+        )),
+    };
+    cs.jsonata = Some(Box::new(j));
     Ok(cs)
 }
 

@@ -749,12 +749,65 @@ async fn sinks_get_events_before_effects_and_replay_skips_recorded_tasks() {
     assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>());
 }
 
+/// JSONata states (AWS, "Transforming data with JSONata in Step Functions"): `$states.input`,
+/// variables shared between states, `Assign` evaluated against the variables from before the
+/// state, Choice `Condition`, Map `Items`/`ItemSelector` with `$states.context.Map.Item`, and
+/// `$states.result` in a Map's `Output`.
 #[tokio::test(start_paused = true)]
-async fn jsonata_states_fail_clearly() {
-    let def = json!({"QueryLanguage": "JSONata", "StartAt": "S", "States": {"S": {"Type": "Pass", "End": true}}});
+async fn jsonata_states_evaluate() {
+    let def = json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Assign": {"x": "{% $states.input.n %}"},
+              "Output": {"n": "{% $states.input.n + 1 %}", "lit": [1, "{% 'two' %}"]}, "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [{"Condition": "{% $x > 5 %}", "Next": "Big"}], "Default": "M"},
+        "Big": {"Type": "Fail", "Error": "Big", "Cause": "{% 'x was ' & $string($x) %}"},
+        "M": {"Type": "Map", "Items": "{% [1, 2, 3] %}",
+              "ItemSelector": {"v": "{% $states.context.Map.Item.Value * $x %}"},
+              "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+              "Output": "{% $sum($states.result.v) %}", "End": true}}});
+    let out = run(def.clone(), json!({"n": 2})).await;
+    assert_eq!(out.error, None, "{:?}", out.cause);
+    assert_eq!(out.output, Some(json!(12)));
+    let out = run(def, json!({"n": 9})).await;
+    assert_eq!(out.error.as_deref(), Some("Big"));
+    assert_eq!(out.cause.as_deref(), Some("x was 9"));
+}
+
+/// A JSONata expression that returns nothing fails the state with `States.QueryEvaluationError`,
+/// naming the field and the expression (wording recorded against AWS in the conformance corpus,
+/// `test_undefined_reference_BASE_UNDEFINED_OUTPUT_FIELD`); a Catch on it fires.
+#[tokio::test(start_paused = true)]
+async fn jsonata_evaluation_errors() {
+    let def = one(json!({"QueryLanguage": "JSONata", "Type": "Pass",
+        "Output": {"r": "{% $states.input.missing %}"}, "End": true}));
     let out = run(def, json!({})).await;
-    assert_eq!(out.error.as_deref(), Some("States.Runtime"));
-    assert!(out.cause.expect("cause").contains("JSONata"));
+    assert_eq!(out.error.as_deref(), Some("States.QueryEvaluationError"));
+    assert_eq!(
+        out.cause.as_deref(),
+        Some("An error occurred while executing the state 'S' (entered at the event id #2). The JSONata expression '$states.input.missing' specified for the field 'Output/r' returned nothing (undefined).")
+    );
+    let def = one(json!({"QueryLanguage": "JSONata", "Type": "Pass",
+        "Output": "{% 'a' + 1 %}", "End": true}));
+    let out = run(def, json!({})).await;
+    assert_eq!(out.error.as_deref(), Some("States.QueryEvaluationError"));
+    assert!(
+        out.cause
+            .as_deref()
+            .is_some_and(|c| c.contains("threw an error during evaluation. T2001")),
+        "{:?}",
+        out.cause
+    );
+    // Caught by a Map's Catch, with `$states.errorOutput` in the catcher's Output.
+    let def = json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {
+        "M": {"Type": "Map", "Items": "{% 'not an array' %}",
+              "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+              "Catch": [{"ErrorEquals": ["States.QueryEvaluationError"],
+                         "Output": {"e": "{% $states.errorOutput.Error %}"}, "Next": "D"}], "End": true},
+        "D": {"Type": "Succeed"}}});
+    let out = run(def, json!({})).await;
+    assert_eq!(
+        out.output,
+        Some(json!({"e": "States.QueryEvaluationError"}))
+    );
 }
 
 #[tokio::test(start_paused = true)]

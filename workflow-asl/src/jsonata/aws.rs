@@ -155,7 +155,9 @@ fn range(args: &[JValue]) -> Result<JValue, EvaluatorError> {
         out.push(JValue::Number(v as f64));
         v += step;
     }
-    Ok(JValue::array(out))
+    // A sequence, as JSONata's own functions return them: one number alone is that number
+    // (AWS: `$range(1, 1, 1)` is `1`, recorded in the conformance corpus).
+    Ok(JValue::sequence(out))
 }
 
 /// `$hash(data, algorithm)`.

@@ -94,6 +94,17 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The code of [`Expression::evaluate_aws`]'s error when the result is a function, which JSON
+    /// cannot hold (AWS: "returned an unsupported result type").
+    pub const UNSUPPORTED_RESULT: &'static str = "UNSUPPORTED_RESULT";
+
+    /// Whether the result was a function (see [`Error::UNSUPPORTED_RESULT`]).
+    pub fn is_unsupported_result(&self) -> bool {
+        self.code == Error::UNSUPPORTED_RESULT
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.code.is_empty() {
@@ -165,8 +176,9 @@ impl Expression {
         self.run(input, scope, convert::NonFinite::Null)
     }
 
-    /// Like [`Expression::evaluate`], with Step Functions' rule for non-finite numbers: `1/0`
-    /// gives the string `"Infinity"` (measured by floci-io/floci#2737), `-1/0` `"-Infinity"`.
+    /// Like [`Expression::evaluate`], with Step Functions' rules: `1/0` gives the string
+    /// `"Infinity"` (measured by floci-io/floci#2737), `-1/0` `"-Infinity"`, and a function as the
+    /// result is an error ([`Error::UNSUPPORTED_RESULT`]).
     pub fn evaluate_aws(
         &self,
         input: Option<&Value>,
@@ -211,6 +223,12 @@ impl Expression {
             .map_err(|e| Error::from_eval(&e))?;
         if matches!(out, JValue::Undefined) {
             return Ok(None);
+        }
+        if non_finite == convert::NonFinite::JavaString && out.is_function() {
+            return Err(Error::new(
+                Error::UNSUPPORTED_RESULT,
+                "the expression returned a function, which JSON cannot hold",
+            ));
         }
         convert::from_engine(&out, non_finite).map(Some)
     }

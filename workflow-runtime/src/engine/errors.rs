@@ -101,6 +101,22 @@ impl<'k> Retrier<'k> {
             return Err(e.into());
         };
         let error_output = e.output();
+        if let Some(j) = &cx.st.jsonata {
+            // JSONata: the catcher's `Output` (default: the error output) and `Assign` see
+            // `$states.errorOutput` and the state's input.
+            let ctx = ex.j_context(cx, 0);
+            let scope = super::jsonata::scope(cx.vars, &input, &ctx, None, Some(&error_output));
+            let jc = j.catch.get(i);
+            let prefix = format!("Catch[{i}]/");
+            let output = cx.j_output_assign(
+                &scope,
+                jc.and_then(|c| c.output.as_ref()),
+                jc.and_then(|c| c.assign.as_ref()),
+                error_output.clone(),
+                &prefix,
+            )?;
+            return Ok(Step::to(output, errors.catch_targets.get(i).copied()));
+        }
         let ctx = ex.context_if_needed(cx, 0);
         let assign = errors.catch_assign.get(i).and_then(Option::as_ref);
         cx.assign(assign, &error_output, &ctx)?;

@@ -54,10 +54,28 @@ impl Exec {
         let mut input = input;
         let mut retrier = Retrier::new(&m.errors, Some(EventType::MapStateFailed));
         loop {
+            // JSONata: `Items`, `MaxConcurrency` and the tolerated failures are expressions. A
+            // failed one is a `States.QueryEvaluationError` the Map's Retry and Catch handle.
+            let mut j_pre = match &st.jsonata {
+                None => None,
+                Some(j) => match self.j_map_pre(cx, &input, j, retrier.count()) {
+                    Ok(pre) => Some(pre),
+                    Err(e) => {
+                        let _ = self.evaluation_failed(cx, Err::<(), _>(Fault::Error(e.clone())));
+                        let at = self.failed_at(cx.cur.last_id);
+                        match retrier.recover(self, cx, e, at, &mut input).await? {
+                            Recovery::Retry => continue,
+                            Recovery::Caught(step) => return Ok(step),
+                        }
+                    }
+                },
+            };
+            let j_items = j_pre.as_mut().map(|p| std::mem::take(&mut p.0));
             let ctx = self.context_if_needed(cx, retrier.count());
             let eff = cx.input_path(&input, &ctx)?;
             let value = eff.get(&input);
             let items: Cow<'_, Value> = match &m.items_path {
+                _ if j_items.is_some() => Cow::Owned(j_items.unwrap_or_default()),
                 None => Cow::Borrowed(value),
                 Some(p) => {
                     let env = Env::new(value, &ctx, cx.vars);
@@ -77,14 +95,21 @@ impl Exec {
                     ))
                     .into());
             };
-            let limit = concurrency(cx, m, value, &ctx)?;
+            let limit = match &j_pre {
+                Some(pre) => pre.1,
+                None => concurrency(cx, m, value, &ctx)?,
+            };
             let n = items.len();
             self.rec
                 .record(cx.cur, EventType::MapStateStarted, || Detail::MapStarted {
                     length: n,
                 });
             let started_seq = cx.cur.seq.saturating_sub(1);
-            let tolerated = tolerance(cx, m, value, &ctx)?;
+            // AWS checks the tolerated failures after `MapStateStarted` (recorded in the corpus).
+            let tolerated = match j_pre.take() {
+                Some((_, _, t)) => t?,
+                None => tolerance(cx, m, value, &ctx)?,
+            };
             if m.distributed {
                 let arn = format!(
                     "{}/{}:{}",
@@ -195,13 +220,29 @@ impl Exec {
                             keep
                         });
                     }
-                    match cx.finish(
-                        for_result_path(&m.result_path, &input),
-                        Value::Array(results),
-                        m.result_selector.as_ref(),
-                        &m.result_path,
-                        &ctx,
-                    ) {
+                    let finished = match &st.jsonata {
+                        Some(j) => {
+                            let jctx = self.j_context(cx, retrier.count());
+                            let result = Value::Array(results);
+                            let scope =
+                                super::jsonata::scope(cx.vars, value, &jctx, Some(&result), None);
+                            cx.j_output_assign(
+                                &scope,
+                                j.output.as_ref(),
+                                j.assign.as_ref(),
+                                result.clone(),
+                                "",
+                            )
+                        }
+                        None => cx.finish(
+                            for_result_path(&m.result_path, &input),
+                            Value::Array(results),
+                            m.result_selector.as_ref(),
+                            &m.result_path,
+                            &ctx,
+                        ),
+                    };
+                    match finished {
                         Ok(output) => return Ok(Step::to(output, st.next)),
                         Err(e) => e,
                     }
@@ -235,6 +276,80 @@ impl Exec {
     }
 }
 
+/// What a JSONata Map evaluates before its iterations: the items, the concurrency limit and the
+/// tolerated failures (whose error, if any, comes after `MapStateStarted`).
+type JMapPre = (Value, usize, Result<Tolerance, StateError>);
+
+impl Exec {
+    /// Evaluates a JSONata Map's `Items`, `MaxConcurrency` and tolerated failures with one scope.
+    fn j_map_pre(
+        &self,
+        cx: &StateCx<'_>,
+        input: &Value,
+        j: &crate::jtemplate::JState,
+        retry_count: u32,
+    ) -> Result<JMapPre, StateError> {
+        let jctx = self.j_context(cx, retry_count);
+        let scope = super::jsonata::scope(cx.vars, input, &jctx, None, None);
+        let items = match &j.items {
+            Some(t) => cx.j_value(t, &scope, "Items")?,
+            None => input.clone(),
+        };
+        if !items.is_array() {
+            return Err(super::jsonata::items_error(cx, j, &items));
+        }
+        let limit = match &j.max_concurrency {
+            None => INLINE_MAP_CONCURRENCY,
+            Some(t) => {
+                let v = cx.j_number(t, &scope, "MaxConcurrency")?;
+                match as_integer(&v) {
+                    Some(0) => INLINE_MAP_CONCURRENCY,
+                    Some(n) if n > 0 => (n as usize).min(INLINE_MAP_CONCURRENCY),
+                    _ => {
+                        return Err(cx.query_error(&format!(
+                            "The MaxConcurrency field must be a non-negative integer, but was: {}",
+                            java_json(&v)
+                        )))
+                    }
+                }
+            }
+        };
+        let tolerated = (|| {
+            let mut t = Tolerance {
+                configured: j.tolerated_count.is_some() || j.tolerated_percentage.is_some(),
+                count: None,
+                percentage: None,
+            };
+            if let Some(tc) = &j.tolerated_count {
+                let v = cx.j_number(tc, &scope, "ToleratedFailureCount")?;
+                match as_integer(&v) {
+                    Some(n) if n >= 0 => t.count = Some(n as u64),
+                    _ => {
+                        return Err(cx.query_error(&format!(
+                            "The ToleratedFailureCount field must be a non-negative integer, but was: {}",
+                            java_json(&v)
+                        )))
+                    }
+                }
+            }
+            if let Some(tp) = &j.tolerated_percentage {
+                let v = cx.j_number(tp, &scope, "ToleratedFailurePercentage")?;
+                match as_float(&v) {
+                    Some(p) if (0.0..=100.0).contains(&p) => t.percentage = Some(p),
+                    _ => {
+                        return Err(cx.query_error(&format!(
+                            "The ToleratedFailurePercentage field must be a number between 0 and 100, but was: {}",
+                            java_json(&v)
+                        )))
+                    }
+                }
+            }
+            Ok(t)
+        })();
+        Ok((items, limit, tolerated))
+    }
+}
+
 impl Iterations<'_> {
     /// One Map iteration: ItemSelector, then the item processor, with its iteration events.
     async fn run(&self, index: usize, item: &Value, ic: &mut Cursor) -> Result<Value, Fault> {
@@ -245,7 +360,27 @@ impl Iterations<'_> {
             index,
         };
         ex.rec.record(ic, EventType::MapIterationStarted, detail);
+        let j_selector = self
+            .st
+            .jsonata
+            .as_ref()
+            .and_then(|j| j.item_selector.as_ref());
         let item_input = match &self.m.item_selector {
+            _ if j_selector.is_some() => {
+                let ictx = self.item_context(index, item);
+                let scope = super::jsonata::scope(self.vars, self.map_input, &ictx, None, None);
+                j_selector
+                    .map_or(Ok(Value::Null), |t| t.evaluate(&scope, "ItemSelector"))
+                    .map_err(|f| {
+                        StateError::new(
+                            crate::jtemplate::QUERY_EVALUATION_ERROR,
+                            format!(
+                                "An error occurred while executing the state '{}' (entered at the event id #{}). {}",
+                                self.st.name, self.entered.id, f.cause
+                            ),
+                        )
+                    })
+            }
             None => Ok(item.clone()),
             Some(tpl) => {
                 let ictx = self.item_context(index, item);

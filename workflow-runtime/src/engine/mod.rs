@@ -33,6 +33,7 @@ mod distributed_map;
 mod errors;
 mod fail;
 mod io;
+mod jsonata;
 mod map;
 mod parallel;
 mod pass;
@@ -448,6 +449,10 @@ impl Exec {
     #[inline]
     fn pure_body(&self, cx: &mut StateCx<'_>, input: Value) -> Result<Step, Fault> {
         let st = cx.st;
+        if let (Some(j), false) = (&st.jsonata, matches!(st.kind, Kind::Unsupported(_))) {
+            let r = self.jsonata_pure(cx, input, j);
+            return self.evaluation_failed(cx, r);
+        }
         match &st.kind {
             Kind::Pass {
                 result,

@@ -22,6 +22,19 @@ impl Exec {
         input: Value,
         w: &WaitK,
     ) -> Result<Step, Fault> {
+        if let Some(j) = &cx.st.jsonata {
+            let start = self.rec.time_of(cx.entered.stamp);
+            let deadline = self
+                .jsonata_deadline(cx, &input, j, start)
+                .map_err(Fault::from);
+            let deadline = self.evaluation_failed(cx, deadline)?;
+            if deadline.saturating_sub(start) > MAX_WAIT_MS {
+                return Err(cx.runtime("Wait state delay is too long.").into());
+            }
+            self.sleep_until(deadline, cx.cancel).await?;
+            let r = self.jsonata_after_wait(cx, input, j);
+            return self.evaluation_failed(cx, r);
+        }
         let ctx = self.context_if_needed(cx, 0);
         let eff = cx.input_path(&input, &ctx)?;
         let start = self.rec.time_of(cx.entered.stamp);
