@@ -75,8 +75,8 @@
 //!
 //! # Not supported yet
 //!
-//! Task and Parallel states using the JSONata query language fail with `States.Runtime` and a
-//! cause saying so (Pass, Choice, Succeed, Fail, Wait and inline Map states evaluate JSONata). `.waitForTaskToken` resources call their handler like any other
+//! A distributed Map (`ItemReader`) using the JSONata query language fails with `States.Runtime`
+//! and a cause saying so; every other state evaluates JSONata. `.waitForTaskToken` resources call their handler like any other
 //! (the handler sees the token in [`TaskContext::task_token`]); there is no callback API.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

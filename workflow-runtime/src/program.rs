@@ -853,6 +853,40 @@ fn compile_jsonata_state(
                 &mut strings,
             )?
         }
+        StateKind::Task(t) => {
+            let (resource_kind, task_resource, wait_for_token) = resource_kind(&t.resource);
+            // A literal number stays a literal; an expression is evaluated from `cs.jsonata`.
+            let literal = |v: &Option<Value>| v.clone().filter(Value::is_number).map(NumberSource::Literal);
+            Kind::Task(Box::new(TaskK {
+                resource: Arc::from(t.resource.as_str()),
+                resource_kind,
+                task_resource: Arc::new(task_resource),
+                wait_for_token,
+                parameters: None,
+                result_selector: None,
+                result_path: ResultPathOpt::Replace,
+                timeout: literal(&t.timeout_seconds),
+                heartbeat: literal(&t.heartbeat_seconds),
+                errors: errors(&t.errors.retry, &t.errors.catch, index, ptr)?,
+            }))
+        }
+        StateKind::Parallel(p) => {
+            let mut branches = Vec::with_capacity(p.branches.len());
+            for (i, b) in p.branches.iter().enumerate() {
+                branches.push(compile_branch(
+                    b,
+                    QueryLanguage::Jsonata,
+                    &format!("{ptr}/Branches/{i}"),
+                )?);
+            }
+            Kind::Parallel(Box::new(ParallelK {
+                branches,
+                parameters: None,
+                result_selector: None,
+                result_path: ResultPathOpt::Replace,
+                errors: errors(&p.errors.retry, &p.errors.catch, index, ptr)?,
+            }))
+        }
         _ => Kind::Unsupported(format!(
             "The state '{name}' is a {} state with the JSONata query language, which this runtime does not evaluate yet.",
             state.kind.type_name()

@@ -810,6 +810,34 @@ async fn jsonata_evaluation_errors() {
     );
 }
 
+/// JSONata Task and Parallel states: `Arguments` is the task's (or every branch's) input,
+/// `TimeoutSeconds` may be an expression, and `Output` sees `$states.result` (AWS, "Transforming
+/// data with JSONata in Step Functions").
+#[tokio::test(start_paused = true)]
+async fn jsonata_task_and_parallel() {
+    let rt =
+        builder()
+            .handler(
+                "arn:aws:lambda:*:*:function:Double",
+                |v: Value| async move {
+                    Ok::<_, TaskError>(json!({"d": v["n"].as_i64().unwrap_or(0) * 2}))
+                },
+            )
+            .build();
+    let def = json!({"QueryLanguage": "JSONata", "StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:Double",
+              "Arguments": {"n": "{% $states.input.x %}"}, "TimeoutSeconds": "{% 10 %}",
+              "Assign": {"got": "{% $states.result.d %}"}, "Output": "{% $states.result.d + 1 %}", "Next": "P"},
+        "P": {"Type": "Parallel", "Arguments": {"v": "{% $states.input %}"},
+              "Branches": [
+                  {"StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $states.input.v * 10 %}", "End": true}}},
+                  {"StartAt": "B", "States": {"B": {"Type": "Pass", "Output": "{% $got %}", "End": true}}}],
+              "Output": "{% $states.result %}", "End": true}}});
+    let out = run_with(&rt, def, json!({"x": 4})).await;
+    assert_eq!(out.error, None, "{:?}", out.cause);
+    assert_eq!(out.output, Some(json!([90, 8])));
+}
+
 #[tokio::test(start_paused = true)]
 async fn typed_handlers_and_lambda_events() {
     #[derive(serde::Deserialize)]

@@ -23,8 +23,23 @@ impl Exec {
         let mut input = input;
         let mut retrier = Retrier::new(&p.errors, Some(EventType::ParallelStateFailed));
         loop {
-            let ctx = self.context_if_needed(cx, retrier.count());
-            let branch_input = cx.effective_input(&input, p.parameters.as_ref(), &ctx)?;
+            let ctx = match &st.jsonata {
+                Some(_) => self.j_context(cx, retrier.count()),
+                None => self.context_if_needed(cx, retrier.count()),
+            };
+            let branch_input = match st.jsonata.as_ref().and_then(|j| j.arguments.as_ref()) {
+                // JSONata: `Arguments` (default: the input) is every branch's input.
+                Some(a) => {
+                    let r = {
+                        let scope = super::jsonata::scope(cx.vars, &input, &ctx, None, None);
+                        a.evaluate(&scope, "Arguments")
+                            .map_err(|f| Fault::from(cx.query_error(&f.cause)))
+                    };
+                    self.evaluation_failed(cx, r)?
+                }
+                None if st.jsonata.is_some() => input.clone(),
+                None => cx.effective_input(&input, p.parameters.as_ref(), &ctx)?,
+            };
             self.rec
                 .record(cx.cur, EventType::ParallelStateStarted, || Detail::None);
             let started_seq = cx.cur.seq.saturating_sub(1);
@@ -71,13 +86,36 @@ impl Exec {
             }
             let failure = match failure {
                 None => {
-                    match cx.finish(
-                        for_result_path(&p.result_path, &input),
-                        Value::Array(results),
-                        p.result_selector.as_ref(),
-                        &p.result_path,
-                        &ctx,
-                    ) {
+                    let finished = match &st.jsonata {
+                        Some(j) => {
+                            let result = Value::Array(results);
+                            let r = {
+                                let scope = super::jsonata::scope(
+                                    cx.vars,
+                                    &input,
+                                    &ctx,
+                                    Some(&result),
+                                    None,
+                                );
+                                cx.j_output_assign(
+                                    &scope,
+                                    j.output.as_ref(),
+                                    j.assign.as_ref(),
+                                    result.clone(),
+                                    "",
+                                )
+                            };
+                            r
+                        }
+                        None => cx.finish(
+                            for_result_path(&p.result_path, &input),
+                            Value::Array(results),
+                            p.result_selector.as_ref(),
+                            &p.result_path,
+                            &ctx,
+                        ),
+                    };
+                    match finished {
                         Ok(output) => return Ok(Step::to(output, st.next)),
                         Err(e) => e,
                     }

@@ -89,7 +89,15 @@ impl Exec {
             } else {
                 Value::Null
             };
-            let prepared = self.prepare_task(cx, &input, t, &ctx)?;
+            let prepared = match &st.jsonata {
+                Some(j) => {
+                    let r = self
+                        .j_prepare_task(cx, &input, t, j, &ctx)
+                        .map_err(Fault::from);
+                    self.evaluation_failed(cx, r)?
+                }
+                None => self.prepare_task(cx, &input, t, &ctx)?,
+            };
             if lambda {
                 self.rec
                     .record(cx.cur, EventType::LambdaFunctionScheduled, || {
@@ -189,13 +197,37 @@ impl Exec {
                             }
                         });
                     }
-                    match cx.finish(
-                        for_result_path(&t.result_path, &input),
-                        v,
-                        t.result_selector.as_ref(),
-                        &t.result_path,
-                        &ctx,
-                    ) {
+                    let finished = match &st.jsonata {
+                        // JSONata: `Output` (default: the result) and `Assign` see
+                        // `$states.result`.
+                        Some(j) => {
+                            let scope =
+                                super::jsonata::scope(cx.vars, &input, &ctx, Some(&v), None);
+                            let r = cx
+                                .j_output_assign(
+                                    &scope,
+                                    j.output.as_ref(),
+                                    j.assign.as_ref(),
+                                    v,
+                                    "",
+                                )
+                                .map_err(Fault::from);
+                            drop(scope);
+                            match self.evaluation_failed(cx, r) {
+                                Ok(o) => Ok(o),
+                                Err(Fault::Error(e)) => Err(e),
+                                Err(f) => return Err(f),
+                            }
+                        }
+                        None => cx.finish(
+                            for_result_path(&t.result_path, &input),
+                            v,
+                            t.result_selector.as_ref(),
+                            &t.result_path,
+                            &ctx,
+                        ),
+                    };
+                    match finished {
                         Ok(output) => return Ok(Step::to(output, st.next)),
                         Err(e) => e,
                     }
@@ -237,6 +269,50 @@ impl Exec {
                 Recovery::Caught(step) => return Ok(step),
             }
         }
+    }
+
+    /// A JSONata task's `Arguments` (default: the input) and its timeouts, with one scope.
+    fn j_prepare_task(
+        &self,
+        cx: &mut StateCx<'_>,
+        input: &Value,
+        t: &TaskK,
+        j: &crate::jtemplate::JState,
+        ctx: &Value,
+    ) -> Result<Prepared, StateError> {
+        let scope = super::jsonata::scope(cx.vars, input, ctx, None, None);
+        let params = match &j.arguments {
+            Some(a) => a
+                .evaluate(&scope, "Arguments")
+                .map_err(|f| cx.query_error(&f.cause))?,
+            None => input.clone(),
+        };
+        let seconds = |jt: &Option<crate::jtemplate::JTemplate>,
+                       lit: &Option<NumberSource>,
+                       field: &str|
+         -> Result<Option<u64>, StateError> {
+            if let Some(e) = jt.as_ref().filter(|e| e.as_expr().is_some()) {
+                let v = cx.j_value(e, &scope, field)?;
+                return match as_long(&v) {
+                    Some(n) if n > 0 => Ok(Some(n as u64)),
+                    _ => Err(cx.query_error(&format!(
+                        "The {field} field must be a positive integer, but was: {}",
+                        java_json(&v)
+                    ))),
+                };
+            }
+            Ok(match lit {
+                Some(NumberSource::Literal(v)) => as_long(v).and_then(|n| u64::try_from(n).ok()),
+                _ => None,
+            })
+        };
+        let timeout = seconds(&j.timeout, &t.timeout, "TimeoutSeconds")?;
+        let heartbeat = seconds(&j.heartbeat, &t.heartbeat, "HeartbeatSeconds")?;
+        Ok(Prepared {
+            params,
+            timeout,
+            heartbeat,
+        })
     }
 
     /// The task's effective parameters and its timeouts.
