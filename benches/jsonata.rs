@@ -51,7 +51,10 @@ fn input() -> Value {
 }
 
 fn setup(jsonata: bool) -> (Runtime, Arc<Program>) {
-    let rt = Runtime::builder().seed(7).history(HistoryLevel::Off).build();
+    let rt = Runtime::builder()
+        .seed(7)
+        .history(HistoryLevel::Off)
+        .build();
     let machine = workflow::asl::parse_str(&chain(jsonata).to_string())
         .expect("JSON")
         .machine
