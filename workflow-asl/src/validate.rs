@@ -977,11 +977,12 @@ mod tests {
             (
                 "Assign variable names",
                 machine(
-                    json!({"A": {"Type": "Pass", "End": true, "Assign": {"ok": 1, "ok2.$": "$.a", "not-ok": 2, "1st": 3}}}),
+                    json!({"A": {"Type": "Pass", "End": true, "Assign": {"ok": 1, "ok2.$": "$.a", "not-ok": 2, "1st": 3, "states": 4}}}),
                 ),
                 vec![
                     (SchemaValidationFailed, "/States/A/Assign/not-ok"),
                     (SchemaValidationFailed, "/States/A/Assign/1st"),
+                    (SchemaValidationFailed, "/States/A/Assign/states"),
                 ],
             ),
             (

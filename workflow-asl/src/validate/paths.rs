@@ -204,7 +204,14 @@ pub(super) fn check_assign(cx: &mut Cx<'_>, value: &Value, ptr: &str, lang: Quer
             QueryLanguage::JsonPath => key.strip_suffix(".$").unwrap_or(key),
             QueryLanguage::Jsonata => key.as_str(),
         };
-        if !is_variable_name(name) {
+        if name == "states" {
+            // `$states` is reserved: Step Functions binds it in every JSONata expression (AWS,
+            // "Passing data between states with variables", "Reserved variable: $states").
+            cx.schema(
+                push_pointer(ptr, key),
+                "\"states\" is a reserved variable name ($states is bound by Step Functions in JSONata expressions); choose another name",
+            );
+        } else if !is_variable_name(name) {
             cx.schema(
                 push_pointer(ptr, key),
                 format!(
