@@ -47,6 +47,10 @@ pub struct Args {
     /// run every time).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Local S3 for Distributed Map (`ItemReader`, `ResultWriter`): `s3://BUCKET/KEY` is the
+    /// file `DIR/BUCKET/KEY`.
+    #[arg(long, value_name = "DIR")]
+    pub s3_root: Option<PathBuf>,
     /// `--store PATH --name NAME`: a durable, named execution.
     #[command(flatten)]
     pub durable: super::durable::RunStoreArgs,
@@ -116,6 +120,17 @@ fn prepare(args: &Args) -> Result<(Runtime, String, Value), String> {
         }
         .map_err(|e| format!("{}: {e}", path.display()))?;
         builder = builder.mocks(test_case);
+    }
+    if let Some(dir) = &args.s3_root {
+        if !dir.is_dir() {
+            return Err(format!(
+                "--s3-root {}: not a directory (its subdirectories are the S3 buckets)",
+                dir.display()
+            ));
+        }
+        builder = builder.objects(std::sync::Arc::new(
+            workflow_runtime::objects::DirObjects::new(dir),
+        ));
     }
     builder = args.handlers.apply(builder);
     Ok((builder.build(), text, input))
@@ -292,6 +307,63 @@ mod tests {
     const MACHINE: &str = r#"{"StartAt": "W", "States": {
         "W": {"Type": "Wait", "Seconds": 86400, "Next": "T"},
         "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:F", "End": true}}}"#;
+
+    #[test]
+    fn s3_root_is_local_s3_for_distributed_map() {
+        let root = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(root.path().join("in")).expect("bucket");
+        std::fs::write(root.path().join("in/items.csv"), "n,w\n1,a\n2,b\n").expect("object");
+        let def = temp(
+            "dmap.json",
+            r#"{"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+                "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                  "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+                  "Parameters": {"Bucket": "in", "Key": "items.csv"}},
+                "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                  "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+                "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                  "Parameters": {"Bucket": "out", "Prefix": "runs"}}}}}"#,
+        );
+        let def = def.to_str().expect("utf-8 path");
+        let dir = root.path().to_str().expect("utf-8 path");
+        let (code, out, err) = run_with(&[def, "--format", "json", "--s3-root", dir]);
+        assert_eq!(code, 0, "{err}");
+        let v: Value = serde_json::from_str(out.trim()).expect("JSON");
+        let key = v["output"]["ResultWriterDetails"]["Key"]
+            .as_str()
+            .expect("a key");
+        assert!(
+            key.starts_with("runs/") && key.ends_with("/manifest.json"),
+            "{key}"
+        );
+        let results = key.replace("manifest.json", "SUCCEEDED_0.json");
+        let text =
+            std::fs::read_to_string(root.path().join("out").join(&results)).expect("results");
+        let results: Value = serde_json::from_str(&text).expect("JSON");
+        let outputs: Vec<&str> = results
+            .as_array()
+            .expect("an array")
+            .iter()
+            .filter_map(|r| r["Output"].as_str())
+            .collect();
+        assert_eq!(outputs.len(), 2);
+        assert!(outputs.contains(&r#"{"n":"2","w":"b"}"#), "{outputs:?}");
+
+        // Without --s3-root the state fails, and the cause names the flag.
+        let (code, out, _) = run_with(&[def, "--format", "json"]);
+        assert_eq!(code, 1);
+        assert!(
+            out.contains("States.ItemReaderFailed") && out.contains("--s3-root"),
+            "{out}"
+        );
+
+        let (code, _, err) = run_with(&[def, "--s3-root", "/no/such/dir"]);
+        assert_eq!(code, 2);
+        assert!(
+            err.contains("--s3-root /no/such/dir: not a directory"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn json_outcomes_and_exit_statuses() {
