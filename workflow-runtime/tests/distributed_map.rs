@@ -1,0 +1,316 @@
+//! Distributed Map over an object store, end to end on the runtime: reader formats through the
+//! engine, ItemBatcher, ResultWriter, tolerated failures, and bad input (missing object,
+//! malformed lines, oversized items, no store) failing with AWS's error names at the Map state
+//! while keeping the results already written.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use workflow_runtime::objects::MemoryObjects;
+use workflow_runtime::{ExecutionOutcome, Runtime};
+
+/// A machine with one distributed Map `M` over `extra` fields; items whose `fail` is true fail
+/// their child with `Boom`.
+fn machine(extra: Value) -> workflow_asl::StateMachine {
+    let mut map = json!({
+        "Type": "Map", "End": true, "MaxConcurrency": 1,
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "C",
+            "States": {
+                "C": {"Type": "Choice", "Choices": [
+                    {"Variable": "$.fail", "IsPresent": true, "Next": "F"},
+                    {"Variable": "$.Items[0].fail", "IsPresent": true, "Next": "F"}
+                ], "Default": "P"},
+                "F": {"Type": "Fail", "Error": "Boom", "Cause": "item failed"},
+                "P": {"Type": "Pass", "End": true}
+            }
+        }
+    });
+    for (k, v) in extra.as_object().expect("an object") {
+        map[k] = v.clone();
+    }
+    let def = json!({"StartAt": "M", "States": {"M": map}});
+    workflow_asl::load(&def.to_string()).expect("a valid definition")
+}
+
+fn reader(input_type: &str, key: &str) -> Value {
+    json!({"Resource": "arn:aws:states:::s3:getObject",
+           "ReaderConfig": {"InputType": input_type},
+           "Parameters": {"Bucket": "in", "Key": key}})
+}
+
+fn writer() -> Value {
+    json!({"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "out", "Prefix": "res"}})
+}
+
+async fn run(store: &MemoryObjects, extra: Value) -> ExecutionOutcome {
+    let rt = Runtime::builder().objects(Arc::new(store.clone())).build();
+    rt.run_machine(&machine(extra), json!({}))
+        .await
+        .expect("starts")
+}
+
+fn manifest(store: &MemoryObjects) -> Value {
+    let (_, key) = store
+        .keys()
+        .into_iter()
+        .find(|(b, k)| b == "out" && k.ends_with("manifest.json"))
+        .expect("a manifest");
+    serde_json::from_slice(&store.object("out", &key).expect("manifest")).expect("JSON")
+}
+
+fn file(store: &MemoryObjects, key: &str) -> Value {
+    serde_json::from_slice(&store.object("out", key).expect(key)).expect("JSON")
+}
+
+#[tokio::test]
+async fn jsonl_items_with_item_selector_and_result_writer() {
+    let store = MemoryObjects::new()
+        .with_object("in", "items.jsonl", "{\"v\":1}\n{\"v\":2}\n\n{\"v\":3}\n")
+        .with_bucket("out");
+    let out = run(
+        &store,
+        json!({"ItemReader": reader("JSONL", "items.jsonl"),
+               "ItemSelector": {"value.$": "$$.Map.Item.Value.v", "index.$": "$$.Map.Item.Index"},
+               "ResultWriter": writer()}),
+    )
+    .await;
+    assert!(out.succeeded(), "{:?} {:?}", out.error, out.cause);
+    let output = out.output.expect("output");
+    let key = output["ResultWriterDetails"]["Key"].as_str().expect("key");
+    assert!(output["MapRunArn"]
+        .as_str()
+        .expect("arn")
+        .contains(":mapRun:"));
+    let m = manifest(&store);
+    assert_eq!(
+        m["ResultFiles"]["SUCCEEDED"][0]["Key"],
+        key.replace("manifest.json", "SUCCEEDED_0.json")
+    );
+    let results = file(&store, &key.replace("manifest.json", "SUCCEEDED_0.json"));
+    let mut outputs: Vec<Value> = results
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|r| serde_json::from_str(r["Output"].as_str().expect("text")).expect("JSON"))
+        .collect();
+    outputs.sort_by_key(|v| v["index"].as_u64());
+    assert_eq!(
+        outputs,
+        [
+            json!({"value": 1, "index": 0}),
+            json!({"value": 2, "index": 1}),
+            json!({"value": 3, "index": 2})
+        ]
+    );
+}
+
+#[tokio::test]
+async fn item_batcher_limits_and_batch_input() {
+    let items: Vec<Value> = (0..5).map(|i| json!({"i": i})).collect();
+    let store =
+        MemoryObjects::new().with_object("in", "a.json", serde_json::to_vec(&items).unwrap());
+    let out = run(
+        &store,
+        json!({"ItemReader": reader("JSON", "a.json"),
+               "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"run": "r1"}}}),
+    )
+    .await;
+    assert_eq!(
+        out.output.expect("output"),
+        json!([
+            {"Items": [{"i": 0}, {"i": 1}], "BatchInput": {"run": "r1"}},
+            {"Items": [{"i": 2}, {"i": 3}], "BatchInput": {"run": "r1"}},
+            {"Items": [{"i": 4}], "BatchInput": {"run": "r1"}}
+        ])
+    );
+    // {"Items":[{"i":0},{"i":1}]} is 27 bytes; a third item would take it to 35.
+    let out = run(
+        &store,
+        json!({"ItemReader": reader("JSON", "a.json"), "ItemBatcher": {"MaxInputBytesPerBatch": 30}}),
+    )
+    .await;
+    let batches = out.output.expect("output");
+    assert_eq!(batches.as_array().map(Vec::len), Some(3));
+    for b in batches.as_array().expect("array") {
+        assert!(serde_json::to_string(b).expect("text").len() <= 30);
+    }
+}
+
+#[tokio::test]
+async fn writer_config_alone_formats_the_state_output() {
+    let store = MemoryObjects::new().with_object("in", "a.json", "[[1, 2], [3]]");
+    let out = run(
+        &store,
+        json!({"ItemReader": reader("JSON", "a.json"),
+               "ResultWriter": {"WriterConfig": {"Transformation": "FLATTEN", "OutputType": "JSON"}}}),
+    )
+    .await;
+    assert_eq!(out.output.expect("output"), json!([1, 2, 3]));
+}
+
+fn failing_items(n: usize, failing: &[usize]) -> Vec<u8> {
+    let items: Vec<Value> = (0..n)
+        .map(|i| {
+            if failing.contains(&i) {
+                json!({"i": i, "fail": true})
+            } else {
+                json!({"i": i})
+            }
+        })
+        .collect();
+    serde_json::to_vec(&items).expect("JSON")
+}
+
+#[tokio::test]
+async fn tolerated_failures_by_count_and_percentage() {
+    let store = MemoryObjects::new()
+        .with_object("in", "a.json", failing_items(10, &[2, 5]))
+        .with_bucket("out");
+    // Two failures out of ten: within a count of 2 and 20%.
+    for tol in [
+        json!({"ToleratedFailureCount": 2}),
+        json!({"ToleratedFailurePercentage": 20}),
+    ] {
+        let mut extra = json!({"ItemReader": reader("JSON", "a.json"), "ResultWriter": writer()});
+        for (k, v) in tol.as_object().unwrap() {
+            extra[k] = v.clone();
+        }
+        let out = run(&store, extra).await;
+        assert!(out.succeeded(), "{tol}: {:?} {:?}", out.error, out.cause);
+        let m = manifest(&store);
+        let failed_key = m["ResultFiles"]["FAILED"][0]["Key"]
+            .as_str()
+            .expect("a FAILED file");
+        let failed = file(&store, failed_key);
+        assert_eq!(failed.as_array().map(Vec::len), Some(2));
+        assert_eq!(failed[0]["Error"], "Boom");
+        assert_eq!(failed[0]["Status"], "FAILED");
+    }
+    // One over.
+    for tol in [
+        json!({"ToleratedFailureCount": 1}),
+        json!({"ToleratedFailurePercentage": 10}),
+    ] {
+        let mut extra = json!({"ItemReader": reader("JSON", "a.json")});
+        for (k, v) in tol.as_object().unwrap() {
+            extra[k] = v.clone();
+        }
+        let out = run(&store, extra).await;
+        assert_eq!(
+            out.error.as_deref(),
+            Some("States.ExceedToleratedFailureThreshold"),
+            "{tol}"
+        );
+    }
+    // Without a threshold, the child's error fails the Map.
+    let out = run(&store, json!({"ItemReader": reader("JSON", "a.json")})).await;
+    assert_eq!(out.error.as_deref(), Some("Boom"));
+}
+
+#[tokio::test]
+async fn a_failed_batch_counts_each_of_its_items() {
+    // Batches of 3: item 0 fails its batch, so 3 of 6 items failed (50%).
+    let store = MemoryObjects::new().with_object("in", "a.json", failing_items(6, &[0]));
+    let base =
+        json!({"ItemReader": reader("JSON", "a.json"), "ItemBatcher": {"MaxItemsPerBatch": 3}});
+    let mut ok = base.clone();
+    ok["ToleratedFailurePercentage"] = json!(50);
+    let out = run(&store, ok).await;
+    assert!(out.succeeded(), "{:?} {:?}", out.error, out.cause);
+    let mut over = base.clone();
+    over["ToleratedFailureCount"] = json!(2);
+    let out = run(&store, over).await;
+    assert_eq!(
+        out.error.as_deref(),
+        Some("States.ExceedToleratedFailureThreshold")
+    );
+}
+
+#[tokio::test]
+async fn a_missing_object_is_an_item_reader_failure() {
+    let store = MemoryObjects::new().with_bucket("in");
+    let out = run(&store, json!({"ItemReader": reader("JSON", "nope.json")})).await;
+    assert_eq!(out.error.as_deref(), Some("States.ItemReaderFailed"));
+    let cause = out.cause.clone().unwrap_or_default();
+    assert!(
+        cause.contains("NoSuchKey") && cause.contains("nope.json"),
+        "{cause}"
+    );
+    let names = out.event_types();
+    assert!(names.contains(&"MapStateFailed"), "{names:?}");
+}
+
+#[tokio::test]
+async fn a_malformed_line_fails_the_map_and_keeps_the_results_written() {
+    for (ty, body) in [
+        ("JSONL", "{\"i\":0}\n{\"i\":1}\n{oops\n{\"i\":3}\n"),
+        ("CSV", "i\n0\n1\n\"unclosed\n"),
+    ] {
+        let store = MemoryObjects::new()
+            .with_object("in", "a", body)
+            .with_bucket("out");
+        let out = run(
+            &store,
+            json!({"ItemReader": reader(ty, "a"), "ResultWriter": writer()}),
+        )
+        .await;
+        assert_eq!(
+            out.error.as_deref(),
+            Some("States.ItemReaderFailed"),
+            "{ty}"
+        );
+        let cause = out.cause.unwrap_or_default();
+        assert!(cause.contains("s3://in/a"), "{ty}: {cause}");
+        // The two items read before the bad line ran, and their results were written.
+        let m = manifest(&store);
+        let key = m["ResultFiles"]["SUCCEEDED"][0]["Key"]
+            .as_str()
+            .expect("a SUCCEEDED file");
+        assert_eq!(file(&store, key).as_array().map(Vec::len), Some(2), "{ty}");
+    }
+}
+
+#[tokio::test]
+async fn an_item_over_256_kib_is_an_item_reader_failure() {
+    let big = format!("{{\"i\":0}}\n{{\"blob\":\"{}\"}}\n", "x".repeat(256 * 1024));
+    let store = MemoryObjects::new().with_object("in", "a.jsonl", big);
+    let out = run(&store, json!({"ItemReader": reader("JSONL", "a.jsonl")})).await;
+    assert_eq!(out.error.as_deref(), Some("States.ItemReaderFailed"));
+    assert!(out.cause.unwrap_or_default().contains("256 KiB"));
+}
+
+#[tokio::test]
+async fn csv_header_count_mismatch_is_read_as_aws_reads_it() {
+    let store = MemoryObjects::new().with_object("in", "a.csv", "a,b\n1\n1,2,3\n");
+    let out = run(
+        &store,
+        json!({"ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+        "Parameters": {"Bucket": "in", "Key": "a.csv"}}}),
+    )
+    .await;
+    assert_eq!(
+        out.output.expect("output"),
+        json!([{"a": "1", "b": ""}, {"a": "1", "b": "2"}])
+    );
+}
+
+#[tokio::test]
+async fn without_an_object_store_the_error_says_how_to_give_one() {
+    let rt = Runtime::builder().build();
+    let out = rt
+        .run_machine(
+            &machine(json!({"ItemReader": reader("JSON", "a.json")})),
+            json!({}),
+        )
+        .await
+        .expect("starts");
+    assert_eq!(out.error.as_deref(), Some("States.ItemReaderFailed"));
+    let cause = out.cause.unwrap_or_default();
+    assert!(
+        cause.contains("--s3-root") && cause.contains("RuntimeBuilder::objects"),
+        "{cause}"
+    );
+}
