@@ -280,6 +280,15 @@ pub use workflow_runtime::{
 #[doc(inline)]
 pub use workflow_macros::workflow;
 
+pub mod data;
+pub use data::WorkflowData;
+
+/// Derives [`WorkflowData`] (the JSON shape of a serde type) so that `workflow!` checks the
+/// paths into it at compile time; see [`data`].
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+pub use workflow_macros::WorkflowData;
+
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;

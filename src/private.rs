@@ -152,3 +152,73 @@ pub const fn utf8(bytes: &'static [u8]) -> &'static str {
         Err(_) => panic!("ASL pieces are cut at ASCII characters"),
     }
 }
+
+/// The type `T` of the data somewhere in a workflow, for the typed-path checks: `(&&probe).select()`
+/// is `Checked<T>` when `T: WorkflowData`, else `Unchecked` (method resolution prefers the impl
+/// on `&Probe<T>`, which needs the bound).
+pub struct Probe<T: ?Sized>(PhantomData<fn() -> Box<T>>);
+
+impl<T: ?Sized> Probe<T> {
+    /// The probe of `T`.
+    pub const fn new() -> Self {
+        Probe(PhantomData)
+    }
+}
+
+/// The probe of a handler's output type.
+pub fn probe_output<F: TaskHandler<M>, M>(_: &F) -> Probe<F::Output> {
+    Probe::new()
+}
+
+/// The probe of a handler's input type.
+pub fn probe_input<F: TaskHandler<M>, M>(_: &F) -> Probe<F::Input> {
+    Probe::new()
+}
+
+/// A type whose shape is known.
+pub struct Checked<T: ?Sized>(PhantomData<fn() -> Box<T>>);
+
+/// A type whose shape is not known.
+pub struct Unchecked;
+
+/// Selected for types with a shape.
+pub trait ViaData<T: ?Sized> {
+    /// `Checked<T>`.
+    fn select(&self) -> Checked<T> {
+        Checked(PhantomData)
+    }
+}
+
+impl<T: crate::data::WorkflowData + ?Sized> ViaData<T> for &Probe<T> {}
+
+/// Selected for every other type.
+pub trait ViaAny {
+    /// `Unchecked`.
+    fn select(&self) -> Unchecked {
+        Unchecked
+    }
+}
+
+impl<T: ?Sized> ViaAny for Probe<T> {}
+
+/// The shape a selection stands for.
+pub trait Selected {
+    /// `None` when unknown.
+    const SHAPE: Option<crate::data::Shape>;
+}
+
+impl<T: crate::data::WorkflowData + ?Sized> Selected for Checked<T> {
+    const SHAPE: Option<crate::data::Shape> = Some(T::SHAPE);
+}
+
+impl Selected for Unchecked {
+    const SHAPE: Option<crate::data::Shape> = None;
+}
+
+/// The shape selected by the closure's return type (the closure is never called: it only makes
+/// rustc infer the type, which a constant cannot name).
+pub const fn shape_of<R: Selected, F: Fn() -> R>(_: &F) -> Option<crate::data::Shape> {
+    R::SHAPE
+}
+
+pub use crate::data::{check_path, Field, Seg, Shape};

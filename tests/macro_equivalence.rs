@@ -28,6 +28,8 @@ mod retry;
 mod sequence;
 #[path = "../examples/try_catch.rs"]
 mod try_catch;
+#[path = "../examples/typed_paths.rs"]
+mod typed_paths;
 #[path = "../examples/wait.rs"]
 mod wait;
 
@@ -232,6 +234,16 @@ async fn inline_parallel() {
         .await
         .expect("runs");
     assert_eq!(alone, json!({ "tracking": "TRK-o-9" }));
+}
+
+#[tokio::test(start_paused = true)]
+async fn typed_paths() {
+    let out =
+        equivalent::<typed_paths::Pricing>("typed_paths", vec![(typed_paths::input(), None)]).await;
+    assert_eq!(
+        out[0].output,
+        Some(json!({ "order": "o-1", "total": 19.0, "shipping": 4.0, "label": "o-1 costs 19.0" }))
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -9,6 +9,7 @@
 
 mod check;
 mod ctxt;
+mod data;
 mod expand;
 mod kw;
 mod lower;
@@ -67,6 +68,13 @@ use proc_macro::TokenStream;
 #[proc_macro]
 pub fn workflow(input: TokenStream) -> TokenStream {
     expand_workflow(input.into()).into()
+}
+
+/// Derives `workflow::WorkflowData`: the JSON shape of a serde type (field names after serde's
+/// renames), so that `workflow!` checks the paths into it at compile time.
+#[proc_macro_derive(WorkflowData, attributes(serde))]
+pub fn derive_workflow_data(input: TokenStream) -> TokenStream {
+    data::derive(input.into()).into()
 }
 
 /// The whole pipeline on `proc_macro2` tokens (testable outside a compiler).

@@ -47,6 +47,9 @@ pub struct Reach<'a> {
     pub tasks: Vec<(&'a TaskBinding, Span)>,
     /// Ends of the workflow that output the value.
     pub ends: Vec<Span>,
+    /// Every state whose input is the value (the transparent states on the way, and the state
+    /// each way stops at).
+    pub states: Vec<String>,
 }
 
 /// Whether a state passes its input through unchanged: a Choice, a Wait or a Pass with no
@@ -66,7 +69,7 @@ fn transparent(o: &Map<String, Value>) -> bool {
 
 /// Follows a value from the hops `start` (a target state and the pointer of the transition that
 /// names it) through transparent states.
-fn reach<'a>(l: &'a Lowered, start: Vec<(String, String)>) -> Reach<'a> {
+pub fn reach<'a>(l: &'a Lowered, start: Vec<(String, String)>) -> Reach<'a> {
     let mut out = Reach::default();
     let Some(states) = states(l) else {
         return out;
@@ -85,6 +88,7 @@ fn reach<'a>(l: &'a Lowered, start: Vec<(String, String)>) -> Reach<'a> {
         let Some(Value::Object(o)) = states.get(&name) else {
             continue;
         };
+        out.states.push(name.clone());
         if let Some(t) = l.tasks.iter().find(|t| t.state == name) {
             if input_unchanged(o) {
                 out.tasks.push((t, span_of(&hop)));

@@ -10,6 +10,7 @@
 pub mod asl;
 pub mod driver;
 pub mod machine;
+pub mod paths;
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -138,6 +139,7 @@ pub fn workflow(w: &WorkflowSyn, l: &Lowered, model: &StateMachine) -> TokenStre
     };
     let register = machine::register(w, l, &krate);
     let (drive, scope) = driver::driver(w, l, &krate);
+    let typed_paths = paths::checks(w, l, &krate);
     // Rebuild when the file changes.
     let tracked = l.file.as_ref().map(|(_, full)| {
         quote!(
@@ -152,6 +154,7 @@ pub fn workflow(w: &WorkflowSyn, l: &Lowered, model: &StateMachine) -> TokenStre
             #tracked
             #shared
             #drive
+            #typed_paths
             #[automatically_derived]
             impl #krate::Workflow for #name {
                 type Input = #input;
