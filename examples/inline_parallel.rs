@@ -4,6 +4,10 @@
 //! workflow types of their own (`FulfilBothCharge`, `FulfilBothShip`, `PriceOrderLinesItem`), so
 //! they can be run and tested alone.
 //!
+//! The branches are typed (`Charge: Value -> Payment`), so the Parallel state's output type is
+//! known, `(Payment, Parcel)`, and the compiler checks that `combine` takes exactly that (a
+//! Map's output is a `Vec` of its item processor's output).
+//!
 //! `cargo run --example inline_parallel` / `cargo run --example inline_parallel -- --export [PATH]`.
 #[path = "common/mod.rs"]
 mod common;
@@ -82,12 +86,12 @@ workflow! {
         start Both;
         Both = parallel {
             /// Charges the card.
-            Charge {
+            Charge: Value -> Payment {
                 start Charge;
                 Charge = task(charge, resource = "${ChargeFn}") -> end;
             }
             /// Reserves a parcel.
-            Ship {
+            Ship: Value -> Parcel {
                 start Reserve;
                 Reserve = task(reserve, resource = "${ReserveFn}") -> end;
             }

@@ -232,12 +232,17 @@ impl Msg {
     }
 }
 
-const fn fail(m: Msg) -> ! {
-    let (text, _) = m.buf.split_at(m.len);
-    match core::str::from_utf8(text) {
-        Ok(s) => panic!("{}", s),
-        Err(_) => panic!("a path names a field that the type does not have"),
-    }
+/// Panics with the message (a compile error in a constant), from `check_path` itself so that
+/// rustc's note points there.
+macro_rules! fail {
+    ($m:expr $(,)?) => {{
+        let m = $m;
+        let (text, _) = m.buf.split_at(m.len);
+        match core::str::from_utf8(text) {
+            Ok(s) => panic!("{}", s),
+            Err(_) => panic!("a path names a field that the type does not have"),
+        }
+    }};
 }
 
 /// Checks that `path` (the field steps of a JSONPath, after `$`) exists in `shape`; `None` (a
@@ -308,30 +313,24 @@ pub const fn check_path(shape: Option<Shape>, path: &[Seg]) {
                                 .push("`)?"),
                             _ => m.push("; its fields: ").push(list(fields).text()),
                         };
-                        fail(m)
+                        fail!(m)
                     }
                 }
             }
-            (Shape::Struct { name, .. }, Seg::Index) => fail(
-                Msg::new()
-                    .push("`")
-                    .push(name)
-                    .push("` is an object, not an array"),
-            ),
-            (Shape::Array(_), Seg::Field(want)) => fail(
-                Msg::new()
-                    .push("no field `")
-                    .push(want)
-                    .push("` in an array (index it first: `[0]`)"),
-            ),
-            (Shape::Scalar(what), Seg::Field(want)) => fail(
-                Msg::new()
-                    .push("no field `")
-                    .push(want)
-                    .push("` in ")
-                    .push(what),
-            ),
-            (Shape::Scalar(what), Seg::Index) => fail(Msg::new().push("cannot index ").push(what)),
+            (Shape::Struct { name, .. }, Seg::Index) => fail!(Msg::new()
+                .push("`")
+                .push(name)
+                .push("` is an object, not an array"),),
+            (Shape::Array(_), Seg::Field(want)) => fail!(Msg::new()
+                .push("no field `")
+                .push(want)
+                .push("` in an array (index it first: `[0]`)"),),
+            (Shape::Scalar(what), Seg::Field(want)) => fail!(Msg::new()
+                .push("no field `")
+                .push(want)
+                .push("` in ")
+                .push(what),),
+            (Shape::Scalar(what), Seg::Index) => fail!(Msg::new().push("cannot index ").push(what)),
         }
         i += 1;
     }

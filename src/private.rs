@@ -21,6 +21,19 @@ pub fn parse_model(text: &str) -> workflow_asl::StateMachine {
 /// A registered handler's types, for the typed-edge checks.
 pub struct Typed<I, O>(PhantomData<fn(I) -> O>);
 
+impl<I, O> Typed<I, O> {
+    /// The types of a typed Parallel or Map state.
+    pub fn new() -> Self {
+        Typed(PhantomData)
+    }
+}
+
+impl<I, O> Default for Typed<I, O> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// A handler bound to its input and output types, ready to be called by the generated driver
 /// ([`TypedHandler`]) or registered for the interpreter.
 ///

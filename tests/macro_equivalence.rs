@@ -233,7 +233,7 @@ async fn inline_parallel() {
     let alone = inline_parallel::FulfilBothShip::run(&rt, json!({ "id": "o-9" }))
         .await
         .expect("runs");
-    assert_eq!(alone, json!({ "tracking": "TRK-o-9" }));
+    assert_eq!(alone.tracking, "TRK-o-9");
 }
 
 #[tokio::test(start_paused = true)]

@@ -14,6 +14,7 @@ mod expand;
 mod kw;
 mod lower;
 mod parse;
+mod pipeline;
 
 use proc_macro::TokenStream;
 
@@ -77,32 +78,7 @@ pub fn derive_workflow_data(input: TokenStream) -> TokenStream {
     data::derive(input.into()).into()
 }
 
-/// The whole pipeline on `proc_macro2` tokens (testable outside a compiler).
-fn expand_workflow(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
-    let input: parse::Input = match syn::parse2(input) {
-        Ok(i) => i,
-        Err(e) => return e.into_compile_error(),
-    };
-    let cx = ctxt::Ctxt::new();
-    let (workflows, bodies) = parse::parse_all(&cx, input.workflows);
-    let lowered = lower::lower_all(&cx, &workflows, &bodies);
-    let mut out = proc_macro2::TokenStream::new();
-    let mut models = Vec::new();
-    for l in &lowered {
-        models.push(check::check(&cx, l));
-    }
-    let failed = cx.count() > 0;
-    for ((w, l), m) in workflows.iter().zip(&lowered).zip(&models) {
-        match m {
-            Some(m) if !failed => out.extend(expand::workflow(w, l, m)),
-            _ => out.extend(expand::fallback(w, l)),
-        }
-    }
-    if let Err(e) = cx.check() {
-        out.extend(e.into_compile_error());
-    }
-    out
-}
+use pipeline::expand_workflow;
 
 #[cfg(test)]
 mod tests {

@@ -108,6 +108,12 @@ pub struct Lowered {
     /// The Parallel and Map states of the workflow (not of its branches): each state's name and
     /// the workflow types of its branches, or of its item processor.
     pub nested: Vec<(String, Vec<syn::Path>)>,
+    /// The Parallel and Map states of `nested` whose branches (or item processor) are all
+    /// workflows of this invocation declared with types (`: I -> O`): their output type is known
+    /// (the tuple of the branch outputs, or a `Vec` of the item output).
+    pub typed_nested: Vec<String>,
+    /// Whether the workflow is declared with types (`: I -> O`).
+    pub typed: bool,
     /// Pointers of branches inlined from workflows of this invocation.
     pub inlined: Vec<String>,
     /// States whose definition did not parse.
@@ -283,7 +289,10 @@ pub fn lower_all(cx: &Ctxt, workflows: &[WorkflowSyn], bodies: &[Body]) -> Vec<L
                 index: &index,
                 done: &done,
                 counter: &mut counter,
-                out: Lowered::default(),
+                out: Lowered {
+                    typed: workflows[i].io.is_some() && workflows[i].file.is_none(),
+                    ..Lowered::default()
+                },
                 self_index: i,
             };
             match &workflows[i].file {
@@ -792,6 +801,9 @@ impl LowerWorkflow<'_> {
                     list.push(self.branch(b, &p, None));
                 }
                 o.insert("Branches".into(), Value::Array(list));
+                if !branches.is_empty() && branches.iter().all(|b| self.typed_local(b)) {
+                    self.out.typed_nested.push(s.name.text.clone());
+                }
                 self.out
                     .nested
                     .push((s.name.text.clone(), branches.clone()));
@@ -807,6 +819,9 @@ impl LowerWorkflow<'_> {
                 let p = push_pointer(ptr, "ItemProcessor");
                 let v = self.branch(processor, &p, cfg);
                 o.insert("ItemProcessor".into(), v);
+                if self.typed_local(processor) {
+                    self.out.typed_nested.push(s.name.text.clone());
+                }
                 self.out
                     .nested
                     .push((s.name.text.clone(), vec![processor.clone()]));
@@ -904,6 +919,14 @@ impl LowerWorkflow<'_> {
             (None, true) => {}
         }
         Value::Object(o)
+    }
+
+    /// Whether `path` names a workflow of this invocation declared with types.
+    fn typed_local(&self, path: &syn::Path) -> bool {
+        path.get_ident()
+            .and_then(|id| self.index.get(&id.to_string()))
+            .and_then(|&i| self.done[i].as_ref())
+            .is_some_and(|l| l.typed)
     }
 
     /// A Parallel branch or Map item processor: inlined when it names a workflow of this

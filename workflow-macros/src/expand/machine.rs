@@ -45,6 +45,8 @@ fn input_unchanged(o: &Map<String, Value>) -> bool {
 pub struct Reach<'a> {
     /// Tasks whose handler takes the value.
     pub tasks: Vec<(&'a TaskBinding, Span)>,
+    /// Typed Parallel and Map states (`Lowered::typed_nested`) whose branches take the value.
+    pub nodes: Vec<(String, Span)>,
     /// Ends of the workflow that output the value.
     pub ends: Vec<Span>,
     /// Every state whose input is the value (the transparent states on the way, and the state
@@ -95,6 +97,12 @@ pub fn reach<'a>(l: &'a Lowered, start: Vec<(String, String)>) -> Reach<'a> {
             }
             continue;
         }
+        if l.typed_nested.contains(&name) {
+            if input_unchanged(o) {
+                out.nodes.push((name.clone(), span_of(&hop)));
+            }
+            continue;
+        }
         if !transparent(o) {
             continue;
         }
@@ -130,13 +138,18 @@ pub fn reach<'a>(l: &'a Lowered, start: Vec<(String, String)>) -> Reach<'a> {
 /// Where the output of a handler-bound task goes unchanged (nowhere when the task reshapes it
 /// with `ResultSelector`, `ResultPath`, `OutputPath` or `Output`).
 pub fn reach_from<'a>(l: &'a Lowered, from: &TaskBinding) -> Reach<'a> {
-    let Some(Value::Object(a)) = states(l).and_then(|s| s.get(&from.state)) else {
+    reach_from_state(l, &from.state)
+}
+
+/// Where the output of the state `from` goes unchanged.
+pub fn reach_from_state<'a>(l: &'a Lowered, from: &str) -> Reach<'a> {
+    let Some(Value::Object(a)) = states(l).and_then(|s| s.get(from)) else {
         return Reach::default();
     };
     if !output_unchanged(a) {
         return Reach::default();
     }
-    let ptr = push_pointer("/States", &from.state);
+    let ptr = push_pointer("/States", from);
     let mut r = match a.get("Next").and_then(Value::as_str) {
         Some(next) => reach(l, vec![(next.to_string(), push_pointer(&ptr, "Next"))]),
         None => Reach::default(),
@@ -200,23 +213,86 @@ pub fn register(w: &WorkflowSyn, l: &Lowered, krate: &TokenStream) -> TokenStrea
             .map(|(_, v)| v.clone())
             .expect("every task binding has a registration variable")
     };
+    // Typed Parallel and Map states: a `Typed` token per branch input (the data reaching the
+    // state goes to every branch; a Map's input is the array of its items when nothing selects
+    // them), whose output is the tuple of the branch outputs (a `Vec` of the item output).
+    let mut nodes: Vec<(&str, Vec<Ident>, Ident)> = Vec::new();
+    let st = states(l);
+    for (k, (state, paths)) in l.nested.iter().enumerate() {
+        if !l.typed_nested.contains(state) {
+            continue;
+        }
+        let Some(Value::Object(o)) = st.and_then(|s| s.get(state)) else {
+            continue;
+        };
+        let is_map = o.get("Type").and_then(Value::as_str) == Some("Map");
+        let w = |p: &syn::Path| quote!(<#p as #krate::Workflow>);
+        let outs = paths.iter().map(|p| {
+            let w = w(p);
+            quote!(#w::Output)
+        });
+        let out = if is_map {
+            quote!(::std::vec::Vec<#(#outs)*>)
+        } else {
+            quote!((#(#outs,)*))
+        };
+        let mut ins = Vec::new();
+        let whole_input =
+            !o.contains_key("ItemSelector") && !o.contains_key("Items") && identity(o, "ItemsPath");
+        for (b, p) in paths.iter().enumerate() {
+            let var = format_ident!("__nested{k}_{b}");
+            let wp = w(p);
+            let input = if is_map {
+                if !whole_input {
+                    continue;
+                }
+                quote!(::std::vec::Vec<#wp::Input>)
+            } else {
+                quote!(#wp::Input)
+            };
+            calls.extend(quote!(let #var = #krate::__private::Typed::<#input, #out>::new();));
+            ins.push(var);
+        }
+        let outv = format_ident!("__nested{k}_out");
+        calls.extend(quote!(let #outv = #krate::__private::Typed::<(), #out>::new();));
+        nodes.push((state.as_str(), ins, outv));
+    }
     // The checks are spanned at the transition that makes the edge, variables included, so
     // that is where rustc reports a mismatch.
+    let targets = |r: &Reach| {
+        let mut v: Vec<(Ident, Span)> = r
+            .tasks
+            .iter()
+            .map(|(to, span)| (var_of(to), *span))
+            .collect();
+        for (name, span) in &r.nodes {
+            if let Some((_, ins, _)) = nodes.iter().find(|(n, _, _)| n == name) {
+                v.extend(ins.iter().map(|i| (i.clone(), *span)));
+            }
+        }
+        v
+    };
     let io = w.io.as_ref();
     let mut seen = std::collections::HashSet::new();
+    let mut froms: Vec<(Ident, Reach)> = Vec::new();
     for from in &l.tasks {
         if from.state.is_empty() || !seen.insert(&from.state) {
             continue;
         }
-        let r = reach_from(l, from);
-        for (to, span) in r.tasks {
-            let a = Ident::new(&var_of(from).to_string(), span);
-            let b = Ident::new(&var_of(to).to_string(), span);
+        froms.push((var_of(from), reach_from(l, from)));
+    }
+    for (name, _, out) in &nodes {
+        froms.push((out.clone(), reach_from_state(l, name)));
+    }
+    for (from, r) in froms {
+        for (to, span) in targets(&r) {
+            let a = Ident::new(&from.to_string(), span);
+            let b = Ident::new(&to.to_string(), span);
             calls.extend(quote_spanned!(span=> #krate::__private::check_edge(&#a, &#b);));
         }
         if let Some((_, output)) = io {
             for span in r.ends {
-                let v = Ident::new(&var_of(from).to_string(), span);
+                let v = Ident::new(&from.to_string(), span);
                 calls.extend(quote_spanned!(span=>
                     #krate::__private::check_output::<#output, _, _>(&#v);));
             }
@@ -224,8 +300,8 @@ pub fn register(w: &WorkflowSyn, l: &Lowered, krate: &TokenStream) -> TokenStrea
     }
     if let Some((input, output)) = io {
         let r = reach_input(l);
-        for (to, span) in r.tasks {
-            let v = Ident::new(&var_of(to).to_string(), span);
+        for (to, span) in targets(&r) {
+            let v = Ident::new(&to.to_string(), span);
             calls.extend(quote_spanned!(span=>
                 #krate::__private::check_input::<#input, _, _>(&#v);));
         }
