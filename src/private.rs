@@ -178,6 +178,12 @@ impl<T: ?Sized> Probe<T> {
     }
 }
 
+impl<T: ?Sized> Default for Probe<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The probe of a handler's output type.
 pub fn probe_output<F: TaskHandler<M>, M>(_: &F) -> Probe<F::Output> {
     Probe::new()

@@ -53,9 +53,10 @@ fn serde_attrs(attrs: &[syn::Attribute]) -> syn::Result<Serde> {
                         let mut v = None;
                         m.parse_nested_meta(|inner| {
                             let s = inner.value()?.parse::<LitStr>()?.value();
-                            if inner.path.is_ident("serialize") {
-                                v = Some(s);
-                            } else if inner.path.is_ident("deserialize") && v.is_none() {
+                            // The serialize name wins; the deserialize name when it is alone.
+                            if inner.path.is_ident("serialize")
+                                || (inner.path.is_ident("deserialize") && v.is_none())
+                            {
                                 v = Some(s);
                             }
                             Ok(())
