@@ -76,11 +76,19 @@
 //! # Not supported yet
 //!
 //! A distributed Map (`ItemReader`) using the JSONata query language fails with `States.Runtime`
-//! and a cause saying so; every other state evaluates JSONata. `.waitForTaskToken` resources call their handler like any other
-//! (the handler sees the token in [`TaskContext::task_token`]); there is no callback API.
+//! and a cause saying so; every other state evaluates JSONata.
+//!
+//! # Callbacks
+//!
+//! A `.waitForTaskToken` task calls its handler to deliver the token
+//! ([`TaskContext::task_token`], `$$.Task.Token`), ignores the handler's output, and waits for
+//! [`Execution::send_task_success`] / [`Execution::send_task_failure`] /
+//! [`Execution::send_task_heartbeat`] (or [`Runtime::callbacks`]) under its `HeartbeatSeconds`
+//! and `TimeoutSeconds`; see [`callbacks`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod callbacks;
 mod cancel;
 pub mod clock;
 pub mod distributed;
@@ -97,6 +105,7 @@ mod runtime;
 mod sem;
 pub mod store;
 
+pub use callbacks::{CallbackError, Callbacks};
 pub use handler::{Handlers, TaskContext, TaskError};
 pub use history::{EventSink, EventType, History, HistoryEvent, HistoryLevel, SinkError};
 pub use mock::{MockConfig, MockError, MockTestCase};

@@ -212,6 +212,7 @@ impl StartOptions {
 #[derive(Debug, Clone)]
 pub struct RuntimeBuilder {
     handlers: Handlers,
+    callbacks: Arc<crate::Callbacks>,
     mocks: Option<Arc<MockTestCase>>,
     seed: Option<u64>,
     start_time: Option<i64>,
@@ -226,6 +227,7 @@ impl Default for RuntimeBuilder {
     fn default() -> Self {
         RuntimeBuilder {
             handlers: Handlers::new(),
+            callbacks: Arc::default(),
             mocks: None,
             seed: None,
             start_time: None,
@@ -283,6 +285,13 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Shares a registry of task tokens (see [`crate::callbacks`]); by default each runtime has
+    /// its own.
+    pub fn callbacks(mut self, callbacks: Arc<crate::Callbacks>) -> Self {
+        self.callbacks = callbacks;
+        self
+    }
+
     /// Uses a mock test case: mocked states return its responses and never call handlers.
     pub fn mocks(mut self, test_case: MockTestCase) -> Self {
         self.mocks = Some(Arc::new(test_case));
@@ -336,6 +345,7 @@ impl RuntimeBuilder {
         Runtime {
             inner: Arc::new(Inner {
                 handlers: Arc::new(self.handlers),
+                callbacks: self.callbacks,
                 mocks: self.mocks,
                 seed: self.seed,
                 start_time: self.start_time,
@@ -353,6 +363,7 @@ impl RuntimeBuilder {
 #[derive(Debug)]
 struct Inner {
     handlers: Arc<Handlers>,
+    callbacks: Arc<crate::Callbacks>,
     mocks: Option<Arc<MockTestCase>>,
     seed: Option<u64>,
     start_time: Option<i64>,
@@ -381,6 +392,12 @@ impl Runtime {
     /// A builder.
     pub fn builder() -> RuntimeBuilder {
         RuntimeBuilder::default()
+    }
+
+    /// The task tokens of this runtime's waiting `.waitForTaskToken` tasks: answer them with
+    /// [`crate::Callbacks::send_success`] and friends.
+    pub fn callbacks(&self) -> &Arc<crate::Callbacks> {
+        &self.inner.callbacks
     }
 
     /// The compiled program for a model, compiled once per distinct definition and cached.
@@ -426,7 +443,13 @@ impl Runtime {
         let join = handle.spawn(async move {
             drive(inner, program, input, options, exec_name, seed, stop2).await
         });
-        Ok(Execution { name, join, stop })
+        let callbacks = Arc::clone(&self.inner.callbacks);
+        Ok(Execution {
+            name,
+            join,
+            stop,
+            callbacks,
+        })
     }
 
     /// Runs a program to completion (a convenience for `start(..)?.await`).
@@ -470,12 +493,42 @@ pub struct Execution {
     name: String,
     join: tokio::task::JoinHandle<ExecutionOutcome>,
     stop: Arc<Stop>,
+    callbacks: Arc<crate::Callbacks>,
 }
 
 impl Execution {
     /// The execution's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// `SendTaskSuccess`: completes the `.waitForTaskToken` task waiting on `token` with `output`.
+    pub fn send_task_success(
+        &self,
+        token: &str,
+        output: Value,
+    ) -> Result<(), crate::CallbackError> {
+        self.callbacks.send_success(token, output)
+    }
+
+    /// `SendTaskFailure`: fails the task waiting on `token` with `error` and `cause`.
+    pub fn send_task_failure(
+        &self,
+        token: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<(), crate::CallbackError> {
+        self.callbacks.send_failure(token, error, cause)
+    }
+
+    /// `SendTaskHeartbeat`: resets the `HeartbeatSeconds` of the task waiting on `token`.
+    pub fn send_task_heartbeat(&self, token: &str) -> Result<(), crate::CallbackError> {
+        self.callbacks.send_heartbeat(token)
+    }
+
+    /// The tokens of the runtime's tasks that wait for a callback now.
+    pub fn waiting_task_tokens(&self) -> Vec<String> {
+        self.callbacks.waiting()
     }
 
     /// Stops the execution: in-flight work (handlers, waits) is dropped and `ExecutionAborted`
@@ -632,6 +685,7 @@ async fn drive(
     let exec = Exec {
         rec: Recorder::new(inner.history, clock, sink, prior),
         handlers: Arc::clone(&inner.handlers),
+        callbacks: Arc::clone(&inner.callbacks),
         mocks: inner.mocks.clone().map(crate::mock::MockCalls::new),
         payload_limit: inner.payload_limit,
         seed,

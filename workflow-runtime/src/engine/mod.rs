@@ -185,6 +185,8 @@ pub(crate) struct ExecInfo {
 pub(crate) struct Exec {
     pub(crate) rec: Recorder,
     pub(crate) handlers: Arc<Handlers>,
+    /// The task tokens of `.waitForTaskToken` tasks.
+    pub(crate) callbacks: Arc<crate::Callbacks>,
     /// The test case's responses and this execution's count of each mocked state's invocations.
     pub(crate) mocks: Option<MockCalls>,
     pub(crate) payload_limit: usize,

@@ -13,6 +13,7 @@ use super::context::{build_context, Extra};
 use super::errors::{Recovery, Retrier};
 use super::io::{as_long, data_limit, for_result_path, json_size, render};
 use super::{Exec, Fault, StateCx, StateError, Step, TaskCall};
+use crate::callbacks::{Callbacks, Ended, Signal};
 use crate::cancel::Cancel;
 use crate::handler::{call_guarded, Heartbeat, LazyContext, TaskContext};
 use crate::history::Detail;
@@ -434,6 +435,19 @@ impl Exec {
             }
         }
         let hb = Arc::clone(&task_cx.heartbeat);
+        // A `.waitForTaskToken` task waits on its token from before its handler (which delivers
+        // the token) is called, so an answer that comes before the handler returns is kept.
+        let callback = match (&task_cx.task_token, t.wait_for_token) {
+            (Some(token), true) => Some(TokenWait {
+                signals: self.callbacks.register(token),
+                guard: TokenGuard {
+                    callbacks: &self.callbacks,
+                    token: token.clone(),
+                    ended: Ended::Finished,
+                },
+            }),
+            _ => None,
+        };
         let call = match typed {
             Some(typed) => futures::future::Either::Left(typed(params, task_cx)),
             None => {
@@ -450,6 +464,11 @@ impl Exec {
             }
         };
         tokio::pin!(call);
+        if let Some(wait) = callback {
+            return self
+                .wait_for_callback(wait, call, timeout, heartbeat, hb, cancel)
+                .await;
+        }
         if timeout.is_none() && heartbeat.is_none() {
             // No timers to watch: only completion and cancellation.
             return tokio::select! {
@@ -485,6 +504,96 @@ impl Exec {
                     return Ok(TaskOutcome::TimedOut(timed_out(names::TIMEOUT)));
                 }
                 _ = tokio::time::sleep_until(h_at), if heartbeat_at.is_some() => {
+                    return Ok(TaskOutcome::TimedOut(timed_out(names::HEARTBEAT_TIMEOUT)));
+                }
+                _ = hb.notify.notified() => {
+                    if let Some(s) = heartbeat {
+                        heartbeat_at = Some(tokio::time::Instant::now() + Duration::from_secs(s));
+                    }
+                }
+                _ = cancel.cancelled() => return Err(Fault::Cancelled),
+            }
+        }
+    }
+}
+
+/// A `.waitForTaskToken` task's registration: its signals, and the guard that marks its token
+/// ended however the wait ends (an answer, a timeout, cancellation, or the future dropped).
+struct TokenWait<'a> {
+    signals: tokio::sync::mpsc::UnboundedReceiver<Signal>,
+    guard: TokenGuard<'a>,
+}
+
+struct TokenGuard<'a> {
+    callbacks: &'a Callbacks,
+    token: String,
+    ended: Ended,
+}
+
+impl Drop for TokenGuard<'_> {
+    fn drop(&mut self) {
+        self.callbacks.end(&self.token, self.ended);
+    }
+}
+
+impl Exec {
+    /// Waits for the callback of a `.waitForTaskToken` task: `SendTaskSuccess`/`Failure` end it,
+    /// `SendTaskHeartbeat` (or the handler's own heartbeat) resets `HeartbeatSeconds`. The
+    /// handler only delivers the token: its output is ignored, its failure fails the task. The
+    /// timers run on tokio's clock, so virtual time applies.
+    async fn wait_for_callback<F>(
+        &self,
+        mut wait: TokenWait<'_>,
+        mut call: std::pin::Pin<&mut F>,
+        timeout: Option<u64>,
+        heartbeat: Option<u64>,
+        hb: Arc<Heartbeat>,
+        cancel: &Arc<Cancel>,
+    ) -> Result<TaskOutcome, Fault>
+    where
+        F: std::future::Future<Output = Result<Value, crate::TaskError>>,
+    {
+        let clock = self.rec.clock;
+        let started = clock.now_ms();
+        let at = |s: u64| clock.instant_at(started.saturating_add(s.saturating_mul(1000) as i64));
+        let timeout_at = timeout.map(at);
+        let mut heartbeat_at = heartbeat.map(at);
+        let far = || tokio::time::Instant::now() + Duration::from_secs(86_400 * 365 * 30);
+        let mut delivered = false;
+        loop {
+            let t_at = timeout_at.unwrap_or_else(far);
+            let h_at = heartbeat_at.unwrap_or_else(far);
+            tokio::select! {
+                biased;
+                signal = wait.signals.recv() => match signal {
+                    Some(Signal::Success(v)) => return Ok(TaskOutcome::Succeeded(v)),
+                    Some(Signal::Failure { error, cause }) => {
+                        return Ok(TaskOutcome::Failed(StateError { error, cause, terminal: false }));
+                    }
+                    Some(Signal::Heartbeat) => {
+                        if let Some(s) = heartbeat {
+                            heartbeat_at = Some(tokio::time::Instant::now() + Duration::from_secs(s));
+                        }
+                    }
+                    None => {
+                        return Ok(TaskOutcome::Failed(StateError::new(
+                            names::RUNTIME,
+                            "internal error: the task token was registered twice",
+                        )));
+                    }
+                },
+                r = &mut call, if !delivered => {
+                    delivered = true;
+                    if let Err(e) = r {
+                        return Ok(TaskOutcome::Failed(e.into()));
+                    }
+                }
+                _ = tokio::time::sleep_until(t_at), if timeout_at.is_some() => {
+                    wait.guard.ended = Ended::TimedOut;
+                    return Ok(TaskOutcome::TimedOut(timed_out(names::TIMEOUT)));
+                }
+                _ = tokio::time::sleep_until(h_at), if heartbeat_at.is_some() => {
+                    wait.guard.ended = Ended::TimedOut;
                     return Ok(TaskOutcome::TimedOut(timed_out(names::HEARTBEAT_TIMEOUT)));
                 }
                 _ = hb.notify.notified() => {

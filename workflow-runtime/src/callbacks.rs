@@ -1,0 +1,264 @@
+//! Task tokens and callbacks: `.waitForTaskToken` tasks wait for `SendTaskSuccess`,
+//! `SendTaskFailure` or `SendTaskHeartbeat` on their token.
+//!
+//! The runtime mints a token for every attempt of a `.waitForTaskToken` task (`$$.Task.Token`,
+//! [`crate::TaskContext::task_token`]) and registers it here before the task's handler (which
+//! delivers the token to whoever will answer) is called; the task then waits for a signal on the
+//! token, its `HeartbeatSeconds` and `TimeoutSeconds`, or cancellation. A token is derived from
+//! the execution's name and the task's position in the history, so a resumed execution mints the
+//! same token again: a token handed out before a restart still works after it.
+//!
+//! Errors are Step Functions' (API reference of `SendTaskSuccess`): `InvalidToken` for a token
+//! that is not one (empty, or longer than 1,024 characters), `TaskDoesNotExist` for an unknown
+//! token or one whose task has finished, `TaskTimedOut` for one whose task timed out, and
+//! `InvalidOutput` for an output that is not JSON.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+/// The longest token Step Functions accepts (`taskToken`: 1 to 1,024 characters).
+pub const MAX_TOKEN_LEN: usize = 1024;
+
+/// What a callback says about a waiting task.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Signal {
+    /// `SendTaskSuccess`: the task's result.
+    Success(Value),
+    /// `SendTaskFailure`: the task's error and cause.
+    Failure {
+        /// The error name (`Retry`/`Catch` match it).
+        error: Option<String>,
+        /// The cause.
+        cause: Option<String>,
+    },
+    /// `SendTaskHeartbeat`: the task is alive (resets `HeartbeatSeconds`).
+    Heartbeat,
+}
+
+/// Why a callback was refused, named as Step Functions names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackError {
+    /// The token is not a token (empty or too long).
+    InvalidToken(String),
+    /// No task waits for this token (unknown, or its task has finished).
+    TaskDoesNotExist(String),
+    /// The token's task timed out.
+    TaskTimedOut(String),
+    /// The output is not JSON.
+    InvalidOutput(String),
+}
+
+impl CallbackError {
+    /// The error's AWS name (`InvalidToken`, `TaskDoesNotExist`, `TaskTimedOut`, `InvalidOutput`).
+    pub fn aws_name(&self) -> &'static str {
+        match self {
+            CallbackError::InvalidToken(_) => "InvalidToken",
+            CallbackError::TaskDoesNotExist(_) => "TaskDoesNotExist",
+            CallbackError::TaskTimedOut(_) => "TaskTimedOut",
+            CallbackError::InvalidOutput(_) => "InvalidOutput",
+        }
+    }
+
+    /// The human-readable message.
+    pub fn message(&self) -> &str {
+        match self {
+            CallbackError::InvalidToken(m)
+            | CallbackError::TaskDoesNotExist(m)
+            | CallbackError::TaskTimedOut(m)
+            | CallbackError::InvalidOutput(m) => m,
+        }
+    }
+}
+
+impl std::fmt::Display for CallbackError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.aws_name(), self.message())
+    }
+}
+
+impl std::error::Error for CallbackError {}
+
+/// How a token's task ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ended {
+    /// It succeeded, failed, or was cancelled.
+    Finished,
+    /// It timed out (`States.Timeout`, `States.HeartbeatTimeout`).
+    TimedOut,
+}
+
+#[derive(Debug)]
+enum Slot {
+    Waiting(mpsc::UnboundedSender<Signal>),
+    Ended(Ended),
+}
+
+/// The tokens of the waiting tasks of a runtime's executions. Shared by every execution of a
+/// [`crate::Runtime`] ([`crate::Runtime::callbacks`]).
+#[derive(Debug, Default)]
+pub struct Callbacks {
+    slots: Mutex<HashMap<String, Slot>>,
+}
+
+/// The most ended tokens remembered (to answer `TaskTimedOut` rather than `TaskDoesNotExist`);
+/// past it they are forgotten, oldest first is not tracked: the map is cleared of ended tokens.
+const MAX_ENDED: usize = 100_000;
+
+impl Callbacks {
+    /// An empty registry.
+    pub fn new() -> Callbacks {
+        Callbacks::default()
+    }
+
+    fn check(token: &str) -> Result<(), CallbackError> {
+        if token.is_empty() || token.chars().count() > MAX_TOKEN_LEN {
+            return Err(CallbackError::InvalidToken(format!(
+                "Invalid token: a task token has 1 to {MAX_TOKEN_LEN} characters, this one {}",
+                token.chars().count()
+            )));
+        }
+        Ok(())
+    }
+
+    fn send(&self, token: &str, signal: Signal) -> Result<(), CallbackError> {
+        Self::check(token)?;
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        match slots.get(token) {
+            Some(Slot::Waiting(tx)) => {
+                let ends = !matches!(signal, Signal::Heartbeat);
+                if tx.send(signal).is_err() {
+                    slots.insert(token.to_string(), Slot::Ended(Ended::Finished));
+                    return Err(does_not_exist(token));
+                }
+                if ends {
+                    // A second answer to the same token is refused, as on AWS.
+                    slots.insert(token.to_string(), Slot::Ended(Ended::Finished));
+                }
+                Ok(())
+            }
+            Some(Slot::Ended(Ended::TimedOut)) => Err(CallbackError::TaskTimedOut(format!(
+                "Task Timed Out: the task of token '{token}' timed out"
+            ))),
+            Some(Slot::Ended(Ended::Finished)) | None => Err(does_not_exist(token)),
+        }
+    }
+
+    /// `SendTaskSuccess`: completes the token's task with `output`.
+    pub fn send_success(&self, token: &str, output: Value) -> Result<(), CallbackError> {
+        self.send(token, Signal::Success(output))
+    }
+
+    /// `SendTaskSuccess` with the output as JSON text (as the API carries it).
+    pub fn send_success_text(&self, token: &str, output: &str) -> Result<(), CallbackError> {
+        Self::check(token)?;
+        let value = serde_json::from_str(output).map_err(|e| {
+            CallbackError::InvalidOutput(format!("Invalid output: the output is not JSON: {e}"))
+        })?;
+        self.send_success(token, value)
+    }
+
+    /// `SendTaskFailure`: fails the token's task with `error` and `cause`.
+    pub fn send_failure(
+        &self,
+        token: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<(), CallbackError> {
+        self.send(token, Signal::Failure { error, cause })
+    }
+
+    /// `SendTaskHeartbeat`: resets the token's task's `HeartbeatSeconds`.
+    pub fn send_heartbeat(&self, token: &str) -> Result<(), CallbackError> {
+        self.send(token, Signal::Heartbeat)
+    }
+
+    /// The tokens whose tasks are waiting now.
+    pub fn waiting(&self) -> Vec<String> {
+        let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out: Vec<String> = slots
+            .iter()
+            .filter(|(_, s)| matches!(s, Slot::Waiting(_)))
+            .map(|(t, _)| t.clone())
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Registers a waiting task's token; its signals arrive on the receiver.
+    pub(crate) fn register(&self, token: &str) -> mpsc::UnboundedReceiver<Signal> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        if slots.len() >= MAX_ENDED {
+            slots.retain(|_, s| matches!(s, Slot::Waiting(_)));
+        }
+        slots.insert(token.to_string(), Slot::Waiting(tx));
+        rx
+    }
+
+    /// Marks a token's task as ended.
+    pub(crate) fn end(&self, token: &str, how: Ended) {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots.insert(token.to_string(), Slot::Ended(how));
+    }
+}
+
+fn does_not_exist(token: &str) -> CallbackError {
+    CallbackError::TaskDoesNotExist(format!(
+        "Task does not exist: no task waits for the token '{token}' (unknown, or its task has finished)"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_token_is_answered_once() {
+        let cb = Callbacks::new();
+        let mut rx = cb.register("t1");
+        assert_eq!(cb.waiting(), ["t1"]);
+        cb.send_heartbeat("t1").expect("waiting");
+        cb.send_success("t1", json!(1)).expect("waiting");
+        assert_eq!(rx.try_recv().ok(), Some(Signal::Heartbeat));
+        assert_eq!(rx.try_recv().ok(), Some(Signal::Success(json!(1))));
+        let again = cb.send_success("t1", json!(2)).expect_err("used");
+        assert_eq!(again.aws_name(), "TaskDoesNotExist");
+        assert!(cb.waiting().is_empty());
+    }
+
+    #[test]
+    fn bad_unknown_and_timed_out_tokens_are_refused() {
+        let cb = Callbacks::new();
+        assert_eq!(
+            cb.send_heartbeat("").expect_err("empty").aws_name(),
+            "InvalidToken"
+        );
+        let long = "x".repeat(MAX_TOKEN_LEN + 1);
+        assert_eq!(
+            cb.send_failure(&long, None, None)
+                .expect_err("long")
+                .aws_name(),
+            "InvalidToken"
+        );
+        assert_eq!(
+            cb.send_heartbeat("nope").expect_err("unknown").aws_name(),
+            "TaskDoesNotExist"
+        );
+        let _rx = cb.register("t2");
+        cb.end("t2", Ended::TimedOut);
+        let e = cb.send_success("t2", json!(null)).expect_err("timed out");
+        assert_eq!(e.aws_name(), "TaskTimedOut");
+        let _rx = cb.register("t3");
+        let e = cb.send_success_text("t3", "{oops").expect_err("not JSON");
+        assert_eq!(e.aws_name(), "InvalidOutput");
+        assert_eq!(
+            cb.waiting(),
+            ["t3"],
+            "a refused answer leaves the task waiting"
+        );
+    }
+}
