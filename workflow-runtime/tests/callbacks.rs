@@ -77,7 +77,7 @@ async fn success_failure_and_used_tokens() {
         )
         .expect("started");
     let t = token(&mut rx).await;
-    assert_eq!(exec.waiting_task_tokens(), [t.clone()]);
+    assert_eq!(exec.waiting_task_tokens(), std::slice::from_ref(&t));
     exec.send_task_heartbeat(&t).expect("waiting");
     exec.send_task_success(&t, json!({"approved": true}))
         .expect("waiting");
