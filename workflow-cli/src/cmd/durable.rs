@@ -91,6 +91,7 @@ pub async fn run_stored(
     seed: Option<u64>,
     definition: &str,
     input: Value,
+    configure: impl FnOnce(RuntimeBuilder) -> RuntimeBuilder,
 ) -> Result<ExecutionOutcome, String> {
     let store = SqliteStore::open_with(path, options(sync.unwrap_or_default()))
         .map_err(|e| e.to_string())?;
@@ -99,7 +100,10 @@ pub async fn run_stored(
         metadata[SEED_KEY] = json!(seed);
     }
     let name = name.map(str::to_string).unwrap_or_else(generated_name);
-    let durable = DurableRuntime::new(handlers.apply(RuntimeBuilder::default()), Arc::new(store));
+    let durable = DurableRuntime::new(
+        configure(handlers.apply(RuntimeBuilder::default())),
+        Arc::new(store),
+    );
     let execution = durable
         .start(NewExecution {
             name,
@@ -156,6 +160,14 @@ impl HandlerArgs {
             meta["taskLog"] = json!(log.display().to_string());
         }
         meta
+    }
+
+    /// The chosen handlers (empty without `--handlers`).
+    pub fn handler_set(&self) -> workflow_runtime::Handlers {
+        match self.handlers {
+            Some(HandlerSet::Builtin) => builtin::handlers(self.task_log.clone()),
+            Some(HandlerSet::None) | None => workflow_runtime::Handlers::new(),
+        }
     }
 
     /// `builder` with the chosen handlers registered.

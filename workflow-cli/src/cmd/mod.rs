@@ -11,8 +11,10 @@ pub mod history;
 pub mod list;
 pub mod resume;
 pub mod run;
+pub mod serve;
 pub mod stop;
 pub mod substitute;
+pub mod tasks;
 pub mod validate;
 
 use std::fs;

@@ -9,7 +9,11 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 use serde_json::Value;
-use workflow_runtime::{ExecutionOutcome, MockConfig, Runtime, StartOptions};
+use std::sync::Arc;
+
+use workflow_runtime::{
+    Callbacks, ExecutionOutcome, Handlers, MockConfig, Runtime, StartOptions,
+};
 
 use super::{read_text, OK, UNREADABLE};
 
@@ -60,6 +64,9 @@ pub struct Args {
     /// `--substitute NAME=VALUE`, `--substitutions FILE.json`: fill in `${NAME}` placeholders.
     #[command(flatten)]
     pub substitutions: super::substitute::SubstituteArgs,
+    /// `--handler STATE=COMMAND`, `--serve ADDR`: commands as task handlers, callbacks.
+    #[command(flatten)]
+    pub tasks: super::tasks::TaskArgs,
 }
 
 /// How `run` prints the outcome.
@@ -74,8 +81,8 @@ pub enum Format {
 /// Runs `workflow run`; returns the exit status.
 pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     match prepare(args) {
-        Ok((runtime, program_text, input)) => {
-            execute(args, runtime, &program_text, input, out, err)
+        Ok((runtime, program_text, input, tasks)) => {
+            execute(args, runtime, &program_text, input, tasks, out, err)
         }
         Err(why) => {
             let _ = writeln!(err, "error: {why}");
@@ -84,8 +91,14 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     }
 }
 
+/// What `--handler` and `--serve` add to a runtime: the callbacks' registry and the handlers.
+struct Tasks {
+    callbacks: Arc<Callbacks>,
+    handlers: Option<Handlers>,
+}
+
 /// Reads the definition, the input and the mocks; any problem is an unusable argument.
-fn prepare(args: &Args) -> Result<(Runtime, String, Value), String> {
+fn prepare(args: &Args) -> Result<(Runtime, String, Value, Tasks), String> {
     let name = args.file.display();
     let text = read_text(&args.file)
         .and_then(|t| args.substitutions.apply(t))
@@ -133,7 +146,19 @@ fn prepare(args: &Args) -> Result<(Runtime, String, Value), String> {
         ));
     }
     builder = args.handlers.apply(builder);
-    Ok((builder.build(), text, input))
+    let callbacks = Arc::new(Callbacks::new());
+    builder = builder.callbacks(Arc::clone(&callbacks));
+    let mut handlers = None;
+    if !args.tasks.handler.is_empty() || args.tasks.serve.is_some() {
+        // A definition that is not JSON is reported when it is loaded.
+        if let Ok(definition) = serde_json::from_str::<Value>(&text) {
+            let base = args.handlers.handler_set();
+            let with = super::tasks::handlers(base, &definition, &args.tasks)?;
+            builder = builder.handlers(with.clone());
+            handlers = Some(with);
+        }
+    }
+    Ok((builder.build(), text, input, Tasks { callbacks, handlers }))
 }
 
 fn execute(
@@ -141,6 +166,7 @@ fn execute(
     runtime: Runtime,
     text: &str,
     input: Value,
+    tasks: Tasks,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
@@ -176,28 +202,23 @@ fn execute(
         }
     };
     let result = tokio.block_on(async {
-        if let Some(store) = &args.durable.store {
-            let name = args.durable.name.as_deref();
-            let sync = args.durable.sync;
-            return super::durable::run_stored(
-                store,
-                name,
-                sync,
-                &args.handlers,
-                args.seed,
-                text,
-                input,
-            )
-            .await;
-        }
-        let options = match &args.durable.name {
-            Some(name) => StartOptions::new().name(name),
-            None => StartOptions::new(),
+        // The callback server listens before the first state starts, and closes at the end.
+        let server = match &args.tasks.serve {
+            Some(addr) => {
+                let server = super::serve::start(addr, Arc::clone(&tasks.callbacks)).await?;
+                eprintln!(
+                    "workflow: serving SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat on http://{}",
+                    server.addr
+                );
+                Some(server)
+            }
+            None => None,
         };
-        let execution = runtime
-            .start(&program, input, options)
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>(execution.await)
+        let outcome = run_execution(args, &runtime, &program, text, input, &tasks).await;
+        if let Some(server) = server {
+            server.close().await;
+        }
+        outcome
     });
     let outcome = match result {
         Ok(o) => o,
@@ -218,6 +239,46 @@ fn execute(
     } else {
         NOT_SUCCEEDED
     }
+}
+
+/// Runs the execution, stored (`--store`) or in memory.
+async fn run_execution(
+    args: &Args,
+    runtime: &Runtime,
+    program: &Arc<workflow_runtime::Program>,
+    text: &str,
+    input: Value,
+    tasks: &Tasks,
+) -> Result<ExecutionOutcome, String> {
+    if let Some(store) = &args.durable.store {
+        let name = args.durable.name.as_deref();
+        let sync = args.durable.sync;
+        return super::durable::run_stored(
+            store,
+            name,
+            sync,
+            &args.handlers,
+            args.seed,
+            text,
+            input,
+            |b| {
+                let b = b.callbacks(Arc::clone(&tasks.callbacks));
+                match &tasks.handlers {
+                    Some(h) => b.handlers(h.clone()),
+                    None => b,
+                }
+            },
+        )
+        .await;
+    }
+    let options = match &args.durable.name {
+        Some(name) => StartOptions::new().name(name),
+        None => StartOptions::new(),
+    };
+    let execution = runtime
+        .start(&program, input, options)
+        .map_err(|e| e.to_string())?;
+    Ok::<_, String>(execution.await)
 }
 
 fn print_json(
