@@ -11,9 +11,7 @@ use clap::ValueEnum;
 use serde_json::Value;
 use std::sync::Arc;
 
-use workflow_runtime::{
-    Callbacks, ExecutionOutcome, Handlers, MockConfig, Runtime, StartOptions,
-};
+use workflow_runtime::{Callbacks, ExecutionOutcome, Handlers, MockConfig, Runtime, StartOptions};
 
 use super::{read_text, OK, UNREADABLE};
 
@@ -158,7 +156,15 @@ fn prepare(args: &Args) -> Result<(Runtime, String, Value, Tasks), String> {
             handlers = Some(with);
         }
     }
-    Ok((builder.build(), text, input, Tasks { callbacks, handlers }))
+    Ok((
+        builder.build(),
+        text,
+        input,
+        Tasks {
+            callbacks,
+            handlers,
+        },
+    ))
 }
 
 fn execute(
@@ -276,7 +282,7 @@ async fn run_execution(
         None => StartOptions::new(),
     };
     let execution = runtime
-        .start(&program, input, options)
+        .start(program, input, options)
         .map_err(|e| e.to_string())?;
     Ok::<_, String>(execution.await)
 }

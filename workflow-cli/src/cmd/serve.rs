@@ -136,12 +136,19 @@ async fn dispatch(
     let Some(operation) = target.strip_prefix("AWSStepFunctions.") else {
         return error(
             "UnknownOperationException",
-            &format!("the X-Amz-Target header must name an AWSStepFunctions operation, not '{target}'"),
+            &format!(
+                "the X-Amz-Target header must name an AWSStepFunctions operation, not '{target}'"
+            ),
         );
     };
     let body: Map<String, Value> = match serde_json::from_str(&body) {
         Ok(Value::Object(m)) => m,
-        Ok(_) => return error("SerializationException", "the request body must be a JSON object"),
+        Ok(_) => {
+            return error(
+                "SerializationException",
+                "the request body must be a JSON object",
+            )
+        }
         Err(e) => {
             return error(
                 "SerializationException",

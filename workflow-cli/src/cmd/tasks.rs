@@ -261,7 +261,9 @@ async fn run_command(
             .to_string();
         let cause = if stderr.is_empty() {
             match output.status.code() {
-                Some(code) => format!("the command of the state '{state}' exited with status {code}"),
+                Some(code) => {
+                    format!("the command of the state '{state}' exited with status {code}")
+                }
                 None => format!("the command of the state '{state}' was killed by a signal"),
             }
         } else {
@@ -308,11 +310,18 @@ mod tests {
             "--handler Validat=true: no state is named `Validat`; did you mean `Validate`?"
         );
         let e = handlers(Handlers::new(), &def(), &args(&["Done=true"])).expect_err("not a task");
-        assert_eq!(e, "--handler Done=true: `Done` is a Succeed state, not a Task");
+        assert_eq!(
+            e,
+            "--handler Done=true: `Done` is a Succeed state, not a Task"
+        );
         let e = handlers(Handlers::new(), &def(), &args(&["Validate"])).expect_err("no =");
         assert!(e.contains("is not STATE=COMMAND"), "{e}");
-        let e = handlers(Handlers::new(), &def(), &args(&["Validate=a", "Validate=b"]))
-            .expect_err("twice");
+        let e = handlers(
+            Handlers::new(),
+            &def(),
+            &args(&["Validate=a", "Validate=b"]),
+        )
+        .expect_err("twice");
         assert_eq!(e, "--handler names the state `Validate` twice");
     }
 }
