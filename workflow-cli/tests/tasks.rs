@@ -374,3 +374,106 @@ fn commands_combine_with_a_store() {
     );
     assert!(Path::new(&store).exists());
 }
+
+/// Starts `workflow ARGS` and returns the child and the callback server's address (read from the
+/// first stderr line).
+fn serving(args: &[&str]) -> (std::process::Child, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("started");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    stderr.read_line(&mut line).expect("a line");
+    let addr = line
+        .rsplit("http://")
+        .next()
+        .map(str::trim)
+        .expect("the address")
+        .to_string();
+    (child, addr)
+}
+
+fn wait_for_token(message: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(message) {
+            if let Ok(m) = serde_json::from_str::<Value>(&text) {
+                return m["MessageBody"]["token"]
+                    .as_str()
+                    .expect("a token")
+                    .to_string();
+            }
+        }
+        assert!(Instant::now() < deadline, "the message was never delivered");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_waiting_execution_survives_a_restart_and_its_token_still_works() {
+    let dir = TempDir::new("durable");
+    let def = dir.file("approval.asl.json", APPROVAL);
+    let store = dir.0.join("runs.db");
+    let message = dir.0.join("message.json");
+    let deliver = format!("Approve=cat > {}", message.display());
+    let (mut first, _) = serving(&[
+        "run",
+        def.to_str().expect("UTF-8"),
+        "--input",
+        r#"{"order": 5}"#,
+        "--store",
+        store.to_str().expect("UTF-8"),
+        "--name",
+        "approval-5",
+        "--serve",
+        "127.0.0.1:0",
+        "--handler",
+        &deliver,
+    ]);
+    let token = wait_for_token(&message);
+    // The process dies while the task waits.
+    first.kill().expect("killed");
+    let _ = first.wait();
+    std::fs::remove_file(&message).expect("removed");
+    let (second, addr) = serving(&[
+        "resume",
+        "--store",
+        store.to_str().expect("UTF-8"),
+        "--serve",
+        "127.0.0.1:0",
+        "--handler",
+        &deliver,
+    ]);
+    // The resumed task delivers its message again, with the same token.
+    assert_eq!(wait_for_token(&message), token);
+    let (status, _) = post(
+        &addr,
+        "SendTaskSuccess",
+        &json!({"taskToken": token, "output": r#"{"approved": "after a restart"}"#}).to_string(),
+    );
+    assert_eq!(status, 200);
+    let out = second.wait_with_output().expect("ended");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let described = Command::new(BIN)
+        .args([
+            "describe",
+            "--store",
+            store.to_str().expect("UTF-8"),
+            "approval-5",
+        ])
+        .output()
+        .expect("described");
+    let text = String::from_utf8_lossy(&described.stdout);
+    assert!(
+        text.contains("SUCCEEDED") && text.contains("after a restart"),
+        "{text}"
+    );
+}

@@ -170,6 +170,25 @@ impl HandlerArgs {
         }
     }
 
+    /// The handlers for an execution whose metadata is `meta`: these options where given, else
+    /// what the metadata recorded.
+    pub fn handler_set_for(&self, meta: &Value) -> workflow_runtime::Handlers {
+        let set = self.handlers.or_else(|| {
+            meta.get("handlers")
+                .and_then(Value::as_str)
+                .and_then(|s| HandlerSet::from_str(s, true).ok())
+        });
+        let log = self.task_log.clone().or_else(|| {
+            meta.get("taskLog")
+                .and_then(Value::as_str)
+                .map(PathBuf::from)
+        });
+        match set {
+            Some(HandlerSet::Builtin) => builtin::handlers(log),
+            Some(HandlerSet::None) | None => workflow_runtime::Handlers::new(),
+        }
+    }
+
     /// `builder` with the chosen handlers registered.
     pub fn apply(&self, builder: RuntimeBuilder) -> RuntimeBuilder {
         match self.handlers {

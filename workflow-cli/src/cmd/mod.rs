@@ -8,6 +8,7 @@ pub mod export;
 pub mod fmt;
 pub mod graph;
 pub mod history;
+pub mod lambda_endpoint;
 pub mod list;
 pub mod resume;
 pub mod run;

@@ -27,6 +27,10 @@ pub struct Args {
     name: Option<String>,
     #[command(flatten)]
     handlers: HandlerArgs,
+    /// `--handler STATE=COMMAND`, `--serve ADDR`, `--lambda-endpoint URL`, as for `run` (not
+    /// recorded in the store: give them again to resume).
+    #[command(flatten)]
+    tasks: super::tasks::TaskArgs,
 }
 
 /// One execution's result line: `{"name", "status", "output" | "error", "cause"}`.
@@ -88,6 +92,24 @@ async fn resume(
         return OK;
     }
     let dyn_store: Arc<dyn Store> = store.clone();
+    let callbacks = Arc::new(workflow_runtime::Callbacks::new());
+    let server = match &args.tasks.serve {
+        Some(addr) => match super::serve::start(addr, Arc::clone(&callbacks)).await {
+            Ok(server) => {
+                let _ = writeln!(
+                    err,
+                    "workflow: serving SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat on http://{}",
+                    server.addr
+                );
+                Some(server)
+            }
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                return INVALID;
+            }
+        },
+        None => None,
+    };
     let mut status = OK;
     let mut running = Vec::new();
     for name in names {
@@ -107,8 +129,24 @@ async fn resume(
             }
             continue;
         }
-        let durable =
-            DurableRuntime::new(args.handlers.builder(&record.metadata), dyn_store.clone());
+        let mut builder = args
+            .handlers
+            .builder(&record.metadata)
+            .callbacks(Arc::clone(&callbacks));
+        let tasks = &args.tasks;
+        if !tasks.handler.is_empty() || tasks.serve.is_some() || tasks.lambda_endpoint.is_some() {
+            let definition: Value = serde_json::from_str(&record.definition).unwrap_or(Value::Null);
+            let base = args.handlers.handler_set_for(&record.metadata);
+            match super::tasks::handlers(base, &definition, tasks) {
+                Ok(h) => builder = builder.handlers(h),
+                Err(e) => {
+                    let _ = writeln!(err, "error: {name}: {e}");
+                    status = status.max(INVALID);
+                    continue;
+                }
+            }
+        }
+        let durable = DurableRuntime::new(builder, dyn_store.clone());
         match durable.resume_execution(&name).await {
             Ok(execution) => running.push(execution),
             Err(e) => {
@@ -134,6 +172,9 @@ async fn resume(
             }
         };
         let _ = writeln!(out, "{line}");
+    }
+    if let Some(server) = server {
+        server.close().await;
     }
     status
 }

@@ -147,7 +147,10 @@ fn prepare(args: &Args) -> Result<(Runtime, String, Value, Tasks), String> {
     let callbacks = Arc::new(Callbacks::new());
     builder = builder.callbacks(Arc::clone(&callbacks));
     let mut handlers = None;
-    if !args.tasks.handler.is_empty() || args.tasks.serve.is_some() {
+    if !args.tasks.handler.is_empty()
+        || args.tasks.serve.is_some()
+        || args.tasks.lambda_endpoint.is_some()
+    {
         // A definition that is not JSON is reported when it is loaded.
         if let Ok(definition) = serde_json::from_str::<Value>(&text) {
             let base = args.handlers.handler_set();

@@ -32,6 +32,11 @@ pub struct TaskArgs {
     /// `.waitForTaskToken` tasks.
     #[arg(long, value_name = "ADDR")]
     pub serve: Option<String>,
+    /// Send the Lambda tasks that have no `--handler` (a Lambda function ARN as `Resource`, or
+    /// `arn:aws:states:::lambda:invoke`) to a local Lambda Invoke API at URL (such as
+    /// `cargo lambda watch`'s, `http://127.0.0.1:9000`).
+    #[arg(long, value_name = "URL")]
+    pub lambda_endpoint: Option<String>,
 }
 
 /// One Task state of a definition.
@@ -89,6 +94,8 @@ enum Action {
     Command(String),
     /// Print the task token (a `.waitForTaskToken` task with `--serve` and no handler).
     AnnounceToken,
+    /// Invoke the function on `--lambda-endpoint`.
+    Lambda(String, super::lambda_endpoint::Shape),
 }
 
 /// `base` with the handlers that `args` asks for, for `definition`. Errors: a malformed
@@ -121,6 +128,22 @@ pub fn handlers(base: Handlers, definition: &Value, args: &TaskArgs) -> Result<H
             .is_some()
         {
             return Err(format!("--handler names the state `{state}` twice"));
+        }
+    }
+    if let Some(endpoint) = &args.lambda_endpoint {
+        use super::lambda_endpoint::Shape;
+        for (name, t) in &tasks {
+            let shape =
+                if t.resource.starts_with("arn:aws:lambda:") && t.resource.contains(":function:") {
+                    Some(Shape::Function)
+                } else if t.resource.starts_with("arn:aws:states:::lambda:invoke") {
+                    Some(Shape::Integration)
+                } else {
+                    None
+                };
+            if let (Some(shape), false) = (shape, actions.contains_key(name)) {
+                actions.insert(name.clone(), Action::Lambda(endpoint.clone(), shape));
+            }
         }
     }
     if args.serve.is_some() {
@@ -158,6 +181,16 @@ pub fn handlers(base: Handlers, definition: &Value, args: &TaskArgs) -> Result<H
                             )));
                         }
                         run_command(cmd, input, &cx, *wait).await
+                    }
+                    Some((Action::Lambda(endpoint, shape), wait)) => {
+                        if *wait && !serving {
+                            return Err(TaskError::task_failed(format!(
+                                "the state '{}' waits for a task token: run with --serve ADDR so that SendTaskSuccess/SendTaskFailure can answer it",
+                                cx.state_name()
+                            )));
+                        }
+                        let out = super::lambda_endpoint::invoke(endpoint, cx.resource(), *shape, input).await?;
+                        Ok(if *wait { Value::Null } else { out })
                     }
                     Some((Action::AnnounceToken, _)) => {
                         eprintln!(
@@ -299,6 +332,7 @@ mod tests {
         TaskArgs {
             handler: specs.iter().map(|s| s.to_string()).collect(),
             serve: None,
+            lambda_endpoint: None,
         }
     }
 
