@@ -23,6 +23,8 @@ struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Check definitions against every rule AWS enforces when creating a state machine.
     ///
