@@ -76,7 +76,24 @@
 //! | `succeed` | `Succeed` |
 //! | `fail(error = "E", cause = "C")` (or `error_path`/`cause_path`) | `Fail` |
 //! | `parallel([BranchA, BranchB], …)` | `Parallel`; each branch is a workflow type |
+//! | `parallel(…) { Left { start …; … } Right: I -> O { … } }` | `Parallel` with its branches written inline (each becomes the workflow type `<Workflow><State><Label>`; same ASL as the named form) |
 //! | `map(ItemWorkflow, items_path = $.items, max_concurrency = 2, processor_config = {…}, …)` | `Map`; the item processor is a workflow type |
+//! | `map(items_path = $.items, …): I -> O { //! doc … start …; … }` | `Map` with its item processor written inline (the type `<Workflow><State>Item`) |
+//!
+//! **Typed Parallel and Map.** When every branch (the item processor) is declared in the same
+//! `workflow!` with types, a Parallel's output type is the tuple of the branch outputs and a Map's
+//! the `Vec` of the item output; they are checked on the edges like a task's output.
+//!
+//! **Typed paths.** With [`derive@WorkflowData`] on the data types, every JSONPath (and every
+//! `$states.input.…` / `$states.result.…` reference of a JSONata expression) that reads data of a
+//! known type — the workflow's input, a typed handler's output — is checked against the type at
+//! compile time, with serde's names: "no field `kidn` in `Order`; did you mean `kind`?" on the
+//! path. See [`data`].
+//!
+//! **JSONata.** `#[workflow(query = jsonata)]` (or `query = jsonata` on a state) sets
+//! `QueryLanguage`; `output`, `arguments`, `assign`, `items`, Choice conditions, … are then
+//! `"{% … %}"` expressions, each parsed at compile time (a malformed expression, or one AWS rejects
+//! at creation, is an error on it).
 //!
 //! **Fields.** Every ASL field `FieldName` is written `field_name = value` in the kind's
 //! parentheses: `input_path`, `output_path`, `parameters`, `result_selector`, `result_path`,

@@ -18,6 +18,8 @@ mod choice;
 mod import_asl;
 #[path = "../examples/inline_parallel.rs"]
 mod inline_parallel;
+#[path = "../examples/jsonata.rs"]
+mod jsonata;
 #[path = "../examples/map.rs"]
 mod map;
 #[path = "../examples/parallel.rs"]
@@ -234,6 +236,16 @@ async fn inline_parallel() {
         .await
         .expect("runs");
     assert_eq!(alone.tracking, "TRK-o-9");
+}
+
+/// A JSONata workflow: the emitted definition is JSONata, and the generated machine and the
+/// interpreter agree on it.
+#[tokio::test(start_paused = true)]
+async fn jsonata() {
+    assert!(jsonata::Shipping::ASL.contains(r#""QueryLanguage":"JSONata""#));
+    assert!(jsonata::Shipping::ASL.contains(r#""Condition":"{% $states.input.total >= 100 %}""#));
+    let out = equivalent::<jsonata::Shipping>("jsonata", vec![(jsonata::input(), None)]).await;
+    assert_eq!(out[0].output, Some(json!({ "id": "o-5", "shipping": 4.2 })));
 }
 
 #[tokio::test(start_paused = true)]

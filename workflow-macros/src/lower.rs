@@ -129,6 +129,7 @@ pub struct Lowered {
 }
 
 const COMMON: &[&str] = &[
+    "query",
     "query_language",
     "input_path",
     "output_path",
@@ -151,6 +152,7 @@ const TASK: &[&str] = &[
 const PASS: &[&str] = &["result", "parameters", "result_path"];
 const WAIT: &[&str] = &["seconds", "timestamp", "seconds_path", "timestamp_path"];
 const FAIL: &[&str] = &[
+    "query",
     "query_language",
     "raw",
     "error",
@@ -187,6 +189,7 @@ const RETRY: &[&str] = &[
 const CATCH: &[&str] = &["result_path", "output", "assign", "comment", "raw"];
 const ARM: &[&str] = &["assign", "output", "comment", "raw"];
 const WORKFLOW: &[&str] = &[
+    "query",
     "version",
     "timeout_seconds",
     "query_language",
@@ -570,6 +573,7 @@ impl LowerWorkflow<'_> {
             }
             match key.as_str() {
                 "raw" => raw = Some(a),
+                "query" => self.query(root, a, ""),
                 "crate" => match &a.value.kind {
                     JKind::Str(s) => match syn::parse_str::<syn::Path>(s) {
                         Ok(p) => self.out.crate_path = Some(p),
@@ -632,6 +636,23 @@ impl LowerWorkflow<'_> {
         o.insert(asl, v);
     }
 
+    /// `query = jsonata` / `query = jsonpath`: the `QueryLanguage` field.
+    fn query(&mut self, o: &mut Map<String, Value>, a: &Arg, base: &str) {
+        let lang = match &a.value.kind {
+            JKind::Str(s) if s.eq_ignore_ascii_case("jsonata") => "JSONata",
+            JKind::Str(s) if s.eq_ignore_ascii_case("jsonpath") => "JSONPath",
+            _ => {
+                self.cx.error(
+                    a.value.range,
+                    "`query` is `jsonata` or `jsonpath` (the `QueryLanguage` field)",
+                );
+                return;
+            }
+        };
+        let ptr = push_pointer(base, "QueryLanguage");
+        self.set(o, &a.key, "QueryLanguage".into(), lang.into(), &ptr, a);
+    }
+
     /// Merges `raw = { … }` into `o`.
     fn raw(&mut self, o: &mut Map<String, Value>, a: &Arg, base: &str) {
         let JKind::Obj(entries) = &a.value.kind else {
@@ -672,6 +693,10 @@ impl LowerWorkflow<'_> {
             }
             if a.key == "raw" {
                 raw = Some(a);
+                continue;
+            }
+            if a.key == "query" {
+                self.query(o, a, base);
                 continue;
             }
             let asl = pascal(&a.key.to_string());

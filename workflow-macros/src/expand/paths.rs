@@ -172,9 +172,82 @@ fn rule_paths(v: &Value, ptr: &str, out: &mut Vec<(String, String)>) {
     }
 }
 
+/// The field references `root.a.b` (`$states.input.a.b`) in the `{% … %}` expressions of the
+/// strings in `v`, as JSONPaths (`$.a.b`), with their pointers; nested scopes are skipped.
+fn jsonata_refs(v: &Value, root: &str, ptr: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::String(s) if s.trim_start().starts_with("{%") => {
+            let b = s.as_bytes();
+            let mut from = 0;
+            while let Some(at) = s[from..].find(root) {
+                let mut i = from + at + root.len();
+                from = i;
+                let mut path = String::from("$");
+                loop {
+                    if b.get(i) == Some(&b'.') {
+                        let start = i + 1;
+                        let (name, end) = if b.get(start) == Some(&b'`') {
+                            match s[start + 1..].find('`') {
+                                Some(e) => (&s[start + 1..start + 1 + e], start + e + 2),
+                                None => break,
+                            }
+                        } else {
+                            let mut j = start;
+                            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                                j += 1;
+                            }
+                            (&s[start..j], j)
+                        };
+                        if name.is_empty() || name.contains(['[', ']', '\'', '"']) {
+                            break;
+                        }
+                        // A function call (`.$string()`) or a name followed by `(` ends it.
+                        if b.get(end) == Some(&b'(') {
+                            break;
+                        }
+                        path.push_str(&format!("['{name}']"));
+                        i = end;
+                    } else if b.get(i) == Some(&b'[') {
+                        let Some(e) = s[i..].find(']') else { break };
+                        let inner = &s[i + 1..i + e];
+                        if inner.is_empty() || !inner.bytes().all(|c| c.is_ascii_digit()) {
+                            break;
+                        }
+                        path.push_str("[0]");
+                        i += e + 1;
+                    } else {
+                        break;
+                    }
+                }
+                if path.len() > 1 {
+                    out.push((ptr.to_string(), path));
+                }
+            }
+        }
+        Value::Object(o) => {
+            for (k, x) in o {
+                if matches!(
+                    k.as_str(),
+                    "Branches" | "ItemProcessor" | "Iterator" | "Catch"
+                ) {
+                    continue;
+                }
+                jsonata_refs(x, root, &push_pointer(ptr, k), out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                jsonata_refs(x, root, &push_pointer(ptr, &i.to_string()), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The paths of a state that read its input, with their pointers.
 fn input_paths(o: &Map<String, Value>, ptr: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
+    jsonata_refs(&Value::Object(o.clone()), "$states.input", ptr, &mut out);
     let s = |k: &str| o.get(k).and_then(Value::as_str);
     if let Some(p) = s("InputPath") {
         out.push((push_pointer(ptr, "InputPath"), p.to_string()));
@@ -216,6 +289,11 @@ fn input_paths(o: &Map<String, Value>, ptr: &str) -> Vec<(String, String)> {
 /// The paths of a Task that read its handler's result.
 fn result_paths(o: &Map<String, Value>, ptr: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
+    for k in ["Output", "Assign"] {
+        if let Some(v) = o.get(k) {
+            jsonata_refs(v, "$states.result", &push_pointer(ptr, k), &mut out);
+        }
+    }
     match o.get("ResultSelector") {
         Some(v) => template_paths(v, &push_pointer(ptr, "ResultSelector"), &mut out),
         None => {
@@ -341,6 +419,22 @@ mod tests {
         assert_eq!(segments("$$.Execution.Id"), None);
         assert_eq!(segments("$var.x"), None);
         assert_eq!(segments("$"), Some(vec![]));
+        let mut refs = Vec::new();
+        jsonata_refs(
+            &serde_json::json!({"Output": "{% $states.input.order.`unit price` & $states.input.lines[0].sku & $states.input.id.$string() %}", "X": "$states.input.no"}),
+            "$states.input",
+            "",
+            &mut refs,
+        );
+        let refs: Vec<&str> = refs.iter().map(|(_, p)| p.as_str()).collect();
+        assert_eq!(
+            refs,
+            [
+                "$['order']['unit price']",
+                "$['lines'][0]['sku']",
+                "$['id']"
+            ]
+        );
         assert_eq!(
             intrinsic_paths("States.Format('{} $.x', $.a, States.Array($.b[0]))"),
             ["$.a", "$.b[0]"]
