@@ -237,7 +237,7 @@ fn bench_pair<W: Workflow>(
         let events = |o: &ExecutionOutcome| -> Vec<_> {
             o.history
                 .iter()
-                .map(|e| (e.event_type.clone(), e.details.clone()))
+                .map(|e| (e.event_type().to_string(), e.details()))
                 .collect()
         };
         assert_eq!(events(&driven), events(&interpreted));

@@ -286,7 +286,7 @@ pub use workflow_asl as asl;
 pub use workflow_asl::{Diagnostic, Failure, StateMachine};
 pub use workflow_runtime as runtime;
 pub use workflow_runtime::{
-    CompileError, Execution, ExecutionOutcome, ExecutionStatus, Handlers, HistoryEvent,
+    CompileError, EventKind, Execution, ExecutionOutcome, ExecutionStatus, Handlers, HistoryEvent,
     HistoryLevel, MockConfig, MockTestCase, Program, Runtime, RuntimeBuilder, StartError,
     StartOptions, TaskContext, TaskError,
 };

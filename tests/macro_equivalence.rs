@@ -80,7 +80,7 @@ fn summary(o: &ExecutionOutcome) -> (Value, Vec<Event>) {
         o.to_json(),
         o.history
             .iter()
-            .map(|e| (e.event_type.clone(), e.details.clone()))
+            .map(|e| (e.event_type().to_string(), e.details()))
             .collect(),
     )
 }

@@ -65,14 +65,13 @@ pub fn print_outcome(outcome: &ExecutionOutcome) {
     println!("== local run: {}", outcome.to_json());
     println!("== history");
     for e in &outcome.history {
-        let details = e
-            .details
-            .as_ref()
-            .map(|(_, v)| v.to_string())
-            .unwrap_or_default();
+        let details = e.details().map(|(_, v)| v.to_string()).unwrap_or_default();
         println!(
             "{:>3} {} {:<28} {}",
-            e.id, e.timestamp, e.event_type, details
+            e.id,
+            e.timestamp,
+            e.event_type(),
+            details
         );
     }
 }

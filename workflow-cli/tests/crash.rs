@@ -271,7 +271,8 @@ fn recorded_results(events: &[HistoryEvent]) -> HashSet<TaskKey> {
         list.sort_by_key(|e| e.seq);
         let (mut state, mut input, mut failures) = (String::new(), String::new(), 0u64);
         for e in list.iter() {
-            let details = e.details.as_ref().map(|(_, d)| d);
+            let details = e.details().map(|(_, d)| d);
+            let details = details.as_ref();
             let text = |k: &str| {
                 details
                     .and_then(|d| d.get(k))
@@ -279,7 +280,7 @@ fn recorded_results(events: &[HistoryEvent]) -> HashSet<TaskKey> {
                     .unwrap_or_default()
                     .to_string()
             };
-            match e.event_type.as_str() {
+            match e.event_type() {
                 "TaskStateEntered" => {
                     state = text("name");
                     failures = 0;
@@ -322,7 +323,7 @@ fn wait_times(events: &[HistoryEvent]) -> (Option<i64>, Option<i64>) {
     let at = |ty: &str| {
         events
             .iter()
-            .find(|e| e.event_type == ty)
+            .find(|e| e.event_type() == ty)
             .map(|e| parse_ms(&e.timestamp))
     };
     (at("WaitStateEntered"), at("WaitStateExited"))
@@ -333,12 +334,12 @@ fn wait_times(events: &[HistoryEvent]) -> (Option<i64>, Option<i64>) {
 fn retry_times(events: &[HistoryEvent]) -> (Option<i64>, Option<i64>) {
     let Some(failed) = events
         .iter()
-        .find(|e| e.event_type == "LambdaFunctionFailed")
+        .find(|e| e.event_type() == "LambdaFunctionFailed")
     else {
         return (None, None);
     };
     let again = events.iter().find(|e| {
-        e.scope == failed.scope && e.seq > failed.seq && e.event_type == "LambdaFunctionScheduled"
+        e.scope == failed.scope && e.seq > failed.seq && e.event_type() == "LambdaFunctionScheduled"
     });
     (
         Some(parse_ms(&failed.timestamp)),

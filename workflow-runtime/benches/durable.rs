@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::{json, Value};
-use workflow_runtime::history::HistoryEvent;
+use workflow_runtime::history::{EventKind, HistoryEvent, StateType};
 use workflow_runtime::store::{
     DurableRuntime, MemoryStore, NewExecution, SqliteOptions, SqliteStore, Store, SyncPolicy,
 };
@@ -129,22 +129,22 @@ fn state_events(first_id: u64) -> [HistoryEvent; 2] {
         id: first_id,
         previous_event_id: first_id - 1,
         timestamp: "2024-01-01T00:00:00.000Z".into(),
-        event_type: "PassStateEntered".into(),
-        details: Some((
-            "stateEnteredEventDetails".into(),
-            json!({"name": "S41", "input": input, "inputDetails": {"truncated": false}}),
-        )),
+        kind: EventKind::StateEntered {
+            state_type: StateType::Pass,
+            name: "S41".into(),
+            input: input.into(),
+        },
         scope: String::new(),
         seq: first_id - 1,
     };
     let exited = HistoryEvent {
         id: first_id + 1,
         previous_event_id: first_id,
-        event_type: "PassStateExited".into(),
-        details: Some((
-            "stateExitedEventDetails".into(),
-            json!({"name": "S41", "output": input, "outputDetails": {"truncated": false}}),
-        )),
+        kind: EventKind::StateExited {
+            state_type: StateType::Pass,
+            name: "S41".into(),
+            output: input.into(),
+        },
         seq: first_id,
         ..entered.clone()
     };

@@ -107,7 +107,9 @@ pub mod store;
 
 pub use callbacks::{CallbackError, Callbacks};
 pub use handler::{Handlers, TaskContext, TaskError};
-pub use history::{EventSink, EventType, History, HistoryEvent, HistoryLevel, SinkError};
+pub use history::{
+    EventKind, EventSink, EventType, History, HistoryEvent, HistoryLevel, SinkError,
+};
 pub use mock::{MockConfig, MockError, MockTestCase};
 pub use program::{CompileError, Program};
 pub use runtime::{

@@ -17,7 +17,7 @@ use workflow_asl::model::{
     StateKind, StateMachine,
 };
 
-use crate::history::EventType;
+use crate::history::{EventType, StateType};
 use workflow_asl::path::Path;
 
 use crate::sem::{Choices, Template};
@@ -127,6 +127,7 @@ pub(crate) enum ResultPathOpt {
 /// The event types of a state.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Events {
+    pub(crate) state_type: StateType,
     pub(crate) entered: EventType,
     pub(crate) exited: Option<EventType>,
     pub(crate) aborted: Option<EventType>,
@@ -570,37 +571,21 @@ fn resource_kind(resource: &str) -> (ResourceKind, crate::history::TaskResource,
 }
 
 fn events(kind: &StateKind) -> Events {
-    use EventType as E;
-    let (entered, exited, aborted) = match kind {
-        StateKind::Task(_) => (
-            E::TaskStateEntered,
-            Some(E::TaskStateExited),
-            Some(E::TaskStateAborted),
-        ),
-        StateKind::Pass(_) => (E::PassStateEntered, Some(E::PassStateExited), None),
-        StateKind::Choice(_) => (E::ChoiceStateEntered, Some(E::ChoiceStateExited), None),
-        StateKind::Wait(_) => (
-            E::WaitStateEntered,
-            Some(E::WaitStateExited),
-            Some(E::WaitStateAborted),
-        ),
-        StateKind::Succeed => (E::SucceedStateEntered, Some(E::SucceedStateExited), None),
-        StateKind::Fail(_) => (E::FailStateEntered, None, None),
-        StateKind::Parallel(_) => (
-            E::ParallelStateEntered,
-            Some(E::ParallelStateExited),
-            Some(E::ParallelStateAborted),
-        ),
-        StateKind::Map(_) => (
-            E::MapStateEntered,
-            Some(E::MapStateExited),
-            Some(E::MapStateAborted),
-        ),
+    let state_type = match kind {
+        StateKind::Task(_) => StateType::Task,
+        StateKind::Pass(_) => StateType::Pass,
+        StateKind::Choice(_) => StateType::Choice,
+        StateKind::Wait(_) => StateType::Wait,
+        StateKind::Succeed => StateType::Succeed,
+        StateKind::Fail(_) => StateType::Fail,
+        StateKind::Parallel(_) => StateType::Parallel,
+        StateKind::Map(_) => StateType::Map,
     };
     Events {
-        entered,
-        exited,
-        aborted,
+        state_type,
+        entered: state_type.entered(),
+        exited: state_type.exited(),
+        aborted: state_type.aborted(),
     }
 }
 

@@ -19,7 +19,7 @@ use rand::{RngCore, SeedableRng};
 
 use crate::clock::{parse_ms, Clock};
 use crate::history::{
-    Detail, EventSink, EventType, History, HistoryEvent, HistoryLevel, Rec, SinkError,
+    EventKind, EventSink, EventType, History, HistoryEvent, HistoryLevel, Rec, SinkError,
 };
 
 /// The position of one logical thread (top level, Parallel branch, Map iteration) in the history,
@@ -227,7 +227,7 @@ impl Recorder {
         &self,
         cur: &mut Cursor,
         ty: EventType,
-        detail: impl FnOnce() -> Detail,
+        kind: impl FnOnce() -> EventKind,
     ) -> Stamp {
         if cur.silent {
             return Stamp {
@@ -245,28 +245,36 @@ impl Recorder {
                 time_ms: i64::MIN,
             };
         }
-        self.record_slow(cur, ty, detail)
+        self.record_slow(cur, ty, kind)
     }
 
     fn record_slow(
         &self,
         cur: &mut Cursor,
         ty: EventType,
-        detail: impl FnOnce() -> Detail,
+        kind: impl FnOnce() -> EventKind,
     ) -> Stamp {
         if let Some(prior) = self.prior_next(cur) {
             let stamp = Stamp {
                 id: prior.id,
                 time_ms: parse_ms(&prior.timestamp).unwrap_or_else(|| self.clock.now_ms()),
             };
-            if prior.event_type != ty.as_str() {
+            if prior.kind.type_name() != ty.as_str() {
+                // Name the state that diverged: the one running now, or the recorded one.
+                let now = kind();
+                let state = now
+                    .state_name()
+                    .or_else(|| prior.kind.state_name())
+                    .map(|n| format!(" in state `{n}`"))
+                    .unwrap_or_default();
                 let mut log = self.log();
                 if log.diverged.is_none() {
                     log.diverged = Some(format!(
-                        "replay diverged from the recorded history at scope `{}` event {}: recorded `{}`, now `{}`",
+                        "replay diverged from the recorded history at scope `{}` event {}{}: recorded `{}`, now `{}`",
                         cur.scope,
                         cur.seq,
-                        prior.event_type,
+                        state,
+                        prior.kind.type_name(),
                         ty.as_str()
                     ));
                 }
@@ -276,7 +284,8 @@ impl Recorder {
             return stamp;
         }
         let time_ms = self.clock.now_ms();
-        let detail = detail();
+        let kind = kind();
+        debug_assert_eq!(kind.type_name(), ty.as_str());
         let mut log = self.log();
         // Every change of `next_id` while history is on happens under the log lock: a plain
         // load and store (no locked read-modify-write) counts exactly.
@@ -286,10 +295,9 @@ impl Recorder {
             id,
             prev: cur.last_id,
             time_ms,
-            ty,
             scope: (!cur.scope.is_empty()).then(|| Arc::clone(&cur.scope)),
             seq: cur.seq,
-            detail,
+            kind,
         });
         drop(log);
         cur.last_id = id;
@@ -401,8 +409,16 @@ mod tests {
         }
     }
 
-    fn entered(name: &str) -> impl FnOnce() -> Detail + '_ {
-        move || Detail::StateEntered {
+    fn entered(name: &str) -> impl FnOnce() -> EventKind + '_ {
+        entered_as(crate::history::StateType::Pass, name)
+    }
+
+    fn entered_as(
+        state_type: crate::history::StateType,
+        name: &str,
+    ) -> impl FnOnce() -> EventKind + '_ {
+        move || EventKind::StateEntered {
+            state_type,
             name: name.into(),
             input: "{}".into(),
         }
@@ -443,7 +459,13 @@ mod tests {
         assert!(second.prior_next(&cur).is_some());
         let stamp = second.record(&mut cur, EventType::PassStateEntered, entered("A"));
         assert_eq!(stamp.time_ms, 5);
-        second.record(&mut cur, EventType::PassStateExited, || Detail::None);
+        second.record(&mut cur, EventType::PassStateExited, || {
+            EventKind::StateExited {
+                state_type: crate::history::StateType::Pass,
+                name: "A".into(),
+                output: "{}".into(),
+            }
+        });
         let h = second.history();
         assert_eq!(h.len(), 2);
         assert_eq!(h[1].id, 2);
@@ -451,8 +473,18 @@ mod tests {
 
         let third = Recorder::new(HistoryLevel::Full, Clock::starting_at(99), None, h);
         let mut cur = Cursor::root(1);
-        third.record(&mut cur, EventType::TaskStateEntered, entered("A"));
-        assert!(third.fault().unwrap().contains("diverged"));
+        third.record(
+            &mut cur,
+            EventType::TaskStateEntered,
+            entered_as(crate::history::StateType::Task, "A"),
+        );
+        let fault = third.fault().unwrap();
+        assert!(fault.contains("diverged"), "{fault}");
+        assert!(fault.contains("in state `A`"), "{fault}");
+        assert!(
+            fault.contains("recorded `PassStateEntered`, now `TaskStateEntered`"),
+            "{fault}"
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::cancel::Cancel;
 use crate::clock::{format_ms, Clock};
 use crate::engine::{Exec, ExecInfo, Fault};
 use crate::handler::{Handlers, TaskContext, TaskError};
-use crate::history::Detail;
+use crate::history::{ErrorDetails, EventKind};
 use crate::history::{EventSink, EventType, History, HistoryEvent, HistoryLevel};
 use crate::mock::MockTestCase;
 use crate::program::{CompileError, Program};
@@ -610,15 +610,15 @@ async fn drive(
     // A resumed execution keeps its recorded start time and input.
     let prior_start = prior
         .first()
-        .filter(|e| e.event_type == EventType::ExecutionStarted.as_str());
+        .filter(|e| matches!(e.kind, EventKind::ExecutionStarted { .. }));
     let start_ms = prior_start
         .and_then(|e| crate::clock::parse_ms(&e.timestamp))
         .or(inner.start_time);
     let input = prior_start
-        .and_then(|e| e.details.as_ref())
-        .and_then(|(_, d)| d.get("input"))
-        .and_then(Value::as_str)
-        .and_then(|s| serde_json::from_str(s).ok())
+        .and_then(|e| match &e.kind {
+            EventKind::ExecutionStarted { input, .. } => serde_json::from_str(input).ok(),
+            _ => None,
+        })
         .unwrap_or(input);
     let clock = match (inner.start_time, prior_start.is_some()) {
         (Some(ms), false) => Clock::starting_at(ms),
@@ -701,7 +701,7 @@ async fn drive(
     let mut root = Cursor::root(seed);
     let role = Arc::clone(&exec.info.role_arn);
     exec.rec.record(&mut root, EventType::ExecutionStarted, || {
-        Detail::ExecutionStarted {
+        EventKind::ExecutionStarted {
             input: Arc::from(java_json(&input)),
             role_arn: role,
         }
@@ -761,20 +761,26 @@ async fn drive(
             let output = output.as_ref().unwrap_or(&Value::Null);
             exec.rec
                 .record(&mut root, EventType::ExecutionSucceeded, || {
-                    Detail::ExecutionSucceeded {
+                    EventKind::ExecutionSucceeded {
                         output: Arc::from(java_json(output)),
                     }
                 });
         }
         other => {
-            let ty = match other {
-                ExecutionStatus::TimedOut => EventType::ExecutionTimedOut,
-                ExecutionStatus::Aborted => EventType::ExecutionAborted,
-                _ => EventType::ExecutionFailed,
+            let details = ErrorDetails {
+                error: error.clone(),
+                cause: cause.clone(),
             };
-            let (e, c) = (error.clone(), cause.clone());
-            exec.rec
-                .record(&mut root, ty, || Detail::Error { error: e, cause: c });
+            let (ty, kind): (_, fn(ErrorDetails) -> EventKind) = match other {
+                ExecutionStatus::TimedOut => {
+                    (EventType::ExecutionTimedOut, EventKind::ExecutionTimedOut)
+                }
+                ExecutionStatus::Aborted => {
+                    (EventType::ExecutionAborted, EventKind::ExecutionAborted)
+                }
+                _ => (EventType::ExecutionFailed, EventKind::ExecutionFailed),
+            };
+            exec.rec.record(&mut root, ty, || kind(details));
         }
     }
     // The next execution of the program reserves room for as many events (up to a bound, so

@@ -209,7 +209,7 @@ async fn history_is_rendered_when_read() {
     ];
     assert_eq!((h.len(), h.event_types()), (4, types.to_vec()));
     assert_eq!(out.event_types(), types);
-    let events: Vec<_> = h.iter().map(|e| e.event_type.clone()).collect();
+    let events: Vec<_> = h.iter().map(|e| e.event_type().to_string()).collect();
     assert_eq!(events, types);
     assert_eq!(
         h[1].to_aws_json()["stateEnteredEventDetails"]["input"],

@@ -163,14 +163,15 @@ fn recorded(events: &[HistoryEvent]) -> HashSet<Key> {
     for list in by_scope.values() {
         let (mut state, mut input, mut attempt) = (String::new(), String::new(), 0u32);
         for e in list {
-            let d = e.details.as_ref().map(|(_, d)| d);
+            let d = e.details().map(|(_, d)| d);
+            let d = d.as_ref();
             let text = |k: &str| {
                 d.and_then(|d| d.get(k))
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string()
             };
-            match e.event_type.as_str() {
+            match e.event_type() {
                 "TaskStateEntered" => {
                     state = text("name");
                     attempt = 0;
@@ -276,8 +277,8 @@ async fn crash_everywhere(make_store: impl Fn(usize) -> Arc<dyn Store>) {
             );
         }
         // The UUID drawn before the crash is the one in the output (the seed was kept).
-        if let Some(stamp) = before.iter().find(|e| e.event_type == "PassStateExited") {
-            let text = stamp.details.as_ref().expect("details").1["output"]
+        if let Some(stamp) = before.iter().find(|e| e.event_type() == "PassStateExited") {
+            let text = stamp.details().expect("details").1["output"]
                 .as_str()
                 .expect("output text")
                 .to_string();
@@ -366,7 +367,7 @@ async fn start_is_idempotent_and_stop_closes() {
     let events = store.load_events("s").await.expect("load");
     check_history(&events);
     assert_eq!(
-        events.last().map(|e| e.event_type.as_str()),
+        events.last().map(|e| e.event_type()),
         Some("ExecutionAborted")
     );
 }
@@ -507,7 +508,7 @@ async fn a_retry_interval_survives_a_restart() {
             stored = store.load_events("r").await.expect("load");
             if stored
                 .iter()
-                .any(|e| e.event_type == "LambdaFunctionFailed")
+                .any(|e| e.event_type() == "LambdaFunctionFailed")
             {
                 break;
             }
@@ -515,7 +516,7 @@ async fn a_retry_interval_survives_a_restart() {
         assert_eq!(
             stored
                 .iter()
-                .filter(|e| e.event_type == "LambdaFunctionScheduled")
+                .filter(|e| e.event_type() == "LambdaFunctionScheduled")
                 .count(),
             1,
             "{label}: crashed before the second attempt"
@@ -526,7 +527,7 @@ async fn a_retry_interval_survives_a_restart() {
         let restarted: Arc<dyn Store> = Arc::new(MemoryStore::new());
         let first = &stored[0];
         let input: Value = serde_json::from_str(
-            first.details.as_ref().expect("details").1["input"]
+            first.details().expect("details").1["input"]
                 .as_str()
                 .expect("input text"),
         )
@@ -590,7 +591,7 @@ impl workflow_runtime::EventSink for Appends {
         &'a self,
         events: &'a [HistoryEvent],
     ) -> workflow_runtime::history::SinkFuture<'a> {
-        let types = events.iter().map(|e| e.event_type.clone()).collect();
+        let types = events.iter().map(|e| e.event_type().to_string()).collect();
         self.0.lock().expect("appends").push(types);
         Box::pin(async { Ok(()) })
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::json;
-use workflow_runtime::history::HistoryEvent;
+use workflow_runtime::history::{EventKind, HistoryEvent};
 use workflow_runtime::store::{
     ExecutionStatus, ListFilter, MemoryStore, NewExecution, SqliteOptions, SqliteStore, Store,
     StoreError, SyncPolicy,
@@ -24,26 +24,30 @@ fn new_exec(name: &str) -> NewExecution {
 
 fn event(id: u64, scope: &str, seq: u64) -> HistoryEvent {
     HistoryEvent {
-        id,
-        previous_event_id: id - 1,
-        timestamp: "2024-01-01T00:00:00.000Z".into(),
-        event_type: "PassStateEntered".into(),
-        details: Some((
-            "stateEnteredEventDetails".into(),
-            json!({"name": "A", "input": format!("{{\"n\":{id}}}")}),
-        )),
         scope: scope.into(),
         seq,
+        ..HistoryEvent::from_aws(
+            id,
+            id - 1,
+            "2024-01-01T00:00:00.000Z".into(),
+            "PassStateEntered",
+            Some((
+                "stateEnteredEventDetails".into(),
+                json!({"name": "A", "input": format!("{{\"n\":{id}}}")}),
+            )),
+        )
     }
 }
 
 fn succeeded(id: u64, output: &str) -> HistoryEvent {
     HistoryEvent {
-        event_type: "ExecutionSucceeded".into(),
-        details: Some((
-            "executionSucceededEventDetails".into(),
-            json!({"output": output}),
-        )),
+        kind: EventKind::from_aws(
+            "ExecutionSucceeded",
+            Some((
+                "executionSucceededEventDetails".into(),
+                json!({"output": output}),
+            )),
+        ),
         ..event(id, "", 1_000_000)
     }
 }

@@ -235,7 +235,7 @@ async fn tasks_call_handlers_and_retry_with_backoff() {
     let scheduled: Vec<&str> = out
         .history
         .iter()
-        .filter(|e| e.event_type == "TaskScheduled")
+        .filter(|e| e.event_type() == "TaskScheduled")
         .map(|e| e.timestamp.as_str())
         .collect();
     // Backoff 2 s, then 6 s.
@@ -697,7 +697,7 @@ async fn sinks_get_events_before_effects_and_replay_skips_recorded_tasks() {
                     s.0.lock()
                         .expect("lock")
                         .last()
-                        .map(|e| e.event_type.clone());
+                        .map(|e| e.event_type().to_string());
                 assert_eq!(stored.as_deref(), Some("TaskStarted"));
                 c.fetch_add(1, Ordering::SeqCst);
                 Ok(json!(v.as_u64().unwrap_or(0) + 1))
@@ -726,7 +726,7 @@ async fn sinks_get_events_before_effects_and_replay_skips_recorded_tasks() {
     // Resume from the history up to A's result: A is not called again, B is.
     let cut = stored
         .iter()
-        .position(|e| e.event_type == "TaskStateExited")
+        .position(|e| e.event_type() == "TaskStateExited")
         .expect("A exited");
     let prior: Vec<HistoryEvent> = stored[..=cut].to_vec();
     let rt2 = builder()
@@ -860,7 +860,7 @@ async fn typed_handlers_and_lambda_events() {
     let scheduled = out
         .history
         .iter()
-        .find(|e| e.event_type == "LambdaFunctionScheduled")
+        .find(|e| e.event_type() == "LambdaFunctionScheduled")
         .expect("scheduled")
         .to_aws_json();
     assert_eq!(

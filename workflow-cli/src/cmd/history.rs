@@ -38,7 +38,7 @@ const DETAIL_WIDTH: usize = 80;
 
 /// The state name and the most telling detail of an event, for the table.
 fn summary(ev: &HistoryEvent) -> (String, String) {
-    let Some((_, details)) = &ev.details else {
+    let Some((_, details)) = ev.details() else {
         return (String::new(), String::new());
     };
     let name = details
@@ -81,7 +81,7 @@ pub fn rows(events: &[HistoryEvent]) -> Vec<Vec<String>> {
             ev.id.to_string(),
             ev.previous_event_id.to_string(),
             ev.timestamp.clone(),
-            ev.event_type.clone(),
+            ev.event_type().to_string(),
             state,
             detail,
         ]);
@@ -132,13 +132,14 @@ mod tests {
 
     fn ev(id: u64, ty: &str, details: Option<(&str, Value)>) -> HistoryEvent {
         HistoryEvent {
-            id,
-            previous_event_id: id - 1,
-            timestamp: "2024-01-01T00:00:00.000Z".into(),
-            event_type: ty.into(),
-            details: details.map(|(k, v)| (k.to_string(), v)),
-            scope: String::new(),
             seq: id - 1,
+            ..HistoryEvent::from_aws(
+                id,
+                id - 1,
+                "2024-01-01T00:00:00.000Z".into(),
+                ty,
+                details.map(|(k, v)| (k.to_string(), v)),
+            )
         }
     }
 

@@ -314,15 +314,14 @@ fn print_human(
 ) -> std::io::Result<()> {
     if history {
         for e in &outcome.history {
-            let details = e
-                .details
-                .as_ref()
-                .map(|(_, v)| v.to_string())
-                .unwrap_or_default();
+            let details = e.details().map(|(_, v)| v.to_string()).unwrap_or_default();
             writeln!(
                 out,
                 "{:>4}  {}  {:<28} {}",
-                e.id, e.timestamp, e.event_type, details
+                e.id,
+                e.timestamp,
+                e.event_type(),
+                details
             )?;
         }
         writeln!(out)?;

@@ -12,7 +12,7 @@ use workflow_asl::retry::{decide, find_catcher, RetryDecision, RetryState};
 use serde_json::Value;
 
 use super::{Exec, Fault, StateCx, StateError, Step};
-use crate::history::Detail;
+use crate::history::EventKind;
 use crate::history::EventType;
 use crate::program::{ErrorsK, ResultPathOpt};
 
@@ -21,7 +21,7 @@ pub(super) struct Retrier<'k> {
     errors: &'k ErrorsK,
     state: RetryState,
     /// The event recorded when the state gives up (`ParallelStateFailed`, `MapStateFailed`).
-    gave_up: Option<EventType>,
+    gave_up: Option<(EventType, EventKind)>,
 }
 
 /// What to do after a failed attempt.
@@ -34,7 +34,7 @@ pub(super) enum Recovery {
 
 impl<'k> Retrier<'k> {
     /// The retrier of a state with `errors`, recording `gave_up` when no retrier matches.
-    pub(super) fn new(errors: &'k ErrorsK, gave_up: Option<EventType>) -> Retrier<'k> {
+    pub(super) fn new(errors: &'k ErrorsK, gave_up: Option<(EventType, EventKind)>) -> Retrier<'k> {
         Retrier {
             errors,
             state: RetryState::new(),
@@ -63,8 +63,8 @@ impl<'k> Retrier<'k> {
                 .await?;
             return Ok(Recovery::Retry);
         }
-        if let Some(ty) = self.gave_up {
-            ex.rec.record(cx.cur, ty, || Detail::None);
+        if let Some((ty, kind)) = &self.gave_up {
+            ex.rec.record(cx.cur, *ty, || kind.clone());
         }
         self.catch(ex, cx, failure, std::mem::take(input))
             .map(Recovery::Caught)

@@ -16,8 +16,7 @@ use super::errors::{Recovery, Retrier};
 use super::io::{as_float, as_integer, display, for_result_path, number_path};
 use super::{wrap_failure, Entered, Exec, Fault, StateCx, StateError, Step, Vars};
 use crate::cancel::Cancel;
-use crate::history::Detail;
-use crate::history::EventType;
+use crate::history::{ErrorDetails, EventKind, EventType, MapIteration};
 use crate::program::{CState, MapK};
 use crate::recorder::Cursor;
 
@@ -52,7 +51,10 @@ impl Exec {
         }
         let st = cx.st;
         let mut input = input;
-        let mut retrier = Retrier::new(&m.errors, Some(EventType::MapStateFailed));
+        let mut retrier = Retrier::new(
+            &m.errors,
+            Some((EventType::MapStateFailed, EventKind::MapStateFailed)),
+        );
         loop {
             // JSONata: `Items`, `MaxConcurrency` and the tolerated failures are expressions. A
             // failed one is a `States.QueryEvaluationError` the Map's Retry and Catch handle.
@@ -100,10 +102,9 @@ impl Exec {
                 None => concurrency(cx, m, value, &ctx)?,
             };
             let n = items.len();
-            self.rec
-                .record(cx.cur, EventType::MapStateStarted, || Detail::MapStarted {
-                    length: n,
-                });
+            self.rec.record(cx.cur, EventType::MapStateStarted, || {
+                EventKind::MapStateStarted { length: n }
+            });
             let started_seq = cx.cur.seq.saturating_sub(1);
             // AWS checks the tolerated failures after `MapStateStarted` (recorded in the corpus).
             let tolerated = match j_pre.take() {
@@ -119,10 +120,9 @@ impl Exec {
                     st.name,
                     cx.cur.seq
                 );
-                self.rec
-                    .record(cx.cur, EventType::MapRunStarted, || Detail::MapRunStarted {
-                        arn,
-                    });
+                self.rec.record(cx.cur, EventType::MapRunStarted, || {
+                    EventKind::MapRunStarted { map_run_arn: arn }
+                });
             }
             let child_cancel = cx.cancel.child();
             let mut results: Vec<Value> = Vec::with_capacity(n);
@@ -201,11 +201,13 @@ impl Exec {
             let failure = match failure {
                 None => {
                     if m.distributed {
-                        self.rec
-                            .record(cx.cur, EventType::MapRunSucceeded, || Detail::None);
+                        self.rec.record(cx.cur, EventType::MapRunSucceeded, || {
+                            EventKind::MapRunSucceeded
+                        });
                     }
-                    self.rec
-                        .record(cx.cur, EventType::MapStateSucceeded, || Detail::None);
+                    self.rec.record(cx.cur, EventType::MapStateSucceeded, || {
+                        EventKind::MapStateSucceeded
+                    });
                     // A tolerated failure contributes no result.
                     if !failed_items.is_empty() {
                         failed_items.sort_unstable();
@@ -250,11 +252,9 @@ impl Exec {
                 Some(e) => {
                     if m.distributed {
                         let (error, cause) = (e.error.clone(), e.cause.clone());
-                        self.rec
-                            .record(cx.cur, EventType::MapRunFailed, || Detail::Error {
-                                error,
-                                cause,
-                            });
+                        self.rec.record(cx.cur, EventType::MapRunFailed, || {
+                            EventKind::MapRunFailed(ErrorDetails { error, cause })
+                        });
                     }
                     e
                 }
@@ -355,11 +355,13 @@ impl Iterations<'_> {
     async fn run(&self, index: usize, item: &Value, ic: &mut Cursor) -> Result<Value, Fault> {
         let ex = self.ex;
         let name = &self.st.name;
-        let detail = || Detail::MapIteration {
+        let it = || MapIteration {
             name: Arc::clone(name),
             index,
         };
-        ex.rec.record(ic, EventType::MapIterationStarted, detail);
+        ex.rec.record(ic, EventType::MapIterationStarted, || {
+            EventKind::MapIterationStarted(it())
+        });
         let j_selector = self
             .st
             .jsonata
@@ -399,13 +401,19 @@ impl Iterations<'_> {
         };
         match &r {
             Ok(_) => {
-                ex.rec.record(ic, EventType::MapIterationSucceeded, detail);
+                ex.rec.record(ic, EventType::MapIterationSucceeded, || {
+                    EventKind::MapIterationSucceeded(it())
+                });
             }
             Err(Fault::Error(_)) => {
-                ex.rec.record(ic, EventType::MapIterationFailed, detail);
+                ex.rec.record(ic, EventType::MapIterationFailed, || {
+                    EventKind::MapIterationFailed(it())
+                });
             }
             Err(Fault::Cancelled) => {
-                ex.rec.record(ic, EventType::MapIterationAborted, detail);
+                ex.rec.record(ic, EventType::MapIterationAborted, || {
+                    EventKind::MapIterationAborted(it())
+                });
             }
         }
         r

@@ -48,7 +48,7 @@ use workflow_asl::error::{names, Failure};
 
 use crate::cancel::Cancel;
 use crate::handler::{Handlers, TaskError};
-use crate::history::Detail;
+use crate::history::EventKind;
 use crate::mock::MockCalls;
 use crate::program::{Block, CState, IoPath, Kind};
 use crate::recorder::{Cursor, Recorder, Stamp};
@@ -494,7 +494,8 @@ impl Exec {
                 // The output is the input: `exit_state` reuses the text.
                 flow.rendered = Some(Arc::clone(&text));
             }
-            Detail::StateEntered {
+            EventKind::StateEntered {
+                state_type: st.events.state_type,
                 name: Arc::clone(&st.name),
                 input: text,
             }
@@ -528,7 +529,8 @@ impl Exec {
             Ok(step) => step,
             Err(Fault::Cancelled) => {
                 if let Some(aborted) = st.events.aborted {
-                    self.rec.record(cur, aborted, || Detail::StateAborted {
+                    self.rec.record(cur, aborted, || EventKind::StateAborted {
+                        state_type: st.events.state_type,
                         name: Arc::clone(&st.name),
                     });
                 }
@@ -556,7 +558,8 @@ impl Exec {
             return Err(e.into());
         }
         if let Some(exited) = st.events.exited {
-            self.rec.record(cur, exited, || Detail::StateExited {
+            self.rec.record(cur, exited, || EventKind::StateExited {
+                state_type: st.events.state_type,
                 name: Arc::clone(&st.name),
                 output: text.clone().unwrap_or_else(|| render(&step.output)),
             });

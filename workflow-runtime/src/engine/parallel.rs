@@ -7,8 +7,7 @@ use serde_json::Value;
 use super::errors::{Recovery, Retrier};
 use super::io::for_result_path;
 use super::{Exec, Fault, StateCx, StateError, Step};
-use crate::history::Detail;
-use crate::history::EventType;
+use crate::history::{EventKind, EventType};
 use crate::program::ParallelK;
 
 impl Exec {
@@ -21,7 +20,13 @@ impl Exec {
     ) -> Result<Step, Fault> {
         let st = cx.st;
         let mut input = input;
-        let mut retrier = Retrier::new(&p.errors, Some(EventType::ParallelStateFailed));
+        let mut retrier = Retrier::new(
+            &p.errors,
+            Some((
+                EventType::ParallelStateFailed,
+                EventKind::ParallelStateFailed,
+            )),
+        );
         loop {
             let ctx = match &st.jsonata {
                 Some(_) => self.j_context(cx, retrier.count()),
@@ -41,7 +46,9 @@ impl Exec {
                 None => cx.effective_input(&input, p.parameters.as_ref(), &ctx)?,
             };
             self.rec
-                .record(cx.cur, EventType::ParallelStateStarted, || Detail::None);
+                .record(cx.cur, EventType::ParallelStateStarted, || {
+                    EventKind::ParallelStateStarted
+                });
             let started_seq = cx.cur.seq.saturating_sub(1);
             let child_cancel = cx.cancel.child();
             let n = p.branches.len();

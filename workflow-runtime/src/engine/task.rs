@@ -16,8 +16,7 @@ use super::{Exec, Fault, StateCx, StateError, Step, TaskCall};
 use crate::callbacks::{Callbacks, Ended, Signal};
 use crate::cancel::Cancel;
 use crate::handler::{call_guarded, Heartbeat, LazyContext, TaskContext};
-use crate::history::Detail;
-use crate::history::{EventType, HistoryEvent};
+use crate::history::{ErrorDetails, EventKind, EventType, HistoryEvent};
 use crate::mock::MockResponse;
 use crate::program::{CState, NumberSource, ResourceKind, TaskK};
 use crate::recorder::Cursor;
@@ -102,25 +101,28 @@ impl Exec {
             if lambda {
                 self.rec
                     .record(cx.cur, EventType::LambdaFunctionScheduled, || {
-                        Detail::LambdaScheduled {
+                        EventKind::LambdaFunctionScheduled {
                             resource: Arc::clone(&t.resource),
                             input: render(&prepared.params),
-                            timeout: prepared.timeout,
+                            timeout_in_seconds: prepared.timeout,
                         }
                     });
                 self.rec
-                    .record(cx.cur, EventType::LambdaFunctionStarted, || Detail::None);
-            } else {
-                self.rec
-                    .record(cx.cur, EventType::TaskScheduled, || Detail::TaskScheduled {
-                        res: Arc::clone(&t.task_resource),
-                        parameters: render(&prepared.params),
-                        timeout: prepared.timeout,
-                        heartbeat: prepared.heartbeat,
+                    .record(cx.cur, EventType::LambdaFunctionStarted, || {
+                        EventKind::LambdaFunctionStarted
                     });
+            } else {
+                self.rec.record(cx.cur, EventType::TaskScheduled, || {
+                    EventKind::TaskScheduled {
+                        resource: Arc::clone(&t.task_resource),
+                        parameters: render(&prepared.params),
+                        timeout_in_seconds: prepared.timeout,
+                        heartbeat_in_seconds: prepared.heartbeat,
+                    }
+                });
                 self.rec
-                    .record(cx.cur, EventType::TaskStarted, || Detail::TaskStarted {
-                        res: Arc::clone(&t.task_resource),
+                    .record(cx.cur, EventType::TaskStarted, || EventKind::TaskStarted {
+                        resource: Arc::clone(&t.task_resource),
                     });
             }
             let outcome = match self.replayed_task_result(cx.cur) {
@@ -188,12 +190,12 @@ impl Exec {
                     if lambda {
                         self.rec
                             .record(cx.cur, EventType::LambdaFunctionSucceeded, || {
-                                Detail::LambdaSucceeded { output: text }
+                                EventKind::LambdaFunctionSucceeded { output: text }
                             });
                     } else {
                         self.rec.record(cx.cur, EventType::TaskSucceeded, || {
-                            Detail::TaskSucceeded {
-                                res: Arc::clone(&t.task_resource),
+                            EventKind::TaskSucceeded {
+                                resource: Arc::clone(&t.task_resource),
                                 output: text,
                             }
                         });
@@ -357,49 +359,40 @@ impl Exec {
 
     fn record_task_failure(&self, cur: &mut Cursor, t: &TaskK, ty: EventType, e: &StateError) {
         // The error and cause are copied only when the event is recorded.
-        if t.resource_kind == ResourceKind::LambdaFunction {
-            self.rec.record(cur, ty, || Detail::Error {
+        self.rec.record(cur, ty, || {
+            let error = ErrorDetails {
                 error: e.error.clone(),
                 cause: e.cause.clone(),
-            });
-        } else {
-            self.rec.record(cur, ty, || Detail::TaskFailed {
-                res: Arc::clone(&t.task_resource),
-                error: e.error.clone(),
-                cause: e.cause.clone(),
-            });
-        }
+            };
+            let resource = Arc::clone(&t.task_resource);
+            match ty {
+                EventType::LambdaFunctionFailed => EventKind::LambdaFunctionFailed(error),
+                EventType::LambdaFunctionTimedOut => EventKind::LambdaFunctionTimedOut(error),
+                EventType::TaskTimedOut => EventKind::TaskTimedOut { resource, error },
+                _ => EventKind::TaskFailed { resource, error },
+            }
+        });
     }
 
     /// The recorded result of the task at the cursor, when replaying.
     fn replayed_task_result(&self, cur: &Cursor) -> Option<TaskOutcome> {
         let ev: &HistoryEvent = self.rec.prior_next(cur)?;
-        let details = ev.details.as_ref().map(|(_, v)| v);
-        let field = |k: &str| {
-            details
-                .and_then(|d| d.get(k))
-                .and_then(Value::as_str)
-                .map(str::to_string)
+        let failed = |e: &ErrorDetails| StateError {
+            error: e.error.clone(),
+            cause: e.cause.clone(),
+            terminal: false,
         };
-        match EventType::from_name(&ev.event_type)? {
-            EventType::TaskSucceeded | EventType::LambdaFunctionSucceeded => {
-                let text = field("output").unwrap_or_else(|| "null".into());
-                let v = serde_json::from_str(&text).unwrap_or(Value::Null);
-                Some(TaskOutcome::SucceededText(v, Arc::from(text)))
+        match &ev.kind {
+            EventKind::TaskSucceeded { output, .. }
+            | EventKind::LambdaFunctionSucceeded { output } => {
+                let v = serde_json::from_str(output).unwrap_or(Value::Null);
+                Some(TaskOutcome::SucceededText(v, Arc::clone(output)))
             }
-            EventType::TaskFailed | EventType::LambdaFunctionFailed => {
-                Some(TaskOutcome::Failed(StateError {
-                    error: field("error"),
-                    cause: field("cause"),
-                    terminal: false,
-                }))
+            EventKind::TaskFailed { error, .. } | EventKind::LambdaFunctionFailed(error) => {
+                Some(TaskOutcome::Failed(failed(error)))
             }
-            EventType::TaskTimedOut | EventType::LambdaFunctionTimedOut => {
-                Some(TaskOutcome::TimedOut(StateError {
-                    error: field("error"),
-                    cause: field("cause"),
-                    terminal: false,
-                }))
+            EventKind::TaskTimedOut { error, .. } | EventKind::LambdaFunctionTimedOut(error) => {
+                Some(TaskOutcome::TimedOut(failed(error)))
             }
             _ => None,
         }

@@ -32,13 +32,16 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod kind;
 mod record;
 
-pub(crate) use record::{Detail, Rec, TaskResource};
+pub use kind::{ErrorDetails, EventKind, MapIteration, StateType, TaskResource};
+pub(crate) use record::Rec;
 
-/// One history event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// One history event: its position, its time, and what happened ([`EventKind`], typed details
+/// per kind). AWS's JSON shape ([`HistoryEvent::to_aws_json`], [`HistoryEvent::write_aws_json`])
+/// is a rendering of it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEvent {
     /// 1-based position in the execution's history.
     pub id: u64,
@@ -46,13 +49,8 @@ pub struct HistoryEvent {
     pub previous_event_id: u64,
     /// When the event happened (RFC 3339, UTC, millisecond precision).
     pub timestamp: String,
-    /// The AWS `HistoryEventType` name (`"PassStateEntered"`, `"TaskSucceeded"`, …).
-    #[serde(rename = "type")]
-    pub event_type: String,
-    /// The details object, under the key AWS uses for this type (`"stateEnteredEventDetails"`, …),
-    /// or `None` for types without details.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub details: Option<(String, Value)>,
+    /// What happened.
+    pub kind: EventKind,
     /// The logical scope that produced the event (see the module docs).
     pub scope: String,
     /// The index of this event among its scope's events.
@@ -60,17 +58,99 @@ pub struct HistoryEvent {
 }
 
 impl HistoryEvent {
-    /// The event as AWS's JSON shape: `{"id", "previousEventId", "timestamp", "type", "<details key>": {…}}`.
-    pub fn to_aws_json(&self) -> Value {
-        let mut o = serde_json::Map::new();
-        o.insert("id".into(), self.id.into());
-        o.insert("previousEventId".into(), self.previous_event_id.into());
-        o.insert("timestamp".into(), self.timestamp.clone().into());
-        o.insert("type".into(), self.event_type.clone().into());
-        if let Some((k, v)) = &self.details {
-            o.insert(k.clone(), v.clone());
+    /// An event read from AWS's shape: its type name and details object (see
+    /// [`EventKind::from_aws`]).
+    pub fn from_aws(
+        id: u64,
+        previous_event_id: u64,
+        timestamp: String,
+        event_type: &str,
+        details: Option<(String, Value)>,
+    ) -> HistoryEvent {
+        HistoryEvent {
+            id,
+            previous_event_id,
+            timestamp,
+            kind: EventKind::from_aws(event_type, details),
+            scope: String::new(),
+            seq: 0,
         }
-        Value::Object(o)
+    }
+
+    /// The AWS `HistoryEventType` name (`"PassStateEntered"`, `"TaskSucceeded"`, …).
+    pub fn event_type(&self) -> &str {
+        self.kind.type_name()
+    }
+
+    /// The details object under the key AWS uses for this type (`"stateEnteredEventDetails"`,
+    /// …), or `None` for types without details.
+    pub fn details(&self) -> Option<(String, Value)> {
+        self.kind.details()
+    }
+
+    /// Appends the event as AWS's JSON text: `{"id", "previousEventId", "timestamp", "type",
+    /// "<details key>": {…}}`, written directly (no intermediate JSON value).
+    pub fn write_aws_json(&self, out: &mut String) {
+        out.push_str("{\"id\":");
+        out.push_str(&self.id.to_string());
+        out.push_str(",\"previousEventId\":");
+        out.push_str(&self.previous_event_id.to_string());
+        out.push_str(",\"timestamp\":");
+        kind::write_str(&self.timestamp, out);
+        out.push_str(",\"type\":");
+        kind::write_str(self.kind.type_name(), out);
+        if let Some(key) = self.kind.details_key() {
+            out.push(',');
+            kind::write_str(key, out);
+            out.push(':');
+            self.kind.write_details(out);
+        }
+        out.push('}');
+    }
+
+    /// The event as AWS's JSON shape, as a value.
+    pub fn to_aws_json(&self) -> Value {
+        let mut text = String::new();
+        self.write_aws_json(&mut text);
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+}
+
+/// Serialised as AWS's shape plus `scope` and `seq`.
+impl Serialize for HistoryEvent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut v = self.to_aws_json();
+        if let Value::Object(o) = &mut v {
+            o.insert("scope".into(), self.scope.clone().into());
+            o.insert("seq".into(), self.seq.into());
+        }
+        v.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for HistoryEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let v = Value::deserialize(deserializer)?;
+        let Value::Object(mut o) = v else {
+            return Err(D::Error::custom("a history event must be a JSON object"));
+        };
+        let num = |o: &serde_json::Map<String, Value>, k: &str| o.get(k).and_then(Value::as_u64);
+        let id = num(&o, "id").ok_or_else(|| D::Error::missing_field("id"))?;
+        let prev = num(&o, "previousEventId").unwrap_or(0);
+        let seq = num(&o, "seq").unwrap_or(0);
+        let text = |o: &mut serde_json::Map<String, Value>, k: &str| match o.remove(k) {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        };
+        let timestamp = text(&mut o, "timestamp").unwrap_or_default();
+        let event_type = text(&mut o, "type").ok_or_else(|| D::Error::missing_field("type"))?;
+        let scope = text(&mut o, "scope").unwrap_or_default();
+        let details = o.into_iter().find(|(k, _)| k.ends_with("EventDetails"));
+        let mut ev = HistoryEvent::from_aws(id, prev, timestamp, &event_type, details);
+        ev.scope = scope;
+        ev.seq = seq;
+        Ok(ev)
     }
 }
 
@@ -137,8 +217,8 @@ impl History {
         inner
             .prior
             .iter()
-            .map(|e| e.event_type.as_str())
-            .chain(inner.recs.iter().map(|r| r.event_type().as_str()))
+            .map(|e| e.event_type())
+            .chain(inner.recs.iter().map(|r| r.kind.type_name()))
             .collect()
     }
 

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Map, Value};
 
 use super::{ExecutionRecord, ExecutionStatus, NewExecution, Store, StoreError};
-use crate::history::{EventSink, EventType, HistoryEvent, SinkError, SinkFuture};
+use crate::history::{ErrorDetails, EventKind, EventSink, HistoryEvent, SinkError, SinkFuture};
 use crate::program::Program;
 use crate::runtime::{
     Execution, ExecutionOutcome, Runtime, RuntimeBuilder, StartError, StartOptions,
@@ -381,21 +381,14 @@ pub async fn stop_execution(
         let events = store.load_events(name).await?;
         let last = events.last().map_or(0, |e| e.id);
         let seq = events.iter().filter(|e| e.scope.is_empty()).count() as u64;
-        let mut details = Map::new();
-        if let Some(e) = &error {
-            details.insert("error".into(), e.clone().into());
-        }
-        if let Some(c) = &cause {
-            details.insert("cause".into(), c.clone().into());
-        }
         let aborted = HistoryEvent {
             id: last + 1,
             previous_event_id: last,
             timestamp: super::now_rfc3339(),
-            event_type: EventType::ExecutionAborted.as_str().to_string(),
-            details: EventType::ExecutionAborted
-                .details_key()
-                .map(|k| (k.to_string(), Value::Object(details))),
+            kind: EventKind::ExecutionAborted(ErrorDetails {
+                error: error.clone(),
+                cause: cause.clone(),
+            }),
             scope: String::new(),
             seq,
         };

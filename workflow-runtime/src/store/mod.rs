@@ -623,8 +623,9 @@ pub(crate) fn check_continues(
 
 /// The closing a terminal event makes, from its details (`output`, `error`, `cause`).
 fn closing_of(ev: &HistoryEvent) -> Option<Closing> {
-    let status = terminal_status(&ev.event_type)?;
-    let details = ev.details.as_ref().map(|(_, v)| v);
+    let status = terminal_status(ev.event_type())?;
+    let details = ev.details();
+    let details = details.as_ref().map(|(_, v)| v);
     let field = |key: &str| -> Option<String> {
         match details?.get(key)? {
             Value::Null => None,

@@ -62,7 +62,7 @@ use super::{
     ExecutionSummary, ListFilter, NewExecution, PageQuery, StartedExecution, Store, StoreError,
     StoreFuture,
 };
-use crate::history::HistoryEvent;
+use crate::history::{EventKind, HistoryEvent};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 1;
@@ -208,15 +208,18 @@ struct EventRow {
 impl EventRow {
     fn from_event(ev: &HistoryEvent) -> Self {
         // `check_batch` has bounded id and seq by i64::MAX, and previous_event_id < id.
-        let (details_key, details) = match &ev.details {
-            Some((k, v)) => (Some(k.clone()), Some(v.to_string())),
-            None => (None, None),
-        };
+        // The details' JSON text, written directly from the typed event.
+        let details_key = ev.kind.details_key().map(str::to_string);
+        let details = details_key.as_ref().map(|_| {
+            let mut text = String::new();
+            ev.kind.write_details(&mut text);
+            text
+        });
         EventRow {
             id: ev.id as i64,
             previous_event_id: ev.previous_event_id as i64,
             timestamp: ev.timestamp.clone(),
-            event_type: ev.event_type.clone(),
+            event_type: ev.event_type().to_string(),
             details_key,
             details,
             scope: ev.scope.clone(),
@@ -1275,8 +1278,7 @@ impl Worker {
                     self.corrupt(format!("event {} has a negative previousEventId", row.id))
                 })?,
                 timestamp: row.timestamp,
-                event_type: row.event_type,
-                details,
+                kind: EventKind::from_aws(&row.event_type, details),
                 scope: row.scope,
                 seq: u64::try_from(row.seq)
                     .map_err(|_| self.corrupt(format!("event {} has a negative seq", row.id)))?,
@@ -1687,7 +1689,10 @@ mod tests {
         let lost = b.append_events("e", &[ev(1, "T", "", 0)]).await;
         assert!(matches!(lost, Err(StoreError::Conflict { .. })), "{lost:?}");
         let mut abort = ev(2, "ExecutionAborted", "", 1);
-        abort.details = Some(("executionAbortedEventDetails".into(), json!({})));
+        abort.kind = EventKind::from_aws(
+            "ExecutionAborted",
+            Some(("executionAbortedEventDetails".into(), json!({}))),
+        );
         b.append_events("e", &[abort]).await.expect("b aborts");
         let closed = a.append_events("e", &[ev(2, "T", "", 1)]).await;
         assert!(

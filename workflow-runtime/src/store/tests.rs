@@ -20,19 +20,21 @@ pub(crate) fn new_exec(name: &str, input: Value) -> NewExecution {
 /// An event at `(scope, seq)` with the given id (its predecessor is `id - 1`).
 pub(crate) fn ev(id: u64, event_type: &str, scope: &str, seq: u64) -> HistoryEvent {
     HistoryEvent {
-        id,
-        previous_event_id: id - 1,
-        timestamp: "2024-01-01T00:00:00.000Z".into(),
-        event_type: event_type.into(),
-        details: Some(("passStateEnteredEventDetails".into(), json!({"name": "A"}))),
         scope: scope.into(),
         seq,
+        ..HistoryEvent::from_aws(
+            id,
+            id - 1,
+            "2024-01-01T00:00:00.000Z".into(),
+            event_type,
+            Some(("passStateEnteredEventDetails".into(), json!({"name": "A"}))),
+        )
     }
 }
 
 fn terminal(id: u64, event_type: &str, key: &str, details: Value) -> HistoryEvent {
     HistoryEvent {
-        details: Some((key.into(), details)),
+        kind: crate::history::EventKind::from_aws(event_type, Some((key.into(), details))),
         timestamp: "2024-01-01T00:00:09.000Z".into(),
         ..ev(id, event_type, "", 1000)
     }
@@ -154,7 +156,7 @@ async fn append_and_load_in_order(store: &dyn Store) {
     store.append_events("e", &branches).await.expect("scopes");
     all.extend(branches);
     let mut no_details = ev(14, "ExecutionStarted", "x", 0);
-    no_details.details = None;
+    no_details.kind = crate::history::EventKind::from_aws("ExecutionStarted", None);
     store
         .append_events("e", std::slice::from_ref(&no_details))
         .await
