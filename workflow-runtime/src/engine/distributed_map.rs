@@ -32,7 +32,7 @@ use crate::distributed::writer::{
     transform, ChildRecord, ChildStatus, ResultWriter, Transformation, WriterPlan,
 };
 use crate::distributed::DistError;
-use crate::history::{Detail, EventType};
+use crate::history::{ErrorDetails, EventKind, EventType};
 use crate::program::{CState, DistK, MapK, NumberSource};
 use crate::recorder::Cursor;
 
@@ -90,7 +90,10 @@ impl Exec {
     ) -> Result<Step, Fault> {
         let st = cx.st;
         let mut input = input;
-        let mut retrier = Retrier::new(&m.errors, Some(EventType::MapStateFailed));
+        let mut retrier = Retrier::new(
+            &m.errors,
+            Some((EventType::MapStateFailed, EventKind::MapStateFailed)),
+        );
         loop {
             let ctx = self.context_if_needed(cx, retrier.count());
             let eff = cx.input_path(&input, &ctx)?;
@@ -324,15 +327,14 @@ impl Exec {
                 .as_ref()
                 .is_some_and(|p| p.transformation != Transformation::Compact);
 
-        self.rec
-            .record(cur, EventType::MapStateStarted, || Detail::MapStarted {
-                length: 0,
-            });
+        self.rec.record(cur, EventType::MapStateStarted, || {
+            EventKind::MapStateStarted { length: 0 }
+        });
         let started_seq = cur.seq.saturating_sub(1);
         let arn_for_event = map_run_arn.clone();
         self.rec
-            .record(cur, EventType::MapRunStarted, || Detail::MapRunStarted {
-                arn: arn_for_event,
+            .record(cur, EventType::MapRunStarted, || EventKind::MapRunStarted {
+                map_run_arn: arn_for_event,
             });
 
         let mut feeder = Feeder {
@@ -486,17 +488,17 @@ impl Exec {
         let failure = failure.or(write_error);
         if let Some(e) = failure {
             let (error, cause) = (e.error.clone(), e.cause.clone());
-            self.rec
-                .record(cur, EventType::MapRunFailed, || Detail::Error {
-                    error,
-                    cause,
-                });
+            self.rec.record(cur, EventType::MapRunFailed, || {
+                EventKind::MapRunFailed(ErrorDetails { error, cause })
+            });
             return Err(e.into());
         }
-        self.rec
-            .record(cur, EventType::MapRunSucceeded, || Detail::None);
-        self.rec
-            .record(cur, EventType::MapStateSucceeded, || Detail::None);
+        self.rec.record(cur, EventType::MapRunSucceeded, || {
+            EventKind::MapRunSucceeded
+        });
+        self.rec.record(cur, EventType::MapStateSucceeded, || {
+            EventKind::MapStateSucceeded
+        });
         let output = match written {
             Some(out) => out,
             None if keep_records => {
