@@ -144,6 +144,9 @@ pub(crate) struct CState {
     pub(crate) next: Option<usize>,
     /// Whether templates or paths of this state read `$$`.
     pub(crate) needs_context: bool,
+    /// Whether they may read `$$.Execution.Input` (or a part of `$$` holding it): only then does
+    /// the state's context object carry a copy of the execution's input.
+    pub(crate) context_input: bool,
     /// `Assign` (JSONPath payload template).
     pub(crate) assign: Option<Template>,
     /// The JSONata fields, when the state's query language is JSONata (its JSONPath fields are
@@ -397,11 +400,36 @@ fn err(pointer: &str, message: impl Into<String>) -> CompileError {
 
 /// Whether a JSON value mentions the context object anywhere (`$$` in a string).
 fn mentions_context(v: &Value) -> bool {
+    mentions(v, |s| s.contains("$$"))
+}
+
+/// Whether a path or intrinsic may read the execution's input through `$$`: some `$$` in it is
+/// not followed by a part of the context object that does not hold the input.
+fn reads_execution_input(s: &str) -> bool {
+    const WITHOUT_INPUT: [&str; 9] = [
+        ".Map.",
+        ".State.",
+        ".Task.",
+        ".StateMachine.",
+        ".Execution.Id",
+        ".Execution.Name",
+        ".Execution.StartTime",
+        ".Execution.RoleArn",
+        ".Execution.RedriveCount",
+    ];
+    s.match_indices("$$").any(|(i, _)| {
+        let rest = &s[i + 2..];
+        !WITHOUT_INPUT.iter().any(|p| rest.starts_with(p))
+    })
+}
+
+/// Whether a string in a `….$` field of a JSON value satisfies `hit`.
+fn mentions(v: &Value, hit: impl Fn(&str) -> bool) -> bool {
     // (value, whether it is the value of a `….$` field: a path or intrinsic, not a literal)
     let mut stack = vec![(v, true)];
     while let Some((v, dynamic)) = stack.pop() {
         match v {
-            Value::String(s) if dynamic && s.contains("$$") => return true,
+            Value::String(s) if dynamic && hit(s) => return true,
             Value::Array(a) => stack.extend(a.iter().map(|x| (x, false))),
             Value::Object(o) => stack.extend(o.iter().map(|(k, v)| (v, k.ends_with(".$")))),
             _ => {}
@@ -611,6 +639,7 @@ fn compile_state(
         output_path: IoPath::Identity,
         next,
         needs_context: false,
+        context_input: false,
         assign: None,
         jsonata: None,
         kind: Kind::Succeed,
@@ -775,6 +804,13 @@ fn compile_state(
         || ctx_strings.iter().any(|s| s.starts_with("$$"))
         || matches!(&cs.input_path, IoPath::Path(p) if p.as_str().starts_with("$$"))
         || matches!(&cs.output_path, IoPath::Path(p) if p.as_str().starts_with("$$"));
+    let io_reads_input =
+        |p: &IoPath| matches!(p, IoPath::Path(p) if reads_execution_input(p.as_str()));
+    cs.context_input = cs.needs_context
+        && (ctx_probe.iter().any(|v| mentions(v, reads_execution_input))
+            || ctx_strings.iter().any(|s| reads_execution_input(s))
+            || io_reads_input(&cs.input_path)
+            || io_reads_input(&cs.output_path));
     Ok(cs)
 }
 
@@ -1044,6 +1080,25 @@ mod tests {
             };
             let outcome = rt.run(&program, input).await.expect("starts");
             assert_eq!(outcome.output, Some(want), "{state}: {:?}", outcome.cause);
+        }
+    }
+
+    #[test]
+    fn only_paths_that_can_reach_the_execution_input_copy_it() {
+        for (s, reads) in [
+            ("$$.Map.Item.Index", false),
+            ("$$.Execution.Id", false),
+            (
+                "States.Format('{}-{}', $$.Execution.Name, $$.State.EnteredTime)",
+                false,
+            ),
+            ("$$.Execution.Input.order", true),
+            ("$$.Execution", true),
+            ("$$", true),
+            ("States.Array($$.Map.Item.Value, $$.Execution.Input)", true),
+            ("$.plain", false),
+        ] {
+            assert_eq!(crate::program::reads_execution_input(s), reads, "{s}");
         }
     }
 }

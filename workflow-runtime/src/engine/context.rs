@@ -10,8 +10,9 @@ use crate::program::Kind;
 /// The context object of states that do not read it.
 pub(super) static NULL: Value = Value::Null;
 
-/// The context object (`$$`) of a state: the execution, the machine, the state (entered at
-/// `entered_ms`, with `RetryCount` when it can retry), the task token and the Map item.
+/// The context object (`$$`) of a state: the execution (its input only `with_input`), the
+/// machine, the state (entered at `entered_ms`, with `RetryCount` when it can retry), the task
+/// token and the Map item.
 pub(crate) fn build_context(
     info: &ExecInfo,
     state_name: &str,
@@ -19,10 +20,15 @@ pub(crate) fn build_context(
     retry: Option<u32>,
     item: Option<(usize, &Value)>,
     token: Option<&str>,
+    with_input: bool,
 ) -> Value {
     let mut execution = Map::new();
     execution.insert("Id".into(), info.execution_arn.clone().into());
-    execution.insert("Input".into(), info.input.clone());
+    if with_input {
+        // A deep copy of the execution's input: only for states whose paths can read it
+        // (`CState::context_input`) and for task handlers.
+        execution.insert("Input".into(), info.input.clone());
+    }
     if info.express {
         // AWS's order for EXPRESS executions, which cannot be redriven.
         execution.insert("Name".into(), info.name.clone().into());
@@ -85,6 +91,7 @@ impl Exec {
             retry,
             extra.item,
             extra.token,
+            cx.st.context_input,
         )
     }
 

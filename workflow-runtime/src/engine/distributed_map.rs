@@ -559,6 +559,7 @@ impl Exec {
                         Some(0),
                         Some((index, &item)),
                         None,
+                        st.context_input,
                     );
                     let env = Env::new(value, &ictx, vars);
                     tpl.evaluate(&env, sel_cur)

@@ -429,6 +429,7 @@ impl Iterations<'_> {
             Some(0),
             Some((index, item)),
             None,
+            self.st.context_input,
         )
     }
 }

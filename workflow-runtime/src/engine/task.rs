@@ -134,7 +134,8 @@ impl Exec {
                 }
                 None => {
                     self.flush().await?;
-                    let context = if st.needs_context {
+                    // A handler sees the whole context object, with the execution's input.
+                    let context = if st.needs_context && st.context_input {
                         LazyContext::ready(ctx.clone())
                     } else {
                         let info = Arc::clone(&self.info);
@@ -149,6 +150,7 @@ impl Exec {
                                 Some(retry_count),
                                 None,
                                 token.as_deref(),
+                                true,
                             )
                         })
                     };
