@@ -826,6 +826,8 @@ fn compile_jsonata_state(
 ) -> Result<CState, CompileError> {
     let j = crate::jtemplate::JState::compile(state).map_err(|m| err(ptr, m))?;
     cs.needs_context = true;
+    // `$states.context` may read the execution's input anywhere.
+    cs.context_input = true;
     cs.kind = match &state.kind {
         StateKind::Pass(_) => Kind::Pass {
             result: None,

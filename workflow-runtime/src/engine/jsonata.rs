@@ -131,7 +131,10 @@ impl Exec {
                 let (error, cause) = (e.error.clone(), e.cause.clone());
                 self.rec
                     .record(cx.cur, crate::history::EventType::EvaluationFailed, || {
-                        crate::history::Detail::Error { error, cause }
+                        crate::history::EventKind::EvaluationFailed(crate::history::ErrorDetails {
+                            error,
+                            cause,
+                        })
                     });
             }
         }

@@ -205,6 +205,8 @@ pub enum EventKind {
     LambdaFunctionFailed(ErrorDetails),
     /// `LambdaFunctionTimedOut`
     LambdaFunctionTimedOut(ErrorDetails),
+    /// `EvaluationFailed` (a JSONata expression failed)
+    EvaluationFailed(ErrorDetails),
     /// An event this version does not model (read from a store or another tool), kept as AWS's
     /// type name and details.
     Other {
@@ -316,6 +318,7 @@ impl EventKind {
             K::LambdaFunctionSucceeded { .. } => T::LambdaFunctionSucceeded,
             K::LambdaFunctionFailed(_) => T::LambdaFunctionFailed,
             K::LambdaFunctionTimedOut(_) => T::LambdaFunctionTimedOut,
+            K::EvaluationFailed(_) => T::EvaluationFailed,
             K::Other { .. } => return None,
         })
     }
@@ -370,7 +373,8 @@ impl EventKind {
             | EventKind::ExecutionAborted(e)
             | EventKind::MapRunFailed(e)
             | EventKind::LambdaFunctionFailed(e)
-            | EventKind::LambdaFunctionTimedOut(e) => o.error(e),
+            | EventKind::LambdaFunctionTimedOut(e)
+            | EventKind::EvaluationFailed(e) => o.error(e),
             EventKind::StateEntered { name, input, .. } => {
                 o.str("name", name);
                 o.payload("input", input);
@@ -605,6 +609,7 @@ fn typed_from_aws(ty: EventType, d: Option<&Value>) -> Option<EventKind> {
         },
         T::LambdaFunctionFailed => K::LambdaFunctionFailed(error()),
         T::LambdaFunctionTimedOut => K::LambdaFunctionTimedOut(error()),
+        T::EvaluationFailed => K::EvaluationFailed(error()),
         _ => return None,
     })
 }
@@ -788,7 +793,8 @@ mod tests {
                 output: "\"é\"".into(),
             },
             EventKind::LambdaFunctionFailed(err.clone()),
-            EventKind::LambdaFunctionTimedOut(err),
+            EventKind::LambdaFunctionTimedOut(err.clone()),
+            EventKind::EvaluationFailed(err),
         ];
         for t in [
             StateType::Pass,
