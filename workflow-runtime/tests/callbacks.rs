@@ -229,7 +229,7 @@ fn a_resumed_execution_keeps_its_token() {
     });
     drop(first);
     let events = sink.0.lock().expect("not poisoned").clone();
-    assert!(events.iter().any(|e| e.event_type == "TaskStarted"));
+    assert!(events.iter().any(|e| e.event_type() == "TaskStarted"));
 
     // The second process resumes from the history: the same token completes the task.
     let second = tokio::runtime::Builder::new_current_thread()
