@@ -37,14 +37,16 @@ enum Command {
     Graph(cmd::graph::Args),
     /// Run a definition locally and print its outcome (and, with `--history`, its events).
     ///
-    /// Exit status: 0 when the execution succeeded, 1 when it failed, timed out or was aborted,
-    /// 2 for unusable arguments or an invalid definition.
+    /// Exit status: 0 SUCCEEDED, 1 FAILED, 2 unusable arguments or an invalid definition,
+    /// 3 TIMED_OUT, 4 ABORTED; with `--store`: 5 the store failed (the execution stays RUNNING
+    /// and `workflow resume` continues it), 6 another live process owns the execution.
     Run(cmd::run::Args),
     /// Continue the executions of a store that were interrupted (their process died), replaying
     /// their histories: recorded task results are not produced again.
     ///
-    /// Exit status: 0 when every resumed execution succeeded, 1 when any did not, 2 when the store
-    /// cannot be read.
+    /// Exit status as `run --store` (0 SUCCEEDED, 1 FAILED, 2 bad usage, 3 TIMED_OUT, 4 ABORTED,
+    /// 5 the store failed, 6 owned by another live process); with several executions, the
+    /// highest.
     Resume(cmd::resume::Args),
     /// List the executions of a store.
     List(cmd::list::Args),
@@ -65,6 +67,10 @@ enum Command {
     /// Exit status: 0 when printed, 1 for an invalid definition, 2 for unusable arguments or an
     /// unreadable file.
     Export(cmd::export::Args),
+    /// Check a store for damage (SQLite's integrity check and every event's checksum).
+    ///
+    /// Exit status: 0 when the store is intact, 1 when it is damaged, 2 when it cannot be read.
+    Check(cmd::check::Args),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +91,7 @@ fn main() -> ExitCode {
         Command::Stop(args) => cmd::stop::run(&args, &mut out, &mut err),
         Command::Eval(args) => cmd::eval::run(&args, &mut out, &mut err),
         Command::Export(args) => cmd::export::run(&args, &mut out, &mut err),
+        Command::Check(args) => cmd::check::run(&args, &mut out, &mut err),
     };
     // A closed pipe (`workflow validate … | head`) is not an error worth reporting.
     let _ = out.flush();

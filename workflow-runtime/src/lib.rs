@@ -114,5 +114,5 @@ pub use mock::{MockConfig, MockError, MockTestCase};
 pub use program::{CompileError, Program};
 pub use runtime::{
     Execution, ExecutionOutcome, ExecutionStatus, Runtime, RuntimeBuilder, StartError,
-    StartOptions, DEFAULT_PAYLOAD_LIMIT,
+    StartOptions, StopHandle, DEFAULT_PAYLOAD_LIMIT,
 };

@@ -539,11 +539,30 @@ impl Execution {
 
     /// Stops the execution with an error and cause, recorded in `ExecutionAborted`.
     pub fn stop_with(&self, error: Option<String>, cause: Option<String>) {
-        *self.stop.reason.lock().unwrap_or_else(|p| p.into_inner()) = (error, cause);
-        self.stop.requested.store(true, Ordering::SeqCst);
-        self.stop.notify.notify_waiters();
+        self.stop_handle().stop_with(error, cause);
     }
 
+    /// A handle that stops this execution from elsewhere (another task), as
+    /// [`Execution::stop_with`] does.
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle(Arc::clone(&self.stop))
+    }
+}
+
+/// Stops a running execution from another task ([`Execution::stop_handle`]).
+#[derive(Debug, Clone)]
+pub struct StopHandle(Arc<Stop>);
+
+impl StopHandle {
+    /// Stops the execution with an error and cause, recorded in `ExecutionAborted`.
+    pub fn stop_with(&self, error: Option<String>, cause: Option<String>) {
+        *self.0.reason.lock().unwrap_or_else(|p| p.into_inner()) = (error, cause);
+        self.0.requested.store(true, Ordering::SeqCst);
+        self.0.notify.notify_waiters();
+    }
+}
+
+impl Execution {
     /// Waits for the outcome.
     pub async fn wait(self) -> ExecutionOutcome {
         match self.join.await {

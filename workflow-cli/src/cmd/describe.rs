@@ -7,7 +7,7 @@ use std::io::Write;
 use serde_json::{json, Value};
 use workflow_runtime::store::{ExecutionRecord, Store};
 
-use super::durable::{open_store, status_of, tokio_runtime, StoreArg, SyncMode};
+use super::durable::{open_store_read, status_of, tokio_runtime, StoreArg};
 use super::OK;
 
 /// Arguments of `workflow describe`.
@@ -52,7 +52,7 @@ pub fn record_json(r: &ExecutionRecord, with_definition: bool) -> Value {
 
 /// Runs `workflow describe`; returns the exit status.
 pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let store = match open_store(&args.store.store, SyncMode::Normal, err) {
+    let store = match open_store_read(&args.store.store, err) {
         Ok(s) => s,
         Err(code) => return code,
     };

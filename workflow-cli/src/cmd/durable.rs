@@ -9,11 +9,92 @@ use std::sync::Arc;
 use clap::ValueEnum;
 use serde_json::{json, Value};
 use workflow_runtime::store::{
-    DurableRuntime, NewExecution, SqliteOptions, SqliteStore, StoreError, SyncPolicy, SEED_KEY,
+    DurableError, DurableRuntime, NewExecution, SqliteOptions, SqliteStore, Store, StoreError,
+    SyncPolicy, SEED_KEY,
 };
-use workflow_runtime::{ExecutionOutcome, RuntimeBuilder};
+use workflow_runtime::{ExecutionOutcome, ExecutionStatus, RuntimeBuilder};
 
 use super::{builtin, INVALID, UNREADABLE};
+
+/// Exit status of `run` and `resume`: the execution succeeded.
+pub const EXIT_SUCCEEDED: u8 = 0;
+/// Exit status of `run` and `resume`: the execution failed.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status of `run` and `resume`: bad input or usage (unreadable file, invalid definition,
+/// input that is not JSON, unknown or closed execution name).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status of `run` and `resume`: the execution timed out.
+pub const EXIT_TIMED_OUT: u8 = 3;
+/// Exit status of `run` and `resume`: the execution was aborted (`workflow stop`).
+pub const EXIT_ABORTED: u8 = 4;
+/// Exit status of `run` and `resume`: the store failed (disk full, locked, damaged); the
+/// execution stays `RUNNING` in the store and `workflow resume` continues it.
+pub const EXIT_STORE_FAILED: u8 = 5;
+/// Exit status of `run` and `resume`: another live process owns the execution.
+pub const EXIT_OWNED: u8 = 6;
+
+/// The exit status for an execution that ended with `status`.
+pub fn exit_code(status: ExecutionStatus) -> u8 {
+    match status {
+        ExecutionStatus::Succeeded => EXIT_SUCCEEDED,
+        ExecutionStatus::Failed => EXIT_FAILED,
+        ExecutionStatus::TimedOut => EXIT_TIMED_OUT,
+        ExecutionStatus::Aborted => EXIT_ABORTED,
+    }
+}
+
+/// The exit status of `run` or `resume` for an execution that could not be started or resumed.
+pub fn durable_exit_code(e: &DurableError) -> u8 {
+    match e {
+        DurableError::Store(e) => store_exit_code(e),
+        DurableError::Definition { .. } | DurableError::Version { .. } => EXIT_USAGE,
+        DurableError::Start { .. } => EXIT_USAGE,
+    }
+}
+
+/// The exit status of `run` or `resume` for a store error.
+pub fn store_exit_code(e: &StoreError) -> u8 {
+    match e {
+        StoreError::Owned { .. } => EXIT_OWNED,
+        StoreError::Corrupt { .. }
+        | StoreError::UnsupportedVersion { .. }
+        | StoreError::Storage { .. }
+        | StoreError::Conflict { .. } => EXIT_STORE_FAILED,
+        StoreError::NotFound(_)
+        | StoreError::InvalidName { .. }
+        | StoreError::AlreadyExists { .. }
+        | StoreError::Closed { .. } => EXIT_USAGE,
+    }
+}
+
+/// What went wrong with a stored run: the exit status and the message.
+#[derive(Debug)]
+pub struct RunError {
+    /// The exit status.
+    pub code: u8,
+    /// The message for the user.
+    pub message: String,
+}
+
+impl From<String> for RunError {
+    /// An unusable argument (exit status 2).
+    fn from(message: String) -> Self {
+        RunError {
+            code: EXIT_USAGE,
+            message,
+        }
+    }
+}
+
+/// The message of a stored run whose store failed: the execution is still `RUNNING` there.
+pub fn still_running_message(store: &Path, name: &str, why: &str) -> String {
+    format!(
+        "the store failed: {why}\nexecution `{name}` is still RUNNING in {} and can be \
+         continued with `workflow resume --store {} {name}`",
+        store.display(),
+        store.display()
+    )
+}
 
 /// The `--store PATH` option.
 #[derive(Debug, Clone, clap::Args)]
@@ -92,9 +173,14 @@ pub async fn run_stored(
     definition: &str,
     input: Value,
     configure: impl FnOnce(RuntimeBuilder) -> RuntimeBuilder,
-) -> Result<ExecutionOutcome, String> {
-    let store = SqliteStore::open_with(path, options(sync.unwrap_or_default()))
-        .map_err(|e| e.to_string())?;
+) -> Result<ExecutionOutcome, RunError> {
+    // A store that cannot be opened is an unusable argument: nothing was started.
+    let store =
+        SqliteStore::open_with(path, options(sync.unwrap_or_default())).map_err(|e| RunError {
+            code: EXIT_USAGE,
+            message: e.to_string(),
+        })?;
+    let store: Arc<dyn Store> = Arc::new(store);
     let mut metadata = handlers.to_metadata();
     if let Some(seed) = seed {
         metadata[SEED_KEY] = json!(seed);
@@ -102,18 +188,59 @@ pub async fn run_stored(
     let name = name.map(str::to_string).unwrap_or_else(generated_name);
     let durable = DurableRuntime::new(
         configure(handlers.apply(RuntimeBuilder::default())),
-        Arc::new(store),
+        store.clone(),
     );
     let execution = durable
         .start(NewExecution {
-            name,
+            name: name.clone(),
             definition: definition.to_string(),
             input,
             metadata,
         })
         .await
-        .map_err(|e| e.to_string())?;
-    Ok(execution.wait().await)
+        .map_err(|e| RunError {
+            code: durable_exit_code(&e),
+            message: e.to_string(),
+        })?;
+    let outcome = execution.wait().await;
+    recorded_outcome(store.as_ref(), path, &name, outcome).await
+}
+
+/// The outcome as the store recorded it: the store is the truth (a run stopped by `workflow
+/// stop` reports ABORTED, not the failure of its last append). An execution the store still
+/// holds as `RUNNING` is a store failure: it can be resumed.
+pub async fn recorded_outcome(
+    store: &dyn Store,
+    path: &Path,
+    name: &str,
+    mut outcome: ExecutionOutcome,
+) -> Result<ExecutionOutcome, RunError> {
+    match store.describe_execution(name).await {
+        Ok(record) => match record.status.outcome() {
+            Some(status) => {
+                outcome.status = status;
+                outcome.output = record.output;
+                outcome.error = record.error;
+                outcome.cause = record.cause;
+                Ok(outcome)
+            }
+            None => Err(RunError {
+                code: EXIT_STORE_FAILED,
+                message: still_running_message(
+                    path,
+                    name,
+                    outcome
+                        .cause
+                        .as_deref()
+                        .unwrap_or("the outcome was not recorded"),
+                ),
+            }),
+        },
+        Err(e) => Err(RunError {
+            code: EXIT_STORE_FAILED,
+            message: still_running_message(path, name, &e.to_string()),
+        }),
+    }
 }
 
 /// A name for an execution started without `--name`: `run-<unix milliseconds>-<process id>`.
@@ -224,6 +351,29 @@ fn set_name(set: HandlerSet) -> &'static str {
     }
 }
 
+/// Opens the existing store at `path` for reading only (`list`, `describe`, `history`,
+/// `check`): nothing in it changes, and a store the process may not write can be read. On
+/// failure the message is written to `err` and the exit status returned.
+pub fn open_store_read(path: &Path, err: &mut dyn Write) -> Result<Arc<SqliteStore>, u8> {
+    let options = SqliteOptions {
+        read_only: true,
+        ..SqliteOptions::default()
+    };
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let _ = writeln!(err, "error: there is no store at {}", path.display());
+            return Err(UNREADABLE);
+        }
+        _ => {}
+    }
+    SqliteStore::open_with(path, options)
+        .map(Arc::new)
+        .map_err(|e| {
+            let _ = writeln!(err, "error: {e}");
+            status_of(&e)
+        })
+}
+
 /// How the CLI opens a store with the sync policy `sync`.
 fn options(sync: SyncMode) -> SqliteOptions {
     SqliteOptions {
@@ -240,9 +390,11 @@ pub fn open_store(
     sync: SyncMode,
     err: &mut dyn Write,
 ) -> Result<Arc<SqliteStore>, u8> {
-    if !path.exists() {
-        let _ = writeln!(err, "error: there is no store at {}", path.display());
-        return Err(UNREADABLE);
+    if let Err(e) = std::fs::metadata(path) {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            let _ = writeln!(err, "error: there is no store at {}", path.display());
+            return Err(UNREADABLE);
+        }
     }
     SqliteStore::open_with(path, options(sync))
         .map(Arc::new)

@@ -4,12 +4,16 @@
 use std::io::Write;
 
 use clap::ValueEnum;
-use serde_json::{json, Value};
+use serde_json::Value;
 use workflow_runtime::history::HistoryEvent;
 use workflow_runtime::store::Store;
 
-use super::durable::{clip, open_store, status_of, table, tokio_runtime, StoreArg, SyncMode};
+use super::durable::{clip, open_store_read, status_of, tokio_runtime, StoreArg};
 use super::{OK, UNREADABLE};
+
+/// How many events `history` reads and writes at a time: its memory does not grow with the
+/// history's length.
+const PAGE: usize = 1000;
 
 /// Arguments of `workflow history`.
 #[derive(Debug, clap::Args)]
@@ -90,8 +94,13 @@ pub fn rows(events: &[HistoryEvent]) -> Vec<Vec<String>> {
 }
 
 /// Runs `workflow history`; returns the exit status.
+///
+/// Events are read and written a page at a time ([`PAGE`]), so a history of millions of events
+/// is printed in constant memory. The JSON output is the same as pretty-printing the whole
+/// `{"events": [...]}` document; the table's columns are as wide as the widest cell of the
+/// first page (a longer cell later widens only its own row).
 pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let store = match open_store(&args.store.store, SyncMode::Normal, err) {
+    let store = match open_store_read(&args.store.store, err) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -99,36 +108,145 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let events = match rt.block_on(store.load_events(&args.name)) {
-        Ok(events) => events,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return status_of(&e);
+    // The execution must exist even when its history is empty.
+    if let Err(e) = rt.block_on(store.describe_execution(&args.name)) {
+        let _ = writeln!(err, "error: {e}");
+        return status_of(&e);
+    }
+    let mut writer = Writer::new(args.format);
+    let mut after = 0;
+    loop {
+        let page = match rt.block_on(store.load_events_page(&args.name, after, PAGE)) {
+            Ok(page) => page,
+            Err(e) => {
+                // What was written is complete events only; the damage is reported, not shown.
+                let _ = out.flush();
+                let _ = writeln!(err, "error: {e}");
+                return status_of(&e);
+            }
+        };
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        if let Err(e) = writer.page(out, &page) {
+            return write_failed(&e, err);
         }
-    };
-    let written = match args.format {
-        Format::Json => {
-            let doc =
-                json!({"events": events.iter().map(HistoryEvent::to_aws_json).collect::<Vec<_>>()});
-            serde_json::to_string_pretty(&doc)
-                .map_err(std::io::Error::other)
-                .and_then(|text| writeln!(out, "{text}"))
-        }
-        Format::Table => table(out, &rows(&events)),
-    };
-    match written {
-        Ok(()) => OK,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => OK,
-        Err(e) => {
-            let _ = writeln!(err, "error: cannot write the output: {e}");
-            UNREADABLE
+        if page.len() < PAGE {
+            break;
         }
     }
+    match writer.finish(out) {
+        Ok(()) => OK,
+        Err(e) => write_failed(&e, err),
+    }
+}
+
+fn write_failed(e: &std::io::Error, err: &mut dyn Write) -> u8 {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return OK;
+    }
+    let _ = writeln!(err, "error: cannot write the output: {e}");
+    UNREADABLE
+}
+
+/// Writes a history page by page.
+struct Writer {
+    format: Format,
+    /// Events written so far.
+    written: u64,
+    /// The table's column widths (from the header and the first page).
+    widths: Vec<usize>,
+}
+
+impl Writer {
+    fn new(format: Format) -> Writer {
+        Writer {
+            format,
+            written: 0,
+            widths: Vec::new(),
+        }
+    }
+
+    fn page(&mut self, out: &mut dyn Write, events: &[HistoryEvent]) -> std::io::Result<()> {
+        match self.format {
+            Format::Json => {
+                for ev in events {
+                    out.write_all(if self.written == 0 {
+                        b"{\n  \"events\": [\n"
+                    } else {
+                        b",\n"
+                    })?;
+                    let text = serde_json::to_string_pretty(&ev.to_aws_json())
+                        .map_err(std::io::Error::other)?;
+                    for (i, line) in text.lines().enumerate() {
+                        if i > 0 {
+                            out.write_all(b"\n")?;
+                        }
+                        write!(out, "    {line}")?;
+                    }
+                    self.written += 1;
+                }
+            }
+            Format::Table => {
+                let mut rows = rows(events);
+                if self.written > 0 {
+                    rows.remove(0);
+                } else {
+                    self.widths = widths(&rows);
+                }
+                for row in &rows {
+                    write_row(out, row, &self.widths)?;
+                }
+                self.written += events.len() as u64;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        match self.format {
+            Format::Json if self.written == 0 => writeln!(out, "{{\n  \"events\": []\n}}"),
+            Format::Json => writeln!(out, "\n  ]\n}}"),
+            Format::Table if self.written == 0 => {
+                let rows = rows(&[]);
+                write_row(out, &rows[0], &widths(&rows))
+            }
+            Format::Table => Ok(()),
+        }
+    }
+}
+
+/// The widest cell of each column.
+fn widths(rows: &[Vec<String>]) -> Vec<usize> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
+/// One table line: cells left-aligned to `widths`, two spaces apart, the last unpadded.
+fn write_row(out: &mut dyn Write, row: &[String], widths: &[usize]) -> std::io::Result<()> {
+    let mut line = String::new();
+    for (c, cell) in row.iter().enumerate() {
+        line.push_str(cell);
+        if c + 1 < row.len() {
+            let width = widths.get(c).copied().unwrap_or(0);
+            let pad = width.saturating_sub(cell.chars().count()) + 2;
+            line.extend(std::iter::repeat_n(' ', pad));
+        }
+    }
+    writeln!(out, "{}", line.trim_end())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn ev(id: u64, ty: &str, details: Option<(&str, Value)>) -> HistoryEvent {
         HistoryEvent {

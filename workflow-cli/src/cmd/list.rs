@@ -5,7 +5,7 @@ use std::io::Write;
 use clap::ValueEnum;
 use workflow_runtime::store::{ExecutionStatus, ListFilter, Store};
 
-use super::durable::{open_store, status_of, table, tokio_runtime, StoreArg, SyncMode};
+use super::durable::{open_store_read, status_of, table, tokio_runtime, StoreArg};
 use super::{OK, UNREADABLE};
 
 /// Arguments of `workflow list`.
@@ -37,7 +37,7 @@ pub fn parse_status(s: &str) -> Result<ExecutionStatus, String> {
 
 /// Runs `workflow list`; returns the exit status.
 pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let store = match open_store(&args.store.store, SyncMode::Normal, err) {
+    let store = match open_store_read(&args.store.store, err) {
         Ok(s) => s,
         Err(code) => return code,
     };

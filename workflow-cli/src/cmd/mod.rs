@@ -1,6 +1,7 @@
 //! One module per subcommand, plus what they share: reading a definition file.
 
 pub mod builtin;
+pub mod check;
 pub mod describe;
 pub mod durable;
 pub mod eval;

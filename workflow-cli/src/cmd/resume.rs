@@ -11,8 +11,11 @@ use workflow_runtime::store::{
 };
 use workflow_runtime::ExecutionOutcome;
 
-use super::durable::{open_store, status_of, tokio_runtime, HandlerArgs, StoreArg, SyncArg};
-use super::{INVALID, OK};
+use super::durable::{
+    durable_exit_code, exit_code, open_store, recorded_outcome, store_exit_code, tokio_runtime,
+    HandlerArgs, StoreArg, SyncArg, EXIT_USAGE,
+};
+use super::OK;
 
 /// Arguments of `workflow resume`.
 #[derive(Debug, clap::Args)]
@@ -83,7 +86,7 @@ async fn resume(
             Ok(list) => list.into_iter().map(|s| s.name).collect(),
             Err(e) => {
                 let _ = writeln!(err, "error: {e}");
-                return status_of(&e);
+                return store_exit_code(&e);
             }
         },
     };
@@ -105,7 +108,7 @@ async fn resume(
             }
             Err(e) => {
                 let _ = writeln!(err, "error: {e}");
-                return INVALID;
+                return EXIT_USAGE;
             }
         },
         None => None,
@@ -117,7 +120,7 @@ async fn resume(
             Ok(r) => r,
             Err(e) => {
                 let _ = writeln!(err, "error: {e}");
-                status = status.max(status_of(&e));
+                status = status.max(store_exit_code(&e));
                 continue;
             }
         };
@@ -125,7 +128,7 @@ async fn resume(
             let _ = writeln!(err, "execution `{name}` is already {}", record.status);
             let _ = writeln!(out, "{}", result_line(&name, &record));
             if record.status != ExecutionStatus::Succeeded {
-                status = status.max(INVALID);
+                status = status.max(EXIT_USAGE);
             }
             continue;
         }
@@ -141,7 +144,7 @@ async fn resume(
                 Ok(h) => builder = builder.handlers(h),
                 Err(e) => {
                     let _ = writeln!(err, "error: {name}: {e}");
-                    status = status.max(INVALID);
+                    status = status.max(EXIT_USAGE);
                     continue;
                 }
             }
@@ -151,7 +154,7 @@ async fn resume(
             Ok(execution) => running.push(execution),
             Err(e) => {
                 let _ = writeln!(err, "error: {e}");
-                status = status.max(INVALID);
+                status = status.max(durable_exit_code(&e));
             }
         }
     }
@@ -159,15 +162,19 @@ async fn resume(
     for execution in running {
         let name = execution.name().to_string();
         let outcome = execution.wait().await;
-        let line = match store.describe_execution(&name).await {
-            Ok(record) if record.status.is_closed() => {
-                if record.status != ExecutionStatus::Succeeded {
-                    status = status.max(INVALID);
+        let line = match recorded_outcome(store.as_ref(), &args.store.store, &name, outcome.clone())
+            .await
+        {
+            Ok(recorded) => {
+                status = status.max(exit_code(recorded.status));
+                match store.describe_execution(&name).await {
+                    Ok(record) => result_line(&name, &record),
+                    Err(_) => unrecorded_line(&name, &recorded),
                 }
-                result_line(&name, &record)
             }
-            _ => {
-                status = status.max(INVALID);
+            Err(e) => {
+                let _ = writeln!(err, "error: {}", e.message);
+                status = status.max(e.code);
                 unrecorded_line(&name, &outcome)
             }
         };

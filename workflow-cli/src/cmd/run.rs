@@ -1,8 +1,10 @@
 //! `workflow run FILE --input JSON|@PATH`: run a definition locally and print its outcome.
 //!
-//! Exit status: 0 when the execution succeeded, 1 when it failed, timed out or was aborted, 2 when
-//! the arguments cannot be used (unreadable file, input that is not JSON, bad mock file) or the
-//! definition is invalid.
+//! Exit status: 0 when the execution succeeded, 1 when it failed, 2 when the arguments cannot be
+//! used (unreadable file, input that is not JSON, bad mock file) or the definition is invalid,
+//! 3 when it timed out, 4 when it was aborted; with `--store`, 5 when the store failed (the
+//! execution stays `RUNNING` there and `workflow resume` continues it) and 6 when another live
+//! process owns the execution.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -13,10 +15,7 @@ use std::sync::Arc;
 
 use workflow_runtime::{Callbacks, ExecutionOutcome, Handlers, MockConfig, Runtime, StartOptions};
 
-use super::{read_text, OK, UNREADABLE};
-
-/// Exit status: the execution did not succeed.
-const NOT_SUCCEEDED: u8 = 1;
+use super::{read_text, UNREADABLE};
 
 /// Arguments of `workflow run`.
 #[derive(Debug, clap::Args)]
@@ -112,6 +111,9 @@ fn prepare(args: &Args) -> Result<(Runtime, String, Value, Tasks), String> {
                 ),
                 None => ("--input".to_string(), arg.clone()),
             };
+            // Numbers serde_json would change (integers beyond 64 bits, 1e-400) are refused
+            // rather than run with another value.
+            workflow_asl::limits::check_numbers(&text).map_err(|e| format!("{source}: {e}"))?;
             serde_json::from_str(&text)
                 .map_err(|e| format!("{source}: the input is not valid JSON: {e}"))?
         }
@@ -232,8 +234,8 @@ fn execute(
     let outcome = match result {
         Ok(o) => o,
         Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return UNREADABLE;
+            let _ = writeln!(err, "error: {}", e.message);
+            return e.code;
         }
     };
     let printed = match args.format {
@@ -243,11 +245,7 @@ fn execute(
     if let Err(e) = printed {
         let _ = writeln!(err, "error: cannot write the output: {e}");
     }
-    if outcome.succeeded() {
-        OK
-    } else {
-        NOT_SUCCEEDED
-    }
+    super::durable::exit_code(outcome.status)
 }
 
 /// Runs the execution, stored (`--store`) or in memory.
@@ -258,7 +256,7 @@ async fn run_execution(
     text: &str,
     input: Value,
     tasks: &Tasks,
-) -> Result<ExecutionOutcome, String> {
+) -> Result<ExecutionOutcome, super::durable::RunError> {
     if let Some(store) = &args.durable.store {
         let name = args.durable.name.as_deref();
         let sync = args.durable.sync;
@@ -286,8 +284,11 @@ async fn run_execution(
     };
     let execution = runtime
         .start(program, input, options)
-        .map_err(|e| e.to_string())?;
-    Ok::<_, String>(execution.await)
+        .map_err(|e| super::durable::RunError {
+            code: UNREADABLE,
+            message: e.to_string(),
+        })?;
+    Ok(execution.await)
 }
 
 fn print_json(

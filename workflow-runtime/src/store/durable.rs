@@ -25,7 +25,9 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
 
-use super::{ExecutionRecord, ExecutionStatus, NewExecution, Store, StoreError};
+use super::{
+    Claim, ExecutionRecord, ExecutionStatus, NewExecution, Store, StoreError, HISTORY_FORMAT,
+};
 use crate::history::{ErrorDetails, EventKind, EventSink, HistoryEvent, SinkError, SinkFuture};
 use crate::program::Program;
 use crate::runtime::{
@@ -84,6 +86,20 @@ pub enum DurableError {
         /// What is wrong with it.
         detail: String,
     },
+    /// The execution was recorded in a history format this engine cannot replay.
+    #[error(
+        "execution `{name}` was recorded by {engine} in history format {format}; this engine \
+         replays formats up to {HISTORY_FORMAT}, so it cannot resume it (resume it with that \
+         version of workflow or a newer one)"
+    )]
+    Version {
+        /// The execution.
+        name: String,
+        /// The engine that recorded it.
+        engine: String,
+        /// Its history format.
+        format: u32,
+    },
     /// The executor refused to start.
     #[error("execution `{name}`: {source}")]
     Start {
@@ -95,7 +111,6 @@ pub enum DurableError {
 }
 
 /// A durable execution that is running (started or resumed).
-#[derive(Debug)]
 pub struct DurableExecution {
     /// The execution as recorded in the store when it was (re)started.
     pub record: ExecutionRecord,
@@ -103,8 +118,23 @@ pub struct DurableExecution {
     pub created: bool,
     /// How many recorded events the run replays (0 for a new execution).
     pub replayed: usize,
-    /// The running execution; await it for the outcome.
+    /// The running execution; await it for the outcome (or [`DurableExecution::wait`], which
+    /// also gives up this process's ownership of it when it ends).
     pub execution: Execution,
+    /// Ends the task that stops the execution when its claim is lost.
+    watching: Option<tokio::sync::oneshot::Sender<()>>,
+    store: Arc<dyn Store>,
+}
+
+impl std::fmt::Debug for DurableExecution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DurableExecution")
+            .field("record", &self.record)
+            .field("created", &self.created)
+            .field("replayed", &self.replayed)
+            .field("execution", &self.execution)
+            .finish_non_exhaustive()
+    }
 }
 
 impl DurableExecution {
@@ -113,9 +143,13 @@ impl DurableExecution {
         &self.record.name
     }
 
-    /// Waits for the outcome.
-    pub async fn wait(self) -> ExecutionOutcome {
-        self.execution.wait().await
+    /// Waits for the outcome, then gives up this process's claim on the execution.
+    pub async fn wait(mut self) -> ExecutionOutcome {
+        let outcome = self.execution.wait().await;
+        drop(self.watching.take());
+        // Failing to release only delays another owner until the lease expires.
+        let _ = self.store.release_execution(&self.record.name).await;
+        outcome
     }
 }
 
@@ -202,12 +236,17 @@ impl DurableRuntime {
             new.metadata = Value::Object(meta);
         }
         let started = self.store.start_execution(new).await?;
+        if !started.created {
+            check_format(&started.record)?;
+        }
+        // Own it before reading its history: no other process appends from here on.
+        let claim = self.store.claim_execution(&started.record.name).await?;
         let prior = if started.created {
             Vec::new()
         } else {
             self.store.load_events(&started.record.name).await?
         };
-        self.run(started.record, started.created, program, prior)
+        self.run(started.record, started.created, program, prior, claim)
     }
 
     /// Resumes every execution that is `RUNNING` in the store, each from its history. One
@@ -238,9 +277,17 @@ impl DurableRuntime {
             }
             .into());
         }
+        check_format(&record)?;
         let program = self.compile(name, &record.definition)?;
-        let prior = self.store.load_events(name).await?;
-        self.run(record, false, program, prior)
+        let claim = self.store.claim_execution(name).await?;
+        let prior = match self.store.load_events(name).await {
+            Ok(prior) => prior,
+            Err(e) => {
+                let _ = self.store.release_execution(name).await;
+                return Err(e.into());
+            }
+        };
+        self.run(record, false, program, prior, claim)
     }
 
     /// Stops an execution that is not running in this process (it crashed, or runs in another
@@ -302,6 +349,7 @@ impl DurableRuntime {
         created: bool,
         program: Arc<Program>,
         prior: Vec<HistoryEvent>,
+        mut claim: Claim,
     ) -> Result<DurableExecution, DurableError> {
         let seed = record
             .metadata
@@ -323,13 +371,46 @@ impl DurableRuntime {
                 name: record.name.clone(),
                 source,
             })?;
+        // Stop the run as soon as the claim is lost: `workflow stop` closed the execution, or
+        // another process took it over after this one stopped renewing its lease. The
+        // in-flight task is cancelled; the closing event of this run is then refused by the
+        // store, which keeps what the other process recorded.
+        let stop = execution.stop_handle();
+        let (watching, done) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = claim.lost() => stop.stop_with(
+                    Some("States.Aborted".into()),
+                    Some("the execution was stopped or taken over by another process".into()),
+                ),
+                _ = done => {}
+            }
+        });
         Ok(DurableExecution {
             record,
             created,
             replayed,
             execution,
+            watching: Some(watching),
+            store: Arc::clone(&self.store),
         })
     }
+}
+
+/// Refuses an execution recorded in a history format newer than this engine replays.
+fn check_format(record: &ExecutionRecord) -> Result<(), DurableError> {
+    if record.history_format > HISTORY_FORMAT {
+        return Err(DurableError::Version {
+            name: record.name.clone(),
+            engine: if record.engine_version.is_empty() {
+                "an unknown engine".into()
+            } else {
+                record.engine_version.clone()
+            },
+            format: record.history_format,
+        });
+    }
+    Ok(())
 }
 
 impl RuntimeBuilder {

@@ -76,6 +76,8 @@ impl MemoryStore {
             error: None,
             cause: None,
             event_count: 0,
+            engine_version: super::ENGINE_VERSION.to_string(),
+            history_format: super::HISTORY_FORMAT,
         };
         let index = inner.executions.len();
         inner.executions.push(Execution {

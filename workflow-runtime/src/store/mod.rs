@@ -69,16 +69,20 @@
 //! runs again (at-least-once), so task handlers should be idempotent.
 
 mod durable;
+mod fault;
 mod memory;
+mod owner;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
 pub use durable::{
     stop_execution, DurableError, DurableExecution, DurableRuntime, StoreSink, SEED_KEY,
 };
+pub use fault::{Fault, FaultyStore};
 pub use memory::MemoryStore;
+pub use owner::{Owner, LEASE_TTL};
 #[cfg(feature = "sqlite")]
-pub use sqlite::{SqliteOptions, SqliteStore, SyncPolicy};
+pub use sqlite::{CheckReport, SqliteOptions, SqliteStore, SyncPolicy};
 
 use std::collections::HashSet;
 use std::fmt;
@@ -137,7 +141,81 @@ pub trait Store: Send + Sync {
             Ok(query.page_of(all))
         })
     }
+
+    /// At most `limit` events of the execution's history with ids above `after`, in id order:
+    /// a page, for readers that must not hold a whole history in memory. The default reads the
+    /// whole history and cuts it; [`SqliteStore`] reads only the page.
+    fn load_events_page<'a>(
+        &'a self,
+        name: &'a str,
+        after: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, Vec<HistoryEvent>> {
+        Box::pin(async move {
+            let all = self.load_events(name).await?;
+            Ok(all
+                .into_iter()
+                .filter(|e| e.id > after)
+                .take(limit)
+                .collect())
+        })
+    }
+
+    /// Makes this store handle the owner of the `RUNNING` execution `name`, so that no other
+    /// process runs it at the same time ([`StoreError::Owned`] while another live process owns
+    /// it). An owner is live while it renews its lease ([`LEASE_TTL`]); an owner on this machine
+    /// whose process is gone is recognised at once (process id and start time), so a resume
+    /// right after a crash does not wait. The returned [`Claim`] tells when the execution was
+    /// lost: closed by another process (`workflow stop`) or taken over. The default (a store
+    /// that only this process uses) accepts every claim and never reports one lost.
+    fn claim_execution<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Claim> {
+        let _ = name;
+        Box::pin(async { Ok(Claim::unwatched()) })
+    }
+
+    /// Gives up the ownership taken by [`Store::claim_execution`] (when the run ends).
+    fn release_execution<'a>(&'a self, name: &'a str) -> StoreFuture<'a, ()> {
+        let _ = name;
+        Box::pin(async { Ok(()) })
+    }
 }
+
+/// An execution a store handle owns ([`Store::claim_execution`]).
+#[derive(Debug)]
+pub struct Claim {
+    lost: Option<tokio::sync::watch::Receiver<bool>>,
+}
+
+impl Claim {
+    /// A claim that is never reported lost.
+    pub fn unwatched() -> Claim {
+        Claim { lost: None }
+    }
+
+    /// A claim reported lost when `lost` turns `true`.
+    pub fn watched(lost: tokio::sync::watch::Receiver<bool>) -> Claim {
+        Claim { lost: Some(lost) }
+    }
+
+    /// Completes when the claim is lost (never for an unwatched claim, or once its store is
+    /// gone).
+    pub async fn lost(&mut self) {
+        if let Some(rx) = &mut self.lost {
+            if rx.wait_for(|lost| *lost).await.is_ok() {
+                return;
+            }
+        }
+        std::future::pending::<()>().await;
+    }
+}
+
+/// The version of the engine that records executions (this crate's version).
+pub const ENGINE_VERSION: &str = concat!("workflow-runtime ", env!("CARGO_PKG_VERSION"));
+
+/// The history format this engine writes and the newest it replays. It changes when the events
+/// an execution records, or their meaning on replay, change; an execution recorded in a newer
+/// format is refused by [`DurableRuntime`] rather than replayed wrongly.
+pub const HISTORY_FORMAT: u32 = 1;
 
 // ===== data types =====
 
@@ -288,6 +366,11 @@ pub struct ExecutionRecord {
     pub cause: Option<String>,
     /// How many events the history holds (the id of the last one).
     pub event_count: u64,
+    /// The engine that recorded the execution ([`ENGINE_VERSION`] of the process that started
+    /// it); empty for executions recorded before versions were kept.
+    pub engine_version: String,
+    /// The history format it was recorded in ([`HISTORY_FORMAT`] of that engine).
+    pub history_format: u32,
 }
 
 impl ExecutionRecord {
@@ -456,6 +539,17 @@ pub enum StoreError {
         found: i64,
         /// The newest version this build reads.
         supported: i64,
+    },
+    /// Another live process runs the execution (see [`Store::claim_execution`]).
+    #[error(
+        "execution `{name}` is owned by {owner}; it is running there (wait for it, stop it with \
+         `workflow stop`, or resume once that process has ended)"
+    )]
+    Owned {
+        /// The execution.
+        name: String,
+        /// The owner: process id, machine, and when its lease expires.
+        owner: String,
     },
     /// Any other failure of the underlying storage (I/O error, locked file, …).
     #[error("store file {path}: {detail}")]

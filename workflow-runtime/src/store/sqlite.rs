@@ -56,16 +56,19 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+use super::owner::{now_ms, Owner, LEASE_TTL};
 use super::{
     check_batch, check_continues, now_rfc3339, output_value, start_conflict,
-    validate_execution_name, Batch, ExecutionPage, ExecutionRecord, ExecutionStatus,
+    validate_execution_name, Batch, Claim, ExecutionPage, ExecutionRecord, ExecutionStatus,
     ExecutionSummary, ListFilter, NewExecution, PageQuery, StartedExecution, Store, StoreError,
-    StoreFuture,
+    StoreFuture, ENGINE_VERSION, HISTORY_FORMAT,
 };
 use crate::history::{EventKind, HistoryEvent};
 
-/// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this build writes and reads (`PRAGMA user_version`). Version 2 added a
+/// checksum per event, the engine and history format of each execution, and ownership leases;
+/// a version 1 file is upgraded when it is opened for writing.
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// `PRAGMA application_id` of a workflow store: `"WFLW"` in ASCII.
 pub const APPLICATION_ID: i64 = 0x5746_4c57;
@@ -113,6 +116,9 @@ pub struct SqliteOptions {
     pub max_batch: usize,
     /// How long to wait for a lock held by another process before failing.
     pub busy_timeout: Duration,
+    /// Open for reading only: nothing is created, upgraded or written (appends fail), and a
+    /// file the process may not write (or in a directory it may not write) can be read.
+    pub read_only: bool,
 }
 
 impl Default for SqliteOptions {
@@ -122,6 +128,7 @@ impl Default for SqliteOptions {
             verify: false,
             max_batch: 256,
             busy_timeout: Duration::from_secs(10),
+            read_only: false,
         }
     }
 }
@@ -130,6 +137,10 @@ impl Default for SqliteOptions {
 pub struct SqliteStore {
     path: Arc<str>,
     shared: Arc<Shared>,
+    /// Executions this handle claimed, with the channel that tells their runs they were lost.
+    claims: Claims,
+    /// Stops the lease thread (see [`start_lease_thread`]).
+    lease: Option<(mpsc::Sender<()>, JoinHandle<()>)>,
     /// Whether appends may run on the caller's thread when the store is idle.
     inline: bool,
     requests: Option<mpsc::Sender<Request>>,
@@ -154,7 +165,13 @@ enum Request {
     List(ListFilter, Reply<Vec<ExecutionSummary>>),
     Count(Option<ExecutionStatus>, Reply<u64>),
     Page(PageQuery, Reply<ExecutionPage>),
+    Events(String, u64, usize, Reply<Vec<HistoryEvent>>),
+    Claim(String, Reply<()>),
+    Release(String, Reply<()>),
 }
+
+/// Claimed executions and the channels that report them lost.
+type Claims = Arc<Mutex<HashMap<String, tokio::sync::watch::Sender<bool>>>>;
 
 struct Append {
     name: String,
@@ -195,6 +212,7 @@ impl Shared {
 
 /// An event as stored: integers as SQLite's, details serialised.
 struct EventRow {
+    crc: Option<i64>,
     id: i64,
     previous_event_id: i64,
     timestamp: String,
@@ -215,7 +233,8 @@ impl EventRow {
             ev.kind.write_details(&mut text);
             text
         });
-        EventRow {
+        let mut row = EventRow {
+            crc: None,
             id: ev.id as i64,
             previous_event_id: ev.previous_event_id as i64,
             timestamp: ev.timestamp.clone(),
@@ -224,6 +243,77 @@ impl EventRow {
             details,
             scope: ev.scope.clone(),
             seq: ev.seq as i64,
+        };
+        row.crc = Some(row.checksum());
+        row
+    }
+
+    /// The row's checksum: 64-bit FNV-1a over every field, each length-prefixed (so that moving
+    /// bytes from one field to the next changes it).
+    fn checksum(&self) -> i64 {
+        let mut h = Fnv::new();
+        h.int(self.id);
+        h.int(self.previous_event_id);
+        h.text(&self.timestamp);
+        h.text(&self.event_type);
+        h.opt(self.details_key.as_deref());
+        h.opt(self.details.as_deref());
+        h.text(&self.scope);
+        h.int(self.seq);
+        h.0 as i64
+    }
+
+    /// Whether the row matches its checksum (a row without one, written by schema version 1,
+    /// cannot be checked and passes).
+    fn intact(&self) -> bool {
+        self.crc.is_none_or(|crc| crc == self.checksum())
+    }
+
+    /// Reads a row of `SELECT id, previous_event_id, timestamp, type, details_key, details,
+    /// scope, seq, crc`.
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+        Ok(EventRow {
+            id: r.get(0)?,
+            previous_event_id: r.get(1)?,
+            timestamp: r.get(2)?,
+            event_type: r.get(3)?,
+            details_key: r.get(4)?,
+            details: r.get(5)?,
+            scope: r.get(6)?,
+            seq: r.get(7)?,
+            crc: r.get(8)?,
+        })
+    }
+}
+
+/// 64-bit FNV-1a, fed field by field.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn int(&mut self, n: i64) {
+        self.bytes(&n.to_le_bytes());
+    }
+
+    fn text(&mut self, t: &str) {
+        self.int(t.len() as i64);
+        self.bytes(t.as_bytes());
+    }
+
+    fn opt(&mut self, t: Option<&str>) {
+        match t {
+            Some(t) => self.text(t),
+            None => self.int(-1),
         }
     }
 }
@@ -246,24 +336,60 @@ impl SqliteStore {
     pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, StoreError> {
         let path = path.as_ref();
         let shown: Arc<str> = path.display().to_string().into();
-        if !path.exists() {
-            create(path, &shown)?;
+        match std::fs::metadata(path) {
+            Ok(meta) => regular_file(&meta, &shown)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !options.read_only => {
+                create(path, &shown)?;
+            }
+            Err(e) => {
+                return Err(StoreError::Storage {
+                    path: shown.to_string(),
+                    detail: format!("cannot open: {e}"),
+                })
+            }
         }
         precheck_file(path, &shown)?;
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| sql_error(&shown, e))?;
+        let conn = if options.read_only {
+            open_read_only(path, &shown)?
+        } else {
+            Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(|e| sql_error(&shown, e))?
+        };
         // Identify the file before changing anything in it (switching to WAL writes the header).
         conn.busy_timeout(options.busy_timeout)
             .map_err(|e| sql_error(&shown, e))?;
-        check_schema(&conn, &shown)?;
-        configure(&conn, &shown, &options)?;
+        let version = check_schema(&conn, &shown)?;
+        if options.read_only {
+            if version < SCHEMA_VERSION {
+                return Err(StoreError::Storage {
+                    path: shown.to_string(),
+                    detail: format!(
+                        "schema version {version} must be upgraded to {SCHEMA_VERSION} before \
+                         it can be read; open it once for writing (for example with `workflow \
+                         resume`)"
+                    ),
+                });
+            }
+        } else {
+            configure(&conn, &shown, &options)?;
+            if version < SCHEMA_VERSION {
+                upgrade(&conn, &shown, version)?;
+            }
+        }
         if options.verify {
             verify(&conn, &shown)?;
         }
-        let checkpointer = Checkpointer::start(path, &shown, &options)?;
+        let checkpointer = if options.read_only {
+            Checkpointer {
+                ticks: None,
+                thread: None,
+            }
+        } else {
+            Checkpointer::start(path, &shown, &options)?
+        };
         let (tx, rx) = mpsc::channel();
         let worker = Worker {
             conn,
@@ -273,6 +399,9 @@ impl SqliteStore {
             heads: HashMap::new(),
             checkpointer,
             commits: 0,
+            owner: Owner::current(),
+            renewed: 0,
+            read_only: options.read_only,
         };
         let shared = Arc::new(Shared {
             worker: Mutex::new(worker),
@@ -287,10 +416,18 @@ impl SqliteStore {
                 path: shown.to_string(),
                 detail: format!("cannot start the store thread: {e}"),
             })?;
+        let claims = Claims::default();
+        let lease = if options.read_only {
+            None
+        } else {
+            Some(start_lease_thread(&shared, &claims, &shown)?)
+        };
         Ok(SqliteStore {
             path: shown,
             shared,
-            inline: options.sync == SyncPolicy::Normal,
+            claims,
+            lease,
+            inline: options.sync == SyncPolicy::Normal && !options.read_only,
             requests: Some(tx),
             worker: Some(handle),
         })
@@ -315,6 +452,15 @@ impl SqliteStore {
     /// The file this store was opened from, as shown in messages.
     pub fn path(&self) -> &str {
         &self.path
+    }
+
+    /// Checks the whole store: SQLite's `integrity_check` of every page and index, the rules of
+    /// every history (ids without gaps, no position twice, no event without its execution), and
+    /// the checksum of every event. Reads the whole file. Damage is reported in the returned
+    /// report's `problems`, not as an error; an error means the check could not run.
+    pub fn check(&self) -> Result<CheckReport, StoreError> {
+        let worker = self.shared.lock_worker();
+        check_all(&worker.conn, &self.path)
     }
 
     fn request<T: Send + 'static>(
@@ -342,6 +488,10 @@ impl SqliteStore {
 
 impl Drop for SqliteStore {
     fn drop(&mut self) {
+        if let Some((stop, thread)) = self.lease.take() {
+            drop(stop);
+            let _ = thread.join();
+        }
         // Closing the channel ends the worker once it has answered every queued request; joining
         // it closes the connection (checkpointing the WAL) before the store is gone.
         drop(self.requests.take());
@@ -420,6 +570,166 @@ impl Store for SqliteStore {
     fn list_page(&self, query: PageQuery) -> StoreFuture<'_, ExecutionPage> {
         self.request(|reply| Request::Page(query, reply))
     }
+
+    fn load_events_page<'a>(
+        &'a self,
+        name: &'a str,
+        after: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, Vec<HistoryEvent>> {
+        let name = name.to_string();
+        self.request(move |reply| Request::Events(name, after, limit, reply))
+    }
+
+    fn claim_execution<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Claim> {
+        let claimed = self.request({
+            let name = name.to_string();
+            move |reply| Request::Claim(name, reply)
+        });
+        Box::pin(async move {
+            claimed.await?;
+            let (tx, rx) = tokio::sync::watch::channel(false);
+            self.claims
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(name.to_string(), tx);
+            Ok(Claim::watched(rx))
+        })
+    }
+
+    fn release_execution<'a>(&'a self, name: &'a str) -> StoreFuture<'a, ()> {
+        self.claims
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
+        let name = name.to_string();
+        self.request(move |reply| Request::Release(name, reply))
+    }
+}
+
+/// How often the lease thread looks for lost claims (and renews the lease when due).
+const LEASE_POLL: Duration = Duration::from_millis(200);
+
+/// The lease thread: while the store is open and holds claims, every [`LEASE_POLL`] it renews
+/// this handle's lease (when a third of [`LEASE_TTL`] has passed) and reports the claims that
+/// were lost: closed by another process (`workflow stop`) or taken over after the lease expired.
+fn start_lease_thread(
+    shared: &Arc<Shared>,
+    claims: &Claims,
+    shown: &str,
+) -> Result<(mpsc::Sender<()>, JoinHandle<()>), StoreError> {
+    let (stop, stopped) = mpsc::channel::<()>();
+    let shared = Arc::clone(shared);
+    let claims = Arc::clone(claims);
+    let thread = std::thread::Builder::new()
+        .name("workflow-store-lease".into())
+        .spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(LEASE_POLL) {
+                let held: Vec<String> = {
+                    let claims = claims.lock().unwrap_or_else(|p| p.into_inner());
+                    if claims.is_empty() {
+                        continue;
+                    }
+                    claims.keys().cloned().collect()
+                };
+                // A failed poll (a busy file) proves nothing: try again at the next tick.
+                let Ok(owned) = shared.lock_worker().poll_lease() else {
+                    continue;
+                };
+                let claims = claims.lock().unwrap_or_else(|p| p.into_inner());
+                for name in held {
+                    if !owned.contains(&name) {
+                        if let Some(tx) = claims.get(&name) {
+                            tx.send_replace(true);
+                        }
+                    }
+                }
+            }
+        })
+        .map_err(|e| StoreError::Storage {
+            path: shown.to_string(),
+            detail: format!("cannot start the lease thread: {e}"),
+        })?;
+    Ok((stop, thread))
+}
+
+/// What [`SqliteStore::check`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    /// Executions in the store.
+    pub executions: u64,
+    /// Events checked against their checksum.
+    pub events: u64,
+    /// Events without a checksum (recorded by schema version 1), checked only structurally.
+    pub unchecked: u64,
+    /// Every problem found (empty when the store is intact).
+    pub problems: Vec<String>,
+}
+
+/// The whole check of [`SqliteStore::check`].
+fn check_all(conn: &Connection, shown: &str) -> Result<CheckReport, StoreError> {
+    let mut report = CheckReport::default();
+    let mut stmt = conn
+        .prepare("PRAGMA integrity_check(100)")
+        .map_err(|e| sql_error(shown, e))?;
+    let problems = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>());
+    drop(stmt);
+    match problems {
+        Ok(p) if p == ["ok"] => {}
+        Ok(p) => report.problems.extend(p),
+        Err(e) => report.problems.push(e.to_string()),
+    }
+    if let Err(e) = verify(conn, shown) {
+        report.problems.push(match e {
+            StoreError::Corrupt { detail, .. } => detail,
+            other => other.to_string(),
+        });
+    }
+    report.executions = conn
+        .query_row("SELECT COUNT(*) FROM executions", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_or(0, |n| n.max(0) as u64);
+    let mut stmt = conn
+        .prepare(
+            "SELECT e.id, e.previous_event_id, e.timestamp, e.type, e.details_key, e.details, \
+             e.scope, e.seq, e.crc, x.name FROM events e JOIN executions x ON x.id = e.execution \
+             ORDER BY e.execution, e.id",
+        )
+        .map_err(|e| sql_error(shown, e))?;
+    let rows = stmt.query_map([], |r| Ok((EventRow::from_row(r)?, r.get::<_, String>(9)?)));
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(e) => {
+            report.problems.push(e.to_string());
+            return Ok(report);
+        }
+    };
+    for row in rows {
+        match row {
+            Ok((row, name)) => {
+                if row.crc.is_none() {
+                    report.unchecked += 1;
+                } else if row.intact() {
+                    report.events += 1;
+                } else {
+                    report.problems.push(format!(
+                        "event {} of execution `{name}` does not match its checksum (the \
+                         record was altered after it was written)",
+                        row.id
+                    ));
+                }
+            }
+            Err(e) => report.problems.push(e.to_string()),
+        }
+        if report.problems.len() >= 100 {
+            report.problems.push("(stopped after 100 problems)".into());
+            break;
+        }
+    }
+    Ok(report)
 }
 
 // ===== opening =====
@@ -459,6 +769,102 @@ CREATE TABLE events (
 ) WITHOUT ROWID;
 ";
 
+/// From schema version 1 to 2: a checksum per event (`NULL` for events recorded before), the
+/// engine and history format of each execution, and ownership (`owners`, `executions.owner`).
+const UPGRADE_TO_2: &str = "
+ALTER TABLE events ADD COLUMN crc INTEGER;
+ALTER TABLE executions ADD COLUMN engine TEXT NOT NULL DEFAULT '';
+ALTER TABLE executions ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE executions ADD COLUMN owner TEXT;
+CREATE INDEX executions_by_owner ON executions(owner);
+CREATE TABLE owners (
+    id TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started INTEGER NOT NULL,
+    expires INTEGER NOT NULL
+);
+PRAGMA user_version = 2;
+";
+
+/// Upgrades a store from `version` to [`SCHEMA_VERSION`] in one transaction.
+fn upgrade(conn: &Connection, shown: &str, version: i64) -> Result<(), StoreError> {
+    if version == 1 {
+        conn.execute_batch(&format!("BEGIN IMMEDIATE; {UPGRADE_TO_2} COMMIT;"))
+            .map_err(|e| {
+                let _ = conn.execute_batch("ROLLBACK");
+                sql_error(shown, e)
+            })?;
+    }
+    Ok(())
+}
+
+/// Refuses anything but a regular file (a FIFO would block the open forever; a directory or a
+/// device is not a store).
+fn regular_file(meta: &std::fs::Metadata, shown: &str) -> Result<(), StoreError> {
+    let ty = meta.file_type();
+    if ty.is_file() {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    let kind = {
+        use std::os::unix::fs::FileTypeExt;
+        if ty.is_fifo() {
+            "a FIFO (named pipe)"
+        } else if ty.is_socket() {
+            "a socket"
+        } else if ty.is_char_device() || ty.is_block_device() {
+            "a device"
+        } else if ty.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file"
+        }
+    };
+    #[cfg(not(unix))]
+    let kind = if ty.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    };
+    Err(StoreError::Storage {
+        path: shown.to_string(),
+        detail: format!("is {kind}, not a store file (a store is a regular file)"),
+    })
+}
+
+/// Opens a store for reading only. Where SQLite cannot set up its shared-memory file next to
+/// the store (a directory this process may not write), the file is opened as immutable: read
+/// as it is, without the write-ahead log of a writer that is still running.
+fn open_read_only(path: &Path, shown: &str) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let probe = |c: Connection| {
+        // Opening is lazy: read the schema to find out whether the file can be read.
+        c.query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map(|_| c)
+    };
+    match Connection::open_with_flags(path, flags).and_then(probe) {
+        Ok(conn) => Ok(conn),
+        Err(first) => {
+            let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+            let uri = format!(
+                "file:{}?immutable=1",
+                absolute
+                    .display()
+                    .to_string()
+                    .replace('%', "%25")
+                    .replace('?', "%3f")
+                    .replace('#', "%23")
+            );
+            Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+                .and_then(probe)
+                .map_err(|_| sql_error(shown, first))
+        }
+    }
+}
+
 /// Creates a new store at `path`: initialised under a temporary name, then linked into place,
 /// so that `path` never names a half-initialised (for example empty) file.
 fn create(path: &Path, shown: &str) -> Result<(), StoreError> {
@@ -485,8 +891,7 @@ fn create(path: &Path, shown: &str) -> Result<(), StoreError> {
         .map_err(|e| sql_error(shown, e))?;
         let sql = format!(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
-             PRAGMA application_id={APPLICATION_ID}; BEGIN; {SCHEMA}
-             PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
+             PRAGMA application_id={APPLICATION_ID}; BEGIN; {SCHEMA} {UPGRADE_TO_2} COMMIT;"
         );
         conn.execute_batch(&sql).map_err(|e| sql_error(shown, e))?;
         conn.close().map_err(|(_, e)| sql_error(shown, e))
@@ -653,7 +1058,8 @@ fn configure(conn: &Connection, shown: &str, options: &SqliteOptions) -> Result<
     Ok(())
 }
 
-fn check_schema(conn: &Connection, shown: &str) -> Result<(), StoreError> {
+/// Checks that the file is a workflow store this build reads; returns its schema version.
+fn check_schema(conn: &Connection, shown: &str) -> Result<i64, StoreError> {
     let corrupt = |detail: String| StoreError::Corrupt {
         path: shown.to_string(),
         detail,
@@ -689,12 +1095,16 @@ fn check_schema(conn: &Connection, shown: &str) -> Result<(), StoreError> {
         .query_map([], |r| r.get::<_, String>(0))
         .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
         .map_err(|e| sql_error(shown, e))?;
-    for wanted in ["definitions", "executions", "events"] {
+    let mut wanted = vec!["definitions", "executions", "events"];
+    if version >= 2 {
+        wanted.push("owners");
+    }
+    for wanted in wanted {
         if !tables.iter().any(|t| t == wanted) {
             return Err(corrupt(format!("the `{wanted}` table is missing")));
         }
     }
-    Ok(())
+    Ok(version)
 }
 
 /// Full check: every page (`quick_check`), then every history: ids `1..=n` without gaps, no
@@ -855,6 +1265,18 @@ fn serve(shared: &Shared, requests: mpsc::Receiver<Request>) {
                         let r = worker.page(&query);
                         Box::new(move || drop(reply.send(r)))
                     }
+                    Request::Events(name, after, limit, reply) => {
+                        let r = worker.load_page(&name, after, limit);
+                        Box::new(move || drop(reply.send(r)))
+                    }
+                    Request::Claim(name, reply) => {
+                        let r = worker.claim(&name);
+                        Box::new(move || drop(reply.send(r)))
+                    }
+                    Request::Release(name, reply) => {
+                        let r = worker.release(&name);
+                        Box::new(move || drop(reply.send(r)))
+                    }
                     Request::Append(..) => Box::new(|| ()),
                 };
                 drop(worker);
@@ -886,6 +1308,12 @@ struct Worker {
     checkpointer: Checkpointer,
     /// Commits since the last checkpoint request.
     commits: u32,
+    /// Who this handle is when it claims executions.
+    owner: Owner,
+    /// When this handle's lease was last renewed (Unix ms; 0: never).
+    renewed: i64,
+    /// Opened for reading only.
+    read_only: bool,
 }
 
 /// A running execution's event count and the `(scope, seq)` positions of its events.
@@ -896,8 +1324,13 @@ struct Head {
 
 const SELECT_EXECUTION: &str = "SELECT x.name, d.text, x.input, x.metadata, x.status, \
      x.start_date, x.stop_date, x.output, x.error, x.cause, \
-     (SELECT COALESCE(MAX(e.id), 0) FROM events e WHERE e.execution = x.id) \
+     (SELECT COALESCE(MAX(e.id), 0) FROM events e WHERE e.execution = x.id), x.engine, x.format \
      FROM executions x JOIN definitions d ON d.id = x.definition";
+
+/// Milliseconds a lease lasts.
+fn lease_ms() -> i64 {
+    i64::try_from(LEASE_TTL.as_millis()).unwrap_or(i64::MAX)
+}
 
 impl Worker {
     /// Counts a commit, asking for a checkpoint every [`CHECKPOINT_EVERY`] commits.
@@ -928,6 +1361,10 @@ impl Worker {
     /// Commits every append in one transaction; each append runs in a savepoint so that one
     /// rejected append leaves the others intact. Replies are sent after the commit.
     fn append_all(&mut self, appends: &[Append]) -> Vec<Result<(), StoreError>> {
+        if self.read_only {
+            let e = self.read_only_error();
+            return appends.iter().map(|_| Err(e.clone())).collect();
+        }
         let mut results: Vec<Result<(), StoreError>> = Vec::with_capacity(appends.len());
         let began = self.run_cached("BEGIN IMMEDIATE");
         if let Err(e) = began {
@@ -1011,7 +1448,8 @@ impl Worker {
                 .conn
                 .prepare_cached(
                     "INSERT INTO events (execution, id, previous_event_id, timestamp, type, \
-                     details_key, details, scope, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     details_key, details, scope, seq, crc) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )
                 .map_err(|e| sql_error(&self.path, e))?;
             for row in &a.rows {
@@ -1024,7 +1462,8 @@ impl Worker {
                     row.details_key,
                     row.details,
                     row.scope,
-                    row.seq
+                    row.seq,
+                    row.crc
                 ]);
                 if let Err(e) = inserted {
                     return Err(match e.sqlite_error_code() {
@@ -1161,8 +1600,8 @@ impl Worker {
         let start_date = now_rfc3339();
         self.conn
             .prepare_cached(
-                "INSERT INTO executions (name, definition, input, metadata, status, start_date) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO executions (name, definition, input, metadata, status, start_date, \
+                 engine, format) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -1171,7 +1610,9 @@ impl Worker {
                     new.input.to_string(),
                     new.metadata.to_string(),
                     ExecutionStatus::Running.as_str(),
-                    start_date
+                    start_date,
+                    ENGINE_VERSION,
+                    HISTORY_FORMAT
                 ])
             })
             .map_err(|e| self.err(e))?;
@@ -1188,6 +1629,8 @@ impl Worker {
                 error: None,
                 cause: None,
                 event_count: 0,
+                engine_version: ENGINE_VERSION.to_string(),
+                history_format: HISTORY_FORMAT,
             },
             created: true,
         })
@@ -1227,33 +1670,42 @@ impl Worker {
     }
 
     fn load(&mut self, name: &str) -> Result<Vec<HistoryEvent>, StoreError> {
+        self.load_page(name, 0, usize::MAX)
+    }
+
+    /// At most `limit` events with ids above `after`, checked: contiguous from `after + 1`, each
+    /// matching its checksum, with readable details.
+    fn load_page(
+        &mut self,
+        name: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<HistoryEvent>, StoreError> {
         let id = self.execution_id(name)?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, previous_event_id, timestamp, type, details_key, details, scope, seq \
-                 FROM events WHERE execution = ?1 ORDER BY id",
+                "SELECT id, previous_event_id, timestamp, type, details_key, details, scope, \
+                 seq, crc FROM events WHERE execution = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
             )
             .map_err(|e| sql_error(&self.path, e))?;
         let rows = stmt
-            .query_map([id], |r| {
-                Ok(EventRow {
-                    id: r.get(0)?,
-                    previous_event_id: r.get(1)?,
-                    timestamp: r.get(2)?,
-                    event_type: r.get(3)?,
-                    details_key: r.get(4)?,
-                    details: r.get(5)?,
-                    scope: r.get(6)?,
-                    seq: r.get(7)?,
-                })
-            })
+            .query_map(params![id, after, limit], EventRow::from_row)
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(|e| sql_error(&self.path, e))?;
         drop(stmt);
         let mut events = Vec::with_capacity(rows.len());
         for (i, row) in rows.into_iter().enumerate() {
-            let expected = i as i64 + 1;
+            let expected = after + i as i64 + 1;
+            if !row.intact() {
+                return Err(self.corrupt(format!(
+                    "event {} of execution `{name}` does not match its checksum (the record was \
+                     altered after it was written); run `workflow check` on the store",
+                    row.id
+                )));
+            }
             if row.id != expected {
                 return Err(self.corrupt(format!(
                     "execution `{name}` is missing event {expected} (the next stored is {})",
@@ -1285,6 +1737,145 @@ impl Worker {
             });
         }
         Ok(events)
+    }
+
+    /// Claims the execution for this handle (see [`Store::claim_execution`]), renewing the lease.
+    fn claim(&mut self, name: &str) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(self.read_only_error());
+        }
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))?;
+        let result = self.claim_in_transaction(name);
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        if let Err(e) = self.conn.execute_batch(end) {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(self.err(e));
+        }
+        if result.is_ok() {
+            self.committed();
+        }
+        result
+    }
+
+    fn claim_in_transaction(&mut self, name: &str) -> Result<(), StoreError> {
+        let row: Option<(String, Option<String>)> = self
+            .conn
+            .prepare_cached("SELECT status, owner FROM executions WHERE name = ?1")
+            .and_then(|mut s| {
+                s.query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .map_err(|e| self.err(e))?;
+        let (status, owner) = row.ok_or_else(|| StoreError::NotFound(name.to_string()))?;
+        let status = self.parse_status(&status)?;
+        if status.is_closed() {
+            return Err(StoreError::Closed {
+                name: name.to_string(),
+                status,
+            });
+        }
+        let now = now_ms();
+        if let Some(other) = owner.filter(|o| *o != self.owner.id) {
+            let lease: Option<(String, i64, i64, i64)> = self
+                .conn
+                .prepare_cached("SELECT host, pid, started, expires FROM owners WHERE id = ?1")
+                .and_then(|mut s| {
+                    s.query_row([&other], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })
+                    .optional()
+                })
+                .map_err(|e| self.err(e))?;
+            if let Some((host, pid, started, expires)) = lease {
+                let pid = u32::try_from(pid).unwrap_or(0);
+                let dead = self
+                    .owner
+                    .is_dead_here(&host, pid, u64::try_from(started).unwrap_or(0));
+                if expires > now && !dead {
+                    let machine = host.split('/').next().unwrap_or_default();
+                    return Err(StoreError::Owned {
+                        name: name.to_string(),
+                        owner: format!(
+                            "process {pid} on {} (its lease expires in {} s unless renewed)",
+                            if machine.is_empty() {
+                                "this machine"
+                            } else {
+                                machine
+                            },
+                            (expires - now + 999) / 1000
+                        ),
+                    });
+                }
+            }
+        }
+        self.renew(now)?;
+        self.conn
+            .prepare_cached("UPDATE executions SET owner = ?2 WHERE name = ?1")
+            .and_then(|mut s| s.execute(params![name, self.owner.id]))
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Writes this handle's lease, valid for [`LEASE_TTL`] from `now`.
+    fn renew(&mut self, now: i64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO owners (id, host, pid, started, expires) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT(id) DO UPDATE SET expires = excluded.expires",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    self.owner.id,
+                    self.owner.host,
+                    i64::from(self.owner.pid),
+                    i64::try_from(self.owner.started).unwrap_or(0),
+                    now.saturating_add(lease_ms())
+                ])
+            })
+            .map_err(|e| self.err(e))?;
+        self.renewed = now;
+        Ok(())
+    }
+
+    /// Gives up this handle's claim on `name`.
+    fn release(&mut self, name: &str) -> Result<(), StoreError> {
+        if self.read_only {
+            return Ok(());
+        }
+        self.conn
+            .prepare_cached("UPDATE executions SET owner = NULL WHERE name = ?1 AND owner = ?2")
+            .and_then(|mut s| s.execute(params![name, self.owner.id]))
+            .map_err(|e| self.err(e))?;
+        self.committed();
+        Ok(())
+    }
+
+    /// Renews the lease when a third of it has passed; returns the running executions this
+    /// handle owns.
+    fn poll_lease(&mut self) -> Result<HashSet<String>, StoreError> {
+        let now = now_ms();
+        if now - self.renewed >= lease_ms() / 3 {
+            self.renew(now)?;
+            self.committed();
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT name FROM executions WHERE owner = ?1 AND status = 'RUNNING'")
+            .map_err(|e| self.err(e))?;
+        let names = stmt
+            .query_map([&self.owner.id], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<Result<HashSet<_>, _>>())
+            .map_err(|e| self.err(e));
+        names
+    }
+
+    fn read_only_error(&self) -> StoreError {
+        StoreError::Storage {
+            path: self.path.to_string(),
+            detail: "the store was opened read-only".into(),
+        }
     }
 
     fn list(&self, filter: &ListFilter) -> Result<Vec<ExecutionSummary>, StoreError> {
@@ -1408,6 +1999,8 @@ struct RawRecord {
     error: Option<String>,
     cause: Option<String>,
     event_count: i64,
+    engine: String,
+    format: i64,
 }
 
 impl RawRecord {
@@ -1424,6 +2017,8 @@ impl RawRecord {
             error: r.get(8)?,
             cause: r.get(9)?,
             event_count: r.get(10)?,
+            engine: r.get(11)?,
+            format: r.get(12)?,
         })
     }
 
@@ -1453,6 +2048,8 @@ impl RawRecord {
             stop_date: self.stop_date,
             error: self.error,
             cause: self.cause,
+            engine_version: self.engine,
+            history_format: u32::try_from(self.format).unwrap_or(u32::MAX),
         })
     }
 }

@@ -1,0 +1,141 @@
+//! A store wrapper that fails writes at chosen points: the power-loss and I/O-error tests of
+//! the durable runtime (and of any [`Store`] implementation) run executions over it.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use super::{
+    Claim, ExecutionPage, ExecutionRecord, ExecutionStatus, ExecutionSummary, ListFilter,
+    NewExecution, PageQuery, StartedExecution, Store, StoreError, StoreFuture,
+};
+use crate::history::HistoryEvent;
+
+/// How an injected write fault behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The append fails and nothing of it is written (a full disk, a refused write).
+    Refuse,
+    /// The append is written, then reported as failed (the acknowledgement was lost: an fsync
+    /// error after the write, a crash between the commit and the reply).
+    LoseAck,
+}
+
+/// A [`Store`] that passes everything to another store, except that from the `at`-th append on
+/// (counting from 0) appends fail as `fault` says, until [`FaultyStore::heal`]. Reads always
+/// pass through.
+pub struct FaultyStore {
+    inner: Arc<dyn Store>,
+    at: usize,
+    fault: Fault,
+    appends: AtomicUsize,
+    healed: AtomicBool,
+}
+
+impl std::fmt::Debug for FaultyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaultyStore")
+            .field("at", &self.at)
+            .field("fault", &self.fault)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FaultyStore {
+    /// Wraps `inner`; appends number `at` and later fail as `fault` says.
+    pub fn new(inner: Arc<dyn Store>, at: usize, fault: Fault) -> FaultyStore {
+        FaultyStore {
+            inner,
+            at,
+            fault,
+            appends: AtomicUsize::new(0),
+            healed: AtomicBool::new(false),
+        }
+    }
+
+    /// How many appends were attempted.
+    pub fn appends(&self) -> usize {
+        self.appends.load(Ordering::SeqCst)
+    }
+
+    /// Whether a fault was injected.
+    pub fn injected(&self) -> bool {
+        self.appends() > self.at
+    }
+
+    /// Stops injecting faults.
+    pub fn heal(&self) {
+        self.healed.store(true, Ordering::SeqCst);
+    }
+
+    fn injected_error(&self) -> StoreError {
+        StoreError::Storage {
+            path: "faulty".into(),
+            detail: format!("injected fault ({:?}) at append {}", self.fault, self.at),
+        }
+    }
+}
+
+impl Store for FaultyStore {
+    fn start_execution(&self, new: NewExecution) -> StoreFuture<'_, StartedExecution> {
+        self.inner.start_execution(new)
+    }
+
+    fn append_events<'a>(
+        &'a self,
+        name: &'a str,
+        events: &'a [HistoryEvent],
+    ) -> StoreFuture<'a, ()> {
+        let n = self.appends.fetch_add(1, Ordering::SeqCst);
+        if n < self.at || self.healed.load(Ordering::SeqCst) {
+            return self.inner.append_events(name, events);
+        }
+        match self.fault {
+            Fault::Refuse => {
+                let e = self.injected_error();
+                Box::pin(async move { Err(e) })
+            }
+            Fault::LoseAck => Box::pin(async move {
+                // Written (or refused by the store's own rules), and reported failed either way.
+                let _ = self.inner.append_events(name, events).await;
+                Err(self.injected_error())
+            }),
+        }
+    }
+
+    fn describe_execution<'a>(&'a self, name: &'a str) -> StoreFuture<'a, ExecutionRecord> {
+        self.inner.describe_execution(name)
+    }
+
+    fn load_events<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Vec<HistoryEvent>> {
+        self.inner.load_events(name)
+    }
+
+    fn list_executions(&self, filter: ListFilter) -> StoreFuture<'_, Vec<ExecutionSummary>> {
+        self.inner.list_executions(filter)
+    }
+
+    fn count_executions(&self, status: Option<ExecutionStatus>) -> StoreFuture<'_, u64> {
+        self.inner.count_executions(status)
+    }
+
+    fn list_page(&self, query: PageQuery) -> StoreFuture<'_, ExecutionPage> {
+        self.inner.list_page(query)
+    }
+
+    fn load_events_page<'a>(
+        &'a self,
+        name: &'a str,
+        after: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, Vec<HistoryEvent>> {
+        self.inner.load_events_page(name, after, limit)
+    }
+
+    fn claim_execution<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Claim> {
+        self.inner.claim_execution(name)
+    }
+
+    fn release_execution<'a>(&'a self, name: &'a str) -> StoreFuture<'a, ()> {
+        self.inner.release_execution(name)
+    }
+}
