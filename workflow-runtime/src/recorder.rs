@@ -115,6 +115,17 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     h
 }
 
+/// Whether an event type closes the execution (the one event recorded past the history limit).
+fn closes(ty: EventType) -> bool {
+    matches!(
+        ty,
+        EventType::ExecutionSucceeded
+            | EventType::ExecutionFailed
+            | EventType::ExecutionTimedOut
+            | EventType::ExecutionAborted
+    )
+}
+
 /// What [`Recorder::record`] reports about the event it recorded (or found recorded).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Stamp {
@@ -146,6 +157,11 @@ pub(crate) struct Recorder {
     flush_lock: tokio::sync::Mutex<()>,
     prior: Vec<HistoryEvent>,
     prior_index: HashMap<(String, u64), usize>,
+    /// The most events the history may hold (0: no limit); see [`Recorder::history_full`].
+    limit: u64,
+    /// Set once an event was refused because the history reached `limit`.
+    full: std::sync::atomic::AtomicBool,
+    full_notify: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -179,7 +195,45 @@ impl Recorder {
             flush_lock: tokio::sync::Mutex::new(()),
             prior,
             prior_index,
+            limit: 0,
+            full: std::sync::atomic::AtomicBool::new(false),
+            full_notify: tokio::sync::Notify::new(),
         }
+    }
+
+    /// Limits the history to `limit` events (0: no limit), as AWS's quota of 25,000: once the
+    /// next event would be the `limit`-th and is not the execution's closing event, it is not
+    /// recorded, the execution faults (see [`Recorder::fault`]) and [`Recorder::history_full`]
+    /// completes; the closing `ExecutionFailed` then takes id `limit`. Only with history on.
+    pub(crate) fn with_history_limit(mut self, limit: u64) -> Recorder {
+        self.limit = limit;
+        self
+    }
+
+    /// Completes once the history reached its limit.
+    pub(crate) async fn history_full(&self) {
+        if self.limit == 0 || !self.enabled() {
+            return std::future::pending().await;
+        }
+        loop {
+            let notified = self.full_notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.full.load(Ordering::SeqCst) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Whether the history reached its limit.
+    pub(crate) fn is_full(&self) -> bool {
+        self.full.load(Ordering::Relaxed)
+    }
+
+    /// The limit's cause (AWS's wording).
+    pub(crate) fn limit_cause(&self) -> String {
+        workflow_asl::limits::history_limit_cause(self.limit)
     }
 
     fn log(&self) -> MutexGuard<'_, Log> {
@@ -284,6 +338,17 @@ impl Recorder {
             return stamp;
         }
         let time_ms = self.clock.now_ms();
+        if self.limit > 0 && self.next_id.load(Ordering::Relaxed) >= self.limit && !closes(ty) {
+            // The history is full: the event is not recorded (memory stays bounded) and the
+            // execution fails as soon as it checks (see `fault`) or yields (`history_full`).
+            if !self.full.swap(true, Ordering::SeqCst) {
+                self.full_notify.notify_waiters();
+            }
+            return Stamp {
+                id: cur.last_id,
+                time_ms,
+            };
+        }
         let kind = kind();
         debug_assert_eq!(kind.type_name(), ty.as_str());
         let mut log = self.log();
@@ -336,7 +401,7 @@ impl Recorder {
     /// [`Recorder::fault`], checked only when a fault is possible (replaying, or with a sink).
     #[inline]
     pub(crate) fn fault_if_possible(&self) -> Option<String> {
-        if self.prior.is_empty() && self.sink.is_none() {
+        if self.prior.is_empty() && self.sink.is_none() && !self.is_full() {
             None
         } else {
             self.fault()
@@ -349,6 +414,7 @@ impl Recorder {
         log.diverged
             .clone()
             .or_else(|| log.sink_failed.as_ref().map(ToString::to_string))
+            .or_else(|| self.is_full().then(|| self.limit_cause()))
     }
 
     /// Sends every event recorded since the last flush to the sink and waits for it to store them.

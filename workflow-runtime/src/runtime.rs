@@ -218,6 +218,7 @@ pub struct RuntimeBuilder {
     start_time: Option<i64>,
     history: HistoryLevel,
     payload_limit: usize,
+    history_limit: u64,
     region: String,
     account: String,
     objects: Option<Arc<dyn crate::objects::ObjectStore>>,
@@ -233,6 +234,7 @@ impl Default for RuntimeBuilder {
             start_time: None,
             history: HistoryLevel::Full,
             payload_limit: DEFAULT_PAYLOAD_LIMIT,
+            history_limit: workflow_asl::limits::MAX_HISTORY_EVENTS,
             region: "us-east-1".into(),
             account: "123456789012".into(),
             objects: None,
@@ -325,6 +327,15 @@ impl RuntimeBuilder {
         self
     }
 
+    /// The most events an execution's history may hold (default 25,000, AWS's quota; 0 for no
+    /// limit). The event that would pass it is replaced by `ExecutionFailed` with error
+    /// `States.Runtime` and AWS's cause, `The execution reached the maximum number of history
+    /// events (25000).` Applies with [`HistoryLevel::Full`] (with history off nothing grows).
+    pub fn history_limit(mut self, events: u64) -> Self {
+        self.history_limit = events;
+        self
+    }
+
     /// The region and account used in generated ARNs (default `us-east-1`, `123456789012`).
     pub fn region_account(mut self, region: &str, account: &str) -> Self {
         self.region = region.into();
@@ -351,6 +362,7 @@ impl RuntimeBuilder {
                 start_time: self.start_time,
                 history: self.history,
                 payload_limit: self.payload_limit,
+                history_limit: self.history_limit,
                 region: self.region,
                 account: self.account,
                 objects: self.objects,
@@ -369,6 +381,7 @@ struct Inner {
     start_time: Option<i64>,
     history: HistoryLevel,
     payload_limit: usize,
+    history_limit: u64,
     region: String,
     account: String,
     objects: Option<Arc<dyn crate::objects::ObjectStore>>,
@@ -604,6 +617,7 @@ enum End {
     Done(Result<Value, Fault>),
     TimedOut,
     Stopped,
+    HistoryFull,
 }
 
 /// The most events an execution reserves room for up front (see `Program::history_hint`).
@@ -702,7 +716,8 @@ async fn drive(
         },
     });
     let exec = Exec {
-        rec: Recorder::new(inner.history, clock, sink, prior),
+        rec: Recorder::new(inner.history, clock, sink, prior)
+            .with_history_limit(inner.history_limit),
         handlers: Arc::clone(&inner.handlers),
         callbacks: Arc::clone(&inner.callbacks),
         mocks: inner.mocks.clone().map(crate::mock::MockCalls::new),
@@ -745,6 +760,7 @@ async fn drive(
         tokio::select! {
             biased;
             _ = stopped(&stop) => End::Stopped,
+            _ = exec.rec.history_full() => End::HistoryFull,
             r = run => End::Done(r),
             _ = timeout => End::TimedOut,
         }
@@ -773,6 +789,12 @@ async fn drive(
             None,
             Some(names::TIMEOUT.to_string()),
             None,
+        ),
+        End::HistoryFull => (
+            ExecutionStatus::Failed,
+            None,
+            Some(names::RUNTIME.to_string()),
+            Some(exec.rec.limit_cause()),
         ),
     };
     match status {

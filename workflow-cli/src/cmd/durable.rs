@@ -169,6 +169,7 @@ pub async fn run_stored(
     name: Option<&str>,
     sync: Option<SyncMode>,
     handlers: &HandlerArgs,
+    limits: LimitArgs,
     seed: Option<u64>,
     definition: &str,
     input: Value,
@@ -185,11 +186,13 @@ pub async fn run_stored(
     if let Some(seed) = seed {
         metadata[SEED_KEY] = json!(seed);
     }
+    limits.record(&mut metadata);
     let name = name.map(str::to_string).unwrap_or_else(generated_name);
-    let durable = DurableRuntime::new(
+    let builder = limits.apply(
         configure(handlers.apply(RuntimeBuilder::default())),
-        store.clone(),
+        &metadata,
     );
+    let durable = DurableRuntime::new(builder, store.clone());
     let execution = durable
         .start(NewExecution {
             name: name.clone(),
@@ -249,6 +252,37 @@ fn generated_name() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
     format!("run-{ms}-{}", std::process::id())
+}
+
+/// The `--history-limit N` option of `run` and `resume`.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct LimitArgs {
+    /// The most events an execution's history may hold: past it the execution fails with
+    /// `States.Runtime` (default 25000, AWS's quota; 0 for no limit, for local bulk runs AWS
+    /// would refuse). Recorded with a stored execution, so `resume` keeps it unless given again.
+    #[arg(long, value_name = "N")]
+    pub history_limit: Option<u64>,
+}
+
+/// The metadata key under which a stored execution keeps its `--history-limit`.
+const HISTORY_LIMIT_KEY: &str = "historyLimit";
+
+impl LimitArgs {
+    /// `builder` with this limit, else the one recorded in `meta`, else the default.
+    pub fn apply(&self, builder: RuntimeBuilder, meta: &Value) -> RuntimeBuilder {
+        let recorded = meta.get(HISTORY_LIMIT_KEY).and_then(Value::as_u64);
+        match self.history_limit.or(recorded) {
+            Some(n) => builder.history_limit(n),
+            None => builder,
+        }
+    }
+
+    /// Records the limit in a stored execution's metadata.
+    pub fn record(&self, meta: &mut Value) {
+        if let Some(n) = self.history_limit {
+            meta[HISTORY_LIMIT_KEY] = json!(n);
+        }
+    }
 }
 
 /// Which task handlers an execution runs with.

@@ -13,7 +13,7 @@ use workflow_runtime::ExecutionOutcome;
 
 use super::durable::{
     durable_exit_code, exit_code, open_store, recorded_outcome, store_exit_code, tokio_runtime,
-    HandlerArgs, StoreArg, SyncArg, EXIT_USAGE,
+    HandlerArgs, LimitArgs, StoreArg, SyncArg, EXIT_USAGE,
 };
 use super::OK;
 
@@ -34,6 +34,9 @@ pub struct Args {
     /// recorded in the store: give them again to resume).
     #[command(flatten)]
     tasks: super::tasks::TaskArgs,
+    /// `--history-limit N` (default: the one the execution was started with).
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 /// One execution's result line: `{"name", "status", "output" | "error", "cause"}`.
@@ -149,6 +152,7 @@ async fn resume(
                 }
             }
         }
+        let builder = args.limits.apply(builder, &record.metadata);
         let durable = DurableRuntime::new(builder, dyn_store.clone());
         match durable.resume_execution(&name).await {
             Ok(execution) => running.push(execution),

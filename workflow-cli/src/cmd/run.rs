@@ -64,6 +64,9 @@ pub struct Args {
     /// `--handler STATE=COMMAND`, `--serve ADDR`: commands as task handlers, callbacks.
     #[command(flatten)]
     pub tasks: super::tasks::TaskArgs,
+    /// `--history-limit N`.
+    #[command(flatten)]
+    pub limits: super::durable::LimitArgs,
 }
 
 /// How `run` prints the outcome.
@@ -146,6 +149,7 @@ fn prepare(args: &Args) -> Result<(Runtime, String, Value, Tasks), String> {
         ));
     }
     builder = args.handlers.apply(builder);
+    builder = args.limits.apply(builder, &Value::Null);
     let callbacks = Arc::new(Callbacks::new());
     builder = builder.callbacks(Arc::clone(&callbacks));
     let mut handlers = None;
@@ -265,6 +269,7 @@ async fn run_execution(
             name,
             sync,
             &args.handlers,
+            args.limits,
             args.seed,
             text,
             input,

@@ -2399,6 +2399,263 @@ mod tests {
         assert_eq!(n, 1);
     }
 
+    /// Issue 12: flipped bytes in a store were read back as altered history with no error.
+    #[test]
+    fn an_altered_event_is_an_error_and_check_reports_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("flip.db");
+        populate(&path, 3, 5);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        {
+            let store = SqliteStore::open(&path).expect("open");
+            let report = store.check().expect("check");
+            assert_eq!(report.problems, Vec::<String>::new());
+            assert_eq!((report.executions, report.events), (3, 15));
+        }
+        // One byte of one event's type changes, as a flipped bit on the disk would.
+        Connection::open(&path)
+            .and_then(|c| {
+                c.execute_batch(
+                    "UPDATE events SET type = 'PassStateEnterec' WHERE execution = 2 AND id = 4",
+                )
+            })
+            .expect("damage");
+        let store = SqliteStore::open(&path).expect("opens");
+        let loaded = rt.block_on(store.load_events("exec-1"));
+        assert!(
+            matches!(&loaded, Err(StoreError::Corrupt { detail, .. }) if detail.contains("event 4") && detail.contains("checksum")),
+            "{loaded:?}"
+        );
+        let page = rt.block_on(store.load_events_page("exec-1", 3, 10));
+        assert!(matches!(page, Err(StoreError::Corrupt { .. })), "{page:?}");
+        // The pages before the damage read normally; the other executions are intact.
+        let first = rt
+            .block_on(store.load_events_page("exec-1", 0, 3))
+            .expect("the first page");
+        assert_eq!(first.iter().map(|e| e.id).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(
+            rt.block_on(store.load_events("exec-0"))
+                .expect("intact")
+                .len(),
+            5
+        );
+        let report = store.check().expect("check runs");
+        assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+        assert!(report.problems[0].contains("event 4 of execution `exec-1`"));
+    }
+
+    /// Issue 12: a FIFO as the store hung forever.
+    #[cfg(unix)]
+    #[test]
+    fn anything_but_a_regular_file_is_refused_at_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("fifo.db");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: mkfifo is not available");
+            return;
+        }
+        for read_only in [false, true] {
+            let options = SqliteOptions {
+                read_only,
+                ..SqliteOptions::default()
+            };
+            let err = SqliteStore::open_with(&fifo, options).expect_err("a FIFO");
+            assert!(err.to_string().contains("is a FIFO"), "{err}");
+        }
+        let err = SqliteStore::open(dir.path()).expect_err("a directory");
+        assert!(err.to_string().contains("is a directory"), "{err}");
+    }
+
+    /// Issue 12: a read-only store could not be listed.
+    #[test]
+    fn a_store_opened_read_only_is_readable_and_never_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ro.db");
+        populate(&path, 2, 3);
+        let before = std::fs::read(&path).expect("read");
+        let options = SqliteOptions {
+            read_only: true,
+            ..SqliteOptions::default()
+        };
+        let store = SqliteStore::open_with(&path, options.clone()).expect("read-only open");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let list = rt
+            .block_on(store.list_executions(ListFilter::all()))
+            .expect("list");
+        assert_eq!(list.len(), 2);
+        assert_eq!(
+            rt.block_on(store.load_events("exec-1"))
+                .expect("load")
+                .len(),
+            3
+        );
+        let refused = rt.block_on(store.append_events("exec-1", &[ev(4, "T", "", 3)]));
+        assert!(
+            matches!(&refused, Err(StoreError::Storage { detail, .. }) if detail.contains("read-only")),
+            "{refused:?}"
+        );
+        drop(store);
+        assert!(std::fs::read(&path).expect("read") == before, "unchanged");
+        // A missing file is not created.
+        let missing = dir.path().join("missing.db");
+        assert!(SqliteStore::open_with(&missing, options).is_err());
+        assert!(!missing.exists());
+    }
+
+    /// A store written by schema version 1 is upgraded on open: its events keep no checksum
+    /// (they are counted as unchecked), new events get one.
+    #[test]
+    fn version_1_stores_are_upgraded_in_place() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v1.db");
+        let conn = Connection::open(&path).expect("create");
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode=WAL; PRAGMA application_id={APPLICATION_ID}; {SCHEMA}
+             PRAGMA user_version=1;
+             INSERT INTO definitions VALUES (1, 0, '{{\"StartAt\":\"P\",\"States\":{{\"P\":{{\"Type\":\"Pass\",\"End\":true}}}}}}');
+             INSERT INTO executions (id, name, definition, input, metadata, status, start_date)
+                 VALUES (1, 'old', 1, '{{}}', '{{}}', 'RUNNING', '2024-01-01T00:00:00.000Z');
+             INSERT INTO events VALUES (1, 1, 0, '2024-01-01T00:00:00.000Z', 'ExecutionStarted', NULL, NULL, '', 0);"
+        ))
+        .expect("a version 1 store");
+        drop(conn);
+        let read_only = SqliteOptions {
+            read_only: true,
+            ..SqliteOptions::default()
+        };
+        let err = SqliteStore::open_with(&path, read_only).expect_err("not upgraded read-only");
+        assert!(err.to_string().contains("must be upgraded"), "{err}");
+        let store = SqliteStore::open(&path).expect("upgraded");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let record = rt
+            .block_on(store.describe_execution("old"))
+            .expect("describe");
+        assert_eq!(
+            (record.history_format, record.engine_version.as_str()),
+            (1, "")
+        );
+        rt.block_on(store.append_events("old", &[ev(2, "PassStateEntered", "", 1)]))
+            .expect("append after the upgrade");
+        assert_eq!(
+            rt.block_on(store.load_events("old")).expect("load").len(),
+            2
+        );
+        let report = store.check().expect("check");
+        assert_eq!((report.events, report.unchecked), (1, 1));
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+    }
+
+    /// Issue 12: two processes could run one execution at once. A second handle (standing for
+    /// another process) is refused while the owner lives, and takes over when its lease has
+    /// expired or its process is gone.
+    #[tokio::test]
+    async fn one_owner_at_a_time() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("own.db");
+        let a = SqliteStore::open(&path).expect("open a");
+        let b = SqliteStore::open(&path).expect("open b");
+        a.start_execution(new_exec("e", json!(1)))
+            .await
+            .expect("start");
+        let _claim = a.claim_execution("e").await.expect("a claims");
+        a.claim_execution("e")
+            .await
+            .expect("claiming again is fine");
+        let refused = b.claim_execution("e").await.expect_err("owned by a");
+        assert!(
+            matches!(&refused, StoreError::Owned { owner, .. } if owner.contains(&format!("process {}", std::process::id()))),
+            "{refused}"
+        );
+        assert!(
+            refused.to_string().contains("is owned by process"),
+            "{refused}"
+        );
+        // Released: b may claim.
+        a.release_execution("e").await.expect("release");
+        let _b_claim = b
+            .claim_execution("e")
+            .await
+            .expect("b claims after release");
+        assert!(a.claim_execution("e").await.is_err(), "now b owns it");
+        // b's lease expires (b hangs): a takes over.
+        let conn = Connection::open(&path).expect("open");
+        conn.execute("UPDATE owners SET expires = 0", [])
+            .expect("expire");
+        a.claim_execution("e")
+            .await
+            .expect("a takes over an expired lease");
+        // a's process "dies" (its start time no longer matches): b takes over at once.
+        conn.execute(
+            "UPDATE owners SET started = started + 1, expires = 9e15",
+            [],
+        )
+        .expect("a dead owner");
+        b.claim_execution("e")
+            .await
+            .expect("b takes over from a dead process");
+        // A closed execution cannot be claimed.
+        stop_execution_for_test(&b, "e").await;
+        assert!(matches!(
+            b.claim_execution("e").await,
+            Err(StoreError::Closed { .. })
+        ));
+    }
+
+    async fn stop_execution_for_test(store: &SqliteStore, name: &str) {
+        crate::store::stop_execution(store, name, None, None)
+            .await
+            .expect("stop");
+    }
+
+    /// Issue 12: `workflow stop` did not reach a live run. The owner's claim is reported lost
+    /// within a second of another process closing the execution.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_claim_is_reported_lost_when_another_process_stops_the_execution() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("lost.db");
+        let a = SqliteStore::open(&path).expect("open a");
+        let b = SqliteStore::open(&path).expect("open b");
+        a.start_execution(new_exec("e", json!(1)))
+            .await
+            .expect("start");
+        let mut claim = a.claim_execution("e").await.expect("claim");
+        let quiet = tokio::time::timeout(Duration::from_millis(600), claim.lost()).await;
+        assert!(quiet.is_err(), "not lost while nobody touches it");
+        stop_execution_for_test(&b, "e").await;
+        tokio::time::timeout(Duration::from_secs(1), claim.lost())
+            .await
+            .expect("reported lost within a second");
+    }
+
+    #[tokio::test]
+    async fn events_are_read_in_pages() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("pages.db");
+        let store = SqliteStore::open(&path).expect("open");
+        store
+            .start_execution(new_exec("e", json!(1)))
+            .await
+            .expect("start");
+        let events: Vec<_> = (1..=25).map(|id| ev(id, "T", "", id)).collect();
+        store.append_events("e", &events).await.expect("append");
+        let mut after = 0;
+        let mut seen = Vec::new();
+        loop {
+            let page = store.load_events_page("e", after, 10).await.expect("page");
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            seen.push(page.len());
+        }
+        assert_eq!(seen, [10, 10, 5]);
+    }
+
     #[test]
     fn fnv1a_is_stable() {
         // Reference values of 64-bit FNV-1a.

@@ -1,0 +1,142 @@
+//! The limits of `workflow_asl::limits`, each reproducing the failure of issue 12 that it fixes:
+//! past a limit an execution fails with a `States.*` error, never a crash, a hang or unbounded
+//! memory.
+
+use serde_json::{json, Value};
+use workflow_asl::limits::{history_limit_cause, MAX_HISTORY_EVENTS};
+use workflow_runtime::{ExecutionStatus, Runtime, RuntimeBuilder, StartOptions, TaskError};
+
+fn machine(def: Value) -> workflow_asl::StateMachine {
+    workflow_asl::parse_str(&def.to_string())
+        .expect("JSON")
+        .machine
+        .expect("an object")
+}
+
+async fn run(rt: &Runtime, def: Value, input: Value) -> workflow_runtime::ExecutionOutcome {
+    let program = rt.program(&machine(def)).expect("compiles");
+    rt.start(&program, input, StartOptions::new())
+        .expect("starts")
+        .await
+}
+
+/// Issue 12: an endless loop grew memory until the process died. Event 25,000 is now
+/// `ExecutionFailed` with AWS's error and cause.
+#[tokio::test(start_paused = true)]
+async fn an_endless_loop_fails_at_aws_history_quota() {
+    let rt = Runtime::builder().build();
+    let out = run(
+        &rt,
+        json!({"StartAt": "Loop", "States": {"Loop": {"Type": "Pass", "Next": "Loop"}}}),
+        json!({}),
+    )
+    .await;
+    assert_eq!(out.status, ExecutionStatus::Failed);
+    assert_eq!(out.error.as_deref(), Some("States.Runtime"));
+    assert_eq!(
+        out.cause.as_deref(),
+        Some("The execution reached the maximum number of history events (25000).")
+    );
+    assert_eq!(out.history.len() as u64, MAX_HISTORY_EVENTS);
+    let last = out.history.events().last().expect("events").clone();
+    assert_eq!(
+        (last.id, last.event_type.as_str()),
+        (25_000, "ExecutionFailed")
+    );
+    assert!(out
+        .history
+        .events()
+        .windows(2)
+        .all(|w| w[1].id == w[0].id + 1));
+}
+
+/// Issue 12: a retry with MaxAttempts 99999999 grew memory without end.
+#[tokio::test(start_paused = true)]
+async fn an_endless_retry_fails_at_the_history_limit() {
+    let rt = RuntimeBuilder::default()
+        .raw_handler(
+            "arn:aws:lambda:*:*:function:no",
+            |_input: Value, _cx| async { Err::<Value, _>(TaskError::new("Nope", "always")) },
+        )
+        .history_limit(500)
+        .build();
+    let out = run(
+        &rt,
+        json!({"StartAt": "T", "States": {"T": {"Type": "Task",
+            "Resource": "arn:aws:lambda:us-east-1:1:function:no",
+            "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 99999999, "BackoffRate": 1}],
+            "End": true}}}),
+        json!({}),
+    )
+    .await;
+    assert_eq!(out.status, ExecutionStatus::Failed);
+    assert_eq!(out.cause, Some(history_limit_cause(500)));
+    assert_eq!(out.history.len(), 500);
+    assert_eq!(
+        out.history.events().last().map(|e| e.event_type.as_str()),
+        Some("ExecutionFailed")
+    );
+}
+
+/// The limit is checked inside Parallel branches and Map iterations too, and `Catch` does not
+/// catch it (AWS fails the execution).
+#[tokio::test(start_paused = true)]
+async fn the_limit_is_not_caught_and_reaches_through_maps() {
+    let rt = Runtime::builder().history_limit(300).build();
+    let out = run(
+        &rt,
+        json!({"StartAt": "M", "States": {
+            "M": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1,
+                  "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+                  "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "End": true},
+            "Caught": {"Type": "Succeed"}}}),
+        json!({"items": (0..1000).collect::<Vec<_>>()}),
+    )
+    .await;
+    assert_eq!(out.status, ExecutionStatus::Failed, "{:?}", out.output);
+    assert_eq!(out.cause, Some(history_limit_cause(300)));
+    assert_eq!(out.history.len(), 300);
+}
+
+/// `history_limit(0)` lifts the limit for local bulk runs.
+#[tokio::test(start_paused = true)]
+async fn no_limit_when_asked() {
+    let rt = Runtime::builder().history_limit(0).build();
+    let out = run(
+        &rt,
+        json!({"StartAt": "M", "States": {
+            "M": {"Type": "Map", "ItemsPath": "$.items",
+                  "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+                  "End": true}}}),
+        json!({"items": (0..7000).collect::<Vec<_>>()}),
+    )
+    .await;
+    assert_eq!(out.status, ExecutionStatus::Succeeded);
+    assert!(out.history.len() > 25_000);
+}
+
+/// Issue 12: `$..*..*..*` on a 1 KB input allocated until the process aborted.
+#[tokio::test(start_paused = true)]
+async fn an_explosive_path_fails_the_state() {
+    let mut input = json!({"v": 0});
+    for i in 1..60 {
+        input = json!({"a": i, "b": i, "c": i, "v": i, "child": input});
+    }
+    let rt = Runtime::builder().build();
+    let out = run(
+        &rt,
+        json!({"StartAt": "P", "States": {"P": {"Type": "Pass",
+            "Parameters": {"x.$": "$..*..*..*..*..*"}, "End": true}}}),
+        input,
+    )
+    .await;
+    assert_eq!(out.status, ExecutionStatus::Failed);
+    assert_eq!(out.error.as_deref(), Some("States.Runtime"));
+    assert!(
+        out.cause
+            .as_deref()
+            .is_some_and(|c| c.contains("1000000 steps")),
+        "{:?}",
+        out.cause
+    );
+}
