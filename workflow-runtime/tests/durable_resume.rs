@@ -14,8 +14,9 @@ use std::sync::{Arc, Mutex};
 use serde_json::{json, Value};
 use workflow_runtime::history::HistoryEvent;
 use workflow_runtime::store::{
-    DurableRuntime, ExecutionRecord, ExecutionStatus, ExecutionSummary, ListFilter, MemoryStore,
-    NewExecution, SqliteStore, StartedExecution, Store, StoreError, StoreFuture,
+    DurableRuntime, ExecutionRecord, ExecutionStatus, ExecutionSummary, Fault, FaultyStore,
+    ListFilter, MemoryStore, NewExecution, SqliteStore, StartedExecution, Store, StoreError,
+    StoreFuture,
 };
 use workflow_runtime::{Runtime, RuntimeBuilder, TaskContext, TaskError};
 
@@ -207,7 +208,10 @@ fn check_history(events: &[HistoryEvent]) {
     }
 }
 
-async fn crash_everywhere(make_store: impl Fn(usize) -> Arc<dyn Store>) {
+/// Runs the execution once per failure point `k` over a store whose `k`-th append fails (as
+/// `fault` says; `None`: every append from the `k`-th on is refused, as if the process died),
+/// then resumes it on the healthy store and checks the result.
+async fn crash_everywhere(make_store: impl Fn(usize) -> Arc<dyn Store>, fault: Option<Fault>) {
     // The reference: an uninterrupted run.
     let log = Arc::new(Mutex::new(Vec::new()));
     let store = make_store(0);
@@ -224,10 +228,13 @@ async fn crash_everywhere(make_store: impl Fn(usize) -> Arc<dyn Store>) {
     for k in 0.. {
         let store = make_store(k + 1);
         let log = Arc::new(Mutex::new(Vec::new()));
-        let crashing: Arc<dyn Store> = Arc::new(CrashAfter {
-            inner: Arc::clone(&store),
-            budget: AtomicUsize::new(k),
-        });
+        let crashing: Arc<dyn Store> = match fault {
+            None => Arc::new(CrashAfter {
+                inner: Arc::clone(&store),
+                budget: AtomicUsize::new(k),
+            }),
+            Some(fault) => Arc::new(FaultyStore::new(Arc::clone(&store), k, fault)),
+        };
         let name = format!("crash-{k}");
         let mut new = new_exec(&name);
         new.metadata = json!({"seed": 7});
@@ -245,6 +252,15 @@ async fn crash_everywhere(make_store: impl Fn(usize) -> Arc<dyn Store>) {
         }
         crash_points += 1;
         check_history(&before);
+        let record = store.describe_execution(&name).await.expect("describe");
+        if record.status.is_closed() {
+            // The closing batch was written and only its acknowledgement lost: the store holds
+            // the right outcome, and nothing is left to resume.
+            assert_eq!(fault, Some(Fault::LoseAck), "crash point {k}");
+            assert_eq!(record.status, ExecutionStatus::Succeeded, "crash point {k}");
+            assert_eq!(record.output.as_ref(), Some(&expected), "crash point {k}");
+            break;
+        }
         let recorded_before = recorded(&before);
         let invoked_before = log.lock().expect("log").len();
 
@@ -292,16 +308,44 @@ async fn crash_everywhere(make_store: impl Fn(usize) -> Arc<dyn Store>) {
 
 #[tokio::test(start_paused = true)]
 async fn memory_store_resumes_from_every_crash_point() {
-    crash_everywhere(|_| Arc::new(MemoryStore::new())).await;
+    crash_everywhere(|_| Arc::new(MemoryStore::new()), None).await;
+}
+
+/// A write refused by the store (a full disk, an I/O error) at every point: the execution stays
+/// RUNNING and resumes to the right result, with no task result lost or repeated.
+#[tokio::test(start_paused = true)]
+async fn refused_writes_at_every_point_resume_to_the_right_result() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().to_path_buf();
+    crash_everywhere(
+        move |k| Arc::new(SqliteStore::open(path.join(format!("r{k}.db"))).expect("open")),
+        Some(Fault::Refuse),
+    )
+    .await;
+}
+
+/// A write that reached the store but whose acknowledgement was lost (an fsync error after the
+/// write, a crash between commit and reply), at every point: resuming finds the events
+/// recorded and neither loses nor repeats a task result.
+#[tokio::test(start_paused = true)]
+async fn lost_acknowledgements_at_every_point_resume_to_the_right_result() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().to_path_buf();
+    crash_everywhere(
+        move |k| Arc::new(SqliteStore::open(path.join(format!("l{k}.db"))).expect("open")),
+        Some(Fault::LoseAck),
+    )
+    .await;
 }
 
 #[tokio::test(start_paused = true)]
 async fn sqlite_store_resumes_from_every_crash_point() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().to_path_buf();
-    crash_everywhere(move |k| {
-        Arc::new(SqliteStore::open(path.join(format!("s{k}.db"))).expect("open"))
-    })
+    crash_everywhere(
+        move |k| Arc::new(SqliteStore::open(path.join(format!("s{k}.db"))).expect("open")),
+        None,
+    )
     .await;
 }
 

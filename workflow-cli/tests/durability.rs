@@ -1,0 +1,416 @@
+//! Issue 12 through the command line: honest exit statuses, one owner per execution, `stop`
+//! reaching a live run, refusal of unusable stores, `check`, and a full disk.
+
+#![cfg(unix)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_workflow");
+
+fn workflow(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the workflow binary runs")
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exited normally")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn write(dir: &Path, name: &str, content: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, content).expect("write");
+    path.display().to_string()
+}
+
+/// A definition whose one task sleeps `ms` milliseconds (built-in `sleep`).
+fn sleeper(dir: &Path, ms: u64, timeout: Option<u64>) -> String {
+    let mut def = json!({"StartAt": "Nap", "States": {"Nap": {"Type": "Task",
+        "Resource": "arn:aws:lambda:us-east-1:123456789012:function:sleep",
+        "Parameters": {"ms": ms}, "End": true}}});
+    if let Some(t) = timeout {
+        def["TimeoutSeconds"] = json!(t);
+    }
+    write(
+        dir,
+        &format!("sleep-{ms}-{timeout:?}.json"),
+        &def.to_string(),
+    )
+}
+
+#[test]
+fn exit_statuses_say_how_the_execution_ended() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.db").display().to_string();
+    let pass = write(
+        dir.path(),
+        "pass.json",
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#,
+    );
+    let fail = write(
+        dir.path(),
+        "fail.json",
+        r#"{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}}"#,
+    );
+    let slow = sleeper(dir.path(), 5000, Some(1));
+    for (args, want) in [
+        (vec!["run", &pass], 0),
+        (vec!["run", &fail], 1),
+        (vec!["run", &pass, "--input", "{oops"], 2),
+        (vec!["run", &slow, "--handlers", "builtin"], 3),
+        (vec!["run", &pass, "--store", &store, "--name", "a"], 0),
+        (vec!["run", &fail, "--store", &store, "--name", "b"], 1),
+        (
+            vec![
+                "run",
+                &slow,
+                "--store",
+                &store,
+                "--name",
+                "c",
+                "--handlers",
+                "builtin",
+            ],
+            3,
+        ),
+        // A finished name cannot be started again.
+        (vec!["run", &pass, "--store", &store, "--name", "a"], 2),
+    ] {
+        let out = workflow(&args);
+        assert_eq!(code(&out), want, "{args:?}: {}", text(&out.stderr));
+    }
+}
+
+/// Issue 12: `run --name x` while another process ran x ran its tasks twice; `workflow stop`
+/// made the live run finish its task and print FAILED.
+#[test]
+fn one_owner_and_stop_reaches_the_live_run_within_a_second() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.db").display().to_string();
+    let slow = sleeper(dir.path(), 60_000, None);
+    let owner = Command::new(BIN)
+        .args([
+            "run",
+            &slow,
+            "--store",
+            &store,
+            "--name",
+            "x",
+            "--handlers",
+            "builtin",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Wait until the task runs (its start is recorded).
+    let started = Instant::now();
+    loop {
+        let history = workflow(&["history", "--store", &store, "x"]);
+        if text(&history.stdout).contains("LambdaFunctionStarted") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the task never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for args in [
+        vec!["resume", "--store", &store, "x"],
+        vec![
+            "run",
+            &slow,
+            "--store",
+            &store,
+            "--name",
+            "x",
+            "--handlers",
+            "builtin",
+        ],
+    ] {
+        let out = workflow(&args);
+        assert_eq!(code(&out), 6, "{args:?}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("is owned by process"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    let stop = workflow(&["stop", "--store", &store, "x"]);
+    assert_eq!(code(&stop), 0, "{}", text(&stop.stderr));
+    let stopped = Instant::now();
+    let out = owner.wait_with_output().expect("the owner ends");
+    assert!(
+        stopped.elapsed() < Duration::from_secs(2),
+        "the live run noticed the stop after {:?}",
+        stopped.elapsed()
+    );
+    assert_eq!(code(&out), 4, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("ABORTED"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The in-flight task was cancelled, not finished: no result is recorded after the stop.
+    let history = text(&workflow(&["history", "--store", &store, "x"]).stdout);
+    assert!(!history.contains("LambdaFunctionSucceeded"), "{history}");
+    assert!(history
+        .trim_end()
+        .lines()
+        .last()
+        .is_some_and(|l| l.contains("ExecutionAborted")));
+}
+
+/// Issue 12: a FIFO as `--store` hung forever.
+#[test]
+fn unusable_stores_are_refused_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("fifo.db");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    let fifo = fifo.display().to_string();
+    let pass = write(
+        dir.path(),
+        "pass.json",
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#,
+    );
+    for args in [
+        vec!["run", &pass, "--store", &fifo],
+        vec!["list", "--store", &fifo],
+        vec!["resume", "--store", &fifo],
+        vec!["check", "--store", &fifo],
+    ] {
+        let out = workflow(&args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        assert!(
+            text(&out.stderr).contains("is a FIFO"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
+
+/// Issue 12: integers beyond 64 bits and `1e-400` were silently rounded.
+#[test]
+fn numbers_that_would_change_are_refused_at_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pass = write(
+        dir.path(),
+        "pass.json",
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#,
+    );
+    for input in [
+        r#"{"n": 123456789012345678901234567890}"#,
+        "[1e-400]",
+        "1e400",
+    ] {
+        let out = workflow(&["run", &pass, "--input", input]);
+        assert_eq!(code(&out), 2, "{input}");
+        assert!(
+            text(&out.stderr).contains("the number"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    let out = workflow(&[
+        "run",
+        &pass,
+        "--input",
+        "[18446744073709551615, 1e-300]",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&out), 0);
+    let doc: Value = serde_json::from_str(text(&out.stdout).trim()).expect("JSON");
+    assert_eq!(doc["output"][0], json!(18446744073709551615u64));
+}
+
+/// `check` finds damage that reads would otherwise show; `history` refuses to show it.
+#[test]
+fn check_and_history_refuse_damaged_records() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.db");
+    let shown = store.display().to_string();
+    let pass = write(
+        dir.path(),
+        "pass.json",
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Next": "Q"}, "Q": {"Type": "Pass", "End": true}}}"#,
+    );
+    let out = workflow(&[
+        "run",
+        &pass,
+        "--store",
+        &shown,
+        "--name",
+        "a",
+        "--input",
+        r#"{"k": "secret"}"#,
+    ]);
+    assert_eq!(code(&out), 0);
+    let out = workflow(&["check", "--store", &shown]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("ok: 1 executions, 6 events verified"));
+    let history = workflow(&["history", "--store", &shown, "a", "--format", "json"]);
+    let whole: Value = serde_json::from_str(&text(&history.stdout)).expect("one JSON document");
+    assert_eq!(whole["events"].as_array().map(Vec::len), Some(6));
+    // The paged writer prints exactly what pretty-printing the document prints.
+    assert_eq!(
+        text(&history.stdout),
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(&whole).expect("pretty")
+        )
+    );
+    // Alter one stored byte of one event, as a damaged disk would.
+    assert!(flip_secret(&store), "the damage was applied");
+    let out = workflow(&["check", "--store", &shown]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        text(&out.stderr).contains("does not match its checksum"),
+        "{}",
+        text(&out.stderr)
+    );
+    let history = workflow(&["history", "--store", &shown, "a"]);
+    assert_ne!(code(&history), 0);
+    assert!(
+        !text(&history.stdout).contains("secreT"),
+        "damaged data is never shown"
+    );
+    assert!(
+        text(&history.stderr).contains("checksum"),
+        "{}",
+        text(&history.stderr)
+    );
+}
+
+/// Changes `secret` to `secreT` in the store's bytes (database file and write-ahead log), as a
+/// damaged disk would, bypassing every check of the store.
+fn flip_secret(store: &Path) -> bool {
+    let mut changed = false;
+    let mut candidates: Vec<PathBuf> = vec![store.to_path_buf()];
+    let mut wal = store.as_os_str().to_owned();
+    wal.push("-wal");
+    candidates.push(PathBuf::from(wal));
+    for path in candidates {
+        let Ok(mut bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let needle = b"secret";
+        let mut i = 0;
+        while i + needle.len() <= bytes.len() {
+            if &bytes[i..i + needle.len()] == needle {
+                bytes[i + 5] = b'T';
+                changed = true;
+            }
+            i += 1;
+        }
+        if changed {
+            std::fs::write(&path, &bytes).expect("write");
+        }
+    }
+    changed
+}
+
+/// A full disk: the run stops with exit status 5, the execution stays RUNNING and says how to
+/// resume it, and once there is room `resume` finishes it with every task result once. Needs
+/// root (to mount a small tmpfs); skipped elsewhere.
+#[test]
+fn a_full_disk_leaves_a_resumable_execution() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mnt = dir.path().join("small");
+    std::fs::create_dir(&mnt).expect("mkdir");
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=400k", "tmpfs"])
+        .arg(&mnt)
+        .stderr(Stdio::null())
+        .status();
+    if !mounted.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: cannot mount a tmpfs here (not root, or no mount permission)");
+        return;
+    }
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(mnt.clone());
+    let store = mnt.join("s.db").display().to_string();
+    let log = dir.path().join("tasks.jsonl").display().to_string();
+    let def = write(
+        dir.path(),
+        "map.json",
+        &json!({"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemsPath": "$.items",
+            "MaxConcurrency": 1,
+            "ItemProcessor": {"StartAt": "Echo", "States": {"Echo": {"Type": "Task",
+                "Resource": "arn:aws:lambda:us-east-1:123456789012:function:echo", "End": true}}},
+            "End": true}}})
+        .to_string(),
+    );
+    let items: Vec<Value> = (0..400)
+        .map(|i| json!({"i": i, "pad": "p".repeat(300)}))
+        .collect();
+    let input = write(
+        dir.path(),
+        "input.json",
+        &json!({"items": items}).to_string(),
+    );
+    let out = workflow(&[
+        "run",
+        &def,
+        "--input",
+        &format!("@{input}"),
+        "--store",
+        &store,
+        "--name",
+        "big",
+        "--handlers",
+        "builtin",
+        "--task-log",
+        &log,
+        "--history-limit",
+        "0",
+    ]);
+    assert_eq!(code(&out), 5, "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("still RUNNING") && err.contains("workflow resume"),
+        "{err}"
+    );
+    // Room again.
+    let grown = Command::new("mount")
+        .args(["-o", "remount,size=64m"])
+        .arg(&mnt)
+        .status()
+        .expect("remount");
+    assert!(grown.success());
+    let out = workflow(&["resume", "--store", &store, "big"]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let line: Value = serde_json::from_str(text(&out.stdout).trim()).expect("a result line");
+    assert_eq!(line["status"], "SUCCEEDED");
+    assert_eq!(line["output"].as_array().map(Vec::len), Some(400));
+    // Every item's task ran, none of them twice after its result was recorded: at most one
+    // invocation (the one in flight when the disk filled) ran again.
+    let runs = std::fs::read_to_string(&log).expect("task log");
+    let count = runs.lines().count();
+    assert!(
+        (400..=401).contains(&count),
+        "{count} task runs for 400 items"
+    );
+    let out = workflow(&["check", "--store", &store]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+}
