@@ -140,3 +140,29 @@ async fn an_explosive_path_fails_the_state() {
         out.cause
     );
 }
+
+/// Issue 12: data nested ~17,000 levels deep (under the 256 KiB limit) overflowed the stack. A
+/// loop that wraps its input one level per turn now fails at the nesting limit.
+#[tokio::test(start_paused = true)]
+async fn a_loop_that_deepens_its_data_fails_at_the_nesting_limit() {
+    let rt = Runtime::builder().history_limit(0).build();
+    let out = run(
+        &rt,
+        json!({"StartAt": "Wrap", "States": {
+            "Wrap": {"Type": "Pass", "Parameters": {"a.$": "$"}, "Next": "Again"},
+            "Again": {"Type": "Choice", "Choices": [
+                {"Variable": "$.stop", "IsPresent": true, "Next": "Done"}], "Default": "Wrap"},
+            "Done": {"Type": "Succeed"}}}),
+        json!({}),
+    )
+    .await;
+    assert_eq!(out.status, ExecutionStatus::Failed);
+    assert_eq!(out.error.as_deref(), Some("States.Runtime"));
+    assert!(
+        out.cause
+            .as_deref()
+            .is_some_and(|c| c.contains("nested more than 127 levels")),
+        "{:?}",
+        out.cause
+    );
+}

@@ -45,6 +45,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use workflow_asl::error::{names, Failure};
+use workflow_asl::limits::{nesting_cause, nesting_depth, MAX_NESTING_DEPTH};
 
 use crate::cancel::Cancel;
 use crate::handler::{Handlers, TaskError};
@@ -556,6 +557,16 @@ impl Exec {
             let mut e = io::data_limit(&st.name);
             e.terminal = true;
             return Err(e.into());
+        }
+        // Nesting (workflow_asl::limits): only a state that builds data can deepen it, and a
+        // value `d` levels deep takes at least `2d` bytes, so small outputs are never walked.
+        if size > 2 * MAX_NESTING_DEPTH
+            && !passes_input_on(st)
+            && nesting_depth(&step.output, MAX_NESTING_DEPTH) > MAX_NESTING_DEPTH
+        {
+            return Err(Fault::Error(StateError::terminal_runtime(nesting_cause(
+                &format!("output of the state '{}'", st.name),
+            ))));
         }
         if let Some(exited) = st.events.exited {
             self.rec.record(cur, exited, || EventKind::StateExited {
