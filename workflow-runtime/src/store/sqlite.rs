@@ -2634,6 +2634,40 @@ mod tests {
             .expect("reported lost within a second");
     }
 
+    /// An execution recorded by an engine whose history format this one cannot replay is
+    /// refused with a message, not replayed wrongly.
+    #[tokio::test]
+    async fn a_newer_history_format_is_refused_on_resume() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("fmt.db");
+        let store = Arc::new(SqliteStore::open(&path).expect("open"));
+        let mut new = new_exec("e", json!(1));
+        new.definition =
+            r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#.into();
+        store.start_execution(new).await.expect("start");
+        let record = store.describe_execution("e").await.expect("describe");
+        assert_eq!(record.history_format, crate::store::HISTORY_FORMAT);
+        assert_eq!(record.engine_version, crate::store::ENGINE_VERSION);
+        Connection::open(&path)
+            .and_then(|c| {
+                c.execute_batch(
+                    "UPDATE executions SET format = 99, engine = 'workflow-runtime 9.0.0'",
+                )
+            })
+            .expect("a newer format");
+        let durable = crate::Runtime::builder().durable(store.clone());
+        let err = durable.resume_execution("e").await.expect_err("refused");
+        let text = err.to_string();
+        assert!(
+            text.contains("history format 99") && text.contains("workflow-runtime 9.0.0"),
+            "{text}"
+        );
+        assert!(matches!(
+            err,
+            crate::store::DurableError::Version { format: 99, .. }
+        ));
+    }
+
     #[tokio::test]
     async fn events_are_read_in_pages() {
         let dir = tempfile::tempdir().expect("tempdir");
