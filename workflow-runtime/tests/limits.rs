@@ -39,10 +39,7 @@ async fn an_endless_loop_fails_at_aws_history_quota() {
     );
     assert_eq!(out.history.len() as u64, MAX_HISTORY_EVENTS);
     let last = out.history.events().last().expect("events").clone();
-    assert_eq!(
-        (last.id, last.event_type.as_str()),
-        (25_000, "ExecutionFailed")
-    );
+    assert_eq!((last.id, last.event_type()), (25_000, "ExecutionFailed"));
     assert!(out
         .history
         .events()
@@ -73,7 +70,7 @@ async fn an_endless_retry_fails_at_the_history_limit() {
     assert_eq!(out.cause, Some(history_limit_cause(500)));
     assert_eq!(out.history.len(), 500);
     assert_eq!(
-        out.history.events().last().map(|e| e.event_type.as_str()),
+        out.history.events().last().map(|e| e.event_type()),
         Some("ExecutionFailed")
     );
 }

@@ -287,12 +287,13 @@ async fn run_execution(
         Some(name) => StartOptions::new().name(name),
         None => StartOptions::new(),
     };
-    let execution = runtime
-        .start(program, input, options)
-        .map_err(|e| super::durable::RunError {
-            code: UNREADABLE,
-            message: e.to_string(),
-        })?;
+    let execution =
+        runtime
+            .start(program, input, options)
+            .map_err(|e| super::durable::RunError {
+                code: UNREADABLE,
+                message: e.to_string(),
+            })?;
     Ok(execution.await)
 }
 
