@@ -4,15 +4,15 @@
 //!
 //! Each case's `notes` name the functions its test created and the LocalStack handler file of
 //! each (`{"lambda_func_1a2b": "id_function.py"}`); [`Function`] does what that file does. Lambda
-//! is reached two ways, as on AWS:
+//! is reached two ways, as on AWS, and both go through the executor's own Lambda support:
 //! - a Lambda ARN as the `Resource`: the function's JSON result is the task result, and a raised
 //!   exception fails the task with the exception's type as the error and the Python runtime's
 //!   error document (`json.dumps`, so `", "` and `": "` separators) as the cause;
 //! - `arn:aws:states:::lambda:invoke` with `Parameters.FunctionName` (a name or an ARN) and
-//!   `Payload` (a string payload is sent as raw JSON text, a null one as no body): the result is the Invoke response
-//!   (`{"ExecutedVersion", "Payload", "SdkHttpMetadata", "SdkResponseMetadata", "StatusCode"}`),
-//!   and an error's cause is the error document re-serialised compactly; an unknown function
-//!   fails with `Lambda.ResourceNotFoundException`.
+//!   `Payload`: the executor calls the handler registered for the function's ARN with the
+//!   payload and builds the Invoke response (`{"ExecutedVersion", "Payload", "SdkHttpMetadata",
+//!   "SdkResponseMetadata", "StatusCode"}`) and the compact error cause itself; an unknown function
+//!   fails with `Lambda.ResourceNotFoundException` (raised by the stand-in, as Lambda would).
 
 #[path = "common/conformance.rs"]
 mod conformance;
@@ -161,7 +161,7 @@ fn error_type(doc: &Value) -> String {
         .to_string()
 }
 
-/// A Lambda ARN as the `Resource`.
+/// A function, called by its ARN (the `Resource`, or `lambda:invoke`'s `FunctionName`).
 async fn invoke_arn(
     functions: Arc<HashMap<String, Function>>,
     event: Value,
@@ -178,78 +178,13 @@ async fn invoke_arn(
     }
 }
 
-/// `arn:aws:states:::lambda:invoke`.
-async fn invoke_service(
-    functions: Arc<HashMap<String, Function>>,
-    params: Value,
-) -> Result<Value, TaskError> {
-    let rid = request_id();
-    let name = params
-        .get("FunctionName")
-        .and_then(Value::as_str)
-        .map(function_name)
-        .unwrap_or_default()
-        .to_string();
-    let Some(f) = functions.get(&name) else {
-        return Err(not_found(&name, &rid));
-    };
-    // A string payload is the request body itself; anything else is serialised; without a body
-    // the Python runtime passes `{}`.
-    let event = match params.get("Payload") {
-        None | Some(Value::Null) => json!({}),
-        Some(Value::String(s)) => payload_value(s),
-        Some(v) => v.clone(),
-    };
-    match f.invoke(event, &rid).await {
-        Ok(text) => {
-            let len = text.len().to_string();
-            let date = "Mon, 01 Jan 2024 00:00:00 GMT";
-            let trace = format!("Root=1-65920080-{}", &rid[..8]);
-            Ok(json!({
-                "ExecutedVersion": "$LATEST",
-                "Payload": payload_value(&text),
-                "SdkHttpMetadata": {
-                    "AllHttpHeaders": {
-                        "X-Amz-Executed-Version": ["$LATEST"],
-                        "x-amzn-Remapped-Content-Length": ["0"],
-                        "Connection": ["keep-alive"],
-                        "x-amzn-RequestId": [rid],
-                        "Content-Length": [len],
-                        "Date": [date],
-                        "X-Amzn-Trace-Id": [trace],
-                        "Content-Type": ["application/json"],
-                    },
-                    "HttpHeaders": {
-                        "Connection": "keep-alive",
-                        "Content-Length": len,
-                        "Content-Type": "application/json",
-                        "Date": date,
-                        "X-Amz-Executed-Version": "$LATEST",
-                        "x-amzn-Remapped-Content-Length": "0",
-                        "x-amzn-RequestId": rid,
-                        "X-Amzn-Trace-Id": trace,
-                    },
-                    "HttpStatusCode": 200,
-                },
-                "SdkResponseMetadata": {"RequestId": rid},
-                "StatusCode": 200,
-            }))
-        }
-        Err(doc) => Err(TaskError::new(error_type(&doc), doc.to_string())),
-    }
-}
-
 /// The runtime for a case: its functions behind both ways of calling Lambda.
 fn setup(case: &Case) -> RuntimeBuilder {
     let functions = Arc::new(functions(case));
-    let by_arn = Arc::clone(&functions);
-    Runtime::builder()
-        .raw_handler("arn:aws:lambda:*", move |event, cx| {
-            invoke_arn(Arc::clone(&by_arn), event, cx)
-        })
-        .raw_handler("arn:aws:states:::lambda:invoke", move |params, _cx| {
-            invoke_service(Arc::clone(&functions), params)
-        })
+    // One handler per function ARN; `lambda:invoke` reaches it through the executor.
+    Runtime::builder().raw_handler("arn:aws:lambda:*", move |event, cx| {
+        invoke_arn(Arc::clone(&functions), event, cx)
+    })
 }
 
 #[test]

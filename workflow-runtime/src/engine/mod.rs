@@ -110,15 +110,18 @@ impl StateError {
         self.error.as_deref().unwrap_or("")
     }
 
-    /// The error output a catcher passes on: `{"Error": …, "Cause": …}`.
+    /// The error output a catcher passes on: `{"Error": …, "Cause": …}`, always with both keys
+    /// (`"Cause": null` when there is none): AWS's recordings of caught errors always carry both
+    /// (`"Cause": ""` for a timeout, `test_task_service_lambda::test_invoke_timeout`).
     fn output(&self) -> Value {
         let mut o = Map::new();
         if let Some(e) = &self.error {
             o.insert("Error".into(), Value::String(e.clone()));
         }
-        if let Some(c) = &self.cause {
-            o.insert("Cause".into(), Value::String(c.clone()));
-        }
+        o.insert(
+            "Cause".into(),
+            self.cause.clone().map_or(Value::Null, Value::String),
+        );
         Value::Object(o)
     }
 }

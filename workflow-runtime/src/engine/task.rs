@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use workflow_asl::error::names;
 use workflow_asl::eval::{java_json, Env};
 
@@ -15,7 +15,7 @@ use super::io::{as_long, data_limit, for_result_path, json_size, render};
 use super::{Exec, Fault, StateCx, StateError, Step, TaskCall};
 use crate::callbacks::{Callbacks, Ended, Signal};
 use crate::cancel::Cancel;
-use crate::handler::{call_guarded, Heartbeat, LazyContext, TaskContext};
+use crate::handler::{call_guarded, Heartbeat, LazyContext, TaskContext, TaskError};
 use crate::history::{ErrorDetails, EventKind, EventType, HistoryEvent};
 use crate::mock::MockResponse;
 use crate::program::{CState, NumberSource, ResourceKind, TaskK};
@@ -400,6 +400,28 @@ impl Exec {
         }
     }
 
+    /// For a `lambda:invoke` task whose `FunctionName` names a function with a registered
+    /// handler (by its ARN, exactly or by pattern, or by the name as written): the function's ARN
+    /// and handler. `None` otherwise: a handler registered for the resource
+    /// `arn:aws:states:::lambda:invoke` itself then receives the whole `Parameters` and returns
+    /// the whole response.
+    fn lambda_function(
+        &self,
+        t: &TaskK,
+        params: &Value,
+    ) -> Option<(String, &crate::handler::HandlerFn)> {
+        if t.resource.as_ref() != LAMBDA_INVOKE {
+            return None;
+        }
+        let name = params.get("FunctionName")?.as_str()?;
+        let arn = function_arn(name, &self.info.state_machine_arn);
+        let handler = self
+            .handlers
+            .lookup(&arn)
+            .or_else(|| self.handlers.lookup(name))?;
+        Some((arn, handler))
+    }
+
     /// Runs the task: a mocked response, or the handler (`typed`, else the registered one)
     /// under the task's timeout, heartbeat and cancellation.
     async fn invoke(
@@ -446,16 +468,44 @@ impl Exec {
         let call = match typed {
             Some(typed) => futures::future::Either::Left(typed(params, task_cx)),
             None => {
-                let Some(handler) = self.handlers.lookup(&t.resource) else {
-                    return Ok(TaskOutcome::Failed(StateError::new(
+                // `lambda:invoke` calls the handler of the function it names, with `Payload`,
+                // and returns Lambda's Invoke response, as on AWS.
+                if let Some((arn, handler)) = self.lambda_function(t, &params) {
+                    let ms = self.rec.clock.now_ms();
+                    let rid = request_id(&[
+                        &self.info.execution_arn,
+                        &st.name,
+                        &task_cx.retry_count.to_string(),
+                        &ms.to_string(),
+                    ]);
+                    let date = chrono::DateTime::from_timestamp_millis(ms)
+                        .unwrap_or_default()
+                        .format("%a, %d %b %Y %H:%M:%S GMT")
+                        .to_string();
+                    let event = lambda_event(&params);
+                    let mut task_cx = task_cx;
+                    task_cx.resource = Arc::from(arn.as_str());
+                    let fut = async move {
+                        match call_guarded(handler, event, task_cx).await {
+                            Ok(v) => Ok(invoke_response(v, &rid, &date)),
+                            Err(e) => Err(lambda_error(e, &rid)),
+                        }
+                    };
+                    futures::future::Either::Right(futures::future::Either::Left(fut))
+                } else {
+                    let Some(handler) = self.handlers.lookup(&t.resource) else {
+                        return Ok(TaskOutcome::Failed(StateError::new(
                         names::TASK_FAILED,
                         format!(
                             "No handler is registered for the resource '{}' (state '{}'). Register one with Runtime::builder().handler(...) or mock the state.",
                             t.resource, st.name
                         ),
                     )));
-                };
-                futures::future::Either::Right(call_guarded(handler, params, task_cx))
+                    };
+                    futures::future::Either::Right(futures::future::Either::Right(call_guarded(
+                        handler, params, task_cx,
+                    )))
+                }
             }
         };
         tokio::pin!(call);
@@ -600,4 +650,136 @@ impl Exec {
             }
         }
     }
+}
+// ===== `arn:aws:states:::lambda:invoke` =====
+
+/// The Lambda integration's resource (the request-response pattern).
+const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
+
+/// The function a `lambda:invoke` task calls: its full ARN, from `FunctionName` (a name, a
+/// partial ARN `region:account:function:name` or a full ARN, each with an optional qualifier),
+/// completed with the execution's region and account, as Lambda's Invoke API reads it.
+fn function_arn(function_name: &str, state_machine_arn: &str) -> String {
+    if function_name.starts_with("arn:") {
+        return function_name.to_string();
+    }
+    // arn:aws:states:REGION:ACCOUNT:stateMachine:NAME
+    let mut parts = state_machine_arn.split(':');
+    let partition = parts.nth(1).unwrap_or("aws");
+    let region = parts.nth(1).unwrap_or("us-east-1");
+    let account = parts.next().unwrap_or("123456789012");
+    if function_name.contains(":function:") {
+        return format!("arn:{partition}:lambda:{function_name}");
+    }
+    format!("arn:{partition}:lambda:{region}:{account}:function:{function_name}")
+}
+
+/// The event a function receives from `Payload`: a JSON string payload is sent as the JSON it
+/// holds (Step Functions passes a string as the request body), no payload as `{}` (what the
+/// Lambda runtimes hand a function invoked without a body).
+fn lambda_event(params: &Value) -> Value {
+    match params.get("Payload") {
+        None | Some(Value::Null) => Value::Object(Map::new()),
+        Some(Value::String(s)) => {
+            serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.clone()))
+        }
+        Some(v) => v.clone(),
+    }
+}
+
+/// A deterministic request id (UUID-shaped) for one invocation: the same run gives the same ids.
+fn request_id(parts: &[&str]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut a = std::collections::hash_map::DefaultHasher::new();
+    let mut b = std::collections::hash_map::DefaultHasher::new();
+    for p in parts {
+        p.hash(&mut a);
+    }
+    parts.len().hash(&mut b);
+    for p in parts.iter().rev() {
+        p.hash(&mut b);
+    }
+    let (x, y) = (a.finish(), b.finish());
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        x >> 32,
+        (x >> 16) & 0xffff,
+        x & 0xfff,
+        y >> 52,
+        y & 0xffff_ffff_ffff
+    )
+}
+
+/// Lambda's Invoke response as Step Functions returns it for `lambda:invoke`
+/// (`ExecutedVersion`, `Payload`, `SdkHttpMetadata`, `SdkResponseMetadata`, `StatusCode`; shape
+/// and header set recorded against AWS: localstack `test_lambda_task_service::test_invoke`).
+fn invoke_response(payload: Value, rid: &str, date: &str) -> Value {
+    let len = json_size(&payload, usize::MAX).to_string();
+    let trace = format!(
+        "Root=1-{}-{}",
+        &rid[..8],
+        rid.replace('-', "").get(8..32).unwrap_or("")
+    );
+    serde_json::json!({
+        "ExecutedVersion": "$LATEST",
+        "Payload": payload,
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {
+                "X-Amz-Executed-Version": ["$LATEST"],
+                "x-amzn-Remapped-Content-Length": ["0"],
+                "Connection": ["keep-alive"],
+                "x-amzn-RequestId": [rid],
+                "Content-Length": [len],
+                "Date": [date],
+                "X-Amzn-Trace-Id": [trace],
+                "Content-Type": ["application/json"],
+            },
+            "HttpHeaders": {
+                "Connection": "keep-alive",
+                "Content-Length": len,
+                "Content-Type": "application/json",
+                "Date": date,
+                "X-Amz-Executed-Version": "$LATEST",
+                "x-amzn-Remapped-Content-Length": "0",
+                "x-amzn-RequestId": rid,
+                "X-Amzn-Trace-Id": trace,
+            },
+            "HttpStatusCode": 200,
+        },
+        "SdkResponseMetadata": {"RequestId": rid},
+        "StatusCode": 200,
+    })
+}
+
+/// A function's error as `lambda:invoke` reports it: the error name is the function's
+/// `errorType`, the cause its error document as compact JSON (`{"errorMessage", "errorType",
+/// "requestId", "stackTrace"}`; recorded: `test_task_service_lambda::test_raise_exception`). A
+/// handler whose cause already is such a document (a Lambda runtime's) keeps it, re-serialised;
+/// `Lambda.*` and `States.*` errors pass unchanged.
+fn lambda_error(e: TaskError, rid: &str) -> TaskError {
+    // The integration's own errors (`Lambda.ResourceNotFoundException`, …) and the executor's
+    // (`States.TaskFailed` for a panic, …) are not a function's error document.
+    if e.error.starts_with("Lambda.") || e.error.starts_with("States.") {
+        return e;
+    }
+    if let Some(doc) = e
+        .cause
+        .as_deref()
+        .and_then(|c| serde_json::from_str::<Value>(c).ok())
+        .filter(|d| d.get("errorType").is_some())
+    {
+        let ty = doc
+            .get("errorType")
+            .and_then(Value::as_str)
+            .unwrap_or(&e.error)
+            .to_string();
+        return TaskError::new(ty, doc.to_string());
+    }
+    let doc = serde_json::json!({
+        "errorMessage": e.cause.as_deref().unwrap_or(""),
+        "errorType": e.error,
+        "requestId": rid,
+        "stackTrace": [],
+    });
+    TaskError::new(e.error.clone(), doc.to_string())
 }
