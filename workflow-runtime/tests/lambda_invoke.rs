@@ -42,7 +42,8 @@ fn invoke(function_name: &str, extra: Value) -> Value {
     json!({"StartAt": "Call", "States": {"Call": task}})
 }
 
-/// The Invoke response (recorded: `test_lambda_task_service::test_invoke`).
+/// The Invoke response (recorded: `test_lambda_task_service::test_invoke`); `Content-Length`
+/// counts the payload as the Python runtime's `json.dumps` writes it, as in AWS's recordings.
 #[tokio::test(start_paused = true)]
 async fn the_result_is_the_invoke_response() {
     let rt = builder().build();
@@ -57,7 +58,7 @@ async fn the_result_is_the_invoke_response() {
         assert_eq!(v["SdkHttpMetadata"]["HttpStatusCode"], 200);
         assert_eq!(
             v["SdkHttpMetadata"]["HttpHeaders"]["Content-Length"],
-            json!(r#"{"doubled":42}"#.len().to_string())
+            json!(r#"{"doubled": 42}"#.len().to_string())
         );
         let rid = v["SdkResponseMetadata"]["RequestId"]
             .as_str()

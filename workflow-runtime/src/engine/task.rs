@@ -714,7 +714,7 @@ fn request_id(parts: &[&str]) -> String {
 /// (`ExecutedVersion`, `Payload`, `SdkHttpMetadata`, `SdkResponseMetadata`, `StatusCode`; shape
 /// and header set recorded against AWS: localstack `test_lambda_task_service::test_invoke`).
 fn invoke_response(payload: Value, rid: &str, date: &str) -> Value {
-    let len = json_size(&payload, usize::MAX).to_string();
+    let len = python_json_len(&payload).to_string();
     let trace = format!(
         "Root=1-{}-{}",
         &rid[..8],
@@ -782,4 +782,51 @@ fn lambda_error(e: TaskError, rid: &str) -> TaskError {
         "stackTrace": [],
     });
     TaskError::new(e.error.clone(), doc.to_string())
+}
+
+/// The length of `v` as Python's `json.dumps` writes it (`", "` and `": "` separators, non-ASCII
+/// as `\uXXXX`): the `Content-Length` of a function's response is its bytes, and the functions
+/// AWS's recordings were made with are Python (`json.dumps` in the Lambda runtime). A local
+/// handler has no bytes, so the executor counts what that runtime would send.
+fn python_json_len(v: &Value) -> usize {
+    let mut total = 0usize;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        total += match v {
+            Value::Null => 4,
+            Value::Bool(b) => {
+                if *b {
+                    4
+                } else {
+                    5
+                }
+            }
+            Value::Number(n) => n.to_string().len(),
+            Value::String(s) => python_str_len(s),
+            Value::Array(a) => {
+                stack.extend(a.iter());
+                2 + 2 * a.len().saturating_sub(1)
+            }
+            Value::Object(o) => {
+                stack.extend(o.values());
+                2 + 2 * o.len().saturating_sub(1)
+                    + o.keys().map(|k| python_str_len(k) + 2).sum::<usize>()
+            }
+        };
+    }
+    total
+}
+
+/// The length of a JSON string literal as Python's `json.dumps` (`ensure_ascii`) writes it.
+fn python_str_len(s: &str) -> usize {
+    2 + s
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+            c if (c as u32) < 0x20 => 6,
+            c if c.is_ascii() => 1,
+            c if (c as u32) > 0xffff => 12,
+            _ => 6,
+        })
+        .sum::<usize>()
 }
