@@ -68,9 +68,9 @@ async fn the_result_is_the_invoke_response() {
         let scheduled = out
             .history
             .iter()
-            .find(|e| e.event_type == "TaskScheduled")
+            .find(|e| e.event_type() == "TaskScheduled")
             .expect("TaskScheduled");
-        let text = serde_json::to_string(&scheduled.details).expect("JSON");
+        let text = serde_json::to_string(&scheduled.details()).expect("JSON");
         assert!(text.contains("\"resourceType\":\"lambda\""), "{text}");
         assert!(text.contains("\"resource\":\"invoke\""), "{text}");
     }
