@@ -6,6 +6,8 @@
 #![warn(missing_docs)]
 
 mod cmd;
+mod console;
+mod svg;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -33,7 +35,7 @@ enum Command {
     Validate(cmd::validate::Args),
     /// Print a definition in canonical form (field order, two-space indentation).
     Fmt(cmd::fmt::Args),
-    /// Draw a definition as a Mermaid flowchart or a Graphviz DOT graph.
+    /// Draw a definition as a Mermaid flowchart, a Graphviz DOT graph or an SVG picture.
     Graph(cmd::graph::Args),
     /// Run a definition locally and print its outcome (and, with `--history`, its events).
     ///
@@ -71,6 +73,8 @@ enum Command {
     ///
     /// Exit status: 0 when the store is intact, 1 when it is damaged, 2 when it cannot be read.
     Check(cmd::check::Args),
+    /// Serve a local web console over a store: executions, coloured graphs, states, events.
+    Console(console::Args),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +96,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => cmd::eval::run(&args, &mut out, &mut err),
         Command::Export(args) => cmd::export::run(&args, &mut out, &mut err),
         Command::Check(args) => cmd::check::run(&args, &mut out, &mut err),
+        Command::Console(args) => console::run(&args, &mut out, &mut err),
     };
     // A closed pipe (`workflow validate … | head`) is not an error worth reporting.
     let _ = out.flush();

@@ -1,6 +1,7 @@
 //! `workflow graph FILE --format mermaid|dot`: states as nodes; `Next`, Choice rule, `Default`
 //! and Catch transitions as labelled edges; Parallel branches and Map item processors as
-//! subgraphs (Mermaid) or clusters (DOT).
+//! subgraphs (Mermaid) or clusters (DOT); `--format svg` draws it as a picture
+//! ([`crate::svg`]) with every state `data-status="not-run"`.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
@@ -36,6 +37,8 @@ pub enum GraphFormat {
     Mermaid,
     /// A Graphviz `digraph`.
     Dot,
+    /// An SVG picture (layered layout; Parallel branches and Map processors as nested boxes).
+    Svg,
 }
 
 /// Runs `workflow graph`; returns the exit status.
@@ -58,6 +61,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let rendered = match args.format {
         GraphFormat::Mermaid => graph.mermaid(),
         GraphFormat::Dot => graph.dot(),
+        GraphFormat::Svg => crate::svg::render(&graph, &crate::svg::Statuses::new()),
     };
     let _ = out.write_all(rendered.as_bytes());
     OK
@@ -65,7 +69,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 
 /// The shape a state is drawn with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
+pub(crate) enum Shape {
     /// Task, Pass, Wait.
     Step,
     /// Choice.
@@ -80,15 +84,19 @@ enum Shape {
 
 /// A node: one state.
 #[derive(Debug)]
-struct Node {
-    id: String,
+pub(crate) struct Node {
+    pub(crate) id: String,
+    /// The state's name.
+    pub(crate) name: String,
+    /// The state's `Type`.
+    pub(crate) kind: &'static str,
     label: String,
-    shape: Shape,
+    pub(crate) shape: Shape,
 }
 
 /// How an edge is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Style {
+pub(crate) enum Style {
     /// A transition (`Next`, Choice rule, `Default`).
     Solid,
     /// A Catch transition, or the entry into a branch or item processor.
@@ -96,29 +104,33 @@ enum Style {
 }
 
 #[derive(Debug)]
-struct Edge {
-    from: String,
-    to: String,
-    label: Option<String>,
-    style: Style,
+pub(crate) struct Edge {
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) label: Option<String>,
+    pub(crate) style: Style,
 }
 
 /// A scope: the machine, a Parallel branch or a Map item processor.
 #[derive(Debug)]
-struct Scope {
-    title: String,
-    nodes: Vec<Node>,
-    children: Vec<usize>,
+pub(crate) struct Scope {
+    pub(crate) title: String,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) children: Vec<usize>,
     /// The node id of this scope's terminal marker, when some state ends the scope.
-    end: Option<String>,
+    pub(crate) end: Option<String>,
+    /// The node id of the Parallel or Map state this scope belongs to (`None` for the machine).
+    pub(crate) owner: Option<String>,
+    /// The node id of the scope's `StartAt` state, when it names one.
+    pub(crate) first: Option<String>,
 }
 
 /// The whole drawing, independent of the output language.
 #[derive(Debug)]
-struct Graph {
-    scopes: Vec<Scope>,
-    edges: Vec<Edge>,
-    start: Option<String>,
+pub(crate) struct Graph {
+    pub(crate) scopes: Vec<Scope>,
+    pub(crate) edges: Vec<Edge>,
+    pub(crate) start: Option<String>,
 }
 
 /// What `build` still has to visit.
@@ -131,13 +143,15 @@ struct Pending<'a> {
 
 impl Graph {
     /// Lays out the machine, visiting nested scopes with an explicit work list.
-    fn build(machine: &StateMachine) -> Graph {
+    pub(crate) fn build(machine: &StateMachine) -> Graph {
         let mut g = Graph {
             scopes: vec![Scope {
                 title: String::new(),
                 nodes: Vec::new(),
                 children: Vec::new(),
                 end: None,
+                owner: None,
+                first: None,
             }],
             edges: Vec::new(),
             start: None,
@@ -159,6 +173,7 @@ impl Graph {
                     (n.as_str(), format!("s{counter}"))
                 })
                 .collect();
+            g.scopes[p.scope].first = ids.get(p.start_at).cloned();
             match (&p.owner, ids.get(p.start_at)) {
                 (None, Some(first)) => g.start = Some(first.clone()),
                 (Some((owner, label)), Some(first)) => g.edges.push(Edge {
@@ -173,6 +188,8 @@ impl Graph {
                 let id = ids[name.as_str()].clone();
                 g.scopes[p.scope].nodes.push(Node {
                     id: id.clone(),
+                    name: name.clone(),
+                    kind: state.kind.type_name(),
                     label: format!("{name}\n({})", state.kind.type_name()),
                     shape: shape(state),
                 });
@@ -264,6 +281,8 @@ impl Graph {
                         nodes: Vec::new(),
                         children: Vec::new(),
                         end: None,
+                        owner: Some(id.clone()),
+                        first: None,
                     });
                     g.scopes[p.scope].children.push(idx);
                     work.push_back(Pending {
