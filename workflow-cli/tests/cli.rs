@@ -227,6 +227,13 @@ fn graph_formats() {
     assert!(d.contains("[label=\"Default\"]"), "{d}");
 
     let o = run(&["graph", "--format", "svg"], &[&f]);
+    assert_status(&o, 0);
+    let svg = stdout(&o);
+    assert!(svg.starts_with("<svg "), "{svg}");
+    assert_eq!(svg.matches("data-state=").count(), 5, "{svg}");
+    assert_eq!(svg.matches("data-status=\"not-run\"").count(), 5, "{svg}");
+
+    let o = run(&["graph", "--format", "png"], &[&f]);
     assert_status(&o, 2);
 }
 
