@@ -137,7 +137,7 @@ fn a_browser_opens_an_execution_and_sees_the_coloured_graph() {
             assert_eq!(failed.attr("data-type").await?.as_deref(), Some("Task"));
             assert!(client.current_url().await?.as_str().ends_with("/executions/order-2"));
             let states = client.find_all(Locator::Css("#graph svg [data-state]")).await?;
-            assert_eq!(states.len(), 14, "one element per state");
+            assert_eq!(states.len(), 13, "one element per state");
             let ok = client
                 .find(Locator::Css("#graph svg [data-state='Validate']"))
                 .await?;
