@@ -129,6 +129,12 @@ fn a_browser_opens_an_execution_and_sees_the_coloured_graph() {
                     .expect("save the screenshot");
             }
             link.click().await?;
+            // The page's script has loaded the states and events and redrawn the graph.
+            client
+                .wait()
+                .at_most(Duration::from_secs(20))
+                .for_element(Locator::Css("body[data-ready='1']"))
+                .await?;
             let failed = client
                 .wait()
                 .at_most(Duration::from_secs(20))
