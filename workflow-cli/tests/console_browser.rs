@@ -63,7 +63,10 @@ fn start_driver(driver: &Path) -> (Driver, u16) {
     let guard = Driver(child);
     let until = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < until, "chromedriver did not listen on {port}");
+        assert!(
+            Instant::now() < until,
+            "chromedriver did not listen on {port}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     (guard, port)

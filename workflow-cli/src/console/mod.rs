@@ -230,6 +230,7 @@ impl ApiError {
             StoreError::AlreadyExists { .. } => (StatusCode::CONFLICT, "ExecutionAlreadyExists"),
             StoreError::Closed { .. } => (StatusCode::CONFLICT, "ExecutionNotRunning"),
             StoreError::Conflict { .. } => (StatusCode::CONFLICT, "HistoryConflict"),
+            StoreError::Owned { .. } => (StatusCode::CONFLICT, "ExecutionOwnedElsewhere"),
             StoreError::Corrupt { .. } | StoreError::UnsupportedVersion { .. } => {
                 (StatusCode::SERVICE_UNAVAILABLE, "StoreUnreadable")
             }

@@ -133,9 +133,10 @@ impl ExecutionView {
         let mut scope_seen: HashMap<&str, ()> = HashMap::new();
         let last_time = events.last().map(|e| e.timestamp.as_str()).unwrap_or("");
         for ev in events {
-            let details = ev.details.as_ref().map(|(_, d)| d);
+            let owned = ev.details();
+            let details = owned.as_ref().map(|(_, d)| d);
             let get = |k: &str| details.and_then(|d| d.get(k));
-            let ty = ev.event_type.as_str();
+            let ty = ev.event_type();
             if !ev.scope.is_empty() && !scope_seen.contains_key(ev.scope.as_str()) {
                 scope_seen.insert(ev.scope.as_str(), ());
                 view.scopes.push(ScopeInfo {
@@ -451,15 +452,27 @@ mod tests {
     use serde_json::json;
 
     fn ev(id: u64, ty: &str, scope: &str, seq: u64, details: Value) -> HistoryEvent {
-        HistoryEvent {
+        let key = if ty.ends_with("StateEntered") {
+            "stateEnteredEventDetails".to_owned()
+        } else if ty.ends_with("StateExited") {
+            "stateExitedEventDetails".to_owned()
+        } else {
+            let mut k = ty.to_owned();
+            if let Some(c) = k.get_mut(0..1) {
+                c.make_ascii_lowercase();
+            }
+            format!("{k}EventDetails")
+        };
+        let mut e = HistoryEvent::from_aws(
             id,
-            previous_event_id: id.saturating_sub(1),
-            timestamp: format!("2024-01-01T00:00:0{}.000Z", id.min(9)),
-            event_type: ty.into(),
-            details: Some(("d".into(), details)),
-            scope: scope.into(),
-            seq,
-        }
+            id.saturating_sub(1),
+            format!("2024-01-01T00:00:0{}.000Z", id.min(9)),
+            ty,
+            Some((key, details)),
+        );
+        e.scope = scope.into();
+        e.seq = seq;
+        e
     }
 
     #[test]
