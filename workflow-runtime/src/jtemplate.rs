@@ -126,6 +126,42 @@ pub(crate) fn eval_expr(e: &Expression, scope: &Scope, field: &str) -> Result<Va
     }
 }
 
+/// Whether an expression may read `$states.context`, judged from its text: unless every `$states`
+/// in it is followed by `.input`, `.result` or `.errorOutput` (then a character that cannot
+/// continue a name), it may. A false "may" only costs building the context object; the states
+/// whose expressions cannot read it skip that work.
+fn may_read_context(src: &str) -> bool {
+    const STATES: &str = "$states";
+    // JSONata's names end at whitespace or an operator character.
+    let ends_name = |c: Option<char>| {
+        c.is_none_or(|c| c.is_whitespace() || "`.[]{}(),@#;:?+-*/%|=<>^&!~'\"".contains(c))
+    };
+    let mut rest = src;
+    while let Some(i) = rest.find(STATES) {
+        rest = &rest[i + STATES.len()..];
+        let allowed = [".input", ".result", ".errorOutput"].iter().any(|field| {
+            rest.strip_prefix(field)
+                .is_some_and(|after| ends_name(after.chars().next()))
+        });
+        if !allowed {
+            return true;
+        }
+    }
+    false
+}
+
+impl JTemplate {
+    /// Whether any expression of the template may read `$states.context`.
+    fn may_read_context(&self) -> bool {
+        match self {
+            JTemplate::Const(_) => false,
+            JTemplate::Expr(e) => may_read_context(e.source()),
+            JTemplate::Object(entries) => entries.iter().any(|(_, t)| t.may_read_context()),
+            JTemplate::Array(items) => items.iter().any(JTemplate::may_read_context),
+        }
+    }
+}
+
 /// Whether a JSON value holds an expression string anywhere.
 fn contains_expr(v: &Value) -> bool {
     let mut stack = vec![v];
@@ -259,6 +295,37 @@ impl JState {
     }
 }
 
+impl JState {
+    /// Whether any of the state's expressions may read `$states.context`, so that the context
+    /// object must be built for it.
+    pub(crate) fn may_read_context(&self) -> bool {
+        let t = |t: &Option<JTemplate>| t.as_ref().is_some_and(JTemplate::may_read_context);
+        [
+            &self.output,
+            &self.assign,
+            &self.arguments,
+            &self.seconds,
+            &self.timestamp,
+            &self.error,
+            &self.cause,
+            &self.items,
+            &self.item_selector,
+            &self.max_concurrency,
+            &self.tolerated_count,
+            &self.tolerated_percentage,
+            &self.timeout,
+            &self.heartbeat,
+        ]
+        .into_iter()
+        .any(t)
+            || self
+                .rules
+                .iter()
+                .any(|r| r.condition.may_read_context() || t(&r.output) || t(&r.assign))
+            || self.catch.iter().any(|c| t(&c.output) || t(&c.assign))
+    }
+}
+
 /// The JSON type name AWS uses in its causes.
 pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
@@ -268,5 +335,38 @@ pub(crate) fn type_name(v: &Value) -> &'static str {
         Value::String(_) => "string",
         Value::Array(_) => "array",
         Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_read_context;
+
+    #[test]
+    fn context_reads_are_found_from_the_text() {
+        for src in [
+            "$states.context.Execution.Id",
+            "$states",
+            "$keys($states)",
+            "$states . context",
+            "$states.`context`",
+            "$states.inputs",
+            "$states.input_x",
+            "$lookup($states, 'context')",
+            "$s := $states; $s.context",
+            "$states.input & $states.context",
+        ] {
+            assert!(may_read_context(src), "{src}");
+        }
+        for src in [
+            "$states.input.name",
+            "$states.input",
+            "$states.result.x + $states.errorOutput.Error",
+            "$x + 1",
+            "$states.input[0]",
+            "$count($states.input)",
+        ] {
+            assert!(!may_read_context(src), "{src}");
+        }
     }
 }

@@ -825,9 +825,9 @@ fn compile_jsonata_state(
     ptr: &str,
 ) -> Result<CState, CompileError> {
     let j = crate::jtemplate::JState::compile(state).map_err(|m| err(ptr, m))?;
-    cs.needs_context = true;
+    cs.needs_context = j.may_read_context();
     // `$states.context` may read the execution's input anywhere.
-    cs.context_input = true;
+    cs.context_input = cs.needs_context;
     cs.kind = match &state.kind {
         StateKind::Pass(_) => Kind::Pass {
             result: None,

@@ -31,26 +31,33 @@ use crate::eval::{Entropy, SplitMix64};
 use crate::intrinsic::{hex, uuid_v4, JavaRandom};
 
 /// The source of `$random()` and `$uuid()`, shared by the functions of one evaluation.
-pub(super) struct EntropyCell(RefCell<SplitMix64>);
+/// `None` until first used when seeded from the operating system.
+pub(super) struct EntropyCell(RefCell<Option<SplitMix64>>);
 
 impl EntropyCell {
-    /// Seeded from the operating system (the hasher keys of `RandomState`) and the clock.
+    /// Seeded from the operating system (the hasher keys of `RandomState`) and the clock, on
+    /// first use.
     pub(super) fn from_os() -> Self {
-        let mut h = RandomState::new().build_hasher();
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        h.write_u128(nanos);
-        EntropyCell::seeded(h.finish())
+        EntropyCell(RefCell::new(None))
     }
 
     /// A fixed sequence.
     pub(super) fn seeded(seed: u64) -> Self {
-        EntropyCell(RefCell::new(SplitMix64::new(seed)))
+        EntropyCell(RefCell::new(Some(SplitMix64::new(seed))))
     }
 
     fn next_u64(&self) -> u64 {
-        self.0.borrow_mut().next_u64()
+        self.0
+            .borrow_mut()
+            .get_or_insert_with(|| {
+                let mut h = RandomState::new().build_hasher();
+                let nanos = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos());
+                h.write_u128(nanos);
+                SplitMix64::new(h.finish())
+            })
+            .next_u64()
     }
 }
 

@@ -31,6 +31,7 @@ pub mod aws;
 mod check;
 mod convert;
 
+use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
 
@@ -193,7 +194,13 @@ impl Expression {
         scope: &Scope,
         non_finite: convert::NonFinite,
     ) -> Result<Option<Value>, Error> {
-        guard(|| self.run_unguarded(input, scope, non_finite))?
+        guard(|| self.run_unguarded(input, scope, non_finite)).unwrap_or_else(|e| {
+            // A panic may have left the evaluator half-way through an evaluation.
+            if let Ok(mut slot) = scope.evaluator.try_borrow_mut() {
+                *slot = None;
+            }
+            Err(e)
+        })
     }
 
     fn run_unguarded(
@@ -202,25 +209,27 @@ impl Expression {
         scope: &Scope,
         non_finite: convert::NonFinite,
     ) -> Result<Option<Value>, Error> {
-        let mut context = Context::new();
-        for (name, value) in &scope.vars {
-            context.bind(name.clone(), value.clone());
-        }
-        let options = EvaluatorOptions {
-            timeout_ms: Some(scope.time_limit_ms),
-            max_stack_depth: Some(MAX_STACK_DEPTH),
-            max_sequence_length: Some(MAX_SEQUENCE),
-            ..EvaluatorOptions::default()
+        // One evaluator per scope, built on its first evaluation with the variables bound and
+        // AWS's functions registered: a state's expressions share it. The engine undoes every
+        // binding an evaluation makes; after an error the evaluator is dropped all the same, so
+        // that no state of a failed evaluation can reach the next one.
+        let mut slot = scope.evaluator.borrow_mut();
+        let evaluator = match &mut *slot {
+            Some(ev) => ev,
+            None => slot.insert(scope.build_evaluator()?),
         };
-        let mut evaluator = Evaluator::with_options(context, options);
-        aws::register(&mut evaluator, &scope.entropy)?;
         let data = match input {
             Some(v) => convert::to_engine(v),
             None => JValue::Undefined,
         };
-        let out = evaluator
-            .evaluate(&self.ast, &data)
-            .map_err(|e| Error::from_eval(&e))?;
+        let out = match evaluator.evaluate(&self.ast, &data) {
+            Ok(out) => out,
+            Err(e) => {
+                *slot = None;
+                return Err(Error::from_eval(&e));
+            }
+        };
+        drop(slot);
         if matches!(out, JValue::Undefined) {
             return Ok(None);
         }
@@ -243,6 +252,8 @@ pub struct Scope {
     vars: Vec<(String, JValue)>,
     entropy: Rc<aws::EntropyCell>,
     time_limit_ms: u64,
+    /// The engine's evaluator for this scope's variables, built on first use.
+    evaluator: RefCell<Option<Evaluator>>,
 }
 
 impl Default for Scope {
@@ -267,12 +278,14 @@ impl fmt::Debug for Scope {
 }
 
 impl Scope {
-    /// No variables; `$random()` and `$uuid()` draw from the operating system's entropy.
+    /// No variables; `$random()` and `$uuid()` draw from the operating system's entropy (seeded
+    /// on their first use, so that a scope that never calls them costs nothing).
     pub fn new() -> Self {
         Scope {
             vars: Vec::new(),
             entropy: Rc::new(aws::EntropyCell::from_os()),
             time_limit_ms: TIME_LIMIT_MS,
+            evaluator: RefCell::new(None),
         }
     }
 
@@ -283,6 +296,7 @@ impl Scope {
             vars: Vec::new(),
             entropy: Rc::new(aws::EntropyCell::seeded(seed)),
             time_limit_ms: TIME_LIMIT_MS,
+            evaluator: RefCell::new(None),
         }
     }
 
@@ -291,15 +305,30 @@ impl Scope {
     /// longer; the limit is what keeps a runaway expression from hanging.
     pub fn set_time_limit_ms(&mut self, ms: u64) {
         self.time_limit_ms = ms.max(1);
+        *self.evaluator.get_mut() = None;
     }
 
     /// Binds `$name` (give the name without `$`) to a JSON value, replacing an earlier binding.
     pub fn bind(&mut self, name: &str, value: &Value) {
-        let v = convert::to_engine(value);
+        self.set(name, convert::to_engine(value));
+    }
+
+    fn set(&mut self, name: &str, v: JValue) {
+        *self.evaluator.get_mut() = None;
         match self.vars.iter_mut().find(|(n, _)| n == name) {
             Some(slot) => slot.1 = v,
             None => self.vars.push((name.to_owned(), v)),
         }
+    }
+
+    /// Binds `$name` to an object of the given entries, in order: the same as binding
+    /// `{"k1": v1, …}`, without building that object as JSON first.
+    pub fn bind_object(&mut self, name: &str, entries: &[(&str, &Value)]) {
+        let map: indexmap::IndexMap<String, JValue> = entries
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), convert::to_engine(v)))
+            .collect();
+        self.set(name, JValue::object(map));
     }
 
     /// Binds every entry of a JSON object as a variable (`{"a": 1}` binds `$a`).
@@ -307,6 +336,23 @@ impl Scope {
         for (k, v) in vars {
             self.bind(k, v);
         }
+    }
+
+    /// An evaluator with this scope's variables bound and AWS's functions registered.
+    fn build_evaluator(&self) -> Result<Evaluator, Error> {
+        let mut context = Context::new();
+        for (name, value) in &self.vars {
+            context.bind(name.clone(), value.clone());
+        }
+        let options = EvaluatorOptions {
+            timeout_ms: Some(self.time_limit_ms),
+            max_stack_depth: Some(MAX_STACK_DEPTH),
+            max_sequence_length: Some(MAX_SEQUENCE),
+            ..EvaluatorOptions::default()
+        };
+        let mut evaluator = Evaluator::with_options(context, options);
+        aws::register(&mut evaluator, &self.entropy)?;
+        Ok(evaluator)
     }
 
     /// Whether `$name` is bound.

@@ -152,3 +152,45 @@ fn deep_input_converts_without_overflow() {
     let out = evaluate("$d", None, &b).unwrap();
     assert_eq!(out, Some(v));
 }
+
+#[test]
+fn a_scope_reuses_its_evaluator_without_leaking_bindings() {
+    let mut scope = Scope::with_seed(1);
+    scope.bind("x", &json!(2));
+    let assign = Expression::parse("($y := $x * 10; $y)").unwrap();
+    let read_y = Expression::parse("$y").unwrap();
+    let fails = Expression::parse("$x + 'a'").unwrap();
+    let read_x = Expression::parse("$x").unwrap();
+    assert_eq!(assign.evaluate(None, &scope).unwrap(), Some(json!(20)));
+    // A binding one evaluation made is gone in the next.
+    assert_eq!(read_y.evaluate(None, &scope).unwrap(), None);
+    // An error leaves the scope usable, with its variables.
+    assert_eq!(fails.evaluate(None, &scope).unwrap_err().code, "T2002");
+    assert_eq!(read_x.evaluate(None, &scope).unwrap(), Some(json!(2)));
+    // Binding after an evaluation is seen by the next one.
+    scope.bind("x", &json!(3));
+    assert_eq!(read_x.evaluate(None, &scope).unwrap(), Some(json!(3)));
+    // `$random()` continues one sequence across the scope's evaluations.
+    let random = Expression::parse("$random()").unwrap();
+    let a = random.evaluate(None, &scope).unwrap();
+    let b = random.evaluate(None, &scope).unwrap();
+    assert_ne!(a, b);
+}
+
+#[test]
+fn bind_object_is_binding_the_object() {
+    let (input, ctx) = (json!({"a": [1, {"b": 2}]}), json!({"Execution": {"Id": "e"}}));
+    let mut by_entries = Scope::new();
+    by_entries.bind_object("states", &[("input", &input), ("context", &ctx)]);
+    let mut by_value = Scope::new();
+    by_value.bind("states", &json!({"input": input, "context": ctx}));
+    let e = Expression::parse("$states").unwrap();
+    assert_eq!(
+        e.evaluate(None, &by_entries).unwrap(),
+        e.evaluate(None, &by_value).unwrap()
+    );
+    assert_eq!(
+        e.evaluate(None, &by_entries).unwrap(),
+        Some(json!({"input": {"a": [1, {"b": 2}]}, "context": {"Execution": {"Id": "e"}}}))
+    );
+}

@@ -8,17 +8,17 @@
 //! variables"). The engine's values are not `Send`, so a [`Scope`] is built and dropped inside
 //! one synchronous step, never held across an `.await`.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use workflow_asl::eval::java_json;
 use workflow_asl::jsonata::Scope;
 use workflow_asl::timestamp::Timestamp;
 
-use super::context::Extra;
 use super::{Exec, Fault, StateCx, StateError, Step, Vars};
 use crate::jtemplate::{eval_expr, type_name, JFailure, JState, JTemplate, QUERY_EVALUATION_ERROR};
 use crate::program::Kind;
 
-/// `$states` and the variables, bound for one state.
+/// `$states` and the variables, bound for one state. `ctx` is `null` when the state's
+/// expressions cannot read `$states.context` (see [`Exec::j_context`]); it is then left out.
 pub(super) fn scope(
     vars: &Vars,
     input: &Value,
@@ -26,18 +26,20 @@ pub(super) fn scope(
     result: Option<&Value>,
     error_output: Option<&Value>,
 ) -> Scope {
-    let mut states = Map::with_capacity(4);
-    states.insert("input".into(), input.clone());
-    states.insert("context".into(), ctx.clone());
+    let mut states: Vec<(&str, &Value)> = Vec::with_capacity(4);
+    states.push(("input", input));
+    if !ctx.is_null() {
+        states.push(("context", ctx));
+    }
     if let Some(r) = result {
-        states.insert("result".into(), r.clone());
+        states.push(("result", r));
     }
     if let Some(e) = error_output {
-        states.insert("errorOutput".into(), e.clone());
+        states.push(("errorOutput", e));
     }
     let mut scope = Scope::new();
     scope.bind_all(vars);
-    scope.bind("states", &Value::Object(states));
+    scope.bind_object("states", &states);
     scope
 }
 
@@ -141,15 +143,10 @@ impl Exec {
         r
     }
 
-    /// The context object of a JSONata state.
+    /// The context object of a JSONata state, or `null` when none of its expressions may read
+    /// `$states.context` (`needs_context`, judged when the state is compiled).
     pub(super) fn j_context(&self, cx: &StateCx<'_>, retry_count: u32) -> Value {
-        self.context(
-            cx,
-            Extra {
-                retry_count,
-                ..Extra::default()
-            },
-        )
+        self.context_if_needed(cx, retry_count)
     }
 
     /// Pass, Choice, Succeed and Fail in JSONata.
