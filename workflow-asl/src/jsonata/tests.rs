@@ -179,7 +179,10 @@ fn a_scope_reuses_its_evaluator_without_leaking_bindings() {
 
 #[test]
 fn bind_object_is_binding_the_object() {
-    let (input, ctx) = (json!({"a": [1, {"b": 2}]}), json!({"Execution": {"Id": "e"}}));
+    let (input, ctx) = (
+        json!({"a": [1, {"b": 2}]}),
+        json!({"Execution": {"Id": "e"}}),
+    );
     let mut by_entries = Scope::new();
     by_entries.bind_object("states", &[("input", &input), ("context", &ctx)]);
     let mut by_value = Scope::new();
