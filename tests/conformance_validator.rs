@@ -9,7 +9,8 @@
 //!
 //! Where AWS and a linter disagree, AWS wins: [`EXCEPTIONS`] names each such fixture with the
 //! reason, and [`is_placeholder_resource`] covers statelint's placeholder `Resource`.
-//! When the conformance data is absent the tests print "skipped" and pass.
+//! When the conformance data is absent the tests print "skipped" and pass, except under
+//! `CI=true`, where they fail.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -138,7 +139,7 @@ fn show(diags: &[Diagnostic]) -> String {
 #[test]
 fn asl_validator_fixtures() {
     let Some(root) = root() else {
-        println!("skipped: ../shared/conformance not found");
+        skip_or_fail();
         return;
     };
     let mut failures = Vec::new();
@@ -187,7 +188,7 @@ fn asl_validator_fixtures() {
 #[test]
 fn statelint_fixtures() {
     let Some(root) = root() else {
-        println!("skipped: ../shared/conformance not found");
+        skip_or_fail();
         return;
     };
     let mut failures = Vec::new();
@@ -270,7 +271,7 @@ fn aws_pointer(cause: &str) -> Option<String> {
 #[test]
 fn localstack_rejected_definitions() {
     let Some(root) = root() else {
-        println!("skipped: ../shared/conformance not found");
+        skip_or_fail();
         return;
     };
     let mut failures = Vec::new();
@@ -363,7 +364,7 @@ fn localstack_rejected_definitions() {
 #[test]
 fn definitions_aws_ran_are_valid() {
     let Some(root) = root() else {
-        println!("skipped: ../shared/conformance not found");
+        skip_or_fail();
         return;
     };
     let mut failures = Vec::new();
@@ -402,4 +403,13 @@ fn definitions_aws_ran_are_valid() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Outside CI a missing corpus is reported and the test passes; under `CI=true` it fails.
+fn skip_or_fail() {
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "../shared/conformance is missing under CI=true"
+    );
+    println!("skipped: ../shared/conformance not found");
 }

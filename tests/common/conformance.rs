@@ -5,7 +5,7 @@
 //!
 //! The cases are read at run time from `$WORKFLOW_CONFORMANCE_DIR/localstack` (the variable names
 //! the `conformance` folder), else from `../shared/conformance/localstack` beside the project;
-//! when neither exists the tests print "skipped: …" and pass.
+//! when neither exists the tests print "skipped: …" and pass, except under `CI=true`, where they fail.
 //!
 //! Environment knobs for working on failures (both optional):
 //! - `CONFORMANCE_FILTER=text`: run only the cases whose relative path contains `text`;
@@ -858,6 +858,11 @@ pub struct GroupRun {
 /// builder (with handlers). `None` when the corpus is absent.
 pub fn run_group(group: &str, setup: &dyn Fn(&Case) -> RuntimeBuilder) -> Option<GroupRun> {
     let Some(root) = localstack_dir() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the conformance corpus is missing under CI=true (set WORKFLOW_CONFORMANCE_DIR or place \
+             it at ../shared/conformance)"
+        );
         println!(
             "skipped: the conformance corpus is not on this machine (set WORKFLOW_CONFORMANCE_DIR \
              to the `conformance` folder, or place it at ../shared/conformance)"
