@@ -2,7 +2,8 @@
 //! ItemBatcher, ResultWriter over S3) on the runtime with a local-directory object store: each
 //! case's `s3_objects` are written to `DIR/BUCKET/KEY` first, and its `expected_s3` files are
 //! looked for there afterwards. Status, output (with the corpus's matchers: `<MapRunId>`-style
-//! placeholders, `$any`, `$json`, `$unordered`) and error must match; the pass rate must be at
+//! placeholders, `$any`, `$json`, `$unordered`), error and the parent history's event types must
+//! match; the pass rate must be at
 //! least 95%, and every case that passes must keep passing (see `KNOWN` below).
 //!
 //! The corpus is read from `$WORKFLOW_CONFORMANCE_DIR/localstack/distributed_map`, else from
@@ -18,16 +19,7 @@ use workflow::runtime::objects::DirObjects;
 use workflow::runtime::{Runtime, StartOptions};
 
 /// Cases known to fail, with the reason. Anything else must pass.
-const KNOWN: &[(&str, &str)] = &[
-    (
-        "test_base_scenarios__test_map_item_batching_base_json_max_per_batch_jsonata__get_execution_history.json",
-        "JSONata states are not run by this runtime yet (issue 9)",
-    ),
-    (
-        "test_base_scenarios__test_map_item_reader_base_json_max_items_jsonata__get_execution_history.json",
-        "JSONata states are not run by this runtime yet (issue 9)",
-    ),
-];
+const KNOWN: &[(&str, &str)] = &[];
 
 fn corpus() -> Option<PathBuf> {
     let conformance = std::env::var_os("WORKFLOW_CONFORMANCE_DIR")
@@ -225,6 +217,18 @@ fn run_case(case: &Value) -> Result<(), String> {
         Ok::<_, String>(x.wait().await)
     })?;
     let expected = &case["expected"];
+    // The parent's history, event type by event type, as AWS recorded it (children are separate
+    // executions and do not appear in it).
+    if let Some(want) = case["expected_event_types"].as_array() {
+        let got = outcome.event_types();
+        if want
+            .iter()
+            .map(Value::as_str)
+            .ne(got.iter().map(|t| Some(*t)))
+        {
+            return Err(format!("events {got:?}, expected {want:?}"));
+        }
+    }
     let status = outcome.status.as_str();
     if status != expected["status"] {
         return Err(format!(

@@ -211,6 +211,11 @@ pub(crate) struct JState {
     pub(crate) max_concurrency: Option<JTemplate>,
     pub(crate) tolerated_count: Option<JTemplate>,
     pub(crate) tolerated_percentage: Option<JTemplate>,
+    /// Distributed Map: `ItemReader`, `ItemBatcher` and `ResultWriter`, each compiled whole (their
+    /// `Arguments`, `ReaderConfig`, limits and `BatchInput` may hold expressions at any depth).
+    pub(crate) item_reader: Option<JTemplate>,
+    pub(crate) item_batcher: Option<JTemplate>,
+    pub(crate) result_writer: Option<JTemplate>,
     /// Task.
     pub(crate) timeout: Option<JTemplate>,
     pub(crate) heartbeat: Option<JTemplate>,
@@ -277,6 +282,9 @@ impl JState {
                 j.max_concurrency = JTemplate::opt(&m.max_concurrency)?;
                 j.tolerated_count = JTemplate::opt(&m.tolerated_failure_count)?;
                 j.tolerated_percentage = JTemplate::opt(&m.tolerated_failure_percentage)?;
+                j.item_reader = JTemplate::opt(&m.item_reader)?;
+                j.item_batcher = JTemplate::opt(&m.item_batcher)?;
+                j.result_writer = JTemplate::opt(&m.result_writer)?;
                 j.catch = catchers(&m.errors.catch)?;
             }
             StateKind::Task(t) => {
@@ -313,6 +321,9 @@ impl JState {
             &self.max_concurrency,
             &self.tolerated_count,
             &self.tolerated_percentage,
+            &self.item_reader,
+            &self.item_batcher,
+            &self.result_writer,
             &self.timeout,
             &self.heartbeat,
         ]

@@ -183,8 +183,6 @@ pub(crate) enum Kind {
     },
     Parallel(Box<ParallelK>),
     Map(Box<MapK>),
-    /// A state the executor cannot run yet (JSONata, ItemReader …): fails with this cause.
-    Unsupported(String),
 }
 
 /// Fail `Error`/`Cause`: literal or `…Path`.
@@ -645,7 +643,7 @@ fn compile_state(
         kind: Kind::Succeed,
     };
     if lang == QueryLanguage::Jsonata {
-        return compile_jsonata_state(cs, name, state, index, ptr);
+        return compile_jsonata_state(cs, state, index, ptr);
     }
     cs.input_path = io_path(&state.common.input_path, &format!("{ptr}/InputPath"))?;
     cs.output_path = io_path(&state.common.output_path, &format!("{ptr}/OutputPath"))?;
@@ -816,10 +814,9 @@ fn compile_state(
 
 /// A state whose query language is JSONata: its JSONata fields, compiled once, and the structure
 /// the executor shares with JSONPath states (transitions, branches, the item processor, Retry
-/// and Catch). Task and Parallel states are not evaluated in JSONata yet.
+/// and Catch).
 fn compile_jsonata_state(
     mut cs: CState,
-    name: &str,
     state: &State,
     index: &HashMap<&str, usize>,
     ptr: &str,
@@ -858,11 +855,13 @@ fn compile_jsonata_state(
                 default,
             }
         }
-        StateKind::Map(m) if m.item_reader.is_none() => {
+        StateKind::Map(m) => {
             let mut probe = Vec::new();
             let mut strings = Vec::new();
             let mut plain = m.clone();
             // The JSONata fields are evaluated from `cs.jsonata`; the JSONPath compiler sees none.
+            // `ItemReader`, `ItemBatcher` and `ResultWriter` stay, so that the Map is compiled as a
+            // distributed one, but their JSONPath parts are not read (see `JState::item_reader`).
             plain.item_selector = None;
             plain.max_concurrency = None;
             plain.tolerated_failure_count = None;
@@ -879,7 +878,11 @@ fn compile_jsonata_state(
         StateKind::Task(t) => {
             let (resource_kind, task_resource, wait_for_token) = resource_kind(&t.resource);
             // A literal number stays a literal; an expression is evaluated from `cs.jsonata`.
-            let literal = |v: &Option<Value>| v.clone().filter(Value::is_number).map(NumberSource::Literal);
+            let literal = |v: &Option<Value>| {
+                v.clone()
+                    .filter(Value::is_number)
+                    .map(NumberSource::Literal)
+            };
             Kind::Task(Box::new(TaskK {
                 resource: Arc::from(t.resource.as_str()),
                 resource_kind,
@@ -910,10 +913,6 @@ fn compile_jsonata_state(
                 errors: errors(&p.errors.retry, &p.errors.catch, index, ptr)?,
             }))
         }
-        _ => Kind::Unsupported(format!(
-            "The state '{name}' is a {} state with the JSONata query language, which this runtime does not evaluate yet.",
-            state.kind.type_name()
-        )),
     };
     cs.jsonata = Some(Box::new(j));
     Ok(cs)

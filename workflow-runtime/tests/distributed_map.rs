@@ -261,7 +261,7 @@ async fn a_malformed_line_fails_the_map_and_keeps_the_results_written() {
             Some("States.ItemReaderFailed"),
             "{ty}"
         );
-        let cause = out.cause.unwrap_or_default();
+        let cause = out.cause.clone().unwrap_or_default();
         assert!(cause.contains("s3://in/a"), "{ty}: {cause}");
         // The two items read before the bad line ran, and their results were written.
         let m = manifest(&store);
@@ -308,9 +308,213 @@ async fn without_an_object_store_the_error_says_how_to_give_one() {
         .await
         .expect("starts");
     assert_eq!(out.error.as_deref(), Some("States.ItemReaderFailed"));
-    let cause = out.cause.unwrap_or_default();
+    let cause = out.cause.clone().unwrap_or_default();
     assert!(
         cause.contains("--s3-root") && cause.contains("RuntimeBuilder::objects"),
         "{cause}"
     );
+}
+
+/// A JSONata machine with one distributed Map `M` over `extra` fields; children fail with `Boom`
+/// when their item (or the batch's first item) has `fail`.
+fn jsonata_machine(extra: Value) -> workflow_asl::StateMachine {
+    let mut map = json!({
+        "Type": "Map", "End": true,
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "C",
+            "States": {
+                "C": {"Type": "Choice", "Choices": [
+                    {"Condition": "{% $exists($states.input.fail) or $exists($states.input.Items[0].fail) %}", "Next": "F"}
+                ], "Default": "P"},
+                "F": {"Type": "Fail", "Error": "Boom", "Cause": "item failed"},
+                "P": {"Type": "Pass", "End": true}
+            }
+        }
+    });
+    for (k, v) in extra.as_object().expect("an object") {
+        map[k] = v.clone();
+    }
+    let def = json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": map}});
+    workflow_asl::load(&def.to_string()).expect("a valid definition")
+}
+
+async fn run_jsonata(store: &MemoryObjects, extra: Value, input: Value) -> ExecutionOutcome {
+    let rt = Runtime::builder().objects(Arc::new(store.clone())).build();
+    rt.run_machine(&jsonata_machine(extra), input)
+        .await
+        .expect("starts")
+}
+
+/// JSONata `Arguments`, `ReaderConfig.MaxItems`, `ItemSelector` (with `$states.context.Map.Item`)
+/// and `Output` over `$states.result` (AWS: "ItemReader (Map)" and "ItemSelector (Map)", JSONata
+/// forms; the recorded case test_map_item_reader_base_json_max_items_jsonata).
+#[tokio::test]
+async fn jsonata_reader_arguments_max_items_item_selector_and_output() {
+    let store = MemoryObjects::new().with_object(
+        "in",
+        "items.jsonl",
+        "{\"v\":1}\n{\"v\":2}\n{\"v\":3}\n{\"v\":4}\n",
+    );
+    let out = run_jsonata(
+        &store,
+        json!({
+            "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "JSONL", "MaxItems": "{% $states.input.max %}"},
+                "Arguments": {"Bucket": "{% $states.input.bucket %}", "Key": "{% 'items' & '.jsonl' %}"}},
+            "ItemSelector": {"value": "{% $states.context.Map.Item.Value.v * 10 %}",
+                             "index": "{% $states.context.Map.Item.Index %}",
+                             "tag": "{% $states.input.tag %}"},
+            "Output": {"sum": "{% $sum($states.result.value) %}", "n": "{% $count($states.result) %}"}
+        }),
+        json!({"bucket": "in", "max": 3, "tag": "t"}),
+    )
+    .await;
+    assert!(out.succeeded(), "{:?} {:?}", out.error, out.cause);
+    assert_eq!(out.output, Some(json!({"sum": 60, "n": 3})));
+    assert_eq!(
+        out.event_types(),
+        [
+            "ExecutionStarted",
+            "MapStateEntered",
+            "MapStateStarted",
+            "MapRunStarted",
+            "MapRunSucceeded",
+            "MapStateSucceeded",
+            "MapStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+}
+
+/// JSONata `ItemBatcher` limits and `BatchInput`, and a `ResultWriter` whose `Arguments` are
+/// expressions (recorded case test_map_item_batching_base_json_max_per_batch_jsonata).
+#[tokio::test]
+async fn jsonata_item_batcher_and_result_writer_arguments() {
+    let store = MemoryObjects::new()
+        .with_object("in", "items.json", "[1,2,3,4,5]")
+        .with_bucket("out");
+    let out = run_jsonata(
+        &store,
+        json!({
+            "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "JSON"},
+                "Arguments": {"Bucket": "in", "Key": "items.json"}},
+            "ItemBatcher": {"MaxItemsPerBatch": "{% $states.input.per %}",
+                            "MaxInputBytesPerBatch": "{% 1000 %}",
+                            "BatchInput": {"run": "{% $states.input.run %}"}},
+            "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                "Arguments": {"Bucket": "{% 'out' %}", "Prefix": "{% 'runs/' & $states.input.run %}"}}
+        }),
+        json!({"per": 2, "run": "r1"}),
+    )
+    .await;
+    assert!(out.succeeded(), "{:?} {:?}", out.error, out.cause);
+    let output = out.output.expect("output");
+    assert_eq!(output["ResultWriterDetails"]["Bucket"], "out");
+    let key = output["ResultWriterDetails"]["Key"]
+        .as_str()
+        .expect("a key");
+    assert!(key.starts_with("runs/r1/"), "{key}");
+    let m = manifest(&store);
+    let files = m["ResultFiles"]["SUCCEEDED"].as_array().expect("files");
+    let succeeded = file(&store, files[0]["Key"].as_str().expect("a key"));
+    let inputs: Vec<Value> = succeeded
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| serde_json::from_str(e["Input"].as_str().expect("text")).expect("JSON"))
+        .collect();
+    assert_eq!(
+        inputs,
+        [
+            json!({"Items": [1, 2], "BatchInput": {"run": "r1"}}),
+            json!({"Items": [3, 4], "BatchInput": {"run": "r1"}}),
+            json!({"Items": [5], "BatchInput": {"run": "r1"}})
+        ]
+    );
+}
+
+/// JSONata `ToleratedFailureCount`: within it the Map succeeds, past it the Map Run fails with
+/// `States.ExceedToleratedFailureThreshold`.
+#[tokio::test]
+async fn jsonata_tolerated_failure_count() {
+    let items = r#"[{"a":1},{"fail":true},{"a":3},{"fail":true}]"#;
+    let store = MemoryObjects::new().with_object("in", "items.json", items);
+    let extra = |n: &str| {
+        json!({
+            "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "JSON"},
+                "Arguments": {"Bucket": "in", "Key": "items.json"}},
+            "MaxConcurrency": "{% 1 %}",
+            "ToleratedFailureCount": n
+        })
+    };
+    let ok = run_jsonata(&store, extra("{% $states.input.t %}"), json!({"t": 2})).await;
+    assert!(ok.succeeded(), "{:?} {:?}", ok.error, ok.cause);
+    assert_eq!(ok.output, Some(json!([{"a": 1}, {"a": 3}])));
+    let bad = run_jsonata(&store, extra("{% $states.input.t %}"), json!({"t": 1})).await;
+    assert_eq!(
+        bad.error.as_deref(),
+        Some("States.ExceedToleratedFailureThreshold")
+    );
+    assert!(bad.event_types().contains(&"MapRunFailed"));
+}
+
+/// A JSONata field of the reader that fails is `States.QueryEvaluationError` at the Map state,
+/// naming the field and the expression; a `MaxItems` that is not an integer is one too.
+#[tokio::test]
+async fn jsonata_errors_in_distributed_fields_name_the_field() {
+    let store = MemoryObjects::new().with_object("in", "items.json", "[1]");
+    let out = run_jsonata(
+        &store,
+        json!({
+            "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "JSON"},
+                "Arguments": {"Bucket": "in", "Key": "{% $states.input.missing %}"}}
+        }),
+        json!({}),
+    )
+    .await;
+    assert_eq!(out.error.as_deref(), Some("States.QueryEvaluationError"));
+    let cause = out.cause.clone().unwrap_or_default();
+    assert!(cause.contains("'M'"), "{cause}");
+    assert!(cause.contains("ItemReader/Arguments/Key"), "{cause}");
+    assert!(cause.contains("$states.input.missing"), "{cause}");
+    assert!(out.event_types().contains(&"EvaluationFailed"));
+    assert!(!out.event_types().contains(&"MapRunStarted"));
+
+    let out = run_jsonata(
+        &store,
+        json!({
+            "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "JSON", "MaxItems": "{% 'many' %}"},
+                "Arguments": {"Bucket": "in", "Key": "items.json"}}
+        }),
+        json!({}),
+    )
+    .await;
+    assert_eq!(out.error.as_deref(), Some("States.QueryEvaluationError"));
+    assert!(
+        out.cause
+            .as_deref()
+            .unwrap_or_default()
+            .contains("MaxItems"),
+        "{:?}",
+        out.cause
+    );
+}
+
+/// A JSONata distributed Map without a reader maps over `Items`.
+#[tokio::test]
+async fn jsonata_items_without_a_reader() {
+    let store = MemoryObjects::new();
+    let out = run_jsonata(
+        &store,
+        json!({"Items": "{% $states.input.xs %}", "ItemBatcher": {"MaxItemsPerBatch": 2}}),
+        json!({"xs": [1, 2, 3]}),
+    )
+    .await;
+    assert!(out.succeeded(), "{:?} {:?}", out.error, out.cause);
+    assert_eq!(out.output, Some(json!([{"Items": [1, 2]}, {"Items": [3]}])));
 }

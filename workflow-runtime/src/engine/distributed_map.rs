@@ -19,12 +19,12 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use rand::{RngCore, SeedableRng};
 use serde_json::{json, Value};
 use workflow_asl::error::names;
-use workflow_asl::eval::Env;
+use workflow_asl::eval::{java_json, Env};
 
 use super::context::build_context;
 use super::errors::{Recovery, Retrier};
-use super::io::{as_integer, display, for_result_path, number_path};
-use super::map::{tolerance, DISTRIBUTED_MAP_CONCURRENCY};
+use super::io::{as_float, as_integer, display, for_result_path, number_path};
+use super::map::{tolerance, Tolerance, DISTRIBUTED_MAP_CONCURRENCY};
 use super::{wrap_failure, Entered, Exec, Fault, StateCx, StateError, Step, Vars};
 use crate::distributed::batcher::{BatchLimits, Batcher};
 use crate::distributed::reader::{self, ReaderPlan};
@@ -33,8 +33,32 @@ use crate::distributed::writer::{
 };
 use crate::distributed::DistError;
 use crate::history::{ErrorDetails, EventKind, EventType};
+use crate::jtemplate::JState;
 use crate::program::{CState, DistK, MapK, NumberSource};
 use crate::recorder::Cursor;
+
+/// The settings of one Map Run, evaluated from the JSONPath or the JSONata fields.
+struct Settings {
+    limit: usize,
+    tolerated: Tolerance,
+    /// The parts of the run.
+    reader: Option<ReaderSettings>,
+    items: Option<Value>,
+    batcher: Option<(BatchLimits, Option<Value>)>,
+    writer: Option<(Value, Option<Value>)>,
+}
+
+/// `ItemReader` (its `ReaderConfig` evaluated), its `Parameters`/`Arguments`, and `MaxItems`
+/// (0: all; negative is refused when the Map Run starts, as AWS does).
+type ReaderSettings = (Value, Value, i64);
+
+/// What the children of a Map Run are made from and written to.
+struct RunParts {
+    reader: Option<ReaderSettings>,
+    items: Option<Value>,
+    batcher: Option<(BatchLimits, Option<Value>)>,
+    writer: Option<(Value, Option<Value>)>,
+}
 
 type ItemSource<'a> = Box<dyn Iterator<Item = Result<Value, DistError>> + Send + 'a>;
 
@@ -98,15 +122,40 @@ impl Exec {
             let ctx = self.context_if_needed(cx, retrier.count());
             let eff = cx.input_path(&input, &ctx)?;
             let value = eff.get(&input);
-            let failure = match self.map_run(cx, m, d, value, &ctx).await {
+            let run = match self.start_map(cx, m, d, value, &ctx, retrier.count()) {
+                Ok((settings, started_seq)) => {
+                    self.map_run(cx, m, d, value, settings, started_seq).await
+                }
+                // A `States.Runtime` error of the settings fails the state at once, without
+                // `MapStateFailed` (as AWS recorded); any other goes to the retriers and catchers.
+                Err(e) if e.error.as_deref() == Some(names::RUNTIME) => return Err(e.into()),
+                Err(e) => Err(e.into()),
+            };
+            let failure = match run {
                 Ok(result) => {
-                    match cx.finish(
-                        for_result_path(&m.result_path, &input),
-                        result,
-                        m.result_selector.as_ref(),
-                        &m.result_path,
-                        &ctx,
-                    ) {
+                    let finished = match &st.jsonata {
+                        // JSONata: `Output` and `Assign` see the results as `$states.result`.
+                        Some(j) => {
+                            let jctx = self.j_context(cx, retrier.count());
+                            let scope =
+                                super::jsonata::scope(cx.vars, value, &jctx, Some(&result), None);
+                            cx.j_output_assign(
+                                &scope,
+                                j.output.as_ref(),
+                                j.assign.as_ref(),
+                                result.clone(),
+                                "",
+                            )
+                        }
+                        None => cx.finish(
+                            for_result_path(&m.result_path, &input),
+                            result,
+                            m.result_selector.as_ref(),
+                            &m.result_path,
+                            &ctx,
+                        ),
+                    };
+                    match finished {
                         Ok(output) => return Ok(Step::to(output, st.next)),
                         Err(e) => e,
                     }
@@ -126,17 +175,17 @@ impl Exec {
         }
     }
 
-    /// The Map Run: read, batch, run the children, write or collect the results.
-    async fn map_run(
+    /// The Map Run's settings from the state's JSONPath fields: the concurrency limit, the
+    /// tolerated failures and the evaluated reader, batcher and writer.
+    fn settings(
         &self,
         cx: &mut StateCx<'_>,
         m: &MapK,
         d: &DistK,
         value: &Value,
         ctx: &Value,
-    ) -> Result<Value, Fault> {
-        let st = cx.st;
-        let entered = cx.entered;
+    ) -> Result<Settings, StateError> {
+        let (st, entered) = (cx.st, cx.entered);
         let limit = match dist_number(
             cx,
             m.max_concurrency.as_ref(),
@@ -145,19 +194,22 @@ impl Exec {
             "MaxConcurrencyPath",
         )? {
             None | Some(0) => DISTRIBUTED_MAP_CONCURRENCY,
-            Some(n) if n < 0 => {
-                return Err(cx.runtime("MaxConcurrency cannot be negative.").into())
-            }
+            Some(n) if n < 0 => return Err(cx.runtime("MaxConcurrency cannot be negative.")),
             Some(n) => (n as usize).min(DISTRIBUTED_MAP_CONCURRENCY),
         };
         let tolerated = tolerance(cx, m, value, ctx)?;
         let vars: &Vars = cx.vars;
         let cur: &mut Cursor = cx.cur;
-        let cancel = cx.cancel;
         let env = Env::new(value, ctx, vars);
-
-        // The items.
-        let source: ItemSource<'_> = match &d.reader {
+        let mut out = Settings {
+            limit,
+            tolerated,
+            reader: None,
+            items: None,
+            batcher: None,
+            writer: None,
+        };
+        match &d.reader {
             Some(r) => {
                 let args = match &r.parameters {
                     Some(t) => t
@@ -174,30 +226,7 @@ impl Exec {
                     vars,
                     "MaxItemsPath",
                 )?;
-                let max_items = match max_items {
-                    None => 0,
-                    // AWS's cause, as recorded (test_map_item_reader_csv_max_items_paths[-1]).
-                    Some(n) if n < 0 => {
-                        return Err(StateError::new(
-                            names::ITEM_READER_FAILED,
-                            "field MaxItems must be positive",
-                        )
-                        .into())
-                    }
-                    Some(n) => n as u64,
-                };
-                let plan = ReaderPlan::new(&r.raw, &args, max_items).map_err(dist_error)?;
-                let Some(store) = self.objects.as_ref() else {
-                    return Err(StateError::new(
-                        names::ITEM_READER_FAILED,
-                        format!(
-                            "The state '{}' reads s3://{}/{} but no object store is configured: run with `workflow run … --s3-root DIR` (s3://BUCKET/KEY is the file DIR/BUCKET/KEY) or give the runtime one with RuntimeBuilder::objects.",
-                            st.name, plan.bucket, plan.key
-                        ),
-                    )
-                    .into());
-                };
-                Box::new(reader::open(store, &plan).map_err(dist_error)?)
+                out.reader = Some((r.raw.clone(), args, max_items.unwrap_or(0)));
             }
             None => {
                 let items = match &m.items_path {
@@ -209,81 +238,249 @@ impl Exec {
                                 st,
                                 entered,
                                 &miss.invalid_path_cause(p),
-                            )
-                            .into())
+                            ))
                         }
                     },
                 };
-                let Value::Array(items) = items else {
+                if !items.is_array() {
                     return Err(super::runtime_error(
-                            st,
-                            entered,
-                            &format!(
-                                "Items of the Map state must be a JSON array, but the ItemsPath selected: {}",
-                                workflow_asl::eval::java_json(&items)
-                            ),
-                        )
-                        .into());
-                };
-                Box::new(items.into_iter().map(Ok))
+                        st,
+                        entered,
+                        &format!(
+                            "Items of the Map state must be a JSON array, but the ItemsPath selected: {}",
+                            workflow_asl::eval::java_json(&items)
+                        ),
+                    ));
+                }
+                out.items = Some(items);
             }
-        };
-
-        // The batcher.
-        let batcher = match &d.batcher {
-            None => None,
-            Some(b) => {
-                let max_items = number_at(
-                    st,
-                    entered,
-                    b.max_items.as_ref(),
-                    value,
-                    ctx,
-                    vars,
-                    "MaxItemsPerBatchPath",
-                )?;
-                let max_bytes = number_at(
-                    st,
-                    entered,
-                    b.max_bytes.as_ref(),
-                    value,
-                    ctx,
-                    vars,
-                    "MaxInputBytesPerBatchPath",
-                )?;
-                let batch_input = match &b.batch_input {
-                    Some(t) => Some(
-                        t.evaluate(&env, cur)
-                            .map_err(|f| wrap_failure(st, entered, f))?,
-                    ),
-                    None => None,
-                };
-                let limits = BatchLimits {
+        }
+        if let Some(b) = &d.batcher {
+            let max_items = number_at(
+                st,
+                entered,
+                b.max_items.as_ref(),
+                value,
+                ctx,
+                vars,
+                "MaxItemsPerBatchPath",
+            )?;
+            let max_bytes = number_at(
+                st,
+                entered,
+                b.max_bytes.as_ref(),
+                value,
+                ctx,
+                vars,
+                "MaxInputBytesPerBatchPath",
+            )?;
+            let batch_input = match &b.batch_input {
+                Some(t) => Some(
+                    t.evaluate(&env, cur)
+                        .map_err(|f| wrap_failure(st, entered, f))?,
+                ),
+                None => None,
+            };
+            out.batcher = Some((
+                BatchLimits {
                     max_items: max_items.unwrap_or(0).max(0) as u64,
                     max_bytes: max_bytes.unwrap_or(0).max(0) as u64,
-                };
-                Some(Batcher::new(limits, batch_input))
+                },
+                batch_input,
+            ));
+        }
+        if let Some(w) = &d.writer {
+            let args = match &w.parameters {
+                Some(t) => Some(
+                    t.evaluate(&env, cur)
+                        .map_err(|f| wrap_failure(st, entered, f))?,
+                ),
+                None => None,
+            };
+            out.writer = Some((w.raw.clone(), args));
+        }
+        Ok(out)
+    }
+
+    /// The Map Run's settings from the state's JSONata fields, all evaluated with one scope
+    /// (`$states.input` is the state's input): `Items` (without a reader), `MaxConcurrency`, the
+    /// tolerated failures, and `ItemReader`, `ItemBatcher`, `ResultWriter` with their
+    /// `Arguments`, `ReaderConfig` and limits.
+    fn j_settings(
+        &self,
+        cx: &StateCx<'_>,
+        j: &JState,
+        d: &DistK,
+        value: &Value,
+        retry_count: u32,
+    ) -> Result<Settings, StateError> {
+        let jctx = self.j_context(cx, retry_count);
+        let scope = super::jsonata::scope(cx.vars, value, &jctx, None, None);
+        let int = |v: &Value| {
+            as_integer(v).or_else(|| {
+                v.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .map(|f| f as i64)
+            })
+        };
+        let limit = match &j.max_concurrency {
+            None => DISTRIBUTED_MAP_CONCURRENCY,
+            Some(t) => {
+                let v = cx.j_number(t, &scope, "MaxConcurrency")?;
+                match int(&v) {
+                    Some(0) => DISTRIBUTED_MAP_CONCURRENCY,
+                    Some(n) if n > 0 => (n as usize).min(DISTRIBUTED_MAP_CONCURRENCY),
+                    _ => {
+                        return Err(cx.query_error(&format!(
+                            "The MaxConcurrency field must be a non-negative integer, but was: {}",
+                            java_json(&v)
+                        )))
+                    }
+                }
             }
         };
-
-        // The writer.
-        let writer_plan = match &d.writer {
-            None => None,
-            Some(w) => {
-                let args = match &w.parameters {
-                    Some(t) => Some(
-                        t.evaluate(&env, cur)
-                            .map_err(|f| wrap_failure(st, entered, f))?,
-                    ),
+        let mut tolerated = Tolerance {
+            configured: j.tolerated_count.is_some() || j.tolerated_percentage.is_some(),
+            count: None,
+            percentage: None,
+        };
+        if let Some(t) = &j.tolerated_count {
+            let v = cx.j_number(t, &scope, "ToleratedFailureCount")?;
+            match int(&v) {
+                Some(n) if n >= 0 => tolerated.count = Some(n as u64),
+                _ => return Err(cx.query_error(&format!(
+                    "The ToleratedFailureCount field must be a non-negative integer, but was: {}",
+                    java_json(&v)
+                ))),
+            }
+        }
+        if let Some(t) = &j.tolerated_percentage {
+            let v = cx.j_number(t, &scope, "ToleratedFailurePercentage")?;
+            match as_float(&v) {
+                Some(p) if (0.0..=100.0).contains(&p) => tolerated.percentage = Some(p),
+                _ => {
+                    return Err(cx.query_error(&format!(
+                        "The ToleratedFailurePercentage field must be a number between 0 and 100, but was: {}",
+                        java_json(&v)
+                    )))
+                }
+            }
+        }
+        let mut out = Settings {
+            limit,
+            tolerated,
+            reader: None,
+            items: None,
+            batcher: None,
+            writer: None,
+        };
+        // A limit in a reader, batcher or writer: an integer, else the state fails naming it.
+        let limit_field =
+            |obj: &Value, section: &str, field: &str| -> Result<Option<i64>, StateError> {
+                match obj.get(field) {
+                    None | Some(Value::Null) => Ok(None),
+                    Some(v) => int(v).map(Some).ok_or_else(|| {
+                        cx.query_error(&format!(
+                            "The {section} field '{field}' must be an integer, but was: {}",
+                            java_json(v)
+                        ))
+                    }),
+                }
+            };
+        match (&j.item_reader, d.reader.is_some()) {
+            (Some(t), true) => {
+                let r = cx.j_value(t, &scope, "ItemReader")?;
+                let args = r.get("Arguments").cloned().unwrap_or_else(|| json!({}));
+                let max_items = match r.get("ReaderConfig") {
+                    Some(cfg) => limit_field(cfg, "ItemReader.ReaderConfig", "MaxItems")?,
                     None => None,
                 };
-                Some(WriterPlan::new(&w.raw, args.as_ref()).map_err(dist_error)?)
+                out.reader = Some((r, args, max_items.unwrap_or(0)));
             }
-        };
+            _ => {
+                let items = match &j.items {
+                    Some(t) => cx.j_value(t, &scope, "Items")?,
+                    None => value.clone(),
+                };
+                if !items.is_array() {
+                    return Err(super::jsonata::items_error(cx, j, &items));
+                }
+                out.items = Some(items);
+            }
+        }
+        if let (Some(t), true) = (&j.item_batcher, d.batcher.is_some()) {
+            let b = cx.j_value(t, &scope, "ItemBatcher")?;
+            let max_items = limit_field(&b, "ItemBatcher", "MaxItemsPerBatch")?;
+            let max_bytes = limit_field(&b, "ItemBatcher", "MaxInputBytesPerBatch")?;
+            out.batcher = Some((
+                BatchLimits {
+                    max_items: max_items.unwrap_or(0).max(0) as u64,
+                    max_bytes: max_bytes.unwrap_or(0).max(0) as u64,
+                },
+                b.get("BatchInput").cloned(),
+            ));
+        }
+        if let (Some(t), true) = (&j.result_writer, d.writer.is_some()) {
+            let w = cx.j_value(t, &scope, "ResultWriter")?;
+            let args = w.get("Arguments").cloned();
+            out.writer = Some((w, args));
+        }
+        Ok(out)
+    }
 
-        // The Map Run.
+    /// Records `MapStateStarted` and evaluates the Map Run's settings. AWS records
+    /// `MapStateStarted` before it reads them: a `MaxItemsPath` that is not an integer fails the
+    /// state after it, with no Map Run (test_map_item_reader_csv_max_items_paths[1.5] in the
+    /// corpus).
+    fn start_map(
+        &self,
+        cx: &mut StateCx<'_>,
+        m: &MapK,
+        d: &DistK,
+        value: &Value,
+        ctx: &Value,
+        retry_count: u32,
+    ) -> Result<(Settings, u64), StateError> {
+        self.rec.record(cx.cur, EventType::MapStateStarted, || {
+            EventKind::MapStateStarted { length: 0 }
+        });
+        let started_seq = cx.cur.seq.saturating_sub(1);
+        let settings = match &cx.st.jsonata {
+            Some(j) => {
+                let r = self.j_settings(cx, j, d, value, retry_count);
+                if let Err(e) = &r {
+                    let _ = self.evaluation_failed(cx, Err::<(), _>(Fault::Error(e.clone())));
+                }
+                r?
+            }
+            None => self.settings(cx, m, d, value, ctx)?,
+        };
+        Ok((settings, started_seq))
+    }
+
+    /// The Map Run: read, batch, run the children, write or collect the results.
+    async fn map_run(
+        &self,
+        cx: &mut StateCx<'_>,
+        m: &MapK,
+        d: &DistK,
+        value: &Value,
+        settings: Settings,
+        started_seq: u64,
+    ) -> Result<Value, Fault> {
+        let st = cx.st;
+        let Settings {
+            limit,
+            tolerated,
+            reader: reader_settings,
+            items,
+            batcher: batcher_settings,
+            writer: writer_settings,
+        } = settings;
+
+        // The Map Run's identity.
         let mut seed_rng = rand::rngs::SmallRng::seed_from_u64(
-            self.seed ^ cur.seq.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            self.seed ^ cx.cur.seq.wrapping_mul(0x9E37_79B9_7F4A_7C15),
         );
         let mut id_bytes = [0u8; 16];
         seed_rng.fill_bytes(&mut id_bytes);
@@ -296,6 +493,103 @@ impl Exec {
             "{}/{label}:{map_run_id}",
             sm_arn.replacen(":stateMachine:", ":mapRun:", 1)
         );
+        let arn_for_event = map_run_arn.clone();
+        self.rec.record(cx.cur, EventType::MapRunStarted, || {
+            EventKind::MapRunStarted {
+                map_run_arn: arn_for_event,
+            }
+        });
+        match self
+            .run_children(
+                cx,
+                m,
+                value,
+                started_seq,
+                limit,
+                tolerated,
+                RunParts {
+                    reader: reader_settings,
+                    items,
+                    batcher: batcher_settings,
+                    writer: writer_settings,
+                },
+                &map_run_arn,
+                &map_run_id,
+                label,
+            )
+            .await
+        {
+            Ok(output) => {
+                self.rec.record(cx.cur, EventType::MapRunSucceeded, || {
+                    EventKind::MapRunSucceeded
+                });
+                self.rec.record(cx.cur, EventType::MapStateSucceeded, || {
+                    EventKind::MapStateSucceeded
+                });
+                Ok(output)
+            }
+            Err(Fault::Cancelled) => Err(Fault::Cancelled),
+            Err(Fault::Error(e)) => {
+                let (error, cause) = (e.error.clone(), e.cause.clone());
+                self.rec.record(cx.cur, EventType::MapRunFailed, || {
+                    EventKind::MapRunFailed(ErrorDetails { error, cause })
+                });
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The children of a Map Run, from the reader (or the items) to the writer (or the output).
+    #[allow(clippy::too_many_arguments)]
+    async fn run_children(
+        &self,
+        cx: &mut StateCx<'_>,
+        m: &MapK,
+        value: &Value,
+        started_seq: u64,
+        limit: usize,
+        tolerated: Tolerance,
+        parts: RunParts,
+        map_run_arn: &str,
+        map_run_id: &str,
+        label: &str,
+    ) -> Result<Value, Fault> {
+        let st = cx.st;
+        let entered = cx.entered;
+        let source: ItemSource<'_> = match (parts.reader, parts.items) {
+            (Some((raw, args, max_items)), _) => {
+                // AWS's cause, as recorded (test_map_item_reader_csv_max_items_paths[-1]).
+                if max_items < 0 {
+                    return Err(StateError::new(
+                        names::ITEM_READER_FAILED,
+                        "field MaxItems must be positive",
+                    )
+                    .into());
+                }
+                let plan = ReaderPlan::new(&raw, &args, max_items as u64).map_err(dist_error)?;
+                let Some(store) = self.objects.as_ref() else {
+                    return Err(StateError::new(
+                        names::ITEM_READER_FAILED,
+                        format!(
+                            "The state '{}' reads s3://{}/{} but no object store is configured: run with `workflow run … --s3-root DIR` (s3://BUCKET/KEY is the file DIR/BUCKET/KEY) or give the runtime one with RuntimeBuilder::objects.",
+                            st.name, plan.bucket, plan.key
+                        ),
+                    )
+                    .into());
+                };
+                Box::new(reader::open(store, &plan).map_err(dist_error)?)
+            }
+            (None, Some(Value::Array(items))) => Box::new(items.into_iter().map(Ok)),
+            (None, _) => Box::new(std::iter::empty()),
+        };
+        let batcher = parts
+            .batcher
+            .map(|(limits, batch_input)| Batcher::new(limits, batch_input));
+        let writer_plan = match &parts.writer {
+            None => None,
+            Some((raw, args)) => Some(WriterPlan::new(raw, args.as_ref()).map_err(dist_error)?),
+        };
+        let sm_arn = &self.info.state_machine_arn;
         let child_sm_arn = format!("{sm_arn}/{label}");
         let child_exec_prefix = format!(
             "{}/{label}:",
@@ -316,7 +610,7 @@ impl Exec {
                     .into());
                 };
                 Some(
-                    ResultWriter::new(Arc::clone(store), p.clone(), &map_run_arn, &map_run_id)
+                    ResultWriter::new(Arc::clone(store), p.clone(), map_run_arn, map_run_id)
                         .map_err(dist_error)?,
                 )
             }
@@ -327,16 +621,9 @@ impl Exec {
                 .as_ref()
                 .is_some_and(|p| p.transformation != Transformation::Compact);
 
-        self.rec.record(cur, EventType::MapStateStarted, || {
-            EventKind::MapStateStarted { length: 0 }
-        });
-        let started_seq = cur.seq.saturating_sub(1);
-        let arn_for_event = map_run_arn.clone();
-        self.rec
-            .record(cur, EventType::MapRunStarted, || EventKind::MapRunStarted {
-                map_run_arn: arn_for_event,
-            });
-
+        let vars: &Vars = cx.vars;
+        let cur: &mut Cursor = cx.cur;
+        let cancel = cx.cancel;
         let mut feeder = Feeder {
             source,
             batcher,
@@ -485,20 +772,9 @@ impl Exec {
             },
             None => None,
         };
-        let failure = failure.or(write_error);
-        if let Some(e) = failure {
-            let (error, cause) = (e.error.clone(), e.cause.clone());
-            self.rec.record(cur, EventType::MapRunFailed, || {
-                EventKind::MapRunFailed(ErrorDetails { error, cause })
-            });
+        if let Some(e) = failure.or(write_error) {
             return Err(e.into());
         }
-        self.rec.record(cur, EventType::MapRunSucceeded, || {
-            EventKind::MapRunSucceeded
-        });
-        self.rec.record(cur, EventType::MapStateSucceeded, || {
-            EventKind::MapStateSucceeded
-        });
         let output = match written {
             Some(out) => out,
             None if keep_records => {
@@ -549,7 +825,31 @@ impl Exec {
             let index = f.next_index;
             f.next_index += 1;
             f.items += 1;
+            let j_selector = st.jsonata.as_ref().and_then(|j| j.item_selector.as_ref());
             let selected = match &m.item_selector {
+                _ if j_selector.is_some() => {
+                    let ictx = build_context(
+                        &self.info,
+                        &st.name,
+                        self.rec.time_of(entered.stamp),
+                        Some(0),
+                        Some((index, &item)),
+                        None,
+                        st.context_input,
+                    );
+                    let scope = super::jsonata::scope(vars, value, &ictx, None, None);
+                    j_selector
+                        .map_or(Ok(Value::Null), |t| t.evaluate(&scope, "ItemSelector"))
+                        .map_err(|f| {
+                            StateError::new(
+                                crate::jtemplate::QUERY_EVALUATION_ERROR,
+                                format!(
+                                    "An error occurred while executing the state '{}' (entered at the event id #{}). {}",
+                                    st.name, entered.id, f.cause
+                                ),
+                            )
+                        })?
+                }
                 None => item,
                 Some(tpl) => {
                     let ictx = build_context(

@@ -302,11 +302,7 @@ fn wrap_failure(st: &CState, entered: Entered, f: Failure) -> StateError {
 pub(crate) fn is_pure(st: &CState) -> bool {
     matches!(
         st.kind,
-        Kind::Pass { .. }
-            | Kind::Choice { .. }
-            | Kind::Succeed
-            | Kind::Fail { .. }
-            | Kind::Unsupported(_)
+        Kind::Pass { .. } | Kind::Choice { .. } | Kind::Succeed | Kind::Fail { .. }
     )
 }
 
@@ -450,12 +446,11 @@ impl Exec {
         self.exit_state(st, scope.cur, result, in_size, &mut scope.flow)
     }
 
-    /// The body of a state that never awaits (Pass, Choice, Succeed, Fail, or a state the
-    /// runtime does not support); shared by [`Exec::run_state`] and [`Exec::run_pure_state`].
+    /// The body of a state that never awaits (Pass, Choice, Succeed, Fail); shared by [`Exec::run_state`] and [`Exec::run_pure_state`].
     #[inline]
     fn pure_body(&self, cx: &mut StateCx<'_>, input: Value) -> Result<Step, Fault> {
         let st = cx.st;
-        if let (Some(j), false) = (&st.jsonata, matches!(st.kind, Kind::Unsupported(_))) {
+        if let Some(j) = &st.jsonata {
             let r = self.jsonata_pure(cx, input, j);
             return self.evaluation_failed(cx, r);
         }
@@ -472,9 +467,6 @@ impl Exec {
             } => self.choice(cx, input, choices, targets, *default),
             Kind::Succeed => self.succeed(cx, input),
             Kind::Fail { error, cause } => self.fail(cx, &input, error.as_ref(), cause.as_ref()),
-            Kind::Unsupported(cause) => {
-                Err(Fault::Error(StateError::terminal_runtime(cause.clone())))
-            }
             Kind::Wait(_) | Kind::Task(_) | Kind::Parallel(_) | Kind::Map(_) => Err(Fault::Error(
                 StateError::terminal_runtime("internal error: an awaiting state run as a pure one"),
             )),
