@@ -346,13 +346,13 @@ impl Exec {
         };
         if let Some(t) = &j.tolerated_count {
             let v = cx.j_number(t, &scope, "ToleratedFailureCount")?;
-            match int(&v) {
-                Some(n) if n >= 0 => tolerated.count = Some(n as u64),
-                _ => return Err(cx.query_error(&format!(
-                    "The ToleratedFailureCount field must be a non-negative integer, but was: {}",
-                    java_json(&v)
-                ))),
-            }
+            let Some(n) = int(&v).filter(|n| *n >= 0) else {
+                let shown = java_json(&v);
+                return Err(cx.query_error(&format!(
+                    "The ToleratedFailureCount field must be a non-negative integer, but was: {shown}"
+                )));
+            };
+            tolerated.count = Some(n as u64);
         }
         if let Some(t) = &j.tolerated_percentage {
             let v = cx.j_number(t, &scope, "ToleratedFailurePercentage")?;
