@@ -104,6 +104,8 @@ mod recorder;
 mod runtime;
 mod sem;
 pub mod store;
+/// TestState, locally: run one state as AWS's `TestState` API does ([`Runtime::test_state`]).
+pub use engine::test_state;
 
 pub use callbacks::{CallbackError, Callbacks};
 pub use handler::{Handlers, TaskContext, TaskError};

@@ -413,6 +413,11 @@ impl Runtime {
         &self.inner.callbacks
     }
 
+    /// The region and account of generated ARNs.
+    pub(crate) fn region_account(&self) -> (&str, &str) {
+        (&self.inner.region, &self.inner.account)
+    }
+
     /// The compiled program for a model, compiled once per distinct definition and cached.
     pub fn program(&self, machine: &StateMachine) -> Result<Arc<Program>, CompileError> {
         let key = workflow_asl::emit::machine_to_value(machine).to_string();

@@ -39,6 +39,7 @@ mod parallel;
 mod pass;
 mod succeed;
 mod task;
+pub mod test_state;
 mod wait;
 
 use std::sync::Arc;
