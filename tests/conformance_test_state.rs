@@ -107,8 +107,7 @@ fn cases(root: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     for group in ["test_state", "test_state_lambda"] {
         let dir = root.join(group).join("api");
-        let entries =
-            std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         files.extend(
             entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -131,19 +130,28 @@ fn recorded_test_state_calls() {
             "the conformance corpus is missing under CI=true (set WORKFLOW_CONFORMANCE_DIR or place \
              it at ../shared/conformance)"
         );
-        println!("skipped: the conformance corpus is not on this machine (set WORKFLOW_CONFORMANCE_DIR)");
+        println!(
+            "skipped: the conformance corpus is not on this machine (set WORKFLOW_CONFORMANCE_DIR)"
+        );
         return;
     };
     let files = cases(&root);
     let filtered = std::env::var_os("CONFORMANCE_FILTER").is_some();
-    assert!(filtered || files.len() >= 46, "expected the 46 recorded TestState calls, found {}", files.len());
+    assert!(
+        filtered || files.len() >= 46,
+        "expected the 46 recorded TestState calls, found {}",
+        files.len()
+    );
     let verbose = std::env::var_os("CONFORMANCE_VERBOSE").is_some();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
         .build()
         .expect("a tokio runtime");
-    let runtime = Runtime::builder().region_account(REGION, ACCOUNT).seed(1).build();
+    let runtime = Runtime::builder()
+        .region_account(REGION, ACCOUNT)
+        .seed(1)
+        .build();
     let mut failures = Vec::new();
     for file in &files {
         let case = read(file);
@@ -162,7 +170,9 @@ fn recorded_test_state_calls() {
             // The comparison is not vacuous: another status does not match.
             let mut wrong = normalized(&case.expected);
             wrong["status"] = json!("RETRIABLE");
-            let out = rt.block_on(runtime.test_state(&case.request)).expect("ran before");
+            let out = rt
+                .block_on(runtime.test_state(&case.request))
+                .expect("ran before");
             assert!(
                 Matcher::new(true)
                     .value(&wrong, &normalized(&out.to_aws_json()), "response")

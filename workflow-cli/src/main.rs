@@ -73,6 +73,12 @@ enum Command {
     ///
     /// Exit status: 0 when the store is intact, 1 when it is damaged, 2 when it cannot be read.
     Check(cmd::check::Args),
+    /// Run one state as AWS's TestState API does and print its response (status, output, error,
+    /// cause, nextState, inspectionData).
+    ///
+    /// Exit status: 0 when the response is printed (the state's status is in it), 2 for unusable
+    /// arguments (unreadable file, text that is not JSON, an invalid state, an unknown --state).
+    TestState(cmd::test_state::Args),
     /// Serve a local web console over a store: executions, coloured graphs, states, events.
     Console(console::Args),
 }
@@ -96,6 +102,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => cmd::eval::run(&args, &mut out, &mut err),
         Command::Export(args) => cmd::export::run(&args, &mut out, &mut err),
         Command::Check(args) => cmd::check::run(&args, &mut out, &mut err),
+        Command::TestState(args) => cmd::test_state::run(&args, &mut out, &mut err),
         Command::Console(args) => console::run(&args, &mut out, &mut err),
     };
     // A closed pipe (`workflow validate … | head`) is not an error worth reporting.

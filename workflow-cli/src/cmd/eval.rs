@@ -56,8 +56,8 @@ pub enum Format {
     Json,
 }
 
-/// Reads a `JSON|@FILE` argument.
-fn json_arg(flag: &str, arg: &str) -> Result<Value, String> {
+/// Reads a `JSON|@FILE` argument (shared with `test-state`).
+pub(crate) fn json_arg(flag: &str, arg: &str) -> Result<Value, String> {
     let (source, text) = match arg.strip_prefix('@') {
         Some(path) => (
             path.to_owned(),

@@ -17,6 +17,7 @@ pub mod serve;
 pub mod stop;
 pub mod substitute;
 pub mod tasks;
+pub mod test_state;
 pub mod validate;
 
 use std::fs;

@@ -497,7 +497,12 @@ fn resolve(def: &Value, name: Option<&str>) -> Result<Resolved, TestStateError> 
             ),
         ));
     };
-    let options = workflow_asl::validate::Options::default();
+    // Placeholders (`${Fn}`) stand for the values they will be given: a mocked or handled Task
+    // needs no real ARN (as `workflow run` judges them).
+    let options = workflow_asl::validate::Options {
+        placeholders: workflow_asl::validate::Placeholders::Accept,
+        ..workflow_asl::validate::Options::default()
+    };
     if obj.contains_key("States") || obj.contains_key("StartAt") {
         let report = workflow_asl::check_value_with(def, &options);
         let errors: Vec<String> = report.errors().map(ToString::to_string).collect();
@@ -664,7 +669,8 @@ fn compile_tpl(v: &Value, field: &str) -> Result<Template, TestStateError> {
 }
 
 fn compile_path(p: &str, field: &str) -> Result<Path, TestStateError> {
-    Path::parse(p).map_err(|e| TestStateError::new("definition", &format!("/{field}"), e.to_string()))
+    Path::parse(p)
+        .map_err(|e| TestStateError::new("definition", &format!("/{field}"), e.to_string()))
 }
 
 /// An `InputPath`/`OutputPath` field, compiled.
@@ -756,13 +762,7 @@ impl Run<'_> {
         error_output: Option<&Value>,
         default: Value,
     ) -> Result<Value, Failed> {
-        let sc = scope(
-            &self.vars,
-            &self.req.input,
-            &self.ctx,
-            result,
-            error_output,
-        );
+        let sc = scope(&self.vars, &self.req.input, &self.ctx, result, error_output);
         let out = match output {
             Some(t) => t.evaluate(&sc, "Output")?,
             None => default,
@@ -782,10 +782,7 @@ impl Run<'_> {
     }
 
     fn next(&self) -> Option<String> {
-        self.r
-            .state
-            .transition()
-            .and_then(|t| t.next.clone())
+        self.r.state.transition().and_then(|t| t.next.clone())
     }
 
     /// The state's result when it does work: the mock's, or the work's.
@@ -919,7 +916,10 @@ fn strip_prefix(cause: &str) -> String {
 /// `Reference path "…" must point to array.`, with a context path shown from its `$` (as
 /// recorded: `$$.Execution.Input` is shown as `$.Execution.Input`).
 fn not_array_cause(path: &str) -> String {
-    let shown = path.strip_prefix('$').filter(|p| p.starts_with('$')).unwrap_or(path);
+    let shown = path
+        .strip_prefix('$')
+        .filter(|p| p.starts_with('$'))
+        .unwrap_or(path);
     format!("Reference path \"{shown}\" must point to array.")
 }
 
@@ -936,8 +936,7 @@ impl Runtime {
         let r = resolve(&req.definition, req.state_name.as_deref())?;
         let j = match r.language {
             QueryLanguage::Jsonata => Some(
-                JState::compile(&r.state)
-                    .map_err(|m| TestStateError::new("definition", "", m))?,
+                JState::compile(&r.state).map_err(|m| TestStateError::new("definition", "", m))?,
             ),
             QueryLanguage::JsonPath => None,
         };
@@ -1267,7 +1266,13 @@ impl Run<'_> {
                         Err(f) => Err(f),
                         Ok(result) => {
                             self.insp.result = Some(result.clone());
-                            self.shape(result, selector.as_ref(), assign.as_ref(), &rp, &output_path)
+                            self.shape(
+                                result,
+                                selector.as_ref(),
+                                assign.as_ref(),
+                                &rp,
+                                &output_path,
+                            )
                         }
                     },
                 }
@@ -1396,7 +1401,13 @@ impl Run<'_> {
                             if !mocked {
                                 self.insp.result = Some(result.clone());
                             }
-                            self.shape(result, selector.as_ref(), assign.as_ref(), &rp, &output_path)
+                            self.shape(
+                                result,
+                                selector.as_ref(),
+                                assign.as_ref(),
+                                &rp,
+                                &output_path,
+                            )
                         }
                     },
                 }
@@ -1474,13 +1485,12 @@ impl Run<'_> {
         let j = self.j.take().unwrap_or_default();
         let input = self.req.input.clone();
         let out = match &self.r.state.kind {
-            StateKind::Pass(_) | StateKind::Succeed | StateKind::Wait(_) => {
-                self.j_output(j.output.as_ref(), j.assign.as_ref(), None, None, input)
-                    .map(|output| Done {
-                        output,
-                        next: self.next(),
-                    })
-            }
+            StateKind::Pass(_) | StateKind::Succeed | StateKind::Wait(_) => self
+                .j_output(j.output.as_ref(), j.assign.as_ref(), None, None, input)
+                .map(|output| Done {
+                    output,
+                    next: self.next(),
+                }),
             StateKind::Choice(c) => (|| {
                 for (i, rule) in j.rules.iter().enumerate() {
                     let holds = self.j_eval(&rule.condition, "Condition")?;
@@ -1513,8 +1523,13 @@ impl Run<'_> {
                 let Some(default) = c.default.clone() else {
                     return Err(workflow_asl::choice::no_choice_matched().into());
                 };
-                let output =
-                    self.j_output(j.output.as_ref(), j.assign.as_ref(), None, None, input.clone())?;
+                let output = self.j_output(
+                    j.output.as_ref(),
+                    j.assign.as_ref(),
+                    None,
+                    None,
+                    input.clone(),
+                )?;
                 Ok(Done {
                     output,
                     next: Some(default),
@@ -1683,7 +1698,10 @@ mod tests {
         let d = out.inspection_data.expect("inspection data at DEBUG");
         assert_eq!(d.after_input_path, Some(json!({"b": 1})));
         assert_eq!(d.after_parameters, Some(json!({"x": 1})));
-        assert_eq!(d.after_result_path, Some(json!({"a": {"b": 1}, "r": {"x": 1}})));
+        assert_eq!(
+            d.after_result_path,
+            Some(json!({"a": {"b": 1}, "r": {"x": 1}}))
+        );
     }
 
     #[tokio::test]
@@ -1721,8 +1739,8 @@ mod tests {
                 catch_index: None
             })
         );
-        let out = test(TestStateRequest::new(def, json!({"k": 1})).mock(Mock::error("Other", "c")))
-            .await;
+        let out =
+            test(TestStateRequest::new(def, json!({"k": 1})).mock(Mock::error("Other", "c"))).await;
         assert_eq!(out.status, TestStatus::CaughtError);
         assert_eq!(out.next_state.as_deref(), Some("Handle"));
         assert_eq!(
@@ -1794,7 +1812,10 @@ mod tests {
             .test_state(&TestStateRequest::new(machine.clone(), json!({})).state("Og"))
             .await
             .expect_err("unknown state");
-        assert!(e.message.contains("\"Og\"") && e.message.contains("did you mean \"Go\""), "{e}");
+        assert!(
+            e.message.contains("\"Og\"") && e.message.contains("did you mean \"Go\""),
+            "{e}"
+        );
         let e = rt()
             .test_state(&TestStateRequest::new(machine, json!({})))
             .await
@@ -1823,8 +1844,14 @@ mod tests {
             not_array_cause("$$.Execution.Input"),
             "Reference path \"$.Execution.Input\" must point to array."
         );
-        assert_eq!(not_array_cause("$.a"), "Reference path \"$.a\" must point to array.");
-        assert_eq!(InspectionLevel::parse("TRACE"), Some(InspectionLevel::Trace));
+        assert_eq!(
+            not_array_cause("$.a"),
+            "Reference path \"$.a\" must point to array."
+        );
+        assert_eq!(
+            InspectionLevel::parse("TRACE"),
+            Some(InspectionLevel::Trace)
+        );
         assert_eq!(InspectionLevel::parse("trace"), None);
     }
 }
