@@ -1,5 +1,6 @@
-//! State transitions per second of the executor on the five workloads in `benches/workloads/`,
-//! each measured beside a hand-written Rust function doing the same `serde_json` work (the floor).
+//! The executor against in-place floors: the workloads in `benches/workloads/` plus generated
+//! ones, each measured beside a hand-written Rust function that makes the same reads and
+//! produces the same output, written in place (the floor), in the same run.
 //!
 //! | workload | shape | transitions |
 //! |---|---|---|
@@ -8,28 +9,47 @@
 //! | `w3_parallel` | one Parallel state, 50 branches of 5 Pass states | 251 |
 //! | `w4_map` | inline Map over 1,000 items, 3 Pass states each, MaxConcurrency 0 | 3,001 |
 //! | `w5_retry` | a Task (`flaky`) failing twice with `Flaky.Error`, Retry every 1 s, Catch | 2 |
+//! | `dollar` | inline Map over 10,000 items whose `ItemSelector` reads `$$.Map.Item.Index` and `$$.Map.Item.Value.v` | 10,001 |
+//! | `dollar_plain` | the same Map and output without `$$` (the index is in the items) | 10,001 |
+//! | `loop_1m` | the `w2_loop` shape counting to 500,000 | 1,000,002 |
+//! | `map_1m` | inline Map over 1,000,000 items, one Pass state each | 1,000,001 |
 //!
-//! Every execution runs on a single-threaded tokio runtime with a paused clock, so `w5_retry`'s
-//! two one-second retry intervals take no wall time (the floor sleeps the same virtual seconds).
-//! Three measurements per workload, throughput in transitions (`Throughput::Elements`):
+//! What is measured, per workload:
+//! - `engine_history_read` (the headline): the runtime with its default, the full AWS-shaped
+//!   history, and the history read at the end: rendered to the JSON text that
+//!   `workflow run --history --format json` prints;
 //! - `engine`: the runtime without history ([`HistoryLevel::Off`]);
-//! - `engine_history`: the runtime recording the full AWS-shaped history in memory (the default);
-//! - `hand_written`: the floor.
+//! - `floor`: the in-place floor;
+//! - `compile`: reading and compiling the definition (`parse_str` + [`Program::compile`]).
 //!
-//! Before measuring, each workload checks that the engine's output equals the floor's, so both
-//! do the same work. Targets (issue 3): `w1_chain` ≥ 2,000,000 transitions/s, and every workload
-//! within 3× of its floor. Run: `cargo bench --bench executor -- --warm-up-time 1 --measurement-time 3`.
-//! For profiling, `EXECUTOR_PROFILE=w2_loop/engine:2000` runs one measurement a fixed number of
-//! times without criterion (see [`profile_mode`]).
+//! The floors take the input by value, as the engine does (both sides pay for one clone of the
+//! input), and change it in place: a value a state copies but that stays in the document is read
+//! in place, a key `Parameters` rewrites is overwritten where it is. Before measuring, each
+//! workload checks that the engine's output equals the floor's.
+//!
+//! Criterion measures w1–w5 (`cargo bench --bench executor`); after it, a table of ratios to
+//! the floor measured in alternation in the same run (so that the machine's load affects both
+//! sides alike) covers every workload, with the process's CPU time over wall time while the
+//! engine ran (a Map's iterations run on all cores) and the peak memory of the big runs. Run as
+//! a test (`cargo test --benches`), each measurement runs once and the big workloads shrink
+//! (`loop_1m` to 20,000 transitions, `map_1m` to 5,000 items); `EXECUTOR_BIG=<n>` sets their
+//! size explicitly. `EXECUTOR_PROFILE=w2_loop/engine:2000` runs one measurement a fixed number
+//! of times without criterion (see [`profile_mode`]); `EXECUTOR_FLOOR=<workload>` makes this
+//! binary a floor process for `benches/cli.sh` (see [`floor_process`]).
+//!
+//! Targets (issue 13): in-process w1–w4 with history on and read ≤ 3× the floor; `$$` ≤ 1.5×
+//! the same work without; the 1M-transition loop ≤ 12× its floor; Map ≤ 4× its floor using
+//! both cores (CPU/wall ≥ 1.5).
 
+use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{black_box, criterion_group, Criterion, Throughput};
 use serde_json::{json, Map, Value};
-use workflow::runtime::{HistoryLevel, Program, Runtime, TaskContext, TaskError};
+use workflow::runtime::{ExecutionOutcome, HistoryLevel, Program, Runtime, TaskContext, TaskError};
 
-/// One workload file: the definition, the input and the transitions one execution makes.
+/// One workload: the definition, the input and the transitions one execution makes.
 struct Workload {
     name: &'static str,
     program_text: Value,
@@ -49,7 +69,8 @@ fn workload(name: &'static str, text: &str) -> Workload {
     }
 }
 
-fn workloads() -> Vec<Workload> {
+/// The five workload files.
+fn file_workloads() -> Vec<Workload> {
     vec![
         workload("w1_chain", include_str!("workloads/w1_chain.json")),
         workload("w2_loop", include_str!("workloads/w2_loop.json")),
@@ -59,7 +80,130 @@ fn workloads() -> Vec<Workload> {
     ]
 }
 
-/// A single-threaded runtime on a paused clock (one core, virtual time).
+/// A Map over `n` items of one Pass state each; `ItemSelector` builds `{"index", "v"}` from
+/// `$$.Map.Item` when `dollar`, else the items already are `{"index", "v"}`.
+fn dollar_workload(name: &'static str, n: usize, dollar: bool) -> Workload {
+    let mut m = json!({
+        "Type": "Map",
+        "ItemsPath": "$.items",
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "INLINE"},
+            "StartAt": "P",
+            "States": {"P": {"Type": "Pass", "End": true}}
+        },
+        "End": true
+    });
+    if dollar {
+        m["ItemSelector"] = json!({
+            "index.$": "$$.Map.Item.Index",
+            "v.$": "$$.Map.Item.Value.v"
+        });
+    }
+    let items: Vec<Value> = (0..n)
+        .map(|i| {
+            if dollar {
+                json!({"v": format!("item-{i}")})
+            } else {
+                json!({"index": i, "v": format!("item-{i}")})
+            }
+        })
+        .collect();
+    Workload {
+        name,
+        program_text: json!({"StartAt": "M", "States": {"M": m}}),
+        input: json!({"items": items, "label": "x".repeat(200)}),
+        transitions: n as u64 + 1,
+    }
+}
+
+/// The `w2_loop` shape counting to `limit` (`2 * limit + 2` transitions).
+fn loop_workload(limit: u64) -> Workload {
+    Workload {
+        name: "loop_1m",
+        program_text: json!({
+            "StartAt": "Check",
+            "States": {
+                "Check": {
+                    "Type": "Choice",
+                    "Choices": [{"Variable": "$.counter", "NumericGreaterThanEquals": limit, "Next": "Done"}],
+                    "Default": "Inc"
+                },
+                "Inc": {
+                    "Type": "Pass",
+                    "Parameters": {"counter.$": "States.MathAdd($.counter, 1)"},
+                    "Next": "Check"
+                },
+                "Done": {"Type": "Succeed"}
+            }
+        }),
+        input: json!({"counter": 0}),
+        transitions: 2 * limit + 2,
+    }
+}
+
+/// An inline Map over `n` items of one Pass state each (`Parameters` with two paths).
+fn map_workload(n: usize) -> Workload {
+    let items: Vec<Value> = (0..n)
+        .map(|i| json!({"id": i, "v": format!("item-{i}")}))
+        .collect();
+    Workload {
+        name: "map_1m",
+        program_text: json!({
+            "StartAt": "M",
+            "States": {"M": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "P",
+                    "States": {"P": {
+                        "Type": "Pass",
+                        "Parameters": {"id.$": "$.id", "v.$": "$.v", "step": 1},
+                        "End": true
+                    }}
+                },
+                "End": true
+            }}
+        }),
+        input: json!({ "items": items }),
+        transitions: n as u64 + 1,
+    }
+}
+
+/// Whether criterion measures (`cargo bench`), rather than runs each benchmark once as a test.
+fn measuring() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+/// The size of the big workloads: `(loop limit, map items)`.
+fn big_sizes() -> (u64, usize) {
+    if let Some(n) = std::env::var("EXECUTOR_BIG")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        return ((n / 2) as u64, n);
+    }
+    if measuring() {
+        (500_000, 1_000_000)
+    } else {
+        (10_000, 5_000)
+    }
+}
+
+/// Every workload of the ratio table.
+fn all_workloads() -> Vec<Workload> {
+    let (limit, items) = big_sizes();
+    let mut all = file_workloads();
+    let dollar_items = if measuring() { 10_000 } else { 1_000 };
+    all.push(dollar_workload("dollar", dollar_items, true));
+    all.push(dollar_workload("dollar_plain", dollar_items, false));
+    all.push(loop_workload(limit));
+    all.push(map_workload(items));
+    all
+}
+
+/// A single-threaded runtime on a paused clock (virtual time: `w5_retry`'s retry intervals take
+/// no wall time).
 fn tokio_rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -83,12 +227,24 @@ fn flaky_attempt(input: &Value, attempt: u32) -> Result<Value, TaskError> {
     Ok(json!({"ok": true, "attempts": attempt + 1, "seen": input["attempts"].clone()}))
 }
 
+/// A runtime with `history` and no limit on the history's length (the big workloads record
+/// millions of events; AWS's quota of 25,000 is the default).
 fn runtime(history: HistoryLevel) -> Runtime {
     Runtime::builder()
         .seed(7)
         .history(history)
+        .history_limit(0)
         .raw_handler("flaky", flaky)
         .build()
+}
+
+/// Reads and compiles a definition (what a first run of a definition pays).
+fn compile(text: &str) -> Arc<Program> {
+    let machine = workflow::asl::parse_str(text)
+        .expect("the workload is JSON")
+        .machine
+        .expect("the workload is an object");
+    Program::compile(&machine).expect("the workload compiles")
 }
 
 fn program(rt: &Runtime, w: &Workload) -> Arc<Program> {
@@ -99,11 +255,7 @@ fn program(rt: &Runtime, w: &Workload) -> Arc<Program> {
     rt.program(&machine).expect("the workload compiles")
 }
 
-async fn run_engine(rt: &Runtime, program: &Arc<Program>, input: &Value) -> Value {
-    let outcome = rt
-        .run(program, input.clone())
-        .await
-        .expect("the execution starts");
+fn output_of(outcome: ExecutionOutcome) -> Value {
     outcome.output.unwrap_or_else(|| {
         panic!(
             "the workload failed: {:?} {:?}",
@@ -112,102 +264,153 @@ async fn run_engine(rt: &Runtime, program: &Arc<Program>, input: &Value) -> Valu
     })
 }
 
-// ===== the hand-written floors: the same serde_json work, written directly =====
+async fn run_engine(rt: &Runtime, program: &Arc<Program>, input: Value) -> Value {
+    output_of(rt.run(program, input).await.expect("the execution starts"))
+}
 
-/// `ResultPath: "$.<key>"` on an object input.
-fn set_result(doc: &mut Value, key: &str, result: Value) {
-    if let Value::Object(o) = doc {
-        o.insert(key.to_string(), result);
+/// Reads the whole history as `workflow run --history --format json` prints it: the events
+/// rendered to AWS's JSON text (written to `out`). Returns the number of bytes.
+fn read_history(outcome: &ExecutionOutcome, out: &mut impl Write) -> usize {
+    let mut counted = Counted { inner: out, n: 0 };
+    outcome
+        .history
+        .write_aws_json(&mut counted)
+        .expect("the history is written");
+    counted.n
+}
+
+/// A writer that counts the bytes it passes on.
+struct Counted<'w, W: Write> {
+    inner: &'w mut W,
+    n: usize,
+}
+
+impl<W: Write> Write for Counted<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.n += n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
-/// w1: 100 × `Parameters {"i": n, "prev.$": "$.last.i", "name.$": "$.name"}` + `ResultPath $.last`.
-fn chain_floor(input: &Value) -> Value {
-    let mut doc = input.clone();
+/// A run with the full history, read at the end (the headline measurement).
+async fn run_read(rt: &Runtime, program: &Arc<Program>, input: Value) -> Value {
+    let outcome = rt.run(program, input).await.expect("the execution starts");
+    black_box(read_history(&outcome, &mut std::io::sink()));
+    output_of(outcome)
+}
+
+// ===== the in-place floors: the same reads and output, written in place =====
+
+fn object(v: &mut Value) -> &mut Map<String, Value> {
+    v.as_object_mut().expect("an object")
+}
+
+/// w1: 100 × `Parameters {"i": n, "prev.$": "$.last.i", "name.$": "$.name"}` + `ResultPath
+/// $.last`: `$.last.i` moves into the new `last` (the old one is replaced), `$.name` is copied.
+fn chain_floor(mut doc: Value) -> Value {
+    let o = object(&mut doc);
     for i in 1..=100u64 {
-        let prev = doc
-            .get("last")
-            .and_then(|l| l.get("i"))
-            .cloned()
-            .expect("$.last.i exists");
-        let name = doc.get("name").cloned().expect("$.name exists");
-        let mut params = Map::new();
-        params.insert("i".into(), i.into());
-        params.insert("prev".into(), prev);
-        params.insert("name".into(), name);
-        set_result(&mut doc, "last", Value::Object(params));
+        let name = o.get("name").cloned().expect("$.name exists");
+        let last = o
+            .get_mut("last")
+            .and_then(Value::as_object_mut)
+            .expect("$.last is an object");
+        let prev = last.get_mut("i").map(Value::take).expect("$.last.i exists");
+        last.insert("i".into(), i.into());
+        last.insert("prev".into(), prev);
+        last.insert("name".into(), name);
     }
     doc
 }
 
-/// w2: `Choice $.counter >= 1000` / `Parameters {"counter.$": "States.MathAdd($.counter, 1)"}`.
-fn loop_floor(input: &Value) -> Value {
-    let mut doc = input.clone();
+/// w2 and `loop_1m`: `Choice $.counter >= limit` / `Parameters {"counter.$":
+/// "States.MathAdd($.counter, 1)"}`, the counter overwritten in place.
+fn loop_floor(mut doc: Value, limit: f64) -> Value {
     loop {
-        let counter = doc
-            .get("counter")
-            .and_then(Value::as_f64)
-            .expect("$.counter is a number");
-        if counter >= 1000.0 {
+        let counter = doc.get_mut("counter").expect("$.counter exists");
+        if counter.as_f64().expect("$.counter is a number") >= limit {
             return doc;
         }
-        let n = doc["counter"].as_i64().expect("an integer counter") + 1;
-        let mut params = Map::new();
-        params.insert("counter".into(), n.into());
-        doc = Value::Object(params);
+        *counter = (counter.as_i64().expect("an integer counter") + 1).into();
     }
 }
 
-/// w3: 50 branches × 5 × `Parameters {"b": b, "j": j, "x.$": "$.x"}`, outputs in branch order.
-fn parallel_floor(input: &Value) -> Value {
+/// w3: 50 branches × 5 × `Parameters {"b": b, "j": j, "x.$": "$.x"}`, outputs in branch order:
+/// each branch copies `$.x` once, then overwrites `b` and `j` in place.
+fn parallel_floor(input: Value) -> Value {
+    let x = input.get("x").expect("$.x exists");
     let mut out = Vec::with_capacity(50);
     for b in 0..50u64 {
-        let mut cur = input.clone();
-        for j in 0..5u64 {
-            let x = cur.get("x").cloned().expect("$.x exists");
-            let mut params = Map::new();
-            params.insert("b".into(), b.into());
-            params.insert("j".into(), j.into());
-            params.insert("x".into(), x);
-            cur = Value::Object(params);
+        let mut cur = Map::new();
+        cur.insert("b".into(), b.into());
+        cur.insert("j".into(), 0.into());
+        cur.insert("x".into(), x.clone());
+        for j in 1..5u64 {
+            cur.insert("b".into(), b.into());
+            cur.insert("j".into(), j.into());
         }
-        out.push(cur);
+        out.push(Value::Object(cur));
     }
     Value::Array(out)
 }
 
-/// w4: for each of `$.items`, 3 × `Parameters {"id.$": "$.id", "v.$": "$.v", "step": n}`.
-fn map_floor(input: &Value) -> Value {
-    let items = input
-        .get("items")
-        .and_then(Value::as_array)
-        .expect("$.items is an array");
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        let mut cur = item.clone();
-        for step in 1..=3u64 {
-            let id = cur.get("id").cloned().expect("$.id exists");
-            let v = cur.get("v").cloned().expect("$.v exists");
-            let mut params = Map::new();
-            params.insert("id".into(), id);
-            params.insert("v".into(), v);
-            params.insert("step".into(), step.into());
-            cur = Value::Object(params);
+/// w4 and `map_1m`: each of `$.items` (moved out of the input) gets `steps` × `Parameters
+/// {"id.$": "$.id", "v.$": "$.v", "step": n}`: `id` and `v` stay, `step` is overwritten.
+fn map_floor(mut input: Value, steps: u64) -> Value {
+    let items = match input.get_mut("items").map(Value::take) {
+        Some(Value::Array(items)) => items,
+        _ => panic!("$.items is an array"),
+    };
+    let mut out = items;
+    for item in &mut out {
+        let o = object(item);
+        for step in 1..=steps {
+            o.insert("step".into(), step.into());
         }
-        out.push(cur);
     }
     Value::Array(out)
+}
+
+/// `dollar`: each item becomes `{"index": i, "v": item.v}` (`v` moved).
+fn dollar_floor(mut input: Value) -> Value {
+    let items = match input.get_mut("items").map(Value::take) {
+        Some(Value::Array(items)) => items,
+        _ => panic!("$.items is an array"),
+    };
+    let out = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut item)| {
+            let mut o = Map::with_capacity(2);
+            o.insert("index".into(), i.into());
+            o.insert(
+                "v".into(),
+                item.get_mut("v").map(Value::take).expect("v exists"),
+            );
+            Value::Object(o)
+        })
+        .collect();
+    Value::Array(out)
+}
+
+/// `dollar_plain`: the items are the output.
+fn dollar_plain_floor(mut input: Value) -> Value {
+    input.get_mut("items").map(Value::take).expect("$.items")
 }
 
 /// w5: call `flaky` until it succeeds, sleeping the 1 s retry interval (virtual) between
 /// attempts; `ResultPath $.result`.
-async fn retry_floor(input: &Value) -> Value {
+async fn retry_floor(mut doc: Value) -> Value {
     let mut attempt = 0;
     loop {
-        match flaky_attempt(&input.clone(), attempt) {
+        match flaky_attempt(&doc, attempt) {
             Ok(result) => {
-                let mut doc = input.clone();
-                set_result(&mut doc, "result", result);
+                object(&mut doc).insert("result".into(), result);
                 return doc;
             }
             Err(e) => {
@@ -219,60 +422,70 @@ async fn retry_floor(input: &Value) -> Value {
     }
 }
 
-async fn floor(name: &str, input: &Value) -> Value {
-    match name {
+async fn floor(w: &Workload, input: Value) -> Value {
+    match w.name {
         "w1_chain" => chain_floor(input),
-        "w2_loop" => loop_floor(input),
+        "w2_loop" => loop_floor(input, 1000.0),
+        "loop_1m" => loop_floor(input, ((w.transitions - 2) / 2) as f64),
         "w3_parallel" => parallel_floor(input),
-        "w4_map" => map_floor(input),
+        "w4_map" => map_floor(input, 3),
+        "map_1m" => map_floor(input, 1),
+        "dollar" => dollar_floor(input),
+        "dollar_plain" => dollar_plain_floor(input),
         "w5_retry" => retry_floor(input).await,
         other => panic!("no floor for {other}"),
     }
+}
+
+/// Checks that the engine (history off and on) and the floor give the same output.
+fn check_same_work(tokio: &tokio::runtime::Runtime, w: &Workload) {
+    let (quiet, full) = (runtime(HistoryLevel::Off), runtime(HistoryLevel::Full));
+    let floor_out = tokio.block_on(floor(w, w.input.clone()));
+    let p = program(&quiet, w);
+    let engine_out = tokio.block_on(run_engine(&quiet, &p, w.input.clone()));
+    assert_eq!(
+        engine_out, floor_out,
+        "{}: engine and floor disagree",
+        w.name
+    );
+    let p = program(&full, w);
+    let read_out = tokio.block_on(run_read(&full, &p, w.input.clone()));
+    assert_eq!(
+        read_out, floor_out,
+        "{}: history run and floor disagree",
+        w.name
+    );
 }
 
 fn executor(c: &mut Criterion) {
     let tokio = tokio_rt();
     let quiet = runtime(HistoryLevel::Off);
     let full = runtime(HistoryLevel::Full);
-    for w in workloads() {
+    for w in file_workloads() {
+        check_same_work(&tokio, &w);
         let p_quiet = program(&quiet, &w);
         let p_full = program(&full, &w);
-        // Both sides must do the same work: same output.
-        let engine_out = tokio.block_on(run_engine(&quiet, &p_quiet, &w.input));
-        let floor_out = tokio.block_on(floor(w.name, &w.input));
-        assert_eq!(
-            engine_out, floor_out,
-            "{}: engine and floor disagree",
-            w.name
-        );
-        let with_history = tokio
-            .block_on(full.run(&p_full, w.input.clone()))
-            .expect("starts");
-        assert!(
-            with_history.succeeded(),
-            "{}: {:?}",
-            w.name,
-            with_history.cause
-        );
+        let text = w.program_text.to_string();
 
         let mut group = c.benchmark_group(w.name);
         group.throughput(Throughput::Elements(w.transitions));
+        group.bench_function("engine_history_read", |b| {
+            b.iter(|| black_box(tokio.block_on(run_read(&full, &p_full, w.input.clone()))))
+        });
         group.bench_function("engine", |b| {
-            b.iter(|| black_box(tokio.block_on(run_engine(&quiet, &p_quiet, &w.input))))
+            b.iter(|| black_box(tokio.block_on(run_engine(&quiet, &p_quiet, w.input.clone()))))
         });
-        group.bench_function("engine_history", |b| {
-            b.iter(|| black_box(tokio.block_on(run_engine(&full, &p_full, &w.input))))
+        group.bench_function("floor", |b| {
+            b.iter(|| black_box(tokio.block_on(floor(&w, w.input.clone()))))
         });
-        group.bench_function("hand_written", |b| {
-            b.iter(|| black_box(tokio.block_on(floor(w.name, &w.input))))
-        });
+        group.bench_function("compile", |b| b.iter(|| black_box(compile(&text))));
         group.finish();
     }
 }
 
-/// `EXECUTOR_PROFILE=<workload>/<engine|engine_history|hand_written>:<count>` runs that
+/// `EXECUTOR_PROFILE=<workload>/<engine|engine_history_read|floor>:<count>` runs that
 /// measurement `count` times and exits without criterion: a fixed amount of work for `perf stat`
-/// (instruction counts do not depend on the machine's load) or a profiler.
+/// or `valgrind --tool=callgrind` (instruction counts do not depend on the machine's load).
 fn profile_mode() -> bool {
     let Ok(spec) = std::env::var("EXECUTOR_PROFILE") else {
         return false;
@@ -282,7 +495,7 @@ fn profile_mode() -> bool {
     let (name, kind) = what
         .split_once('/')
         .expect("EXECUTOR_PROFILE is workload/kind:count");
-    let w = workloads()
+    let w = all_workloads()
         .into_iter()
         .find(|w| w.name == name)
         .expect("EXECUTOR_PROFILE names a workload");
@@ -295,92 +508,226 @@ fn profile_mode() -> bool {
     let p = program(&rt, &w);
     for _ in 0..count {
         let out = match kind {
-            "hand_written" => tokio.block_on(floor(w.name, &w.input)),
-            _ => tokio.block_on(run_engine(&rt, &p, &w.input)),
+            "floor" => tokio.block_on(floor(&w, w.input.clone())),
+            "engine" => tokio.block_on(run_engine(&rt, &p, w.input.clone())),
+            _ => tokio.block_on(run_read(&rt, &p, w.input.clone())),
         };
         black_box(out);
     }
     true
 }
 
+/// `EXECUTOR_FLOOR=<workload> <binary> <input file>`: the floor as a process, for comparing
+/// whole `workflow run` processes (`benches/cli.sh`): reads the input file, runs the floor,
+/// prints the output as JSON.
+fn floor_process() -> bool {
+    let Ok(name) = std::env::var("EXECUTOR_FLOOR") else {
+        return false;
+    };
+    let path = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .expect("EXECUTOR_FLOOR needs an input file");
+    let text = std::fs::read_to_string(&path).expect("the input file is readable");
+    let input: Value = serde_json::from_str(&text).expect("the input is JSON");
+    let transitions = std::env::var("EXECUTOR_TRANSITIONS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    let w = Workload {
+        name: all_workloads()
+            .into_iter()
+            .map(|w| w.name)
+            .find(|n| *n == name)
+            .expect("EXECUTOR_FLOOR names a workload"),
+        program_text: Value::Null,
+        input: Value::Null,
+        transitions,
+    };
+    let out = tokio_rt().block_on(floor(&w, input));
+    let mut stdout = std::io::stdout().lock();
+    serde_json::to_writer(&mut stdout, &out).expect("stdout");
+    writeln!(stdout).expect("stdout");
+    true
+}
+
+/// `EXECUTOR_WRITE=<dir>`: writes every workload's definition (`<name>.asl.json`) and input
+/// (`<name>.input.json`) to `dir`, and its transitions to `<name>.transitions`, for
+/// `benches/cli.sh`.
+fn write_workloads() -> bool {
+    let Ok(dir) = std::env::var("EXECUTOR_WRITE") else {
+        return false;
+    };
+    let dir = std::path::Path::new(&dir);
+    std::fs::create_dir_all(dir).expect("the directory can be made");
+    for w in all_workloads() {
+        let write = |ext: &str, text: String| {
+            std::fs::write(dir.join(format!("{}.{ext}", w.name)), text).expect("written");
+        };
+        write("asl.json", w.program_text.to_string());
+        write("input.json", w.input.to_string());
+        write("transitions", w.transitions.to_string());
+    }
+    true
+}
+
 criterion_group!(benches, executor);
 
-/// Engine time over floor time with the two measured in alternation (rounds of a few
-/// milliseconds each, median of the rounds), so that a change in the machine's load during the
-/// run affects both sides alike. Printed after criterion's report.
+/// The process's CPU time (user + system, all threads), from `/proc/self/stat`; `None` where
+/// there is no `/proc`.
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line (11 and 12 after the name).
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // Linux reports them in USER_HZ, 100 on every platform Rust supports.
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// Resets the process's peak resident memory (Linux `clear_refs` 5), so that
+/// [`peak_memory`] reports the peak from now on.
+fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The process's peak resident memory in MiB since [`reset_peak_memory`] (`VmHWM`).
+fn peak_memory() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Each side's time per run over rounds that alternate the floor with the engine, the median
+/// of the rounds; then the ratios, printed as a Markdown table after criterion's report.
 fn paired_ratios() {
-    use std::time::Instant;
-    const ROUNDS: usize = 31;
     let tokio = tokio_rt();
-    println!("\npaired engine/floor ratios (median of {ROUNDS} alternating rounds):");
+    let full_mode = measuring();
     println!(
-        "| workload | engine | engine_history | hand_written | engine/floor | history/floor |"
+        "\nratios to the in-place floor (median of alternating rounds{}):",
+        if full_mode { "" } else { ", test-sized" }
     );
-    println!("|---|---|---|---|---|---|");
-    for w in workloads() {
+    println!(
+        "| workload | transitions | floor | engine (history off) | history on + read | engine/floor | read/floor | CPU/wall | compile/floor | peak MiB |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let mut read_times = std::collections::HashMap::new();
+    for w in all_workloads() {
+        check_same_work(&tokio, &w);
+        let big = w.transitions > 100_000;
         let quiet = runtime(HistoryLevel::Off);
         let full = runtime(HistoryLevel::Full);
         let (pq, pf) = (program(&quiet, &w), program(&full, &w));
-        // Repetitions per round: about 2 ms of floor work.
+        let text = w.program_text.to_string();
+        // Repetitions per round: about 3 ms of floor work (one run for the big workloads).
         let once = {
+            let input = w.input.clone();
             let t = Instant::now();
-            black_box(tokio.block_on(floor(w.name, &w.input)));
+            black_box(tokio.block_on(floor(&w, input)));
             t.elapsed().as_secs_f64()
         };
-        let reps = ((0.002 / once.max(1e-7)) as usize).clamp(1, 10_000);
-        let time = |f: &dyn Fn()| {
+        let reps = ((0.003 / once.max(1e-7)) as usize).clamp(1, 10_000);
+        let rounds = match (full_mode, big) {
+            (true, false) => 31,
+            (true, true) => 3,
+            (false, _) => 3,
+        };
+        // Times `reps` runs of `f`, each on its own copy of the input (copied outside the
+        // timed region, for both sides alike).
+        let time = |f: &dyn Fn(Value)| {
+            let inputs: Vec<Value> = (0..reps).map(|_| w.input.clone()).collect();
             let t = Instant::now();
-            for _ in 0..reps {
-                f();
+            for input in inputs {
+                f(input);
             }
             t.elapsed().as_secs_f64() / reps as f64
         };
-        let floor_once = || {
-            black_box(tokio.block_on(floor(w.name, &w.input)));
+        let floor_run = |input: Value| {
+            black_box(tokio.block_on(floor(&w, input)));
         };
-        // Each engine configuration alternates with the floor on its own (a history run frees
-        // thousands of blocks, which changes the allocator's state for whatever runs next).
-        let (mut e, mut h, mut f, mut f2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..ROUNDS {
-            e.push(time(&|| {
-                black_box(tokio.block_on(run_engine(&quiet, &pq, &w.input)));
+        let (mut f, mut e, mut h, mut c) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut cpu, mut wall) = (Duration::ZERO, Duration::ZERO);
+        let mut peak: Option<f64> = None;
+        for _ in 0..rounds {
+            f.push(time(&floor_run));
+            e.push(time(&|input| {
+                black_box(tokio.block_on(run_engine(&quiet, &pq, input)));
             }));
-            f.push(time(&floor_once));
-        }
-        for _ in 0..ROUNDS {
-            h.push(time(&|| {
-                black_box(tokio.block_on(run_engine(&full, &pf, &w.input)));
+            f.push(time(&floor_run));
+            if big {
+                reset_peak_memory();
+            }
+            let (c0, t0) = (cpu_time(), Instant::now());
+            h.push(time(&|input| {
+                black_box(tokio.block_on(run_read(&full, &pf, input)));
             }));
-            f2.push(time(&floor_once));
+            if let (Some(c0), Some(c1)) = (c0, cpu_time()) {
+                cpu += c1.saturating_sub(c0);
+                wall += t0.elapsed();
+            }
+            if big {
+                peak = peak_memory().map(|m| m.max(peak.unwrap_or(0.0)));
+            }
+            c.push({
+                let t = Instant::now();
+                black_box(compile(&text));
+                t.elapsed().as_secs_f64()
+            });
         }
-        let median = |v: &mut Vec<f64>| {
-            v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
-        };
-        let (e, f) = (median(&mut e), median(&mut f));
-        let (h, f2) = (median(&mut h), median(&mut f2));
+        let (f, e, h, c) = (
+            median(&mut f),
+            median(&mut e),
+            median(&mut h),
+            median(&mut c),
+        );
+        read_times.insert(w.name, h);
         let show = |secs: f64| {
-            format!(
-                "{:.1} µs ({:.2} M/s)",
-                secs * 1e6,
-                w.transitions as f64 / secs / 1e6
-            )
+            if secs >= 0.1 {
+                format!("{secs:.2} s")
+            } else if secs >= 1e-3 {
+                format!("{:.2} ms", secs * 1e3)
+            } else {
+                format!("{:.1} µs", secs * 1e6)
+            }
+        };
+        // CPU/wall needs runs long enough for the 10 ms ticks of `/proc/self/stat`.
+        let cpu_wall = if wall >= Duration::from_millis(200) {
+            format!("{:.2}", cpu.as_secs_f64() / wall.as_secs_f64())
+        } else {
+            "-".to_string()
         };
         println!(
-            "| {} ({}) | {} | {} | {} | {:.2}× | {:.2}× |",
+            "| {} | {} | {} | {} | {} | {:.2}× | {:.2}× | {} | {:.2}× | {} |",
             w.name,
             w.transitions,
+            show(f),
             show(e),
             show(h),
-            show(f),
             e / f,
-            h / f2
+            h / f,
+            cpu_wall,
+            c / f,
+            peak.map_or("-".to_string(), |m| format!("{m:.0}")),
+        );
+    }
+    if let (Some(with), Some(without)) = (read_times.get("dollar"), read_times.get("dollar_plain"))
+    {
+        println!(
+            "\n`$$` (dollar / dollar_plain, history on and read): {:.2}×",
+            with / without
         );
     }
 }
 
 fn main() {
-    if profile_mode() {
+    if write_workloads() || floor_process() || profile_mode() {
         return;
     }
     benches();

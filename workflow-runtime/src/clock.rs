@@ -53,15 +53,23 @@ impl Clock {
 
 /// Formats milliseconds since the epoch as AWS does: `2024-01-02T03:04:05.678Z`.
 pub fn format_ms(ms: i64) -> String {
+    let mut out = String::with_capacity(24);
+    write_ms(ms, &mut out);
+    out
+}
+
+/// Appends [`format_ms`]'s text to `out` (no allocation for years 0000–9999).
+pub(crate) fn write_ms(ms: i64, out: &mut String) {
     // Years 0000–9999 (every time a run meets) are written directly; chrono writes the rest.
     const MS_PER_DAY: i64 = 86_400_000;
     const FIRST: i64 = -62_167_219_200_000; // 0000-01-01T00:00:00Z
     const END: i64 = 253_402_300_800_000; // 10000-01-01T00:00:00Z
     if !(FIRST..END).contains(&ms) {
-        return match DateTime::<Utc>::from_timestamp_millis(ms) {
-            Some(t) => t.to_rfc3339_opts(SecondsFormat::Millis, true),
-            None => "1970-01-01T00:00:00.000Z".to_string(),
-        };
+        match DateTime::<Utc>::from_timestamp_millis(ms) {
+            Some(t) => out.push_str(&t.to_rfc3339_opts(SecondsFormat::Millis, true)),
+            None => out.push_str("1970-01-01T00:00:00.000Z"),
+        }
+        return;
     }
     let (days, in_day) = (ms.div_euclid(MS_PER_DAY), ms.rem_euclid(MS_PER_DAY));
     let (year, month, day) = civil_from_days(days);
@@ -83,7 +91,7 @@ pub fn format_ms(ms: i64) -> String {
         }
     }
     // Only ASCII digits were written into ASCII text.
-    String::from_utf8(text.to_vec()).unwrap_or_default()
+    out.push_str(std::str::from_utf8(&text).unwrap_or("1970-01-01T00:00:00.000Z"));
 }
 
 /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's

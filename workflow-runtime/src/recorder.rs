@@ -31,8 +31,36 @@ pub(crate) struct Cursor {
     pub(crate) last_id: u64,
     /// Events of a silent cursor are not recorded (child executions of a distributed Map).
     pub(crate) silent: bool,
+    /// Set while the scope runs on another thread (a Map iteration, see `engine/map.rs`): its
+    /// events go here, numbered from [`LOCAL_BASE`], until [`Recorder::merge`] appends them.
+    pub(crate) local: Option<Box<Local>>,
     rng_seed: u64,
     rng: Option<SmallRng>,
+}
+
+/// The first provisional id of an event recorded into a [`Local`] log.
+pub(crate) const LOCAL_BASE: u64 = 1 << 62;
+
+/// The events one scope recorded on another thread, with provisional ids `LOCAL_BASE + k`.
+#[derive(Debug, Default)]
+pub(crate) struct Local {
+    recs: Vec<Rec>,
+    /// How many ids the scope took (also counted when history is off).
+    count: u64,
+    /// The time of the scope's events: one clock reading per batch of scopes (see
+    /// [`Local::with_time`]), instead of one per event.
+    time_ms: i64,
+}
+
+impl Local {
+    /// An empty log whose events are stamped `time_ms`.
+    pub(crate) fn with_time(time_ms: i64) -> Local {
+        Local {
+            recs: Vec::new(),
+            count: 0,
+            time_ms,
+        }
+    }
 }
 
 impl Cursor {
@@ -48,6 +76,7 @@ impl Cursor {
             seq: 0,
             last_id,
             silent: false,
+            local: None,
             rng: None,
         }
     }
@@ -283,11 +312,27 @@ impl Recorder {
         ty: EventType,
         kind: impl FnOnce() -> EventKind,
     ) -> Stamp {
+        self.record_at(cur, ty, None, kind)
+    }
+
+    /// [`Recorder::record`] with the event's time when the caller already read the clock (the
+    /// exit of a state that never awaits takes its entry's time: one clock reading per state).
+    #[inline]
+    pub(crate) fn record_at(
+        &self,
+        cur: &mut Cursor,
+        ty: EventType,
+        at: Option<i64>,
+        kind: impl FnOnce() -> EventKind,
+    ) -> Stamp {
         if cur.silent {
             return Stamp {
                 id: 0,
                 time_ms: i64::MIN,
             };
+        }
+        if cur.local.is_some() {
+            return self.record_local(cur, kind);
         }
         if !self.enabled() {
             // All of an execution's futures are polled by its one task, never concurrently, so a
@@ -299,13 +344,86 @@ impl Recorder {
                 time_ms: i64::MIN,
             };
         }
-        self.record_slow(cur, ty, kind)
+        self.record_slow(cur, ty, at, kind)
+    }
+
+    /// [`Recorder::record`] into the cursor's [`Local`] log.
+    #[inline(never)]
+    fn record_local(&self, cur: &mut Cursor, kind: impl FnOnce() -> EventKind) -> Stamp {
+        let enabled = self.enabled();
+        let Some(local) = cur.local.as_deref_mut() else {
+            return Stamp {
+                id: 0,
+                time_ms: i64::MIN,
+            };
+        };
+        let id = LOCAL_BASE + local.count;
+        local.count += 1;
+        if !enabled {
+            return Stamp {
+                id,
+                time_ms: i64::MIN,
+            };
+        }
+        let time_ms = local.time_ms;
+        local.recs.push(Rec {
+            id,
+            prev: cur.last_id,
+            time_ms,
+            scope: (!cur.scope.is_empty()).then(|| Arc::clone(&cur.scope)),
+            seq: cur.seq,
+            kind: kind(),
+        });
+        cur.last_id = id;
+        cur.seq += 1;
+        Stamp { id, time_ms }
+    }
+
+    /// Whether scopes may record into [`Local`] logs and be merged afterwards: nothing is
+    /// replayed and no sink waits for events.
+    pub(crate) fn allows_local(&self) -> bool {
+        self.prior.is_empty() && self.sink.is_none()
+    }
+
+    /// Whether [`Local`] logs of `events` events in all fit in the history's limit (if they do
+    /// not, the scopes run again recording here, and the limit stops them where it falls).
+    pub(crate) fn fits(&self, events: u64) -> bool {
+        self.limit == 0
+            || !self.enabled()
+            || self.next_id.load(Ordering::Relaxed).saturating_add(events) <= self.limit
+    }
+
+    /// How many ids a [`Local`] log took.
+    pub(crate) fn local_count(local: &Local) -> u64 {
+        local.count
+    }
+
+    /// Appends the events of a scope that recorded into a [`Local`] log, as if it had recorded
+    /// them now: its ids follow the newest event (a provisional id or `previousEventId` of the
+    /// log is renumbered; a `previousEventId` before the log stays).
+    pub(crate) fn merge(&self, local: Local) {
+        let mut log = self.log();
+        let base = self.next_id.load(Ordering::Relaxed);
+        self.next_id.store(base + local.count, Ordering::Relaxed);
+        let renumber = |id: u64| {
+            if id >= LOCAL_BASE {
+                base + (id - LOCAL_BASE)
+            } else {
+                id
+            }
+        };
+        log.recs.extend(local.recs.into_iter().map(|mut r| {
+            r.id = renumber(r.id);
+            r.prev = renumber(r.prev);
+            r
+        }));
     }
 
     fn record_slow(
         &self,
         cur: &mut Cursor,
         ty: EventType,
+        at: Option<i64>,
         kind: impl FnOnce() -> EventKind,
     ) -> Stamp {
         if let Some(prior) = self.prior_next(cur) {
@@ -337,7 +455,7 @@ impl Recorder {
             cur.seq += 1;
             return stamp;
         }
-        let time_ms = self.clock.now_ms();
+        let time_ms = at.unwrap_or_else(|| self.clock.now_ms());
         if self.limit > 0 && self.next_id.load(Ordering::Relaxed) >= self.limit && !closes(ty) {
             // The history is full: the event is not recorded (memory stays bounded) and the
             // execution fails as soon as it checks (see `fault`) or yields (`history_full`).

@@ -484,6 +484,60 @@ async fn map_item_selector_context_and_tolerated_failures() {
     assert_eq!(out.error.as_deref(), Some("States.Runtime"));
 }
 
+/// A Map whose item processor never awaits runs its iterations on all cores; its output and
+/// history are those of running them one at a time (`MaxConcurrency: 1`), and the history's
+/// JSON text is each event's rendering.
+#[tokio::test(start_paused = true)]
+async fn a_map_on_threads_records_the_history_of_one_at_a_time() {
+    let map = |mc: u64, fail_at: i64| {
+        one(
+            json!({"Type": "Map", "MaxConcurrency": mc, "ItemsPath": "$.xs", "End": true,
+            "ItemSelector": {"i.$": "$$.Map.Item.Index", "v.$": "$$.Map.Item.Value", "k.$": "$.k"},
+            "ItemProcessor": {"StartAt": "C", "States": {
+                "C": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericEquals": fail_at, "Next": "F"}], "Default": "P"},
+                "F": {"Type": "Fail", "Error": "Item.Failed", "Cause": "that one"},
+                "P": {"Type": "Pass", "Parameters": {"i.$": "$.i", "u.$": "States.UUID()", "r.$": "States.MathRandom(0, 1000)"}, "ResultPath": "$.p", "Next": "S"},
+                "S": {"Type": "Succeed"}}}}),
+        )
+    };
+    let input = json!({"xs": (0..500).collect::<Vec<u32>>(), "k": "x"});
+    let rt = builder().build();
+    let render = |out: &ExecutionOutcome| {
+        let mut text = Vec::new();
+        out.history.write_aws_json(&mut text).expect("written");
+        String::from_utf8(text).expect("UTF-8")
+    };
+    let threaded = run_with(&rt, map(0, -1), input.clone()).await;
+    let one_at_a_time = run_with(&rt, map(1, -1), input.clone()).await;
+    assert!(threaded.succeeded(), "{:?}", threaded.to_json());
+    assert_eq!(threaded.output, one_at_a_time.output);
+    assert_eq!(threaded.history.len(), 3 + 500 * 8 + 3);
+    let text = render(&threaded);
+    assert_eq!(text, render(&one_at_a_time));
+    let parsed: Value = serde_json::from_str(&text).expect("JSON");
+    let each: Vec<Value> = threaded
+        .history
+        .iter()
+        .map(HistoryEvent::to_aws_json)
+        .collect();
+    assert_eq!(parsed, Value::Array(each));
+
+    // A failed iteration: the iterations run again as futures, as before.
+    let threaded = run_with(&rt, map(0, 321), input.clone()).await;
+    assert_eq!(threaded.error.as_deref(), Some("Item.Failed"));
+    let types = threaded.event_types();
+    assert_eq!(
+        types.iter().filter(|t| **t == "MapIterationFailed").count(),
+        1
+    );
+
+    // Past the history's limit: the run fails where the limit falls, as before.
+    let limited = builder().history_limit(1000).build();
+    let out = run_with(&limited, map(0, -1), input.clone()).await;
+    assert_eq!(out.error.as_deref(), Some("States.Runtime"));
+    assert_eq!(out.history.len(), 1000);
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_large_map_keeps_memory_bounded() {
     // 1,000,000 items with no history: runs through the bounded window (40 iterations in

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use futures::stream::{FuturesUnordered, StreamExt};
+use futures::FutureExt;
 use serde_json::Value;
 use workflow_asl::error::names;
 use workflow_asl::eval::{java_json, Env};
@@ -18,7 +19,7 @@ use super::{wrap_failure, Entered, Exec, Fault, StateCx, StateError, Step, Vars}
 use crate::cancel::Cancel;
 use crate::history::{ErrorDetails, EventKind, EventType, MapIteration};
 use crate::program::{CState, MapK};
-use crate::recorder::Cursor;
+use crate::recorder::{Cursor, Local};
 
 /// The concurrency limit of an inline Map (AWS: "up to 40 concurrent iterations").
 const INLINE_MAP_CONCURRENCY: usize = 40;
@@ -146,6 +147,16 @@ impl Exec {
                 let mut running = FuturesUnordered::new();
                 let mut next = 0usize;
                 let parent: &Cursor = &*cx.cur;
+                // Iterations that never await run on all cores when they all succeed; else
+                // (or when that is not possible) they run here as futures.
+                if let Some(done) = its.run_on_threads(parent, started_seq, items, limit) {
+                    for (slot, (v, local)) in results.iter_mut().zip(done) {
+                        *slot = v;
+                        self.rec.merge(local);
+                    }
+                    ended_id = self.rec.last_id();
+                    next = n;
+                }
                 loop {
                     while failure.is_none() && running.len() < limit && next < n {
                         let index = next;
@@ -350,7 +361,125 @@ impl Exec {
     }
 }
 
+/// The fewest items for which a Map's iterations are spread over threads.
+const THREADED_MIN_ITEMS: usize = 64;
+
+/// Iterations a thread takes at a time (and stamps with one clock reading).
+const THREADED_CHUNK: usize = 32;
+
+/// Whether a scope never awaits: every state is pure and no generated driver runs it.
+fn never_awaits(block: &crate::program::Block) -> bool {
+    block.driver.is_none() && block.states.iter().all(super::is_pure)
+}
+
 impl Iterations<'_> {
+    /// Runs every iteration on all cores, when the item processor never awaits (Pass, Choice,
+    /// Succeed, Fail), there are enough items, and the recorder allows it (see
+    /// [`crate::recorder::Recorder::allows_local`]). Each iteration records into its own
+    /// [`Local`] log; the results and logs come back in item order, for the caller to merge, so
+    /// the output and the history are exactly those of running the iterations one after the
+    /// other here. `None` when it does not apply, or when an iteration failed (nothing was
+    /// recorded: the caller runs the iterations again as futures, and a pure iteration does the
+    /// same thing the second time).
+    fn run_on_threads(
+        &self,
+        parent: &Cursor,
+        started_seq: u64,
+        items: &[Value],
+        limit: usize,
+    ) -> Option<Vec<(Value, Local)>> {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let ex = self.ex;
+        let n = items.len();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |p| p.get())
+            .min(limit);
+        if threads < 2
+            || n < THREADED_MIN_ITEMS
+            || self.m.distributed
+            || ex.flush_every_state
+            || !ex.rec.allows_local()
+            || !never_awaits(&self.m.processor)
+        {
+            return None;
+        }
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        // Worker threads read the clock of the execution's tokio runtime (virtual when paused).
+        let handle = tokio::runtime::Handle::try_current().ok();
+        let work = || -> Vec<(usize, Value, Local)> {
+            let mut done = Vec::new();
+            while !failed.load(Ordering::Relaxed) {
+                let start = next.fetch_add(THREADED_CHUNK, Ordering::Relaxed);
+                if start >= n {
+                    break;
+                }
+                let time_ms = ex.rec.clock.now_ms();
+                for (index, item) in items
+                    .iter()
+                    .enumerate()
+                    .take(start + THREADED_CHUNK)
+                    .skip(start)
+                {
+                    let mut ic = parent.child(started_seq, index, ex.seed);
+                    ic.silent = parent.silent;
+                    ic.local = Some(Box::new(Local::with_time(time_ms)));
+                    match self.run(index, item, &mut ic).now_or_never() {
+                        Some(Ok(v)) => {
+                            let local = ic.local.take().map(|l| *l).unwrap_or_default();
+                            done.push((index, v, local));
+                        }
+                        // A failure (or, which cannot happen, an await): run them all again.
+                        Some(Err(_)) | None => {
+                            failed.store(true, Ordering::Relaxed);
+                            return done;
+                        }
+                    }
+                }
+            }
+            done
+        };
+        let parts: Vec<Vec<(usize, Value, Local)>> = std::thread::scope(|s| {
+            let others: Vec<_> = (1..threads)
+                .map(|_| {
+                    s.spawn(|| {
+                        let _runtime = handle.as_ref().map(|h| h.enter());
+                        work()
+                    })
+                })
+                .collect();
+            let mut parts = vec![work()];
+            for t in others {
+                match t.join() {
+                    Ok(p) => parts.push(p),
+                    // A panic in an iteration: run them again as futures, where it is caught
+                    // as the other scopes' panics are.
+                    Err(_) => failed.store(true, Ordering::Relaxed),
+                }
+            }
+            parts
+        });
+        if failed.load(Ordering::Relaxed) {
+            return None;
+        }
+        let events: u64 = parts
+            .iter()
+            .flatten()
+            .map(|(_, _, l)| crate::recorder::Recorder::local_count(l))
+            .sum();
+        if !ex.rec.fits(events) {
+            return None;
+        }
+        let mut slots: Vec<Option<(Value, Local)>> = Vec::with_capacity(n);
+        slots.resize_with(n, || None);
+        for (index, v, local) in parts.into_iter().flatten() {
+            if let Some(slot) = slots.get_mut(index) {
+                *slot = Some((v, local));
+            }
+        }
+        slots.into_iter().collect()
+    }
+
     /// One Map iteration: ItemSelector, then the item processor, with its iteration events.
     async fn run(&self, index: usize, item: &Value, ic: &mut Cursor) -> Result<Value, Fault> {
         let ex = self.ex;

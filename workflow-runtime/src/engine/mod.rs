@@ -417,7 +417,7 @@ impl Exec {
                 _ => self.pure_body(&mut cx, input),
             }
         };
-        let done = self.exit_state(st, scope.cur, result, in_size, &mut scope.flow);
+        let done = self.exit_state(st, scope.cur, result, in_size, &mut scope.flow, None);
         if self.flush_every_state && done.is_ok() {
             self.flush().await?;
         }
@@ -444,7 +444,9 @@ impl Exec {
             },
             input,
         );
-        self.exit_state(st, scope.cur, result, in_size, &mut scope.flow)
+        // A state that never awaits exits at the time it entered (one clock reading).
+        let at = Some(entered.stamp.time_ms).filter(|t| *t != i64::MIN);
+        self.exit_state(st, scope.cur, result, in_size, &mut scope.flow, at)
     }
 
     /// The body of a state that never awaits (Pass, Choice, Succeed, Fail); shared by [`Exec::run_state`] and [`Exec::run_pure_state`].
@@ -514,6 +516,7 @@ impl Exec {
         result: Result<Step, Fault>,
         in_size: Option<usize>,
         flow: &mut Flow,
+        at: Option<i64>,
     ) -> Result<(Value, Option<usize>), Fault> {
         let rec_on = self.rec.enabled() && !cur.silent;
         // The input's text, when the output is the input (see `enter_state`).
@@ -565,11 +568,12 @@ impl Exec {
             ))));
         }
         if let Some(exited) = st.events.exited {
-            self.rec.record(cur, exited, || EventKind::StateExited {
-                state_type: st.events.state_type,
-                name: Arc::clone(&st.name),
-                output: text.clone().unwrap_or_else(|| render(&step.output)),
-            });
+            self.rec
+                .record_at(cur, exited, at, || EventKind::StateExited {
+                    state_type: st.events.state_type,
+                    name: Arc::clone(&st.name),
+                    output: text.clone().unwrap_or_else(|| render(&step.output)),
+                });
         }
         if let Some(f) = self.rec.fault_if_possible() {
             return Err(Fault::Error(StateError::terminal_runtime(f)));

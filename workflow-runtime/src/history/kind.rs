@@ -637,7 +637,7 @@ impl<'o> Obj<'o> {
             self.out.push(',');
         }
         self.first = false;
-        write_str(k, self.out);
+        write_plain(k, self.out);
         self.out.push(':');
     }
 
@@ -648,7 +648,7 @@ impl<'o> Obj<'o> {
 
     fn num(&mut self, k: &str, v: u64) {
         self.key(k);
-        self.out.push_str(&v.to_string());
+        super::record::push_u64(self.out, v);
     }
 
     /// `input`/`output` and its `inputDetails`/`outputDetails` (`{"truncated":false}`).
@@ -681,33 +681,60 @@ impl<'o> Obj<'o> {
     }
 }
 
-/// Appends `s` as a JSON string, escaped as `serde_json` escapes it.
+/// Appends `s`, which needs no escape (a key, an event type), as a JSON string.
+#[inline]
+pub(crate) fn write_plain(s: &str, out: &mut String) {
+    debug_assert!(!s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'));
+    out.push('"');
+    out.push_str(s);
+    out.push('"');
+}
+
+/// Which bytes a JSON string escapes.
+const ESCAPED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// Appends `s` as a JSON string, escaped as `serde_json` escapes it: the runs of bytes that
+/// need no escape are copied whole (payloads are JSON text, full of `"`).
 pub(crate) fn write_str(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(s.len() + 2);
     out.push('"');
-    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
-        out.push_str(s);
-        out.push('"');
-        return;
-    }
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let b = c as u32 as usize;
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !ESCAPED[usize::from(b)] {
+            continue;
+        }
+        // `i` is at an ASCII byte, so both slices end on character boundaries.
+        out.push_str(&s[start..i]);
+        start = i + 1;
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            _ => {
+                let b = usize::from(b);
                 out.push_str("\\u00");
-                out.push(HEX[b >> 4] as char);
-                out.push(HEX[b & 0xF] as char);
+                out.push(char::from(HEX[b >> 4]));
+                out.push(char::from(HEX[b & 0xF]));
             }
-            c => out.push(c),
         }
     }
+    out.push_str(&s[start..]);
     out.push('"');
 }
 

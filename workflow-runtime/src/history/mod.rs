@@ -222,6 +222,50 @@ impl History {
             .collect()
     }
 
+    /// Writes the events as one JSON array of AWS-shaped events (what `workflow run --history
+    /// --format json` prints under `"events"`), the same text as [`HistoryEvent::write_aws_json`]
+    /// of each event. This run's events are written straight from their compact records (no
+    /// [`HistoryEvent`] is built), a page at a time, so the memory it takes does not grow with
+    /// the history.
+    pub fn write_aws_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        const PAGE: usize = 64 * 1024;
+        let inner = &*self.inner;
+        let mut buf = String::with_capacity(PAGE + 4096);
+        buf.push('[');
+        let mut first = true;
+        let mut next = |buf: &mut String| -> std::io::Result<()> {
+            if !std::mem::take(&mut first) {
+                buf.push(',');
+            }
+            if buf.len() >= PAGE {
+                out.write_all(buf.as_bytes())?;
+                buf.clear();
+            }
+            Ok(())
+        };
+        match inner.rendered.get() {
+            Some(events) => {
+                for e in events {
+                    next(&mut buf)?;
+                    e.write_aws_json(&mut buf);
+                }
+            }
+            None => {
+                for e in &inner.prior {
+                    next(&mut buf)?;
+                    e.write_aws_json(&mut buf);
+                }
+                let mut time = record::TimeText::default();
+                for r in &inner.recs {
+                    next(&mut buf)?;
+                    r.write_aws_json(&mut buf, &mut time);
+                }
+            }
+        }
+        buf.push(']');
+        out.write_all(buf.as_bytes())
+    }
+
     /// The events as an owned vector.
     pub fn into_vec(self) -> Vec<HistoryEvent> {
         self.events().to_vec()

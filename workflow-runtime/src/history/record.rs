@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
+use super::kind::{write_plain, write_str};
 use super::{EventKind, HistoryEvent};
-use crate::clock::format_ms;
+use crate::clock::{format_ms, write_ms};
 
 /// One event recorded by this run.
 #[derive(Debug, Clone)]
@@ -31,4 +32,59 @@ impl Rec {
             seq: self.seq,
         }
     }
+
+    /// Writes the event as AWS's JSON text, as [`HistoryEvent::write_aws_json`] writes its
+    /// rendering, without building the [`HistoryEvent`] (no timestamp string, no copies).
+    /// `time` keeps the last timestamp's text: consecutive events mostly share their millisecond.
+    pub(crate) fn write_aws_json(&self, out: &mut String, time: &mut TimeText) {
+        out.push_str("{\"id\":");
+        push_u64(out, self.id);
+        out.push_str(",\"previousEventId\":");
+        push_u64(out, self.prev);
+        out.push_str(",\"timestamp\":\"");
+        if time.ms != Some(self.time_ms) {
+            time.text.clear();
+            write_ms(self.time_ms, &mut time.text);
+            time.ms = Some(self.time_ms);
+        }
+        out.push_str(&time.text);
+        out.push_str("\",\"type\":");
+        // This model's names need no escape; a foreign event's (`Other`) might.
+        let name: fn(&str, &mut String) = if matches!(self.kind, EventKind::Other { .. }) {
+            write_str
+        } else {
+            write_plain
+        };
+        name(self.kind.type_name(), out);
+        if let Some(key) = self.kind.details_key() {
+            out.push(',');
+            name(key, out);
+            out.push(':');
+            self.kind.write_details(out);
+        }
+        out.push('}');
+    }
+}
+
+/// The text of the last timestamp written (see [`Rec::write_aws_json`]).
+#[derive(Debug, Default)]
+pub(crate) struct TimeText {
+    ms: Option<i64>,
+    text: String,
+}
+
+/// Appends the decimal digits of `n`.
+pub(crate) fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or("0"));
 }
