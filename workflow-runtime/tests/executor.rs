@@ -507,6 +507,20 @@ async fn a_map_on_threads_records_the_history_of_one_at_a_time() {
         out.history.write_aws_json(&mut text).expect("written");
         String::from_utf8(text).expect("UTF-8")
     };
+    // Flushing after every state runs every scope as a future on the execution's task.
+    let on_the_task = |def: Value| {
+        let (rt, input) = (&rt, &input);
+        async move {
+            let program = rt.program(&machine(def)).expect("compiles");
+            rt.start(
+                &program,
+                input.clone(),
+                StartOptions::new().flush_every_state(true),
+            )
+            .expect("starts")
+            .await
+        }
+    };
     let threaded = run_with(&rt, map(0, -1), input.clone()).await;
     let one_at_a_time = run_with(&rt, map(1, -1), input.clone()).await;
     assert!(threaded.succeeded(), "{:?}", threaded.to_json());
@@ -514,6 +528,7 @@ async fn a_map_on_threads_records_the_history_of_one_at_a_time() {
     assert_eq!(threaded.history.len(), 3 + 500 * 8 + 3);
     let text = render(&threaded);
     assert_eq!(text, render(&one_at_a_time));
+    assert_eq!(text, render(&on_the_task(map(0, -1)).await));
     let parsed: Value = serde_json::from_str(&text).expect("JSON");
     let each: Vec<Value> = threaded
         .history
@@ -530,6 +545,30 @@ async fn a_map_on_threads_records_the_history_of_one_at_a_time() {
         types.iter().filter(|t| **t == "MapIterationFailed").count(),
         1
     );
+
+    // Parallel branches that never await run on threads too, with the same history.
+    let branch = |b: usize| {
+        let states: serde_json::Map<String, Value> = (0..6)
+            .map(|j| {
+                let mut st = json!({"Type": "Pass",
+                    "Parameters": {"b": b, "j": j, "u.$": "States.UUID()", "k.$": "$.k"}});
+                if j < 5 {
+                    st["Next"] = json!(format!("P{}", j + 1));
+                } else {
+                    st["End"] = json!(true);
+                }
+                (format!("P{j}"), st)
+            })
+            .collect();
+        json!({"StartAt": "P0", "States": states})
+    };
+    let parallel = one(json!({"Type": "Parallel", "End": true,
+        "Branches": (0..4).map(branch).collect::<Vec<_>>()}));
+    let threaded = run_with(&rt, parallel.clone(), input.clone()).await;
+    assert!(threaded.succeeded(), "{:?}", threaded.to_json());
+    let reference = on_the_task(parallel).await;
+    assert_eq!(threaded.output, reference.output);
+    assert_eq!(render(&threaded), render(&reference));
 
     // Past the history's limit: the run fails where the limit falls, as before.
     let limited = builder().history_limit(1000).build();

@@ -302,16 +302,22 @@ fn print_json(
     history: bool,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let mut doc = outcome.to_json();
-    if history {
-        if let Value::Object(o) = &mut doc {
-            o.insert(
-                "events".into(),
-                Value::Array(outcome.history.iter().map(|e| e.to_aws_json()).collect()),
-            );
-        }
+    let doc = outcome.to_json();
+    if !history {
+        return writeln!(out, "{doc}");
     }
-    writeln!(out, "{doc}")
+    // `{…, "events": [...]}`: the outcome's fields, then the history written straight from
+    // the run's records as JSON text, a page at a time.
+    let text = doc.to_string();
+    let fields = text.strip_suffix('}').unwrap_or("{");
+    out.write_all(fields.as_bytes())?;
+    out.write_all(if fields.len() > 1 {
+        b",\"events\":"
+    } else {
+        b"\"events\":"
+    })?;
+    outcome.history.write_aws_json(out)?;
+    writeln!(out, "}}")
 }
 
 fn print_human(

@@ -367,20 +367,10 @@ const THREADED_MIN_ITEMS: usize = 64;
 /// Iterations a thread takes at a time (and stamps with one clock reading).
 const THREADED_CHUNK: usize = 32;
 
-/// Whether a scope never awaits: every state is pure and no generated driver runs it.
-fn never_awaits(block: &crate::program::Block) -> bool {
-    block.driver.is_none() && block.states.iter().all(super::is_pure)
-}
-
 impl Iterations<'_> {
-    /// Runs every iteration on all cores, when the item processor never awaits (Pass, Choice,
-    /// Succeed, Fail), there are enough items, and the recorder allows it (see
-    /// [`crate::recorder::Recorder::allows_local`]). Each iteration records into its own
-    /// [`Local`] log; the results and logs come back in item order, for the caller to merge, so
-    /// the output and the history are exactly those of running the iterations one after the
-    /// other here. `None` when it does not apply, or when an iteration failed (nothing was
-    /// recorded: the caller runs the iterations again as futures, and a pure iteration does the
-    /// same thing the second time).
+    /// Runs every iteration on all cores when the item processor never awaits and there are
+    /// enough items (see [`Exec::on_threads`]); `None` when that does not apply or an iteration
+    /// failed (the caller then runs them as futures).
     fn run_on_threads(
         &self,
         parent: &Cursor,
@@ -388,96 +378,23 @@ impl Iterations<'_> {
         items: &[Value],
         limit: usize,
     ) -> Option<Vec<(Value, Local)>> {
-        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
         let ex = self.ex;
-        let n = items.len();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |p| p.get())
-            .min(limit);
-        if threads < 2
-            || n < THREADED_MIN_ITEMS
+        if items.len() < THREADED_MIN_ITEMS
             || self.m.distributed
-            || ex.flush_every_state
-            || !ex.rec.allows_local()
-            || !never_awaits(&self.m.processor)
+            || !super::never_awaits(&self.m.processor)
         {
             return None;
         }
-        let next = AtomicUsize::new(0);
-        let failed = AtomicBool::new(false);
-        // Worker threads read the clock of the execution's tokio runtime (virtual when paused).
-        let handle = tokio::runtime::Handle::try_current().ok();
-        let work = || -> Vec<(usize, Value, Local)> {
-            let mut done = Vec::new();
-            while !failed.load(Ordering::Relaxed) {
-                let start = next.fetch_add(THREADED_CHUNK, Ordering::Relaxed);
-                if start >= n {
-                    break;
-                }
-                let time_ms = ex.rec.clock.now_ms();
-                for (index, item) in items
-                    .iter()
-                    .enumerate()
-                    .take(start + THREADED_CHUNK)
-                    .skip(start)
-                {
-                    let mut ic = parent.child(started_seq, index, ex.seed);
-                    ic.silent = parent.silent;
-                    ic.local = Some(Box::new(Local::with_time(time_ms)));
-                    match self.run(index, item, &mut ic).now_or_never() {
-                        Some(Ok(v)) => {
-                            let local = ic.local.take().map(|l| *l).unwrap_or_default();
-                            done.push((index, v, local));
-                        }
-                        // A failure (or, which cannot happen, an await): run them all again.
-                        Some(Err(_)) | None => {
-                            failed.store(true, Ordering::Relaxed);
-                            return done;
-                        }
-                    }
-                }
+        ex.on_threads(items.len(), limit, THREADED_CHUNK, &|index, local| {
+            let mut ic = parent.child(started_seq, index, ex.seed);
+            ic.silent = parent.silent;
+            ic.local = Some(Box::new(local));
+            let item = items.get(index)?;
+            match self.run(index, item, &mut ic).now_or_never() {
+                Some(Ok(v)) => Some((v, ic.local.take().map(|l| *l).unwrap_or_default())),
+                Some(Err(_)) | None => None,
             }
-            done
-        };
-        let parts: Vec<Vec<(usize, Value, Local)>> = std::thread::scope(|s| {
-            let others: Vec<_> = (1..threads)
-                .map(|_| {
-                    s.spawn(|| {
-                        let _runtime = handle.as_ref().map(|h| h.enter());
-                        work()
-                    })
-                })
-                .collect();
-            let mut parts = vec![work()];
-            for t in others {
-                match t.join() {
-                    Ok(p) => parts.push(p),
-                    // A panic in an iteration: run them again as futures, where it is caught
-                    // as the other scopes' panics are.
-                    Err(_) => failed.store(true, Ordering::Relaxed),
-                }
-            }
-            parts
-        });
-        if failed.load(Ordering::Relaxed) {
-            return None;
-        }
-        let events: u64 = parts
-            .iter()
-            .flatten()
-            .map(|(_, _, l)| crate::recorder::Recorder::local_count(l))
-            .sum();
-        if !ex.rec.fits(events) {
-            return None;
-        }
-        let mut slots: Vec<Option<(Value, Local)>> = Vec::with_capacity(n);
-        slots.resize_with(n, || None);
-        for (index, v, local) in parts.into_iter().flatten() {
-            if let Some(slot) = slots.get_mut(index) {
-                *slot = Some((v, local));
-            }
-        }
-        slots.into_iter().collect()
+        })
     }
 
     /// One Map iteration: ItemSelector, then the item processor, with its iteration events.

@@ -16,7 +16,9 @@
 //! together on the execution's task (`FuturesUnordered`), never spawned, and a Map keeps at most
 //! its concurrency limit of iterations in flight, so memory is bounded by `MaxConcurrency`, not by
 //! the item count. Pure states (Pass, Choice, Succeed, Fail) never await; only Task, Wait, retry
-//! backoff, and the joins of Parallel and Map do.
+//! backoff, and the joins of Parallel and Map do. Map iterations and Parallel branches made only
+//! of pure states run on all cores instead ([`Exec::on_threads`]), with the same output and
+//! history.
 //!
 //! Every effect goes through the [`Recorder`]: task results and failures are recorded before the
 //! state acts on them, Wait deadlines are absolute (the `WaitStateEntered` time plus the wait),
@@ -53,7 +55,7 @@ use crate::handler::{Handlers, TaskError};
 use crate::history::EventKind;
 use crate::mock::MockCalls;
 use crate::program::{Block, CState, IoPath, Kind};
-use crate::recorder::{Cursor, Recorder, Stamp};
+use crate::recorder::{Cursor, Local, Recorder, Stamp};
 
 pub(crate) use io::json_size;
 use io::render;
@@ -307,6 +309,15 @@ pub(crate) fn is_pure(st: &CState) -> bool {
     )
 }
 
+/// Whether a scope never awaits: every state is pure and no generated driver runs it.
+fn never_awaits(block: &Block) -> bool {
+    block.driver.is_none() && block.states.iter().all(is_pure)
+}
+
+/// One scope run by [`Exec::on_threads`]: scope `index`, recording into `local`; its output
+/// and log, or `None` when it failed (or awaited).
+type ThreadedScope<'s> = dyn Fn(usize, Local) -> Option<(Value, Local)> + Sync + 's;
+
 /// Whether a state's output is always its input (so its size is the input's).
 fn passes_input_on(st: &CState) -> bool {
     matches!(st.kind, Kind::Choice { .. } | Kind::Succeed | Kind::Wait(_))
@@ -315,6 +326,99 @@ fn passes_input_on(st: &CState) -> bool {
 }
 
 impl Exec {
+    /// Runs `n` scopes that never await (Map iterations, Parallel branches) on up to `limit`
+    /// threads (at most one per core), each recording into its own [`Local`] log; returns the
+    /// outputs and logs in scope order, for the caller to merge with
+    /// [`Recorder::merge`](crate::recorder::Recorder::merge) one after the other, so that the
+    /// output and the history are exactly those of running the scopes one at a time on the
+    /// execution's task. Threads take `chunk` scopes at a time and stamp their events with one
+    /// clock reading per chunk.
+    ///
+    /// `None` when it does not apply (one core, a limit of 1, a replay or a sink that waits for
+    /// every event, events flushed after every state), when a scope failed (nothing was
+    /// recorded: the caller runs the scopes again as futures, and a scope that never awaits
+    /// does the same thing again), or when the events would pass the history's limit.
+    fn on_threads(
+        &self,
+        n: usize,
+        limit: usize,
+        chunk: usize,
+        scope: &ThreadedScope<'_>,
+    ) -> Option<Vec<(Value, Local)>> {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |p| p.get())
+            .min(limit)
+            .min(n.div_ceil(chunk.max(1)));
+        if threads < 2 || self.flush_every_state || !self.rec.allows_local() {
+            return None;
+        }
+        let chunk = chunk.max(1);
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        // Other threads read the clock of the execution's tokio runtime (virtual when paused).
+        let handle = tokio::runtime::Handle::try_current().ok();
+        let work = || -> Vec<(usize, Value, Local)> {
+            let mut done = Vec::new();
+            while !failed.load(Ordering::Relaxed) {
+                let start = next.fetch_add(chunk, Ordering::Relaxed);
+                if start >= n {
+                    break;
+                }
+                let time_ms = self.rec.clock.now_ms();
+                for index in start..(start + chunk).min(n) {
+                    match scope(index, Local::with_time(time_ms)) {
+                        Some((v, local)) => done.push((index, v, local)),
+                        None => {
+                            failed.store(true, Ordering::Relaxed);
+                            return done;
+                        }
+                    }
+                }
+            }
+            done
+        };
+        let parts: Vec<Vec<(usize, Value, Local)>> = std::thread::scope(|s| {
+            let others: Vec<_> = (1..threads)
+                .map(|_| {
+                    s.spawn(|| {
+                        let _runtime = handle.as_ref().map(|h| h.enter());
+                        work()
+                    })
+                })
+                .collect();
+            let mut parts = vec![work()];
+            for t in others {
+                match t.join() {
+                    Ok(p) => parts.push(p),
+                    // A panic in a scope: run them again as futures, where it is handled as
+                    // any other scope's panic is.
+                    Err(_) => failed.store(true, Ordering::Relaxed),
+                }
+            }
+            parts
+        });
+        if failed.load(Ordering::Relaxed) {
+            return None;
+        }
+        let events: u64 = parts
+            .iter()
+            .flatten()
+            .map(|(_, _, l)| Recorder::local_count(l))
+            .sum();
+        if !self.rec.fits(events) {
+            return None;
+        }
+        let mut slots: Vec<Option<(Value, Local)>> = Vec::with_capacity(n);
+        slots.resize_with(n, || None);
+        for (index, v, local) in parts.into_iter().flatten() {
+            if let Some(slot) = slots.get_mut(index) {
+                *slot = Some((v, local));
+            }
+        }
+        slots.into_iter().collect()
+    }
+
     /// Waits until the recorder has delivered every event to the sink.
     async fn flush(&self) -> Result<(), Fault> {
         self.rec

@@ -2,6 +2,7 @@
 //! the first failure cancels the others; the results in branch order.
 
 use futures::stream::{FuturesUnordered, StreamExt};
+use futures::FutureExt;
 use serde_json::Value;
 
 use super::errors::{Recovery, Retrier};
@@ -52,8 +53,43 @@ impl Exec {
             let started_seq = cx.cur.seq.saturating_sub(1);
             let child_cancel = cx.cancel.child();
             let n = p.branches.len();
+            let mut results: Vec<Value> = vec![Value::Null; n];
+            // The newest branch event up to the first failure (or the last branch's end).
+            let mut ended_id = 0u64;
+            // Branches that never await run on all cores when they all succeed (see
+            // `Exec::on_threads`); else (or when that does not apply) as futures here.
+            let threaded = if threaded_branches(p) {
+                let (parent, vars, cc) = (&*cx.cur, &*cx.vars, &child_cancel);
+                let branch_input = &branch_input;
+                self.on_threads(n, n, 1, &|i, local| {
+                    let block = p.branches.get(i)?;
+                    let mut bc = parent.child(started_seq, i, self.seed);
+                    bc.local = Some(Box::new(local));
+                    let mut bvars = vars.clone();
+                    let r = self
+                        .run_block(block, &mut bc, branch_input.clone(), &mut bvars, cc)
+                        .now_or_never();
+                    match r {
+                        Some(Ok(v)) => Some((v, bc.local.take().map(|l| *l).unwrap_or_default())),
+                        Some(Err(_)) | None => None,
+                    }
+                })
+            } else {
+                None
+            };
             let mut running = FuturesUnordered::new();
-            for (i, block) in p.branches.iter().enumerate() {
+            let branches = match threaded {
+                Some(done) => {
+                    for (slot, (v, local)) in results.iter_mut().zip(done) {
+                        *slot = v;
+                        self.rec.merge(local);
+                    }
+                    ended_id = self.rec.last_id();
+                    &[][..]
+                }
+                None => &p.branches[..],
+            };
+            for (i, block) in branches.iter().enumerate() {
                 let mut bc = cx.cur.child(started_seq, i, self.seed);
                 let mut bvars = cx.vars.clone();
                 let binput = branch_input.clone();
@@ -63,10 +99,7 @@ impl Exec {
                     (i, r, bc.last_id)
                 });
             }
-            let mut results: Vec<Value> = vec![Value::Null; n];
             let mut failure: Option<StateError> = None;
-            // The newest branch event up to the first failure (or the last branch's end).
-            let mut ended_id = 0u64;
             while let Some((i, r, last)) = running.next().await {
                 if failure.is_none() {
                     ended_id = ended_id.max(last);
@@ -139,4 +172,15 @@ impl Exec {
             }
         }
     }
+}
+
+/// The fewest states in all of a Parallel's branches for which they are spread over threads
+/// (below it, starting a thread costs more than the branches).
+const THREADED_MIN_STATES: usize = 16;
+
+/// Whether a Parallel's branches may run on threads: at least two, none awaits, enough states.
+fn threaded_branches(p: &ParallelK) -> bool {
+    p.branches.len() >= 2
+        && p.branches.iter().all(super::never_awaits)
+        && p.branches.iter().map(|b| b.states.len()).sum::<usize>() >= THREADED_MIN_STATES
 }
