@@ -310,6 +310,9 @@ pub use workflow_macros::WorkflowData;
 #[path = "private.rs"]
 pub mod __private;
 
+pub mod test_state;
+pub use test_state::{StateTest, StateTestResult};
+
 /// A workflow declared with [`workflow!`]: its ASL, its model, its handlers and its typed driver.
 pub trait Workflow: Sized + 'static {
     /// The input type (`serde_json::Value` when the declaration names none).
@@ -444,6 +447,15 @@ pub trait Workflow: Sized + 'static {
             .into_iter()
             .filter(Diagnostic::is_error)
             .collect()
+    }
+
+    /// Tests ONE state of this workflow as AWS's `TestState` API does: `Route::test_state("Kind",
+    /// input).await` gives the status, output, error, cause, next state and the data after each
+    /// step of the state's data path. Add `.mock_result(…)` / `.mock_error(…)`, `.variables(…)`,
+    /// `.context(…)`, `.inspection_level(…)` or `.runtime(…)` before awaiting; see [`StateTest`].
+    /// An unmocked Task calls this workflow's handler.
+    fn test_state(state: &str, input: impl Serialize) -> StateTest<Self> {
+        StateTest::new(state, serde_json::to_value(input))
     }
 
     /// The ASL, pretty-printed.
