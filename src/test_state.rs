@@ -51,7 +51,7 @@ impl<W: Workflow> StateTest<W> {
     /// an array).
     pub fn mock_result(mut self, result: impl serde::Serialize) -> Self {
         match serde_json::to_value(result) {
-            Ok(v) => self.mock = Some(Mock::Result(v)),
+            Ok(v) => self.mock = Some(Mock::Returns(v)),
             Err(e) => self.input = Err(format!("the mocked result is not JSON: {e}")),
         }
         self

@@ -103,10 +103,12 @@ impl TestStatus {
 /// `TestState`'s mock: the state's result, or the error it raises, instead of its work.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mock {
-    /// The result (of the task, of the branches as an array, of the iterations as an array).
-    Result(Value),
-    /// The error and cause the state raises.
-    Error {
+    /// The state returns this result (of the task, of the branches as an array, of the
+    /// iterations as an array). (Not named `Result`: a public item of that name would make rustc
+    /// spell out `std::result::Result` in every diagnostic of the crates that use this one.)
+    Returns(Value),
+    /// The state raises this error and cause.
+    Raises {
         /// The error name.
         error: Option<String>,
         /// The cause.
@@ -117,12 +119,12 @@ pub enum Mock {
 impl Mock {
     /// A mocked result.
     pub fn result(value: Value) -> Mock {
-        Mock::Result(value)
+        Mock::Returns(value)
     }
 
     /// A mocked error.
     pub fn error(error: impl Into<String>, cause: impl Into<String>) -> Mock {
-        Mock::Error {
+        Mock::Raises {
             error: Some(error.into()),
             cause: Some(cause.into()),
         }
@@ -158,7 +160,7 @@ impl Mock {
             )),
             (None, None) => Err(bad("", "expected `result` or `errorOutput`".into())),
             (Some(Value::String(text)), None) => workflow_asl::json::parse(text)
-                .map(|p| Mock::Result(p.value))
+                .map(|p| Mock::Returns(p.value))
                 .map_err(|d| {
                     bad(
                         "/result",
@@ -189,7 +191,7 @@ impl Mock {
                         format!("unknown field `{k}` (expected `error` and `cause`)"),
                     ));
                 }
-                Ok(Mock::Error {
+                Ok(Mock::Raises {
                     error: text("error")?,
                     cause: text("cause")?,
                 })
@@ -788,8 +790,8 @@ impl Run<'_> {
     /// The state's result when it does work: the mock's, or the work's.
     async fn work(&mut self, effective: Value) -> Result<Value, Failed> {
         match &self.req.mock {
-            Some(Mock::Result(v)) => Ok(v.clone()),
-            Some(Mock::Error { error, cause }) => Err(Failed {
+            Some(Mock::Returns(v)) => Ok(v.clone()),
+            Some(Mock::Raises { error, cause }) => Err(Failed {
                 error: error.clone(),
                 cause: cause.clone(),
             }),
