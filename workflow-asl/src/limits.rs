@@ -68,6 +68,20 @@ pub fn nesting_depth(value: &Value, limit: usize) -> usize {
     deepest
 }
 
+/// Drops `value` without recursion (`serde_json`'s drop recurses once per level, so a value
+/// nested tens of thousands of levels deep, as a task handler may build, would overflow the
+/// stack).
+pub fn drop_deep(value: Value) {
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Array(items) => stack.extend(items),
+            Value::Object(members) => stack.extend(members.into_iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+}
+
 /// The `States.Runtime` cause of a value nested deeper than [`MAX_NESTING_DEPTH`] (our wording).
 pub fn nesting_cause(what: &str) -> String {
     format!(

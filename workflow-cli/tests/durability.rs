@@ -414,3 +414,63 @@ fn a_full_disk_leaves_a_resumable_execution() {
     let out = workflow(&["check", "--store", &store]);
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
 }
+
+/// A stored run keeps no history in memory: `run --store --history` reads the events back from
+/// the store, a page at a time, and prints the same events as `workflow history` and as a run
+/// in memory (13,000 events: more than one page; ids without gaps, the closing event last).
+#[test]
+fn a_stored_run_prints_its_history_from_the_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let def = write(
+        dir.path(),
+        "loop.json",
+        &json!({"StartAt": "Check", "States": {
+            "Check": {"Type": "Choice", "Choices": [
+                {"Variable": "$.n", "NumericGreaterThanEquals": 3250, "Next": "Done"}],
+                "Default": "Inc"},
+            "Inc": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"},
+                    "Next": "Check"},
+            "Done": {"Type": "Succeed"}}})
+        .to_string(),
+    );
+    let store = dir.path().join("s.db").display().to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            &def,
+            "--input",
+            r#"{"n":0}"#,
+            "--format",
+            "json",
+            "--history",
+        ];
+        args.extend_from_slice(extra);
+        let out = workflow(&args);
+        assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).expect("one JSON document")
+    };
+    let stored = run(&["--store", &store, "--name", "loop"]);
+    let memory = run(&[]);
+    assert_eq!(stored["status"], "SUCCEEDED");
+    assert_eq!(stored["output"], json!({"n": 3250}));
+    let events = stored["events"].as_array().expect("events");
+    assert_eq!(events.len(), 13_006);
+    assert!(events
+        .iter()
+        .enumerate()
+        .all(|(i, e)| e["id"] == json!(i + 1)));
+    assert_eq!(events.last().expect("events")["type"], "ExecutionSucceeded");
+    // The same events as the run in memory (timestamps aside) and as `workflow history`.
+    let shape = |e: &Value| {
+        let mut e = e.clone();
+        e.as_object_mut().expect("an event").remove("timestamp");
+        e
+    };
+    let in_memory = memory["events"].as_array().expect("events");
+    assert!(events.iter().map(shape).eq(in_memory.iter().map(shape)));
+    let history = workflow(&["history", "--store", &store, "loop", "--format", "json"]);
+    assert_eq!(code(&history), 0, "{}", text(&history.stderr));
+    let history: Value = serde_json::from_slice(&history.stdout).expect("JSON");
+    assert_eq!(history["events"].as_array().map(Vec::len), Some(events.len()));
+    assert_eq!(history["events"].as_array().expect("events")[..], events[..]);
+}

@@ -11,6 +11,10 @@
 //!   - `sqlite_normal_write_ahead_only`: the same with `flush_every_state(false)`: events are
 //!     committed only before effects (task invocations, sleeps, the outcome), so a chain of
 //!     Pass states commits its 202 events together when it ends.
+//! - `loop`: one execution of a Choice + Pass loop (`workloads/w2_loop.json` counting to 5,000:
+//!   10,002 transitions, no history limit), throughput in transitions: `in_memory` (the reference,
+//!   history on) and `sqlite_normal` (durable, one commit per state, `SyncPolicy::Normal`). This is
+//!   issue 13's durable target (≥ 50,000 transitions/s on one execution).
 //! - `store_append`: one state's events (2) appended and committed, one execution at a time —
 //!   the write-ahead cost per state — on the in-memory store and on SQLite with each sync policy.
 //! - `store_append_100_concurrent`: 100 executions appending at once through one SQLite store,
@@ -102,6 +106,63 @@ fn chain_bench(c: &mut Criterion) {
         });
     }
 
+    group.finish();
+}
+
+/// The loop workload counting to `n`: definition text, input and transitions.
+fn counting_loop(n: u64) -> (String, Value, u64) {
+    let v: Value = serde_json::from_str(include_str!("../../benches/workloads/w2_loop.json"))
+        .expect("the workload file is JSON");
+    let mut definition = v["definition"].clone();
+    definition["States"]["Check"]["Choices"][0]["NumericGreaterThanEquals"] = json!(n);
+    (definition.to_string(), v["input"].clone(), 2 * n + 2)
+}
+
+fn loop_bench(c: &mut Criterion) {
+    const COUNT: u64 = 5_000;
+    let (definition, input, transitions) = counting_loop(COUNT);
+    let rt = runtime();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut group = c.benchmark_group("loop");
+    group.throughput(Throughput::Elements(transitions));
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(5));
+    let machine = workflow_asl::parse_str(&definition)
+        .expect("JSON")
+        .machine
+        .expect("an object");
+    let plain = Runtime::builder().seed(1).history_limit(0).build();
+    let program = plain.program(&machine).expect("compiles");
+    group.bench_function("in_memory", |b| {
+        b.iter(|| {
+            let outcome = rt
+                .block_on(plain.run(&program, input.clone()))
+                .expect("starts");
+            assert_eq!(
+                outcome.output.as_ref().map(|o| o["counter"].clone()),
+                Some(json!(COUNT))
+            );
+            outcome
+        })
+    });
+    let store: Arc<dyn Store> = Arc::new(sqlite(&dir, "loop-normal.db", SyncPolicy::Normal, 256));
+    let durable = DurableRuntime::new(Runtime::builder().history_limit(0), store);
+    let mut n = 0u64;
+    group.bench_function("sqlite_normal", |b| {
+        b.iter(|| {
+            n += 1;
+            let new = NewExecution {
+                name: format!("loop-{n}"),
+                definition: definition.clone(),
+                input: input.clone(),
+                metadata: json!({"seed": 1}),
+            };
+            let outcome =
+                rt.block_on(async { durable.start(new).await.expect("starts").wait().await });
+            assert_eq!(outcome.status, ExecutionStatus::Succeeded);
+            outcome
+        })
+    });
     group.finish();
 }
 
@@ -252,5 +313,11 @@ fn store_append_concurrent(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, chain_bench, store_append, store_append_concurrent);
+criterion_group!(
+    benches,
+    loop_bench,
+    chain_bench,
+    store_append,
+    store_append_concurrent
+);
 criterion_main!(benches);

@@ -10,9 +10,10 @@
 //! again: the recorder returns the recorded event (its id and timestamp), and the executor reads
 //! recorded task results from it instead of calling handlers.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 
 use rand::rngs::SmallRng;
 use rand::{RngCore, SeedableRng};
@@ -20,7 +21,16 @@ use rand::{RngCore, SeedableRng};
 use crate::clock::{parse_ms, Clock};
 use crate::history::{
     EventKind, EventSink, EventType, History, HistoryEvent, HistoryLevel, Rec, SinkError,
+    SinkFuture,
 };
+
+/// The most states whose events may wait, unstored, while the execution goes on (see
+/// [`Recorder::flush_state`]): at most what a crash makes a resumed run do again.
+pub(crate) const MAX_QUEUED_STATES: usize = 64;
+
+/// How many dropped events' times are kept for [`Recorder::time_of_event`] when the history is
+/// not kept in memory.
+const RECENT_TIMES: usize = 64;
 
 /// The position of one logical thread (top level, Parallel branch, Map iteration) in the history,
 /// and its source of randomness.
@@ -169,6 +179,12 @@ pub(crate) struct Stamp {
 struct Log {
     recs: Vec<Rec>,
     flushed: usize,
+    /// Events delivered to the sink and dropped from `recs` (the history is not kept).
+    dropped: usize,
+    /// The ids and times of the last events dropped, newest last.
+    recent: VecDeque<(u64, i64)>,
+    /// States whose events wait for the next queued append (see [`Recorder::flush_state`]).
+    held: usize,
     diverged: Option<String>,
     sink_failed: Option<SinkError>,
 }
@@ -183,6 +199,12 @@ pub(crate) struct Recorder {
     /// append order.
     next_id: AtomicU64,
     sink: Option<Arc<dyn EventSink>>,
+    /// Whether the sink takes queued appends ([`EventSink::queues`]).
+    queues: bool,
+    /// Queued appends not yet known to be stored, oldest first.
+    pending: Mutex<VecDeque<SinkFuture<'static>>>,
+    /// Whether delivered events stay in memory for [`Recorder::into_history`] (default).
+    keep: bool,
     flush_lock: tokio::sync::Mutex<()>,
     prior: Vec<HistoryEvent>,
     prior_index: HashMap<(String, u64), usize>,
@@ -220,6 +242,9 @@ impl Recorder {
             clock,
             log: Mutex::new(Log::default()),
             next_id: AtomicU64::new(next_id),
+            queues: sink.as_ref().is_some_and(|s| s.queues()),
+            pending: Mutex::new(VecDeque::new()),
+            keep: true,
             sink,
             flush_lock: tokio::sync::Mutex::new(()),
             prior,
@@ -236,6 +261,15 @@ impl Recorder {
     /// completes; the closing `ExecutionFailed` then takes id `limit`. Only with history on.
     pub(crate) fn with_history_limit(mut self, limit: u64) -> Recorder {
         self.limit = limit;
+        self
+    }
+
+    /// Whether events delivered to the sink stay in memory (default `true`). With `false` (only
+    /// with a sink), each event is dropped once it has been handed to the sink, so memory does
+    /// not grow with the history; [`Recorder::into_history`] is then empty and readers read the
+    /// sink's store.
+    pub(crate) fn keep_history(mut self, keep: bool) -> Recorder {
+        self.keep = keep || self.sink.is_none();
         self
     }
 
@@ -280,7 +314,7 @@ impl Recorder {
     /// Makes room for `events` more events (a hint from earlier executions of the program), so
     /// that a long history is not copied each time its log grows.
     pub(crate) fn reserve(&self, events: usize) {
-        if self.enabled() && events > 0 {
+        if self.enabled() && self.keep && events > 0 {
             self.log().recs.reserve(events);
         }
     }
@@ -288,7 +322,8 @@ impl Recorder {
     /// How many events this run recorded.
     pub(crate) fn recorded(&self) -> usize {
         if self.enabled() {
-            self.log().recs.len()
+            let log = self.log();
+            log.recs.len() + log.dropped
         } else {
             0
         }
@@ -507,8 +542,14 @@ impl Recorder {
             return self.prior.get(i).and_then(|e| parse_ms(&e.timestamp));
         }
         let log = self.log();
-        let i = log.recs.binary_search_by_key(&id, |r| r.id).ok()?;
-        log.recs.get(i).map(|r| r.time_ms)
+        if let Ok(i) = log.recs.binary_search_by_key(&id, |r| r.id) {
+            return log.recs.get(i).map(|r| r.time_ms);
+        }
+        log.recent
+            .iter()
+            .rev()
+            .find(|(recent, _)| *recent == id)
+            .map(|&(_, time)| time)
     }
 
     /// The id of the newest event (for chaining `previousEventId` after a join).
@@ -535,34 +576,132 @@ impl Recorder {
             .or_else(|| self.is_full().then(|| self.limit_cause()))
     }
 
-    /// Sends every event recorded since the last flush to the sink and waits for it to store them.
+    /// Sends every event recorded since the last flush to the sink and waits for it to store them
+    /// (and every append queued before them).
     pub(crate) async fn flush(&self) -> Result<(), SinkError> {
+        self.flush_leaving(0).await
+    }
+
+    /// The flush at the end of a state. With a sink that queues appends, one append is in
+    /// flight at a time: while it is, the states that end are held and go together in the next
+    /// one (one write for all of them, each state whole), so the store commits as fast as it can
+    /// while the execution goes on; an execution waits only when [`MAX_QUEUED_STATES`] states
+    /// are held. Every effect still waits for everything ([`Recorder::flush`]). With any other
+    /// sink, the same as [`Recorder::flush`].
+    pub(crate) async fn flush_state(&self) -> Result<(), SinkError> {
+        let behind = if self.queues { MAX_QUEUED_STATES } else { 0 };
+        self.flush_leaving(behind).await
+    }
+
+    /// Delivers the events recorded since the last flush and waits until they are stored; or,
+    /// with `behind > 0` (a queuing sink), holds them while an append is in flight and fewer
+    /// than `behind` states are held.
+    async fn flush_leaving(&self, behind: usize) -> Result<(), SinkError> {
         let Some(sink) = &self.sink else {
             return Ok(());
         };
         let _turn = self.flush_lock.lock().await;
-        let batch: Vec<HistoryEvent> = {
-            let mut log = self.log();
-            if let Some(e) = &log.sink_failed {
-                return Err(e.clone());
+        if !self.queues {
+            let batch = self.take_batch()?;
+            if batch.is_empty() {
+                return Ok(());
             }
-            let start = log.flushed;
+            let result = sink.append(&batch).await;
+            if let Err(e) = &result {
+                self.log().sink_failed = Some(e.clone());
+            }
+            return result;
+        }
+        self.settle(false).await?;
+        if behind > 0 && !self.pending_appends().is_empty() {
+            let held = {
+                let mut log = self.log();
+                log.held += 1;
+                log.held
+            };
+            if held < behind {
+                return Ok(());
+            }
+            self.settle(true).await?;
+        }
+        let batch = self.take_batch()?;
+        if !batch.is_empty() {
+            let queued = sink.append_queued(batch);
+            self.pending_appends().push_back(queued);
+        }
+        if behind == 0 {
+            self.settle(true).await?;
+        }
+        Ok(())
+    }
+
+    /// Takes the acknowledged queued appends off the queue (all of them, waiting, with `wait`),
+    /// failing at the first refused one.
+    async fn settle(&self, wait: bool) -> Result<(), SinkError> {
+        loop {
+            let next = self.pending_appends().pop_front();
+            let Some(mut next) = next else {
+                return Ok(());
+            };
+            let result = if wait {
+                next.as_mut().await
+            } else {
+                // Acknowledged already? (A store answers without being polled.)
+                match next.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+                    Poll::Ready(result) => result,
+                    Poll::Pending => {
+                        self.pending_appends().push_front(next);
+                        return Ok(());
+                    }
+                }
+            };
+            if let Err(e) = result {
+                // Every later append continues this one, so the store refuses them too.
+                self.pending_appends().clear();
+                self.log().sink_failed = Some(e.clone());
+                return Err(e);
+            }
+        }
+    }
+
+    fn pending_appends(&self) -> MutexGuard<'_, VecDeque<SinkFuture<'static>>> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The events recorded since the last flush, rendered; dropped from memory when the history
+    /// is not kept.
+    fn take_batch(&self) -> Result<Vec<HistoryEvent>, SinkError> {
+        let mut log = self.log();
+        if let Some(e) = &log.sink_failed {
+            return Err(e.clone());
+        }
+        let start = log.flushed;
+        log.held = 0;
+        let batch: Vec<HistoryEvent> = log.recs[start..].iter().map(Rec::render).collect();
+        if self.keep {
             log.flushed = log.recs.len();
-            log.recs[start..].iter().map(Rec::render).collect()
-        };
-        if batch.is_empty() {
-            return Ok(());
+        } else {
+            let n = log.recs.len();
+            let times: Vec<(u64, i64)> = log.recs[n.saturating_sub(RECENT_TIMES)..]
+                .iter()
+                .map(|r| (r.id, r.time_ms))
+                .collect();
+            log.recent.extend(times);
+            let excess = log.recent.len().saturating_sub(RECENT_TIMES);
+            log.recent.drain(..excess);
+            log.recs.clear();
+            log.dropped += n;
+            log.flushed = 0;
         }
-        let result = sink.append(&batch).await;
-        if let Err(e) = &result {
-            self.log().sink_failed = Some(e.clone());
-        }
-        result
+        Ok(batch)
     }
 
     /// The whole history (the prior events, then this run's), rendered when first read.
     pub(crate) fn into_history(self) -> History {
         let log = self.log.into_inner().unwrap_or_else(|p| p.into_inner());
+        if !self.keep {
+            return History::new(Vec::new(), Vec::new());
+        }
         History::new(self.prior, log.recs)
     }
 

@@ -133,6 +133,7 @@ pub struct StartOptions {
     prior: Vec<HistoryEvent>,
     seed: Option<u64>,
     flush_every_state: bool,
+    drop_delivered: bool,
 }
 
 impl std::fmt::Debug for StartOptions {
@@ -145,6 +146,7 @@ impl std::fmt::Debug for StartOptions {
             .field("prior", &self.prior.len())
             .field("seed", &self.seed)
             .field("flush_every_state", &self.flush_every_state)
+            .field("keep_history", &!self.drop_delivered)
             .finish()
     }
 }
@@ -197,11 +199,23 @@ impl StartOptions {
         self
     }
 
+    /// Whether the run keeps its events in memory for [`ExecutionOutcome::history`] (default
+    /// `true`). With `false` and a sink, each event is dropped from memory once the sink has it,
+    /// so a long run's memory does not grow with its history, and the outcome's history is empty:
+    /// read it from the sink's store. No effect without a sink.
+    pub fn keep_history(mut self, keep: bool) -> StartOptions {
+        self.drop_delivered = !keep;
+        self
+    }
+
     /// Flushes the history to the sink after every state's `…Exited` event (default `false`),
     /// so that each state's events are stored before the next state starts. Without it, events
     /// are still written ahead of every effect (a task invocation, a sleep, the outcome), but a
     /// run of states without effects (Pass, Choice, …) is stored in one batch. No effect
-    /// without a sink. Durable runs ([`crate::store::DurableRuntime`]) turn it on.
+    /// without a sink. Durable runs ([`crate::store::DurableRuntime`]) turn it on. With a sink
+    /// that queues appends ([`EventSink::queues`]), each state's events are queued as one append
+    /// and the next state starts at once (at most 64 states' appends unacknowledged); every
+    /// effect still waits for all of them.
     pub fn flush_every_state(mut self, on: bool) -> StartOptions {
         self.flush_every_state = on;
         self
@@ -643,6 +657,7 @@ async fn drive(
         sink,
         prior,
         flush_every_state,
+        drop_delivered,
         ..
     } = options;
     // A resumed execution keeps its recorded start time and input.
@@ -722,7 +737,8 @@ async fn drive(
     });
     let exec = Exec {
         rec: Recorder::new(inner.history, clock, sink, prior)
-            .with_history_limit(inner.history_limit),
+            .with_history_limit(inner.history_limit)
+            .keep_history(!drop_delivered),
         handlers: Arc::clone(&inner.handlers),
         callbacks: Arc::clone(&inner.callbacks),
         mocks: inner.mocks.clone().map(crate::mock::MockCalls::new),

@@ -188,3 +188,101 @@ async fn one_store_holds_10_000_executions() {
         started.elapsed() - written
     );
 }
+
+/// Queued appends (`Store::queue_events`, one per state of a durable run) are committed in the
+/// order they were queued, whether or not their futures are polled; a refused one fails alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_appends_commit_in_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path().join("q.db")).expect("open");
+    assert!(store.queues_appends());
+    store.start_execution(new_exec("e")).await.expect("start");
+    let queued: Vec<_> = (0..50u64)
+        .map(|k| {
+            store.queue_events(
+                "e",
+                vec![event(2 * k + 1, "", 2 * k), event(2 * k + 2, "", 2 * k + 1)],
+            )
+        })
+        .collect();
+    // Not contiguous: refused, and the appends queued after it still continue the history.
+    let gap = store.queue_events("e", vec![event(200, "", 199)]);
+    let after = store.queue_events("e", vec![event(101, "", 100)]);
+    for q in queued {
+        q.await.expect("a queued append is committed");
+    }
+    assert!(matches!(gap.await, Err(StoreError::Conflict { .. })));
+    after.await.expect("committed");
+    let events = store.load_events("e").await.expect("load");
+    assert_eq!(events.len(), 101);
+    assert!(events.iter().enumerate().all(|(k, e)| e.id == k as u64 + 1));
+    // A position that is not after its scope's last one is refused.
+    let repeated = store.queue_events("e", vec![event(102, "", 50)]);
+    assert!(matches!(repeated.await, Err(StoreError::Conflict { .. })));
+}
+
+/// A long durable loop in SQLite with `keep_history(false)`: the run keeps none of its events
+/// (the outcome's history is empty), and the store holds the same history as an in-memory run:
+/// ids without gaps, the same events in the same order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_durable_loop_stores_every_state_and_keeps_no_history_in_memory() {
+    use workflow_runtime::store::DurableRuntime;
+    use workflow_runtime::Runtime;
+    let definition = json!({
+        "StartAt": "Check",
+        "States": {
+            "Check": {"Type": "Choice", "Choices": [
+                {"Variable": "$.n", "NumericGreaterThanEquals": 3000, "Next": "Done"}],
+                "Default": "Inc"},
+            "Inc": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"}, "Next": "Check"},
+            "Done": {"Type": "Succeed"}
+        }
+    })
+    .to_string();
+    let machine = workflow_asl::parse_str(&definition)
+        .expect("JSON")
+        .machine
+        .expect("an object");
+    let plain = Runtime::builder().history_limit(0).build();
+    let program = plain.program(&machine).expect("compiles");
+    let reference = plain.run(&program, json!({"n": 0})).await.expect("runs");
+    let expected: Vec<(u64, String)> = reference
+        .history
+        .iter()
+        .map(|e| (e.id, format!("{} {:?}", e.event_type(), e.details())))
+        .collect();
+    assert!(expected.len() > 12_000);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("l.db")).expect("open"));
+    let durable = DurableRuntime::new(Runtime::builder().history_limit(0), Arc::clone(&store))
+        .keep_history(false);
+    let outcome = durable
+        .start(NewExecution {
+            name: "loop".into(),
+            definition,
+            input: json!({"n": 0}),
+            metadata: json!({"seed": 1}),
+        })
+        .await
+        .expect("starts")
+        .wait()
+        .await;
+    assert!(outcome.succeeded());
+    assert_eq!(outcome.output, Some(json!({"n": 3000})));
+    assert!(outcome.history.is_empty(), "the run kept no events");
+    let stored: Vec<(u64, String)> = store
+        .load_events("loop")
+        .await
+        .expect("load")
+        .iter()
+        .map(|e| (e.id, format!("{} {:?}", e.event_type(), e.details())))
+        .collect();
+    assert_eq!(stored.len(), expected.len());
+    assert!(
+        stored == expected,
+        "the stored history is the in-memory run's"
+    );
+    let record = store.describe_execution("loop").await.expect("describe");
+    assert_eq!(record.status, ExecutionStatus::Succeeded);
+}

@@ -163,3 +163,61 @@ async fn a_loop_that_deepens_its_data_fails_at_the_nesting_limit() {
         out.cause
     );
 }
+
+/// Issue 12: a handler returning data nested far beyond the nesting limit overflowed the stack
+/// when the result was rendered, walked or dropped. Now the task fails with `States.Runtime` at
+/// the state, and a result over 256 KiB with `States.DataLimitExceeded`.
+#[tokio::test(start_paused = true)]
+async fn a_handler_result_too_deep_or_too_big_fails_the_task() {
+    fn deep(levels: usize) -> Value {
+        let mut v = json!(1);
+        for _ in 0..levels {
+            v = Value::Array(vec![v]);
+        }
+        v
+    }
+    let rt = RuntimeBuilder::default()
+        .raw_handler(
+            "arn:aws:lambda:*:*:function:deep",
+            |_input: Value, _cx| async { Ok::<Value, TaskError>(deep(200_000)) },
+        )
+        .raw_handler(
+            "arn:aws:lambda:*:*:function:big",
+            |_input: Value, _cx| async {
+                Ok::<Value, TaskError>(json!({"pad": "x".repeat(300 * 1024)}))
+            },
+        )
+        .build();
+    let task = |name: &str| {
+        json!({
+            "StartAt": "T",
+            "States": {
+                "T": {
+                    "Type": "Task",
+                    "Resource": format!("arn:aws:lambda:us-east-1:123456789012:function:{name}"),
+                    "End": true
+                }
+            }
+        })
+    };
+    let out = run(&rt, task("deep"), json!({})).await;
+    assert_eq!(out.status, ExecutionStatus::Failed);
+    assert_eq!(out.error.as_deref(), Some("States.Runtime"));
+    let cause = out.cause.clone().unwrap_or_default();
+    assert!(cause.contains("result of the task 'T'"), "{cause}");
+    assert!(cause.contains("127 levels"), "{cause}");
+
+    let out = run(&rt, task("big"), json!({})).await;
+    assert_eq!(out.status, ExecutionStatus::Failed);
+    assert_eq!(out.error.as_deref(), Some("States.DataLimitExceeded"));
+
+    // Like every limit (see `the_limit_is_not_caught_and_reaches_through_maps`), not caught.
+    let mut caught = task("deep");
+    caught["States"]["T"]["Catch"] =
+        json!([{"ErrorEquals": ["States.Runtime"], "Next": "Handled"}]);
+    caught["States"]["T"]["ResultPath"] = json!("$.r");
+    caught["States"]["Handled"] = json!({"Type": "Pass", "End": true});
+    let out = run(&rt, caught, json!({})).await;
+    assert_eq!(out.status, ExecutionStatus::Failed);
+    assert_eq!(out.error.as_deref(), Some("States.Runtime"));
+}

@@ -192,7 +192,10 @@ pub async fn run_stored(
         configure(handlers.apply(RuntimeBuilder::default())),
         &metadata,
     );
-    let durable = DurableRuntime::new(builder, store.clone());
+    // The run keeps none of its events: they are in the store, and what the output needs
+    // (the outcome, `--history`) is read back from there, so memory does not grow with the
+    // history.
+    let durable = DurableRuntime::new(builder, store.clone()).keep_history(false);
     let execution = durable
         .start(NewExecution {
             name: name.clone(),
@@ -247,7 +250,7 @@ pub async fn recorded_outcome(
 }
 
 /// A name for an execution started without `--name`: `run-<unix milliseconds>-<process id>`.
-fn generated_name() -> String {
+pub fn generated_name() -> String {
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());

@@ -153,7 +153,8 @@ async fn resume(
             }
         }
         let builder = args.limits.apply(builder, &record.metadata);
-        let durable = DurableRuntime::new(builder, dyn_store.clone());
+        // The outcome is read back from the store: the run keeps none of its events.
+        let durable = DurableRuntime::new(builder, dyn_store.clone()).keep_history(false);
         match durable.resume_execution(&name).await {
             Ok(execution) => running.push(execution),
             Err(e) => {

@@ -216,6 +216,13 @@ fn execute(
             return UNREADABLE;
         }
     };
+    // A stored execution's name is chosen here, so that its history can be read back.
+    let stored_name = args.durable.store.as_ref().map(|_| {
+        args.durable
+            .name
+            .clone()
+            .unwrap_or_else(super::durable::generated_name)
+    });
     let result = tokio.block_on(async {
         // The callback server listens before the first state starts, and closes at the end.
         let server = match &args.tasks.serve {
@@ -229,7 +236,16 @@ fn execute(
             }
             None => None,
         };
-        let outcome = run_execution(args, &runtime, &program, text, input, &tasks).await;
+        let outcome = run_execution(
+            args,
+            stored_name.as_deref(),
+            &runtime,
+            &program,
+            text,
+            input,
+            &tasks,
+        )
+        .await;
         if let Some(server) = server {
             server.close().await;
         }
@@ -242,9 +258,24 @@ fn execute(
             return e.code;
         }
     };
+    // The events: a stored run kept none in memory; they are read from the store a page at a
+    // time.
+    let events = match (&args.durable.store, &stored_name) {
+        (Some(path), Some(name)) if args.history => {
+            match super::durable::open_store_read(path, err) {
+                Ok(store) => Events::Stored {
+                    store,
+                    name,
+                    tokio: &tokio,
+                },
+                Err(code) => return code,
+            }
+        }
+        _ => Events::Memory(&outcome.history),
+    };
     let printed = match args.format {
-        Format::Json => print_json(&outcome, args.history, out),
-        Format::Human => print_human(&outcome, args.history, out),
+        Format::Json => print_json(&outcome, args.history.then_some(&events), out),
+        Format::Human => print_human(&outcome, args.history.then_some(&events), out),
     };
     if let Err(e) = printed {
         let _ = writeln!(err, "error: cannot write the output: {e}");
@@ -255,6 +286,7 @@ fn execute(
 /// Runs the execution, stored (`--store`) or in memory.
 async fn run_execution(
     args: &Args,
+    stored_name: Option<&str>,
     runtime: &Runtime,
     program: &Arc<workflow_runtime::Program>,
     text: &str,
@@ -262,7 +294,7 @@ async fn run_execution(
     tasks: &Tasks,
 ) -> Result<ExecutionOutcome, super::durable::RunError> {
     if let Some(store) = &args.durable.store {
-        let name = args.durable.name.as_deref();
+        let name = stored_name;
         let sync = args.durable.sync;
         return super::durable::run_stored(
             store,
@@ -297,17 +329,56 @@ async fn run_execution(
     Ok(execution.await)
 }
 
+/// The events `--history` prints.
+enum Events<'a> {
+    /// The run's own (an execution in memory).
+    Memory(&'a workflow_runtime::History),
+    /// A stored execution's, read from its store a page at a time.
+    Stored {
+        store: Arc<workflow_runtime::store::SqliteStore>,
+        name: &'a str,
+        tokio: &'a tokio::runtime::Runtime,
+    },
+}
+
+impl Events<'_> {
+    /// Calls `each` with every event in id order.
+    fn for_each(
+        &self,
+        each: &mut dyn FnMut(&workflow_runtime::history::HistoryEvent) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        use workflow_runtime::store::Store;
+        match self {
+            Events::Memory(history) => history.iter().try_for_each(each),
+            Events::Stored { store, name, tokio } => {
+                const PAGE: usize = 1_000;
+                let mut after = 0;
+                loop {
+                    let page = tokio
+                        .block_on(store.load_events_page(name, after, PAGE))
+                        .map_err(std::io::Error::other)?;
+                    page.iter().try_for_each(&mut *each)?;
+                    match page.last() {
+                        Some(last) if page.len() == PAGE => after = last.id,
+                        _ => return Ok(()),
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn print_json(
     outcome: &ExecutionOutcome,
-    history: bool,
+    events: Option<&Events<'_>>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let doc = outcome.to_json();
-    if !history {
+    let Some(events) = events else {
         return writeln!(out, "{doc}");
-    }
-    // `{…, "events": [...]}`: the outcome's fields, then the history written straight from
-    // the run's records as JSON text, a page at a time.
+    };
+    // `{…, "events": [...]}`: the outcome's fields, then the history written as JSON text: a
+    // run in memory straight from its records, a stored run a page at a time from its store.
     let text = doc.to_string();
     let fields = text.strip_suffix('}').unwrap_or("{");
     out.write_all(fields.as_bytes())?;
@@ -316,17 +387,35 @@ fn print_json(
     } else {
         b"\"events\":"
     })?;
-    outcome.history.write_aws_json(out)?;
+    match events {
+        Events::Memory(history) => history.write_aws_json(out)?,
+        stored => {
+            let mut out = std::io::BufWriter::new(&mut *out);
+            out.write_all(b"[")?;
+            let mut first = true;
+            let mut buf = String::new();
+            stored.for_each(&mut |e| {
+                buf.clear();
+                if !std::mem::take(&mut first) {
+                    buf.push(',');
+                }
+                e.write_aws_json(&mut buf);
+                out.write_all(buf.as_bytes())
+            })?;
+            out.write_all(b"]")?;
+            out.flush()?;
+        }
+    }
     writeln!(out, "}}")
 }
 
 fn print_human(
     outcome: &ExecutionOutcome,
-    history: bool,
+    events: Option<&Events<'_>>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    if history {
-        for e in &outcome.history {
+    if let Some(events) = events {
+        events.for_each(&mut |e| {
             let details = e.details().map(|(_, v)| v.to_string()).unwrap_or_default();
             writeln!(
                 out,
@@ -335,8 +424,8 @@ fn print_human(
                 e.timestamp,
                 e.event_type(),
                 details
-            )?;
-        }
+            )
+        })?;
         writeln!(out)?;
     }
     writeln!(out, "{}", outcome.status.as_str())?;

@@ -523,7 +523,11 @@ impl Exec {
         };
         let done = self.exit_state(st, scope.cur, result, in_size, &mut scope.flow, None);
         if self.flush_every_state && done.is_ok() {
-            self.flush().await?;
+            // Queued when the sink queues appends: effects wait for it, the next state does not.
+            self.rec
+                .flush_state()
+                .await
+                .map_err(|e| Fault::Error(StateError::terminal_runtime(e.to_string())))?;
         }
         done
     }

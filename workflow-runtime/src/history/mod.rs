@@ -433,7 +433,26 @@ pub type SinkFuture<'a> =
 /// sleeping (Wait, retry backoff), or reporting the outcome. A crash can therefore lose only
 /// events whose effects never happened, apart from a task that was running (at-least-once). When
 /// `append` fails the execution stops and fails with `States.Runtime`.
+///
+/// A sink may also queue appends ([`EventSink::queues`]): the executor then hands it each
+/// state's events as the state ends without waiting ([`EventSink::append_queued`]), so the sink
+/// can store the events of several states in one write, and waits for every queued append to
+/// complete before the next effect, as above. Each queued append is stored whole or not at all.
 pub trait EventSink: Send + Sync {
     /// Stores `events` (never empty) durably, in order.
     fn append<'a>(&'a self, events: &'a [HistoryEvent]) -> SinkFuture<'a>;
+
+    /// Whether this sink takes queued appends ([`EventSink::append_queued`]). Default `false`.
+    fn queues(&self) -> bool {
+        false
+    }
+
+    /// Queues `events` (never empty) to be stored after every append queued before them, and
+    /// returns a future that completes once they are stored. The append is queued before this
+    /// returns, whether or not the future is polled. Called only when
+    /// [`EventSink::queues`] is `true`; the default refuses.
+    fn append_queued(&self, events: Vec<HistoryEvent>) -> SinkFuture<'static> {
+        drop(events);
+        Box::pin(async { Err(SinkError("this sink does not queue appends".into())) })
+    }
 }

@@ -3,8 +3,10 @@
 //!
 //! [`DurableRuntime`] pairs a [`RuntimeBuilder`] (handlers, mocks, settings) with a store.
 //! [`DurableRuntime::start`] records a named execution and runs it with a [`StoreSink`], so every
-//! event is committed before the executor acts on it, and every state's events are committed
-//! before the next state starts ([`DurableRuntime::flush_every_state`]: one commit per state). [`DurableRuntime::resume`] finds every
+//! event is committed before the executor acts on it, and every state's events are handed to the
+//! store as the state ends ([`DurableRuntime::flush_every_state`]; a store that queues appends
+//! commits the states that ended while it was busy together, each whole, at most 64 states
+//! behind the run). [`DurableRuntime::resume`] finds every
 //! execution still `RUNNING` in the store (its process died) and runs each again against its
 //! recorded history: recorded task results are replayed instead of calling handlers, recorded
 //! Wait deadlines stay where they were, Parallel branches and Map iterations that finished stay
@@ -69,6 +71,15 @@ impl EventSink for StoreSink {
                 .await
                 .map_err(|e| SinkError(e.to_string()))
         })
+    }
+
+    fn queues(&self) -> bool {
+        self.store.queues_appends()
+    }
+
+    fn append_queued(&self, events: Vec<HistoryEvent>) -> SinkFuture<'static> {
+        let queued = self.store.queue_events(&self.name, events);
+        Box::pin(async move { queued.await.map_err(|e| SinkError(e.to_string())) })
     }
 }
 
@@ -169,6 +180,7 @@ pub struct DurableRuntime {
     programs: Arc<Mutex<HashMap<String, Arc<Program>>>>,
     store: Arc<dyn Store>,
     flush_every_state: bool,
+    keep_history: bool,
 }
 
 impl std::fmt::Debug for DurableRuntime {
@@ -197,11 +209,24 @@ impl DurableRuntime {
             programs: Arc::default(),
             store,
             flush_every_state: true,
+            keep_history: true,
         }
     }
 
-    /// Whether every state's events are committed before the next state starts (default
-    /// `true`; see [`StartOptions::flush_every_state`]). With `false`, events are still written
+    /// Whether a run keeps its events in memory for [`ExecutionOutcome::history`] (default
+    /// `true`; see [`StartOptions::keep_history`]). With `false`, every event is dropped from
+    /// memory once it is handed to the store, so a run's memory does not grow with its history
+    /// (apart from the recorded history a resumed run replays); read the history from the store
+    /// ([`Store::load_events_page`]).
+    pub fn keep_history(mut self, keep: bool) -> DurableRuntime {
+        self.keep_history = keep;
+        self
+    }
+
+    /// Whether every state's events are handed to the store as the state ends (default `true`;
+    /// see [`StartOptions::flush_every_state`]): committed before the next state starts, or,
+    /// with a store that queues appends ([`Store::queues_appends`]), in the next commit, at
+    /// most 64 states behind. With `false`, events are still written
     /// ahead of every effect (task invocations, sleeps, the outcome), so nothing that happened
     /// outside the executor is lost, but after a crash the states since the last effect run
     /// again (they are deterministic), and the store's history lags behind the execution.
@@ -362,6 +387,7 @@ impl DurableRuntime {
             .name(record.name.clone())
             .seed(seed)
             .flush_every_state(self.flush_every_state)
+            .keep_history(self.keep_history)
             .sink(sink)
             .resume_from(prior);
         let execution = self

@@ -115,6 +115,29 @@ pub trait Store: Send + Sync {
         events: &'a [HistoryEvent],
     ) -> StoreFuture<'a, ()>;
 
+    /// Whether [`Store::queue_events`] queues appends (default `false`).
+    fn queues_appends(&self) -> bool {
+        false
+    }
+
+    /// Queues an append of `events` to `name`'s history, to be made as [`Store::append_events`]
+    /// makes it (checked, whole or not at all) after every append queued before it; the returned
+    /// future completes once it is committed. The append is queued before this returns, whether
+    /// or not the future is polled, so a writer can queue several (one per state) and the store
+    /// can commit them together. Only when [`Store::queues_appends`] is `true`; the default
+    /// refuses. ([`SqliteStore`] queues appends to its store thread, which commits every queued
+    /// append in one transaction, each in its own savepoint.)
+    fn queue_events(&self, name: &str, events: Vec<HistoryEvent>) -> StoreFuture<'static, ()> {
+        drop(events);
+        let detail = format!("this store does not queue appends (execution `{name}`)");
+        Box::pin(async move {
+            Err(StoreError::Storage {
+                path: "store".into(),
+                detail,
+            })
+        })
+    }
+
     /// The execution named `name`, or [`StoreError::NotFound`].
     fn describe_execution<'a>(&'a self, name: &'a str) -> StoreFuture<'a, ExecutionRecord>;
 

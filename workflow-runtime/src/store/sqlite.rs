@@ -67,8 +67,9 @@ use crate::history::{EventKind, HistoryEvent};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`). Version 2 added a
 /// checksum per event, the engine and history format of each execution, and ownership leases;
-/// a version 1 file is upgraded when it is opened for writing.
-pub const SCHEMA_VERSION: i64 = 2;
+/// version 3 a checksum per execution row. An older file is upgraded when it is opened for
+/// writing.
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// `PRAGMA application_id` of a workflow store: `"WFLW"` in ASCII.
 pub const APPLICATION_ID: i64 = 0x5746_4c57;
@@ -176,7 +177,14 @@ type Claims = Arc<Mutex<HashMap<String, tokio::sync::watch::Sender<bool>>>>;
 struct Append {
     name: String,
     batch: Batch,
-    rows: Vec<EventRow>,
+    events: AppendEvents,
+}
+
+/// An append's events: rows built by the caller, or events whose rows the store thread builds
+/// (a queued append, so that the executor's thread does not wait for that work).
+enum AppendEvents {
+    Rows(Vec<EventRow>),
+    Events(Vec<HistoryEvent>),
 }
 
 /// What the store's callers and its thread share: the connection, and how many requests wait in
@@ -316,6 +324,65 @@ impl Fnv {
             None => self.int(-1),
         }
     }
+}
+
+/// The checksums of an execution row, over its fields as stored (JSON columns as text).
+struct ExecutionSums<'a> {
+    name: &'a str,
+    definition: &'a str,
+    input: &'a str,
+    metadata: &'a str,
+    status: &'a str,
+    start_date: &'a str,
+    stop_date: Option<&'a str>,
+    output: Option<&'a str>,
+    error: Option<&'a str>,
+    cause: Option<&'a str>,
+    engine: &'a str,
+    format: i64,
+}
+
+impl ExecutionSums<'_> {
+    /// Over every field a reader is shown (`executions.crc`).
+    fn full(&self) -> i64 {
+        let mut h = Fnv::new();
+        h.text(self.name);
+        h.text(self.definition);
+        h.text(self.input);
+        h.text(self.metadata);
+        h.text(self.status);
+        h.text(self.start_date);
+        h.opt(self.stop_date);
+        h.opt(self.output);
+        h.opt(self.error);
+        h.opt(self.cause);
+        h.text(self.engine);
+        h.int(self.format);
+        h.0 as i64
+    }
+
+    /// Over what a list shows (`executions.crc_summary`).
+    fn summary(&self) -> i64 {
+        summary_sum(self.name, self.status, self.start_date, self.stop_date)
+    }
+}
+
+/// The checksum of a listed execution's name, status and dates.
+fn summary_sum(name: &str, status: &str, start_date: &str, stop_date: Option<&str>) -> i64 {
+    let mut h = Fnv::new();
+    h.text(name);
+    h.text(status);
+    h.text(start_date);
+    h.opt(stop_date);
+    h.0 as i64
+}
+
+/// The message for an execution row that does not match its checksum.
+fn altered_execution(name: &str) -> String {
+    format!(
+        "execution `{name}` does not match its checksum (the record was altered after it was \
+         written); run `workflow check` on the store"
+    )
 }
 
 // ===== impl SqliteStore =====
@@ -529,7 +596,7 @@ impl Store for SqliteStore {
         let append = Append {
             name: name.to_string(),
             batch,
-            rows: events.iter().map(EventRow::from_event).collect(),
+            events: AppendEvents::Rows(events.iter().map(EventRow::from_event).collect()),
         };
         if self.inline && self.try_inline() {
             // The store is idle: commit on this thread rather than waking the store thread
@@ -546,6 +613,25 @@ impl Store for SqliteStore {
                 .skip_inline
                 .store(INLINE_BACKOFF, Ordering::Relaxed);
         }
+        self.request(|reply| Request::Append(append, reply))
+    }
+
+    fn queues_appends(&self) -> bool {
+        true
+    }
+
+    fn queue_events(&self, name: &str, events: Vec<HistoryEvent>) -> StoreFuture<'static, ()> {
+        let batch = match check_batch(name, &events) {
+            Ok(batch) => batch,
+            Err(e) => return Box::pin(async move { Err(e) }),
+        };
+        let append = Append {
+            name: name.to_string(),
+            batch,
+            events: AppendEvents::Events(events),
+        };
+        // Always through the store thread: it commits whatever is queued in one transaction
+        // while the caller goes on.
         self.request(|reply| Request::Append(append, reply))
     }
 
@@ -692,6 +778,52 @@ fn check_all(conn: &Connection, shown: &str) -> Result<CheckReport, StoreError> 
             r.get::<_, i64>(0)
         })
         .map_or(0, |n| n.max(0) as u64);
+    // Every execution row against both its checksums.
+    let mut stmt = conn
+        .prepare(&format!("{SELECT_EXECUTION} ORDER BY x.id"))
+        .map_err(|e| sql_error(shown, e))?;
+    let rows = stmt
+        .query_map([], RawRecord::from_row)
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>());
+    drop(stmt);
+    match rows {
+        Ok(rows) => {
+            for row in rows.iter().filter(|r| !r.intact()) {
+                report.problems.push(altered_execution(&row.name));
+            }
+        }
+        Err(e) => report.problems.push(e.to_string()),
+    }
+    let mut stmt = conn
+        .prepare("SELECT name, status, start_date, stop_date, crc_summary FROM executions")
+        .map_err(|e| sql_error(shown, e))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+            ))
+        })
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>());
+    drop(stmt);
+    match rows {
+        Ok(rows) => {
+            for (name, status, start, stop, crc) in rows {
+                if crc
+                    .is_some_and(|crc| crc != summary_sum(&name, &status, &start, stop.as_deref()))
+                {
+                    report.problems.push(format!(
+                        "the summary of execution `{name}` (its status and dates) does not match \
+                         its checksum (the record was altered after it was written)"
+                    ));
+                }
+            }
+        }
+        Err(e) => report.problems.push(e.to_string()),
+    }
     let mut stmt = conn
         .prepare(
             "SELECT e.id, e.previous_event_id, e.timestamp, e.type, e.details_key, e.details, \
@@ -787,10 +919,26 @@ CREATE TABLE owners (
 PRAGMA user_version = 2;
 ";
 
+/// From schema version 2 to 3: two checksums per execution row (`NULL` for rows written before):
+/// `crc` over every field a reader is shown (the definition's text included), `crc_summary`
+/// over what a list shows (name, status, start and stop dates), so that a list need not read
+/// inputs and outputs to check its rows. The owner (a lease, rewritten every few seconds) is
+/// not covered.
+const UPGRADE_TO_3: &str = "
+ALTER TABLE executions ADD COLUMN crc INTEGER;
+ALTER TABLE executions ADD COLUMN crc_summary INTEGER;
+PRAGMA user_version = 3;
+";
+
 /// Upgrades a store from `version` to [`SCHEMA_VERSION`] in one transaction.
 fn upgrade(conn: &Connection, shown: &str, version: i64) -> Result<(), StoreError> {
-    if version == 1 {
-        conn.execute_batch(&format!("BEGIN IMMEDIATE; {UPGRADE_TO_2} COMMIT;"))
+    let steps = match version {
+        1 => format!("{UPGRADE_TO_2} {UPGRADE_TO_3}"),
+        2 => UPGRADE_TO_3.to_string(),
+        _ => String::new(),
+    };
+    if !steps.is_empty() {
+        conn.execute_batch(&format!("BEGIN IMMEDIATE; {steps} COMMIT;"))
             .map_err(|e| {
                 let _ = conn.execute_batch("ROLLBACK");
                 sql_error(shown, e)
@@ -891,7 +1039,8 @@ fn create(path: &Path, shown: &str) -> Result<(), StoreError> {
         .map_err(|e| sql_error(shown, e))?;
         let sql = format!(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
-             PRAGMA application_id={APPLICATION_ID}; BEGIN; {SCHEMA} {UPGRADE_TO_2} COMMIT;"
+             PRAGMA application_id={APPLICATION_ID}; BEGIN; {SCHEMA} {UPGRADE_TO_2} \
+             {UPGRADE_TO_3} COMMIT;"
         );
         conn.execute_batch(&sql).map_err(|e| sql_error(shown, e))?;
         conn.close().map_err(|(_, e)| sql_error(shown, e))
@@ -1316,16 +1465,36 @@ struct Worker {
     read_only: bool,
 }
 
-/// A running execution's event count and the `(scope, seq)` positions of its events.
+/// A running execution's event count and, per scope, the position after its last event.
+///
+/// The executor records a scope's events in `seq` order, so a position is new exactly when it
+/// comes after the scope's last one: one number per scope instead of every position.
 struct Head {
     count: u64,
-    seen: HashSet<(String, u64)>,
+    next_seq: HashMap<String, u64>,
+}
+
+impl Head {
+    /// Whether `(scope, seq)` comes after every recorded event of the scope.
+    fn is_new(&self, scope: &str, seq: u64) -> bool {
+        self.next_seq.get(scope).is_none_or(|&next| seq >= next)
+    }
+
+    fn record(&mut self, scope: &str, seq: u64) {
+        match self.next_seq.get_mut(scope) {
+            Some(next) => *next = (*next).max(seq.saturating_add(1)),
+            None => {
+                self.next_seq
+                    .insert(scope.to_string(), seq.saturating_add(1));
+            }
+        }
+    }
 }
 
 const SELECT_EXECUTION: &str = "SELECT x.name, d.text, x.input, x.metadata, x.status, \
      x.start_date, x.stop_date, x.output, x.error, x.cause, \
-     (SELECT COALESCE(MAX(e.id), 0) FROM events e WHERE e.execution = x.id), x.engine, x.format \
-     FROM executions x JOIN definitions d ON d.id = x.definition";
+     (SELECT COALESCE(MAX(e.id), 0) FROM events e WHERE e.execution = x.id), x.engine, x.format, \
+     x.crc FROM executions x JOIN definitions d ON d.id = x.definition";
 
 /// Milliseconds a lease lasts.
 fn lease_ms() -> i64 {
@@ -1374,7 +1543,7 @@ impl Worker {
         let several = appends.len() > 1;
         for a in appends {
             if several {
-                if let Err(e) = self.conn.execute_batch("SAVEPOINT append") {
+                if let Err(e) = self.run_cached("SAVEPOINT append") {
                     results.push(Err(self.err(e)));
                     continue;
                 }
@@ -1426,19 +1595,27 @@ impl Worker {
         };
         // `head` is back in the cache only if this append succeeds and leaves it running.
         check_continues(&a.name, ExecutionStatus::Running, head.count, &a.batch)?;
-        if a.rows.is_empty() {
+        let built;
+        let rows: &[EventRow] = match &a.events {
+            AppendEvents::Rows(rows) => rows,
+            AppendEvents::Events(events) => {
+                built = events.iter().map(EventRow::from_event).collect::<Vec<_>>();
+                &built
+            }
+        };
+        if rows.is_empty() {
             self.heads.insert(id, head);
             return Ok(());
         }
-        if let Some(row) = a
-            .rows
+        if let Some(row) = rows
             .iter()
-            .find(|row| head.seen.contains(&(row.scope.clone(), row.seq as u64)))
+            .find(|row| !head.is_new(&row.scope, row.seq as u64))
         {
             return Err(StoreError::Conflict {
                 name: a.name.clone(),
                 detail: format!(
-                    "event {} repeats the position (scope `{}`, seq {}) of a recorded event",
+                    "event {} repeats the position (scope `{}`, seq {}) of a recorded event, \
+                     or comes before it",
                     row.id, row.scope, row.seq
                 ),
             });
@@ -1452,7 +1629,7 @@ impl Worker {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )
                 .map_err(|e| sql_error(&self.path, e))?;
-            for row in &a.rows {
+            for row in rows {
                 let inserted = insert.execute(params![
                     id,
                     row.id,
@@ -1481,10 +1658,46 @@ impl Worker {
             }
         }
         if let Some(c) = &a.batch.closing {
+            // The row's fixed fields, for its new checksums.
+            type Fixed = (String, String, String, String, String, String, i64);
+            let fixed: Fixed = self
+                .conn
+                .prepare_cached(
+                    "SELECT x.name, d.text, x.input, x.metadata, x.start_date, x.engine, x.format \
+                     FROM executions x JOIN definitions d ON d.id = x.definition WHERE x.id = ?1",
+                )
+                .and_then(|mut s| {
+                    s.query_row([id], |r| {
+                        Ok((
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                            r.get(6)?,
+                        ))
+                    })
+                })
+                .map_err(|e| self.err(e))?;
+            let sums = ExecutionSums {
+                name: &fixed.0,
+                definition: &fixed.1,
+                input: &fixed.2,
+                metadata: &fixed.3,
+                status: c.status.as_str(),
+                start_date: &fixed.4,
+                stop_date: Some(c.stop_date.as_str()),
+                output: c.output.as_deref(),
+                error: c.error.as_deref(),
+                cause: c.cause.as_deref(),
+                engine: &fixed.5,
+                format: fixed.6,
+            };
             self.conn
                 .prepare_cached(
                     "UPDATE executions SET status = ?2, stop_date = ?3, output = ?4, error = ?5, \
-                     cause = ?6 WHERE id = ?1",
+                     cause = ?6, crc = ?7, crc_summary = ?8 WHERE id = ?1",
                 )
                 .and_then(|mut s| {
                     s.execute(params![
@@ -1493,14 +1706,16 @@ impl Worker {
                         c.stop_date,
                         c.output,
                         c.error,
-                        c.cause
+                        c.cause,
+                        sums.full(),
+                        sums.summary()
                     ])
                 })
                 .map_err(|e| self.err(e))?;
             return Ok(());
         }
-        for row in &a.rows {
-            head.seen.insert((row.scope.clone(), row.seq as u64));
+        for row in rows {
+            head.record(&row.scope, row.seq as u64);
         }
         head.count += a.batch.len;
         self.heads.insert(id, head);
@@ -1524,7 +1739,9 @@ impl Worker {
         }
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT id, scope, seq FROM events WHERE execution = ?1")
+            .prepare_cached(
+                "SELECT MAX(id), scope, MAX(seq) FROM events WHERE execution = ?1 GROUP BY scope",
+            )
             .map_err(|e| sql_error(&self.path, e))?;
         let rows = stmt
             .query_map([id], |r| {
@@ -1539,13 +1756,15 @@ impl Worker {
         drop(stmt);
         let mut head = Head {
             count: 0,
-            seen: HashSet::with_capacity(rows.len()),
+            next_seq: HashMap::with_capacity(rows.len()),
         };
         for (event_id, scope, seq) in rows {
             let event_id = u64::try_from(event_id)
                 .map_err(|_| self.corrupt(format!("negative event id {event_id}")))?;
+            let seq =
+                u64::try_from(seq).map_err(|_| self.corrupt(format!("negative seq {seq}")))?;
             head.count = head.count.max(event_id);
-            head.seen.insert((scope, seq as u64));
+            head.record(&scope, seq);
         }
         Ok(head)
     }
@@ -1598,21 +1817,40 @@ impl Worker {
         }
         let definition = self.definition_id(&new.definition)?;
         let start_date = now_rfc3339();
+        let input = new.input.to_string();
+        let metadata = new.metadata.to_string();
+        let sums = ExecutionSums {
+            name: &new.name,
+            definition: &new.definition,
+            input: &input,
+            metadata: &metadata,
+            status: ExecutionStatus::Running.as_str(),
+            start_date: &start_date,
+            stop_date: None,
+            output: None,
+            error: None,
+            cause: None,
+            engine: ENGINE_VERSION,
+            format: i64::from(HISTORY_FORMAT),
+        };
+        let (crc, crc_summary) = (sums.full(), sums.summary());
         self.conn
             .prepare_cached(
                 "INSERT INTO executions (name, definition, input, metadata, status, start_date, \
-                 engine, format) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 engine, format, crc, crc_summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .and_then(|mut s| {
                 s.execute(params![
                     new.name,
                     definition,
-                    new.input.to_string(),
-                    new.metadata.to_string(),
+                    input,
+                    metadata,
                     ExecutionStatus::Running.as_str(),
                     start_date,
                     ENGINE_VERSION,
-                    HISTORY_FORMAT
+                    HISTORY_FORMAT,
+                    crc,
+                    crc_summary
                 ])
             })
             .map_err(|e| self.err(e))?;
@@ -1887,8 +2125,8 @@ impl Worker {
             .conn
             .prepare_cached(
                 "SELECT x.name, x.status, x.start_date, x.stop_date, \
-                 (SELECT COALESCE(MAX(e.id), 0) FROM events e WHERE e.execution = x.id) \
-                 FROM executions x WHERE ?1 IS NULL OR x.status = ?1 ORDER BY x.id LIMIT ?2",
+                 (SELECT COALESCE(MAX(e.id), 0) FROM events e WHERE e.execution = x.id), \
+                 x.crc_summary FROM executions x WHERE ?1 IS NULL OR x.status = ?1 ORDER BY x.id LIMIT ?2",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -1899,12 +2137,17 @@ impl Worker {
                     r.get::<_, String>(2)?,
                     r.get::<_, Option<String>>(3)?,
                     r.get::<_, i64>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
                 ))
             })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(|e| self.err(e))?;
         rows.into_iter()
-            .map(|(name, status, start_date, stop_date, count)| {
+            .map(|(name, status, start_date, stop_date, count, crc)| {
+                let sum = summary_sum(&name, &status, &start_date, stop_date.as_deref());
+                if crc.is_some_and(|crc| crc != sum) {
+                    return Err(self.corrupt(altered_execution(&name)));
+                }
                 Ok(ExecutionSummary {
                     status: self.parse_status(&status)?,
                     event_count: u64::try_from(count).map_err(|_| {
@@ -1929,8 +2172,8 @@ impl Worker {
             .conn
             .prepare_cached(
                 "SELECT x.name, x.status, x.start_date, x.stop_date, \
-                 (SELECT COALESCE(MAX(e.id), 0) FROM events e WHERE e.execution = x.id) \
-                 FROM executions x WHERE (?1 IS NULL OR x.status = ?1) \
+                 (SELECT COALESCE(MAX(e.id), 0) FROM events e WHERE e.execution = x.id), \
+                 x.crc_summary FROM executions x WHERE (?1 IS NULL OR x.status = ?1) \
                  AND (?2 = '' OR instr(x.name, ?2) > 0) \
                  ORDER BY x.id DESC LIMIT ?3 OFFSET ?4",
             )
@@ -1943,6 +2186,7 @@ impl Worker {
                     r.get::<_, String>(2)?,
                     r.get::<_, Option<String>>(3)?,
                     r.get::<_, i64>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
                 ))
             })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
@@ -1950,7 +2194,11 @@ impl Worker {
         drop(stmt);
         let executions = rows
             .into_iter()
-            .map(|(name, status, start_date, stop_date, count)| {
+            .map(|(name, status, start_date, stop_date, count, crc)| {
+                let sum = summary_sum(&name, &status, &start_date, stop_date.as_deref());
+                if crc.is_some_and(|crc| crc != sum) {
+                    return Err(self.corrupt(altered_execution(&name)));
+                }
                 Ok(ExecutionSummary {
                     status: self.parse_status(&status)?,
                     event_count: u64::try_from(count).map_err(|_| {
@@ -2001,6 +2249,7 @@ struct RawRecord {
     event_count: i64,
     engine: String,
     format: i64,
+    crc: Option<i64>,
 }
 
 impl RawRecord {
@@ -2019,10 +2268,34 @@ impl RawRecord {
             event_count: r.get(10)?,
             engine: r.get(11)?,
             format: r.get(12)?,
+            crc: r.get(13)?,
         })
     }
 
+    /// Whether the row matches its checksum (a row written before schema version 3 has none and
+    /// passes).
+    fn intact(&self) -> bool {
+        let sums = ExecutionSums {
+            name: &self.name,
+            definition: &self.definition,
+            input: &self.input,
+            metadata: &self.metadata,
+            status: &self.status,
+            start_date: &self.start_date,
+            stop_date: self.stop_date.as_deref(),
+            output: self.output.as_deref(),
+            error: self.error.as_deref(),
+            cause: self.cause.as_deref(),
+            engine: &self.engine,
+            format: self.format,
+        };
+        self.crc.is_none_or(|crc| crc == sums.full())
+    }
+
     fn into_record(self, w: &Worker) -> Result<ExecutionRecord, StoreError> {
+        if !self.intact() {
+            return Err(w.corrupt(altered_execution(&self.name)));
+        }
         let json = |what: &str, text: &str| -> Result<Value, StoreError> {
             serde_json::from_str(text).map_err(|e| {
                 w.corrupt(format!(
@@ -2446,6 +2719,83 @@ mod tests {
         assert!(report.problems[0].contains("event 4 of execution `exec-1`"));
     }
 
+    /// Issue 12: execution rows are checked too: an altered output, input or status is an error
+    /// wherever the row is read (describe, list, page, resume), never shown, and `check` names it.
+    #[test]
+    fn an_altered_execution_is_an_error_and_check_reports_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("rows.db");
+        populate(&path, 3, 2);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        // A closed execution: its closing rewrote both checksums.
+        {
+            let store = SqliteStore::open(&path).expect("open");
+            let closing = crate::history::HistoryEvent {
+                kind: crate::history::EventKind::from_aws(
+                    "ExecutionSucceeded",
+                    Some((
+                        "executionSucceededEventDetails".into(),
+                        json!({"output": "{\"ok\":1}"}),
+                    )),
+                ),
+                ..ev(3, "ExecutionSucceeded", "", 3)
+            };
+            rt.block_on(store.append_events("exec-2", &[closing]))
+                .expect("close");
+            let record = rt
+                .block_on(store.describe_execution("exec-2"))
+                .expect("intact");
+            assert_eq!(record.output, Some(json!({"ok": 1})));
+            let report = store.check().expect("check");
+            assert_eq!(report.problems, Vec::<String>::new());
+        }
+        for (sql, name, listed) in [
+            (
+                "UPDATE executions SET output = '{\"ok\":2}' WHERE name = 'exec-2'",
+                "exec-2",
+                false,
+            ),
+            (
+                "UPDATE executions SET input = '{\"i\":9}' WHERE name = 'exec-1'",
+                "exec-1",
+                false,
+            ),
+            (
+                "UPDATE executions SET status = 'FAILED' WHERE name = 'exec-0'",
+                "exec-0",
+                true,
+            ),
+        ] {
+            Connection::open(&path)
+                .and_then(|c| c.execute_batch(sql))
+                .expect("damage");
+            let store = SqliteStore::open(&path).expect("opens");
+            let described = rt.block_on(store.describe_execution(name));
+            assert!(
+                matches!(&described, Err(StoreError::Corrupt { detail, .. }) if detail.contains(name) && detail.contains("checksum")),
+                "{sql}: {described:?}"
+            );
+            let listed_result = rt.block_on(store.list_executions(ListFilter::default()));
+            assert_eq!(listed_result.is_err(), listed, "{sql}: {listed_result:?}");
+            let page = rt.block_on(store.list_page(PageQuery {
+                limit: 10,
+                ..PageQuery::default()
+            }));
+            assert_eq!(page.is_err(), listed, "{sql}");
+            let report = store.check().expect("check runs");
+            assert!(
+                report
+                    .problems
+                    .iter()
+                    .any(|p| p.contains(&format!("`{name}`"))),
+                "{sql}: {:?}",
+                report.problems
+            );
+        }
+    }
+
     /// Issue 12: a FIFO as the store hung forever.
     #[cfg(unix)]
     #[test]
@@ -2650,8 +3000,11 @@ mod tests {
         assert_eq!(record.engine_version, crate::store::ENGINE_VERSION);
         Connection::open(&path)
             .and_then(|c| {
+                // As a newer engine would write it (its checksum is not this engine's to check
+                // here: the row is left unchecked).
                 c.execute_batch(
-                    "UPDATE executions SET format = 99, engine = 'workflow-runtime 9.0.0'",
+                    "UPDATE executions SET format = 99, engine = 'workflow-runtime 9.0.0', \
+                     crc = NULL",
                 )
             })
             .expect("a newer format");
