@@ -471,6 +471,12 @@ fn a_stored_run_prints_its_history_from_the_store() {
     let history = workflow(&["history", "--store", &store, "loop", "--format", "json"]);
     assert_eq!(code(&history), 0, "{}", text(&history.stderr));
     let history: Value = serde_json::from_slice(&history.stdout).expect("JSON");
-    assert_eq!(history["events"].as_array().map(Vec::len), Some(events.len()));
-    assert_eq!(history["events"].as_array().expect("events")[..], events[..]);
+    assert_eq!(
+        history["events"].as_array().map(Vec::len),
+        Some(events.len())
+    );
+    assert_eq!(
+        history["events"].as_array().expect("events")[..],
+        events[..]
+    );
 }
