@@ -432,6 +432,11 @@ impl Runtime {
         (&self.inner.region, &self.inner.account)
     }
 
+    /// The payload size limit of states' inputs and outputs, in bytes.
+    pub(crate) fn payload_limit_bytes(&self) -> usize {
+        self.inner.payload_limit
+    }
+
     /// The compiled program for a model, compiled once per distinct definition and cached.
     pub fn program(&self, machine: &StateMachine) -> Result<Arc<Program>, CompileError> {
         let key = workflow_asl::emit::machine_to_value(machine).to_string();

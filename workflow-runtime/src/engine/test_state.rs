@@ -23,6 +23,10 @@
 //! - Causes carry no "An error occurred while executing the state …" prefix (there is no event
 //!   id), e.g. `Reference path "$.Execution.Input" must point to array.` for a Map whose
 //!   `ItemsPath` selects no array.
+//! - Limits, as AWS has them: an input over the payload limit (256 KiB) is refused, an output
+//!   over it fails with `States.DataLimitExceeded`, and the state's work (a handler, branches,
+//!   iterations) may run five minutes, then fails with `States.Timeout`, as TestState's does.
+//!   Values nested deeper than this engine records fail with `States.Runtime`.
 //! - Without a context object, one is made up as TestState does: an EXPRESS execution with
 //!   generated names, no role, and `State.Name` `"StateName"` (as recorded).
 
@@ -36,6 +40,7 @@ use workflow_asl::model::{PathField, QueryLanguage, State, StateKind};
 use workflow_asl::path::Path;
 use workflow_asl::retry::{backoff_seconds, find_catcher, find_retrier};
 
+use super::json_size;
 use super::jsonata::scope;
 use crate::jtemplate::{JState, JTemplate};
 use crate::sem::{Choices, Template};
@@ -675,6 +680,10 @@ fn compile_path(p: &str, field: &str) -> Result<Path, TestStateError> {
         .map_err(|e| TestStateError::new("definition", &format!("/{field}"), e.to_string()))
 }
 
+/// How long the state's work may run (AWS: "The TestState API can run for up to five minutes. If
+/// the execution of a state exceeds this duration, it fails with the States.Timeout error.").
+const WORK_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// An `InputPath`/`OutputPath` field, compiled.
 enum IoSel {
     Identity,
@@ -887,11 +896,16 @@ impl Run<'_> {
             .runtime
             .program(&model)
             .map_err(|e| Failed::runtime(format!("{}: {}", e.pointer, e.message)))?;
-        let outcome = self
-            .runtime
-            .run(&program, input)
-            .await
-            .map_err(|e| Failed::runtime(e.to_string()))?;
+        let run = self.runtime.run(&program, input);
+        let outcome = match tokio::time::timeout(WORK_LIMIT, run).await {
+            Ok(done) => done.map_err(|e| Failed::runtime(e.to_string()))?,
+            Err(_) => {
+                return Err(Failed::new(
+                    names::TIMEOUT,
+                    "The state's work did not finish within the five minutes TestState allows.",
+                ))
+            }
+        };
         match outcome.output {
             Some(v) if outcome.succeeded() => Ok(v),
             _ => Err(Failed {
@@ -942,6 +956,31 @@ impl Runtime {
             ),
             QueryLanguage::JsonPath => None,
         };
+        if req.mock.is_some()
+            && !matches!(
+                r.state.kind,
+                StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_)
+            )
+        {
+            return Err(TestStateError::new(
+                "mock",
+                "",
+                format!(
+                    "only a Task, Parallel or Map state can be mocked; \"{}\" is a {} state",
+                    r.name,
+                    r.state.kind.type_name()
+                ),
+            ));
+        }
+        let limit = self.payload_limit_bytes();
+        let size = json_size(&req.input, limit);
+        if size > limit {
+            return Err(TestStateError::new(
+                "input",
+                "",
+                format!("the input is {size} bytes, over the payload limit of {limit} bytes"),
+            ));
+        }
         let ctx = match &req.context {
             Some(Value::Object(_)) => req.context.clone().unwrap_or(Value::Null),
             Some(other) => {
@@ -970,6 +1009,7 @@ impl Runtime {
             QueryLanguage::JsonPath => run.jsonpath().await?,
             QueryLanguage::Jsonata => run.jsonata().await?,
         };
+        let outcome = outcome.and_then(|done| check_output(done, limit));
         Ok(run.finish(outcome))
     }
 
@@ -1657,6 +1697,24 @@ impl Run<'_> {
     }
 }
 
+/// The output over the payload limit, or nested deeper than the engine records, fails the state.
+fn check_output(done: Done, limit: usize) -> Result<Done, Failed> {
+    if json_size(&done.output, limit) > limit {
+        return Err(Failed::new(
+            names::DATA_LIMIT_EXCEEDED,
+            "The state/task returned a result with a size exceeding the maximum number of bytes service limit.",
+        ));
+    }
+    if workflow_asl::limits::nesting_depth(&done.output, workflow_asl::limits::MAX_NESTING_DEPTH)
+        > workflow_asl::limits::MAX_NESTING_DEPTH
+    {
+        return Err(Failed::runtime(workflow_asl::limits::nesting_cause(
+            "output of the state",
+        )));
+    }
+    Ok(done)
+}
+
 /// A Parallel's mocked result must be an array with one value per branch.
 fn check_branches(result: &Value, branches: usize, mocked: bool) -> Result<(), Failed> {
     if !mocked {
@@ -1833,6 +1891,79 @@ mod tests {
         assert!(e.message.contains("/InputPath"), "{e}");
         let e = Mock::from_json(&json!({"result": "{nope"})).expect_err("bad JSON");
         assert_eq!(e.pointer, "/result");
+    }
+
+    #[tokio::test]
+    async fn branches_read_the_variables() {
+        let branch = |ql: &str, out: Value| {
+            json!({"StartAt": "B", "States": {"B": {"Type": "Pass", "QueryLanguage": ql,
+                "Output": out, "End": true}}})
+        };
+        let mut vars = Map::new();
+        vars.insert("who".into(), json!("Ada"));
+        let def = json!({"StartAt": "P", "QueryLanguage": "JSONata", "States": {"P": {
+            "Type": "Parallel", "End": true,
+            "Branches": [branch("JSONata", json!("{% $who %}"))]}}});
+        let out = test(
+            TestStateRequest::new(def, json!({}))
+                .state("P")
+                .variables(vars.clone()),
+        )
+        .await;
+        assert_eq!(out.status, TestStatus::Succeeded, "{out:?}");
+        assert_eq!(out.output, Some(json!(["Ada"])));
+        let def = json!({"Type": "Map", "End": true, "ItemProcessor": {"StartAt": "I",
+            "States": {"I": {"Type": "Pass", "Parameters": {"v.$": "$", "w.$": "$who"}, "End": true}}}});
+        let out = test(TestStateRequest::new(def, json!([1])).variables(vars)).await;
+        assert_eq!(out.output, Some(json!([{"v": 1, "w": "Ada"}])), "{out:?}");
+    }
+
+    #[tokio::test]
+    async fn limits() {
+        let big = json!("x".repeat(300 * 1024));
+        let e = rt()
+            .test_state(&TestStateRequest::new(
+                json!({"Type": "Succeed"}),
+                big.clone(),
+            ))
+            .await
+            .expect_err("input over the limit");
+        assert_eq!(e.part, "input");
+        let e = rt()
+            .test_state(
+                &TestStateRequest::new(json!({"Type": "Pass", "End": true}), json!({}))
+                    .mock(Mock::Returns(json!(1))),
+            )
+            .await
+            .expect_err("a Pass state has nothing to mock");
+        assert!(e.message.contains("is a Pass state"), "{e}");
+        let out = test(
+            TestStateRequest::new(
+                json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}),
+                json!({}),
+            )
+            .mock(Mock::Returns(big)),
+        )
+        .await;
+        assert_eq!(out.status, TestStatus::Failed);
+        assert_eq!(out.error.as_deref(), Some("States.DataLimitExceeded"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn work_is_cut_off_after_five_minutes() {
+        let runtime = Runtime::builder()
+            .raw_handler("arn:aws:states:::lambda:invoke", |v: Value, _| async move {
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                Ok(v)
+            })
+            .build();
+        let req = TestStateRequest::new(
+            json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}),
+            json!({}),
+        );
+        let out = runtime.test_state(&req).await.expect("runs");
+        assert_eq!(out.status, TestStatus::Failed);
+        assert_eq!(out.error.as_deref(), Some("States.Timeout"));
     }
 
     #[test]
