@@ -29,6 +29,7 @@ pub struct StateTest<W: Workflow> {
     variables: Map<String, Value>,
     context: Option<Value>,
     level: InspectionLevel,
+    retries: u32,
     runtime: Option<Runtime>,
     workflow: PhantomData<fn() -> W>,
 }
@@ -42,6 +43,7 @@ impl<W: Workflow> StateTest<W> {
             variables: Map::new(),
             context: None,
             level: InspectionLevel::Debug,
+            retries: 0,
             runtime: None,
             workflow: PhantomData,
         }
@@ -81,6 +83,14 @@ impl<W: Workflow> StateTest<W> {
         self
     }
 
+    /// The retries already made by the retrier that matches the error (TestState's
+    /// `stateConfiguration.retrierRetryCount`): once its `MaxAttempts` are used up, the error
+    /// goes on to the catchers.
+    pub fn retrier_retry_count(mut self, count: u32) -> Self {
+        self.retries = count;
+        self
+    }
+
     /// The runtime whose handlers an unmocked Task calls (default: `W::runtime().build()`).
     pub fn runtime(mut self, runtime: &Runtime) -> Self {
         self.runtime = Some(runtime.clone());
@@ -107,7 +117,8 @@ impl<W: Workflow> IntoFuture for StateTest<W> {
             let mut req = TestStateRequest::new(definition, input)
                 .state(self.state)
                 .variables(self.variables)
-                .inspection_level(self.level);
+                .inspection_level(self.level)
+                .retrier_retry_count(self.retries);
             if let Some(m) = self.mock {
                 req = req.mock(m);
             }

@@ -128,6 +128,13 @@ async fn mocks_replace_the_handler() {
         .expect("details");
     assert_eq!(details.retry_index, Some(0));
     assert_eq!(details.retry_backoff_interval_seconds, Some(2));
+    // With its three attempts used up, the error goes on to the catchers (none takes Throttled).
+    let r = Checkout::test_state("Charge", order(5.0))
+        .mock_error("Throttled", "slow down")
+        .retrier_retry_count(3)
+        .await
+        .expect("runs");
+    assert_eq!(r.status, TestStatus::Failed);
 }
 
 #[tokio::test]

@@ -393,6 +393,10 @@ pub struct TestStateRequest {
     pub context: Option<Value>,
     /// How much to report.
     pub inspection_level: InspectionLevel,
+    /// TestState's `stateConfiguration.retrierRetryCount`: how many retries the retrier that
+    /// matches the error has already made (default 0); once it reaches the retrier's
+    /// `MaxAttempts`, the error goes on to the catchers.
+    pub retrier_retry_count: u32,
 }
 
 impl TestStateRequest {
@@ -407,6 +411,7 @@ impl TestStateRequest {
             variables: Map::new(),
             context: None,
             inspection_level: InspectionLevel::Info,
+            retrier_retry_count: 0,
         }
     }
 
@@ -437,6 +442,13 @@ impl TestStateRequest {
     /// The inspection level.
     pub fn inspection_level(mut self, level: InspectionLevel) -> Self {
         self.inspection_level = level;
+        self
+    }
+
+    /// The retries already made by the retrier that matches the error (TestState's
+    /// `stateConfiguration.retrierRetryCount`).
+    pub fn retrier_retry_count(mut self, count: u32) -> Self {
+        self.retrier_retry_count = count;
         self
     }
 }
@@ -1089,8 +1101,9 @@ impl Run<'_> {
         }
         if let Some(i) = find_retrier(&eh.retry, &name) {
             let retrier = &eh.retry[i];
-            if retrier.attempts() > 0 {
-                let backoff = backoff_seconds(retrier, 1);
+            let done = self.req.retrier_retry_count;
+            if u64::from(done) < retrier.attempts() {
+                let backoff = backoff_seconds(retrier, done.saturating_add(1));
                 self.insp.error_details = Some(ErrorDetails {
                     retry_index: Some(i),
                     retry_backoff_interval_seconds: Some(backoff.max(0.0).round() as u64),
@@ -1414,6 +1427,18 @@ impl Run<'_> {
                     self.insp.after_items_path = Some(Value::Array(items.clone()));
                     self.insp.max_concurrency =
                         self.number(&m.max_concurrency, &m.max_concurrency_path, &eff)?;
+                    self.insp.tolerated_failure_count = self.number(
+                        &m.tolerated_failure_count,
+                        &m.tolerated_failure_count_path,
+                        &eff,
+                    )?;
+                    self.insp.tolerated_failure_percentage = self
+                        .value_of(
+                            &m.tolerated_failure_percentage,
+                            &m.tolerated_failure_percentage_path,
+                            &eff,
+                        )?
+                        .and_then(|v| v.as_f64());
                     let selected = match &item_selector {
                         None => items,
                         Some(tpl) => {
@@ -1464,6 +1489,16 @@ impl Run<'_> {
         path: &Option<String>,
         on: &Value,
     ) -> Result<Option<i64>, Failed> {
+        Ok(self.value_of(lit, path, on)?.and_then(|v| v.as_i64()))
+    }
+
+    /// A field given literally or through a `…Path`.
+    fn value_of(
+        &self,
+        lit: &Option<Value>,
+        path: &Option<String>,
+        on: &Value,
+    ) -> Result<Option<Value>, Failed> {
         if let Some(p) = path {
             let p = Path::parse(p).map_err(|e| Failed::runtime(e.to_string()))?;
             let env = Env::new(on, &self.ctx, &self.vars);
@@ -1471,9 +1506,9 @@ impl Run<'_> {
                 .evaluate(&env)
                 .map_err(|m| Failed::runtime(m.invalid_path_cause(&p)))?
                 .into_value();
-            return Ok(v.as_i64());
+            return Ok(Some(v));
         }
-        Ok(lit.as_ref().and_then(Value::as_i64))
+        Ok(lit.clone())
     }
 
     /// Checks the fields of a Wait state that read the input (no time passes in a test).
@@ -1652,6 +1687,14 @@ impl Run<'_> {
                     };
                     if let Some(t) = &j.max_concurrency {
                         self.insp.max_concurrency = self.j_eval(t, "MaxConcurrency")?.as_i64();
+                    }
+                    if let Some(t) = &j.tolerated_count {
+                        self.insp.tolerated_failure_count =
+                            self.j_eval(t, "ToleratedFailureCount")?.as_i64();
+                    }
+                    if let Some(t) = &j.tolerated_percentage {
+                        self.insp.tolerated_failure_percentage =
+                            self.j_eval(t, "ToleratedFailurePercentage")?.as_f64();
                     }
                     let Some(sel) = &j.item_selector else {
                         return Ok(Value::Array(items));
