@@ -6,6 +6,7 @@
 //! Whatever the case, a run ends (the history limit cuts every loop), never panics, and reports
 //! a status with a history whose ids are `1..=n`; a failure names its error. Bounded for CI:
 //! `WORKFLOW_FUZZ_CASES` random cases (default 300) from `WORKFLOW_FUZZ_SEED` (default fixed).
+//! The module `property` checks the same over cases drawn by proptest (shrinking a failure).
 
 use std::time::Duration;
 
@@ -268,4 +269,236 @@ async fn random_machines_and_inputs_never_crash_hang_or_exhaust() {
         ran >= cases / 2,
         "most random machines are valid: {ran} of {cases}"
     );
+}
+
+// ===== the property-based harness (proptest) =====
+
+mod property {
+    //! The same property — a run ends, never panics, has ids `1..=n` within a small history
+    //! limit and names its error when it fails — over definitions and inputs drawn by proptest,
+    //! so a failing case shrinks to a small one. The seeds of issue 12 run first, as regression
+    //! cases. Bounded for CI: `PROPTEST_CASES` (default 256) cases, a few seconds.
+
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    use serde_json::{json, Map, Value};
+
+    use super::{check, run, runtime, seeds, PATHS};
+
+    /// One state of a generated scope, before it is named and linked.
+    #[derive(Debug, Clone)]
+    enum Spec {
+        Pass {
+            path: usize,
+        },
+        Choice {
+            pattern: usize,
+            path: usize,
+            target: usize,
+            default: usize,
+        },
+        Wait {
+            seconds: u64,
+        },
+        Task {
+            attempts: usize,
+            catch_to: usize,
+        },
+        Fail,
+        Succeed,
+        Map(Vec<Spec>),
+        Parallel(Vec<Spec>, Vec<Spec>),
+    }
+
+    const PATTERNS: &[&str] = &["*a*a*a*b", "a*", "\\*", "*"];
+    /// The paths a Choice rule's `Variable` may take (reference paths).
+    const REFERENCE_PATHS: &[&str] = &[
+        "$",
+        "$.a",
+        "$.a.b",
+        "$.items",
+        "$.items[0]",
+        "$.s",
+        "$.n",
+        "$.missing",
+    ];
+    const ATTEMPTS: &[u64] = &[0, 1, 3, 99_999_999];
+
+    fn spec() -> impl Strategy<Value = Spec> {
+        let leaf = prop_oneof![
+            (0..PATHS.len()).prop_map(|path| Spec::Pass { path }),
+            (0..PATTERNS.len(), 0..PATHS.len(), 0..6usize, 0..6usize).prop_map(
+                |(pattern, path, target, default)| Spec::Choice {
+                    pattern,
+                    path,
+                    target,
+                    default
+                }
+            ),
+            (0..3u64).prop_map(|seconds| Spec::Wait { seconds }),
+            (0..ATTEMPTS.len(), 0..6usize)
+                .prop_map(|(attempts, catch_to)| Spec::Task { attempts, catch_to }),
+            Just(Spec::Fail),
+            Just(Spec::Succeed),
+        ];
+        leaf.prop_recursive(2, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 1..4).prop_map(Spec::Map),
+                (
+                    prop::collection::vec(inner.clone(), 1..4),
+                    prop::collection::vec(inner, 1..4)
+                )
+                    .prop_map(|(a, b)| Spec::Parallel(a, b)),
+            ]
+        })
+    }
+
+    /// A scope: its states in a chain (`S<tag>_<i>` → the next → `End<tag>`), Choice rules
+    /// and catchers going to any state of the scope (loops included).
+    fn machine(chain: &[Spec], tag: &mut u32) -> Value {
+        *tag += 1;
+        let me = *tag;
+        let name = |i: usize| {
+            if i < chain.len() {
+                format!("S{me}_{i}")
+            } else {
+                format!("End{me}")
+            }
+        };
+        let any = |k: usize| name(k % (chain.len() + 1));
+        let mut states = Map::new();
+        for (i, spec) in chain.iter().enumerate() {
+            let next = name(i + 1);
+            let last = i + 1 == chain.len();
+            let state = match spec {
+                Spec::Pass { path } => json!({"Type": "Pass",
+                    "Parameters": {"x.$": PATHS[*path], "k": 1}, "ResultPath": "$.p", "Next": next}),
+                Spec::Choice {
+                    pattern,
+                    path,
+                    target,
+                    default,
+                } => json!({"Type": "Choice",
+                    "Choices": [
+                        {"Variable": "$.s", "StringMatches": PATTERNS[*pattern], "Next": next},
+                        {"Variable": REFERENCE_PATHS[*path % REFERENCE_PATHS.len()],
+                         "IsPresent": true, "Next": any(*target)}],
+                    "Default": any(*default)}),
+                Spec::Wait { seconds } => json!({"Type": "Wait", "Seconds": seconds, "Next": next}),
+                Spec::Task { attempts, catch_to } => json!({"Type": "Task",
+                    "Resource": "arn:aws:lambda:us-east-1:1:function:flaky",
+                    "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1,
+                               "MaxAttempts": ATTEMPTS[*attempts], "BackoffRate": 1}],
+                    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": any(*catch_to)}],
+                    "Next": next}),
+                // A terminal state only where nothing follows it.
+                Spec::Fail if last => {
+                    json!({"Type": "Fail", "Error": "Fuzz", "Cause": "a Fail state"})
+                }
+                Spec::Succeed if last => json!({"Type": "Succeed"}),
+                Spec::Fail | Spec::Succeed => {
+                    json!({"Type": "Pass", "Result": {"n": 1}, "Next": next})
+                }
+                Spec::Map(inner) => json!({"Type": "Map", "ItemsPath": "$.items",
+                    "ResultPath": "$.m", "ItemProcessor": machine(inner, tag), "Next": next}),
+                Spec::Parallel(a, b) => json!({"Type": "Parallel", "ResultPath": "$.par",
+                    "Branches": [machine(a, tag), machine(b, tag)], "Next": next}),
+            };
+            states.insert(name(i), state);
+        }
+        let end = name(chain.len());
+        if Value::Object(states.clone())
+            .to_string()
+            .contains(&format!("\"{end}\""))
+        {
+            states.insert(end, json!({"Type": "Succeed"}));
+        }
+        json!({"StartAt": name(0), "States": states})
+    }
+
+    /// Any JSON value (finite numbers, short strings), a few levels deep.
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            (-1e300f64..1e300).prop_map(|f| json!(f)),
+            "[a-b*]{0,40}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec(("[a-z]{1,3}", inner), 0..6)
+                    .prop_map(|members| Value::Object(members.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// An input with the fields the paths read, random values, and at times data nested as
+    /// deep as an input may be.
+    fn input() -> impl Strategy<Value = Value> {
+        (
+            value(),
+            prop::collection::vec(value(), 0..5),
+            "[a-b]{0,64}",
+            value(),
+            prop_oneof![Just(0usize), 0..126usize],
+        )
+            .prop_map(|(a, items, s, n, depth)| {
+                let mut deep = json!(1);
+                for _ in 0..depth {
+                    deep = json!([deep]);
+                }
+                let items: Vec<Value> = items.into_iter().map(|v| json!({"v": v})).collect();
+                json!({"a": {"b": a}, "items": items, "s": s, "n": n, "deep": deep})
+            })
+    }
+
+    #[test]
+    fn drawn_machines_and_inputs_never_crash_hang_or_exhaust() {
+        let tokio = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("a runtime");
+        let rt = runtime();
+        // The regression cases first.
+        for (i, (def, input)) in seeds().into_iter().enumerate() {
+            let outcome = tokio
+                .block_on(run(&rt, &def, input))
+                .expect("the seeds are valid");
+            check(&outcome, &format!("seed {i}"));
+        }
+        let cases = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(256);
+        let mut runner = TestRunner::new(Config {
+            cases,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let strategy = (prop::collection::vec(spec(), 1..6), input());
+        let ran = std::sync::atomic::AtomicU32::new(0);
+        let result = runner.run(&strategy, |(chain, input)| {
+            let def = machine(&chain, &mut 0);
+            // Validating and formatting never panic, whatever the definition.
+            let text = def.to_string();
+            let _ = workflow_asl::check_str(&text);
+            if let Some(outcome) = tokio.block_on(run(&rt, &def, input)) {
+                check(&outcome, &format!("definition {text}"));
+                ran.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{e}");
+        }
+        let ran = ran.into_inner();
+        assert!(
+            ran >= cases / 2,
+            "most drawn machines are valid: {ran} of {cases}"
+        );
+    }
 }
