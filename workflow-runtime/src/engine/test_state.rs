@@ -1570,11 +1570,15 @@ impl Run<'_> {
                 }),
             StateKind::Choice(c) => (|| {
                 for (i, rule) in j.rules.iter().enumerate() {
-                    let holds = self.j_eval(&rule.condition, "Condition")?;
+                    // Field names and wording as the executor's (engine/jsonata.rs).
+                    let field = format!("Choices[{i}]/Condition");
+                    let holds = self.j_eval(&rule.condition, &field)?;
                     match holds {
                         Value::Bool(true) => {
+                            // A rule without `Output` uses the state's.
+                            let output = rule.output.as_ref().or(j.output.as_ref());
                             let output = self.j_output(
-                                rule.output.as_ref(),
+                                output,
                                 rule.assign.as_ref(),
                                 None,
                                 None,
@@ -1590,7 +1594,8 @@ impl Run<'_> {
                             return Err(Failed::new(
                                 crate::jtemplate::QUERY_EVALUATION_ERROR,
                                 format!(
-                                    "The Condition field of a Choice rule must evaluate to a boolean, but it returned {}.",
+                                    "The JSONata expression specified for the field '{field}' returned an unexpected result type. Expected 'boolean', but was '{}' for value: {}",
+                                    crate::jtemplate::type_name(&other),
                                     java_json(&other)
                                 ),
                             ))
@@ -1677,13 +1682,20 @@ impl Run<'_> {
                         None => input.clone(),
                     };
                     let Value::Array(items) = items else {
-                        return Err(Failed::new(
-                            crate::jtemplate::QUERY_EVALUATION_ERROR,
-                            format!(
-                                "The Items field must evaluate to a JSON array, but it returned {}.",
+                        // Wording as the executor's (engine/jsonata.rs `items_error`).
+                        let cause = match j.items.as_ref().and_then(JTemplate::as_expr) {
+                            Some(e) => format!(
+                                "The JSONata expression '{}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {}",
+                                e.source(),
+                                crate::jtemplate::type_name(&items),
                                 java_json(&items)
                             ),
-                        ));
+                            None => format!(
+                                "Map state input must be an array but was: {}",
+                                java_json(&items)
+                            ),
+                        };
+                        return Err(Failed::new(crate::jtemplate::QUERY_EVALUATION_ERROR, cause));
                     };
                     if let Some(t) = &j.max_concurrency {
                         self.insp.max_concurrency = self.j_eval(t, "MaxConcurrency")?.as_i64();
@@ -1959,6 +1971,32 @@ mod tests {
             "States": {"I": {"Type": "Pass", "Parameters": {"v.$": "$", "w.$": "$who"}, "End": true}}}});
         let out = test(TestStateRequest::new(def, json!([1])).variables(vars)).await;
         assert_eq!(out.output, Some(json!([{"v": 1, "w": "Ada"}])), "{out:?}");
+    }
+
+    #[tokio::test]
+    async fn jsonata_choice_rules() {
+        let def = json!({"Type": "Choice", "QueryLanguage": "JSONata",
+            "Output": {"from": "state"},
+            "Choices": [
+                {"Condition": "{% $states.input.n = 1 %}", "Next": "One"},
+                {"Condition": "{% $states.input.n = 2 %}", "Output": {"from": "rule"}, "Next": "Two"},
+                {"Condition": "{% $states.input.n %}", "Next": "Three"}],
+            "Default": "Other"});
+        let run = |n: Value| test(TestStateRequest::new(def.clone(), json!({ "n": n })));
+        let one = run(json!(1)).await;
+        assert_eq!(one.output, Some(json!({"from": "state"})));
+        assert_eq!(one.next_state.as_deref(), Some("One"));
+        let two = run(json!(2)).await;
+        assert_eq!(two.output, Some(json!({"from": "rule"})));
+        let bad = run(json!(3)).await;
+        assert_eq!(bad.status, TestStatus::Failed);
+        assert_eq!(bad.error.as_deref(), Some("States.QueryEvaluationError"));
+        assert!(
+            bad.cause
+                .as_deref()
+                .is_some_and(|c| c.contains("'Choices[2]/Condition'")),
+            "{bad:?}"
+        );
     }
 
     #[tokio::test]
