@@ -14,6 +14,12 @@
 //! A quarter of the iterations run (and resume) with `--sync full`.
 //!
 //! `WORKFLOW_CRASH_ITERATIONS` (default 100) and `WORKFLOW_CRASH_SEED` change the run.
+//!
+//! The callback leg (`killed_callback_runs_resume_and_take_their_answer_once`, 100 cycles): a
+//! `.waitForTaskToken` task whose message `--handler` delivers and whose answer the test sends
+//! (SendTaskSuccess on `--serve`); the run is killed before the message, while the task waits, or
+//! just after the answer, and `resume` (serving again) finishes it: one recorded answer, never
+//! asked for again once recorded, the same token on every delivery, contiguous histories.
 
 #![cfg(unix)]
 
@@ -657,4 +663,293 @@ fn names_are_idempotent_and_stop_aborts() {
         .lines()
         .last()
         .is_some_and(|l| l.contains("ExecutionSucceeded")));
+}
+
+// ===== the callback leg =====
+
+/// A `.waitForTaskToken` task between two Pass states: its message (with the token) is delivered
+/// by `--handler Approve=…`, which appends it to a file; the test answers with SendTaskSuccess
+/// on the `--serve` address of whichever process is running.
+const CALLBACK: &str = r#"{
+  "StartAt": "Prepare",
+  "States": {
+    "Prepare": {"Type": "Pass", "Parameters": {"i.$": "$.i", "step": "prepared"}, "Next": "Approve"},
+    "Approve": {
+      "Type": "Task",
+      "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+      "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token", "i.$": "$.i"}},
+      "ResultPath": "$.approval",
+      "TimeoutSeconds": 120,
+      "Next": "After"
+    },
+    "After": {"Type": "Pass", "Parameters": {"i.$": "$.i", "approval.$": "$.approval"}, "Next": "Done"},
+    "Done": {"Type": "Succeed"}
+  }
+}"#;
+
+/// A running `workflow` process serving callbacks, its stderr drained so it never blocks.
+struct Served {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Served {
+    fn start(args: &[String]) -> Served {
+        use std::io::BufRead;
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the workflow binary");
+        let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+        let mut line = String::new();
+        let _ = stderr.read_line(&mut line);
+        let addr = line
+            .rsplit("http://")
+            .next()
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string();
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut stderr, &mut std::io::sink());
+        });
+        Served { child, addr }
+    }
+
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// POSTs SendTaskSuccess; `None` when the process is gone.
+fn send_success(addr: &str, token: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let body = json!({"taskToken": token, "output": r#"{"approved": true}"#}).to_string();
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    let req = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: AWSStepFunctions.SendTaskSuccess\r\n\
+         Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    text.split_whitespace().nth(1).and_then(|c| c.parse().ok())
+}
+
+/// The tokens delivered so far (one line per delivery).
+fn deliveries(path: &Path) -> Vec<String> {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    text.split_inclusive('\n')
+        .filter(|l| l.ends_with('\n') && !l.trim().is_empty())
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).expect("a delivered message is JSON");
+            v["MessageBody"]["token"]
+                .as_str()
+                .expect("a token")
+                .to_string()
+        })
+        .collect()
+}
+
+/// Waits (a liveness bound, not a timing assertion) until `ready` holds.
+fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ready() {
+        assert!(Instant::now() < deadline, "{what} never happened");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// One callback cycle: the run is killed at a random point — before the message, while it
+/// waits, or just after the answer — then resumed (serving again) and answered if it asks again.
+fn callback_iteration(i: u64, seed: u64) -> CallbackReport {
+    let mut rng = Rng(seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0xca11);
+    let dir = TempDir::new(&format!("cb{i}"));
+    fs::write(dir.path("machine.json"), CALLBACK).expect("write the definition");
+    let store = dir.path("store.db");
+    let messages = dir.path("messages.jsonl");
+    let name = format!("callback-{i}");
+    let handler = format!(
+        "Approve=cat >> '{}'; echo >> '{}'",
+        messages.display(),
+        messages.display()
+    );
+    let sync = if rng.below(4) == 0 { "full" } else { "normal" };
+    let run_args: Vec<String> = [
+        "run",
+        &dir.path("machine.json").display().to_string(),
+        "--input",
+        &format!(r#"{{"i": {i}}}"#),
+        "--store",
+        &store.display().to_string(),
+        "--name",
+        &name,
+        "--sync",
+        sync,
+        "--serve",
+        "127.0.0.1:0",
+        "--handler",
+        &handler,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let resume_args: Vec<String> = [
+        "resume",
+        "--store",
+        &store.display().to_string(),
+        "--sync",
+        sync,
+        "--serve",
+        "127.0.0.1:0",
+        "--handler",
+        &handler,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+
+    let first = Served::start(&run_args);
+    match rng.below(3) {
+        // Anywhere early: before or after the message.
+        0 => std::thread::sleep(Duration::from_millis(rng.below(300))),
+        // While the task waits for its token.
+        1 => {
+            wait_until("the first delivery", || !deliveries(&messages).is_empty());
+            std::thread::sleep(Duration::from_millis(rng.below(50)));
+        }
+        // Just after the answer: before, during or after its result is committed.
+        _ => {
+            wait_until("the first delivery", || !deliveries(&messages).is_empty());
+            let token = deliveries(&messages)[0].clone();
+            assert_eq!(send_success(&first.addr, &token), Some(200), "cycle {i}");
+            std::thread::sleep(Duration::from_millis(rng.below(30)));
+        }
+    }
+    first.kill();
+    let before = snapshot(&store, &name);
+    let delivered_before = deliveries(&messages).len();
+    let answered_before = before
+        .as_ref()
+        .is_some_and(|(_, events)| events.iter().any(|e| e.event_type() == "TaskSucceeded"));
+
+    // Finish: resume if recorded (run again if not), answering the message if it comes again.
+    let closed = before
+        .as_ref()
+        .is_some_and(|(record, _)| record.status != ExecutionStatus::Running);
+    if !closed {
+        let args = if before.is_some() {
+            &resume_args
+        } else {
+            &run_args
+        };
+        let mut second = Served::start(args);
+        let mut answered = false;
+        wait_until("the end of the resumed run", || {
+            if !answered {
+                let tokens = deliveries(&messages);
+                if tokens.len() > delivered_before {
+                    let token = tokens.last().expect("a token").clone();
+                    answered = send_success(&second.addr, &token) == Some(200);
+                }
+            }
+            matches!(second.child.try_wait(), Ok(Some(_)))
+        });
+        let status = second.child.wait().expect("waited");
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "cycle {i}: the final {} failed",
+            args[0]
+        );
+    }
+    let (record, events) = snapshot(&store, &name).expect("the execution is recorded");
+    assert_eq!(record.status, ExecutionStatus::Succeeded, "cycle {i}");
+    assert_eq!(
+        record.output,
+        Some(json!({"i": i, "approval": {"approved": true}})),
+        "cycle {i}"
+    );
+    check_history(&events, &format!("callback cycle {i}"));
+    if let Some((_, prefix)) = &before {
+        check_history(prefix, &format!("callback cycle {i}, after the kill"));
+        assert_eq!(prefix.as_slice(), &events[..prefix.len()], "cycle {i}");
+    }
+    // The answer is recorded once; a recorded answer is never asked for again.
+    let answers = events
+        .iter()
+        .filter(|e| e.event_type() == "TaskSucceeded")
+        .count();
+    assert_eq!(answers, 1, "cycle {i}: one recorded answer");
+    if answered_before {
+        assert_eq!(
+            deliveries(&messages).len(),
+            delivered_before,
+            "cycle {i}: an answered task was not delivered again"
+        );
+    }
+    // Every delivery of one execution carries the same token.
+    let tokens = deliveries(&messages);
+    assert!(
+        tokens.windows(2).all(|w| w[0] == w[1]),
+        "cycle {i}: {tokens:?}"
+    );
+    CallbackReport {
+        unrecorded: before.is_none(),
+        closed,
+        answered_before,
+        delivered_again: tokens.len() > delivered_before && delivered_before > 0,
+    }
+}
+
+/// Where one callback cycle's kill fell.
+struct CallbackReport {
+    /// Before the execution was recorded.
+    unrecorded: bool,
+    /// After it had ended.
+    closed: bool,
+    /// After the answer was recorded.
+    answered_before: bool,
+    /// While the task waited: the resumed run delivered the message again.
+    delivered_again: bool,
+}
+
+/// The callback leg of the crash matrix: `WORKFLOW_CRASH_CALLBACK_ITERATIONS` (default 100)
+/// cycles, six at a time.
+#[test]
+fn killed_callback_runs_resume_and_take_their_answer_once() {
+    let iterations = env_u64("WORKFLOW_CRASH_CALLBACK_ITERATIONS", 100);
+    let seed = env_u64("WORKFLOW_CRASH_SEED", 0x5EED_CAFE);
+    let started = Instant::now();
+    let next = AtomicUsize::new(0);
+    let reports = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..6 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst) as u64;
+                if i >= iterations {
+                    break;
+                }
+                let report = callback_iteration(i, seed);
+                reports.lock().expect("not poisoned").push(report);
+            });
+        }
+    });
+    let reports = reports.into_inner().expect("not poisoned");
+    assert_eq!(reports.len() as u64, iterations);
+    let count = |f: fn(&CallbackReport) -> bool| reports.iter().filter(|r| f(r)).count();
+    eprintln!(
+        "{iterations} callback crash cycles (seed {seed:#x}) in {:?}: killed before the \
+         execution was recorded {}, while the task waited (message delivered again) {}, after \
+         the answer was recorded {}, after the end {}",
+        started.elapsed(),
+        count(|r| r.unrecorded),
+        count(|r| r.delivered_again),
+        count(|r| r.answered_before),
+        count(|r| r.closed),
+    );
 }
