@@ -265,6 +265,9 @@ pub(crate) struct MapK {
 pub(crate) struct DistK {
     /// `Label`, else the state name, in the Map Run ARN.
     pub(crate) label: Option<String>,
+    /// `ProcessorConfig.ExecutionType` is `EXPRESS` (the children's context objects have no
+    /// `RedriveCount`).
+    pub(crate) express: bool,
     pub(crate) reader: Option<ReaderK>,
     pub(crate) batcher: Option<BatcherK>,
     pub(crate) writer: Option<WriterK>,
@@ -381,8 +384,16 @@ fn compile_dist<'a>(
             })
         }
     };
+    let express = m
+        .processor
+        .as_ref()
+        .and_then(|p| p.processor_config.as_ref())
+        .and_then(|c| c.get("ExecutionType"))
+        .and_then(Value::as_str)
+        == Some("EXPRESS");
     Ok(Some(Box::new(DistK {
         label: m.label.clone(),
+        express,
         reader,
         batcher,
         writer,

@@ -44,6 +44,9 @@ pub(crate) struct Cursor {
     /// Set while the scope runs on another thread (a Map iteration, see `engine/map.rs`): its
     /// events go here, numbered from [`LOCAL_BASE`], until [`Recorder::merge`] appends them.
     pub(crate) local: Option<Box<Local>>,
+    /// The execution this cursor's states run in, when it is not the recorder's own: a child
+    /// execution of a distributed Map (its `$$.Execution`), inherited by nested cursors.
+    pub(crate) exec: Option<Arc<crate::engine::ExecInfo>>,
     rng_seed: u64,
     rng: Option<SmallRng>,
 }
@@ -87,6 +90,7 @@ impl Cursor {
             last_id,
             silent: false,
             local: None,
+            exec: None,
             rng: None,
         }
     }
@@ -106,6 +110,7 @@ impl Cursor {
         let scope: Arc<str> = scope.into();
         let mut c = Cursor::new(scope, self.last_id, base_seed);
         c.silent = self.silent;
+        c.exec.clone_from(&self.exec);
         c
     }
 

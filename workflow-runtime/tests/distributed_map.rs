@@ -459,6 +459,31 @@ async fn jsonata_tolerated_failure_count() {
         Some("States.ExceedToleratedFailureThreshold")
     );
     assert!(bad.event_types().contains(&"MapRunFailed"));
+    // The Map Run's events as AWS renders them: the ARN when it starts, error and cause when it
+    // fails (API_MapRunStartedEventDetails, API_MapRunFailedEventDetails).
+    let events: Vec<Value> = bad
+        .history
+        .events()
+        .iter()
+        .map(|e| e.to_aws_json())
+        .collect();
+    let started = events
+        .iter()
+        .find(|e| e["type"] == "MapRunStarted")
+        .expect("MapRunStarted");
+    let arn = started["mapRunStartedEventDetails"]["mapRunArn"]
+        .as_str()
+        .expect("an ARN");
+    assert!(arn.contains(":mapRun:") && arn.contains("/M:"), "{arn}");
+    let failed = events
+        .iter()
+        .find(|e| e["type"] == "MapRunFailed")
+        .expect("MapRunFailed");
+    assert_eq!(
+        failed["mapRunFailedEventDetails"]["error"],
+        "States.ExceedToleratedFailureThreshold"
+    );
+    assert!(failed["mapRunFailedEventDetails"]["cause"].is_string());
 }
 
 /// A JSONata field of the reader that fails is `States.QueryEvaluationError` at the Map state,
@@ -517,4 +542,61 @@ async fn jsonata_items_without_a_reader() {
     .await;
     assert!(out.succeeded(), "{:?} {:?}", out.error, out.cause);
     assert_eq!(out.output, Some(json!([{"Items": [1, 2]}, {"Items": [3]}])));
+}
+
+/// Each child runs as an execution of its own: `$$.Execution.Id` is
+/// `arn:…:execution:<machine>/<Label>:<uuid>`, `$$.Execution.Name` the UUID, `$$.Execution.Input`
+/// the child's input and `$$.StateMachine.Id` `arn:…:stateMachine:<machine>/<Label>`; the result
+/// files name the same execution (AWS: "ResultWriter (Map)", the example result file).
+#[tokio::test]
+async fn children_run_as_executions_of_their_own() {
+    let store = MemoryObjects::new()
+        .with_object("in", "items.json", r#"[{"k":1},{"k":2}]"#)
+        .with_bucket("out");
+    let def = json!({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "End": true, "Label": "lbl",
+        "ItemReader": reader("JSON", "items.json"),
+        "ResultWriter": writer(),
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P",
+            "States": {"P": {"Type": "Pass", "End": true, "Parameters": {
+                "id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name",
+                "input.$": "$$.Execution.Input", "sm.$": "$$.StateMachine.Id"}}}
+        }
+    }}});
+    let machine = workflow_asl::load(&def.to_string()).expect("valid");
+    let rt = Runtime::builder().objects(Arc::new(store.clone())).build();
+    let out = rt.run_machine(&machine, json!({})).await.expect("starts");
+    assert!(out.succeeded(), "{:?} {:?}", out.error, out.cause);
+    let m = manifest(&store);
+    let key = m["ResultFiles"]["SUCCEEDED"][0]["Key"]
+        .as_str()
+        .expect("a file");
+    let entries = file(&store, key);
+    let entries = entries.as_array().expect("entries");
+    assert_eq!(entries.len(), 2);
+    let mut ids = Vec::new();
+    for e in entries {
+        let seen: Value = serde_json::from_str(e["Output"].as_str().expect("text")).expect("JSON");
+        let input: Value = serde_json::from_str(e["Input"].as_str().expect("text")).expect("JSON");
+        assert_eq!(seen["id"], e["ExecutionArn"]);
+        assert_eq!(seen["name"], e["Name"]);
+        assert_eq!(seen["sm"], e["StateMachineArn"]);
+        assert_eq!(seen["input"], input);
+        let id = seen["id"].as_str().expect("an ARN");
+        let name = seen["name"].as_str().expect("a name");
+        assert!(
+            id.contains(":execution:") && id.ends_with(&format!("/lbl:{name}")),
+            "{id}"
+        );
+        assert!(uuid::Uuid::parse_str(name).is_ok(), "{name}");
+        assert!(seen["sm"]
+            .as_str()
+            .expect("an ARN")
+            .contains(":stateMachine:"));
+        assert!(seen["sm"].as_str().expect("an ARN").ends_with("/lbl"));
+        ids.push(id.to_string());
+    }
+    assert_ne!(ids[0], ids[1]);
 }

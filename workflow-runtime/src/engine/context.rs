@@ -85,7 +85,7 @@ impl Exec {
         let retry = matches!(cx.st.kind, Kind::Task(_) | Kind::Parallel(_) | Kind::Map(_))
             .then_some(extra.retry_count);
         build_context(
-            &self.info,
+            self.info_of(cx.cur),
             &cx.st.name,
             self.rec.time_of(cx.entered.stamp),
             retry,
@@ -93,6 +93,12 @@ impl Exec {
             extra.token,
             cx.st.context_input,
         )
+    }
+
+    /// The execution a cursor's states run in: a distributed Map's child execution, else this one.
+    #[inline]
+    pub(super) fn info_of<'a>(&'a self, cur: &'a crate::recorder::Cursor) -> &'a ExecInfo {
+        cur.exec.as_deref().unwrap_or(&self.info)
     }
 
     /// The context object when the state reads it (`null` otherwise).

@@ -25,7 +25,7 @@ use super::context::build_context;
 use super::errors::{Recovery, Retrier};
 use super::io::{as_float, as_integer, display, for_result_path, number_path};
 use super::map::{tolerance, Tolerance, DISTRIBUTED_MAP_CONCURRENCY};
-use super::{wrap_failure, Entered, Exec, Fault, StateCx, StateError, Step, Vars};
+use super::{wrap_failure, Entered, Exec, ExecInfo, Fault, StateCx, StateError, Step, Vars};
 use crate::distributed::batcher::{BatchLimits, Batcher};
 use crate::distributed::reader::{self, ReaderPlan};
 use crate::distributed::writer::{
@@ -54,6 +54,8 @@ type ReaderSettings = (Value, Value, i64);
 
 /// What the children of a Map Run are made from and written to.
 struct RunParts {
+    /// The children are EXPRESS executions.
+    express: bool,
     reader: Option<ReaderSettings>,
     items: Option<Value>,
     batcher: Option<(BatchLimits, Option<Value>)>,
@@ -61,6 +63,65 @@ struct RunParts {
 }
 
 type ItemSource<'a> = Box<dyn Iterator<Item = Result<Value, DistError>> + Send + 'a>;
+
+/// The child executions of one Map Run: each runs as an execution of its own, as on AWS, whose
+/// ARN is `arn:…:execution:<machine>/<Label>:<uuid>` and whose state machine is
+/// `arn:…:stateMachine:<machine>/<Label>` (AWS's ResultWriter example in "ResultWriter (Map)"
+/// shows `execution:orderProcessing/getOrders:da4e9fc7-…` for the Map labelled `getOrders`). The
+/// UUIDs are drawn from the Map Run's id, so a replay names the children alike.
+struct Children {
+    exec_prefix: String,
+    state_machine_arn: String,
+    state_machine_name: String,
+    role_arn: Arc<str>,
+    express: bool,
+    rng: rand::rngs::SmallRng,
+    clock: crate::clock::Clock,
+}
+
+impl Children {
+    fn new(ex: &Exec, label: &str, map_run_id: &str, express: bool) -> Children {
+        let sm_arn = &ex.info.state_machine_arn;
+        // FNV-1a of the Map Run's id: the children's names follow from it.
+        let seed = map_run_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        Children {
+            exec_prefix: format!(
+                "{}/{label}:",
+                sm_arn.replacen(":stateMachine:", ":execution:", 1)
+            ),
+            state_machine_arn: format!("{sm_arn}/{label}"),
+            state_machine_name: format!("{}/{label}", ex.info.state_machine_name),
+            role_arn: Arc::clone(&ex.info.role_arn),
+            express,
+            rng: rand::rngs::SmallRng::seed_from_u64(ex.seed ^ seed),
+            clock: ex.rec.clock,
+        }
+    }
+
+    /// The next child execution, started now with `input`.
+    fn next(&mut self, input: Value) -> Arc<ExecInfo> {
+        let mut bytes = [0u8; 16];
+        self.rng.fill_bytes(&mut bytes);
+        let name = uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string();
+        let mut execution_arn = String::with_capacity(self.exec_prefix.len() + name.len());
+        execution_arn.push_str(&self.exec_prefix);
+        execution_arn.push_str(&name);
+        Arc::new(ExecInfo {
+            execution_arn,
+            express: self.express,
+            name,
+            state_machine_arn: self.state_machine_arn.clone(),
+            state_machine_name: self.state_machine_name.clone(),
+            role_arn: Arc::clone(&self.role_arn),
+            start_time: crate::clock::format_ms(self.clock.now_ms()),
+            input,
+        })
+    }
+}
 
 /// Turns items into child inputs: `ItemSelector`, then the batcher.
 struct Feeder<'a> {
@@ -75,11 +136,6 @@ struct Feeder<'a> {
 
 fn dist_error(e: DistError) -> StateError {
     StateError::new(e.error, e.cause)
-}
-
-/// The time now as AWS writes dates in result files.
-fn now_iso() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// An integer from a `…` / `…Path` field (`None` when absent).
@@ -508,6 +564,7 @@ impl Exec {
                 limit,
                 tolerated,
                 RunParts {
+                    express: d.express,
                     reader: reader_settings,
                     items,
                     batcher: batcher_settings,
@@ -589,12 +646,7 @@ impl Exec {
             None => None,
             Some((raw, args)) => Some(WriterPlan::new(raw, args.as_ref()).map_err(dist_error)?),
         };
-        let sm_arn = &self.info.state_machine_arn;
-        let child_sm_arn = format!("{sm_arn}/{label}");
-        let child_exec_prefix = format!(
-            "{}/{label}:",
-            sm_arn.replacen(":stateMachine:", ":execution:", 1)
-        );
+        let mut children = Children::new(self, label, map_run_id, parts.express);
         let mut writer = match &writer_plan {
             Some(p) if p.bucket.is_some() => {
                 let Some(store) = self.objects.as_ref() else {
@@ -670,21 +722,23 @@ impl Exec {
                     };
                     let index = next_child;
                     next_child += 1;
+                    let (child_input, count) = child;
+                    let info = children.next(child_input);
                     let mut ic = parent.child(started_seq, index, self.seed);
                     ic.silent = true;
+                    ic.exec = Some(Arc::clone(&info));
                     let cc = &child_cancel;
                     let processor = &m.processor;
                     running.push(async move {
-                        let (child_input, count) = child;
-                        let start = now_iso();
                         let mut ivars = vars_ref.clone();
                         let r = self
-                            .run_block(processor, &mut ic, child_input.clone(), &mut ivars, cc)
+                            .run_block(processor, &mut ic, info.input.clone(), &mut ivars, cc)
                             .await;
-                        (index, count, child_input, start, r)
+                        drop(ic);
+                        (index, count, info, r)
                     });
                 }
-                let Some((index, count, child_input, start, r)) = running.next().await else {
+                let Some((index, count, info, r)) = running.next().await else {
                     break;
                 };
                 let status = match r {
@@ -717,15 +771,16 @@ impl Exec {
                         }
                     }
                 };
-                let name = format!("{map_run_id}-{index}");
+                // The child's facts, without copying them when nothing else holds them.
+                let info = Arc::try_unwrap(info).unwrap_or_else(|shared| (*shared).clone());
                 let rec = ChildRecord {
-                    execution_arn: format!("{child_exec_prefix}{name}"),
-                    name,
-                    state_machine_arn: child_sm_arn.clone(),
-                    input: child_input,
+                    execution_arn: info.execution_arn,
+                    name: info.name,
+                    state_machine_arn: info.state_machine_arn,
+                    input: info.input,
                     status,
-                    start_date: start,
-                    stop_date: now_iso(),
+                    start_date: info.start_time,
+                    stop_date: crate::clock::format_ms(self.rec.clock.now_ms()),
                 };
                 if let Some(w) = writer.as_mut() {
                     if write_error.is_none() {

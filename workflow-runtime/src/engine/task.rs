@@ -139,7 +139,7 @@ impl Exec {
                     let context = if st.needs_context && st.context_input {
                         LazyContext::ready(ctx.clone())
                     } else {
-                        let info = Arc::clone(&self.info);
+                        let info = Arc::clone(cx.cur.exec.as_ref().unwrap_or(&self.info));
                         let name = Arc::clone(&st.name);
                         let entered_ms = self.rec.time_of(cx.entered.stamp);
                         let token = token.clone();
