@@ -1,6 +1,7 @@
 #!/bin/sh
 # Whole `workflow run` processes with the CLI's defaults (history recorded in memory, not
-# printed) against the in-place floor run as a process (`EXECUTOR_FLOOR`, benches/executor.rs:
+# printed), but for the quotas the big workloads pass (`--history-limit 0 --payload-limit 1 GiB`),
+# against the in-place floor run as a process (`EXECUTOR_FLOOR`, benches/executor.rs:
 # read the input file, do the same work in place, print the output), in the same run, on the
 # workloads of benches/executor.rs written out at full size. Also `workflow run --history
 # --format json` (the history read and printed) against the plain run, and each side's CPU time
@@ -43,8 +44,8 @@ for name in w1_chain w2_loop w3_parallel w4_map dollar dollar_plain loop_1m map_
     while [ "$i" -lt "$ROUNDS" ]; do
         EXECUTOR_FLOOR=$name EXECUTOR_TRANSITIONS=$(cat "$DIR/$name.transitions") \
             timed "$BENCH" "$input" >>"$DIR/f"
-        timed "$CLI" run "$def" --input "@$input" --format json --history-limit 0 >>"$DIR/r"
-        timed "$CLI" run "$def" --input "@$input" --format json --history-limit 0 --history >>"$DIR/h"
+        timed "$CLI" run "$def" --input "@$input" --format json --history-limit 0 --payload-limit 1073741824 >>"$DIR/r"
+        timed "$CLI" run "$def" --input "@$input" --format json --history-limit 0 --payload-limit 1073741824 --history >>"$DIR/h"
         i=$((i + 1))
     done
     f=$(cut -d' ' -f1 "$DIR/f" | median)

@@ -250,6 +250,9 @@ pub(crate) struct MapK {
     pub(crate) distributed: bool,
     pub(crate) items_path: Option<Path>,
     pub(crate) item_selector: Option<Template>,
+    /// Whether every `$$` the `ItemSelector` reads is under `$$.Map.` (its context object then
+    /// holds only `Map.Item`, built per item without the execution and state parts).
+    pub(crate) item_context_map_only: bool,
     pub(crate) result_selector: Option<Template>,
     pub(crate) result_path: ResultPathOpt,
     pub(crate) max_concurrency: Option<NumberSource>,
@@ -957,6 +960,12 @@ fn compile_branch(b: &Branch, lang: QueryLanguage, ptr: &str) -> Result<Block, C
     )
 }
 
+/// Whether a path or intrinsic reads no `$$` but `$$.Map.…` (a path that starts with it and has
+/// no other `$$`).
+fn reads_only_map(s: &str) -> bool {
+    !s.contains("$$") || (s.starts_with("$$.Map.") && s.matches("$$").count() == 1)
+}
+
 fn compile_map<'a>(
     m: &'a MapState,
     lang: QueryLanguage,
@@ -983,6 +992,7 @@ fn compile_map<'a>(
         distributed: m.mode() == "DISTRIBUTED",
         items_path: path(&m.items_path, &field("ItemsPath"))?,
         item_selector: template(&selector.cloned(), &field("ItemSelector"))?,
+        item_context_map_only: selector.is_some_and(|v| !mentions(v, |s| !reads_only_map(s))),
         result_selector: template(&m.result.result_selector, &field("ResultSelector"))?,
         result_path: result_path(&m.result.result_path, &field("ResultPath"))?,
         max_concurrency: number(

@@ -548,11 +548,11 @@ async fn a_map_on_threads_records_the_history_of_one_at_a_time() {
 
     // Parallel branches that never await run on threads too, with the same history.
     let branch = |b: usize| {
-        let states: serde_json::Map<String, Value> = (0..6)
+        let states: serde_json::Map<String, Value> = (0..256)
             .map(|j| {
                 let mut st = json!({"Type": "Pass",
                     "Parameters": {"b": b, "j": j, "u.$": "States.UUID()", "k.$": "$.k"}});
-                if j < 5 {
+                if j < 255 {
                     st["Next"] = json!(format!("P{}", j + 1));
                 } else {
                     st["End"] = json!(true);

@@ -257,7 +257,7 @@ pub fn generated_name() -> String {
     format!("run-{ms}-{}", std::process::id())
 }
 
-/// The `--history-limit N` option of `run` and `resume`.
+/// The `--history-limit N` and `--payload-limit BYTES` options of `run` and `resume`.
 #[derive(Debug, Clone, Copy, Default, clap::Args)]
 pub struct LimitArgs {
     /// The most events an execution's history may hold: past it the execution fails with
@@ -265,25 +265,44 @@ pub struct LimitArgs {
     /// would refuse). Recorded with a stored execution, so `resume` keeps it unless given again.
     #[arg(long, value_name = "N")]
     pub history_limit: Option<u64>,
+    /// The largest input, output or result in bytes: larger ones fail with
+    /// `States.DataLimitExceeded` (default 262144, AWS's quota of 256 KiB; raise it for local
+    /// bulk runs AWS would refuse). Recorded with a stored execution, as `--history-limit`.
+    #[arg(long, value_name = "BYTES")]
+    pub payload_limit: Option<usize>,
 }
 
 /// The metadata key under which a stored execution keeps its `--history-limit`.
 const HISTORY_LIMIT_KEY: &str = "historyLimit";
 
+/// The metadata key under which a stored execution keeps its `--payload-limit`.
+const PAYLOAD_LIMIT_KEY: &str = "payloadLimit";
+
 impl LimitArgs {
-    /// `builder` with this limit, else the one recorded in `meta`, else the default.
+    /// `builder` with these limits, else the ones recorded in `meta`, else the defaults.
     pub fn apply(&self, builder: RuntimeBuilder, meta: &Value) -> RuntimeBuilder {
         let recorded = meta.get(HISTORY_LIMIT_KEY).and_then(Value::as_u64);
-        match self.history_limit.or(recorded) {
+        let builder = match self.history_limit.or(recorded) {
             Some(n) => builder.history_limit(n),
+            None => builder,
+        };
+        let recorded = meta
+            .get(PAYLOAD_LIMIT_KEY)
+            .and_then(Value::as_u64)
+            .and_then(|n| usize::try_from(n).ok());
+        match self.payload_limit.or(recorded) {
+            Some(n) => builder.payload_limit(n),
             None => builder,
         }
     }
 
-    /// Records the limit in a stored execution's metadata.
+    /// Records the limits in a stored execution's metadata.
     pub fn record(&self, meta: &mut Value) {
         if let Some(n) = self.history_limit {
             meta[HISTORY_LIMIT_KEY] = json!(n);
+        }
+        if let Some(n) = self.payload_limit {
+            meta[PAYLOAD_LIMIT_KEY] = json!(n);
         }
     }
 }

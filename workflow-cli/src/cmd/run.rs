@@ -613,6 +613,36 @@ mod tests {
     }
 
     #[test]
+    fn payload_limit_raises_the_quota() {
+        let def = temp(
+            "big.json",
+            r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#,
+        );
+        let input = temp(
+            "big-in.json",
+            &format!("{{\"s\": \"{}\"}}", "x".repeat(300_000)),
+        );
+        let (def, at) = (
+            def.to_str().expect("utf-8"),
+            format!("@{}", input.display()),
+        );
+        let (code, _, err) = run_with(&[def, "--input", &at, "--format", "json"]);
+        assert_ne!(code, 0, "over 256 KiB by default");
+        assert!(err.contains("262144") || err.contains("256"), "{err}");
+        let (code, out, err) = run_with(&[
+            def,
+            "--input",
+            &at,
+            "--format",
+            "json",
+            "--payload-limit",
+            "1000000",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.starts_with(r#"{"status":"SUCCEEDED""#), "{out:.80}");
+    }
+
+    #[test]
     fn unusable_arguments_exit_with_2() {
         let good = temp(
             "g.json",

@@ -361,8 +361,9 @@ impl Exec {
     }
 }
 
-/// The fewest items for which a Map's iterations are spread over threads.
-const THREADED_MIN_ITEMS: usize = 64;
+/// The least work (items × states of the item processor) for which a Map's iterations are
+/// spread over threads: about a millisecond, well above the cost of starting a thread.
+const THREADED_MIN_WORK: usize = 1024;
 
 /// Iterations a thread takes at a time (and stamps with one clock reading).
 const THREADED_CHUNK: usize = 32;
@@ -379,7 +380,7 @@ impl Iterations<'_> {
         limit: usize,
     ) -> Option<Vec<(Value, Local)>> {
         let ex = self.ex;
-        if items.len() < THREADED_MIN_ITEMS
+        if items.len().saturating_mul(self.m.processor.states.len()) < THREADED_MIN_WORK
             || self.m.distributed
             || !super::never_awaits(&self.m.processor)
         {
@@ -467,6 +468,17 @@ impl Iterations<'_> {
 
     /// The context object of item `index` (`$$.Map.Item`), for `ItemSelector`.
     fn item_context(&self, index: usize, item: &Value) -> Value {
+        if self.m.item_context_map_only && self.st.jsonata.is_none() {
+            // `{"Map": {"Item": {"Index": …, "Value": …}}}`: all the selector reads.
+            let mut it = serde_json::Map::with_capacity(2);
+            it.insert("Index".into(), index.into());
+            it.insert("Value".into(), item.clone());
+            let mut map = serde_json::Map::with_capacity(1);
+            map.insert("Item".into(), Value::Object(it));
+            let mut ctx = serde_json::Map::with_capacity(1);
+            ctx.insert("Map".into(), Value::Object(map));
+            return Value::Object(ctx);
+        }
         // A Map state's `$$.State` shows `RetryCount` 0 to its ItemSelector.
         build_context(
             &self.ex.info,

@@ -409,6 +409,9 @@ impl Exec {
         if !self.rec.fits(events) {
             return None;
         }
+        // The merged events are appended one log after the other: grow the history once.
+        self.rec
+            .reserve(usize::try_from(events).unwrap_or(usize::MAX));
         let mut slots: Vec<Option<(Value, Local)>> = Vec::with_capacity(n);
         slots.resize_with(n, || None);
         for (index, v, local) in parts.into_iter().flatten() {

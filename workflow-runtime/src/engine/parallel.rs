@@ -175,8 +175,8 @@ impl Exec {
 }
 
 /// The fewest states in all of a Parallel's branches for which they are spread over threads
-/// (below it, starting a thread costs more than the branches).
-const THREADED_MIN_STATES: usize = 16;
+/// (about a millisecond of work: below it, starting a thread costs more than it saves).
+const THREADED_MIN_STATES: usize = 1024;
 
 /// Whether a Parallel's branches may run on threads: at least two, none awaits, enough states.
 fn threaded_branches(p: &ParallelK) -> bool {

@@ -703,6 +703,17 @@ const ESCAPED: [bool; 256] = {
     t
 };
 
+/// Whether any of the eight bytes of `x` is below 0x20, `"` or `\\` (the classic "has a zero
+/// byte" and "has a byte less than n" bit tricks; exact for "any", n = 0x20 ≤ 0x80).
+#[inline]
+fn any_escaped(x: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    let below_space = x.wrapping_sub(LO * 0x20) & !x & HI;
+    (below_space | zero(x ^ (LO * u64::from(b'"'))) | zero(x ^ (LO * u64::from(b'\\')))) != 0
+}
+
 /// Appends `s` as a JSON string, escaped as `serde_json` escapes it: the runs of bytes that
 /// need no escape are copied whole (payloads are JSON text, full of `"`).
 pub(crate) fn write_str(s: &str, out: &mut String) {
@@ -711,10 +722,20 @@ pub(crate) fn write_str(s: &str, out: &mut String) {
     out.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        // Eight bytes at a time while none of them needs an escape.
+        if let Some(chunk) = bytes.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+            if !any_escaped(u64::from_le_bytes(chunk)) {
+                i += 8;
+                continue;
+            }
+        }
+        i += 1;
         if !ESCAPED[usize::from(b)] {
             continue;
         }
+        let i = i - 1;
         // `i` is at an ASCII byte, so both slices end on character boundaries.
         out.push_str(&s[start..i]);
         start = i + 1;
@@ -747,6 +768,30 @@ fn write_value(v: &Value, out: &mut String) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let mut cases: Vec<String> = vec![
+            String::new(),
+            "plain text that is longer than eight bytes".into(),
+            r#"{"counter":5,"s":"a\"b"}"#.into(),
+            "tab\there, newline\nthere, \u{1} \u{1f} \u{7f} é 日本語 🎉".into(),
+            "\\\\\"\"".into(),
+        ];
+        // Every byte below 0x80 at every position of a 17-byte string.
+        for b in 0u8..0x80 {
+            for at in 0..17 {
+                let mut s = "abcdefghijklmnopq".to_string().into_bytes();
+                s[at] = b;
+                cases.push(String::from_utf8(s).expect("ASCII"));
+            }
+        }
+        for s in cases {
+            let mut out = String::new();
+            write_str(&s, &mut out);
+            assert_eq!(out, serde_json::to_string(&s).expect("a string"), "{s:?}");
+        }
+    }
 
     fn every_kind() -> Vec<EventKind> {
         let res = Arc::new(TaskResource {
