@@ -43,7 +43,7 @@ pub(crate) struct Cursor {
     pub(crate) silent: bool,
     /// Set while the scope runs on another thread (a Map iteration, see `engine/map.rs`): its
     /// events go here, numbered from [`LOCAL_BASE`], until [`Recorder::merge`] appends them.
-    pub(crate) local: Option<Box<Local>>,
+    pub(crate) local: Option<Local>,
     /// The execution this cursor's states run in, when it is not the recorder's own: a child
     /// execution of a distributed Map (its `$$.Execution`), inherited by nested cursors.
     pub(crate) exec: Option<Arc<crate::engine::ExecInfo>>,
@@ -391,7 +391,7 @@ impl Recorder {
     #[inline(never)]
     fn record_local(&self, cur: &mut Cursor, kind: impl FnOnce() -> EventKind) -> Stamp {
         let enabled = self.enabled();
-        let Some(local) = cur.local.as_deref_mut() else {
+        let Some(local) = cur.local.as_mut() else {
             return Stamp {
                 id: 0,
                 time_ms: i64::MIN,
@@ -431,6 +431,20 @@ impl Recorder {
         self.limit == 0
             || !self.enabled()
             || self.next_id.load(Ordering::Relaxed).saturating_add(events) <= self.limit
+    }
+
+    /// The history's position now, for [`Recorder::rollback`].
+    pub(crate) fn mark(&self) -> (usize, u64) {
+        let log = self.log();
+        (log.recs.len(), self.next_id.load(Ordering::Relaxed))
+    }
+
+    /// Takes back every event recorded since `mark` (scopes run on threads that failed, and run
+    /// again; nothing else records meanwhile, since the execution's task waits for them).
+    pub(crate) fn rollback(&self, mark: (usize, u64)) {
+        let mut log = self.log();
+        log.recs.truncate(mark.0);
+        self.next_id.store(mark.1, Ordering::Relaxed);
     }
 
     /// How many ids a [`Local`] log took.

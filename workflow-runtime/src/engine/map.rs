@@ -19,7 +19,7 @@ use super::{wrap_failure, Entered, Exec, Fault, StateCx, StateError, Step, Vars}
 use crate::cancel::Cancel;
 use crate::history::{ErrorDetails, EventKind, EventType, MapIteration};
 use crate::program::{CState, MapK};
-use crate::recorder::{Cursor, Local};
+use crate::recorder::Cursor;
 
 /// The concurrency limit of an inline Map (AWS: "up to 40 concurrent iterations").
 const INLINE_MAP_CONCURRENCY: usize = 40;
@@ -150,10 +150,7 @@ impl Exec {
                 // Iterations that never await run on all cores when they all succeed; else
                 // (or when that is not possible) they run here as futures.
                 if let Some(done) = its.run_on_threads(parent, started_seq, items, limit) {
-                    for (slot, (v, local)) in results.iter_mut().zip(done) {
-                        *slot = v;
-                        self.rec.merge(local);
-                    }
+                    results = done;
                     ended_id = self.rec.last_id();
                     next = n;
                 }
@@ -378,7 +375,7 @@ impl Iterations<'_> {
         started_seq: u64,
         items: &[Value],
         limit: usize,
-    ) -> Option<Vec<(Value, Local)>> {
+    ) -> Option<Vec<Value>> {
         let ex = self.ex;
         if items.len().saturating_mul(self.m.processor.states.len()) < THREADED_MIN_WORK
             || self.m.distributed
@@ -389,10 +386,10 @@ impl Iterations<'_> {
         ex.on_threads(items.len(), limit, THREADED_CHUNK, &|index, local| {
             let mut ic = parent.child(started_seq, index, ex.seed);
             ic.silent = parent.silent;
-            ic.local = Some(Box::new(local));
+            ic.local = Some(local);
             let item = items.get(index)?;
             match self.run(index, item, &mut ic).now_or_never() {
-                Some(Ok(v)) => Some((v, ic.local.take().map(|l| *l).unwrap_or_default())),
+                Some(Ok(v)) => Some((v, ic.local.take().unwrap_or_default())),
                 Some(Err(_)) | None => None,
             }
         })

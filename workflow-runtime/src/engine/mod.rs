@@ -327,99 +327,113 @@ fn passes_input_on(st: &CState) -> bool {
 
 impl Exec {
     /// Runs `n` scopes that never await (Map iterations, Parallel branches) on up to `limit`
-    /// threads (at most one per core), each recording into its own [`Local`] log; returns the
-    /// outputs and logs in scope order, for the caller to merge with
-    /// [`Recorder::merge`](crate::recorder::Recorder::merge) one after the other, so that the
-    /// output and the history are exactly those of running the scopes one at a time on the
-    /// execution's task. Threads take `chunk` scopes at a time and stamp their events with one
-    /// clock reading per chunk.
+    /// threads (at most one per core); returns their outputs in scope order. Threads take
+    /// `chunk` consecutive scopes at a time, record their events into one [`Local`] log per chunk
+    /// (stamped with one clock reading), and whichever thread completes the chunk that is next
+    /// in order appends it, and the completed chunks after it, to the history
+    /// ([`Recorder::merge`]): the output and the history are exactly those of running the scopes
+    /// one at a time on the execution's task, and only the chunks completed out of order wait in
+    /// memory.
     ///
     /// `None` when it does not apply (one core, a limit of 1, a replay or a sink that waits for
-    /// every event, events flushed after every state), when a scope failed (nothing was
-    /// recorded: the caller runs the scopes again as futures, and a scope that never awaits
-    /// does the same thing again), or when the events would pass the history's limit.
+    /// every event, events flushed after every state), or when a scope failed or the events
+    /// would pass the history's limit: then what was appended is taken back
+    /// ([`Recorder::rollback`]) and the caller runs the scopes again as futures (a scope that
+    /// never awaits does the same thing again), so failures keep their one code path.
     fn on_threads(
         &self,
         n: usize,
         limit: usize,
         chunk: usize,
         scope: &ThreadedScope<'_>,
-    ) -> Option<Vec<(Value, Local)>> {
+    ) -> Option<Vec<Value>> {
         use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        use std::sync::Mutex;
+        let chunk = chunk.max(1);
         let threads = std::thread::available_parallelism()
             .map_or(1, |p| p.get())
             .min(limit)
-            .min(n.div_ceil(chunk.max(1)));
+            .min(n.div_ceil(chunk));
         if threads < 2 || self.flush_every_state || !self.rec.allows_local() {
             return None;
         }
-        let chunk = chunk.max(1);
+        /// The chunks completed out of order, and the outputs appended so far.
+        struct Merged {
+            next: usize,
+            waiting: std::collections::BTreeMap<usize, (Vec<Value>, Local)>,
+            outputs: Vec<Value>,
+        }
+        let merged = Mutex::new(Merged {
+            next: 0,
+            waiting: std::collections::BTreeMap::new(),
+            outputs: Vec::with_capacity(n),
+        });
+        let mark = self.rec.mark();
         let next = AtomicUsize::new(0);
         let failed = AtomicBool::new(false);
         // Other threads read the clock of the execution's tokio runtime (virtual when paused).
         let handle = tokio::runtime::Handle::try_current().ok();
-        let work = || -> Vec<(usize, Value, Local)> {
-            let mut done = Vec::new();
+        let work = || {
             while !failed.load(Ordering::Relaxed) {
                 let start = next.fetch_add(chunk, Ordering::Relaxed);
                 if start >= n {
                     break;
                 }
-                let time_ms = self.rec.clock.now_ms();
+                let mut local = Local::with_time(self.rec.clock.now_ms());
+                let mut outputs = Vec::with_capacity(chunk);
                 for index in start..(start + chunk).min(n) {
-                    match scope(index, Local::with_time(time_ms)) {
-                        Some((v, local)) => done.push((index, v, local)),
+                    match scope(index, local) {
+                        Some((v, l)) => {
+                            outputs.push(v);
+                            local = l;
+                        }
                         None => {
                             failed.store(true, Ordering::Relaxed);
-                            return done;
+                            return;
                         }
                     }
                 }
+                let mut m = merged.lock().unwrap_or_else(|p| p.into_inner());
+                m.waiting.insert(start / chunk, (outputs, local));
+                loop {
+                    let at = m.next;
+                    let Some((outputs, local)) = m.waiting.remove(&at) else {
+                        break;
+                    };
+                    if !self.rec.fits(Recorder::local_count(&local)) {
+                        failed.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                    self.rec.merge(local);
+                    m.outputs.extend(outputs);
+                    m.next += 1;
+                }
             }
-            done
         };
-        let parts: Vec<Vec<(usize, Value, Local)>> = std::thread::scope(|s| {
+        std::thread::scope(|s| {
             let others: Vec<_> = (1..threads)
                 .map(|_| {
                     s.spawn(|| {
                         let _runtime = handle.as_ref().map(|h| h.enter());
-                        work()
+                        work();
                     })
                 })
                 .collect();
-            let mut parts = vec![work()];
+            work();
             for t in others {
-                match t.join() {
-                    Ok(p) => parts.push(p),
-                    // A panic in a scope: run them again as futures, where it is handled as
-                    // any other scope's panic is.
-                    Err(_) => failed.store(true, Ordering::Relaxed),
+                // A panic in a scope: run them again as futures, where it is handled as any
+                // other scope's panic is.
+                if t.join().is_err() {
+                    failed.store(true, Ordering::Relaxed);
                 }
             }
-            parts
         });
-        if failed.load(Ordering::Relaxed) {
+        let merged = merged.into_inner().unwrap_or_else(|p| p.into_inner());
+        if failed.load(Ordering::Relaxed) || merged.outputs.len() != n {
+            self.rec.rollback(mark);
             return None;
         }
-        let events: u64 = parts
-            .iter()
-            .flatten()
-            .map(|(_, _, l)| Recorder::local_count(l))
-            .sum();
-        if !self.rec.fits(events) {
-            return None;
-        }
-        // The merged events are appended one log after the other: grow the history once.
-        self.rec
-            .reserve(usize::try_from(events).unwrap_or(usize::MAX));
-        let mut slots: Vec<Option<(Value, Local)>> = Vec::with_capacity(n);
-        slots.resize_with(n, || None);
-        for (index, v, local) in parts.into_iter().flatten() {
-            if let Some(slot) = slots.get_mut(index) {
-                *slot = Some((v, local));
-            }
-        }
-        slots.into_iter().collect()
+        Some(merged.outputs)
     }
 
     /// Waits until the recorder has delivered every event to the sink.

@@ -64,13 +64,13 @@ impl Exec {
                 self.on_threads(n, n, 1, &|i, local| {
                     let block = p.branches.get(i)?;
                     let mut bc = parent.child(started_seq, i, self.seed);
-                    bc.local = Some(Box::new(local));
+                    bc.local = Some(local);
                     let mut bvars = vars.clone();
                     let r = self
                         .run_block(block, &mut bc, branch_input.clone(), &mut bvars, cc)
                         .now_or_never();
                     match r {
-                        Some(Ok(v)) => Some((v, bc.local.take().map(|l| *l).unwrap_or_default())),
+                        Some(Ok(v)) => Some((v, bc.local.take().unwrap_or_default())),
                         Some(Err(_)) | None => None,
                     }
                 })
@@ -80,10 +80,7 @@ impl Exec {
             let mut running = FuturesUnordered::new();
             let branches = match threaded {
                 Some(done) => {
-                    for (slot, (v, local)) in results.iter_mut().zip(done) {
-                        *slot = v;
-                        self.rec.merge(local);
-                    }
+                    results = done;
                     ended_id = self.rec.last_id();
                     &[][..]
                 }

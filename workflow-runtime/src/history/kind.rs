@@ -725,7 +725,10 @@ pub(crate) fn write_str(s: &str, out: &mut String) {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         // Eight bytes at a time while none of them needs an escape.
-        if let Some(chunk) = bytes.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+        if let Some(chunk) = bytes
+            .get(i..i + 8)
+            .and_then(|c| <[u8; 8]>::try_from(c).ok())
+        {
             if !any_escaped(u64::from_le_bytes(chunk)) {
                 i += 8;
                 continue;
