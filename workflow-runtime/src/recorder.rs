@@ -54,7 +54,8 @@ pub(crate) struct Cursor {
 /// The first provisional id of an event recorded into a [`Local`] log.
 pub(crate) const LOCAL_BASE: u64 = 1 << 62;
 
-/// The events one scope recorded on another thread, with provisional ids `LOCAL_BASE + k`.
+/// The events scopes recorded on another thread (a chunk of consecutive scopes, one after the
+/// other), with provisional ids `LOCAL_BASE + k`.
 #[derive(Debug, Default)]
 pub(crate) struct Local {
     recs: Vec<Rec>,
