@@ -102,6 +102,29 @@ impl Store for FaultyStore {
         }
     }
 
+    fn queues_appends(&self) -> bool {
+        self.inner.queues_appends()
+    }
+
+    /// A queued append counts as an append and fails as [`FaultyStore::append_events`] does.
+    fn queue_events(&self, name: &str, events: Vec<HistoryEvent>) -> StoreFuture<'static, ()> {
+        let n = self.appends.fetch_add(1, Ordering::SeqCst);
+        if n < self.at || self.healed.load(Ordering::SeqCst) {
+            return self.inner.queue_events(name, events);
+        }
+        let e = self.injected_error();
+        match self.fault {
+            Fault::Refuse => Box::pin(async move { Err(e) }),
+            Fault::LoseAck => {
+                let queued = self.inner.queue_events(name, events);
+                Box::pin(async move {
+                    let _ = queued.await;
+                    Err(e)
+                })
+            }
+        }
+    }
+
     fn describe_execution<'a>(&'a self, name: &'a str) -> StoreFuture<'a, ExecutionRecord> {
         self.inner.describe_execution(name)
     }
