@@ -62,6 +62,31 @@ struct RunParts {
     writer: Option<(Value, Option<Value>)>,
 }
 
+/// One Map Run of [`Exec::run_children`]: where its events go, its limits, its parts and its
+/// names.
+struct MapRun<'r> {
+    /// The Map's `MapStateStarted` event (the parent of the children's scopes).
+    started_seq: u64,
+    /// The most children running at once.
+    limit: usize,
+    tolerated: Tolerance,
+    parts: RunParts,
+    /// The Map Run's ARN and id, and its label (`Label`, else the state's name).
+    arn: &'r str,
+    id: &'r str,
+    label: &'r str,
+}
+
+/// What selecting a child's input reads ([`Exec::next_child`]): the Map state, its
+/// `…Entered` event, its compiled form, its effective input and the variables.
+struct Selection<'s> {
+    st: &'s CState,
+    entered: Entered,
+    m: &'s MapK,
+    value: &'s Value,
+    vars: &'s Vars,
+}
+
 type ItemSource<'a> = Box<dyn Iterator<Item = Result<Value, DistError>> + Send + 'a>;
 
 /// The child executions of one Map Run: each runs as an execution of its own, as on AWS, whose
@@ -560,19 +585,21 @@ impl Exec {
                 cx,
                 m,
                 value,
-                started_seq,
-                limit,
-                tolerated,
-                RunParts {
-                    express: d.express,
-                    reader: reader_settings,
-                    items,
-                    batcher: batcher_settings,
-                    writer: writer_settings,
+                MapRun {
+                    started_seq,
+                    limit,
+                    tolerated,
+                    parts: RunParts {
+                        express: d.express,
+                        reader: reader_settings,
+                        items,
+                        batcher: batcher_settings,
+                        writer: writer_settings,
+                    },
+                    arn: &map_run_arn,
+                    id: &map_run_id,
+                    label,
                 },
-                &map_run_arn,
-                &map_run_id,
-                label,
             )
             .await
         {
@@ -597,20 +624,22 @@ impl Exec {
     }
 
     /// The children of a Map Run, from the reader (or the items) to the writer (or the output).
-    #[allow(clippy::too_many_arguments)]
     async fn run_children(
         &self,
         cx: &mut StateCx<'_>,
         m: &MapK,
         value: &Value,
-        started_seq: u64,
-        limit: usize,
-        tolerated: Tolerance,
-        parts: RunParts,
-        map_run_arn: &str,
-        map_run_id: &str,
-        label: &str,
+        run: MapRun<'_>,
     ) -> Result<Value, Fault> {
+        let MapRun {
+            started_seq,
+            limit,
+            tolerated,
+            parts,
+            arn: map_run_arn,
+            id: map_run_id,
+            label,
+        } = run;
         let st = cx.st;
         let entered = cx.entered;
         let source: ItemSource<'_> = match (parts.reader, parts.items) {
@@ -700,15 +729,14 @@ impl Exec {
             let mut next_child = 0usize;
             loop {
                 while failure.is_none() && running.len() < limit && !feeder.done {
-                    let child = match self.next_child(
+                    let selection = Selection {
                         st,
                         entered,
                         m,
-                        &mut feeder,
                         value,
-                        vars_ref,
-                        &mut sel_cur,
-                    ) {
+                        vars: vars_ref,
+                    };
+                    let child = match self.next_child(&selection, &mut feeder, &mut sel_cur) {
                         Ok(Some(c)) => c,
                         Ok(None) => {
                             feeder.done = true;
@@ -851,17 +879,19 @@ impl Exec {
     }
 
     /// The next child input and how many items it holds, or `None` when the items are done.
-    #[allow(clippy::too_many_arguments)]
     fn next_child(
         &self,
-        st: &CState,
-        entered: Entered,
-        m: &MapK,
+        sel: &Selection<'_>,
         f: &mut Feeder<'_>,
-        value: &Value,
-        vars: &Vars,
         sel_cur: &mut Cursor,
     ) -> Result<Option<(Value, usize)>, StateError> {
+        let Selection {
+            st,
+            entered,
+            m,
+            value,
+            vars,
+        } = *sel;
         loop {
             if let Some(c) = f.ready.pop_front() {
                 return Ok(Some(c));
@@ -935,7 +965,6 @@ impl Exec {
 }
 
 /// [`dist_number`] where the state context is borrowed apart (state, entered, variables).
-#[allow(clippy::too_many_arguments)]
 fn number_at(
     st: &CState,
     entered: Entered,
