@@ -413,3 +413,143 @@ fn reading_never_writes_and_the_actions_start_stop_and_resume() {
     );
     assert_eq!(post(a, "/api/executions/crashed/stop", "{}").status, 200);
 }
+
+#[test]
+fn the_console_answers_the_callbacks_of_the_executions_it_runs() {
+    let dir = TempDir::new("callbacks");
+    let db = dir.path("runs.db");
+    seed_demo(&db);
+    let console = Console::start(&db);
+    let a = &console.addr;
+    // Two tasks wait for a token each, one after the other.
+    let def = json!({"StartAt": "Approve", "States": {
+        "Approve": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+            "ResultPath": "$.approval", "Next": "Ship"},
+        "Ship": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+            "Catch": [{"ErrorEquals": ["Lost"], "ResultPath": "$.lost", "Next": "Done"}],
+            "End": true},
+        "Done": {"Type": "Succeed"}}});
+    let started = post(
+        a,
+        "/api/executions",
+        &json!({"name": "approval", "definition": def, "input": {"id": 7}}).to_string(),
+    );
+    assert_eq!(started.status, 201, "{}", started.body);
+    let tasks = || get(a, "/api/executions/approval/tasks").json();
+    wait_for("Approve to wait", || {
+        tasks().as_array().is_some_and(|t| t.len() == 1)
+    });
+    let waiting = tasks();
+    assert_eq!(waiting[0]["state"], "Approve", "{waiting}");
+    let token = waiting[0]["taskToken"]
+        .as_str()
+        .expect("a token")
+        .to_string();
+
+    // Bad answers are refused as Step Functions refuses them, and change nothing.
+    let unknown = post(
+        a,
+        "/api/executions/approval/task-success",
+        r#"{"taskToken": "nope", "output": 1}"#,
+    );
+    assert_eq!(unknown.status, 400);
+    assert_eq!(unknown.json()["error"], "TaskDoesNotExist");
+    let empty = post(
+        a,
+        "/api/executions/approval/task-success",
+        r#"{"taskToken": ""}"#,
+    );
+    assert_eq!(empty.json()["error"], "InvalidToken");
+    assert_eq!(
+        post(a, "/api/executions/nobody/task-success", "{}").status,
+        404
+    );
+    // A finished execution run elsewhere: nothing waits.
+    let done = post(a, "/api/executions/order-1/task-success", "{}");
+    assert_eq!(done.status, 400, "{}", done.body);
+
+    // Success, by token.
+    let ok = post(
+        a,
+        "/api/executions/approval/task-success",
+        &json!({"taskToken": token, "output": {"by": "ana"}}).to_string(),
+    );
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let again = post(
+        a,
+        "/api/executions/approval/task-success",
+        &json!({"taskToken": token, "output": 2}).to_string(),
+    );
+    assert_eq!(again.json()["error"], "TaskDoesNotExist", "answered once");
+
+    // Failure, without a token (the only one waiting), caught by the state.
+    wait_for("Ship to wait", || {
+        tasks()
+            .as_array()
+            .is_some_and(|t| t.len() == 1 && t[0]["state"] == "Ship")
+    });
+    let failed = post(
+        a,
+        "/api/executions/approval/task-failure",
+        r#"{"error": "Lost", "cause": "the parcel fell off"}"#,
+    );
+    assert_eq!(failed.status, 200, "{}", failed.body);
+    wait_for("approval to succeed", || {
+        get(a, "/api/executions/approval").json()["status"] == "SUCCEEDED"
+    });
+    let record = get(a, "/api/executions/approval").json();
+    assert_eq!(
+        record["output"]["approval"],
+        json!({"by": "ana"}),
+        "{record}"
+    );
+    assert_eq!(record["output"]["lost"]["Error"], "Lost", "{record}");
+    assert_eq!(record["output"]["lost"]["Cause"], "the parcel fell off");
+    assert_eq!(tasks(), json!([]));
+}
+
+#[test]
+fn callbacks_for_an_execution_another_process_runs_are_refused_with_a_reason() {
+    let dir = TempDir::new("elsewhere");
+    let db = dir.path("runs.db");
+    seed_demo(&db);
+    let console = Console::start(&db);
+    let a = &console.addr;
+    let def = dir.path("nap.json");
+    fs::write(
+        &def,
+        json!({"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 3600, "End": true}}})
+            .to_string(),
+    )
+    .expect("write");
+    let mut run = std::process::Command::new(support::BIN)
+        .args([
+            "run",
+            def.to_str().expect("path"),
+            "--store",
+            db.to_str().expect("path"),
+            "--name",
+            "elsewhere",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run");
+    wait_for("elsewhere to wait", || {
+        get(a, "/api/executions/elsewhere").json()["eventCount"].as_u64() >= Some(2)
+    });
+    let refused = post(a, "/api/executions/elsewhere/task-success", "{}");
+    run.kill().expect("kill");
+    let _ = run.wait();
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert_eq!(refused.json()["error"], "NotRunHere");
+    assert!(
+        refused.json()["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("--serve")),
+        "{}",
+        refused.body
+    );
+}

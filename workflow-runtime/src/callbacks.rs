@@ -92,8 +92,24 @@ pub(crate) enum Ended {
 
 #[derive(Debug)]
 enum Slot {
-    Waiting(mpsc::UnboundedSender<Signal>),
+    Waiting {
+        signals: mpsc::UnboundedSender<Signal>,
+        execution: String,
+        state: String,
+    },
     Ended(Ended),
+}
+
+/// A task that waits for a callback now (see [`Callbacks::waiting_tasks`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WaitingTask {
+    /// Its task token.
+    pub token: String,
+    /// The name of its execution.
+    pub execution: String,
+    /// The name of its Task state.
+    pub state: String,
 }
 
 /// The tokens of the waiting tasks of a runtime's executions. Shared by every execution of a
@@ -127,9 +143,9 @@ impl Callbacks {
         Self::check(token)?;
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         match slots.get(token) {
-            Some(Slot::Waiting(tx)) => {
+            Some(Slot::Waiting { signals, .. }) => {
                 let ends = !matches!(signal, Signal::Heartbeat);
-                if tx.send(signal).is_err() {
+                if signals.send(signal).is_err() {
                     slots.insert(token.to_string(), Slot::Ended(Ended::Finished));
                     return Err(does_not_exist(token));
                 }
@@ -139,10 +155,18 @@ impl Callbacks {
                 }
                 Ok(())
             }
-            Some(Slot::Ended(Ended::TimedOut)) => Err(CallbackError::TaskTimedOut(format!(
-                "Task Timed Out: the task of token '{token}' timed out"
-            ))),
-            Some(Slot::Ended(Ended::Finished)) | None => Err(does_not_exist(token)),
+            other => Err(not_waiting(other, token)),
+        }
+    }
+
+    /// Whether a callback on `token` would be taken now, without sending one: the error it
+    /// would get otherwise.
+    pub fn probe(&self, token: &str) -> Result<(), CallbackError> {
+        Self::check(token)?;
+        let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        match slots.get(token) {
+            Some(Slot::Waiting { .. }) => Ok(()),
+            other => Err(not_waiting(other, token)),
         }
     }
 
@@ -180,21 +204,56 @@ impl Callbacks {
         let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         let mut out: Vec<String> = slots
             .iter()
-            .filter(|(_, s)| matches!(s, Slot::Waiting(_)))
+            .filter(|(_, s)| matches!(s, Slot::Waiting { .. }))
             .map(|(t, _)| t.clone())
             .collect();
         out.sort();
         out
     }
 
-    /// Registers a waiting task's token; its signals arrive on the receiver.
-    pub(crate) fn register(&self, token: &str) -> mpsc::UnboundedReceiver<Signal> {
+    /// The tasks waiting now, of one execution (`Some(name)`) or of all, by token.
+    pub fn waiting_tasks(&self, execution: Option<&str>) -> Vec<WaitingTask> {
+        let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out: Vec<WaitingTask> = slots
+            .iter()
+            .filter_map(|(token, slot)| match slot {
+                Slot::Waiting {
+                    execution: e,
+                    state,
+                    ..
+                } if execution.is_none_or(|want| want == e) => Some(WaitingTask {
+                    token: token.clone(),
+                    execution: e.clone(),
+                    state: state.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
+        out.sort_by(|a, b| a.token.cmp(&b.token));
+        out
+    }
+
+    /// Registers the token of a waiting task (of `execution`'s state `state`); its signals
+    /// arrive on the receiver.
+    pub(crate) fn register(
+        &self,
+        token: &str,
+        execution: &str,
+        state: &str,
+    ) -> mpsc::UnboundedReceiver<Signal> {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         if slots.len() >= MAX_ENDED {
-            slots.retain(|_, s| matches!(s, Slot::Waiting(_)));
+            slots.retain(|_, s| matches!(s, Slot::Waiting { .. }));
         }
-        slots.insert(token.to_string(), Slot::Waiting(tx));
+        slots.insert(
+            token.to_string(),
+            Slot::Waiting {
+                signals: tx,
+                execution: execution.to_string(),
+                state: state.to_string(),
+            },
+        );
         rx
     }
 
@@ -202,6 +261,16 @@ impl Callbacks {
     pub(crate) fn end(&self, token: &str, how: Ended) {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         slots.insert(token.to_string(), Slot::Ended(how));
+    }
+}
+
+/// The error for a token whose task does not wait (anymore).
+fn not_waiting(slot: Option<&Slot>, token: &str) -> CallbackError {
+    match slot {
+        Some(Slot::Ended(Ended::TimedOut)) => CallbackError::TaskTimedOut(format!(
+            "Task Timed Out: the task of token '{token}' timed out"
+        )),
+        _ => does_not_exist(token),
     }
 }
 
@@ -219,7 +288,16 @@ mod tests {
     #[test]
     fn a_token_is_answered_once() {
         let cb = Callbacks::new();
-        let mut rx = cb.register("t1");
+        let mut rx = cb.register("t1", "run", "Ask");
+        assert_eq!(
+            cb.waiting_tasks(Some("run")),
+            [WaitingTask {
+                token: "t1".into(),
+                execution: "run".into(),
+                state: "Ask".into()
+            }]
+        );
+        assert!(cb.waiting_tasks(Some("other")).is_empty());
         assert_eq!(cb.waiting(), ["t1"]);
         cb.send_heartbeat("t1").expect("waiting");
         cb.send_success("t1", json!(1)).expect("waiting");
@@ -248,11 +326,16 @@ mod tests {
             cb.send_heartbeat("nope").expect_err("unknown").aws_name(),
             "TaskDoesNotExist"
         );
-        let _rx = cb.register("t2");
+        let _rx = cb.register("t2", "run", "Ask");
         cb.end("t2", Ended::TimedOut);
+        assert_eq!(
+            cb.probe("t2").expect_err("timed out").aws_name(),
+            "TaskTimedOut"
+        );
+        assert_eq!(cb.probe("").expect_err("empty").aws_name(), "InvalidToken");
         let e = cb.send_success("t2", json!(null)).expect_err("timed out");
         assert_eq!(e.aws_name(), "TaskTimedOut");
-        let _rx = cb.register("t3");
+        let _rx = cb.register("t3", "run", "Ask");
         let e = cb.send_success_text("t3", "{oops").expect_err("not JSON");
         assert_eq!(e.aws_name(), "InvalidOutput");
         assert_eq!(

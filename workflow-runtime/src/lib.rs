@@ -107,7 +107,7 @@ pub mod store;
 /// TestState, locally: run one state as AWS's `TestState` API does ([`Runtime::test_state`]).
 pub use engine::test_state;
 
-pub use callbacks::{CallbackError, Callbacks};
+pub use callbacks::{CallbackError, Callbacks, WaitingTask};
 pub use handler::{Handlers, TaskContext, TaskError};
 pub use history::{
     EventKind, EventSink, EventType, History, HistoryEvent, HistoryLevel, SinkError,

@@ -383,6 +383,12 @@ impl HandlerArgs {
     /// A runtime builder for an execution whose metadata is `meta`: these options where given,
     /// else what the metadata recorded.
     pub fn builder(&self, meta: &Value) -> RuntimeBuilder {
+        RuntimeBuilder::default().handlers(self.handlers_for(meta))
+    }
+
+    /// The handlers [`HandlerArgs::builder`] registers: these options, else those recorded in
+    /// the execution's metadata `meta`.
+    pub fn handlers_for(&self, meta: &Value) -> workflow_runtime::Handlers {
         let set = self.handlers.or_else(|| {
             meta.get("handlers")
                 .and_then(Value::as_str)
@@ -394,8 +400,8 @@ impl HandlerArgs {
                 .map(PathBuf::from)
         });
         match set {
-            Some(HandlerSet::Builtin) => RuntimeBuilder::default().handlers(builtin::handlers(log)),
-            Some(HandlerSet::None) | None => RuntimeBuilder::default(),
+            Some(HandlerSet::Builtin) => builtin::handlers(log),
+            Some(HandlerSet::None) | None => workflow_runtime::Handlers::new(),
         }
     }
 }

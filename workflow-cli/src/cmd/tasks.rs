@@ -37,6 +37,10 @@ pub struct TaskArgs {
     /// `cargo lambda watch`'s, `http://127.0.0.1:9000`).
     #[arg(long, value_name = "URL")]
     pub lambda_endpoint: Option<String>,
+    /// Don't print the token of a `.waitForTaskToken` task that has no handler (the console
+    /// lists the waiting tasks instead, and holds the standard error).
+    #[arg(skip)]
+    pub quiet_tokens: bool,
 }
 
 /// One Task state of a definition.
@@ -164,6 +168,7 @@ pub fn handlers(base: Handlers, definition: &Value, args: &TaskArgs) -> Result<H
             .insert(state, (action, t.wait_for_token));
     }
     let serving = args.serve.is_some();
+    let quiet = args.quiet_tokens;
     let mut out = base.clone();
     for (resource, states) in by_resource {
         let fallback: Option<HandlerFn> = base.lookup(resource).cloned();
@@ -193,6 +198,9 @@ pub fn handlers(base: Handlers, definition: &Value, args: &TaskArgs) -> Result<H
                         Ok(if *wait { Value::Null } else { out })
                     }
                     Some((Action::AnnounceToken, _)) => {
+                        if quiet {
+                            return Ok(Value::Null);
+                        }
                         eprintln!(
                             "workflow: the state '{}' waits for a callback on task token {}",
                             cx.state_name(),
@@ -333,6 +341,7 @@ mod tests {
             handler: specs.iter().map(|s| s.to_string()).collect(),
             serve: None,
             lambda_endpoint: None,
+            quiet_tokens: false,
         }
     }
 

@@ -17,9 +17,18 @@
 //! | `POST /api/executions` | start an execution (`{name?, input, from? , definition?}`) |
 //! | `POST /api/executions/NAME/stop` | stop it (`{error?, cause?}`) |
 //! | `POST /api/executions/NAME/resume` | resume it in this process |
+//! | `GET /api/executions/NAME/tasks` | its tasks waiting for a callback: `[{taskToken, state}]` |
+//! | `POST /api/executions/NAME/task-success` | `SendTaskSuccess`: `{taskToken?, output}` |
+//! | `POST /api/executions/NAME/task-failure` | `SendTaskFailure`: `{taskToken?, error?, cause?}` |
+//!
+//! Callbacks reach the `.waitForTaskToken` tasks of the executions this console runs (started
+//! or resumed here): such a task with no handler announces its token and waits, as with
+//! `workflow run --serve`. `taskToken` may be left out when exactly one task waits. An execution
+//! run by another process is answered through that process's `--serve` address (or resumed here
+//! first, once that process has ended).
 //!
 //! The console reads the store and writes to it only through the actions (start, stop,
-//! resume). A store that cannot be opened or read (busy, damaged, foreign) gives an error page
+//! resume, callbacks). A store that cannot be opened or read (busy, damaged, foreign) gives an error page
 //! or a JSON error with status 503, and the console keeps serving; an unknown execution is a
 //! 404 JSON error.
 
@@ -48,10 +57,12 @@ use workflow_runtime::store::{
     stop_execution, DurableError, DurableRuntime, ExecutionRecord, ExecutionStatus, NewExecution,
     PageQuery, SqliteOptions, SqliteStore, Store, StoreError,
 };
+use workflow_runtime::{CallbackError, Callbacks, RuntimeBuilder, WaitingTask};
 
 use crate::cmd::describe::record_json;
 use crate::cmd::durable::HandlerArgs;
 use crate::cmd::graph::Graph;
+use crate::cmd::tasks::{self, TaskArgs};
 use crate::cmd::{OK, UNREADABLE};
 use crate::svg;
 pub use view::ExecutionView;
@@ -138,6 +149,8 @@ pub struct App {
     path: PathBuf,
     store: Mutex<Option<Arc<SqliteStore>>>,
     running: Mutex<HashSet<String>>,
+    /// The task tokens of the executions this process runs.
+    callbacks: Arc<Callbacks>,
 }
 
 impl App {
@@ -147,7 +160,38 @@ impl App {
             path,
             store: Mutex::new(None),
             running: Mutex::new(HashSet::new()),
+            callbacks: Arc::new(Callbacks::new()),
         }
+    }
+
+    /// The runtime for an execution of `definition` started or resumed here: the handlers its
+    /// metadata names, `.waitForTaskToken` tasks without one waiting for this console's
+    /// callbacks.
+    fn builder(&self, definition: &str, metadata: &Value) -> Result<RuntimeBuilder, ApiError> {
+        let base = HandlerArgs::default().handlers_for(metadata);
+        let handlers = match serde_json::from_str::<Value>(definition) {
+            Ok(def) => {
+                let serve = TaskArgs {
+                    serve: Some("the console".into()),
+                    quiet_tokens: true,
+                    ..TaskArgs::default()
+                };
+                tasks::handlers(base, &def, &serve)
+                    .map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "InvalidDefinition", m))?
+            }
+            // Not JSON: the runtime reports it when it loads the definition.
+            Err(_) => base,
+        };
+        Ok(RuntimeBuilder::default()
+            .handlers(handlers)
+            .callbacks(Arc::clone(&self.callbacks)))
+    }
+
+    fn runs_here(&self, name: &str) -> bool {
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(name)
     }
 
     /// The open store, opening it on first use.
@@ -191,6 +235,15 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/executions/{name}/states/{index}", get(api_state))
         .route("/api/executions/{name}/stop", post(api_stop))
         .route("/api/executions/{name}/resume", post(api_resume))
+        .route("/api/executions/{name}/tasks", get(api_tasks))
+        .route(
+            "/api/executions/{name}/task-success",
+            post(api_task_success),
+        )
+        .route(
+            "/api/executions/{name}/task-failure",
+            post(api_task_failure),
+        )
         .route("/api/stream", get(api_stream))
         .fallback(not_found)
         .with_state(app)
@@ -490,7 +543,7 @@ async fn api_start(State(app): Shared, Json(body): Json<StartBody>) -> Result<Re
             .map_or(0, |d| d.as_millis());
         format!("console-{ms}")
     });
-    let durable = DurableRuntime::new(HandlerArgs::default().builder(&metadata), store);
+    let durable = DurableRuntime::new(app.builder(&definition, &metadata)?, store);
     let execution = durable
         .start(NewExecution {
             name: name.clone(),
@@ -545,12 +598,7 @@ async fn api_resume(
     State(app): Shared,
     UrlPath(name): UrlPath<String>,
 ) -> Result<Response, ApiError> {
-    if app
-        .running
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .contains(&name)
-    {
+    if app.runs_here(&name) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "AlreadyRunningHere",
@@ -559,13 +607,125 @@ async fn api_resume(
     }
     let record = describe(&app, &name).await?;
     let store = store_of(&app)?;
-    let durable = DurableRuntime::new(HandlerArgs::default().builder(&record.metadata), store);
+    let durable = DurableRuntime::new(app.builder(&record.definition, &record.metadata)?, store);
     let execution = durable
         .resume_execution(&name)
         .await
         .map_err(|e| ApiError::durable(&app, e))?;
     drive(&app, execution);
     Ok((StatusCode::ACCEPTED, Json(json!({"name": name}))).into_response())
+}
+
+/// The tasks of execution `name` that wait for a callback in this console; an error when the
+/// execution is unknown, or is running in another process.
+async fn waiting(app: &App, name: &str) -> Result<Vec<WaitingTask>, ApiError> {
+    let record = describe(app, name).await?;
+    if record.status == ExecutionStatus::Running && !app.runs_here(name) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "NotRunHere",
+            format!(
+                "execution `{name}` is not run by this console: answer its tasks through the --serve address of the process that runs it, or resume it here once that process has ended"
+            ),
+        ));
+    }
+    Ok(app.callbacks.waiting_tasks(Some(name)))
+}
+
+fn task_json(t: &WaitingTask) -> Value {
+    json!({"taskToken": t.token, "state": t.state})
+}
+
+async fn api_tasks(
+    State(app): Shared,
+    UrlPath(name): UrlPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let tasks = waiting(&app, &name).await?;
+    Ok(Json(Value::Array(tasks.iter().map(task_json).collect())))
+}
+
+/// The body of `POST …/task-success` and `…/task-failure`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CallbackBody {
+    /// The task's token; may be left out when exactly one task of the execution waits.
+    task_token: Option<String>,
+    /// `task-success`: the task's result.
+    output: Option<Value>,
+    /// `task-failure`: the error name.
+    error: Option<String>,
+    /// `task-failure`: the cause.
+    cause: Option<String>,
+}
+
+/// The token a callback answers: the one given (it must be a task of this execution that
+/// waits), else the only waiting one.
+async fn token_of(app: &App, name: &str, body: &CallbackBody) -> Result<String, ApiError> {
+    let tasks = waiting(app, name).await?;
+    match &body.task_token {
+        Some(t) => {
+            if tasks.iter().any(|w| &w.token == t) {
+                Ok(t.clone())
+            } else if let Err(e) = app.callbacks.probe(t) {
+                // Not waiting: the registry says why (InvalidToken, TaskTimedOut, …).
+                Err(callback_error(e))
+            } else {
+                Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "TaskDoesNotExist",
+                    format!(
+                        "Task does not exist: the token '{t}' is not a task of execution `{name}`"
+                    ),
+                ))
+            }
+        }
+        None => match tasks.as_slice() {
+            [one] => Ok(one.token.clone()),
+            [] => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "TaskDoesNotExist",
+                format!("no task of execution `{name}` waits for a callback"),
+            )),
+            _ => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "MissingTaskToken",
+                format!(
+                    "{} tasks of execution `{name}` wait for a callback: give `taskToken`",
+                    tasks.len()
+                ),
+            )),
+        },
+    }
+}
+
+fn callback_error(e: CallbackError) -> ApiError {
+    let code = e.aws_name();
+    ApiError::new(StatusCode::BAD_REQUEST, code, e.to_string())
+}
+
+async fn api_task_success(
+    State(app): Shared,
+    UrlPath(name): UrlPath<String>,
+    Json(body): Json<CallbackBody>,
+) -> Result<Json<Value>, ApiError> {
+    let token = token_of(&app, &name, &body).await?;
+    let output = body.output.unwrap_or_else(|| json!({}));
+    app.callbacks
+        .send_success(&token, output)
+        .map_err(callback_error)?;
+    Ok(Json(json!({"taskToken": token})))
+}
+
+async fn api_task_failure(
+    State(app): Shared,
+    UrlPath(name): UrlPath<String>,
+    Json(body): Json<CallbackBody>,
+) -> Result<Json<Value>, ApiError> {
+    let token = token_of(&app, &name, &body).await?;
+    app.callbacks
+        .send_failure(&token, body.error, body.cause)
+        .map_err(callback_error)?;
+    Ok(Json(json!({"taskToken": token})))
 }
 
 /// The query of `GET /api/stream`.

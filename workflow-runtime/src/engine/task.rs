@@ -468,7 +468,7 @@ impl Exec {
         // the token) is called, so an answer that comes before the handler returns is kept.
         let callback = match (&task_cx.task_token, t.wait_for_token) {
             (Some(token), true) => Some(TokenWait {
-                signals: self.callbacks.register(token),
+                signals: self.callbacks.register(token, &self.info.name, &st.name),
                 guard: TokenGuard {
                     callbacks: &self.callbacks,
                     token: token.clone(),
