@@ -613,15 +613,18 @@ impl Recorder {
         self.flush_leaving(behind).await
     }
 
-    /// Delivers the events recorded since the last flush and waits until they are stored; or,
-    /// with `behind > 0` (a queuing sink), holds them while an append is in flight and fewer
-    /// than `behind` states are held.
+    /// Delivers the events recorded since the last flush and waits until they are stored (after
+    /// every queued append); or, with `behind > 0` and a queuing sink, queues them — or holds
+    /// them while an append is in flight and fewer than `behind` states are held.
     async fn flush_leaving(&self, behind: usize) -> Result<(), SinkError> {
         let Some(sink) = &self.sink else {
             return Ok(());
         };
         let _turn = self.flush_lock.lock().await;
-        if !self.queues {
+        if !self.queues || behind == 0 {
+            // Before an effect: everything queued first, then the rest appended directly (a
+            // store that is idle commits it on this thread, without a thread switch).
+            self.settle(true).await?;
             let batch = self.take_batch()?;
             if batch.is_empty() {
                 return Ok(());
@@ -633,7 +636,7 @@ impl Recorder {
             return result;
         }
         self.settle(false).await?;
-        if behind > 0 && !self.pending_appends().is_empty() {
+        if !self.pending_appends().is_empty() {
             let held = {
                 let mut log = self.log();
                 log.held += 1;
@@ -648,9 +651,6 @@ impl Recorder {
         if !batch.is_empty() {
             let queued = sink.append_queued(batch);
             self.pending_appends().push_back(queued);
-        }
-        if behind == 0 {
-            self.settle(true).await?;
         }
         Ok(())
     }
