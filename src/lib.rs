@@ -549,7 +549,15 @@ impl std::fmt::Display for RunError {
     }
 }
 
-impl std::error::Error for RunError {}
+impl std::error::Error for RunError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RunError::Input(e) | RunError::Output(e) => Some(e),
+            RunError::Start(e) => Some(e),
+            RunError::Failed(_) => None,
+        }
+    }
+}
 
 /// The states of a workflow, as a Rust enum.
 pub trait WorkflowState:
