@@ -16,6 +16,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use futures::stream::{FuturesUnordered, StreamExt};
+use futures::FutureExt;
 use rand::{RngCore, SeedableRng};
 use serde_json::{json, Value};
 use workflow_asl::error::names;
@@ -86,6 +87,16 @@ struct Selection<'s> {
     value: &'s Value,
     vars: &'s Vars,
 }
+
+/// A finished child: its index, how many items it held, its execution and its result.
+type Completed = (usize, usize, Arc<ExecInfo>, Result<Value, Fault>);
+
+/// How many children a round on all cores takes from the reader at once (their inputs and
+/// outputs are held until the round ends).
+const THREADED_ROUND: usize = 4096;
+
+/// How many children one thread takes at a time in a round.
+const THREADED_CHUNK: usize = 64;
 
 type ItemSource<'a> = Box<dyn Iterator<Item = Result<Value, DistError>> + Send + 'a>;
 
@@ -727,36 +738,101 @@ impl Exec {
             let vars_ref = vars;
             let parent: &Cursor = cur;
             let mut next_child = 0usize;
+            let selection = Selection {
+                st,
+                entered,
+                m,
+                value,
+                vars: vars_ref,
+            };
+            // Children whose processor never awaits run in rounds on all cores (see
+            // `Exec::on_threads`); a round that cannot (a child failed, one core, a replay) runs
+            // as futures from `pending`, as any other children do.
+            let threaded = super::never_awaits(&m.processor) && limit > 1;
+            let mut pending: VecDeque<(usize, usize, Arc<ExecInfo>)> = VecDeque::new();
+            let mut done: VecDeque<Completed> = VecDeque::new();
+            let processor = &m.processor;
             loop {
-                while failure.is_none() && running.len() < limit && !feeder.done {
-                    let selection = Selection {
-                        st,
-                        entered,
-                        m,
-                        value,
-                        vars: vars_ref,
-                    };
-                    let child = match self.next_child(&selection, &mut feeder, &mut sel_cur) {
-                        Ok(Some(c)) => c,
-                        Ok(None) => {
-                            feeder.done = true;
-                            break;
+                if threaded
+                    && running.is_empty()
+                    && pending.is_empty()
+                    && done.is_empty()
+                    && failure.is_none()
+                    && !feeder.done
+                {
+                    let mut round = Vec::new();
+                    while round.len() < THREADED_ROUND {
+                        match self.next_child(&selection, &mut feeder, &mut sel_cur) {
+                            Ok(Some((input, count))) => {
+                                round.push((next_child, count, children.next(input)));
+                                next_child += 1;
+                            }
+                            Ok(None) => {
+                                feeder.done = true;
+                                break;
+                            }
+                            Err(e) => {
+                                failure = Some(e);
+                                child_cancel.cancel();
+                                break;
+                            }
                         }
-                        Err(e) => {
-                            failure = Some(e);
-                            child_cancel.cancel();
-                            break;
-                        }
+                    }
+                    let cc = &child_cancel;
+                    let outs = if round.is_empty() {
+                        Some(Vec::new())
+                    } else {
+                        self.on_threads(round.len(), limit, THREADED_CHUNK, &|i, local| {
+                            let (index, _, info) = round.get(i)?;
+                            let mut ic = parent.child(started_seq, *index, self.seed);
+                            ic.silent = true;
+                            ic.exec = Some(Arc::clone(info));
+                            ic.local = Some(local);
+                            let mut ivars = vars_ref.clone();
+                            let r = self
+                                .run_block(processor, &mut ic, info.input.clone(), &mut ivars, cc)
+                                .now_or_never();
+                            match r {
+                                Some(Ok(v)) => Some((v, ic.local.take().unwrap_or_default())),
+                                Some(Err(_)) | None => None,
+                            }
+                        })
                     };
-                    let index = next_child;
-                    next_child += 1;
-                    let (child_input, count) = child;
-                    let info = children.next(child_input);
+                    match outs {
+                        Some(outs) => {
+                            for ((index, count, info), v) in round.into_iter().zip(outs) {
+                                done.push_back((index, count, info, Ok(v)));
+                            }
+                        }
+                        None => pending.extend(round),
+                    }
+                }
+                while failure.is_none()
+                    && running.len() < limit
+                    && (!pending.is_empty() || (!threaded && !feeder.done))
+                {
+                    let (index, count, info) = match pending.pop_front() {
+                        Some(p) => p,
+                        None => match self.next_child(&selection, &mut feeder, &mut sel_cur) {
+                            Ok(Some((input, count))) => {
+                                next_child += 1;
+                                (next_child - 1, count, children.next(input))
+                            }
+                            Ok(None) => {
+                                feeder.done = true;
+                                break;
+                            }
+                            Err(e) => {
+                                failure = Some(e);
+                                child_cancel.cancel();
+                                break;
+                            }
+                        },
+                    };
                     let mut ic = parent.child(started_seq, index, self.seed);
                     ic.silent = true;
                     ic.exec = Some(Arc::clone(&info));
                     let cc = &child_cancel;
-                    let processor = &m.processor;
                     running.push(async move {
                         let mut ivars = vars_ref.clone();
                         let r = self
@@ -766,8 +842,13 @@ impl Exec {
                         (index, count, info, r)
                     });
                 }
-                let Some((index, count, info, r)) = running.next().await else {
-                    break;
+                let (index, count, info, r) = match done.pop_front() {
+                    Some(d) => d,
+                    None => match running.next().await {
+                        Some(d) => d,
+                        None if threaded && failure.is_none() && !feeder.done => continue,
+                        None => break,
+                    },
                 };
                 let status = match r {
                     Ok(v) => ChildStatus::Succeeded(v),
