@@ -600,3 +600,53 @@ async fn children_run_as_executions_of_their_own() {
     }
     assert_ne!(ids[0], ids[1]);
 }
+
+/// Children whose processor never awaits run in rounds on all cores; the outputs, the written
+/// results and the tolerated failures are those of one child at a time (a round with a failed
+/// child runs again as futures).
+#[test]
+fn children_on_all_cores_match_one_at_a_time() {
+    let items: Vec<Value> = (0..3000)
+        .map(|i| {
+            if i == 1234 {
+                json!({"i": i, "fail": true})
+            } else {
+                json!({"i": i})
+            }
+        })
+        .collect();
+    let store = MemoryObjects::new()
+        .with_object(
+            "in",
+            "items.json",
+            serde_json::to_vec(&items).expect("JSON"),
+        )
+        .with_bucket("out");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let run_with = |concurrency: u64, tolerated: u64| {
+        rt.block_on(run(
+            &store,
+            json!({"ItemReader": reader("JSON", "items.json"),
+                   "MaxConcurrency": concurrency,
+                   "ToleratedFailureCount": tolerated}),
+        ))
+    };
+    let one = run_with(1, 1);
+    let all = run_with(1000, 1);
+    assert!(one.succeeded(), "{:?} {:?}", one.error, one.cause);
+    assert!(all.succeeded(), "{:?} {:?}", all.error, all.cause);
+    assert_eq!(one.output, all.output);
+    assert_eq!(
+        all.output.as_ref().and_then(Value::as_array).map(Vec::len),
+        Some(2999)
+    );
+    let failed = run_with(1000, 0);
+    assert_eq!(
+        failed.error.as_deref(),
+        Some("States.ExceedToleratedFailureThreshold")
+    );
+}

@@ -5,7 +5,9 @@
 //! - [`MemoryObjects`]: buckets and objects in memory, for tests and embedding; seeded with
 //!   [`MemoryObjects::with_object`] / [`MemoryObjects::with_bucket`];
 //! - [`DirObjects`]: a local directory laid out as S3 is addressed, `s3://BUCKET/KEY` being the
-//!   file `DIR/BUCKET/KEY` (what `workflow run … --s3-root DIR` uses).
+//!   file `DIR/BUCKET/KEY` (what `workflow run … --s3-root DIR` uses);
+//! - `RemoteObjects` (cargo feature `object-store`): stores of the `object_store` crate, one per
+//!   bucket, so that a Map reads from and writes to real S3 or MinIO.
 //!
 //! The calls are synchronous: both backends are local, and a reader streams from the returned
 //! [`Read`] without holding the object in memory (the directory backend reads the file as it
@@ -27,6 +29,8 @@
 
 mod dir;
 mod memory;
+#[cfg(feature = "object-store")]
+mod remote;
 
 use std::fmt;
 use std::io::Read;
@@ -36,6 +40,8 @@ use md5::{Digest, Md5};
 
 pub use dir::DirObjects;
 pub use memory::MemoryObjects;
+#[cfg(feature = "object-store")]
+pub use remote::{BucketStores, RemoteObjects};
 
 /// What went wrong with an object call; the messages name the bucket and key as S3 does.
 #[derive(Debug, thiserror::Error)]
