@@ -830,6 +830,120 @@ mod tests {
         );
     }
 
+    /// A queuing sink whose queued appends complete only when the test says so.
+    #[derive(Default)]
+    struct Gated {
+        queued: StdMutex<Vec<(Vec<u64>, Option<tokio::sync::oneshot::Sender<()>>)>>,
+        direct: StdMutex<Vec<Vec<u64>>>,
+    }
+
+    impl EventSink for Gated {
+        fn append<'a>(&'a self, events: &'a [HistoryEvent]) -> crate::history::SinkFuture<'a> {
+            self.direct
+                .lock()
+                .unwrap()
+                .push(events.iter().map(|e| e.id).collect());
+            Box::pin(async { Ok(()) })
+        }
+
+        fn queues(&self) -> bool {
+            true
+        }
+
+        fn append_queued(&self, events: Vec<HistoryEvent>) -> crate::history::SinkFuture<'static> {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            self.queued
+                .lock()
+                .unwrap()
+                .push((events.iter().map(|e| e.id).collect(), Some(tx)));
+            Box::pin(async move { rx.await.map_err(|_| SinkError("dropped".into())) })
+        }
+    }
+
+    impl Gated {
+        fn release(&self, k: usize) {
+            if let Some(tx) = self.queued.lock().unwrap()[k].1.take() {
+                let _ = tx.send(());
+            }
+        }
+
+        fn queued_ids(&self) -> Vec<Vec<u64>> {
+            self.queued
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(ids, _)| ids.clone())
+                .collect()
+        }
+    }
+
+    /// With a queuing sink, one append is in flight at a time; the states that end meanwhile are
+    /// held (whole) for the next one, up to `MAX_QUEUED_STATES`, where the execution waits; an
+    /// effect's flush waits for every queued append, then appends the rest directly.
+    #[tokio::test(start_paused = true)]
+    async fn queued_appends_hold_whole_states_and_bound_the_lag() {
+        let sink = Arc::new(Gated::default());
+        let rec = Recorder::new(
+            HistoryLevel::Full,
+            Clock::starting_at(0),
+            Some(sink.clone()),
+            Vec::new(),
+        );
+        let mut cur = Cursor::root(1);
+        // A state: two events, then the end-of-state flush.
+        let state = |rec: &Recorder, cur: &mut Cursor| {
+            rec.record(cur, EventType::PassStateEntered, entered("A"));
+            rec.record(cur, EventType::PassStateExited, || EventKind::StateExited {
+                state_type: crate::history::StateType::Pass,
+                name: "A".into(),
+                output: "{}".into(),
+            });
+        };
+        state(&rec, &mut cur);
+        rec.flush_state().await.expect("queued");
+        assert_eq!(sink.queued_ids(), [vec![1, 2]]);
+        // While it is in flight, states are held, without waiting, until the bound.
+        for _ in 1..MAX_QUEUED_STATES {
+            state(&rec, &mut cur);
+            rec.flush_state().await.expect("held");
+        }
+        assert_eq!(sink.queued_ids().len(), 1);
+        state(&rec, &mut cur);
+        {
+            let at_bound = rec.flush_state();
+            tokio::pin!(at_bound);
+            assert!(
+                futures::poll!(at_bound.as_mut()).is_pending(),
+                "the execution waits at the bound"
+            );
+            sink.release(0);
+            at_bound.await.expect("released");
+        }
+        let queued = sink.queued_ids();
+        assert_eq!(queued.len(), 2);
+        let held = 2 * MAX_QUEUED_STATES as u64;
+        assert_eq!(
+            queued[1],
+            (3..=held + 2).collect::<Vec<_>>(),
+            "whole states, in order"
+        );
+        // An effect: waits for the queued append, then appends the rest directly.
+        state(&rec, &mut cur);
+        {
+            let effect = rec.flush();
+            tokio::pin!(effect);
+            assert!(futures::poll!(effect.as_mut()).is_pending());
+            sink.release(1);
+            effect.await.expect("flushed");
+        }
+        assert_eq!(
+            *sink.direct.lock().unwrap(),
+            [vec![held + 3, held + 4]],
+            "appended after everything queued before it"
+        );
+        assert_eq!(rec.history().len() as u64, held + 4);
+    }
+
     #[test]
     fn cursors_have_independent_deterministic_randomness() {
         let root = Cursor::root(42);
