@@ -830,10 +830,13 @@ mod tests {
         );
     }
 
+    /// The ids of a queued append, and what completes it.
+    type Queued = (Vec<u64>, Option<tokio::sync::oneshot::Sender<()>>);
+
     /// A queuing sink whose queued appends complete only when the test says so.
     #[derive(Default)]
     struct Gated {
-        queued: StdMutex<Vec<(Vec<u64>, Option<tokio::sync::oneshot::Sender<()>>)>>,
+        queued: StdMutex<Vec<Queued>>,
         direct: StdMutex<Vec<Vec<u64>>>,
     }
 
