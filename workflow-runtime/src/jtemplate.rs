@@ -79,13 +79,18 @@ impl JTemplate {
 
     /// Evaluates the template; `field` names it in causes (`Output`, `Assign`).
     pub(crate) fn evaluate(&self, scope: &Scope, field: &str) -> Result<Value, JFailure> {
+        self.evaluate_at(scope, &Field::Root(field))
+    }
+
+    /// [`JTemplate::evaluate`] at `field`, whose text is written only for an error's cause.
+    fn evaluate_at(&self, scope: &Scope, field: &Field<'_>) -> Result<Value, JFailure> {
         match self {
             JTemplate::Const(v) => Ok(v.clone()),
             JTemplate::Expr(e) => eval_expr(e, scope, field),
             JTemplate::Object(entries) => {
                 let mut out = Map::with_capacity(entries.len());
                 for (k, t) in entries {
-                    let v = t.evaluate(scope, &format!("{field}/{k}"))?;
+                    let v = t.evaluate_at(scope, &Field::Key(field, k))?;
                     out.insert(k.clone(), v);
                 }
                 Ok(Value::Object(out))
@@ -93,7 +98,7 @@ impl JTemplate {
             JTemplate::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, t) in items.iter().enumerate() {
-                    out.push(t.evaluate(scope, &format!("{field}[{i}]"))?);
+                    out.push(t.evaluate_at(scope, &Field::Index(field, i))?);
                 }
                 Ok(Value::Array(out))
             }
@@ -101,8 +106,30 @@ impl JTemplate {
     }
 }
 
+/// Where in a field a template's leaf is (`Output/a/b`, `Arguments[2]`), written only when a
+/// cause names it.
+enum Field<'f> {
+    Root(&'f str),
+    Key(&'f Field<'f>, &'f str),
+    Index(&'f Field<'f>, usize),
+}
+
+impl std::fmt::Display for Field<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Field::Root(name) => f.write_str(name),
+            Field::Key(parent, k) => write!(f, "{parent}/{k}"),
+            Field::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
 /// Evaluates one expression of `field`: nothing, or an error, is a failure with AWS's sentence.
-pub(crate) fn eval_expr(e: &Expression, scope: &Scope, field: &str) -> Result<Value, JFailure> {
+pub(crate) fn eval_expr(
+    e: &Expression,
+    scope: &Scope,
+    field: &dyn std::fmt::Display,
+) -> Result<Value, JFailure> {
     match e.evaluate_aws(None, scope) {
         Ok(Some(v)) => Ok(v),
         Ok(None) => Err(JFailure {

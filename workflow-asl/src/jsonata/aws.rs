@@ -216,6 +216,17 @@ fn parse(args: &[JValue]) -> Result<JValue, EvaluatorError> {
 }
 
 /// Installs AWS's functions (and removes `$eval`) on an evaluator.
+/// The functions [`register`] adds or replaces.
+pub(super) const NAMES: [&str; 7] = [
+    "partition",
+    "range",
+    "hash",
+    "parse",
+    "uuid",
+    "random",
+    "eval",
+];
+
 pub(super) fn register(ev: &mut Evaluator, entropy: &Rc<EntropyCell>) -> Result<(), Error> {
     let fail = |e: EvaluatorError| Error::new("D0000", e.message());
     ev.register_fn("partition", partition).map_err(fail)?;

@@ -123,6 +123,9 @@ impl std::error::Error for Error {}
 pub struct Expression {
     source: String,
     ast: AstNode,
+    /// Whether the text names one of AWS's functions or the built-ins AWS replaces (see
+    /// [`aws::NAMES`]): only then does an evaluation register them.
+    calls_aws: bool,
 }
 
 impl Clone for Expression {
@@ -130,6 +133,7 @@ impl Clone for Expression {
         Expression {
             source: self.source.clone(),
             ast: self.ast.clone(),
+            calls_aws: self.calls_aws,
         }
     }
 }
@@ -152,6 +156,11 @@ impl Expression {
         Ok(Expression {
             source: source.to_owned(),
             ast,
+            // A function is named only as `$name` (also when passed or aliased), so an
+            // expression whose text names none of them cannot call them.
+            calls_aws: aws::NAMES
+                .iter()
+                .any(|name| source.contains(&format!("${name}"))),
         })
     }
 
@@ -216,8 +225,16 @@ impl Expression {
         let mut slot = scope.evaluator.borrow_mut();
         let evaluator = match &mut *slot {
             Some(ev) => ev,
-            None => slot.insert(scope.build_evaluator()?),
+            None => {
+                scope.aws_registered.set(false);
+                slot.insert(scope.build_evaluator()?)
+            }
         };
+        // AWS's functions, registered on the first expression of the scope that names one.
+        if self.calls_aws && !scope.aws_registered.get() {
+            aws::register(evaluator, &scope.entropy)?;
+            scope.aws_registered.set(true);
+        }
         let data = match input {
             Some(v) => convert::to_engine(v),
             None => JValue::Undefined,
@@ -254,6 +271,8 @@ pub struct Scope {
     time_limit_ms: u64,
     /// The engine's evaluator for this scope's variables, built on first use.
     evaluator: RefCell<Option<Evaluator>>,
+    /// Whether AWS's functions are registered in `evaluator`.
+    aws_registered: std::cell::Cell<bool>,
 }
 
 impl Default for Scope {
@@ -286,6 +305,7 @@ impl Scope {
             entropy: Rc::new(aws::EntropyCell::from_os()),
             time_limit_ms: TIME_LIMIT_MS,
             evaluator: RefCell::new(None),
+            aws_registered: std::cell::Cell::new(false),
         }
     }
 
@@ -297,6 +317,7 @@ impl Scope {
             entropy: Rc::new(aws::EntropyCell::seeded(seed)),
             time_limit_ms: TIME_LIMIT_MS,
             evaluator: RefCell::new(None),
+            aws_registered: std::cell::Cell::new(false),
         }
     }
 
@@ -338,7 +359,8 @@ impl Scope {
         }
     }
 
-    /// An evaluator with this scope's variables bound and AWS's functions registered.
+    /// An evaluator with this scope's variables bound (AWS's functions are registered when an
+    /// expression names one, see `Expression::run_unguarded`).
     fn build_evaluator(&self) -> Result<Evaluator, Error> {
         let mut context = Context::new();
         for (name, value) in &self.vars {
@@ -350,9 +372,7 @@ impl Scope {
             max_sequence_length: Some(MAX_SEQUENCE),
             ..EvaluatorOptions::default()
         };
-        let mut evaluator = Evaluator::with_options(context, options);
-        aws::register(&mut evaluator, &self.entropy)?;
-        Ok(evaluator)
+        Ok(Evaluator::with_options(context, options))
     }
 
     /// Whether `$name` is bound.

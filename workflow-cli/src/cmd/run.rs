@@ -375,7 +375,11 @@ fn print_json(
 ) -> std::io::Result<()> {
     let doc = outcome.to_json();
     let Some(events) = events else {
-        return writeln!(out, "{doc}");
+        // Buffered: `Value`'s Display writes many small pieces, which a line-buffered stdout
+        // would each scan for a newline.
+        let mut w = std::io::BufWriter::with_capacity(64 * 1024, &mut *out);
+        writeln!(w, "{doc}")?;
+        return w.flush();
     };
     // `{…, "events": [...]}`: the outcome's fields, then the history written as JSON text: a
     // run in memory straight from its records, a stored run a page at a time from its store.

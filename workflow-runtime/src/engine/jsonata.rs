@@ -105,7 +105,7 @@ impl StateCx<'_> {
         field: &str,
     ) -> Result<Value, StateError> {
         match t.as_expr() {
-            Some(e) => eval_expr(e, scope, field).map_err(|f| self.jfail(f)),
+            Some(e) => eval_expr(e, scope, &field).map_err(|f| self.jfail(f)),
             None => t.evaluate(scope, field).map_err(|f| self.jfail(f)),
         }
     }
