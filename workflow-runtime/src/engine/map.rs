@@ -383,16 +383,22 @@ impl Iterations<'_> {
         {
             return None;
         }
-        ex.on_threads(items.len(), limit, THREADED_CHUNK, &|index, local| {
-            let mut ic = parent.child(started_seq, index, ex.seed);
-            ic.silent = parent.silent;
-            ic.local = Some(local);
-            let item = items.get(index)?;
-            match self.run(index, item, &mut ic).now_or_never() {
-                Some(Ok(v)) => Some((v, ic.local.take().unwrap_or_default())),
-                Some(Err(_)) | None => None,
-            }
-        })
+        let cancel: &crate::cancel::Cancel = self.cancel;
+        ex.on_threads_until(
+            items.len(),
+            (limit, THREADED_CHUNK),
+            Some(cancel),
+            &|index, local| {
+                let mut ic = parent.child(started_seq, index, ex.seed);
+                ic.silent = parent.silent;
+                ic.local = Some(local);
+                let item = items.get(index)?;
+                match self.run(index, item, &mut ic).now_or_never() {
+                    Some(Ok(v)) => Some((v, ic.local.take().unwrap_or_default())),
+                    Some(Err(_)) | None => None,
+                }
+            },
+        )
     }
 
     /// One Map iteration: ItemSelector, then the item processor, with its iteration events.

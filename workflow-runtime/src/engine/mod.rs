@@ -336,8 +336,8 @@ impl Exec {
     /// memory.
     ///
     /// `None` when it does not apply (one core, a limit of 1, a replay or a sink that waits for
-    /// every event, events flushed after every state), or when a scope failed or the events
-    /// would pass the history's limit: then what was appended is taken back
+    /// every event, events flushed after every state), or when a scope failed, `cancel` was
+    /// cancelled, or the events would pass the history's limit: then what was appended is taken back
     /// ([`Recorder::rollback`]) and the caller runs the scopes again as futures (a scope that
     /// never awaits does the same thing again), so failures keep their one code path.
     fn on_threads(
@@ -345,6 +345,17 @@ impl Exec {
         n: usize,
         limit: usize,
         chunk: usize,
+        scope: &ThreadedScope<'_>,
+    ) -> Option<Vec<Value>> {
+        self.on_threads_until(n, (limit, chunk), None, scope)
+    }
+
+    /// [`Exec::on_threads`] that also stops (and returns `None`) once `cancel` is cancelled.
+    fn on_threads_until(
+        &self,
+        n: usize,
+        (limit, chunk): (usize, usize),
+        cancel: Option<&Cancel>,
         scope: &ThreadedScope<'_>,
     ) -> Option<Vec<Value>> {
         use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -375,6 +386,12 @@ impl Exec {
         let handle = tokio::runtime::Handle::try_current().ok();
         let work = || {
             while !failed.load(Ordering::Relaxed) {
+                // Cancelled (a stop, a timeout seen by another worker of a multi-threaded
+                // runtime): stop here; the scopes run again as futures, which see it.
+                if cancel.is_some_and(Cancel::is_cancelled) {
+                    failed.store(true, Ordering::Relaxed);
+                    return;
+                }
                 let start = next.fetch_add(chunk, Ordering::Relaxed);
                 if start >= n {
                     break;

@@ -61,7 +61,7 @@ impl Exec {
             let threaded = if threaded_branches(p) {
                 let (parent, vars, cc) = (&*cx.cur, &*cx.vars, &child_cancel);
                 let branch_input = &branch_input;
-                self.on_threads(n, n, 1, &|i, local| {
+                self.on_threads_until(n, (n, 1), Some(cc), &|i, local| {
                     let block = p.branches.get(i)?;
                     let mut bc = parent.child(started_seq, i, self.seed);
                     bc.local = Some(local);
