@@ -650,3 +650,38 @@ fn children_on_all_cores_match_one_at_a_time() {
         Some("States.ExceedToleratedFailureThreshold")
     );
 }
+
+/// Results rendered on all cores are written in child order, as one child at a time writes them.
+#[test]
+fn results_rendered_on_all_cores_are_written_in_order() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let outputs = |concurrency: u64| {
+        let store = MemoryObjects::new()
+            .with_object("in", "items.json", failing_items(5000, &[]))
+            .with_bucket("out");
+        let out = rt.block_on(run(
+            &store,
+            json!({"ItemReader": reader("JSON", "items.json"),
+                   "MaxConcurrency": concurrency, "ResultWriter": writer()}),
+        ));
+        assert!(out.succeeded(), "{:?} {:?}", out.error, out.cause);
+        let m = manifest(&store);
+        let mut got = Vec::new();
+        for f in m["ResultFiles"]["SUCCEEDED"].as_array().expect("files") {
+            for e in file(&store, f["Key"].as_str().expect("a key"))
+                .as_array()
+                .expect("entries")
+            {
+                got.push(e["Output"].clone());
+            }
+        }
+        got
+    };
+    let one = outputs(1);
+    assert_eq!(one.len(), 5000);
+    assert_eq!(one, outputs(1000));
+}

@@ -223,6 +223,50 @@ struct FileSet {
     written: Vec<(String, usize)>,
 }
 
+/// Renders a child's result as the entries of its result file: each JSON entry preceded by a
+/// comma (`OutputType: JSON`) or followed by a newline (`JSONL`).
+#[derive(Debug, Clone, Copy)]
+pub struct Renderer {
+    transformation: Transformation,
+    jsonl: bool,
+}
+
+/// One child's rendered entries and the file (`SUCCEEDED`, `FAILED`, `PENDING`) they go to.
+#[derive(Debug)]
+pub struct Rendered {
+    slot: usize,
+    bytes: Vec<u8>,
+    entries: usize,
+}
+
+impl Renderer {
+    /// Renders `rec` (its transformation applied).
+    pub fn render(&self, rec: ChildRecord) -> Result<Rendered, DistError> {
+        let slot = match rec.status {
+            ChildStatus::Succeeded(_) => 0,
+            ChildStatus::Failed { .. } => 1,
+            ChildStatus::Pending => 2,
+        };
+        let mut values = Vec::with_capacity(1);
+        transform(self.transformation, rec, &mut values);
+        let mut bytes = Vec::with_capacity(256);
+        for v in &values {
+            if !self.jsonl {
+                bytes.push(b',');
+            }
+            serde_json::to_writer(&mut bytes, v).map_err(|e| DistError::writer(e.to_string()))?;
+            if self.jsonl {
+                bytes.push(b'\n');
+            }
+        }
+        Ok(Rendered {
+            slot,
+            bytes,
+            entries: values.len(),
+        })
+    }
+}
+
 /// Streams child results into result files and writes the manifest.
 #[derive(Debug)]
 pub struct ResultWriter {
@@ -232,7 +276,6 @@ pub struct ResultWriter {
     dir: String,
     map_run_arn: String,
     files: [FileSet; 3],
-    scratch: Vec<Value>,
 }
 
 const STATUSES: [&str; 3] = ["SUCCEEDED", "FAILED", "PENDING"];
@@ -262,7 +305,6 @@ impl ResultWriter {
             dir,
             map_run_arn: map_run_arn.to_string(),
             files: Default::default(),
-            scratch: Vec::new(),
         })
     }
 
@@ -273,29 +315,33 @@ impl ResultWriter {
 
     /// Appends one child's result.
     pub fn push(&mut self, rec: ChildRecord) -> Result<(), DistError> {
-        let slot = match rec.status {
-            ChildStatus::Succeeded(_) => 0,
-            ChildStatus::Failed { .. } => 1,
-            ChildStatus::Pending => 2,
-        };
-        self.scratch.clear();
-        transform(self.plan.transformation, rec, &mut self.scratch);
-        let jsonl = self.plan.output_type == OutputType::Jsonl;
-        let f = &mut self.files[slot];
-        for v in self.scratch.drain(..) {
-            if jsonl {
-                serde_json::to_writer(&mut f.buf, &v)
-                    .map_err(|e| DistError::writer(e.to_string()))?;
-                f.buf.push(b'\n');
-            } else {
-                f.buf.push(if f.entries == 0 { b'[' } else { b',' });
-                serde_json::to_writer(&mut f.buf, &v)
-                    .map_err(|e| DistError::writer(e.to_string()))?;
-            }
-            f.entries += 1;
+        let rendered = self.renderer().render(rec)?;
+        self.push_rendered(rendered)
+    }
+
+    /// What renders a child's entries for this writer; it can run on any thread.
+    pub fn renderer(&self) -> Renderer {
+        Renderer {
+            transformation: self.plan.transformation,
+            jsonl: self.plan.output_type == OutputType::Jsonl,
         }
+    }
+
+    /// Appends one child's entries, rendered by [`ResultWriter::renderer`].
+    pub fn push_rendered(&mut self, r: Rendered) -> Result<(), DistError> {
+        let jsonl = self.plan.output_type == OutputType::Jsonl;
+        let f = &mut self.files[r.slot];
+        match r.bytes.split_first() {
+            // The first entry of a JSON file opens the array instead of following a comma.
+            Some((_, rest)) if !jsonl && f.entries == 0 => {
+                f.buf.push(b'[');
+                f.buf.extend_from_slice(rest);
+            }
+            _ => f.buf.extend_from_slice(&r.bytes),
+        }
+        f.entries += r.entries;
         if f.buf.len() >= FILE_ROLLOVER_BYTES {
-            self.flush(slot)?;
+            self.flush(r.slot)?;
         }
         Ok(())
     }

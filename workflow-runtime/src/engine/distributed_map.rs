@@ -30,7 +30,8 @@ use super::{wrap_failure, Entered, Exec, ExecInfo, Fault, StateCx, StateError, S
 use crate::distributed::batcher::{BatchLimits, Batcher};
 use crate::distributed::reader::{self, ReaderPlan};
 use crate::distributed::writer::{
-    transform, ChildRecord, ChildStatus, ResultWriter, Transformation, WriterPlan,
+    transform, ChildRecord, ChildStatus, Rendered, Renderer, ResultWriter, Transformation,
+    WriterPlan,
 };
 use crate::distributed::DistError;
 use crate::history::{ErrorDetails, EventKind, EventType};
@@ -86,6 +87,65 @@ struct Selection<'s> {
     m: &'s MapK,
     value: &'s Value,
     vars: &'s Vars,
+}
+
+/// A finished child's record for the writer, from its execution's facts (not copied when
+/// nothing else holds them).
+fn record(info: Arc<ExecInfo>, status: ChildStatus, stop_date: String) -> ChildRecord {
+    let info = Arc::try_unwrap(info).unwrap_or_else(|shared| (*shared).clone());
+    ChildRecord {
+        execution_arn: info.execution_arn,
+        name: info.name,
+        state_machine_arn: info.state_machine_arn,
+        input: info.input,
+        status,
+        start_date: info.start_time,
+        stop_date,
+    }
+}
+
+/// Renders records on all cores, in their order.
+fn render_all(renderer: Renderer, recs: Vec<ChildRecord>) -> Vec<Result<Rendered, DistError>> {
+    let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
+    if threads < 2 || recs.len() < 256 {
+        return recs.into_iter().map(|r| renderer.render(r)).collect();
+    }
+    let per = recs.len().div_ceil(threads);
+    let mut parts: Vec<Vec<ChildRecord>> = Vec::with_capacity(threads);
+    let mut recs = recs.into_iter();
+    loop {
+        let part: Vec<ChildRecord> = recs.by_ref().take(per).collect();
+        if part.is_empty() {
+            break;
+        }
+        parts.push(part);
+    }
+    std::thread::scope(|s| {
+        let mut handles = Vec::with_capacity(parts.len());
+        let mut first = None;
+        for (i, part) in parts.into_iter().enumerate() {
+            let job = move || {
+                part.into_iter()
+                    .map(|r| renderer.render(r))
+                    .collect::<Vec<_>>()
+            };
+            if i == 0 {
+                first = Some(job);
+            } else {
+                handles.push(s.spawn(job));
+            }
+        }
+        let mut out = first.map(|job| job()).unwrap_or_default();
+        for h in handles {
+            match h.join() {
+                Ok(rendered) => out.extend(rendered),
+                Err(_) => out.push(Err(DistError::writer(
+                    "rendering the results failed (a thread panicked)",
+                ))),
+            }
+        }
+        out
+    })
 }
 
 /// A finished child: its index, how many items it held, its execution and its result.
@@ -799,6 +859,27 @@ impl Exec {
                         })
                     };
                     match outs {
+                        // Exported: the round's results are rendered on all cores too, and
+                        // appended in child order.
+                        Some(outs) if writer.is_some() && write_error.is_none() => {
+                            let stop = crate::clock::format_ms(self.rec.clock.now_ms());
+                            let recs: Vec<ChildRecord> = round
+                                .into_iter()
+                                .zip(outs)
+                                .map(|((_, _, info), v)| {
+                                    record(info, ChildStatus::Succeeded(v), stop.clone())
+                                })
+                                .collect();
+                            if let Some(w) = writer.as_mut() {
+                                for r in render_all(w.renderer(), recs) {
+                                    if let Err(e) = r.and_then(|r| w.push_rendered(r)) {
+                                        write_error = Some(dist_error(e));
+                                        child_cancel.cancel();
+                                        break;
+                                    }
+                                }
+                            }
+                        }
                         Some(outs) => {
                             for ((index, count, info), v) in round.into_iter().zip(outs) {
                                 done.push_back((index, count, info, Ok(v)));
@@ -880,17 +961,11 @@ impl Exec {
                         }
                     }
                 };
-                // The child's facts, without copying them when nothing else holds them.
-                let info = Arc::try_unwrap(info).unwrap_or_else(|shared| (*shared).clone());
-                let rec = ChildRecord {
-                    execution_arn: info.execution_arn,
-                    name: info.name,
-                    state_machine_arn: info.state_machine_arn,
-                    input: info.input,
+                let rec = record(
+                    info,
                     status,
-                    start_date: info.start_time,
-                    stop_date: crate::clock::format_ms(self.rec.clock.now_ms()),
-                };
+                    crate::clock::format_ms(self.rec.clock.now_ms()),
+                );
                 if let Some(w) = writer.as_mut() {
                     if write_error.is_none() {
                         if let Err(e) = w.push(rec) {
