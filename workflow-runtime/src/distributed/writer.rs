@@ -276,6 +276,9 @@ pub struct ResultWriter {
     dir: String,
     map_run_arn: String,
     files: [FileSet; 3],
+    /// The result file being put on a thread of its own while children go on (at most one, so
+    /// at most one more file's bytes are held).
+    in_flight: Option<std::thread::JoinHandle<Result<(), DistError>>>,
 }
 
 const STATUSES: [&str; 3] = ["SUCCEEDED", "FAILED", "PENDING"];
@@ -305,6 +308,7 @@ impl ResultWriter {
             dir,
             map_run_arn: map_run_arn.to_string(),
             files: Default::default(),
+            in_flight: None,
         })
     }
 
@@ -363,13 +367,33 @@ impl ResultWriter {
         let size = body.len();
         f.entries = 0;
         f.next_index += 1;
-        self.store
-            .put_object(&self.bucket, &key, body)
-            .map_err(|e| {
-                DistError::writer(format!("Writing s3://{}/{key} failed: {e}", self.bucket))
-            })?;
-        f.written.push((key, size));
+        f.written.push((key.clone(), size));
+        // The previous file first: its failure is this writer's failure.
+        self.wait_in_flight()?;
+        let store = Arc::clone(&self.store);
+        let bucket = self.bucket.clone();
+        let put = move || {
+            store
+                .put_object(&bucket, &key, body)
+                .map_err(|e| DistError::writer(format!("Writing s3://{bucket}/{key} failed: {e}")))
+        };
+        // Putting a file (the directory backend syncs it to disk) overlaps with the children.
+        let handle = std::thread::Builder::new()
+            .name("workflow-result-writer".into())
+            .spawn(put)
+            .map_err(|e| DistError::writer(format!("Cannot start writing a result file: {e}")))?;
+        self.in_flight = Some(handle);
         Ok(())
+    }
+
+    /// Waits for the file being put, if any, and returns its failure.
+    fn wait_in_flight(&mut self) -> Result<(), DistError> {
+        match self.in_flight.take() {
+            None => Ok(()),
+            Some(h) => h
+                .join()
+                .unwrap_or_else(|_| Err(DistError::writer("Writing a result file panicked"))),
+        }
     }
 
     /// Writes what is left and the manifest; returns the state output
@@ -378,6 +402,7 @@ impl ResultWriter {
         for slot in 0..3 {
             self.flush(slot)?;
         }
+        self.wait_in_flight()?;
         let list = |f: &FileSet| -> Value {
             Value::Array(
                 f.written
