@@ -247,6 +247,25 @@ impl Renderer {
             ChildStatus::Failed { .. } => 1,
             ChildStatus::Pending => 2,
         };
+        if let (Transformation::None, ChildStatus::Succeeded(_)) =
+            (self.transformation, &rec.status)
+        {
+            // The common case, written straight to bytes: the same text as serialising
+            // `rec.describe()` (a test checks it), without building that value.
+            let mut bytes = Vec::with_capacity(512);
+            if !self.jsonl {
+                bytes.push(b',');
+            }
+            describe_succeeded(&rec, &mut bytes).map_err(|e| DistError::writer(e.to_string()))?;
+            if self.jsonl {
+                bytes.push(b'\n');
+            }
+            return Ok(Rendered {
+                slot,
+                bytes,
+                entries: 1,
+            });
+        }
         let mut values = Vec::with_capacity(1);
         transform(self.transformation, rec, &mut values);
         let mut bytes = Vec::with_capacity(256);
@@ -265,6 +284,34 @@ impl Renderer {
             entries: values.len(),
         })
     }
+}
+
+/// Writes [`ChildRecord::describe`] of a succeeded child as JSON text, key by key in its order.
+fn describe_succeeded(rec: &ChildRecord, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    let ChildStatus::Succeeded(output) = &rec.status else {
+        return serde_json::to_writer(out, &rec.describe());
+    };
+    let input = serde_json::to_string(&rec.input)?;
+    let output = serde_json::to_string(output)?;
+    let field = |out: &mut Vec<u8>, key: &str, value: &str| -> serde_json::Result<()> {
+        out.push(if key == "ExecutionArn" { b'{' } else { b',' });
+        serde_json::to_writer(&mut *out, key)?;
+        out.push(b':');
+        serde_json::to_writer(&mut *out, value)
+    };
+    field(out, "ExecutionArn", &rec.execution_arn)?;
+    field(out, "Input", &input)?;
+    out.extend_from_slice(br#","InputDetails":{"Included":true}"#);
+    field(out, "Name", &rec.name)?;
+    field(out, "StartDate", &rec.start_date)?;
+    field(out, "StateMachineArn", &rec.state_machine_arn)?;
+    field(out, "Output", &output)?;
+    out.extend_from_slice(
+        br#","OutputDetails":{"Included":true},"RedriveCount":0,"RedriveStatus":"NOT_REDRIVABLE","RedriveStatusReason":"Execution is SUCCEEDED and cannot be redriven","Status":"SUCCEEDED""#,
+    );
+    field(out, "StopDate", &rec.stop_date)?;
+    out.push(b'}');
+    Ok(())
 }
 
 /// Streams child results into result files and writes the manifest.
@@ -565,5 +612,25 @@ mod tests {
         let e = w.finish().unwrap_err();
         assert_eq!(e.error, "States.ResultWriterFailed");
         assert!(e.cause.contains("NoSuchBucket"), "{}", e.cause);
+    }
+
+    #[test]
+    fn a_succeeded_child_is_rendered_as_its_description_serialised() {
+        let r = ChildRecord {
+            execution_arn: "arn:aws:states:r:1:execution:sm/M:u\"q".into(),
+            name: "u".into(),
+            state_machine_arn: "arn:aws:states:r:1:stateMachine:sm/M".into(),
+            input: serde_json::json!({"a": "x\ny", "n": [1, 2.5]}),
+            status: ChildStatus::Succeeded(serde_json::json!({"ok": true, "s": "é"})),
+            start_date: "2026-01-01T00:00:00.000Z".into(),
+            stop_date: "2026-01-01T00:00:01.000Z".into(),
+        };
+        let want = serde_json::to_vec(&r.describe()).expect("JSON");
+        let mut got = Vec::new();
+        describe_succeeded(&r, &mut got).expect("rendered");
+        assert_eq!(
+            String::from_utf8(got).expect("UTF-8"),
+            String::from_utf8(want).expect("UTF-8")
+        );
     }
 }
