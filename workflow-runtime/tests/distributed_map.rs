@@ -685,3 +685,46 @@ fn results_rendered_on_all_cores_are_written_in_order() {
     assert_eq!(one.len(), 5000);
     assert_eq!(one, outputs(1000));
 }
+
+/// A malformed line read while an earlier round runs on all cores fails the Map with
+/// `States.ItemReaderFailed`, and the results of every item before it are written.
+#[test]
+fn a_malformed_line_in_a_later_round_keeps_the_earlier_rounds() {
+    let mut body = String::new();
+    for i in 0..10_000 {
+        if i == 9000 {
+            body.push_str("{not json\n");
+        } else {
+            body.push_str(&format!("{{\"i\":{i}}}\n"));
+        }
+    }
+    let store = MemoryObjects::new()
+        .with_object("in", "items.jsonl", body)
+        .with_bucket("out");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let out = rt.block_on(run(
+        &store,
+        json!({"ItemReader": reader("JSONL", "items.jsonl"),
+               "MaxConcurrency": 1000, "ResultWriter": writer()}),
+    ));
+    assert_eq!(out.error.as_deref(), Some("States.ItemReaderFailed"));
+    assert!(
+        out.cause.as_deref().unwrap_or_default().contains("9001"),
+        "{:?}",
+        out.cause
+    );
+    let m = manifest(&store);
+    let mut written = 0;
+    for f in m["ResultFiles"]["SUCCEEDED"].as_array().expect("files") {
+        written += file(&store, f["Key"].as_str().expect("a key"))
+            .as_array()
+            .expect("entries")
+            .len();
+    }
+    // Every item read before the malformed line ran and was written.
+    assert_eq!(written, 9000);
+}

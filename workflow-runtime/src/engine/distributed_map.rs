@@ -148,6 +148,9 @@ fn render_all(renderer: Renderer, recs: Vec<ChildRecord>) -> Vec<Result<Rendered
     })
 }
 
+/// A round of children (index, items held, execution) and the reader's error that ended it.
+type Round = (Vec<(usize, usize, Arc<ExecInfo>)>, Option<StateError>);
+
 /// A finished child: its index, how many items it held, its execution and its result.
 type Completed = (usize, usize, Arc<ExecInfo>, Result<Value, Fault>);
 
@@ -811,6 +814,8 @@ impl Exec {
             let threaded = super::never_awaits(&m.processor) && limit > 1;
             let mut pending: VecDeque<(usize, usize, Arc<ExecInfo>)> = VecDeque::new();
             let mut done: VecDeque<Completed> = VecDeque::new();
+            // A round read while the previous one ran, and the reader's error after it.
+            let mut next_round: Option<Round> = None;
             let processor = &m.processor;
             loop {
                 if threaded
@@ -818,46 +823,75 @@ impl Exec {
                     && pending.is_empty()
                     && done.is_empty()
                     && failure.is_none()
-                    && !feeder.done
+                    && (!feeder.done || next_round.is_some())
                 {
-                    let mut round = Vec::new();
-                    while round.len() < THREADED_ROUND {
-                        match self.next_child(&selection, &mut feeder, &mut sel_cur) {
-                            Ok(Some((input, count))) => {
-                                round.push((next_child, count, children.next(input)));
-                                next_child += 1;
-                            }
-                            Ok(None) => {
-                                feeder.done = true;
-                                break;
-                            }
-                            Err(e) => {
-                                failure = Some(e);
-                                child_cancel.cancel();
-                                break;
-                            }
-                        }
-                    }
-                    let cc = &child_cancel;
-                    let outs = if round.is_empty() {
-                        Some(Vec::new())
-                    } else {
-                        self.on_threads(round.len(), limit, THREADED_CHUNK, &|i, local| {
-                            let (index, _, info) = round.get(i)?;
-                            let mut ic = parent.child(started_seq, *index, self.seed);
-                            ic.silent = true;
-                            ic.exec = Some(Arc::clone(info));
-                            ic.local = Some(local);
-                            let mut ivars = vars_ref.clone();
-                            let r = self
-                                .run_block(processor, &mut ic, info.input.clone(), &mut ivars, cc)
-                                .now_or_never();
-                            match r {
-                                Some(Ok(v)) => Some((v, ic.local.take().unwrap_or_default())),
-                                Some(Err(_)) | None => None,
-                            }
-                        })
+                    let (round, read_error) = match next_round.take() {
+                        Some(r) => r,
+                        None => self.read_round(
+                            &selection,
+                            &mut feeder,
+                            &mut sel_cur,
+                            &mut children,
+                            &mut next_child,
+                        ),
                     };
+                    if let Some(e) = read_error {
+                        failure = Some(e);
+                        child_cancel.cancel();
+                    }
+                    // The next round is read on a thread of its own while this one runs.
+                    let read_more = failure.is_none() && !feeder.done;
+                    let handle = tokio::runtime::Handle::try_current().ok();
+                    let cc = &child_cancel;
+                    let (outs, read) = std::thread::scope(|s| {
+                        let reading = read_more.then(|| {
+                            let (sel, feeder, sel_cur) = (&selection, &mut feeder, &mut sel_cur);
+                            let (children, next_child) = (&mut children, &mut next_child);
+                            let handle = handle.as_ref();
+                            s.spawn(move || {
+                                // The clock of the execution's runtime (virtual when paused).
+                                let _runtime = handle.map(tokio::runtime::Handle::enter);
+                                self.read_round(sel, feeder, sel_cur, children, next_child)
+                            })
+                        });
+                        let outs = if round.is_empty() {
+                            Some(Vec::new())
+                        } else {
+                            self.on_threads(round.len(), limit, THREADED_CHUNK, &|i, local| {
+                                let (index, _, info) = round.get(i)?;
+                                let mut ic = parent.child(started_seq, *index, self.seed);
+                                ic.silent = true;
+                                ic.exec = Some(Arc::clone(info));
+                                ic.local = Some(local);
+                                let mut ivars = vars_ref.clone();
+                                let r = self
+                                    .run_block(
+                                        processor,
+                                        &mut ic,
+                                        info.input.clone(),
+                                        &mut ivars,
+                                        cc,
+                                    )
+                                    .now_or_never();
+                                match r {
+                                    Some(Ok(v)) => Some((v, ic.local.take().unwrap_or_default())),
+                                    Some(Err(_)) | None => None,
+                                }
+                            })
+                        };
+                        (outs, reading.map(std::thread::ScopedJoinHandle::join))
+                    });
+                    match read {
+                        Some(Ok(r)) => next_round = Some(r),
+                        Some(Err(_)) => {
+                            failure = Some(StateError::new(
+                                names::ITEM_READER_FAILED,
+                                "Reading the items failed: the reader panicked",
+                            ));
+                            child_cancel.cancel();
+                        }
+                        None => {}
+                    }
                     match outs {
                         // Exported: the round's results are rendered on all cores too, and
                         // appended in child order.
@@ -927,7 +961,12 @@ impl Exec {
                     Some(d) => d,
                     None => match running.next().await {
                         Some(d) => d,
-                        None if threaded && failure.is_none() && !feeder.done => continue,
+                        None if threaded
+                            && failure.is_none()
+                            && (!feeder.done || next_round.is_some()) =>
+                        {
+                            continue
+                        }
                         None => break,
                     },
                 };
@@ -1032,6 +1071,32 @@ impl Exec {
             None => Value::Array(results.into_iter().flatten().collect()),
         };
         Ok(output)
+    }
+
+    /// Reads up to a round of children (fewer when the items end or the reader fails).
+    fn read_round(
+        &self,
+        sel: &Selection<'_>,
+        feeder: &mut Feeder<'_>,
+        sel_cur: &mut Cursor,
+        children: &mut Children,
+        next_child: &mut usize,
+    ) -> Round {
+        let mut round = Vec::new();
+        while round.len() < THREADED_ROUND {
+            match self.next_child(sel, feeder, sel_cur) {
+                Ok(Some((input, count))) => {
+                    round.push((*next_child, count, children.next(input)));
+                    *next_child += 1;
+                }
+                Ok(None) => {
+                    feeder.done = true;
+                    break;
+                }
+                Err(e) => return (round, Some(e)),
+            }
+        }
+        (round, None)
     }
 
     /// The next child input and how many items it holds, or `None` when the items are done.
