@@ -113,7 +113,7 @@ impl<T> PassesThrough<T> for T {}
 #[diagnostic::on_unimplemented(
     message = "type mismatch on a typed edge: the last step produces `{Self}`, but the workflow's output type is `{T}`",
     label = "this step ends the workflow with `{Self}`, not `{T}`",
-    note = "the task's output becomes the workflow's output unchanged here (no `result_selector`, `result_path` or `output_path` on the way), so the types must be equal"
+    note = "the task's output becomes the workflow's output unchanged here (no `result_selector`, `result_path` or `output_path` on the way; a state with `result_path = null` passes it through), so the types must be equal"
 )]
 pub trait Produces<T> {}
 
@@ -123,7 +123,7 @@ impl<T> Produces<T> for T {}
 #[diagnostic::on_unimplemented(
     message = "type mismatch on a typed edge: the previous step produces `{T}`, but the next one takes `{Self}`",
     label = "this edge passes `{T}` to a step that takes `{Self}`",
-    note = "a task's output flows unchanged into the next task here (no `input_path`, `parameters`, `result_selector`, `result_path` or `output_path` on the way; Choice, Wait and plain Pass states pass data through), so the types must be equal"
+    note = "a task's output flows unchanged into the next task here (no `input_path`, `parameters`, `result_selector`, `result_path` or `output_path` on the way; Choice, Wait and plain Pass states pass data through, and so does a state with `result_path = null`), so the types must be equal"
 )]
 pub trait Edge<T> {}
 

@@ -54,6 +54,15 @@ pub struct Reach<'a> {
     pub states: Vec<String>,
 }
 
+/// Whether a state's output is its own input, whatever it does: `ResultPath` is `null` (the
+/// result is discarded and the state's input, before `InputPath`, is kept) and no `OutputPath`
+/// or `Output` reshapes it.
+fn discards_result(o: &Map<String, Value>) -> bool {
+    o.get("ResultPath") == Some(&Value::Null)
+        && identity(o, "OutputPath")
+        && !o.contains_key("Output")
+}
+
 /// Whether a state passes its input through unchanged: a Choice, a Wait or a Pass with no
 /// `InputPath`, `OutputPath`, `Output`, and for a Pass no `Parameters`, `Result` or `ResultPath`.
 fn transparent(o: &Map<String, Value>) -> bool {
@@ -61,9 +70,11 @@ fn transparent(o: &Map<String, Value>) -> bool {
     match o.get("Type").and_then(Value::as_str) {
         Some("Choice" | "Wait" | "Succeed") => io,
         Some("Pass") => {
-            io && !o.contains_key("Parameters")
-                && !o.contains_key("Result")
-                && identity(o, "ResultPath")
+            discards_result(o)
+                || (io
+                    && !o.contains_key("Parameters")
+                    && !o.contains_key("Result")
+                    && identity(o, "ResultPath"))
         }
         _ => false,
     }
@@ -91,19 +102,23 @@ pub fn reach<'a>(l: &'a Lowered, start: Vec<(String, String)>) -> Reach<'a> {
             continue;
         };
         out.states.push(name.clone());
+        // A task or typed Parallel/Map takes the value; with `result_path = null` it also
+        // passes it on, unchanged, to where it goes next.
         if let Some(t) = l.tasks.iter().find(|t| t.state == name) {
             if input_unchanged(o) {
                 out.tasks.push((t, span_of(&hop)));
             }
-            continue;
-        }
-        if l.typed_nested.contains(&name) {
+            if !discards_result(o) {
+                continue;
+            }
+        } else if l.typed_nested.contains(&name) {
             if input_unchanged(o) {
                 out.nodes.push((name.clone(), span_of(&hop)));
             }
-            continue;
-        }
-        if !transparent(o) {
+            if !discards_result(o) {
+                continue;
+            }
+        } else if !transparent(o) {
             continue;
         }
         let ptr = push_pointer("/States", &name);
