@@ -521,6 +521,7 @@ impl RuntimeExt for Runtime {
 
 /// Why [`Workflow::run`] returned no output.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum RunError {
     /// The input could not be written as JSON.
     Input(serde_json::Error),

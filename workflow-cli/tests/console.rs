@@ -73,6 +73,23 @@ fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
+/// `workflow run DEF --store DB --name NAME` in another process, once its execution has
+/// started (recorded two events) as seen through the console at `addr`.
+fn run_waiting(addr: &str, def: &Path, db: &Path, name: &str) -> std::process::Child {
+    let run = std::process::Command::new(support::BIN)
+        .args(["run", def.to_str().expect("path"), "--store"])
+        .arg(db)
+        .args(["--name", name])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run");
+    wait_for(&format!("{name} to wait"), || {
+        get(addr, &format!("/api/executions/{name}")).json()["eventCount"].as_u64() >= Some(2)
+    });
+    run
+}
+
 #[test]
 fn graph_svg_on_the_command_line_matches_its_snapshot() {
     let def = support::demo_definition();
@@ -387,22 +404,7 @@ fn reading_never_writes_and_the_actions_start_stop_and_resume() {
     // Resume: an execution whose process died (killed while it waited).
     let def = dir.path("nap.json");
     fs::write(&def, waits.to_string()).expect("write");
-    let mut run = std::process::Command::new(support::BIN)
-        .args([
-            "run",
-            def.to_str().expect("path"),
-            "--store",
-            db.to_str().expect("path"),
-            "--name",
-            "crashed",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("run");
-    wait_for("crashed to wait", || {
-        get(a, "/api/executions/crashed").json()["eventCount"].as_u64() >= Some(2)
-    });
+    let mut run = run_waiting(a, &def, &db, "crashed");
     run.kill().expect("kill");
     let _ = run.wait();
     let resumed = post(a, "/api/executions/crashed/resume", "{}");
@@ -524,22 +526,7 @@ fn callbacks_for_an_execution_another_process_runs_are_refused_with_a_reason() {
             .to_string(),
     )
     .expect("write");
-    let mut run = std::process::Command::new(support::BIN)
-        .args([
-            "run",
-            def.to_str().expect("path"),
-            "--store",
-            db.to_str().expect("path"),
-            "--name",
-            "elsewhere",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("run");
-    wait_for("elsewhere to wait", || {
-        get(a, "/api/executions/elsewhere").json()["eventCount"].as_u64() >= Some(2)
-    });
+    let mut run = run_waiting(a, &def, &db, "elsewhere");
     let refused = post(a, "/api/executions/elsewhere/task-success", "{}");
     run.kill().expect("kill");
     let _ = run.wait();

@@ -40,6 +40,7 @@ pub enum Signal {
 
 /// Why a callback was refused, named as Step Functions names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CallbackError {
     /// The token is not a token (empty or too long).
     InvalidToken(String),

@@ -106,6 +106,7 @@ impl ExecutionOutcome {
 
 /// Why an execution could not be started.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StartError {
     /// The definition cannot be run.
     #[error(transparent)]

@@ -49,6 +49,8 @@ pub fn durable_exit_code(e: &DurableError) -> u8 {
         DurableError::Store(e) => store_exit_code(e),
         DurableError::Definition { .. } | DurableError::Version { .. } => EXIT_USAGE,
         DurableError::Start { .. } => EXIT_USAGE,
+        // A kind added later: the store's fault, so the execution stays resumable.
+        _ => EXIT_STORE_FAILED,
     }
 }
 
@@ -64,6 +66,7 @@ pub fn store_exit_code(e: &StoreError) -> u8 {
         | StoreError::InvalidName { .. }
         | StoreError::AlreadyExists { .. }
         | StoreError::Closed { .. } => EXIT_USAGE,
+        _ => EXIT_STORE_FAILED,
     }
 }
 

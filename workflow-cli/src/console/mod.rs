@@ -287,7 +287,8 @@ impl ApiError {
             StoreError::Corrupt { .. } | StoreError::UnsupportedVersion { .. } => {
                 (StatusCode::SERVICE_UNAVAILABLE, "StoreUnreadable")
             }
-            StoreError::Storage { .. } => (StatusCode::SERVICE_UNAVAILABLE, "StoreUnavailable"),
+            // `Storage`, and kinds added later.
+            _ => (StatusCode::SERVICE_UNAVAILABLE, "StoreUnavailable"),
         };
         ApiError::new(status, code, e.to_string())
     }

@@ -45,6 +45,7 @@ pub use remote::{BucketStores, RemoteObjects};
 
 /// What went wrong with an object call; the messages name the bucket and key as S3 does.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ObjectError {
     /// The bucket does not exist (S3's `NoSuchBucket`).
     #[error("NoSuchBucket: the bucket '{bucket}' does not exist")]

@@ -85,6 +85,7 @@ impl EventSink for StoreSink {
 
 /// Why a durable execution could not be started, resumed or stopped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DurableError {
     /// The store refused or failed.
     #[error(transparent)]

@@ -504,6 +504,7 @@ pub struct ExecutionPage {
 
 /// What can go wrong in a store.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// No execution has this name.
     #[error("execution `{0}` does not exist")]
