@@ -1,6 +1,6 @@
-//! What the console's tests and bench share: a store seeded with the demo example, a `workflow
-//! console` process on a free loopback port (killed when dropped), and a minimal HTTP/1.1 client
-//! (std only, `Connection: close`).
+//! What the CLI's tests and the console bench share: temporary directories, a store seeded with
+//! the demo example, a `workflow console` process on a free loopback port (killed when dropped),
+//! and a minimal HTTP/1.1 client (std only, `Connection: close`).
 #![allow(dead_code)]
 
 use std::fs;
@@ -27,7 +27,7 @@ impl TempDir {
     pub fn new(tag: &str) -> TempDir {
         static N: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
-            "workflow-console-test-{}-{tag}-{}",
+            "workflow-cli-test-{}-{tag}-{}",
             std::process::id(),
             N.fetch_add(1, Ordering::SeqCst)
         ));
@@ -38,6 +38,13 @@ impl TempDir {
     /// A path inside the directory.
     pub fn path(&self, name: &str) -> PathBuf {
         self.0.join(name)
+    }
+
+    /// Writes `text` to the file `name` inside the directory and returns its path.
+    pub fn file(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        fs::write(&p, text).expect("write a temp file");
+        p
     }
 }
 
