@@ -24,7 +24,7 @@ use workflow_asl::eval::{java_json, Env};
 
 use super::context::build_context;
 use super::errors::{Recovery, Retrier};
-use super::io::{as_float, as_integer, display, for_result_path, number_path};
+use super::io::{as_float, as_integer, display, number_path};
 use super::map::{tolerance, Tolerance, DISTRIBUTED_MAP_CONCURRENCY};
 use super::{wrap_failure, Entered, Exec, ExecInfo, Fault, StateCx, StateError, Step, Vars};
 use crate::distributed::batcher::{BatchLimits, Batcher};
@@ -288,28 +288,21 @@ impl Exec {
             };
             let failure = match run {
                 Ok(result) => {
-                    let finished = match &st.jsonata {
-                        // JSONata: `Output` and `Assign` see the results as `$states.result`.
-                        Some(j) => {
-                            let jctx = self.j_context(cx, retrier.count());
-                            let scope =
-                                super::jsonata::scope(cx.vars, value, &jctx, Some(&result), None);
-                            cx.j_output_assign(
-                                &scope,
-                                j.output.as_ref(),
-                                j.assign.as_ref(),
-                                result.clone(),
-                                "",
-                            )
-                        }
-                        None => cx.finish(
-                            for_result_path(&m.result_path, &input),
-                            result,
-                            m.result_selector.as_ref(),
-                            &m.result_path,
-                            &ctx,
-                        ),
-                    };
+                    // JSONata: `Output` and `Assign` see the results as `$states.result`.
+                    let jctx = st
+                        .jsonata
+                        .as_ref()
+                        .map(|_| self.j_context(cx, retrier.count()));
+                    let finished = cx.finish_result(
+                        st.jsonata
+                            .as_deref()
+                            .zip(jctx.as_ref())
+                            .map(|(j, c)| (j, value, c)),
+                        &input,
+                        result,
+                        (m.result_selector.as_ref(), &m.result_path),
+                        &ctx,
+                    );
                     match finished {
                         Ok(output) => return Ok(Step::to(output, st.next)),
                         Err(e) => e,

@@ -23,6 +23,7 @@ use workflow_asl::error::names;
 use workflow_asl::eval::{java_json, json_string_len, number_len, Env};
 
 use super::{StateCx, StateError};
+use crate::jtemplate::JState;
 use crate::program::{CState, IoPath, NumberSource, ResultPathOpt};
 use crate::sem::Template;
 
@@ -219,7 +220,32 @@ pub(super) fn path_not_found(path: &str, field: &str, input: &Value) -> String {
     )
 }
 
+/// The JSONata side of [`StateCx::finish_result`]: the state's fields, `$states.input` and
+/// `$states.context`.
+pub(super) type JFinish<'a> = (&'a JState, &'a Value, &'a Value);
+
 impl StateCx<'_> {
+    /// Ends a Parallel or Map state with its `result`: in JSONata, `Output` (by default the
+    /// result) and `Assign`, each seeing `$states.result`; in JSONPath, `ResultSelector` →
+    /// `ResultPath` (into the state's `input`) → `OutputPath`.
+    pub(super) fn finish_result(
+        &mut self,
+        jsonata: Option<JFinish<'_>>,
+        input: &Value,
+        result: Value,
+        (selector, rp): (Option<&Template>, &ResultPathOpt),
+        ctx: &Value,
+    ) -> Result<Value, StateError> {
+        match jsonata {
+            Some((j, state_input, jctx)) => {
+                let scope =
+                    super::jsonata::scope(self.vars, state_input, jctx, Some(&result), None);
+                self.j_output_assign(&scope, j.output.as_ref(), j.assign.as_ref(), result, "")
+            }
+            None => self.finish(for_result_path(rp, input), result, selector, rp, ctx),
+        }
+    }
+
     /// `InputPath`: the effective input.
     #[inline]
     pub(super) fn input_path(&self, input: &Value, ctx: &Value) -> Result<Eff, StateError> {

@@ -14,7 +14,7 @@ use workflow_asl::path::Selected;
 
 use super::context::build_context;
 use super::errors::{Recovery, Retrier};
-use super::io::{as_float, as_integer, display, for_result_path, number_path};
+use super::io::{as_float, as_integer, display, number_path};
 use super::{wrap_failure, Entered, Exec, Fault, StateCx, StateError, Step, Vars};
 use crate::cancel::Cancel;
 use crate::history::{ErrorDetails, EventKind, EventType, MapIteration};
@@ -230,28 +230,20 @@ impl Exec {
                             keep
                         });
                     }
-                    let finished = match &st.jsonata {
-                        Some(j) => {
-                            let jctx = self.j_context(cx, retrier.count());
-                            let result = Value::Array(results);
-                            let scope =
-                                super::jsonata::scope(cx.vars, value, &jctx, Some(&result), None);
-                            cx.j_output_assign(
-                                &scope,
-                                j.output.as_ref(),
-                                j.assign.as_ref(),
-                                result.clone(),
-                                "",
-                            )
-                        }
-                        None => cx.finish(
-                            for_result_path(&m.result_path, &input),
-                            Value::Array(results),
-                            m.result_selector.as_ref(),
-                            &m.result_path,
-                            &ctx,
-                        ),
-                    };
+                    let jctx = st
+                        .jsonata
+                        .as_ref()
+                        .map(|_| self.j_context(cx, retrier.count()));
+                    let finished = cx.finish_result(
+                        st.jsonata
+                            .as_deref()
+                            .zip(jctx.as_ref())
+                            .map(|(j, c)| (j, value, c)),
+                        &input,
+                        Value::Array(results),
+                        (m.result_selector.as_ref(), &m.result_path),
+                        &ctx,
+                    );
                     match finished {
                         Ok(output) => return Ok(Step::to(output, st.next)),
                         Err(e) => e,

@@ -6,7 +6,6 @@ use futures::FutureExt;
 use serde_json::Value;
 
 use super::errors::{Recovery, Retrier};
-use super::io::for_result_path;
 use super::{Exec, Fault, StateCx, StateError, Step};
 use crate::history::{EventKind, EventType};
 use crate::program::ParallelK;
@@ -123,35 +122,13 @@ impl Exec {
             }
             let failure = match failure {
                 None => {
-                    let finished = match &st.jsonata {
-                        Some(j) => {
-                            let result = Value::Array(results);
-                            let r = {
-                                let scope = super::jsonata::scope(
-                                    cx.vars,
-                                    &input,
-                                    &ctx,
-                                    Some(&result),
-                                    None,
-                                );
-                                cx.j_output_assign(
-                                    &scope,
-                                    j.output.as_ref(),
-                                    j.assign.as_ref(),
-                                    result.clone(),
-                                    "",
-                                )
-                            };
-                            r
-                        }
-                        None => cx.finish(
-                            for_result_path(&p.result_path, &input),
-                            Value::Array(results),
-                            p.result_selector.as_ref(),
-                            &p.result_path,
-                            &ctx,
-                        ),
-                    };
+                    let finished = cx.finish_result(
+                        st.jsonata.as_deref().map(|j| (j, &input, &ctx)),
+                        &input,
+                        Value::Array(results),
+                        (p.result_selector.as_ref(), &p.result_path),
+                        &ctx,
+                    );
                     match finished {
                         Ok(output) => return Ok(Step::to(output, st.next)),
                         Err(e) => e,
