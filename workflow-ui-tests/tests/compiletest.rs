@@ -3,7 +3,7 @@
 //!
 //! The `.stderr` files were recorded with rustc 1.95 (the toolchain this project is built with);
 //! rustc words some messages differently from version to version, so on any other version this
-//! test is ignored. Re-record with `TRYBUILD=overwrite cargo test --test compiletest`.
+//! test is ignored. Re-record with `TRYBUILD=overwrite cargo test -p workflow-ui-tests --test compiletest`.
 
 #[rustversion::attr(
     not(stable(1.95)),
