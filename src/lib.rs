@@ -313,6 +313,12 @@ pub mod __private;
 pub mod test_state;
 pub use test_state::{StateTest, StateTestResult};
 
+/// The README's Rust examples, compiled and run as doc tests so that they keep working as pasted
+/// (its shell examples are run by `workflow-cli/tests/cli.rs`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// A workflow declared with [`workflow!`]: its ASL, its model, its handlers and its typed driver.
 pub trait Workflow: Sized + 'static {
     /// The input type (`serde_json::Value` when the declaration names none).
