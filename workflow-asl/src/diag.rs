@@ -43,6 +43,10 @@ pub enum Code {
     InvalidLabelName,
     /// Two Map states have the same `Label` (AWS: `DUPLICATE_LABEL_NAME`).
     DuplicateLabelName,
+    /// A state in a Parallel branch or a Map item processor assigns a variable that an enclosing
+    /// scope also assigns. The rule is AWS's ("Passing data between states with variables",
+    /// Variable scope); the code is ours, as no record of AWS's diagnostic for it was found.
+    VariableAssignedInOuterScope,
     /// Warning: no `.$` on a payload template field whose value looks like a JSONPath or an
     /// intrinsic function (AWS: `NO_DOLLAR`).
     NoDollar,
@@ -76,6 +80,7 @@ impl Code {
             Code::DuplicateKey => "DUPLICATE_KEY",
             Code::InvalidLabelName => "INVALID_LABEL_NAME",
             Code::DuplicateLabelName => "DUPLICATE_LABEL_NAME",
+            Code::VariableAssignedInOuterScope => "VARIABLE_ASSIGNED_IN_OUTER_SCOPE",
             Code::NoDollar => "NO_DOLLAR",
             Code::NoPath => "NO_PATH",
             Code::PassResultIsStatic => "PASS_RESULT_IS_STATIC",

@@ -14,7 +14,9 @@
 //! - **language** (`language.rs`, parsing with [`crate::jsonata`]): fields of one query language
 //!   used in a state of the other, and JSONata `{% … %}` strings;
 //! - **resources** (`resource.rs`): Task `Resource` ARNs and EXPRESS-only restrictions;
-//! - **paths** (`paths.rs`, `intrinsics.rs`): paths, reference paths, `.$` payload template fields and intrinsic calls.
+//! - **paths** (`paths.rs`, `intrinsics.rs`): paths, reference paths, `.$` payload template fields and intrinsic calls;
+//! - **variables** (`variables.rs`): a Parallel branch or Map item processor assigns no variable
+//!   an enclosing scope assigns (variable names themselves are checked with `Assign` in `paths.rs`).
 //!
 //! Every problem is reported at once, each with a stable [`Code`], a JSON pointer and a message
 //! saying what is wrong and what would be valid. Walks over states and scopes are iterative, and
@@ -28,6 +30,7 @@ mod language;
 mod paths;
 pub(crate) mod placeholders;
 mod resource;
+mod variables;
 mod warnings;
 
 use std::collections::{HashMap, VecDeque};
@@ -108,6 +111,7 @@ pub fn validate_with(
     let scopes = collect_scopes(machine, cx.raw);
     check_names(&mut cx, &scopes);
     check_labels(&mut cx, &scopes);
+    variables::check_scopes(&mut cx, &scopes);
     fields::check_machine(&mut cx, machine);
     let mut global = Global::new(&scopes);
     for scope in &scopes {
@@ -258,6 +262,9 @@ pub(crate) struct Scope<'a> {
     pub(crate) lang: QueryLanguage,
     /// How to name the scope in messages.
     pub(crate) what: String,
+    /// The index (in [`collect_scopes`]'s order) of the scope holding the Parallel or Map state
+    /// this scope belongs to; `None` for the machine.
+    pub(crate) parent: Option<usize>,
 }
 
 /// Every scope of the machine, outermost first, found with an explicit stack.
@@ -270,8 +277,11 @@ fn collect_scopes<'a>(machine: &'a StateMachine, raw: Raw<'_>) -> Vec<Scope<'a>>
         states: &machine.states,
         lang: top_lang,
         what: "the state machine".to_owned(),
+        parent: None,
     }];
     while let Some(scope) = stack.pop() {
+        // This scope's index in `out`: it is pushed there once its nested scopes are stacked.
+        let index = out.len();
         let mut nested = Vec::new();
         for (name, state) in scope.states {
             let sptr = state_pointer(&scope.ptr, name);
@@ -307,21 +317,28 @@ fn collect_scopes<'a>(machine: &'a StateMachine, raw: Raw<'_>) -> Vec<Scope<'a>>
         for (b, ptr, what) in nested.into_iter().rev() {
             // The states of a branch or item processor take the machine's language, whatever the
             // Parallel or Map state declares (floci-io/floci#2968, rule 1).
-            stack.push(branch_scope(b, ptr, top_lang, what));
+            stack.push(branch_scope(b, ptr, top_lang, what, index));
         }
         out.push(scope);
     }
     out
 }
 
-fn branch_scope(b: &Branch, ptr: String, parent: QueryLanguage, what: String) -> Scope<'_> {
+fn branch_scope(
+    b: &Branch,
+    ptr: String,
+    lang: QueryLanguage,
+    what: String,
+    parent: usize,
+) -> Scope<'_> {
     Scope {
         ptr,
         start_at: &b.start_at,
         states: &b.states,
         // A `QueryLanguage` on the branch itself is refused (see `check_branch_language`).
-        lang: parent,
+        lang,
         what,
+        parent: Some(parent),
     }
 }
 

@@ -60,7 +60,8 @@ fn within(ptr: &str, base: &str) -> bool {
 ///
 /// Diagnostics inside a state that did not parse are dropped (the parse error is the report), as
 /// are those inside a branch inlined from another workflow of the invocation (that workflow's own
-/// check reports them), except duplicate state names, which only the whole machine shows.
+/// check reports them), except duplicate state names and variables an enclosing scope also
+/// assigns, which only the whole machine shows.
 fn report_all(cx: &Ctxt, l: &Lowered, diags: &[Diagnostic]) {
     let mut done: HashSet<(String, String)> = HashSet::new();
     // A mistyped target usually leaves the states after it unreachable: report the typo only.
@@ -82,7 +83,11 @@ fn report_all(cx: &Ctxt, l: &Lowered, diags: &[Diagnostic]) {
         if l.broken.iter().any(|b| within(&d.pointer, b)) {
             continue;
         }
-        if d.code != Code::DuplicateStateName && l.inlined.iter().any(|b| within(&d.pointer, b)) {
+        let whole_machine = matches!(
+            d.code,
+            Code::DuplicateStateName | Code::VariableAssignedInOuterScope
+        );
+        if !whole_machine && l.inlined.iter().any(|b| within(&d.pointer, b)) {
             continue;
         }
         if !done.insert((d.pointer.clone(), d.message.clone())) {

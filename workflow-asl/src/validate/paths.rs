@@ -218,10 +218,25 @@ pub(super) fn check_assign(cx: &mut Cx<'_>, value: &Value, ptr: &str, lang: Quer
                     "\"{name}\" is not a valid variable name; a variable name starts with a letter or `_` and continues with letters, digits or `_`"
                 ),
             );
+        } else if name.chars().count() > MAX_VARIABLE_NAME_CHARS {
+            // AWS, "Passing data between states with variables", Variable name syntax: "The
+            // maximum length of a variable name is 80." (documented; AWS's diagnostic for it
+            // has not been recorded).
+            cx.schema(
+                push_pointer(ptr, key),
+                format!(
+                    "the variable name is {} characters long; variable names may have at most {MAX_VARIABLE_NAME_CHARS} characters",
+                    name.chars().count()
+                ),
+            );
         }
     }
     check_template(cx, value, ptr, lang);
 }
+
+/// The maximum length of a variable name, in characters (AWS, "Passing data between states with
+/// variables", Variable name syntax).
+const MAX_VARIABLE_NAME_CHARS: usize = 80;
 
 /// Whether `name` can name a workflow variable.
 fn is_variable_name(name: &str) -> bool {
