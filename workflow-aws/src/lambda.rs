@@ -4,9 +4,9 @@
 //! `WORKFLOW_HANDLER` environment variable, else the one named like the function
 //! (`AWS_LAMBDA_FUNCTION_NAME`). The event is the task's input, the response the handler's
 //! output. A [`TaskError`] is reported to the Runtime API's `/invocation/{id}/error` with
-//! `errorType` = its error name and `errorMessage` = its cause; Step Functions turns those into
-//! the task's error and cause, so `Retry`/`Catch` on the error name behave on AWS as they do
-//! locally (<https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html>).
+//! `errorType` = its error name and `errorMessage` = its cause; Step Functions makes `errorType`
+//! the task's error and that error document its cause (as the local runtime does), so
+//! `Retry`/`Catch` on the error name behave on AWS as they do locally (<https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html>).
 //!
 //! ```no_run
 //! # async fn validate(v: serde_json::Value) -> Result<serde_json::Value, workflow_aws::TaskError> { Ok(v) }

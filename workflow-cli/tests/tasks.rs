@@ -97,10 +97,13 @@ fn commands_run_tasks() {
         "--handler",
         "Price=echo 1",
     ]);
-    assert_eq!(
-        json_out(&o)["output"]["error"],
-        json!({"Error": "InvalidOrder", "Cause": "checking\nError: InvalidOrder"})
-    );
+    // The state's `Resource` is a Lambda function's ARN, so the cause is Lambda's error document
+    // with stderr as its message, as AWS reports a function's error.
+    let error = &json_out(&o)["output"]["error"];
+    assert_eq!(error["Error"], "InvalidOrder");
+    let doc: Value = serde_json::from_str(error["Cause"].as_str().expect("a cause")).expect("JSON");
+    assert_eq!(doc["errorMessage"], "checking\nError: InvalidOrder");
+    assert_eq!(doc["errorType"], "InvalidOrder");
     // Without a name: States.TaskFailed.
     let o = run(&[def, "--format", "json", "--handler", "Validate=exit 1"]);
     let out = json_out(&o);

@@ -166,3 +166,55 @@ async fn an_integration_handler_gets_the_parameters() {
         Some(json!({"got": {"FunctionName": "unknown", "Payload": {"n": 1}}}))
     );
 }
+
+/// A Task whose `Resource` is the function's ARN fails as Lambda reports the function's error:
+/// the error name is the handler's, the cause Lambda's error document (recorded against AWS:
+/// `test_task_lambda::test_raise_custom_exception`, cause `{"errorMessage": "", "errorType":
+/// "CustomException", "requestId": …, "stackTrace": […]}`); a cause that already is such a
+/// document is kept verbatim, and the executor's own errors (a panic) are not wrapped.
+#[tokio::test(start_paused = true)]
+async fn a_function_arn_resource_fails_with_lambdas_error_document() {
+    const DOC_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:documented";
+    const PANIC_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:panics";
+    let doc = r#"{"errorMessage": "bad", "errorType": "Custom", "stackTrace": []}"#;
+    let rt = builder()
+        .raw_handler(DOC_ARN, move |_: Value, _: TaskContext| async move {
+            Err::<Value, _>(TaskError::new("Custom", doc))
+        })
+        .raw_handler(PANIC_ARN, |_: Value, _: TaskContext| async move {
+            if true {
+                panic!("boom");
+            }
+            Ok(Value::Null)
+        })
+        .build();
+    let task = |arn: &str| {
+        json!({"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": arn,
+            "End": true}}})
+    };
+
+    let out = run(&rt, task(FN_ARN), json!({"n": "x"})).await;
+    assert_eq!(out.error.as_deref(), Some("BadInput"));
+    let cause: Value =
+        serde_json::from_str(out.cause.as_deref().expect("a cause")).expect("a JSON cause");
+    assert_eq!(cause["errorType"], "BadInput");
+    assert_eq!(cause["errorMessage"], "n must be a number");
+    assert!(cause["requestId"].is_string());
+    assert_eq!(cause["stackTrace"], json!([]));
+    assert!(out
+        .history
+        .iter()
+        .any(|e| e.event_type() == "LambdaFunctionFailed"));
+
+    let out = run(&rt, task(DOC_ARN), json!({})).await;
+    assert_eq!(out.error.as_deref(), Some("Custom"));
+    assert_eq!(out.cause.as_deref(), Some(doc));
+
+    let out = run(&rt, task(PANIC_ARN), json!({})).await;
+    assert_eq!(out.error.as_deref(), Some("States.TaskFailed"));
+    assert!(
+        !out.cause.as_deref().unwrap_or_default().starts_with('{'),
+        "{:?}",
+        out.cause
+    );
+}

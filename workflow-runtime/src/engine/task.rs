@@ -434,6 +434,17 @@ impl Exec {
         Some((arn, handler))
     }
 
+    /// The request id of one Lambda invocation (the same for the same execution, state, attempt
+    /// and instant, so a replayed run names the same request).
+    fn lambda_request_id(&self, st: &CState, task_cx: &TaskContext) -> String {
+        request_id(&[
+            &self.info.execution_arn,
+            &st.name,
+            &task_cx.retry_count.to_string(),
+            &self.rec.clock.now_ms().to_string(),
+        ])
+    }
+
     /// Runs the task: a mocked response, or the handler (`typed`, else the registered one)
     /// under the task's timeout, heartbeat and cancellation.
     async fn invoke(
@@ -477,6 +488,9 @@ impl Exec {
             }),
             _ => None,
         };
+        // A Task whose `Resource` is a function's ARN fails with Lambda's error document.
+        let bare_lambda = (t.resource_kind == ResourceKind::LambdaFunction)
+            .then(|| self.lambda_request_id(st, &task_cx));
         let call = match typed {
             Some(typed) => futures::future::Either::Left(typed(params, task_cx)),
             None => {
@@ -484,12 +498,7 @@ impl Exec {
                 // and returns Lambda's Invoke response, as on AWS.
                 if let Some((arn, handler)) = self.lambda_function(t, &params) {
                     let ms = self.rec.clock.now_ms();
-                    let rid = request_id(&[
-                        &self.info.execution_arn,
-                        &st.name,
-                        &task_cx.retry_count.to_string(),
-                        &ms.to_string(),
-                    ]);
+                    let rid = self.lambda_request_id(st, &task_cx);
                     let date = chrono::DateTime::from_timestamp_millis(ms)
                         .unwrap_or_default()
                         .format("%a, %d %b %Y %H:%M:%S GMT")
@@ -518,6 +527,13 @@ impl Exec {
                         handler, params, task_cx,
                     )))
                 }
+            }
+        };
+        let call = async move {
+            let r = call.await;
+            match bare_lambda {
+                Some(rid) => r.map_err(|e| function_error(e, &rid)),
+                None => r,
             }
         };
         tokio::pin!(call);
@@ -769,23 +785,43 @@ fn invoke_response(payload: Value, rid: &str, date: &str) -> Value {
 /// handler whose cause already is such a document (a Lambda runtime's) keeps it, re-serialised;
 /// `Lambda.*` and `States.*` errors pass unchanged.
 fn lambda_error(e: TaskError, rid: &str) -> TaskError {
-    // The integration's own errors (`Lambda.ResourceNotFoundException`, …) and the executor's
-    // (`States.TaskFailed` for a panic, …) are not a function's error document.
     if e.error.starts_with("Lambda.") || e.error.starts_with("States.") {
         return e;
     }
-    if let Some(doc) = e
-        .cause
-        .as_deref()
-        .and_then(|c| serde_json::from_str::<Value>(c).ok())
-        .filter(|d| d.get("errorType").is_some())
-    {
+    if is_function_error_doc(&e) {
+        let doc: Value =
+            serde_json::from_str(e.cause.as_deref().unwrap_or_default()).unwrap_or(Value::Null);
         let ty = doc
             .get("errorType")
             .and_then(Value::as_str)
             .unwrap_or(&e.error)
             .to_string();
         return TaskError::new(ty, doc.to_string());
+    }
+    function_error(e, rid)
+}
+
+/// Whether a handler's error already carries a Lambda runtime's error document as its cause.
+fn is_function_error_doc(e: &TaskError) -> bool {
+    e.cause
+        .as_deref()
+        .filter(|c| c.starts_with('{'))
+        .and_then(|c| serde_json::from_str::<Value>(c).ok())
+        .is_some_and(|d| d.get("errorType").is_some())
+}
+
+/// A function's error as a Task whose `Resource` is the function's ARN reports it: the error
+/// name is the function's `errorType` and the cause Lambda's error document, as text
+/// (`{"errorMessage", "errorType", "requestId", "stackTrace"}`; recorded against AWS:
+/// `test_task_lambda::test_raise_custom_exception`, whose cause is the Python runtime's document
+/// `{"errorMessage": "", "errorType": "CustomException", "requestId": …, "stackTrace": […]}`).
+/// A handler whose cause already is such a document (a stand-in for a Lambda runtime) keeps it
+/// verbatim; `Lambda.*` and `States.*` errors (the integration's and the executor's own, such as
+/// a panic's `States.TaskFailed`) pass unchanged.
+fn function_error(e: TaskError, rid: &str) -> TaskError {
+    if e.error.starts_with("Lambda.") || e.error.starts_with("States.") || is_function_error_doc(&e)
+    {
+        return e;
     }
     let doc = serde_json::json!({
         "errorMessage": e.cause.as_deref().unwrap_or(""),
