@@ -1,6 +1,6 @@
 //! Branches and item processors written inline: the `parallel` example's fulfilment and the
 //! `map` example's pricing, each in one workflow. The emitted ASL is the same as with named
-//! branch workflows (`tests/macro_equivalence.rs` compares them); the inline branches are still
+//! branch workflows (`tests/it/macro_equivalence.rs` compares them); the inline branches are still
 //! workflow types of their own (`FulfilBothCharge`, `FulfilBothShip`, `PriceOrderLinesItem`), so
 //! they can be run and tested alone.
 //!

@@ -144,7 +144,7 @@
 //! state ([`runtime::driver::Driver`]: `…Entered`, paths and templates, retries, catches, waits,
 //! branches, `…Exited`), so the outcome and the history are the interpreter's, event for event
 //! ([`Workflow::interpret`] runs the same definition with the interpreter;
-//! `tests/macro_equivalence.rs` compares the two on every workflow of the tests and examples).
+//! `tests/it/macro_equivalence.rs` compares the two on every workflow of the tests and examples).
 //! What is compiled is the control flow and the calls:
 //!
 //! - a Task bound to a Rust handler calls it directly, not through the runtime's handler registry
@@ -314,7 +314,7 @@ pub mod test_state;
 pub use test_state::{StateTest, StateTestResult};
 
 /// The README's Rust examples, compiled and run as doc tests so that they keep working as pasted
-/// (its shell examples are run by `workflow-cli/tests/cli.rs`).
+/// (its shell examples are run by `workflow-cli/tests/it/cli.rs`).
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

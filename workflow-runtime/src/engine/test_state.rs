@@ -3,7 +3,7 @@
 //!
 //! Sources: the API reference (`TestState`, `InspectionData`, `InspectionErrorDetails`,
 //! `MockInput`) and, above all, the TestState calls LocalStack recorded against AWS
-//! (`../shared/conformance/localstack/test_state*`, checked by `tests/conformance_test_state.rs`).
+//! (`../shared/conformance/localstack/test_state*`, checked by `tests/it/conformance_test_state.rs`).
 //! What those recordings show, and this module follows:
 //!
 //! - The data path is the state's own (InputPath → Parameters → result → ResultSelector → Assign

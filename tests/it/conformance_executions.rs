@@ -3,10 +3,9 @@
 //! runtime, on tokio's paused clock, and compares status, output, error, cause and the history's
 //! event types with what AWS recorded. Cases marked "placeholder" are compared modulo LocalStack's
 //! snapshot placeholders. A case may fail only if `tests/conformance/known_failures.txt` lists it
-//! with a reason, and nothing listed there may pass. See `tests/common/conformance.rs`.
+//! with a reason, and nothing listed there may pass. See `tests/it/common/conformance.rs`.
 
-#[path = "common/conformance.rs"]
-mod conformance;
+use crate::common::conformance;
 
 use conformance::{run_group, KnownFailures};
 use workflow::runtime::Runtime;

@@ -1,5 +1,5 @@
-//! Shared machinery of the executor conformance tests (`tests/conformance_executions.rs`,
-//! `tests/conformance_lambda.rs`): reading the recorded LocalStack cases, running them on the
+//! Shared machinery of the executor conformance tests (`tests/it/conformance_executions.rs`,
+//! `tests/it/conformance_lambda.rs`): reading the recorded LocalStack cases, running them on the
 //! runtime on tokio's paused clock, comparing the outcome with what AWS recorded (modulo the
 //! snapshot placeholders where a case says so), and holding the known-failures list to account.
 //!

@@ -1,5 +1,5 @@
 //! `arn:aws:states:::lambda:invoke` as AWS runs it (the recorded shapes are in
-//! `../shared/conformance/localstack/needs_lambda_stub`, checked by `tests/conformance_lambda.rs`):
+//! `../shared/conformance/localstack/needs_lambda_stub`, checked by `tests/it/conformance_lambda.rs`):
 //! the function's handler receives `Payload`, the task result is Lambda's Invoke response, a
 //! handler error is a Lambda error with a JSON cause, and a caught error's output carries both
 //! `Error` and `Cause`.

@@ -1,7 +1,7 @@
 //! `workflow console` over HTTP, and `workflow graph --format svg`: the JSON API, the pages, the
 //! SVG, the actions, and bad input (unknown executions, a damaged store).
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::path::Path;

@@ -20,7 +20,7 @@ use serde_json::Value;
 use workflow_asl::validate::{MachineType, Options};
 use workflow_asl::{check_str, check_str_with, Code, Diagnostic};
 
-/// The conformance data: `$WORKFLOW_CONFORMANCE_DIR` (as in `tests/common/conformance.rs`), else
+/// The conformance data: `$WORKFLOW_CONFORMANCE_DIR` (as in `tests/it/common/conformance.rs`), else
 /// beside the project.
 fn root() -> Option<PathBuf> {
     let p = std::env::var_os("WORKFLOW_CONFORMANCE_DIR")

@@ -1,6 +1,6 @@
 //! Runs the recorded AWS executions in `localstack/needs_lambda_stub/` (machines whose only Tasks
 //! invoke Lambda) with Rust stand-ins for the LocalStack test functions, and compares status,
-//! output, error, cause and event types with what AWS recorded (see `tests/common/conformance.rs`).
+//! output, error, cause and event types with what AWS recorded (see `tests/it/common/conformance.rs`).
 //!
 //! Each case's `notes` name the functions its test created and the LocalStack handler file of
 //! each (`{"lambda_func_1a2b": "id_function.py"}`); [`Function`] does what that file does. Lambda
@@ -14,8 +14,7 @@
 //!   "SdkResponseMetadata", "StatusCode"}`) and the compact error cause itself; an unknown function
 //!   fails with `Lambda.ResourceNotFoundException` (raised by the stand-in, as Lambda would).
 
-#[path = "common/conformance.rs"]
-mod conformance;
+use crate::common::conformance;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -9,8 +9,7 @@
 //! Knobs: `CONFORMANCE_FILTER=text` runs only the cases whose file name contains `text`;
 //! `CONFORMANCE_VERBOSE=1` prints every case's response.
 
-#[path = "common/conformance.rs"]
-mod conformance;
+use crate::common::conformance;
 
 use std::path::Path;
 

@@ -12,27 +12,27 @@
 // Each example brings its own copy of `examples/common` (they are separate binaries).
 #![allow(clippy::duplicate_mod)]
 
-#[path = "../examples/choice.rs"]
+#[path = "../../examples/choice.rs"]
 mod choice;
-#[path = "../examples/import_asl.rs"]
+#[path = "../../examples/import_asl.rs"]
 mod import_asl;
-#[path = "../examples/inline_parallel.rs"]
+#[path = "../../examples/inline_parallel.rs"]
 mod inline_parallel;
-#[path = "../examples/jsonata.rs"]
+#[path = "../../examples/jsonata.rs"]
 mod jsonata;
-#[path = "../examples/map.rs"]
+#[path = "../../examples/map.rs"]
 mod map;
-#[path = "../examples/parallel.rs"]
+#[path = "../../examples/parallel.rs"]
 mod parallel;
-#[path = "../examples/retry.rs"]
+#[path = "../../examples/retry.rs"]
 mod retry;
-#[path = "../examples/sequence.rs"]
+#[path = "../../examples/sequence.rs"]
 mod sequence;
-#[path = "../examples/try_catch.rs"]
+#[path = "../../examples/try_catch.rs"]
 mod try_catch;
-#[path = "../examples/typed_paths.rs"]
+#[path = "../../examples/typed_paths.rs"]
 mod typed_paths;
-#[path = "../examples/wait.rs"]
+#[path = "../../examples/wait.rs"]
 mod wait;
 
 use serde_json::{json, Value};

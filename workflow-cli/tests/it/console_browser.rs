@@ -7,7 +7,7 @@
 //! With `CONSOLE_SCREENSHOTS=DIR` it saves `console-list.png` and `console-execution.png` there
 //! (how the screenshots in `docs/` are made).
 
-mod support;
+use crate::support;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
