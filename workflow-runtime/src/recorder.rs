@@ -448,6 +448,28 @@ impl Recorder {
         self.next_id.store(mark.1, Ordering::Relaxed);
     }
 
+    /// The sink, when it keeps the progress of distributed Map Runs and this execution records
+    /// its history ([`EventSink::keeps_map_progress`]).
+    pub(crate) fn progress_sink(&self) -> Option<&Arc<dyn EventSink>> {
+        self.sink
+            .as_ref()
+            .filter(|s| self.enabled() && s.keeps_map_progress())
+    }
+
+    /// Whether this run replays a recorded history (a resumed execution).
+    pub(crate) fn replaying(&self) -> bool {
+        !self.prior.is_empty()
+    }
+
+    /// Marks the sink failed (a write of Map Run progress failed): as after a failed append,
+    /// nothing more is appended and the execution stops (see [`Recorder::fault`]).
+    pub(crate) fn sink_failed(&self, e: SinkError) {
+        let mut log = self.log();
+        if log.sink_failed.is_none() {
+            log.sink_failed = Some(e);
+        }
+    }
+
     /// How many ids a [`Local`] log took.
     pub(crate) fn local_count(local: &Local) -> u64 {
         local.count

@@ -14,6 +14,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use futures::stream::{FuturesUnordered, StreamExt};
 use futures::FutureExt;
@@ -34,10 +35,11 @@ use crate::distributed::writer::{
     WriterPlan,
 };
 use crate::distributed::DistError;
-use crate::history::{ErrorDetails, EventKind, EventType};
+use crate::history::{ErrorDetails, EventKind, EventSink, EventType, SinkError, SinkFuture};
 use crate::jtemplate::JState;
 use crate::program::{CState, DistK, MapK, NumberSource};
 use crate::recorder::Cursor;
+use crate::store::{MapChild, MapChildOutcome};
 
 /// The settings of one Map Run, evaluated from the JSONPath or the JSONata fields.
 struct Settings {
@@ -151,8 +153,15 @@ fn render_all(renderer: Renderer, recs: Vec<ChildRecord>) -> Vec<Result<Rendered
 /// A round of children (index, items held, execution) and the reader's error that ended it.
 type Round = (Vec<(usize, usize, Arc<ExecInfo>)>, Option<StateError>);
 
-/// A finished child: its index, how many items it held, its execution and its result.
-type Completed = (usize, usize, Arc<ExecInfo>, Result<Value, Fault>);
+/// A finished child: its index, how many items it held, its execution, its result, and its
+/// stop date when it was recorded by an earlier run ([`Progress`]).
+type Completed = (
+    usize,
+    usize,
+    Arc<ExecInfo>,
+    Result<Value, Fault>,
+    Option<String>,
+);
 
 /// How many children a round on all cores takes from the reader at once (their inputs and
 /// outputs are held until the round ends).
@@ -162,6 +171,142 @@ const THREADED_ROUND: usize = 4096;
 const THREADED_CHUNK: usize = 64;
 
 type ItemSource<'a> = Box<dyn Iterator<Item = Result<Value, DistError>> + Send + 'a>;
+
+/// How many recorded children a resumed Map Run reads from the store at a time.
+const PROGRESS_PAGE: usize = 4096;
+
+/// How many finished children are handed to the store together while children keep finishing
+/// without a wait (each write is a commit, a few tens of µs; a child that never awaits, a µs).
+const PROGRESS_BATCH: usize = 256;
+
+/// How many finished children may wait for the write in flight before the Map Run waits for it.
+const PROGRESS_HELD: usize = 65_536;
+
+/// 64-bit FNV-1a over a value's compact JSON text ([`MapChild::input_hash`]).
+fn input_hash(v: &Value) -> u64 {
+    struct Fnv(u64);
+    impl std::io::Write for Fnv {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            for &b in buf {
+                self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    // Writing into a hash cannot fail, nor can serialising a `Value`.
+    let _ = serde_json::to_writer(&mut h, v);
+    h.0
+}
+
+/// The durable progress of one Map Run, in a sink that keeps it
+/// ([`EventSink::keeps_map_progress`]): the children an earlier run of this execution finished
+/// (read a page at a time, in index order, as the children come up), and the children this run
+/// finishes. Those are handed to the sink whenever the Map Run is about to wait for a child
+/// (so a child that took its time is stored at once), and otherwise, while children finish
+/// back to back, [`PROGRESS_BATCH`] at a time with one write in flight (the children that
+/// finish while it is go together in the next): the store commits in batches while the
+/// children go on.
+struct Progress {
+    sink: Arc<dyn EventSink>,
+    /// The Map Run's key: the scope and position of its `MapStateStarted` event and its id.
+    run: String,
+    /// Recorded children not yet reached, in index order.
+    page: VecDeque<MapChild>,
+    /// The index the next page starts at.
+    next_from: u64,
+    /// No more recorded children in the store (at once when nothing is replayed).
+    exhausted: bool,
+    /// Finished children not yet handed to the sink.
+    buffer: Vec<MapChild>,
+    /// Writes handed to the sink and not yet known to be stored, oldest first.
+    in_flight: VecDeque<SinkFuture<'static>>,
+}
+
+impl Progress {
+    /// The record of child `index`, if an earlier run finished it.
+    async fn recorded(&mut self, index: usize) -> Result<Option<MapChild>, SinkError> {
+        let index = index as u64;
+        loop {
+            while self.page.front().is_some_and(|c| c.index < index) {
+                self.page.pop_front();
+            }
+            match self.page.front() {
+                Some(c) if c.index == index => return Ok(self.page.pop_front()),
+                Some(_) => return Ok(None),
+                None if self.exhausted => return Ok(None),
+                None => {}
+            }
+            let from = self.next_from.max(index);
+            let got = self
+                .sink
+                .load_map_children(&self.run, from, PROGRESS_PAGE)
+                .await?;
+            self.exhausted = got.len() < PROGRESS_PAGE;
+            self.next_from = got.last().map_or(from, |c| c.index.saturating_add(1));
+            self.page.extend(got);
+        }
+    }
+
+    /// Takes the writes the sink has acknowledged off the queue (without waiting), failing at
+    /// the first refused one.
+    fn acknowledged(&mut self) -> Result<(), SinkError> {
+        while let Some(f) = self.in_flight.front_mut() {
+            match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+                Poll::Ready(r) => {
+                    self.in_flight.pop_front();
+                    r?;
+                }
+                Poll::Pending => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands the buffered children to the sink.
+    fn write(&mut self) {
+        if !self.buffer.is_empty() {
+            let children = std::mem::take(&mut self.buffer);
+            let written = self.sink.record_map_children(&self.run, children);
+            self.in_flight.push_back(written);
+        }
+    }
+
+    /// A child finished: it is handed to the sink with the next batch.
+    async fn finished(&mut self, child: MapChild) -> Result<(), SinkError> {
+        self.buffer.push(child);
+        self.acknowledged()?;
+        if self.buffer.len() >= PROGRESS_HELD {
+            // The store is far behind: wait for it rather than hold more.
+            while let Some(f) = self.in_flight.pop_front() {
+                f.await?;
+            }
+        }
+        if self.in_flight.is_empty() && self.buffer.len() >= PROGRESS_BATCH {
+            self.write();
+        }
+        Ok(())
+    }
+
+    /// The Map Run is about to wait for a child: every finished child goes to the sink now.
+    fn waiting(&mut self) -> Result<(), SinkError> {
+        self.acknowledged()?;
+        self.write();
+        Ok(())
+    }
+
+    /// Waits until every finished child is stored.
+    async fn settle(&mut self) -> Result<(), SinkError> {
+        self.write();
+        while let Some(f) = self.in_flight.pop_front() {
+            f.await?;
+        }
+        Ok(())
+    }
+}
 
 /// The child executions of one Map Run: each runs as an execution of its own, as on AWS, whose
 /// ARN is `arn:…:execution:<machine>/<Label>:<uuid>` and whose state machine is
@@ -783,6 +928,24 @@ impl Exec {
         let mut sel_cur = cur.child(started_seq, usize::MAX, self.seed);
         sel_cur.silent = true;
         let child_cancel = cancel.child();
+        // Durable progress: only for a Map Run the history records (not one inside a child).
+        let mut progress = match self.rec.progress_sink() {
+            Some(sink) if !cur.silent && cur.local.is_none() => {
+                // Everything before the Map Run (its input among it) is stored before a child
+                // is recorded, so a record always belongs to the Map Run its history leads to.
+                self.flush().await?;
+                Some(Progress {
+                    sink: Arc::clone(sink),
+                    run: format!("{}#{started_seq}:{map_run_id}", cur.scope),
+                    page: VecDeque::new(),
+                    next_from: 0,
+                    exhausted: !self.rec.replaying(),
+                    buffer: Vec::new(),
+                    in_flight: VecDeque::new(),
+                })
+            }
+            _ => None,
+        };
         // Results in child order (when not exported).
         let mut results: Vec<Option<Value>> = Vec::new();
         let mut records: Vec<Option<ChildRecord>> = Vec::new();
@@ -909,7 +1072,7 @@ impl Exec {
                         }
                         Some(outs) => {
                             for ((index, count, info), v) in round.into_iter().zip(outs) {
-                                done.push_back((index, count, info, Ok(v)));
+                                done.push_back((index, count, info, Ok(v), None));
                             }
                         }
                         None => pending.extend(round),
@@ -917,9 +1080,10 @@ impl Exec {
                 }
                 while failure.is_none()
                     && running.len() < limit
+                    && done.len() < limit
                     && (!pending.is_empty() || (!threaded && !feeder.done))
                 {
-                    let (index, count, info) = match pending.pop_front() {
+                    let (index, count, mut info) = match pending.pop_front() {
                         Some(p) => p,
                         None => match self.next_child(&selection, &mut feeder, &mut sel_cur) {
                             Ok(Some((input, count))) => {
@@ -937,6 +1101,47 @@ impl Exec {
                             }
                         },
                     };
+                    if let Some(p) = progress.as_mut() {
+                        // A child an earlier run finished with this input is not run again:
+                        // its recorded outcome stands in for it.
+                        let recorded = match p.recorded(index).await {
+                            Ok(r) => r.filter(|c| c.input_hash == input_hash(&info.input)),
+                            Err(e) => {
+                                failure = Some(self.progress_failed(e));
+                                child_cancel.cancel();
+                                progress = None;
+                                break;
+                            }
+                        };
+                        if let Some(c) = recorded {
+                            let result = match c.outcome {
+                                MapChildOutcome::Succeeded(text) => {
+                                    match serde_json::from_str::<Value>(&text) {
+                                        Ok(v) => Ok(v),
+                                        Err(e) => {
+                                            let e = SinkError(format!(
+                                                "the recorded output of child {index} of the Map Run {map_run_arn} is not JSON: {e}"
+                                            ));
+                                            failure = Some(self.progress_failed(e));
+                                            child_cancel.cancel();
+                                            progress = None;
+                                            break;
+                                        }
+                                    }
+                                }
+                                MapChildOutcome::Failed { error, cause } => {
+                                    Err(Fault::Error(StateError {
+                                        error,
+                                        cause,
+                                        terminal: false,
+                                    }))
+                                }
+                            };
+                            Arc::make_mut(&mut info).start_time = c.start_date;
+                            done.push_back((index, count, info, result, Some(c.stop_date)));
+                            continue;
+                        }
+                    }
                     let mut ic = parent.child(started_seq, index, self.seed);
                     ic.silent = true;
                     ic.exec = Some(Arc::clone(&info));
@@ -947,22 +1152,70 @@ impl Exec {
                             .run_block(processor, &mut ic, info.input.clone(), &mut ivars, cc)
                             .await;
                         drop(ic);
-                        (index, count, info, r)
+                        (index, count, info, r, None)
                     });
                 }
-                let (index, count, info, r) = match done.pop_front() {
+                let (index, count, info, r, recorded_stop) = match done.pop_front() {
                     Some(d) => d,
-                    None => match running.next().await {
-                        Some(d) => d,
-                        None if threaded
-                            && failure.is_none()
-                            && (!feeder.done || next_round.is_some()) =>
-                        {
-                            continue
+                    None => {
+                        let next = match progress.as_mut() {
+                            None => running.next().await,
+                            Some(p) => match running.next().now_or_never() {
+                                Some(next) => next,
+                                None => {
+                                    // No child has finished: before waiting for one, the
+                                    // finished ones go to the store.
+                                    if let Err(e) = p.waiting() {
+                                        failure = Some(self.progress_failed(e));
+                                        child_cancel.cancel();
+                                        progress = None;
+                                    }
+                                    running.next().await
+                                }
+                            },
+                        };
+                        match next {
+                            Some(d) => d,
+                            None if threaded
+                                && failure.is_none()
+                                && (!feeder.done || next_round.is_some()) =>
+                            {
+                                continue
+                            }
+                            None => break,
                         }
-                        None => break,
-                    },
+                    }
                 };
+                let stop_date = recorded_stop
+                    .clone()
+                    .unwrap_or_else(|| crate::clock::format_ms(self.rec.clock.now_ms()));
+                // What the store keeps of the child (unless it was recorded already): its
+                // output, or a failure that is not the whole execution's (a limit, the store).
+                let keep = progress.is_some() && recorded_stop.is_none();
+                let outcome = match &r {
+                    Ok(v) if keep => Some(MapChildOutcome::Succeeded(
+                        serde_json::to_string(v).unwrap_or_default(),
+                    )),
+                    Err(Fault::Error(e)) if keep && !e.terminal => Some(MapChildOutcome::Failed {
+                        error: e.error.clone(),
+                        cause: e.cause.clone(),
+                    }),
+                    _ => None,
+                };
+                if let (Some(p), Some(outcome)) = (progress.as_mut(), outcome) {
+                    let child = MapChild {
+                        index: index as u64,
+                        input_hash: input_hash(&info.input),
+                        start_date: info.start_time.clone(),
+                        stop_date: stop_date.clone(),
+                        outcome,
+                    };
+                    if let Err(e) = p.finished(child).await {
+                        failure = Some(self.progress_failed(e));
+                        child_cancel.cancel();
+                        progress = None;
+                    }
+                }
                 let status = match r {
                     Ok(v) => ChildStatus::Succeeded(v),
                     Err(Fault::Cancelled) => continue,
@@ -993,11 +1246,7 @@ impl Exec {
                         }
                     }
                 };
-                let rec = record(
-                    info,
-                    status,
-                    crate::clock::format_ms(self.rec.clock.now_ms()),
-                );
+                let rec = record(info, status, stop_date);
                 if let Some(w) = writer.as_mut() {
                     if write_error.is_none() {
                         if let Err(e) = w.push(rec) {
@@ -1021,6 +1270,13 @@ impl Exec {
         cur.last_id = self.rec.last_id();
         if cancel.is_cancelled() {
             return Err(Fault::Cancelled);
+        }
+        // Every finished child is stored before anything that depends on it: the result files
+        // and manifest, and the events that end the Map state.
+        if let Some(p) = progress.as_mut() {
+            if let Err(e) = p.settle().await {
+                failure = Some(self.progress_failed(e));
+            }
         }
         if failure.is_none()
             && tolerated.configured
@@ -1064,6 +1320,15 @@ impl Exec {
             None => Value::Array(results.into_iter().flatten().collect()),
         };
         Ok(output)
+    }
+
+    /// The error that ends a Map Run whose progress could not be read or stored: the store
+    /// failed, so, as after a failed append, nothing more is appended and the execution stops
+    /// (it stays `RUNNING` in the store, to be resumed).
+    fn progress_failed(&self, e: SinkError) -> StateError {
+        let cause = e.to_string();
+        self.rec.sink_failed(e);
+        StateError::terminal_runtime(cause)
     }
 
     /// Reads up to a round of children (fewer when the items end or the reader fails).

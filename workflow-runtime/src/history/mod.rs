@@ -455,4 +455,45 @@ pub trait EventSink: Send + Sync {
         drop(events);
         Box::pin(async { Err(SinkError("this sink does not queue appends".into())) })
     }
+
+    /// Whether this sink keeps the progress of distributed Map Runs
+    /// ([`EventSink::record_map_children`]). Default `false`: a resumed execution then runs
+    /// every child of an unfinished Map Run again.
+    fn keeps_map_progress(&self) -> bool {
+        false
+    }
+
+    /// Records finished children of the Map Run `run` (see [`crate::store::MapChild`]): the
+    /// write is made or queued before this returns, after every append queued before it; the
+    /// future completes once it is stored. Called only when [`EventSink::keeps_map_progress`]
+    /// is `true`; the default stores nothing.
+    fn record_map_children(
+        &self,
+        run: &str,
+        children: Vec<crate::store::MapChild>,
+    ) -> SinkFuture<'static> {
+        let _ = (run, children);
+        Box::pin(async { Ok(()) })
+    }
+
+    /// At most `limit` recorded children of the Map Run `run` from index `from` on, in index
+    /// order. The default has none.
+    fn load_map_children<'a>(
+        &'a self,
+        run: &'a str,
+        from: u64,
+        limit: usize,
+    ) -> ChildrenFuture<'a> {
+        let _ = (run, from, limit);
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }
+
+/// A boxed future returned by [`EventSink::load_map_children`].
+pub type ChildrenFuture<'a> = std::pin::Pin<
+    Box<
+        dyn std::future::Future<Output = Result<Vec<crate::store::MapChild>, SinkError>>
+            + Send
+            + 'a,
+    >,
+>;

@@ -10,8 +10,10 @@
 //! execution still `RUNNING` in the store (its process died) and runs each again against its
 //! recorded history: recorded task results are replayed instead of calling handlers, recorded
 //! Wait deadlines stay where they were, Parallel branches and Map iterations that finished stay
-//! finished, and retries continue from the recorded attempt count. A task that was running when
-//! the process died has no recorded result and runs again (at-least-once).
+//! finished, the child executions of a distributed Map Run that finished are not run again (in
+//! a store that keeps their progress, [`Store::record_map_children`]), and retries continue
+//! from the recorded attempt count. A task that was running when the process died has no
+//! recorded result and runs again (at-least-once).
 //!
 //! Each execution keeps the random seed it started with (in the store's metadata under
 //! `"seed"`), so a resumed run draws the same retry jitter, `States.UUID` and
@@ -28,9 +30,12 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Map, Value};
 
 use super::{
-    Claim, ExecutionRecord, ExecutionStatus, NewExecution, Store, StoreError, HISTORY_FORMAT,
+    Claim, ExecutionRecord, ExecutionStatus, MapChild, NewExecution, Store, StoreError,
+    HISTORY_FORMAT,
 };
-use crate::history::{ErrorDetails, EventKind, EventSink, HistoryEvent, SinkError, SinkFuture};
+use crate::history::{
+    ChildrenFuture, ErrorDetails, EventKind, EventSink, HistoryEvent, SinkError, SinkFuture,
+};
 use crate::program::Program;
 use crate::runtime::{
     Execution, ExecutionOutcome, Runtime, RuntimeBuilder, StartError, StartOptions,
@@ -80,6 +85,29 @@ impl EventSink for StoreSink {
     fn append_queued(&self, events: Vec<HistoryEvent>) -> SinkFuture<'static> {
         let queued = self.store.queue_events(&self.name, events);
         Box::pin(async move { queued.await.map_err(|e| SinkError(e.to_string())) })
+    }
+
+    fn keeps_map_progress(&self) -> bool {
+        self.store.keeps_map_progress()
+    }
+
+    fn record_map_children(&self, run: &str, children: Vec<MapChild>) -> SinkFuture<'static> {
+        let written = self.store.record_map_children(&self.name, run, children);
+        Box::pin(async move { written.await.map_err(|e| SinkError(e.to_string())) })
+    }
+
+    fn load_map_children<'a>(
+        &'a self,
+        run: &'a str,
+        from: u64,
+        limit: usize,
+    ) -> ChildrenFuture<'a> {
+        Box::pin(async move {
+            self.store
+                .load_map_children(&self.name, run, from, limit)
+                .await
+                .map_err(|e| SinkError(e.to_string()))
+        })
     }
 }
 

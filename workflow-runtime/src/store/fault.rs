@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::{
-    Claim, ExecutionPage, ExecutionRecord, ExecutionStatus, ExecutionSummary, ListFilter,
+    Claim, ExecutionPage, ExecutionRecord, ExecutionStatus, ExecutionSummary, ListFilter, MapChild,
     NewExecution, PageQuery, StartedExecution, Store, StoreError, StoreFuture,
 };
 use crate::history::HistoryEvent;
@@ -21,8 +21,9 @@ pub enum Fault {
 }
 
 /// A [`Store`] that passes everything to another store, except that from the `at`-th append on
-/// (counting from 0) appends fail as `fault` says, until [`FaultyStore::heal`]. Reads always
-/// pass through.
+/// (counting from 0) appends fail as `fault` says, until [`FaultyStore::heal`]. A write of Map
+/// Run progress ([`Store::record_map_children`]) counts as an append. Reads always pass
+/// through.
 pub struct FaultyStore {
     inner: Arc<dyn Store>,
     at: usize,
@@ -123,6 +124,44 @@ impl Store for FaultyStore {
                 })
             }
         }
+    }
+
+    fn keeps_map_progress(&self) -> bool {
+        self.inner.keeps_map_progress()
+    }
+
+    /// Counts as an append and fails as [`FaultyStore::append_events`] does.
+    fn record_map_children(
+        &self,
+        name: &str,
+        run: &str,
+        children: Vec<MapChild>,
+    ) -> StoreFuture<'static, ()> {
+        let n = self.appends.fetch_add(1, Ordering::SeqCst);
+        if n < self.at || self.healed.load(Ordering::SeqCst) {
+            return self.inner.record_map_children(name, run, children);
+        }
+        let e = self.injected_error();
+        match self.fault {
+            Fault::Refuse => Box::pin(async move { Err(e) }),
+            Fault::LoseAck => {
+                let written = self.inner.record_map_children(name, run, children);
+                Box::pin(async move {
+                    let _ = written.await;
+                    Err(e)
+                })
+            }
+        }
+    }
+
+    fn load_map_children<'a>(
+        &'a self,
+        name: &'a str,
+        run: &'a str,
+        from: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, Vec<MapChild>> {
+        self.inner.load_map_children(name, run, from, limit)
     }
 
     fn describe_execution<'a>(&'a self, name: &'a str) -> StoreFuture<'a, ExecutionRecord> {

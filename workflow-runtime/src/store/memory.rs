@@ -2,13 +2,13 @@
 //! process; it enforces exactly the same rules as the SQLite store, so tests written against it
 //! hold for both.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use super::{
     check_batch, check_continues, now_rfc3339, output_value, start_conflict,
     validate_execution_name, ExecutionRecord, ExecutionStatus, ExecutionSummary, ListFilter,
-    NewExecution, StartedExecution, Store, StoreError, StoreFuture,
+    MapChild, NewExecution, StartedExecution, Store, StoreError, StoreFuture,
 };
 use crate::history::HistoryEvent;
 
@@ -32,6 +32,8 @@ struct Execution {
     events: Vec<HistoryEvent>,
     /// The `(scope, seq)` of every event in `events`.
     positions: HashSet<(String, u64)>,
+    /// The finished children of each Map Run, by index ([`Store::record_map_children`]).
+    map_children: HashMap<String, BTreeMap<u64, MapChild>>,
 }
 
 impl MemoryStore {
@@ -84,6 +86,7 @@ impl MemoryStore {
             record: record.clone(),
             events: Vec::new(),
             positions: HashSet::new(),
+            map_children: HashMap::new(),
         });
         inner.by_name.insert(new.name, index);
         Ok(StartedExecution {
@@ -124,6 +127,31 @@ impl MemoryStore {
             exec.record.output = c.output.as_deref().map(output_value);
             exec.record.error = c.error;
             exec.record.cause = c.cause;
+        }
+        Ok(())
+    }
+
+    fn record_children_sync(
+        &self,
+        name: &str,
+        run: &str,
+        children: Vec<MapChild>,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let index = *inner
+            .by_name
+            .get(name)
+            .ok_or_else(|| StoreError::NotFound(name.to_string()))?;
+        let exec = &mut inner.executions[index];
+        if exec.record.status.is_closed() {
+            return Err(StoreError::Closed {
+                name: name.to_string(),
+                status: exec.record.status,
+            });
+        }
+        let recorded = exec.map_children.entry(run.to_string()).or_default();
+        for child in children {
+            recorded.insert(child.index, child);
         }
         Ok(())
     }
@@ -181,6 +209,39 @@ impl Store for MemoryStore {
     fn list_executions(&self, filter: ListFilter) -> StoreFuture<'_, Vec<ExecutionSummary>> {
         let result = self.list_sync(&filter);
         Box::pin(async move { Ok(result) })
+    }
+
+    fn keeps_map_progress(&self) -> bool {
+        true
+    }
+
+    fn record_map_children(
+        &self,
+        name: &str,
+        run: &str,
+        children: Vec<MapChild>,
+    ) -> StoreFuture<'static, ()> {
+        let result = self.record_children_sync(name, run, children);
+        Box::pin(async move { result })
+    }
+
+    fn load_map_children<'a>(
+        &'a self,
+        name: &'a str,
+        run: &'a str,
+        from: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, Vec<MapChild>> {
+        let result = self.with_execution(name, |e| {
+            e.map_children.get(run).map_or_else(Vec::new, |recorded| {
+                recorded
+                    .range(from..)
+                    .take(limit)
+                    .map(|(_, c)| c.clone())
+                    .collect()
+            })
+        });
+        Box::pin(async move { result })
     }
 
     fn count_executions(&self, status: Option<ExecutionStatus>) -> StoreFuture<'_, u64> {

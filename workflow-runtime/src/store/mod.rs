@@ -201,6 +201,79 @@ pub trait Store: Send + Sync {
         let _ = name;
         Box::pin(async { Ok(()) })
     }
+
+    /// Whether this store keeps the progress of distributed Map Runs
+    /// ([`Store::record_map_children`]); default `false`: a resumed execution then runs every
+    /// child of an unfinished Map Run again.
+    fn keeps_map_progress(&self) -> bool {
+        false
+    }
+
+    /// Records finished children of the Map Run `run` of the running execution `name` (see
+    /// [`MapChild`]), all or none. The write is made (or queued, after every append queued
+    /// before it) before this returns, whether or not the future is polled; the future
+    /// completes once it is committed. A child recorded again replaces its record. A closed
+    /// execution is [`StoreError::Closed`]. The default (a store that does not keep progress)
+    /// records nothing.
+    fn record_map_children(
+        &self,
+        name: &str,
+        run: &str,
+        children: Vec<MapChild>,
+    ) -> StoreFuture<'static, ()> {
+        let _ = (name, run, children);
+        Box::pin(async { Ok(()) })
+    }
+
+    /// At most `limit` recorded children of the Map Run `run` of the execution `name` whose
+    /// index is `from` or more, in index order. A record that does not match its checksum is
+    /// [`StoreError::Corrupt`]. The default (a store that does not keep progress) has none.
+    fn load_map_children<'a>(
+        &'a self,
+        name: &'a str,
+        run: &'a str,
+        from: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, Vec<MapChild>> {
+        let _ = (name, run, from, limit);
+        Box::pin(async { Ok(Vec::new()) })
+    }
+}
+
+/// A finished child execution of a distributed Map Run, as a store keeps it, so that a resumed
+/// execution does not run it again ([`Store::record_map_children`]).
+///
+/// Children are silent in their parent's history (one event per child would pass AWS's limit
+/// of 25,000 events), so this record, kept apart from the history, is what makes a Map Run
+/// resumable child by child. A Map Run is named by the position of its `MapRunStarted` event
+/// and its id, so a retry of the Map state (a new Map Run) starts afresh, as on AWS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapChild {
+    /// The child's index in its Map Run (its item's, or with an `ItemBatcher` its batch's).
+    pub index: u64,
+    /// A 64-bit FNV-1a hash of the child's input as compact JSON text: a record is used only
+    /// for a child with the same input (the items read again on resume may have changed).
+    pub input_hash: u64,
+    /// When the child started (RFC 3339, milliseconds), as its `ResultWriter` entry shows.
+    pub start_date: String,
+    /// When it ended.
+    pub stop_date: String,
+    /// How it ended.
+    pub outcome: MapChildOutcome,
+}
+
+/// How a recorded child ended ([`MapChild::outcome`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MapChildOutcome {
+    /// It succeeded with this output (JSON text).
+    Succeeded(String),
+    /// It failed with this error and cause.
+    Failed {
+        /// The error name.
+        error: Option<String>,
+        /// The cause.
+        cause: Option<String>,
+    },
 }
 
 /// An execution a store handle owns ([`Store::claim_execution`]).

@@ -8,6 +8,9 @@
 //!            output, error, cause)
 //! events(execution, id, previous_event_id, timestamp, type, details_key, details, scope, seq)
 //!        PRIMARY KEY (execution, id), WITHOUT ROWID
+//! map_runs(id, execution, run)                      the distributed Map Runs with progress
+//! map_children(run, idx, input_hash, start_date, stop_date, status, output, error, cause, crc)
+//!        PRIMARY KEY (run, idx), WITHOUT ROWID      their finished children
 //! ```
 //!
 //! An append of one state's events therefore changes one page (the last leaf of the execution's
@@ -60,16 +63,16 @@ use super::owner::{now_ms, Owner, LEASE_TTL};
 use super::{
     check_batch, check_continues, now_rfc3339, output_value, start_conflict,
     validate_execution_name, Batch, Claim, ExecutionPage, ExecutionRecord, ExecutionStatus,
-    ExecutionSummary, ListFilter, NewExecution, PageQuery, StartedExecution, Store, StoreError,
-    StoreFuture, ENGINE_VERSION, HISTORY_FORMAT,
+    ExecutionSummary, ListFilter, MapChild, MapChildOutcome, NewExecution, PageQuery,
+    StartedExecution, Store, StoreError, StoreFuture, ENGINE_VERSION, HISTORY_FORMAT,
 };
 use crate::history::{EventKind, HistoryEvent};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`). Version 2 added a
 /// checksum per event, the engine and history format of each execution, and ownership leases;
-/// version 3 a checksum per execution row. An older file is upgraded when it is opened for
-/// writing.
-pub const SCHEMA_VERSION: i64 = 3;
+/// version 3 a checksum per execution row; version 4 the progress of distributed Map Runs
+/// (`map_runs`, `map_children`). An older file is upgraded when it is opened for writing.
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// `PRAGMA application_id` of a workflow store: `"WFLW"` in ASCII.
 pub const APPLICATION_ID: i64 = 0x5746_4c57;
@@ -169,6 +172,8 @@ enum Request {
     Events(String, u64, usize, Reply<Vec<HistoryEvent>>),
     Claim(String, Reply<()>),
     Release(String, Reply<()>),
+    /// Execution, Map Run, first index, limit.
+    Children(String, String, u64, usize, Reply<Vec<MapChild>>),
 }
 
 /// Claimed executions and the channels that report them lost.
@@ -181,10 +186,12 @@ struct Append {
 }
 
 /// An append's events: rows built by the caller, or events whose rows the store thread builds
-/// (a queued append, so that the executor's thread does not wait for that work).
+/// (a queued append, so that the executor's thread does not wait for that work); or finished
+/// children of a Map Run (progress, committed with the appends queued around it).
 enum AppendEvents {
     Rows(Vec<EventRow>),
     Events(Vec<HistoryEvent>),
+    Children(String, Vec<MapChild>),
 }
 
 /// What the store's callers and its thread share: the connection, and how many requests wait in
@@ -383,6 +390,72 @@ fn altered_execution(name: &str) -> String {
         "execution `{name}` does not match its checksum (the record was altered after it was \
          written); run `workflow check` on the store"
     )
+}
+
+/// A recorded Map Run child's checksum: 64-bit FNV-1a over its Map Run and every field, each
+/// length-prefixed.
+fn child_sum(run: &str, c: &MapChild) -> i64 {
+    let mut h = Fnv::new();
+    h.text(run);
+    h.int(c.index as i64);
+    h.int(c.input_hash as i64);
+    h.text(&c.start_date);
+    h.text(&c.stop_date);
+    match &c.outcome {
+        MapChildOutcome::Succeeded(output) => {
+            h.text("SUCCEEDED");
+            h.text(output);
+        }
+        MapChildOutcome::Failed { error, cause } => {
+            h.text("FAILED");
+            h.opt(error.as_deref());
+            h.opt(cause.as_deref());
+        }
+    }
+    h.0 as i64
+}
+
+/// The columns of a `map_children` row, as stored.
+type ChildRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+/// A `map_children` row of `run` back as a child, its checksum verified.
+fn child_of_row(run: &str, row: ChildRow) -> Result<MapChild, String> {
+    let (idx, input_hash, start_date, stop_date, status, output, error, cause, crc) = row;
+    let index = u64::try_from(idx).map_err(|_| format!("child {idx} has a negative index"))?;
+    let outcome = match (status.as_str(), output) {
+        ("SUCCEEDED", Some(output)) => MapChildOutcome::Succeeded(output),
+        ("FAILED", None) => MapChildOutcome::Failed { error, cause },
+        (other, _) => {
+            return Err(format!(
+                "child {index} of Map Run `{run}` has the status `{other}` and an output that \
+                 do not go together"
+            ))
+        }
+    };
+    let child = MapChild {
+        index,
+        input_hash: input_hash as u64,
+        start_date,
+        stop_date,
+        outcome,
+    };
+    if child_sum(run, &child) != crc {
+        return Err(format!(
+            "child {index} of Map Run `{run}` does not match its checksum (the record was \
+             altered after it was written)"
+        ));
+    }
+    Ok(child)
 }
 
 // ===== impl SqliteStore =====
@@ -691,6 +764,41 @@ impl Store for SqliteStore {
         let name = name.to_string();
         self.request(move |reply| Request::Release(name, reply))
     }
+
+    fn keeps_map_progress(&self) -> bool {
+        true
+    }
+
+    fn record_map_children(
+        &self,
+        name: &str,
+        run: &str,
+        children: Vec<MapChild>,
+    ) -> StoreFuture<'static, ()> {
+        let append = Append {
+            name: name.to_string(),
+            batch: Batch {
+                first_id: 0,
+                len: 0,
+                closing: None,
+            },
+            events: AppendEvents::Children(run.to_string(), children),
+        };
+        // Through the store thread, with the event appends queued around it: one commit for
+        // whatever is queued while the caller goes on.
+        self.request(|reply| Request::Append(append, reply))
+    }
+
+    fn load_map_children<'a>(
+        &'a self,
+        name: &'a str,
+        run: &'a str,
+        from: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, Vec<MapChild>> {
+        let (name, run) = (name.to_string(), run.to_string());
+        self.request(move |reply| Request::Children(name, run, from, limit, reply))
+    }
 }
 
 /// How often the lease thread looks for lost claims (and renews the lease when due).
@@ -824,6 +932,7 @@ fn check_all(conn: &Connection, shown: &str) -> Result<CheckReport, StoreError> 
         }
         Err(e) => report.problems.push(e.to_string()),
     }
+    check_children(conn, shown, &mut report)?;
     let mut stmt = conn
         .prepare(
             "SELECT e.id, e.previous_event_id, e.timestamp, e.type, e.details_key, e.details, \
@@ -862,6 +971,71 @@ fn check_all(conn: &Connection, shown: &str) -> Result<CheckReport, StoreError> 
         }
     }
     Ok(report)
+}
+
+/// The part of [`check_all`] about Map Run progress: every recorded child against its
+/// checksum, and no child of a Map Run or Map Run of an execution that does not exist.
+fn check_children(
+    conn: &Connection,
+    shown: &str,
+    report: &mut CheckReport,
+) -> Result<(), StoreError> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT c.idx, c.input_hash, c.start_date, c.stop_date, c.status, c.output, c.error, \
+             c.cause, c.crc, r.run, x.name FROM map_children c JOIN map_runs r ON r.id = c.run \
+             JOIN executions x ON x.id = r.execution ORDER BY c.run, c.idx",
+        )
+        .map_err(|e| sql_error(shown, e))?;
+    let rows = stmt.query_map([], |r| {
+        let row: ChildRow = (
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+            r.get(8)?,
+        );
+        Ok((row, r.get::<_, String>(9)?, r.get::<_, String>(10)?))
+    });
+    match rows {
+        Ok(rows) => {
+            for row in rows {
+                match row {
+                    Ok((row, run, name)) => {
+                        if let Err(detail) = child_of_row(&run, row) {
+                            report
+                                .problems
+                                .push(format!("execution `{name}`: {detail}"));
+                        }
+                    }
+                    Err(e) => report.problems.push(e.to_string()),
+                }
+                if report.problems.len() >= 100 {
+                    return Ok(());
+                }
+            }
+        }
+        Err(e) => report.problems.push(e.to_string()),
+    }
+    let orphans: i64 = conn
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM map_children c WHERE NOT EXISTS \
+             (SELECT 1 FROM map_runs r WHERE r.id = c.run)) + (SELECT COUNT(*) FROM map_runs r \
+             WHERE NOT EXISTS (SELECT 1 FROM executions x WHERE x.id = r.execution))",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| sql_error(shown, e))?;
+    if orphans > 0 {
+        report.problems.push(format!(
+            "{orphans} Map Run progress rows belong to no Map Run or execution"
+        ));
+    }
+    Ok(())
 }
 
 // ===== opening =====
@@ -930,11 +1104,39 @@ ALTER TABLE executions ADD COLUMN crc_summary INTEGER;
 PRAGMA user_version = 3;
 ";
 
+/// From schema version 3 to 4: the progress of distributed Map Runs. `map_runs` names each Map
+/// Run of an execution once (its key is long: the position of its `MapRunStarted` event and its
+/// id); `map_children` holds its finished children by index, each row with a checksum over its
+/// Map Run's key and every field.
+const UPGRADE_TO_4: &str = "
+CREATE TABLE map_runs (
+    id INTEGER PRIMARY KEY,
+    execution INTEGER NOT NULL,
+    run TEXT NOT NULL,
+    UNIQUE (execution, run)
+);
+CREATE TABLE map_children (
+    run INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    input_hash INTEGER NOT NULL,
+    start_date TEXT NOT NULL,
+    stop_date TEXT NOT NULL,
+    status TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    cause TEXT,
+    crc INTEGER NOT NULL,
+    PRIMARY KEY (run, idx)
+) WITHOUT ROWID;
+PRAGMA user_version = 4;
+";
+
 /// Upgrades a store from `version` to [`SCHEMA_VERSION`] in one transaction.
 fn upgrade(conn: &Connection, shown: &str, version: i64) -> Result<(), StoreError> {
     let steps = match version {
-        1 => format!("{UPGRADE_TO_2} {UPGRADE_TO_3}"),
-        2 => UPGRADE_TO_3.to_string(),
+        1 => format!("{UPGRADE_TO_2} {UPGRADE_TO_3} {UPGRADE_TO_4}"),
+        2 => format!("{UPGRADE_TO_3} {UPGRADE_TO_4}"),
+        3 => UPGRADE_TO_4.to_string(),
         _ => String::new(),
     };
     if !steps.is_empty() {
@@ -1040,7 +1242,7 @@ fn create(path: &Path, shown: &str) -> Result<(), StoreError> {
         let sql = format!(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
              PRAGMA application_id={APPLICATION_ID}; BEGIN; {SCHEMA} {UPGRADE_TO_2} \
-             {UPGRADE_TO_3} COMMIT;"
+             {UPGRADE_TO_3} {UPGRADE_TO_4} COMMIT;"
         );
         conn.execute_batch(&sql).map_err(|e| sql_error(shown, e))?;
         conn.close().map_err(|(_, e)| sql_error(shown, e))
@@ -1248,6 +1450,9 @@ fn check_schema(conn: &Connection, shown: &str) -> Result<i64, StoreError> {
     if version >= 2 {
         wanted.push("owners");
     }
+    if version >= 4 {
+        wanted.extend(["map_runs", "map_children"]);
+    }
     for wanted in wanted {
         if !tables.iter().any(|t| t == wanted) {
             return Err(corrupt(format!("the `{wanted}` table is missing")));
@@ -1426,6 +1631,10 @@ fn serve(shared: &Shared, requests: mpsc::Receiver<Request>) {
                         let r = worker.release(&name);
                         Box::new(move || drop(reply.send(r)))
                     }
+                    Request::Children(name, run, from, limit, reply) => {
+                        let r = worker.load_children(&name, &run, from, limit);
+                        Box::new(move || drop(reply.send(r)))
+                    }
                     Request::Append(..) => Box::new(|| ()),
                 };
                 drop(worker);
@@ -1602,6 +1811,11 @@ impl Worker {
                 built = events.iter().map(EventRow::from_event).collect::<Vec<_>>();
                 &built
             }
+            AppendEvents::Children(run, children) => {
+                self.insert_children(id, run, children)?;
+                self.heads.insert(id, head);
+                return Ok(());
+            }
         };
         if rows.is_empty() {
             self.heads.insert(id, head);
@@ -1720,6 +1934,106 @@ impl Worker {
         head.count += a.batch.len;
         self.heads.insert(id, head);
         Ok(())
+    }
+
+    /// Records finished children of the Map Run `run` of the execution with row id `id` (in the
+    /// caller's transaction); a child recorded before is replaced.
+    fn insert_children(
+        &mut self,
+        id: i64,
+        run: &str,
+        children: &[MapChild],
+    ) -> Result<(), StoreError> {
+        // Looked up (or made) in this transaction every time rather than cached: a cached id
+        // could name a row that a rollback took back. One indexed statement per batch.
+        let run_id: i64 = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO map_runs (execution, run) VALUES (?1, ?2) \
+                 ON CONFLICT (execution, run) DO UPDATE SET run = excluded.run RETURNING id",
+            )
+            .and_then(|mut s| s.query_row(params![id, run], |r| r.get(0)))
+            .map_err(|e| self.err(e))?;
+        let mut insert = self
+            .conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO map_children (run, idx, input_hash, start_date, \
+                 stop_date, status, output, error, cause, crc) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .map_err(|e| sql_error(&self.path, e))?;
+        for c in children {
+            let index = i64::try_from(c.index).map_err(|_| StoreError::Conflict {
+                name: run.to_string(),
+                detail: format!("child index {} out of range", c.index),
+            })?;
+            let (status, output, error, cause) = match &c.outcome {
+                MapChildOutcome::Succeeded(output) => ("SUCCEEDED", Some(output), None, None),
+                MapChildOutcome::Failed { error, cause } => {
+                    ("FAILED", None, error.as_ref(), cause.as_ref())
+                }
+            };
+            insert
+                .execute(params![
+                    run_id,
+                    index,
+                    c.input_hash as i64,
+                    c.start_date,
+                    c.stop_date,
+                    status,
+                    output,
+                    error,
+                    cause,
+                    child_sum(run, c)
+                ])
+                .map_err(|e| sql_error(&self.path, e))?;
+        }
+        Ok(())
+    }
+
+    /// At most `limit` recorded children of the Map Run `run` of the execution `name` from
+    /// index `from` on, in index order, each checked against its checksum.
+    fn load_children(
+        &mut self,
+        name: &str,
+        run: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<MapChild>, StoreError> {
+        let id = self.execution_id(name)?;
+        let from = i64::try_from(from).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT c.idx, c.input_hash, c.start_date, c.stop_date, c.status, c.output, \
+                 c.error, c.cause, c.crc FROM map_children c JOIN map_runs r ON r.id = c.run \
+                 WHERE r.execution = ?1 AND r.run = ?2 AND c.idx >= ?3 ORDER BY c.idx LIMIT ?4",
+            )
+            .map_err(|e| sql_error(&self.path, e))?;
+        let rows: Vec<ChildRow> = stmt
+            .query_map(params![id, run, from, limit], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                ))
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| sql_error(&self.path, e))?;
+        drop(stmt);
+        rows.into_iter()
+            .map(|row| {
+                child_of_row(run, row)
+                    .map_err(|detail| self.corrupt(format!("execution `{name}`: {detail}")))
+            })
+            .collect()
     }
 
     /// Reads a running execution's event count and positions; a closed execution is
@@ -2717,6 +3031,175 @@ mod tests {
         let report = store.check().expect("check runs");
         assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
         assert!(report.problems[0].contains("event 4 of execution `exec-1`"));
+    }
+
+    fn child(index: u64, outcome: MapChildOutcome) -> MapChild {
+        MapChild {
+            index,
+            input_hash: 0x1234_5678_9abc_def0 ^ index,
+            start_date: "2024-01-01T00:00:00.000Z".into(),
+            stop_date: "2024-01-01T00:00:01.000Z".into(),
+            outcome,
+        }
+    }
+
+    /// Issue 10: the finished children of a Map Run are kept by index, read back a page at a
+    /// time, replaced when recorded again, refused once the execution is closed; a damaged row
+    /// is `Corrupt` where it is read and named by `check`.
+    #[test]
+    fn map_run_progress_is_kept_checked_and_damage_is_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("progress.db");
+        populate(&path, 2, 2);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let ok = |i: u64| child(i, MapChildOutcome::Succeeded(format!("{{\"i\":{i}}}")));
+        let failed = |i: u64| {
+            child(
+                i,
+                MapChildOutcome::Failed {
+                    error: Some("Bad".into()),
+                    cause: None,
+                },
+            )
+        };
+        {
+            let store = SqliteStore::open(&path).expect("open");
+            assert!(store.keeps_map_progress());
+            rt.block_on(async {
+                store
+                    .record_map_children("exec-0", "#3:run", vec![ok(0), failed(2), ok(5)])
+                    .await
+                    .expect("recorded");
+                store
+                    .record_map_children("exec-0", "#3:run", vec![ok(2), ok(7)])
+                    .await
+                    .expect("recorded again");
+                // Another Map Run, and another execution, with the same key: apart.
+                store
+                    .record_map_children("exec-0", "#9:other", vec![ok(0)])
+                    .await
+                    .expect("another run");
+                store
+                    .record_map_children("exec-1", "#3:run", vec![failed(1)])
+                    .await
+                    .expect("another execution");
+                let all = store
+                    .load_map_children("exec-0", "#3:run", 0, 100)
+                    .await
+                    .expect("load");
+                assert_eq!(all, vec![ok(0), ok(2), ok(5), ok(7)]);
+                let page = store
+                    .load_map_children("exec-0", "#3:run", 1, 2)
+                    .await
+                    .expect("a page");
+                assert_eq!(page, vec![ok(2), ok(5)]);
+                let other = store
+                    .load_map_children("exec-1", "#3:run", 0, 100)
+                    .await
+                    .expect("load");
+                assert_eq!(other, vec![failed(1)]);
+                assert_eq!(
+                    store
+                        .load_map_children("exec-1", "#nothing", 0, 100)
+                        .await
+                        .expect("none"),
+                    vec![]
+                );
+                assert!(matches!(
+                    store.load_map_children("nobody", "#3:run", 0, 100).await,
+                    Err(StoreError::NotFound(_))
+                ));
+                // Closed: nothing more is recorded.
+                let aborted = HistoryEvent {
+                    id: 3,
+                    previous_event_id: 2,
+                    timestamp: "2024-01-01T00:00:02.000Z".into(),
+                    kind: EventKind::ExecutionAborted(crate::history::ErrorDetails {
+                        error: None,
+                        cause: None,
+                    }),
+                    scope: String::new(),
+                    seq: 3,
+                };
+                store
+                    .append_events("exec-1", &[aborted])
+                    .await
+                    .expect("closed");
+                assert!(matches!(
+                    store
+                        .record_map_children("exec-1", "#3:run", vec![ok(4)])
+                        .await,
+                    Err(StoreError::Closed { .. })
+                ));
+            });
+            let report = store.check().expect("check");
+            assert!(report.problems.is_empty(), "{:?}", report.problems);
+        }
+        // One recorded output changes, as a flipped bit on the disk would.
+        Connection::open(&path)
+            .and_then(|c| {
+                c.execute_batch("UPDATE map_children SET output = '{\"i\":6}' WHERE idx = 5")
+            })
+            .expect("damage");
+        let store = SqliteStore::open(&path).expect("opens");
+        let loaded = rt.block_on(store.load_map_children("exec-0", "#3:run", 0, 100));
+        assert!(
+            matches!(&loaded, Err(StoreError::Corrupt { detail, .. })
+                if detail.contains("child 5 of Map Run `#3:run`") && detail.contains("checksum")),
+            "{loaded:?}"
+        );
+        // The records before the damage read normally.
+        let before = rt
+            .block_on(store.load_map_children("exec-0", "#3:run", 0, 2))
+            .expect("intact");
+        assert_eq!(before, vec![ok(0), ok(2)]);
+        let report = store.check().expect("check runs");
+        assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+        assert!(
+            report.problems[0].contains("execution `exec-0`: child 5 of Map Run `#3:run`"),
+            "{:?}",
+            report.problems
+        );
+    }
+
+    /// Issue 10: a version 3 store gains the Map Run progress tables when opened for writing.
+    #[test]
+    fn version_3_stores_gain_map_run_progress_in_place() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v3.db");
+        populate(&path, 1, 2);
+        Connection::open(&path)
+            .and_then(|c| {
+                c.execute_batch(
+                    "DROP TABLE map_children; DROP TABLE map_runs; PRAGMA user_version = 3;",
+                )
+            })
+            .expect("a version 3 store");
+        let read_only = SqliteOptions {
+            read_only: true,
+            ..SqliteOptions::default()
+        };
+        let err = SqliteStore::open_with(&path, read_only).expect_err("not upgraded read-only");
+        assert!(err.to_string().contains("must be upgraded"), "{err}");
+        let store = SqliteStore::open(&path).expect("upgraded");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let c = child(0, MapChildOutcome::Succeeded("1".into()));
+        rt.block_on(store.record_map_children("exec-0", "#1:r", vec![c.clone()]))
+            .expect("recorded after the upgrade");
+        assert_eq!(
+            rt.block_on(store.load_map_children("exec-0", "#1:r", 0, 10))
+                .expect("load"),
+            vec![c]
+        );
+        drop(store);
+        let version: i64 = Connection::open(&path)
+            .and_then(|c| c.pragma_query_value(None, "user_version", |r| r.get(0)))
+            .expect("version");
+        assert_eq!(version, SCHEMA_VERSION);
     }
 
     /// Issue 12: execution rows are checked too: an altered output, input or status is an error

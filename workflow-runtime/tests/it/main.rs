@@ -13,3 +13,4 @@ mod executor;
 mod fuzz;
 mod lambda_invoke;
 mod limits;
+mod map_run_resume;
