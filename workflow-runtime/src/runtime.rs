@@ -30,30 +30,87 @@ use crate::recorder::{Cursor, Recorder};
 /// The default payload limit: 256 KiB, Step Functions' quota for inputs, outputs and results.
 pub const DEFAULT_PAYLOAD_LIMIT: usize = 256 * 1024;
 
-/// How an execution ended. A stored execution's status, which can also be `RUNNING`, is
-/// [`crate::store::ExecutionStatus`]; the two convert into each other (`From`, `TryFrom`).
+/// An execution's status, spelled as AWS's `ExecutionStatus` (`"RUNNING"`, `"SUCCEEDED"`, …).
+///
+/// One type for both places a status appears: an [`ExecutionOutcome`] (how an execution ended:
+/// never [`Running`](ExecutionStatus::Running), since an outcome exists only once it has) and a
+/// stored execution's record ([`crate::store::ExecutionRecord`], which is `Running` until the
+/// execution closes). It parses from the AWS spelling ignoring ASCII case (`FromStr`) and
+/// displays as it.
+///
+/// ```
+/// use workflow_runtime::ExecutionStatus;
+///
+/// let status: ExecutionStatus = "timed_out".parse().unwrap();
+/// assert_eq!(status, ExecutionStatus::TimedOut);
+/// assert_eq!(status.to_string(), "TIMED_OUT");
+/// assert!(status.is_closed());
+/// assert!(!ExecutionStatus::Running.is_closed());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum ExecutionStatus {
+    /// `RUNNING`: started and not yet closed (in a store, possibly interrupted by a crash and
+    /// waiting to be resumed). Never the status of an [`ExecutionOutcome`].
+    Running,
     /// `SUCCEEDED`.
     Succeeded,
     /// `FAILED`.
     Failed,
     /// `TIMED_OUT` (the machine's `TimeoutSeconds` elapsed).
     TimedOut,
-    /// `ABORTED` (stopped with [`Execution::stop`]).
+    /// `ABORTED` (stopped with [`Execution::stop`], or `workflow stop`).
     Aborted,
 }
 
 impl ExecutionStatus {
-    /// The AWS spelling (`"SUCCEEDED"`, …).
+    /// Every status, in declaration order.
+    pub const ALL: [ExecutionStatus; 5] = [
+        ExecutionStatus::Running,
+        ExecutionStatus::Succeeded,
+        ExecutionStatus::Failed,
+        ExecutionStatus::TimedOut,
+        ExecutionStatus::Aborted,
+    ];
+
+    /// The AWS spelling: `"RUNNING"`, `"SUCCEEDED"`, `"FAILED"`, `"TIMED_OUT"`, `"ABORTED"`.
     pub fn as_str(self) -> &'static str {
         match self {
+            ExecutionStatus::Running => "RUNNING",
             ExecutionStatus::Succeeded => "SUCCEEDED",
             ExecutionStatus::Failed => "FAILED",
             ExecutionStatus::TimedOut => "TIMED_OUT",
             ExecutionStatus::Aborted => "ABORTED",
         }
+    }
+
+    /// Whether the execution is closed (any status but `RUNNING`).
+    pub fn is_closed(self) -> bool {
+        self != ExecutionStatus::Running
+    }
+}
+
+impl std::fmt::Display for ExecutionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ExecutionStatus {
+    type Err = String;
+
+    /// Parses the AWS spelling, ignoring ASCII case (`running` works too).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ExecutionStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!(
+                    "unknown execution status `{s}`; expected one of RUNNING, SUCCEEDED, FAILED, \
+                     TIMED_OUT, ABORTED"
+                )
+            })
     }
 }
 

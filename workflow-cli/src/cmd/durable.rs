@@ -33,13 +33,16 @@ pub const EXIT_STORE_FAILED: u8 = 5;
 /// Exit status of `run` and `resume`: another live process owns the execution.
 pub const EXIT_OWNED: u8 = 6;
 
-/// The exit status for an execution that ended with `status`.
+/// The exit status for an execution that ended with `status` (`RUNNING`: the store failed).
 pub fn exit_code(status: ExecutionStatus) -> u8 {
     match status {
         ExecutionStatus::Succeeded => EXIT_SUCCEEDED,
         ExecutionStatus::Failed => EXIT_FAILED,
         ExecutionStatus::TimedOut => EXIT_TIMED_OUT,
         ExecutionStatus::Aborted => EXIT_ABORTED,
+        // Not closed (`RUNNING`, or a status added later): the store holds it open, and
+        // `workflow resume` continues it.
+        _ => EXIT_STORE_FAILED,
     }
 }
 
@@ -225,15 +228,15 @@ pub async fn recorded_outcome(
     mut outcome: ExecutionOutcome,
 ) -> Result<ExecutionOutcome, RunError> {
     match store.describe_execution(name).await {
-        Ok(record) => match record.status.outcome() {
-            Some(status) => {
-                outcome.status = status;
+        Ok(record) => match record.status.is_closed() {
+            true => {
+                outcome.status = record.status;
                 outcome.output = record.output;
                 outcome.error = record.error;
                 outcome.cause = record.cause;
                 Ok(outcome)
             }
-            None => Err(RunError {
+            false => Err(RunError {
                 code: EXIT_STORE_FAILED,
                 message: still_running_message(
                     path,

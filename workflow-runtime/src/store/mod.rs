@@ -85,10 +85,8 @@ pub use owner::{Owner, LEASE_TTL};
 pub use sqlite::{CheckReport, SqliteOptions, SqliteStore, SyncPolicy};
 
 use std::collections::HashSet;
-use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -315,111 +313,9 @@ pub const HISTORY_FORMAT: u32 = 1;
 
 // ===== data types =====
 
-/// An execution's status in a store, named as AWS's `ExecutionStatus`.
-///
-/// Two status types exist on purpose: [`crate::ExecutionStatus`] is how an execution *ended*
-/// (an [`ExecutionOutcome`](crate::ExecutionOutcome) exists only once it has, so it has no
-/// `RUNNING`, and matching on it needs no impossible arm), while this one is a stored
-/// execution's state at any time, `RUNNING` included. They convert into each other: every
-/// outcome status is a store status (`From`), and a store status is an outcome status unless it
-/// is `RUNNING` ([`ExecutionStatus::outcome`], `TryFrom`). Both spell themselves as AWS does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ExecutionStatus {
-    /// Started and not yet closed (possibly interrupted by a crash, waiting to be resumed).
-    Running,
-    /// Closed by an `ExecutionSucceeded` event.
-    Succeeded,
-    /// Closed by an `ExecutionFailed` event.
-    Failed,
-    /// Closed by an `ExecutionTimedOut` event.
-    TimedOut,
-    /// Closed by an `ExecutionAborted` event (`workflow stop`).
-    Aborted,
-}
-
-impl ExecutionStatus {
-    /// Every status, in declaration order.
-    pub const ALL: [ExecutionStatus; 5] = [
-        ExecutionStatus::Running,
-        ExecutionStatus::Succeeded,
-        ExecutionStatus::Failed,
-        ExecutionStatus::TimedOut,
-        ExecutionStatus::Aborted,
-    ];
-
-    /// The AWS spelling: `"RUNNING"`, `"SUCCEEDED"`, `"FAILED"`, `"TIMED_OUT"`, `"ABORTED"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ExecutionStatus::Running => "RUNNING",
-            ExecutionStatus::Succeeded => "SUCCEEDED",
-            ExecutionStatus::Failed => "FAILED",
-            ExecutionStatus::TimedOut => "TIMED_OUT",
-            ExecutionStatus::Aborted => "ABORTED",
-        }
-    }
-
-    /// Whether the execution is closed (any status but `RUNNING`).
-    pub fn is_closed(self) -> bool {
-        self != ExecutionStatus::Running
-    }
-}
-
-impl ExecutionStatus {
-    /// How the execution ended, or `None` while it is `RUNNING`.
-    pub fn outcome(self) -> Option<crate::ExecutionStatus> {
-        match self {
-            ExecutionStatus::Running => None,
-            ExecutionStatus::Succeeded => Some(crate::ExecutionStatus::Succeeded),
-            ExecutionStatus::Failed => Some(crate::ExecutionStatus::Failed),
-            ExecutionStatus::TimedOut => Some(crate::ExecutionStatus::TimedOut),
-            ExecutionStatus::Aborted => Some(crate::ExecutionStatus::Aborted),
-        }
-    }
-}
-
-impl From<crate::ExecutionStatus> for ExecutionStatus {
-    fn from(status: crate::ExecutionStatus) -> Self {
-        match status {
-            crate::ExecutionStatus::Succeeded => ExecutionStatus::Succeeded,
-            crate::ExecutionStatus::Failed => ExecutionStatus::Failed,
-            crate::ExecutionStatus::TimedOut => ExecutionStatus::TimedOut,
-            crate::ExecutionStatus::Aborted => ExecutionStatus::Aborted,
-        }
-    }
-}
-
-impl TryFrom<ExecutionStatus> for crate::ExecutionStatus {
-    /// The execution is still `RUNNING`.
-    type Error = ExecutionStatus;
-
-    fn try_from(status: ExecutionStatus) -> Result<Self, Self::Error> {
-        status.outcome().ok_or(status)
-    }
-}
-
-impl fmt::Display for ExecutionStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ExecutionStatus {
-    type Err = String;
-
-    /// Parses the AWS spelling, ignoring ASCII case (`running` works too).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ExecutionStatus::ALL
-            .into_iter()
-            .find(|st| st.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                format!(
-                    "unknown execution status `{s}`; expected one of RUNNING, SUCCEEDED, FAILED, \
-                     TIMED_OUT, ABORTED"
-                )
-            })
-    }
-}
+/// An execution's status (one type for the executor's outcomes and the store's records; see
+/// [`crate::ExecutionStatus`]).
+pub use crate::runtime::ExecutionStatus;
 
 /// What [`Store::start_execution`] needs to record a new execution.
 #[derive(Debug, Clone, PartialEq)]
