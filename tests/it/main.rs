@@ -14,5 +14,6 @@ mod conformance_lambda;
 mod conformance_test_state;
 mod conformance_validator;
 mod macro_asl;
+mod macro_compiles;
 mod macro_equivalence;
 mod test_state_route;

@@ -116,7 +116,8 @@ workflow! {
     }
 }
 
-fn main() {
+#[test]
+fn compiles_and_runs() {
     let v: Value = serde_json::from_str(Everything::ASL).unwrap();
     assert_eq!(v["Comment"], "overrides the doc comment");
     assert_eq!(v["Version"], "1.0");

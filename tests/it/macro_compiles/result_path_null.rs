@@ -17,7 +17,9 @@ async fn audit(_o: Order) -> Result<u32, TaskError> {
 }
 
 async fn confirm(o: Order) -> Result<Order, TaskError> {
-    Ok(Order { id: format!("{}!", o.id) })
+    Ok(Order {
+        id: format!("{}!", o.id),
+    })
 }
 
 workflow! {
@@ -30,12 +32,15 @@ workflow! {
     }
 }
 
-fn main() {
+#[test]
+fn compiles_and_runs() {
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
         .unwrap();
     let rt = Kept::runtime().build();
-    let out = tokio.block_on(Kept::run(&rt, Order { id: "7".into() })).unwrap();
+    let out = tokio
+        .block_on(Kept::run(&rt, Order { id: "7".into() }))
+        .unwrap();
     assert_eq!(out, Order { id: "7!".into() });
 }

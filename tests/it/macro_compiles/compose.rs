@@ -44,7 +44,8 @@ mod renamed {
 
 const ASL: &str = Order::ASL;
 
-fn main() {
+#[test]
+fn compiles_and_runs() {
     let v: Value = serde_json::from_str(ASL).unwrap();
     assert_eq!(
         v["States"]["Both"]["Branches"][0]["Comment"],
