@@ -113,6 +113,9 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         let _ = writeln!(err, "error: {e}");
         return status_of(&e);
     }
+    // Buffered: stdout is line-buffered, and a JSON history has a line per field.
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
+    let out: &mut dyn Write = &mut out;
     let mut writer = Writer::new(args.format);
     let mut after = 0;
     loop {
@@ -134,7 +137,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             break;
         }
     }
-    match writer.finish(out) {
+    match writer.finish(out).and_then(|()| out.flush()) {
         Ok(()) => OK,
         Err(e) => write_failed(&e, err),
     }
@@ -169,20 +172,20 @@ impl Writer {
     fn page(&mut self, out: &mut dyn Write, events: &[HistoryEvent]) -> std::io::Result<()> {
         match self.format {
             Format::Json => {
+                let mut text = String::new();
                 for ev in events {
                     out.write_all(if self.written == 0 {
-                        b"{\n  \"events\": [\n"
+                        b"{\n  \"events\": [\n    "
                     } else {
-                        b",\n"
+                        b",\n    "
                     })?;
-                    let text = serde_json::to_string_pretty(&ev.to_aws_json())
-                        .map_err(std::io::Error::other)?;
-                    for (i, line) in text.lines().enumerate() {
-                        if i > 0 {
-                            out.write_all(b"\n")?;
-                        }
-                        write!(out, "    {line}")?;
-                    }
+                    // The event's compact text, re-indented as serde_json's pretty printer
+                    // writes it two levels deep (no `Value` in between).
+                    text.clear();
+                    ev.write_aws_json(&mut text);
+                    let mut de = serde_json::Deserializer::from_str(&text);
+                    let mut ser = serde_json::Serializer::with_formatter(&mut *out, Nested::at(2));
+                    serde_transcode::transcode(&mut de, &mut ser).map_err(std::io::Error::other)?;
                     self.written += 1;
                 }
             }
@@ -241,6 +244,97 @@ fn write_row(out: &mut dyn Write, row: &[String], widths: &[usize]) -> std::io::
         }
     }
     writeln!(out, "{}", line.trim_end())
+}
+
+/// serde_json's pretty layout (two spaces per level, `": "` after keys, empty containers as
+/// `{}`/`[]`) starting `depth` levels deep, for a value written inside an enclosing document.
+struct Nested {
+    depth: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn at(depth: usize) -> Nested {
+        Nested {
+            depth,
+            has_value: false,
+        }
+    }
+
+    fn indent<W: ?Sized + Write>(&self, w: &mut W) -> std::io::Result<()> {
+        for _ in 0..self.depth {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    fn open<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            self.indent(w)?;
+        }
+        w.write_all(bracket)
+    }
+
+    fn item<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(w)
+    }
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -308,5 +402,37 @@ mod tests {
         assert_eq!(rows[3][5].chars().count(), DETAIL_WIDTH);
         assert_eq!(rows[4][5], "index 3");
         assert_eq!(rows[5][4..], ["", ""]);
+    }
+}
+
+#[cfg(test)]
+mod nested_tests {
+    use super::Nested;
+
+    fn nested(text: &str, depth: usize) -> String {
+        let mut out = Vec::new();
+        let mut de = serde_json::Deserializer::from_str(text);
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, Nested::at(depth));
+        serde_transcode::transcode(&mut de, &mut ser).expect("transcodes");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    /// The layout is serde_json's pretty printer's, shifted right by two levels after the
+    /// first line (where the caller has written the indentation).
+    #[test]
+    fn nested_layout_is_serde_jsons_pretty_layout() {
+        for text in [
+            r#"{"a":1,"b":[],"c":{},"d":[1,{"e":"x\"y\n","f":[[],{}]}],"g":null,"h":-1.5e300}"#,
+            r#"[]"#,
+            r#"{}"#,
+            r#""just a string""#,
+            r#"[{"a":{"b":{"c":[true,false]}}},18446744073709551615]"#,
+        ] {
+            let v: serde_json::Value = serde_json::from_str(text).expect("JSON");
+            let pretty = serde_json::to_string_pretty(&v).expect("pretty");
+            assert_eq!(nested(text, 0), pretty, "{text}");
+            let shifted = pretty.replace('\n', "\n    ");
+            assert_eq!(nested(text, 2), shifted, "{text}");
+        }
     }
 }

@@ -487,6 +487,33 @@ impl EventKind {
     }
 }
 
+impl EventKind {
+    /// [`EventKind::from_aws`] for details kept as JSON text (a store's row): a typed kind whose
+    /// own compact rendering is that text byte for byte holds it exactly, which is checked
+    /// without building the details as a second value (what the stores write, since they write
+    /// [`EventKind::write_details`]); any other text goes through [`EventKind::from_aws`].
+    /// `scratch` is a buffer reused across calls.
+    pub(crate) fn from_aws_text(
+        event_type: &str,
+        key: String,
+        text: &str,
+        scratch: &mut String,
+    ) -> Result<EventKind, serde_json::Error> {
+        let details: Value = serde_json::from_str(text)?;
+        if let Some(kind) = EventType::from_name(event_type)
+            .and_then(|ty| typed_from_aws(ty, Some(&details)))
+            .filter(|kind| kind.details_key() == Some(key.as_str()))
+        {
+            scratch.clear();
+            kind.write_details(scratch);
+            if scratch.as_str() == text {
+                return Ok(kind);
+            }
+        }
+        Ok(EventKind::from_aws(event_type, Some((key, details))))
+    }
+}
+
 /// The typed kind of an AWS event, when its details have the fields this model reads.
 fn typed_from_aws(ty: EventType, d: Option<&Value>) -> Option<EventKind> {
     use EventKind as K;

@@ -2249,6 +2249,7 @@ impl Worker {
             .map_err(|e| sql_error(&self.path, e))?;
         drop(stmt);
         let mut events = Vec::with_capacity(rows.len());
+        let mut scratch = String::new();
         for (i, row) in rows.into_iter().enumerate() {
             let expected = after + i as i64 + 1;
             if !row.intact() {
@@ -2264,17 +2265,18 @@ impl Worker {
                     row.id
                 )));
             }
-            let details = match (row.details_key, row.details) {
+            let kind = match (row.details_key, row.details) {
                 (Some(k), Some(text)) => {
-                    let v: Value = serde_json::from_str(&text).map_err(|e| {
-                        self.corrupt(format!(
-                            "event {} of execution `{name}` has unreadable details: {e}",
-                            row.id
-                        ))
-                    })?;
-                    Some((k, v))
+                    EventKind::from_aws_text(&row.event_type, k, &text, &mut scratch).map_err(
+                        |e| {
+                            self.corrupt(format!(
+                                "event {} of execution `{name}` has unreadable details: {e}",
+                                row.id
+                            ))
+                        },
+                    )?
                 }
-                _ => None,
+                _ => EventKind::from_aws(&row.event_type, None),
             };
             events.push(HistoryEvent {
                 id: row.id as u64,
@@ -2282,7 +2284,7 @@ impl Worker {
                     self.corrupt(format!("event {} has a negative previousEventId", row.id))
                 })?,
                 timestamp: row.timestamp,
-                kind: EventKind::from_aws(&row.event_type, details),
+                kind,
                 scope: row.scope,
                 seq: u64::try_from(row.seq)
                     .map_err(|_| self.corrupt(format!("event {} has a negative seq", row.id)))?,
