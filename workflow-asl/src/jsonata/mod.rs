@@ -126,6 +126,10 @@ pub struct Expression {
     /// Whether the text names one of AWS's functions or the built-ins AWS replaces (see
     /// [`aws::NAMES`]): only then does an evaluation register them.
     calls_aws: bool,
+    /// The expression when it is only a variable followed by plain field names
+    /// (`$states.input.order.id`): evaluated by looking the fields up, without the engine's
+    /// evaluator (see [`VarPath::lookup`]).
+    var_path: Option<VarPath>,
 }
 
 impl Clone for Expression {
@@ -134,6 +138,85 @@ impl Clone for Expression {
             source: self.source.clone(),
             ast: self.ast.clone(),
             calls_aws: self.calls_aws,
+            var_path: self.var_path.clone(),
+        }
+    }
+}
+
+/// `$var.name1.name2…`: a variable and plain field names, without predicates, `[]`, focus or
+/// index bindings, parent references or any other step (the shape of most Step Functions
+/// expressions: `$states.input.x`, `$myVar`).
+#[derive(Debug, Clone)]
+struct VarPath {
+    var: String,
+    names: Vec<String>,
+}
+
+impl VarPath {
+    /// Recognizes the shape in a parsed expression.
+    fn of(ast: &AstNode) -> Option<VarPath> {
+        let (var, steps) = match ast {
+            AstNode::Variable(v) => (v, &[][..]),
+            AstNode::Path { steps } => {
+                let plain = |s: &jsonata_core::ast::PathStep| {
+                    s.stages.is_empty()
+                        && s.focus.is_none()
+                        && s.index_var.is_none()
+                        && s.ancestor_label.is_none()
+                        && !s.is_tuple
+                        && !s.inner_tuple
+                };
+                if !steps.iter().all(plain) {
+                    return None;
+                }
+                let (first, rest) = steps.split_first()?;
+                let AstNode::Variable(v) = &first.node else {
+                    return None;
+                };
+                (v, rest)
+            }
+            _ => return None,
+        };
+        if var.is_empty() {
+            // `$`, the context item.
+            return None;
+        }
+        let names = steps
+            .iter()
+            .map(|s| match &s.node {
+                AstNode::Name(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(VarPath {
+            var: var.clone(),
+            names,
+        })
+    }
+
+    /// The value, when the lookup meets only what JSONata's path evaluation would return
+    /// unchanged: the variable is bound in `scope`, every value the names are looked up in is an
+    /// object, and the result is not an array (arrays map, flatten and unwrap singletons, which
+    /// the engine decides). `None` leaves the expression to the engine; `Some(None)` is undefined
+    /// (a missing field).
+    fn lookup<'s>(&self, scope: &'s Scope) -> Option<Option<&'s JValue>> {
+        let mut v: &JValue = &scope.vars.iter().find(|(n, _)| *n == self.var)?.1;
+        for name in &self.names {
+            let JValue::Object(map) = v else {
+                return None;
+            };
+            match map.get(name.as_str()) {
+                Some(next) => v = next,
+                None => return Some(None),
+            }
+        }
+        match v {
+            JValue::Null
+            | JValue::Bool(_)
+            | JValue::Number(_)
+            | JValue::String(_)
+            | JValue::Object(_) => Some(Some(v)),
+            _ => None,
         }
     }
 }
@@ -153,14 +236,16 @@ impl Expression {
                 ),
             ));
         }
+        // A function is named only as `$name` (also when passed or aliased), so an
+        // expression whose text names none of them cannot call them.
+        let calls_aws = aws::NAMES
+            .iter()
+            .any(|name| source.contains(&format!("${name}")));
         Ok(Expression {
             source: source.to_owned(),
+            var_path: if calls_aws { None } else { VarPath::of(&ast) },
             ast,
-            // A function is named only as `$name` (also when passed or aliased), so an
-            // expression whose text names none of them cannot call them.
-            calls_aws: aws::NAMES
-                .iter()
-                .any(|name| source.contains(&format!("${name}"))),
+            calls_aws,
         })
     }
 
@@ -203,6 +288,13 @@ impl Expression {
         scope: &Scope,
         non_finite: convert::NonFinite,
     ) -> Result<Option<Value>, Error> {
+        // `$var.a.b` on objects: the fields, looked up without the engine's evaluator.
+        if let Some(found) = self.var_path.as_ref().and_then(|p| p.lookup(scope)) {
+            return match found {
+                None => Ok(None),
+                Some(v) => convert::from_engine(v, non_finite).map(Some),
+            };
+        }
         guard(|| self.run_unguarded(input, scope, non_finite)).unwrap_or_else(|e| {
             // A panic may have left the evaluator half-way through an evaluation.
             if let Ok(mut slot) = scope.evaluator.try_borrow_mut() {

@@ -112,7 +112,7 @@ impl<'k> Retrier<'k> {
                 &scope,
                 jc.and_then(|c| c.output.as_ref()),
                 jc.and_then(|c| c.assign.as_ref()),
-                error_output.clone(),
+                error_output,
                 &prefix,
             )?;
             return Ok(Step::to(output, errors.catch_targets.get(i).copied()));

@@ -188,7 +188,7 @@ impl Exec {
                             &scope,
                             output,
                             rule.assign.as_ref(),
-                            input.clone(),
+                            input,
                             if rule.output.is_some() { &prefix } else { "" },
                         )?;
                         return Ok(Step::to(out, targets.get(i).copied()));
@@ -197,13 +197,8 @@ impl Exec {
                 let Some(next) = *default else {
                     return Err(cx.wrap(workflow_asl::choice::no_choice_matched()).into());
                 };
-                let out = cx.j_output_assign(
-                    &scope,
-                    j.output.as_ref(),
-                    j.assign.as_ref(),
-                    input.clone(),
-                    "",
-                )?;
+                let out =
+                    cx.j_output_assign(&scope, j.output.as_ref(), j.assign.as_ref(), input, "")?;
                 Ok(Step::to(out, Some(next)))
             }
             Kind::Fail { .. } => {
@@ -224,23 +219,13 @@ impl Exec {
                 }))
             }
             Kind::Succeed => {
-                let out = cx.j_output_assign(
-                    &scope,
-                    j.output.as_ref(),
-                    j.assign.as_ref(),
-                    input.clone(),
-                    "",
-                )?;
+                let out =
+                    cx.j_output_assign(&scope, j.output.as_ref(), j.assign.as_ref(), input, "")?;
                 Ok(Step::to(out, None))
             }
             _ => {
-                let out = cx.j_output_assign(
-                    &scope,
-                    j.output.as_ref(),
-                    j.assign.as_ref(),
-                    input.clone(),
-                    "",
-                )?;
+                let out =
+                    cx.j_output_assign(&scope, j.output.as_ref(), j.assign.as_ref(), input, "")?;
                 Ok(Step::to(out, st.next))
             }
         }
@@ -296,13 +281,7 @@ impl Exec {
     ) -> Result<Step, Fault> {
         let ctx = self.j_context(cx, 0);
         let scope = scope(cx.vars, &input, &ctx, None, None);
-        let out = cx.j_output_assign(
-            &scope,
-            j.output.as_ref(),
-            j.assign.as_ref(),
-            input.clone(),
-            "",
-        )?;
+        let out = cx.j_output_assign(&scope, j.output.as_ref(), j.assign.as_ref(), input, "")?;
         Ok(Step::to(out, cx.st.next))
     }
 }
