@@ -78,12 +78,12 @@ impl JTemplate {
     }
 
     /// Evaluates the template; `field` names it in causes (`Output`, `Assign`).
-    pub(crate) fn evaluate(&self, scope: &Scope, field: &str) -> Result<Value, JFailure> {
+    pub(crate) fn evaluate(&self, scope: &Scope<'_>, field: &str) -> Result<Value, JFailure> {
         self.evaluate_at(scope, &Field::Root(field))
     }
 
     /// [`JTemplate::evaluate`] at `field`, whose text is written only for an error's cause.
-    fn evaluate_at(&self, scope: &Scope, field: &Field<'_>) -> Result<Value, JFailure> {
+    fn evaluate_at(&self, scope: &Scope<'_>, field: &Field<'_>) -> Result<Value, JFailure> {
         match self {
             JTemplate::Const(v) => Ok(v.clone()),
             JTemplate::Expr(e) => eval_expr(e, scope, field),
@@ -127,7 +127,7 @@ impl std::fmt::Display for Field<'_> {
 /// Evaluates one expression of `field`: nothing, or an error, is a failure with AWS's sentence.
 pub(crate) fn eval_expr(
     e: &Expression,
-    scope: &Scope,
+    scope: &Scope<'_>,
     field: &dyn std::fmt::Display,
 ) -> Result<Value, JFailure> {
     match e.evaluate_aws(None, scope) {

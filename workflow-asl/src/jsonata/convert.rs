@@ -35,6 +35,30 @@ pub(super) fn to_engine(v: &Value) -> JValue {
     }
 }
 
+/// A JSON value as the engine would give it back: `from_engine(&to_engine(v))` without building
+/// the engine's value (numbers go through `f64`, integral ones print without `.0`).
+pub(super) fn through_engine(v: &Value, non_finite: NonFinite) -> Value {
+    match v {
+        Value::Number(n) => number(n.as_f64().unwrap_or(0.0), non_finite),
+        Value::Array(items) => with_stack(|| {
+            Value::Array(
+                items
+                    .iter()
+                    .map(|i| through_engine(i, non_finite))
+                    .collect(),
+            )
+        }),
+        Value::Object(map) => with_stack(|| {
+            let mut out = Map::with_capacity(map.len());
+            for (k, item) in map {
+                out.insert(k.clone(), through_engine(item, non_finite));
+            }
+            Value::Object(out)
+        }),
+        other => other.clone(),
+    }
+}
+
 /// An engine value as JSON. An undefined value inside an array is left out and one inside an
 /// object drops its key, as `JSON.stringify` does; functions become `""` (JSONata's `$string`).
 pub(super) fn from_engine(v: &JValue, non_finite: NonFinite) -> Result<Value, Error> {

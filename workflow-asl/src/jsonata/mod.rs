@@ -153,6 +153,40 @@ struct VarPath {
 }
 
 impl VarPath {
+    /// [`VarPath::lookup`] on an object bound with [`Scope::bind_object`], still JSON: the value
+    /// as the engine would return it (numbers as the engine prints them), or `None` to leave the
+    /// expression to the engine, under the same rules.
+    fn lookup_json(
+        &self,
+        scope: &Scope<'_>,
+        non_finite: convert::NonFinite,
+    ) -> Option<Option<Value>> {
+        let (_, entries) = scope.objects.iter().find(|(n, _)| *n == self.var)?;
+        let Some((first, rest)) = self.names.split_first() else {
+            let mut out = serde_json::Map::with_capacity(entries.len());
+            for (k, v) in entries {
+                out.insert((*k).to_owned(), convert::through_engine(v, non_finite));
+            }
+            return Some(Some(Value::Object(out)));
+        };
+        let Some((_, mut v)) = entries.iter().find(|(k, _)| *k == first.as_str()) else {
+            return Some(None);
+        };
+        for name in rest {
+            let Value::Object(map) = v else {
+                return None;
+            };
+            match map.get(name.as_str()) {
+                Some(next) => v = next,
+                None => return Some(None),
+            }
+        }
+        match v {
+            Value::Array(_) => None,
+            _ => Some(Some(convert::through_engine(v, non_finite))),
+        }
+    }
+
     /// Recognizes the shape in a parsed expression.
     fn of(ast: &AstNode) -> Option<VarPath> {
         let (var, steps) = match ast {
@@ -199,7 +233,7 @@ impl VarPath {
     /// object, and the result is not an array (arrays map, flatten and unwrap singletons, which
     /// the engine decides). `None` leaves the expression to the engine; `Some(None)` is undefined
     /// (a missing field).
-    fn lookup<'s>(&self, scope: &'s Scope) -> Option<Option<&'s JValue>> {
+    fn lookup<'s>(&self, scope: &'s Scope<'_>) -> Option<Option<&'s JValue>> {
         let mut v: &JValue = &scope.vars.iter().find(|(n, _)| *n == self.var)?.1;
         for name in &self.names {
             let JValue::Object(map) = v else {
@@ -267,7 +301,11 @@ impl Expression {
     /// Functions and regular expressions in the result are converted as JSONata's `$string` would
     /// serialize them (functions become `""`); non-finite numbers become `null` (JSON cannot hold
     /// them; see [`Expression::evaluate_aws`] for Step Functions' own rule).
-    pub fn evaluate(&self, input: Option<&Value>, scope: &Scope) -> Result<Option<Value>, Error> {
+    pub fn evaluate(
+        &self,
+        input: Option<&Value>,
+        scope: &Scope<'_>,
+    ) -> Result<Option<Value>, Error> {
         self.run(input, scope, convert::NonFinite::Null)
     }
 
@@ -277,7 +315,7 @@ impl Expression {
     pub fn evaluate_aws(
         &self,
         input: Option<&Value>,
-        scope: &Scope,
+        scope: &Scope<'_>,
     ) -> Result<Option<Value>, Error> {
         self.run(input, scope, convert::NonFinite::JavaString)
     }
@@ -285,15 +323,20 @@ impl Expression {
     fn run(
         &self,
         input: Option<&Value>,
-        scope: &Scope,
+        scope: &Scope<'_>,
         non_finite: convert::NonFinite,
     ) -> Result<Option<Value>, Error> {
         // `$var.a.b` on objects: the fields, looked up without the engine's evaluator.
-        if let Some(found) = self.var_path.as_ref().and_then(|p| p.lookup(scope)) {
-            return match found {
-                None => Ok(None),
-                Some(v) => convert::from_engine(v, non_finite).map(Some),
-            };
+        if let Some(path) = &self.var_path {
+            if let Some(found) = path.lookup_json(scope, non_finite) {
+                return Ok(found);
+            }
+            if let Some(found) = path.lookup(scope) {
+                return match found {
+                    None => Ok(None),
+                    Some(v) => convert::from_engine(v, non_finite).map(Some),
+                };
+            }
         }
         guard(|| self.run_unguarded(input, scope, non_finite)).unwrap_or_else(|e| {
             // A panic may have left the evaluator half-way through an evaluation.
@@ -307,7 +350,7 @@ impl Expression {
     fn run_unguarded(
         &self,
         input: Option<&Value>,
-        scope: &Scope,
+        scope: &Scope<'_>,
         non_finite: convert::NonFinite,
     ) -> Result<Option<Value>, Error> {
         // One evaluator per scope, built on its first evaluation with the variables bound and
@@ -353,12 +396,16 @@ impl Expression {
 }
 
 /// The variables an expression sees, converted once to the engine's form, so that binding
-/// `$states` costs one conversion per state rather than one per expression.
+/// `$states` costs at most one conversion per state rather than one per expression. An object
+/// bound with [`Scope::bind_object`] (`$states`) stays borrowed JSON until an expression needs
+/// the engine's evaluator; a plain path into it (`$states.input.a`) is answered from the JSON.
 ///
 /// A `Scope` holds reference-counted engine values: it is neither `Send` nor `Sync`, so build it,
 /// use it and drop it within one synchronous step.
-pub struct Scope {
+pub struct Scope<'a> {
     vars: Vec<(String, JValue)>,
+    /// Objects bound by [`Scope::bind_object`], converted when the evaluator is built.
+    objects: Vec<(String, Vec<(&'a str, &'a Value)>)>,
     entropy: Rc<aws::EntropyCell>,
     time_limit_ms: u64,
     /// The engine's evaluator for this scope's variables, built on first use.
@@ -367,13 +414,13 @@ pub struct Scope {
     aws_registered: std::cell::Cell<bool>,
 }
 
-impl Default for Scope {
+impl Default for Scope<'_> {
     fn default() -> Self {
         Scope::new()
     }
 }
 
-impl fmt::Debug for Scope {
+impl fmt::Debug for Scope<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scope")
             .field(
@@ -382,18 +429,20 @@ impl fmt::Debug for Scope {
                     .vars
                     .iter()
                     .map(|(n, _)| n.as_str())
+                    .chain(self.objects.iter().map(|(n, _)| n.as_str()))
                     .collect::<Vec<_>>(),
             )
             .finish()
     }
 }
 
-impl Scope {
+impl<'a> Scope<'a> {
     /// No variables; `$random()` and `$uuid()` draw from the operating system's entropy (seeded
     /// on their first use, so that a scope that never calls them costs nothing).
     pub fn new() -> Self {
         Scope {
             vars: Vec::new(),
+            objects: Vec::new(),
             entropy: Rc::new(aws::EntropyCell::from_os()),
             time_limit_ms: TIME_LIMIT_MS,
             evaluator: RefCell::new(None),
@@ -406,6 +455,7 @@ impl Scope {
     pub fn with_seed(seed: u64) -> Self {
         Scope {
             vars: Vec::new(),
+            objects: Vec::new(),
             entropy: Rc::new(aws::EntropyCell::seeded(seed)),
             time_limit_ms: TIME_LIMIT_MS,
             evaluator: RefCell::new(None),
@@ -428,6 +478,7 @@ impl Scope {
 
     fn set(&mut self, name: &str, v: JValue) {
         *self.evaluator.get_mut() = None;
+        self.objects.retain(|(n, _)| n != name);
         match self.vars.iter_mut().find(|(n, _)| n == name) {
             Some(slot) => slot.1 = v,
             None => self.vars.push((name.to_owned(), v)),
@@ -436,12 +487,15 @@ impl Scope {
 
     /// Binds `$name` to an object of the given entries, in order: the same as binding
     /// `{"k1": v1, …}`, without building that object as JSON first.
-    pub fn bind_object(&mut self, name: &str, entries: &[(&str, &Value)]) {
-        let map: indexmap::IndexMap<String, JValue> = entries
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), convert::to_engine(v)))
-            .collect();
-        self.set(name, JValue::object(map));
+    /// The entries are borrowed, and converted only if an expression needs the engine's
+    /// evaluator (see [`Scope`]).
+    pub fn bind_object(&mut self, name: &str, entries: &[(&'a str, &'a Value)]) {
+        *self.evaluator.get_mut() = None;
+        self.vars.retain(|(n, _)| n != name);
+        match self.objects.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = entries.to_vec(),
+            None => self.objects.push((name.to_owned(), entries.to_vec())),
+        }
     }
 
     /// Binds every entry of a JSON object as a variable (`{"a": 1}` binds `$a`).
@@ -458,6 +512,13 @@ impl Scope {
         for (name, value) in &self.vars {
             context.bind(name.clone(), value.clone());
         }
+        for (name, entries) in &self.objects {
+            let map: indexmap::IndexMap<String, JValue> = entries
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), convert::to_engine(v)))
+                .collect();
+            context.bind(name.clone(), JValue::object(map));
+        }
         let options = EvaluatorOptions {
             timeout_ms: Some(self.time_limit_ms),
             max_stack_depth: Some(MAX_STACK_DEPTH),
@@ -469,7 +530,7 @@ impl Scope {
 
     /// Whether `$name` is bound.
     pub fn contains(&self, name: &str) -> bool {
-        self.vars.iter().any(|(n, _)| n == name)
+        self.vars.iter().any(|(n, _)| n == name) || self.objects.iter().any(|(n, _)| n == name)
     }
 }
 

@@ -198,67 +198,76 @@ fn bind_object_is_binding_the_object() {
     );
 }
 
-/// `$var.a.b` is answered by looking the fields up (`VarPath`); every answer must be the engine's.
+/// `$var.a.b` is answered by looking the fields up (`VarPath`), in converted variables and in
+/// borrowed JSON objects (`bind_object`); every answer must be the engine's.
 #[test]
 fn variable_paths_answer_as_the_engine_does() {
-    let mut scope = Scope::with_seed(1);
-    scope.bind(
-        "states",
-        &json!({"input": {"name": "w1", "n": 1.0, "big": 12345678901234567890u64, "nul": null,
-            "last": {"i": 3, "deep": {"x": [1]}}, "arr": [{"a": 1}, {"a": 2}], "one": [5],
-            "empty": {}, "s": "t"}}),
-    );
-    scope.bind("sum", &json!(7));
-    scope.bind("arr", &json!([1, 2]));
-    scope.bind("obj", &json!({"k": {"v": true}}));
-    let cases = [
-        ("$states.input.name", true),
-        ("$states.input.n", true),
-        ("$states.input.big", true),
-        ("$states.input.nul", true),
-        ("$states.input.nul.x", false),
-        ("$states.input.last", true),
-        ("$states.input.last.i", true),
-        ("$states.input.last.deep", true),
-        ("$states.input.last.deep.x", false),
-        ("$states.input.missing", true),
-        ("$states.input.missing.x", true),
-        ("$states.input.arr", false),
-        ("$states.input.arr.a", false),
-        ("$states.input.one", false),
-        ("$states.input.s.length", false),
-        ("$states.input.empty", true),
-        ("$states", true),
-        ("$sum", true),
-        ("$arr", false),
-        ("$obj.k.v", true),
-        ("$obj.k", true),
-        ("$unbound", false),
-        ("$unbound.x", false),
-        ("$string", false),
-    ];
-    for (src, answered_by_lookup) in cases {
-        let fast = Expression::parse(src).unwrap();
-        assert!(fast.var_path.is_some(), "{src} has the shape");
-        let mut slow = fast.clone();
-        slow.var_path = None;
-        assert_eq!(
-            fast.var_path.as_ref().unwrap().lookup(&scope).is_some(),
-            answered_by_lookup,
-            "{src}"
-        );
-        for aws in [false, true] {
-            let (a, b) = if aws {
-                (
-                    fast.evaluate_aws(None, &scope),
-                    slow.evaluate_aws(None, &scope),
-                )
-            } else {
-                (fast.evaluate(None, &scope), slow.evaluate(None, &scope))
-            };
-            assert_eq!(a, b, "{src}");
-            if let (Ok(Some(a)), Ok(Some(b))) = (&a, &b) {
-                assert_eq!(a.to_string(), b.to_string(), "{src}: the same text");
+    let input = json!({"name": "w1", "n": 1.0, "big": 12345678901234567890u64, "nul": null,
+        "last": {"i": 3, "f": 2.5, "deep": {"x": [1], "y": {"z": [1.0, {"a": 2.0}]}}},
+        "arr": [{"a": 1}, {"a": 2}], "one": [5], "empty": {}, "s": "t"});
+    let ctx = json!({"Execution": {"Id": "x"}});
+    for lazy in [false, true] {
+        let mut scope = Scope::with_seed(1);
+        if lazy {
+            scope.bind_object("states", &[("input", &input), ("context", &ctx)]);
+        } else {
+            scope.bind("states", &json!({"input": input, "context": ctx}));
+        }
+        scope.bind("sum", &json!(7));
+        scope.bind("arr", &json!([1, 2]));
+        scope.bind("obj", &json!({"k": {"v": true}}));
+        let cases = [
+            ("$states.input.name", true),
+            ("$states.input.n", true),
+            ("$states.input.big", true),
+            ("$states.input.nul", true),
+            ("$states.input.nul.x", false),
+            ("$states.input.last", true),
+            ("$states.input.last.i", true),
+            ("$states.input.last.f", true),
+            ("$states.input.last.deep", true),
+            ("$states.input.last.deep.y", true),
+            ("$states.input.last.deep.x", false),
+            ("$states.input.missing", true),
+            ("$states.input.missing.x", true),
+            ("$states.missing", true),
+            ("$states.input.arr", false),
+            ("$states.input.arr.a", false),
+            ("$states.input.one", false),
+            ("$states.input.s.length", false),
+            ("$states.input.empty", true),
+            ("$states.context.Execution.Id", true),
+            ("$states.input", true),
+            ("$states", true),
+            ("$sum", true),
+            ("$arr", false),
+            ("$obj.k.v", true),
+            ("$obj.k", true),
+            ("$unbound", false),
+            ("$unbound.x", false),
+            ("$string", false),
+        ];
+        for (src, answered_by_lookup) in cases {
+            let fast = Expression::parse(src).unwrap();
+            let path = fast.var_path.as_ref().expect("the shape");
+            let mut slow = fast.clone();
+            slow.var_path = None;
+            let answered = path.lookup_json(&scope, convert::NonFinite::Null).is_some()
+                || path.lookup(&scope).is_some();
+            assert_eq!(answered, answered_by_lookup, "{src} (lazy: {lazy})");
+            for aws in [false, true] {
+                let (a, b) = if aws {
+                    (
+                        fast.evaluate_aws(None, &scope),
+                        slow.evaluate_aws(None, &scope),
+                    )
+                } else {
+                    (fast.evaluate(None, &scope), slow.evaluate(None, &scope))
+                };
+                assert_eq!(a, b, "{src} (lazy: {lazy})");
+                if let (Ok(Some(a)), Ok(Some(b))) = (&a, &b) {
+                    assert_eq!(a.to_string(), b.to_string(), "{src}: the same text");
+                }
             }
         }
     }

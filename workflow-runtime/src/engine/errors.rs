@@ -108,13 +108,14 @@ impl<'k> Retrier<'k> {
             let scope = super::jsonata::scope(cx.vars, &input, &ctx, None, Some(&error_output));
             let jc = j.catch.get(i);
             let prefix = format!("Catch[{i}]/");
-            let output = cx.j_output_assign(
-                &scope,
-                jc.and_then(|c| c.output.as_ref()),
-                jc.and_then(|c| c.assign.as_ref()),
-                error_output,
-                &prefix,
-            )?;
+            let output = cx
+                .j_output_assign(
+                    &scope,
+                    jc.and_then(|c| c.output.as_ref()),
+                    jc.and_then(|c| c.assign.as_ref()),
+                    &prefix,
+                )?
+                .unwrap_or(error_output);
             return Ok(Step::to(output, errors.catch_targets.get(i).copied()));
         }
         let ctx = ex.context_if_needed(cx, 0);

@@ -240,7 +240,8 @@ impl StateCx<'_> {
             Some((j, state_input, jctx)) => {
                 let scope =
                     super::jsonata::scope(self.vars, state_input, jctx, Some(&result), None);
-                self.j_output_assign(&scope, j.output.as_ref(), j.assign.as_ref(), result, "")
+                self.j_output_assign(&scope, j.output.as_ref(), j.assign.as_ref(), "")
+                    .map(|out| out.unwrap_or(result))
             }
             None => self.finish(for_result_path(rp, input), result, selector, rp, ctx),
         }

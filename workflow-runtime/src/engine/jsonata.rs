@@ -19,14 +19,14 @@ use crate::program::Kind;
 
 /// `$states` and the variables, bound for one state. `ctx` is `null` when the state's
 /// expressions cannot read `$states.context` (see [`Exec::j_context`]); it is then left out.
-pub(super) fn scope(
+pub(super) fn scope<'a>(
     vars: &Vars,
-    input: &Value,
-    ctx: &Value,
-    result: Option<&Value>,
-    error_output: Option<&Value>,
-) -> Scope {
-    let mut states: Vec<(&str, &Value)> = Vec::with_capacity(4);
+    input: &'a Value,
+    ctx: &'a Value,
+    result: Option<&'a Value>,
+    error_output: Option<&'a Value>,
+) -> Scope<'a> {
+    let mut states: Vec<(&'a str, &'a Value)> = Vec::with_capacity(4);
     states.push(("input", input));
     if !ctx.is_null() {
         states.push(("context", ctx));
@@ -59,20 +59,22 @@ impl StateCx<'_> {
         self.query_error(&f.cause)
     }
 
-    /// Evaluates `Output` (default: `default`) and `Assign` against the same scope, then assigns.
+    /// Evaluates `Output` and `Assign` against the same scope, then assigns. `None`: there is no
+    /// `Output`, and the caller's default (the input, the result…) is the output; it is given
+    /// after the scope, which may borrow it, is done with.
     pub(super) fn j_output_assign(
         &mut self,
-        scope: &Scope,
+        scope: &Scope<'_>,
         output: Option<&JTemplate>,
         assign: Option<&JTemplate>,
-        default: Value,
         field: &str,
-    ) -> Result<Value, StateError> {
+    ) -> Result<Option<Value>, StateError> {
         let out = match output {
-            Some(t) => t
-                .evaluate(scope, &format!("{field}Output"))
-                .map_err(|f| self.jfail(f))?,
-            None => default,
+            Some(t) => Some(
+                t.evaluate(scope, &format!("{field}Output"))
+                    .map_err(|f| self.jfail(f))?,
+            ),
+            None => None,
         };
         if let Some(a) = assign {
             let assigned = a
@@ -91,7 +93,7 @@ impl StateCx<'_> {
     pub(super) fn j_number(
         &self,
         t: &JTemplate,
-        scope: &Scope,
+        scope: &Scope<'_>,
         field: &str,
     ) -> Result<Value, StateError> {
         t.evaluate(scope, field).map_err(|f| self.jfail(f))
@@ -101,7 +103,7 @@ impl StateCx<'_> {
     pub(super) fn j_value(
         &self,
         t: &JTemplate,
-        scope: &Scope,
+        scope: &Scope<'_>,
         field: &str,
     ) -> Result<Value, StateError> {
         match t.as_expr() {
@@ -184,21 +186,23 @@ impl Exec {
                             Some(t) => Some(t),
                             None => j.output.as_ref(),
                         };
-                        let out = cx.j_output_assign(
-                            &scope,
-                            output,
-                            rule.assign.as_ref(),
-                            input,
-                            if rule.output.is_some() { &prefix } else { "" },
-                        )?;
+                        let out = cx
+                            .j_output_assign(
+                                &scope,
+                                output,
+                                rule.assign.as_ref(),
+                                if rule.output.is_some() { &prefix } else { "" },
+                            )?
+                            .unwrap_or(input);
                         return Ok(Step::to(out, targets.get(i).copied()));
                     }
                 }
                 let Some(next) = *default else {
                     return Err(cx.wrap(workflow_asl::choice::no_choice_matched()).into());
                 };
-                let out =
-                    cx.j_output_assign(&scope, j.output.as_ref(), j.assign.as_ref(), input, "")?;
+                let out = cx
+                    .j_output_assign(&scope, j.output.as_ref(), j.assign.as_ref(), "")?
+                    .unwrap_or(input);
                 Ok(Step::to(out, Some(next)))
             }
             Kind::Fail { .. } => {
@@ -219,13 +223,15 @@ impl Exec {
                 }))
             }
             Kind::Succeed => {
-                let out =
-                    cx.j_output_assign(&scope, j.output.as_ref(), j.assign.as_ref(), input, "")?;
+                let out = cx
+                    .j_output_assign(&scope, j.output.as_ref(), j.assign.as_ref(), "")?
+                    .unwrap_or(input);
                 Ok(Step::to(out, None))
             }
             _ => {
-                let out =
-                    cx.j_output_assign(&scope, j.output.as_ref(), j.assign.as_ref(), input, "")?;
+                let out = cx
+                    .j_output_assign(&scope, j.output.as_ref(), j.assign.as_ref(), "")?
+                    .unwrap_or(input);
                 Ok(Step::to(out, st.next))
             }
         }
@@ -281,7 +287,9 @@ impl Exec {
     ) -> Result<Step, Fault> {
         let ctx = self.j_context(cx, 0);
         let scope = scope(cx.vars, &input, &ctx, None, None);
-        let out = cx.j_output_assign(&scope, j.output.as_ref(), j.assign.as_ref(), input, "")?;
+        let out = cx
+            .j_output_assign(&scope, j.output.as_ref(), j.assign.as_ref(), "")?
+            .unwrap_or(input);
         Ok(Step::to(out, cx.st.next))
     }
 }

@@ -221,15 +221,10 @@ impl Exec {
                             let scope =
                                 super::jsonata::scope(cx.vars, &input, &ctx, Some(&v), None);
                             let r = cx
-                                .j_output_assign(
-                                    &scope,
-                                    j.output.as_ref(),
-                                    j.assign.as_ref(),
-                                    v,
-                                    "",
-                                )
+                                .j_output_assign(&scope, j.output.as_ref(), j.assign.as_ref(), "")
                                 .map_err(Fault::from);
                             drop(scope);
+                            let r = r.map(|out| out.unwrap_or(v));
                             match self.evaluation_failed(cx, r) {
                                 Ok(o) => Ok(o),
                                 Err(Fault::Error(e)) => Err(e),
