@@ -493,6 +493,7 @@ impl EventKind {
     /// without building the details as a second value (what the stores write, since they write
     /// [`EventKind::write_details`]); any other text goes through [`EventKind::from_aws`].
     /// `scratch` is a buffer reused across calls.
+    #[cfg(feature = "sqlite")]
     pub(crate) fn from_aws_text(
         event_type: &str,
         key: String,
