@@ -94,6 +94,7 @@ pub mod clock;
 pub mod distributed;
 pub mod driver;
 mod engine;
+mod fnv;
 pub mod handler;
 pub mod history;
 mod jtemplate;

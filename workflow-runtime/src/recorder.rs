@@ -85,7 +85,7 @@ impl Cursor {
 
     fn new(scope: Arc<str>, last_id: u64, seed: u64) -> Cursor {
         Cursor {
-            rng_seed: seed ^ fnv1a(scope.as_bytes()),
+            rng_seed: seed ^ crate::fnv::fnv1a(scope.as_bytes()),
             scope,
             seq: 0,
             last_id,
@@ -148,16 +148,6 @@ fn push_decimal(out: &mut String, mut n: u64) {
         }
     }
     out.extend(digits[at..].iter().map(|&d| char::from(d)));
-}
-
-/// FNV-1a, to derive a per-scope seed that does not depend on the platform's hasher.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
 }
 
 /// Whether an event type closes the execution (the one event recorded past the history limit).

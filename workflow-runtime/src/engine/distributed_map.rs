@@ -184,22 +184,10 @@ const PROGRESS_HELD: usize = 65_536;
 
 /// 64-bit FNV-1a over a value's compact JSON text ([`MapChild::input_hash`]).
 fn input_hash(v: &Value) -> u64 {
-    struct Fnv(u64);
-    impl std::io::Write for Fnv {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            for &b in buf {
-                self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-            }
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    let mut h = crate::fnv::Fnv::new();
     // Writing into a hash cannot fail, nor can serialising a `Value`.
     let _ = serde_json::to_writer(&mut h, v);
-    h.0
+    h.finish()
 }
 
 /// The durable progress of one Map Run, in a sink that keeps it
@@ -327,9 +315,7 @@ impl Children {
     fn new(ex: &Exec, label: &str, map_run_id: &str, express: bool) -> Children {
         let sm_arn = &ex.info.state_machine_arn;
         // FNV-1a of the Map Run's id: the children's names follow from it.
-        let seed = map_run_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+        let seed = crate::fnv::fnv1a(map_run_id.as_bytes());
         Children {
             exec_prefix: format!(
                 "{}/{label}:",

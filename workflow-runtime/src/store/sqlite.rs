@@ -66,6 +66,7 @@ use super::{
     ExecutionSummary, ListFilter, MapChild, MapChildOutcome, NewExecution, PageQuery,
     StartedExecution, Store, StoreError, StoreFuture, ENGINE_VERSION, HISTORY_FORMAT,
 };
+use crate::fnv::Fnv;
 use crate::history::{EventKind, HistoryEvent};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`). Version 2 added a
@@ -275,7 +276,7 @@ impl EventRow {
         h.opt(self.details.as_deref());
         h.text(&self.scope);
         h.int(self.seq);
-        h.0 as i64
+        h.finish() as i64
     }
 
     /// Whether the row matches its checksum (a row without one, written by schema version 1,
@@ -301,21 +302,14 @@ impl EventRow {
     }
 }
 
-/// 64-bit FNV-1a, fed field by field.
-struct Fnv(u64);
+/// Feeding a record's fields to the runtime's FNV-1a ([`Fnv`]), each length-prefixed.
+trait Fields {
+    fn int(&mut self, n: i64);
+    fn text(&mut self, t: &str);
+    fn opt(&mut self, t: Option<&str>);
+}
 
-impl Fnv {
-    fn new() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-
-    fn bytes(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
+impl Fields for Fnv {
     fn int(&mut self, n: i64) {
         self.bytes(&n.to_le_bytes());
     }
@@ -365,7 +359,7 @@ impl ExecutionSums<'_> {
         h.opt(self.cause);
         h.text(self.engine);
         h.int(self.format);
-        h.0 as i64
+        h.finish() as i64
     }
 
     /// Over what a list shows (`executions.crc_summary`).
@@ -381,7 +375,7 @@ fn summary_sum(name: &str, status: &str, start_date: &str, stop_date: Option<&st
     h.text(status);
     h.text(start_date);
     h.opt(stop_date);
-    h.0 as i64
+    h.finish() as i64
 }
 
 /// The message for an execution row that does not match its checksum.
@@ -412,7 +406,7 @@ fn child_sum(run: &str, c: &MapChild) -> i64 {
             h.opt(cause.as_deref());
         }
     }
-    h.0 as i64
+    h.finish() as i64
 }
 
 /// The columns of a `map_children` row, as stored.
@@ -1542,12 +1536,7 @@ fn sql_error(shown: &str, e: rusqlite::Error) -> StoreError {
 
 /// A stable 64-bit FNV-1a hash, used to find an identical stored definition.
 fn fnv1a(text: &str) -> i64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h as i64
+    crate::fnv::fnv1a(text.as_bytes()) as i64
 }
 
 // ===== the worker thread =====
