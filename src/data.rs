@@ -235,7 +235,7 @@ impl Msg {
 /// Panics with the message (a compile error in a constant), from `check_path` itself so that
 /// rustc's note points there.
 macro_rules! fail {
-    ($m:expr $(,)?) => {{
+    ($m:expr_2021 $(,)?) => {{
         let m = $m;
         let (text, _) = m.buf.split_at(m.len);
         match core::str::from_utf8(text) {

@@ -210,10 +210,10 @@ impl ActivityWorker {
         }
         let _ = stop_tx.send(true);
         while let Some(joined) = pollers.join_next().await {
-            if let Ok(Err(e)) = joined {
-                if result.is_ok() {
-                    result = Err(e);
-                }
+            if let Ok(Err(e)) = joined
+                && result.is_ok()
+            {
+                result = Err(e);
             }
         }
         result.map(|()| counters.stats())

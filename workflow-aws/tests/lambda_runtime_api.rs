@@ -109,17 +109,27 @@ fn handlers() -> TaskHandlers {
         .handler("receipt", sequence::receipt)
 }
 
+/// Sets (`Some`) or removes (`None`) one variable of the process environment, which the Lambda
+/// runtime reads its configuration from.
+fn set_env(key: &str, value: Option<&str>) {
+    // SAFETY: this test binary has one test, and it sets the environment between scenarios, from
+    // the one thread the scenarios run on, while no other thread of the process reads it: the
+    // loopback API's server reads no variable, and the Lambda runtime reads them only when
+    // `serve` starts, on this thread.
+    match value {
+        Some(v) => unsafe { std::env::set_var(key, v) },
+        None => unsafe { std::env::remove_var(key) },
+    }
+}
+
 /// Invokes the function served under `env` once per event; returns the answers in order.
 async fn invoke(env: &[(&str, Option<&str>)], events: Vec<Value>) -> Vec<Answer> {
     let (addr, events_tx, mut answers, server) = runtime_api().await;
-    std::env::set_var("AWS_LAMBDA_RUNTIME_API", &addr);
-    std::env::set_var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128");
-    std::env::set_var("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
+    set_env("AWS_LAMBDA_RUNTIME_API", Some(&addr));
+    set_env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Some("128"));
+    set_env("AWS_LAMBDA_FUNCTION_VERSION", Some("$LATEST"));
     for (k, v) in env {
-        match v {
-            Some(v) => std::env::set_var(k, v),
-            None => std::env::remove_var(k),
-        }
+        set_env(k, *v);
     }
     // The Lambda runtime's future is not `Send`: run it on this thread.
     let bootstrap = tokio::task::spawn_local(workflow_aws::lambda::serve(handlers()));
@@ -199,7 +209,7 @@ async fn scenarios() {
     );
 
     // An unknown handler name is an error naming it and the known handlers, not a panic.
-    std::env::set_var("WORKFLOW_HANDLER", "ship");
+    set_env("WORKFLOW_HANDLER", Some("ship"));
     let e = workflow_aws::lambda::serve(handlers())
         .await
         .expect_err("no such handler");

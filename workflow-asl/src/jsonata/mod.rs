@@ -169,7 +169,7 @@ impl VarPath {
             }
             return Some(Some(Value::Object(out)));
         };
-        let Some((_, mut v)) = entries.iter().find(|(k, _)| *k == first.as_str()) else {
+        let Some(&(_, mut v)) = entries.iter().find(|(k, _)| *k == first.as_str()) else {
             return Some(None);
         };
         for name in rest {

@@ -223,7 +223,7 @@ fn expect_end(input: ParseStream) -> syn::Result<()> {
 
 fn parse_op(input: ParseStream) -> syn::Result<(Op, Range)> {
     macro_rules! try_op {
-        ($($t:tt => $op:expr),*) => {
+        ($($t:tt => $op:expr_2021),*) => {
             $(if input.peek(Token![$t]) {
                 let t: Token![$t] = input.parse()?;
                 return Ok(($op, Range::of(&t)));

@@ -336,7 +336,7 @@ pub enum HistoryLevel {
 }
 
 macro_rules! event_types {
-    ($($variant:ident => $details:expr;)*) => {
+    ($($variant:ident => $details:expr_2021;)*) => {
         /// The AWS `HistoryEventType` values the executor records.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum EventType {

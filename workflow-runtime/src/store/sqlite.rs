@@ -2407,11 +2407,9 @@ impl Worker {
             .conn
             .prepare_cached("SELECT name FROM executions WHERE owner = ?1 AND status = 'RUNNING'")
             .map_err(|e| self.err(e))?;
-        let names = stmt
-            .query_map([&self.owner.id], |r| r.get::<_, String>(0))
+        stmt.query_map([&self.owner.id], |r| r.get::<_, String>(0))
             .and_then(|rows| rows.collect::<Result<HashSet<_>, _>>())
-            .map_err(|e| self.err(e));
-        names
+            .map_err(|e| self.err(e))
     }
 
     fn read_only_error(&self) -> StoreError {
