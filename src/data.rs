@@ -20,6 +20,24 @@
 //! time.
 
 /// The JSON shape of a type, as far as paths can check it.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use workflow::data::Shape;
+/// use workflow::WorkflowData;
+///
+/// #[derive(Serialize, Deserialize, WorkflowData)]
+/// struct Order {
+///     #[serde(rename = "orderId")]
+///     id: String,
+///     lines: Vec<f64>,
+/// }
+///
+/// let Shape::Struct { name, fields, open } = Order::SHAPE else { unreachable!() };
+/// assert_eq!((name, open), ("Order", false));
+/// assert_eq!(fields.iter().map(|f| f.name).collect::<Vec<_>>(), ["orderId", "lines"]);
+/// assert!(matches!(fields[1].shape, Shape::Array(Shape::Scalar("a number"))));
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub enum Shape {
     /// Anything (maps, enums, `serde_json::Value`, types without `WorkflowData`): not checked.
@@ -40,6 +58,24 @@ pub enum Shape {
 }
 
 /// One field of a [`Shape::Struct`].
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use workflow::data::Shape;
+/// use workflow::WorkflowData;
+///
+/// #[derive(Serialize, Deserialize, WorkflowData)]
+/// #[serde(rename_all = "camelCase")]
+/// struct Item {
+///     #[serde(alias = "sku")]
+///     item_code: String,
+/// }
+///
+/// let Shape::Struct { fields, .. } = Item::SHAPE else { unreachable!() };
+/// assert_eq!((fields[0].name, fields[0].rust), ("itemCode", "item_code"));
+/// assert_eq!(fields[0].aliases, ["sku"]);
+/// assert!(matches!(fields[0].shape, Shape::Scalar("a string")));
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Field {
     /// The JSON name (after serde's renames).
@@ -53,6 +89,35 @@ pub struct Field {
 }
 
 /// A type whose JSON shape is known at compile time. Derive it with `#[derive(WorkflowData)]`.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use workflow::{workflow, TaskError, WorkflowData};
+///
+/// #[derive(Serialize, Deserialize, WorkflowData)]
+/// pub struct Order {
+///     pub kind: String,
+///     pub total: f64,
+/// }
+///
+/// async fn book(order: Order) -> Result<Order, TaskError> {
+///     Ok(order)
+/// }
+///
+/// // `$.kind` is checked against `Order` at compile time: `$.kidn` would not compile
+/// // ("no field `kidn` in `Order`; did you mean `kind`?").
+/// workflow! {
+///     pub Shelve: Order -> Order {
+///         start Kind;
+///         Kind = choice { $.kind == "book" => Book, _ => Other };
+///         Book = task(book) -> end;
+///         Other = succeed;
+///     }
+/// }
+///
+/// // Scalars, options and collections describe themselves.
+/// assert!(matches!(<Vec<String> as WorkflowData>::SHAPE, workflow::data::Shape::Array(_)));
+/// ```
 pub trait WorkflowData {
     /// The shape.
     const SHAPE: Shape;
@@ -133,6 +198,24 @@ tuples!(
 );
 
 /// One step of a path, as the checks see it.
+///
+/// ```
+/// use workflow::data::{check_path, Seg};
+/// use workflow::WorkflowData;
+///
+/// #[derive(serde::Serialize, WorkflowData)]
+/// struct Order {
+///     lines: Vec<Line>,
+/// }
+/// #[derive(serde::Serialize, WorkflowData)]
+/// struct Line {
+///     sku: String,
+/// }
+///
+/// // `$.lines[0].sku`
+/// const PATH: &[Seg] = &[Seg::Field("lines"), Seg::Index, Seg::Field("sku")];
+/// const _: () = check_path(Some(Order::SHAPE), PATH);
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub enum Seg {
     /// `.name` or `['name']`.
@@ -248,6 +331,21 @@ macro_rules! fail {
 /// Checks that `path` (the field steps of a JSONPath, after `$`) exists in `shape`; `None` (a
 /// type without [`WorkflowData`]) is not checked. Panics — a compile error, as this runs in a
 /// constant — naming the first missing field and the closest existing one.
+///
+/// ```
+/// use workflow::data::{check_path, Seg};
+/// use workflow::WorkflowData;
+///
+/// #[derive(serde::Serialize, WorkflowData)]
+/// struct Order {
+///     kind: String,
+/// }
+///
+/// // Runs at compile time: a missing field fails the build.
+/// const _: () = check_path(Some(Order::SHAPE), &[Seg::Field("kind")]);
+/// // A type without `WorkflowData` is not checked.
+/// const _: () = check_path(None, &[Seg::Field("anything")]);
+/// ```
 pub const fn check_path(shape: Option<Shape>, path: &[Seg]) {
     let Some(mut shape) = shape else { return };
     let mut i = 0;

@@ -292,6 +292,32 @@ pub use workflow_runtime::{
 };
 
 /// Declares one or more workflows; see the crate documentation for the DSL.
+///
+/// ```
+/// use serde_json::json;
+/// use workflow::{workflow, Workflow};
+///
+/// workflow! {
+///     /// Says hello.
+///     pub Hello {
+///         start Greet;
+///         Greet = pass(result = { "greeting": "hello" }, result_path = $.out) -> end;
+///     }
+/// }
+///
+/// # use workflow::WorkflowState;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// assert_eq!(
+///     Hello::ASL,
+///     r#"{"Comment":"Says hello.","StartAt":"Greet","States":{"Greet":{"Type":"Pass","Result":{"greeting":"hello"},"ResultPath":"$.out","End":true}}}"#
+/// );
+/// assert_eq!(HelloState::Greet.name(), "Greet");
+/// let out = Hello::run(&Hello::runtime().build(), json!({"id": 1})).await?;
+/// assert_eq!(out, json!({"id": 1, "out": {"greeting": "hello"}}));
+/// # Ok(())
+/// # }
+/// ```
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 #[doc(inline)]
@@ -302,6 +328,19 @@ pub use data::WorkflowData;
 
 /// Derives [`WorkflowData`] (the JSON shape of a serde type) so that `workflow!` checks the
 /// paths into it at compile time; see [`data`].
+///
+/// ```
+/// use workflow::WorkflowData;
+///
+/// #[derive(serde::Serialize, WorkflowData)]
+/// struct Order {
+///     #[serde(rename = "orderId")]
+///     id: String,
+/// }
+///
+/// let workflow::data::Shape::Struct { fields, .. } = Order::SHAPE else { unreachable!() };
+/// assert_eq!(fields[0].name, "orderId");
+/// ```
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use workflow_macros::WorkflowData;
@@ -320,6 +359,33 @@ pub use test_state::{StateTest, StateTestResult};
 pub struct ReadmeDoctests;
 
 /// A workflow declared with [`workflow!`]: its ASL, its model, its handlers and its typed driver.
+///
+/// ```
+/// use workflow::{workflow, TaskError, Workflow};
+///
+/// async fn double(n: i64) -> Result<i64, TaskError> {
+///     Ok(n * 2)
+/// }
+///
+/// workflow! {
+///     /// Doubles a number.
+///     pub Double: i64 -> i64 {
+///         start Twice;
+///         Twice = task(double) -> end;
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// assert_eq!(Double::NAME, "Double");
+/// assert!(Double::ASL.contains(r#""Resource":"${double}""#));
+/// assert!(Double::diagnostics().is_empty());
+/// // A runtime holding the workflow's handlers runs it, typed in and out.
+/// let runtime = Double::runtime().build();
+/// assert_eq!(Double::run(&runtime, 21).await?, 42);
+/// # Ok(())
+/// # }
+/// ```
 pub trait Workflow: Sized + 'static {
     /// The input type (`serde_json::Value` when the declaration names none).
     type Input: Serialize + Send + 'static;
@@ -339,16 +405,56 @@ pub trait Workflow: Sized + 'static {
     const __BRANCH_TAIL: &'static str;
 
     /// The parsed model of [`Self::ASL`] (parsed once, on first use).
+    ///
+    /// ```
+    /// # use workflow::{workflow, TaskError, Workflow};
+    /// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+    /// # workflow! { pub Double: i64 -> i64 { start Twice; Twice = task(double) -> end; } }
+    /// let model = Double::model();
+    /// assert_eq!(model.start_at, "Twice");
+    /// assert_eq!(model.states.len(), 1);
+    /// ```
     fn model() -> &'static StateMachine;
 
     /// The model compiled for the interpreter (compiled once, on first use): what
     /// [`Workflow::interpret`] runs, and what `runtime.run(&W::program()?, input)` runs.
+    ///
+    /// ```
+    /// # use workflow::{workflow, TaskError, Workflow};
+    /// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+    /// # workflow! { pub Double: i64 -> i64 { start Twice; Twice = task(double) -> end; } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let program = Double::program()?;
+    /// let runtime = Double::runtime().build();
+    /// let outcome = runtime.run(&program, serde_json::json!(4)).await?;
+    /// assert_eq!(outcome.output, Some(serde_json::json!(8)));
+    /// # Ok(())
+    /// # }
+    /// ```
     fn program() -> Result<Arc<Program>, CompileError>;
 
     /// The model compiled with the generated state machine attached (compiled once, on first
     /// use): what [`Workflow::execute`] runs. Its scopes (the workflow's and those of the
     /// workflows it uses as branches) are run by the generated drivers, which call the typed
     /// handlers directly; see [the crate documentation](crate#the-generated-state-machine).
+    ///
+    /// ```
+    /// # use workflow::{workflow, TaskError, Workflow};
+    /// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+    /// # workflow! { pub Double: i64 -> i64 { start Twice; Twice = task(double) -> end; } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use serde_json::json;
+    ///
+    /// let runtime = Double::runtime().build();
+    /// let driven = runtime.run(&Double::driven_program()?, json!(4)).await?;
+    /// let interpreted = runtime.run(&Double::program()?, json!(4)).await?;
+    /// assert_eq!(driven.output, Some(json!(8)));
+    /// assert_eq!(driven.event_types(), interpreted.event_types());
+    /// # Ok(())
+    /// # }
+    /// ```
     fn driven_program() -> Result<Arc<Program>, CompileError>;
 
     /// The generated drivers of this workflow's scope and of the scopes nested in it.
@@ -357,9 +463,35 @@ pub trait Workflow: Sized + 'static {
 
     /// Registers every typed handler of this workflow and of the workflows it uses as branches,
     /// each under its task's `Resource`.
+    ///
+    /// ```
+    /// # use workflow::{workflow, TaskError, Workflow};
+    /// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+    /// # workflow! { pub Double: i64 -> i64 { start Twice; Twice = task(double) -> end; } }
+    /// use workflow::Handlers;
+    ///
+    /// let mut handlers = Handlers::new();
+    /// Double::register(&mut handlers);
+    /// // The handler is registered under the task's Resource.
+    /// assert!(handlers.lookup("${double}").is_some());
+    /// ```
     fn register(handlers: &mut Handlers);
 
     /// A registry holding this workflow's handlers (see [`Workflow::register`]).
+    ///
+    /// ```
+    /// # use workflow::{workflow, TaskError, Workflow};
+    /// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+    /// # workflow! { pub Double: i64 -> i64 { start Twice; Twice = task(double) -> end; } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use workflow::Runtime;
+    ///
+    /// let runtime = Runtime::builder().handlers(Double::handlers()).build();
+    /// assert_eq!(Double::run(&runtime, 5).await?, 10);
+    /// # Ok(())
+    /// # }
+    /// ```
     fn handlers() -> Handlers {
         let mut h = Handlers::new();
         Self::register(&mut h);
@@ -368,6 +500,28 @@ pub trait Workflow: Sized + 'static {
 
     /// A runtime builder with this workflow's handlers registered; add mocks, a seed or a start
     /// time, then `build()`.
+    ///
+    /// ```
+    /// # use workflow::{workflow, TaskError, Workflow};
+    /// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+    /// # workflow! { pub Double: i64 -> i64 { start Twice; Twice = task(double) -> end; } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use workflow::MockConfig;
+    ///
+    /// // With the real handler.
+    /// let runtime = Double::runtime().seed(7).build();
+    /// assert_eq!(Double::run(&runtime, 5).await?, 10);
+    /// // With the task mocked (a mock of a state wins over its handler).
+    /// let config: MockConfig = r#"{
+    ///   "StateMachines": {"Double": {"TestCases": {"Mocked": {"Twice": "NinetyNine"}}}},
+    ///   "MockedResponses": {"NinetyNine": {"0": {"Return": 99}}}
+    /// }"#.parse()?;
+    /// let mocked = Double::runtime().mocks(config.test_case("Double", "Mocked")?).build();
+    /// assert_eq!(Double::run(&mocked, 5).await?, 99);
+    /// # Ok(())
+    /// # }
+    /// ```
     fn runtime() -> RuntimeBuilder {
         Runtime::builder().handlers(Self::handlers())
     }
@@ -375,6 +529,24 @@ pub trait Workflow: Sized + 'static {
     /// Starts one execution on `runtime` (which must be called within a tokio runtime), run by
     /// the generated state machine ([`Workflow::driven_program`]) with `options` (a name, an
     /// event sink, a history to resume from, …). Await the [`Execution`] for its outcome.
+    ///
+    /// ```
+    /// # use workflow::{workflow, TaskError, Workflow};
+    /// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+    /// # workflow! { pub Double: i64 -> i64 { start Twice; Twice = task(double) -> end; } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use workflow::{ExecutionStatus, StartOptions};
+    ///
+    /// let runtime = Double::runtime().build();
+    /// let execution = Double::start(&runtime, 3, StartOptions::new().name("first"))?;
+    /// assert_eq!(execution.name(), "first");
+    /// let outcome = execution.await;
+    /// assert_eq!(outcome.status, ExecutionStatus::Succeeded);
+    /// assert_eq!(outcome.output, Some(serde_json::json!(6)));
+    /// # Ok(())
+    /// # }
+    /// ```
     fn start(
         runtime: &Runtime,
         input: Self::Input,
@@ -394,6 +566,31 @@ pub trait Workflow: Sized + 'static {
     /// wins); other tasks use the handlers registered in `runtime`. Build the runtime with
     /// [`Workflow::runtime`], so that everything the state machine does not call itself (tasks
     /// without a Rust handler, branches of an imported definition) finds its handler.
+    ///
+    /// ```
+    /// # use workflow::{workflow, TaskError, Workflow};
+    /// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+    /// # workflow! { pub Double: i64 -> i64 { start Twice; Twice = task(double) -> end; } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let outcome = Double::execute(&Double::runtime().build(), 3).await?;
+    /// assert!(outcome.succeeded());
+    /// assert_eq!(outcome.output, Some(serde_json::json!(6)));
+    /// assert_eq!(
+    ///     outcome.event_types(),
+    ///     [
+    ///         "ExecutionStarted",
+    ///         "TaskStateEntered",
+    ///         "TaskScheduled",
+    ///         "TaskStarted",
+    ///         "TaskSucceeded",
+    ///         "TaskStateExited",
+    ///         "ExecutionSucceeded",
+    ///     ]
+    /// );
+    /// # Ok(())
+    /// # }
+    /// ```
     fn execute(
         runtime: &Runtime,
         input: Self::Input,
@@ -405,6 +602,21 @@ pub trait Workflow: Sized + 'static {
     /// Runs one execution on `runtime` with the interpreter: [`Workflow::program`], its tasks
     /// calling the handlers registered in `runtime`. Gives the same outcome and history as
     /// [`Workflow::execute`] when `runtime` holds this workflow's handlers.
+    ///
+    /// ```
+    /// # use workflow::{workflow, TaskError, Workflow};
+    /// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+    /// # workflow! { pub Double: i64 -> i64 { start Twice; Twice = task(double) -> end; } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runtime = Double::runtime().seed(1).build();
+    /// let interpreted = Double::interpret(&runtime, 3).await?;
+    /// let driven = Double::execute(&runtime, 3).await?;
+    /// assert_eq!(interpreted.output, driven.output);
+    /// assert_eq!(interpreted.event_types(), driven.event_types());
+    /// # Ok(())
+    /// # }
+    /// ```
     fn interpret(
         runtime: &Runtime,
         input: Self::Input,
@@ -418,6 +630,37 @@ pub trait Workflow: Sized + 'static {
     }
 
     /// Runs one execution on `runtime` and returns its typed output, or the failure.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use workflow::{workflow, RunError, TaskError, Workflow};
+    ///
+    /// async fn halve(n: i64) -> Result<i64, TaskError> {
+    ///     if n % 2 == 1 {
+    ///         return Err(TaskError::new("Odd", format!("{n} is odd")));
+    ///     }
+    ///     Ok(n / 2)
+    /// }
+    ///
+    /// workflow! {
+    ///     pub Halve: i64 -> i64 {
+    ///         start Half;
+    ///         Half = task(halve) -> end;
+    ///     }
+    /// }
+    ///
+    /// let runtime = Halve::runtime().build();
+    /// assert_eq!(Halve::run(&runtime, 8).await.ok(), Some(4));
+    /// match Halve::run(&runtime, 7).await {
+    ///     Err(RunError::Failed(outcome)) => {
+    ///         assert_eq!(outcome.error.as_deref(), Some("Odd"));
+    ///         assert_eq!(outcome.cause.as_deref(), Some("7 is odd"));
+    ///     }
+    ///     other => panic!("expected a failure, got {other:?}"),
+    /// }
+    /// # }
+    /// ```
     fn run(
         runtime: &Runtime,
         input: Self::Input,
@@ -442,6 +685,26 @@ pub trait Workflow: Sized + 'static {
     /// `${Name}` placeholders are judged as the values they stand for, as the macro does
     /// ([`workflow_asl::validate::Placeholders::Accept`]). Only errors are returned: warnings
     /// (such as the placeholders left) do not make the ASL invalid.
+    ///
+    /// ```
+    /// use workflow::{workflow, Workflow};
+    ///
+    /// workflow! {
+    ///     pub Branch { start Work; Work = pass -> end; }
+    /// }
+    /// workflow! {
+    ///     pub Twice {
+    ///         start Both;
+    ///         Both = parallel([Branch, Branch]) -> end;
+    ///     }
+    /// }
+    ///
+    /// // `Branch` was declared on its own: only composing it into `Twice` shows that its state
+    /// // names are used twice (state names are unique in a whole machine).
+    /// let found = Twice::diagnostics();
+    /// assert!(!found.is_empty());
+    /// assert_eq!(found[0].code, workflow::asl::Code::DuplicateStateName);
+    /// ```
     fn diagnostics() -> Vec<Diagnostic> {
         let v = workflow_asl::emit::machine_to_value(Self::model());
         let options = workflow_asl::validate::Options {
@@ -460,11 +723,39 @@ pub trait Workflow: Sized + 'static {
     /// step of the state's data path. Add `.mock_result(…)` / `.mock_error(…)`, `.variables(…)`,
     /// `.context(…)`, `.inspection_level(…)` or `.runtime(…)` before awaiting; see [`StateTest`].
     /// An unmocked Task calls this workflow's handler.
+    ///
+    /// ```
+    /// # use workflow::{workflow, TaskError, Workflow};
+    /// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+    /// # workflow! { pub Double: i64 -> i64 { start Twice; Twice = task(double) -> end; } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use workflow::runtime::test_state::TestStatus;
+    ///
+    /// let result = Double::test_state("Twice", 5).await?;
+    /// assert_eq!(result.status, TestStatus::Succeeded);
+    /// assert_eq!(result.output, Some(serde_json::json!(10)));
+    /// assert_eq!(result.next_state, None); // `Twice` ends the execution
+    /// # Ok(())
+    /// # }
+    /// ```
     fn test_state(state: &str, input: impl Serialize) -> StateTest<Self> {
         StateTest::new(state, serde_json::to_value(input))
     }
 
     /// The ASL, pretty-printed.
+    ///
+    /// ```
+    /// # use workflow::{workflow, TaskError, Workflow};
+    /// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+    /// # workflow! { pub Double: i64 -> i64 { start Twice; Twice = task(double) -> end; } }
+    /// let pretty = Double::asl_pretty();
+    /// assert!(pretty.starts_with("{\n  \"StartAt\": \"Twice\",\n"));
+    /// // The same document as the compact constant.
+    /// let a: serde_json::Value = serde_json::from_str(&pretty).unwrap();
+    /// let b: serde_json::Value = serde_json::from_str(Double::ASL).unwrap();
+    /// assert_eq!(a, b);
+    /// ```
     fn asl_pretty() -> String {
         workflow_asl::emit::machine_to_string_pretty(Self::model())
     }
@@ -472,6 +763,16 @@ pub trait Workflow: Sized + 'static {
     /// The ASL, pretty-printed, with every `${Name}` placeholder in its string values replaced
     /// by the value given for `Name` (as CloudFormation's `DefinitionSubstitutions` does).
     /// Placeholders without a value are left as written; see [`placeholders`].
+    ///
+    /// ```
+    /// # use workflow::{workflow, TaskError, Workflow};
+    /// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+    /// # workflow! { pub Double: i64 -> i64 { start Twice; Twice = task(double) -> end; } }
+    /// let arn = "arn:aws:lambda:us-east-1:123456789012:function:double";
+    /// let deployable = Double::asl_with(&[("double", arn)]);
+    /// assert!(deployable.contains(&format!(r#""Resource": "{arn}""#)));
+    /// assert!(!deployable.contains("${double}"));
+    /// ```
     fn asl_with(substitutions: &[(&str, &str)]) -> String {
         let mut v = workflow_asl::emit::machine_to_value(Self::model());
         substitute(&mut v, substitutions);
@@ -495,14 +796,58 @@ fn input_json<T: Serialize + 'static>(input: T) -> Result<serde_json::Value, Run
 /// Running declared workflows from a [`Runtime`]: `runtime.run_workflow::<OrderFlow>(order)`.
 /// The runtime must hold the workflow's handlers (build it with [`Workflow::runtime`], or
 /// register [`Workflow::handlers`]).
+///
+/// ```
+/// # use workflow::{workflow, TaskError, Workflow};
+/// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+/// # workflow! { pub Double: i64 -> i64 { start Twice; Twice = task(double) -> end; } }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use workflow::RuntimeExt;
+///
+/// let runtime = Double::runtime().build();
+/// assert_eq!(runtime.run_workflow::<Double>(4).await?, 8);
+/// let outcome = runtime.execute_workflow::<Double>(4).await?;
+/// assert_eq!(outcome.output, Some(serde_json::json!(8)));
+/// # Ok(())
+/// # }
+/// ```
 pub trait RuntimeExt {
     /// [`Workflow::run`] on this runtime.
+    ///
+    /// ```
+    /// # use workflow::{workflow, TaskError, Workflow};
+    /// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+    /// # workflow! { pub Double: i64 -> i64 { start Twice; Twice = task(double) -> end; } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use workflow::RuntimeExt;
+    ///
+    /// assert_eq!(Double::runtime().build().run_workflow::<Double>(4).await?, 8);
+    /// # Ok(())
+    /// # }
+    /// ```
     fn run_workflow<W: Workflow>(
         &self,
         input: W::Input,
     ) -> impl Future<Output = Result<W::Output, RunError>> + Send;
 
     /// [`Workflow::execute`] on this runtime.
+    ///
+    /// ```
+    /// # use workflow::{workflow, TaskError, Workflow};
+    /// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+    /// # workflow! { pub Double: i64 -> i64 { start Twice; Twice = task(double) -> end; } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use workflow::RuntimeExt;
+    ///
+    /// let outcome = Double::runtime().build().execute_workflow::<Double>(4).await?;
+    /// assert_eq!(outcome.output, Some(serde_json::json!(8)));
+    /// assert_eq!(outcome.history.len(), 7);
+    /// # Ok(())
+    /// # }
+    /// ```
     fn execute_workflow<W: Workflow>(
         &self,
         input: W::Input,
@@ -526,6 +871,25 @@ impl RuntimeExt for Runtime {
 }
 
 /// Why [`Workflow::run`] returned no output.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use serde_json::{json, Value};
+/// use workflow::{workflow, RunError, Workflow};
+///
+/// workflow! {
+///     pub Refuse: Value -> String {
+///         start No;
+///         No = fail(error = "Refused", cause = "not today");
+///     }
+/// }
+///
+/// let err = Refuse::run(&Refuse::runtime().build(), json!({})).await.unwrap_err();
+/// assert!(matches!(&err, RunError::Failed(outcome) if outcome.error.as_deref() == Some("Refused")));
+/// assert_eq!(err.to_string(), "the execution ended FAILED: Refused: not today");
+/// # }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum RunError {
@@ -567,19 +931,64 @@ impl std::error::Error for RunError {
 }
 
 /// The states of a workflow, as a Rust enum.
+///
+/// ```
+/// use workflow::{workflow, WorkflowState};
+///
+/// workflow! {
+///     pub Sign {
+///         start Check;
+///         Check = choice { $.n >= 0 => Positive, _ => Negative };
+///         Positive = succeed;
+///         Negative = succeed;
+///     }
+/// }
+///
+/// assert_eq!(SignState::ALL, [SignState::Check, SignState::Positive, SignState::Negative]);
+/// assert_eq!(SignState::start(), Some(SignState::Check));
+/// assert_eq!(SignState::Check.name(), "Check");
+/// assert_eq!(SignState::Check.successors(), [SignState::Positive, SignState::Negative]);
+/// assert_eq!(SignState::from_name("Negative"), Some(SignState::Negative));
+/// ```
 pub trait WorkflowState:
     Copy + Eq + std::hash::Hash + std::fmt::Debug + Send + Sync + 'static
 {
     /// Every state, in declaration order.
     const ALL: &'static [Self];
     /// The ASL state name.
+    ///
+    /// ```
+    /// # use workflow::{workflow, WorkflowState};
+    /// # workflow! { pub Sign { start Check; Check = choice { $.n >= 0 => Positive, _ => Negative }; Positive = succeed; Negative = succeed; } }
+    /// assert_eq!(SignState::Negative.name(), "Negative");
+    /// ```
     fn name(self) -> &'static str;
     /// The first state (`StartAt`).
+    ///
+    /// ```
+    /// # use workflow::{workflow, WorkflowState};
+    /// # workflow! { pub Sign { start Check; Check = choice { $.n >= 0 => Positive, _ => Negative }; Positive = succeed; Negative = succeed; } }
+    /// assert_eq!(SignState::start(), Some(SignState::Check));
+    /// ```
     fn start() -> Option<Self>;
     /// The states this state may transition to: `Next`, the Choice targets and `Default`, the
     /// Catch targets, in the order written.
+    ///
+    /// ```
+    /// # use workflow::{workflow, WorkflowState};
+    /// # workflow! { pub Sign { start Check; Check = choice { $.n >= 0 => Positive, _ => Negative }; Positive = succeed; Negative = succeed; } }
+    /// assert_eq!(SignState::Check.successors(), [SignState::Positive, SignState::Negative]);
+    /// assert!(SignState::Positive.successors().is_empty());
+    /// ```
     fn successors(self) -> &'static [Self];
     /// The state with this ASL name.
+    ///
+    /// ```
+    /// # use workflow::{workflow, WorkflowState};
+    /// # workflow! { pub Sign { start Check; Check = choice { $.n >= 0 => Positive, _ => Negative }; Positive = succeed; Negative = succeed; } }
+    /// assert_eq!(SignState::from_name("Positive"), Some(SignState::Positive));
+    /// assert_eq!(SignState::from_name("Nowhere"), None);
+    /// ```
     fn from_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|s| s.name() == name)
     }
@@ -588,6 +997,30 @@ pub trait WorkflowState:
 /// An async task handler: `async fn(I) -> Result<O, E>` or `async fn(I, TaskContext) -> Result<O, E>`,
 /// with `I: Deserialize`, `O: Serialize` and `E: Into<TaskError>`. `M` tells the two forms apart
 /// and is inferred.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), workflow::TaskError> {
+/// use workflow::{TaskContext, TaskError, TaskHandler};
+///
+/// async fn greet(name: String) -> Result<String, TaskError> {
+///     Ok(format!("hello, {name}"))
+/// }
+///
+/// async fn which_state(_: serde_json::Value, cx: TaskContext) -> Result<String, TaskError> {
+///     Ok(cx.state_name().to_string())
+/// }
+///
+/// // Both forms are handlers; `workflow!`'s `task(…)` accepts either.
+/// fn handler<M, H: TaskHandler<M>>(h: H) -> H {
+///     h
+/// }
+/// let cx = || TaskContext::detached("arn:aws:lambda:us-east-1:123456789012:function:f", "Greet");
+/// assert_eq!(handler(greet).call("Ada".into(), cx()).await?, "hello, Ada");
+/// assert_eq!(handler(which_state).call(serde_json::Value::Null, cx()).await?, "Greet");
+/// # Ok(())
+/// # }
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a task handler",
     label = "expected an `async fn(I) -> Result<O, E>` with `I: Deserialize`, `O: Serialize`, `E: Into<TaskError>`",
@@ -603,6 +1036,20 @@ pub trait TaskHandler<M>: Clone + Send + Sync + 'static {
     /// The future the handler returns.
     type Future: Future<Output = Result<Self::Output, Self::Error>> + Send + 'static;
     /// Calls the handler.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), workflow::TaskError> {
+    /// use workflow::{TaskContext, TaskError, TaskHandler};
+    ///
+    /// async fn len(text: String) -> Result<usize, TaskError> {
+    ///     Ok(text.len())
+    /// }
+    /// let cx = TaskContext::detached("${len}", "Len");
+    /// assert_eq!(TaskHandler::call(&len, "four".to_string(), cx).await?, 4);
+    /// # Ok(())
+    /// # }
+    /// ```
     fn call(&self, input: Self::Input, cx: TaskContext) -> Self::Future;
 }
 
@@ -642,6 +1089,14 @@ where
 
 /// The `${Name}` placeholders in the string values (and keys) of a definition, in order of
 /// first use (see [`workflow_asl::substitute`]).
+///
+/// ```
+/// let asl = serde_json::json!({
+///     "StartAt": "A",
+///     "States": {"A": {"Type": "Task", "Resource": "${Fn}", "Parameters": {"Table": "${Table}"}, "End": true}}
+/// });
+/// assert_eq!(workflow::placeholders(&asl), ["Fn", "Table"]);
+/// ```
 pub fn placeholders(asl: &serde_json::Value) -> Vec<String> {
     workflow_asl::substitute::names(asl)
 }
@@ -649,6 +1104,18 @@ pub fn placeholders(asl: &serde_json::Value) -> Vec<String> {
 /// Replaces `${Name}` in every string value (and key) of `v` (see [`Workflow::asl_with`]), in
 /// one pass: substituted text is not searched again. Placeholders without a value are left as
 /// written.
+///
+/// ```
+/// let mut asl = serde_json::json!({"Resource": "${Fn}", "Parameters": {"Table": "${Table}"}});
+/// workflow::substitute(&mut asl, &[("Fn", "arn:aws:lambda:us-east-1:123456789012:function:f")]);
+/// assert_eq!(
+///     asl,
+///     serde_json::json!({
+///         "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+///         "Parameters": {"Table": "${Table}"}
+///     })
+/// );
+/// ```
 pub fn substitute(v: &mut serde_json::Value, substitutions: &[(&str, &str)]) {
     workflow_asl::substitute::substitute_value(v, substitutions);
 }
