@@ -271,7 +271,7 @@ impl Recorder {
 
     /// Completes once the history reached its limit.
     pub(crate) async fn history_full(&self) {
-        if self.limit == 0 || !self.enabled() {
+        if !self.limited() {
             return std::future::pending().await;
         }
         loop {
@@ -282,6 +282,19 @@ impl Recorder {
                 return;
             }
             notified.await;
+        }
+    }
+
+    /// Whether the history's limit applies: there is one, and events are recorded or counted.
+    #[inline]
+    fn limited(&self) -> bool {
+        self.limit > 0 && self.level != HistoryLevel::Off
+    }
+
+    /// Marks the history full and wakes [`Recorder::history_full`].
+    fn reach_limit(&self) {
+        if !self.full.swap(true, Ordering::SeqCst) {
+            self.full_notify.notify_waiters();
         }
     }
 
@@ -369,6 +382,14 @@ impl Recorder {
             // All of an execution's futures are polled by its one task, never concurrently, so a
             // plain load and store (no locked read-modify-write) counts ids exactly.
             let id = self.next_id.load(Ordering::Relaxed);
+            if self.limited() && id >= self.limit && !closes(ty) {
+                // As `record_slow` when the history is full (`HistoryLevel::Count`).
+                self.reach_limit();
+                return Stamp {
+                    id: cur.last_id,
+                    time_ms: i64::MIN,
+                };
+            }
             self.next_id.store(id + 1, Ordering::Relaxed);
             return Stamp {
                 id,
@@ -419,9 +440,7 @@ impl Recorder {
     /// Whether [`Local`] logs of `events` events in all fit in the history's limit (if they do
     /// not, the scopes run again recording here, and the limit stops them where it falls).
     pub(crate) fn fits(&self, events: u64) -> bool {
-        self.limit == 0
-            || !self.enabled()
-            || self.next_id.load(Ordering::Relaxed).saturating_add(events) <= self.limit
+        !self.limited() || self.next_id.load(Ordering::Relaxed).saturating_add(events) <= self.limit
     }
 
     /// The history's position now, for [`Recorder::rollback`].
@@ -526,9 +545,7 @@ impl Recorder {
         if self.limit > 0 && self.next_id.load(Ordering::Relaxed) >= self.limit && !closes(ty) {
             // The history is full: the event is not recorded (memory stays bounded) and the
             // execution fails as soon as it checks (see `fault`) or yields (`history_full`).
-            if !self.full.swap(true, Ordering::SeqCst) {
-                self.full_notify.notify_waiters();
-            }
+            self.reach_limit();
             return Stamp {
                 id: cur.last_id,
                 time_ms,

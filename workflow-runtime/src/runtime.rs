@@ -402,7 +402,8 @@ impl RuntimeBuilder {
     /// The most events an execution's history may hold (default 25,000, AWS's quota; 0 for no
     /// limit). The event that would pass it is replaced by `ExecutionFailed` with error
     /// `States.Runtime` and AWS's cause, `The execution reached the maximum number of history
-    /// events (25000).` Applies with [`HistoryLevel::Full`] (with history off nothing grows).
+    /// events (25000).` Applies with [`HistoryLevel::Full`] and [`HistoryLevel::Count`], not
+    /// with [`HistoryLevel::Off`].
     pub fn history_limit(mut self, events: u64) -> Self {
         self.history_limit = events;
         self

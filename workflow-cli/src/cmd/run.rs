@@ -150,6 +150,10 @@ fn prepare(args: &Args) -> Result<(Runtime, String, Value, Tasks), String> {
     }
     builder = args.handlers.apply(builder);
     builder = args.limits.apply(builder, &Value::Null);
+    if !args.history && args.durable.store.is_none() {
+        // Nothing reads the events: count them for the history's limit, keep none.
+        builder = builder.history(workflow_runtime::HistoryLevel::Count);
+    }
     let callbacks = Arc::new(Callbacks::new());
     builder = builder.callbacks(Arc::clone(&callbacks));
     let mut handlers = None;

@@ -326,12 +326,30 @@ impl std::fmt::Debug for History {
 }
 
 /// How much history an execution records.
+///
+/// ```
+/// use workflow_runtime::{HistoryLevel, Runtime};
+///
+/// // `workflow run` without `--history`: nothing reads the events, but an execution still fails
+/// // where AWS's quota of 25,000 events would end it.
+/// let runtime = Runtime::builder().history(HistoryLevel::Count).build();
+/// # drop(runtime);
+/// assert_eq!(HistoryLevel::default(), HistoryLevel::Full);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum HistoryLevel {
     /// Every event, with AWS's details (the default). Required for stores and replay.
     #[default]
     Full,
-    /// No events at all: the fastest mode, for benchmarks and fire-and-forget runs.
+    /// No events are kept, only counted: the outcome (status, output, error and cause) is that
+    /// of [`HistoryLevel::Full`], the history's limit
+    /// ([`RuntimeBuilder::history_limit`](crate::RuntimeBuilder::history_limit)) included, and
+    /// [`ExecutionOutcome::history`](crate::ExecutionOutcome::history) is empty. For runs whose
+    /// history nobody reads (`workflow run` without `--history`).
+    Count,
+    /// No events at all, and no limit on their number: the fastest mode, for benchmarks and
+    /// fire-and-forget runs.
     Off,
 }
 

@@ -4,7 +4,9 @@
 
 use serde_json::{json, Value};
 use workflow_asl::limits::{history_limit_cause, MAX_HISTORY_EVENTS};
-use workflow_runtime::{ExecutionStatus, Runtime, RuntimeBuilder, StartOptions, TaskError};
+use workflow_runtime::{
+    ExecutionStatus, HistoryLevel, Runtime, RuntimeBuilder, StartOptions, TaskError,
+};
 
 fn machine(def: Value) -> workflow_asl::StateMachine {
     workflow_asl::parse_str(&def.to_string())
@@ -93,6 +95,78 @@ async fn the_limit_is_not_caught_and_reaches_through_maps() {
     assert_eq!(out.status, ExecutionStatus::Failed, "{:?}", out.output);
     assert_eq!(out.cause, Some(history_limit_cause(300)));
     assert_eq!(out.history.len(), 300);
+}
+
+/// With `HistoryLevel::Count` (what `workflow run` uses when nothing reads the history) no event
+/// is kept, but every run ends exactly as with the full history: the limit counts the same
+/// events, on the executor's task, inside Maps and Parallels, and in iterations run on threads.
+#[tokio::test(start_paused = true)]
+async fn counting_ends_runs_as_the_full_history_does() {
+    let pass_map = |concurrency: u64| {
+        json!({"StartAt": "M", "States": {
+            "M": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": concurrency,
+                  "ItemProcessor": {"StartAt": "P", "States": {
+                      "P": {"Type": "Pass", "Next": "Q"}, "Q": {"Type": "Pass", "End": true}}},
+                  "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "End": true},
+            "Caught": {"Type": "Succeed"}}})
+    };
+    let cases = [
+        (
+            pass_map(1),
+            json!({"items": (0..1000).collect::<Vec<_>>()}),
+            300,
+        ),
+        (
+            pass_map(0),
+            json!({"items": (0..1000).collect::<Vec<_>>()}),
+            300,
+        ),
+        (
+            pass_map(0),
+            json!({"items": (0..1000).collect::<Vec<_>>()}),
+            6000,
+        ),
+        (
+            pass_map(0),
+            json!({"items": (0..10).collect::<Vec<_>>()}),
+            300,
+        ),
+        (
+            json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
+                "Branches": [{"StartAt": "L", "States": {"L": {"Type": "Pass", "Next": "L"}}},
+                             {"StartAt": "E", "States": {"E": {"Type": "Pass", "End": true}}}]}}}),
+            json!({}),
+            777,
+        ),
+        // Last: were the limit not counted, this one would never end.
+        (
+            json!({"StartAt": "Loop", "States": {"Loop": {"Type": "Pass", "Next": "Loop"}}}),
+            json!({}),
+            0,
+        ),
+    ];
+    for (def, input, limit) in cases {
+        let builder = |level| {
+            let b = Runtime::builder().history(level);
+            if limit == 0 {
+                b
+            } else {
+                b.history_limit(limit)
+            }
+        };
+        let full = run(
+            &builder(HistoryLevel::Full).build(),
+            def.clone(),
+            input.clone(),
+        )
+        .await;
+        let counted = run(&builder(HistoryLevel::Count).build(), def.clone(), input).await;
+        let ending = |o: &workflow_runtime::ExecutionOutcome| {
+            (o.status, o.output.clone(), o.error.clone(), o.cause.clone())
+        };
+        assert_eq!(ending(&counted), ending(&full), "{def} with limit {limit}");
+        assert!(counted.history.is_empty());
+    }
 }
 
 /// `history_limit(0)` lifts the limit for local bulk runs.
