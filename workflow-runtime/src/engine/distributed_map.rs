@@ -39,7 +39,7 @@ use crate::history::{ErrorDetails, EventKind, EventSink, EventType, SinkError, S
 use crate::jtemplate::JState;
 use crate::program::{CState, DistK, MapK, NumberSource};
 use crate::recorder::Cursor;
-use crate::store::{MapChild, MapChildOutcome};
+use crate::store::{MapChild, MapChildOutcome, MapRunFailure, MapRunState};
 
 /// The settings of one Map Run, evaluated from the JSONPath or the JSONata fields.
 struct Settings {
@@ -212,9 +212,45 @@ struct Progress {
     buffer: Vec<MapChild>,
     /// Writes handed to the sink and not yet known to be stored, oldest first.
     in_flight: VecDeque<SinkFuture<'static>>,
+    /// Where the Map Run stands, written with each batch: the failed items counted and the
+    /// failure a child decided. A resumed run starts from the recorded one.
+    state: MapRunState,
+    /// Whether `state` holds the recorded failures: `false` for a Map Run an earlier version
+    /// recorded without a state, whose recorded failures are then counted (and judged) as the
+    /// children come up, as that version did, and whose state is not written.
+    tallied: bool,
 }
 
 impl Progress {
+    /// Reads what an earlier run recorded of this Map Run: its state, else whether it has
+    /// recorded children (then it was recorded without a state).
+    async fn resume(&mut self) -> Result<(), SinkError> {
+        if let Some(state) = self.sink.load_map_run(&self.run).await? {
+            self.state = state;
+            return Ok(());
+        }
+        let got = self
+            .sink
+            .load_map_children(&self.run, 0, PROGRESS_PAGE)
+            .await?;
+        self.exhausted = got.len() < PROGRESS_PAGE;
+        self.next_from = got.last().map_or(0, |c| c.index.saturating_add(1));
+        self.tallied = got.is_empty();
+        self.page.extend(got);
+        Ok(())
+    }
+
+    /// Whether recorded children may remain to be met.
+    fn more(&self) -> bool {
+        !self.page.is_empty() || !self.exhausted
+    }
+
+    /// No recorded child is looked up any more (the items ended early: the reader failed).
+    fn forget(&mut self) {
+        self.page.clear();
+        self.exhausted = true;
+    }
+
     /// The record of child `index`, if an earlier run finished it.
     async fn recorded(&mut self, index: usize) -> Result<Option<MapChild>, SinkError> {
         let index = index as u64;
@@ -258,7 +294,8 @@ impl Progress {
     fn write(&mut self) {
         if !self.buffer.is_empty() {
             let children = std::mem::take(&mut self.buffer);
-            let written = self.sink.record_map_children(&self.run, children);
+            let state = self.tallied.then(|| self.state.clone());
+            let written = self.sink.record_map_children(&self.run, children, state);
             self.in_flight.push_back(written);
         }
     }
@@ -920,7 +957,7 @@ impl Exec {
                 // Everything before the Map Run (its input among it) is stored before a child
                 // is recorded, so a record always belongs to the Map Run its history leads to.
                 self.flush().await?;
-                Some(Progress {
+                let mut p = Progress {
                     sink: Arc::clone(sink),
                     run: format!("{}#{started_seq}:{map_run_id}", cur.scope),
                     page: VecDeque::new(),
@@ -928,7 +965,15 @@ impl Exec {
                     exhausted: !self.rec.replaying(),
                     buffer: Vec::new(),
                     in_flight: VecDeque::new(),
-                })
+                    state: MapRunState::default(),
+                    tallied: true,
+                };
+                if self.rec.replaying() {
+                    if let Err(e) = p.resume().await {
+                        return Err(self.progress_failed(e).into());
+                    }
+                }
+                Some(p)
             }
             _ => None,
         };
@@ -938,6 +983,22 @@ impl Exec {
         let mut failed_items = 0usize;
         let mut failure: Option<StateError> = None;
         let mut write_error: Option<StateError> = None;
+        // A resumed Map Run goes on from where it stood: its recorded failures counted, and
+        // ended if a child's outcome had ended it (then only its recorded children are met
+        // again, for the result files). Recorded failures are not judged again: the children
+        // come up in index order, not in the order they finished.
+        let tallied = progress.as_ref().is_some_and(|p| p.tallied);
+        if let Some(p) = progress.as_ref().filter(|p| p.tallied) {
+            failed_items = usize::try_from(p.state.failed_items).unwrap_or(usize::MAX);
+            if let Some(f) = &p.state.failure {
+                failure = Some(StateError {
+                    error: f.error.clone(),
+                    cause: f.cause.clone(),
+                    terminal: false,
+                });
+                child_cancel.cancel();
+            }
+        }
         {
             let mut running = FuturesUnordered::new();
             let vars_ref = vars;
@@ -1064,10 +1125,18 @@ impl Exec {
                         None => pending.extend(round),
                     }
                 }
-                while failure.is_none()
+                // Once the Map Run has failed, no child starts, but the children an earlier run
+                // recorded are still met (their results go to the files, as they did in the
+                // uninterrupted run, whatever their index).
+                if failure.is_some() {
+                    if let Some((round, _)) = next_round.take() {
+                        pending.extend(round);
+                    }
+                }
+                while (failure.is_none() || progress.as_ref().is_some_and(Progress::more))
                     && running.len() < limit
                     && done.len() < limit
-                    && (!pending.is_empty() || (!threaded && !feeder.done))
+                    && (!pending.is_empty() || ((!threaded || failure.is_some()) && !feeder.done))
                 {
                     let (index, count, mut info) = match pending.pop_front() {
                         Some(p) => p,
@@ -1081,8 +1150,14 @@ impl Exec {
                                 break;
                             }
                             Err(e) => {
-                                failure = Some(e);
-                                child_cancel.cancel();
+                                if failure.is_none() {
+                                    failure = Some(e);
+                                    child_cancel.cancel();
+                                }
+                                // No recorded child lies past the items' end.
+                                if let Some(p) = progress.as_mut() {
+                                    p.forget();
+                                }
                                 break;
                             }
                         },
@@ -1127,6 +1202,10 @@ impl Exec {
                             done.push_back((index, count, info, result, Some(c.stop_date)));
                             continue;
                         }
+                    }
+                    if failure.is_some() {
+                        // Not recorded: the Map Run ended before this child finished.
+                        continue;
                     }
                     let mut ic = parent.child(started_seq, index, self.seed);
                     ic.silent = true;
@@ -1188,23 +1267,18 @@ impl Exec {
                     }),
                     _ => None,
                 };
-                if let (Some(p), Some(outcome)) = (progress.as_mut(), outcome) {
-                    let child = MapChild {
-                        index: index as u64,
-                        input_hash: input_hash(&info.input),
-                        start_date: info.start_time.clone(),
-                        stop_date: stop_date.clone(),
-                        outcome,
-                    };
-                    if let Err(e) = p.finished(child).await {
-                        failure = Some(self.progress_failed(e));
-                        child_cancel.cancel();
-                        progress = None;
-                    }
-                }
+                // Whether this child's outcome ends the Map Run (recorded with it).
+                let mut ends_run = false;
                 let status = match r {
                     Ok(v) => ChildStatus::Succeeded(v),
                     Err(Fault::Cancelled) => continue,
+                    // A recorded failure was counted, and judged, when the child finished.
+                    Err(Fault::Error(e)) if tallied && recorded_stop.is_some() => {
+                        ChildStatus::Failed {
+                            error: e.error.unwrap_or_default(),
+                            cause: e.cause.unwrap_or_default(),
+                        }
+                    }
                     Err(Fault::Error(e)) => {
                         failed_items += count;
                         let fatal = e.terminal || e.error.as_deref() == Some(names::RUNTIME);
@@ -1225,6 +1299,7 @@ impl Exec {
                                 e.clone()
                             });
                             child_cancel.cancel();
+                            ends_run = true;
                         }
                         ChildStatus::Failed {
                             error: e.error.unwrap_or_default(),
@@ -1232,6 +1307,27 @@ impl Exec {
                         }
                     }
                 };
+                if let (Some(p), Some(outcome)) = (progress.as_mut(), outcome) {
+                    p.state.failed_items = failed_items as u64;
+                    if ends_run {
+                        p.state.failure = failure.as_ref().map(|f| MapRunFailure {
+                            error: f.error.clone(),
+                            cause: f.cause.clone(),
+                        });
+                    }
+                    let child = MapChild {
+                        index: index as u64,
+                        input_hash: input_hash(&info.input),
+                        start_date: info.start_time.clone(),
+                        stop_date: stop_date.clone(),
+                        outcome,
+                    };
+                    if let Err(e) = p.finished(child).await {
+                        failure = Some(self.progress_failed(e));
+                        child_cancel.cancel();
+                        progress = None;
+                    }
+                }
                 let rec = record(info, status, stop_date);
                 if let Some(w) = writer.as_mut() {
                     if write_error.is_none() {

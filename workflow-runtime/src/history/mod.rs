@@ -481,7 +481,8 @@ pub trait EventSink: Send + Sync {
         false
     }
 
-    /// Records finished children of the Map Run `run` (see [`crate::store::MapChild`]): the
+    /// Records finished children of the Map Run `run` (see [`crate::store::MapChild`]) and,
+    /// unless `None`, where the Map Run stands after them ([`crate::store::MapRunState`]): the
     /// write is made or queued before this returns, after every append queued before it; the
     /// future completes once it is stored. Called only when [`EventSink::keeps_map_progress`]
     /// is `true`; the default stores nothing.
@@ -489,9 +490,17 @@ pub trait EventSink: Send + Sync {
         &self,
         run: &str,
         children: Vec<crate::store::MapChild>,
+        state: Option<crate::store::MapRunState>,
     ) -> SinkFuture<'static> {
-        let _ = (run, children);
+        let _ = (run, children, state);
         Box::pin(async { Ok(()) })
+    }
+
+    /// The state last recorded with the children of the Map Run `run`, if any. The default has
+    /// none.
+    fn load_map_run<'a>(&'a self, run: &'a str) -> MapRunFuture<'a> {
+        let _ = run;
+        Box::pin(async { Ok(None) })
     }
 
     /// At most `limit` recorded children of the Map Run `run` from index `from` on, in index
@@ -506,6 +515,15 @@ pub trait EventSink: Send + Sync {
         Box::pin(async { Ok(Vec::new()) })
     }
 }
+
+/// A boxed future returned by [`EventSink::load_map_run`].
+pub type MapRunFuture<'a> = std::pin::Pin<
+    Box<
+        dyn std::future::Future<Output = Result<Option<crate::store::MapRunState>, SinkError>>
+            + Send
+            + 'a,
+    >,
+>;
 
 /// A boxed future returned by [`EventSink::load_map_children`].
 pub type ChildrenFuture<'a> = std::pin::Pin<

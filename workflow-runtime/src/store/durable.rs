@@ -30,11 +30,12 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Map, Value};
 
 use super::{
-    Claim, ExecutionRecord, ExecutionStatus, MapChild, NewExecution, Store, StoreError,
-    HISTORY_FORMAT,
+    Claim, ExecutionRecord, ExecutionStatus, MapChild, MapRunState, NewExecution, Store,
+    StoreError, HISTORY_FORMAT,
 };
 use crate::history::{
-    ChildrenFuture, ErrorDetails, EventKind, EventSink, HistoryEvent, SinkError, SinkFuture,
+    ChildrenFuture, ErrorDetails, EventKind, EventSink, HistoryEvent, MapRunFuture, SinkError,
+    SinkFuture,
 };
 use crate::program::Program;
 use crate::runtime::{
@@ -91,9 +92,25 @@ impl EventSink for StoreSink {
         self.store.keeps_map_progress()
     }
 
-    fn record_map_children(&self, run: &str, children: Vec<MapChild>) -> SinkFuture<'static> {
-        let written = self.store.record_map_children(&self.name, run, children);
+    fn record_map_children(
+        &self,
+        run: &str,
+        children: Vec<MapChild>,
+        state: Option<MapRunState>,
+    ) -> SinkFuture<'static> {
+        let written = self
+            .store
+            .record_map_children(&self.name, run, children, state);
         Box::pin(async move { written.await.map_err(|e| SinkError(e.to_string())) })
+    }
+
+    fn load_map_run<'a>(&'a self, run: &'a str) -> MapRunFuture<'a> {
+        Box::pin(async move {
+            self.store
+                .load_map_run(&self.name, run)
+                .await
+                .map_err(|e| SinkError(e.to_string()))
+        })
     }
 
     fn load_map_children<'a>(

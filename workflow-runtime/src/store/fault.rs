@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{
     Claim, ExecutionPage, ExecutionRecord, ExecutionStatus, ExecutionSummary, ListFilter, MapChild,
-    NewExecution, PageQuery, StartedExecution, Store, StoreError, StoreFuture,
+    MapRunState, NewExecution, PageQuery, StartedExecution, Store, StoreError, StoreFuture,
 };
 use crate::history::HistoryEvent;
 
@@ -136,16 +136,17 @@ impl Store for FaultyStore {
         name: &str,
         run: &str,
         children: Vec<MapChild>,
+        state: Option<MapRunState>,
     ) -> StoreFuture<'static, ()> {
         let n = self.appends.fetch_add(1, Ordering::SeqCst);
         if n < self.at || self.healed.load(Ordering::SeqCst) {
-            return self.inner.record_map_children(name, run, children);
+            return self.inner.record_map_children(name, run, children, state);
         }
         let e = self.injected_error();
         match self.fault {
             Fault::Refuse => Box::pin(async move { Err(e) }),
             Fault::LoseAck => {
-                let written = self.inner.record_map_children(name, run, children);
+                let written = self.inner.record_map_children(name, run, children, state);
                 Box::pin(async move {
                     let _ = written.await;
                     Err(e)
@@ -162,6 +163,14 @@ impl Store for FaultyStore {
         limit: usize,
     ) -> StoreFuture<'a, Vec<MapChild>> {
         self.inner.load_map_children(name, run, from, limit)
+    }
+
+    fn load_map_run<'a>(
+        &'a self,
+        name: &'a str,
+        run: &'a str,
+    ) -> StoreFuture<'a, Option<MapRunState>> {
+        self.inner.load_map_run(name, run)
     }
 
     fn describe_execution<'a>(&'a self, name: &'a str) -> StoreFuture<'a, ExecutionRecord> {

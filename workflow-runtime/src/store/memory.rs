@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 use super::{
     check_batch, check_continues, now_rfc3339, output_value, start_conflict,
     validate_execution_name, ExecutionRecord, ExecutionStatus, ExecutionSummary, ListFilter,
-    MapChild, NewExecution, StartedExecution, Store, StoreError, StoreFuture,
+    MapChild, MapRunState, NewExecution, StartedExecution, Store, StoreError, StoreFuture,
 };
 use crate::history::HistoryEvent;
 
@@ -34,6 +34,8 @@ struct Execution {
     positions: HashSet<(String, u64)>,
     /// The finished children of each Map Run, by index ([`Store::record_map_children`]).
     map_children: HashMap<String, BTreeMap<u64, MapChild>>,
+    /// The state recorded with each Map Run's children.
+    map_runs: HashMap<String, MapRunState>,
 }
 
 impl MemoryStore {
@@ -87,6 +89,7 @@ impl MemoryStore {
             events: Vec::new(),
             positions: HashSet::new(),
             map_children: HashMap::new(),
+            map_runs: HashMap::new(),
         });
         inner.by_name.insert(new.name, index);
         Ok(StartedExecution {
@@ -136,6 +139,7 @@ impl MemoryStore {
         name: &str,
         run: &str,
         children: Vec<MapChild>,
+        state: Option<MapRunState>,
     ) -> Result<(), StoreError> {
         let mut inner = self.lock();
         let index = *inner
@@ -152,6 +156,9 @@ impl MemoryStore {
         let recorded = exec.map_children.entry(run.to_string()).or_default();
         for child in children {
             recorded.insert(child.index, child);
+        }
+        if let Some(state) = state {
+            exec.map_runs.insert(run.to_string(), state);
         }
         Ok(())
     }
@@ -220,8 +227,18 @@ impl Store for MemoryStore {
         name: &str,
         run: &str,
         children: Vec<MapChild>,
+        state: Option<MapRunState>,
     ) -> StoreFuture<'static, ()> {
-        let result = self.record_children_sync(name, run, children);
+        let result = self.record_children_sync(name, run, children, state);
+        Box::pin(async move { result })
+    }
+
+    fn load_map_run<'a>(
+        &'a self,
+        name: &'a str,
+        run: &'a str,
+    ) -> StoreFuture<'a, Option<MapRunState>> {
+        let result = self.with_execution(name, |e| e.map_runs.get(run).cloned());
         Box::pin(async move { result })
     }
 

@@ -208,19 +208,34 @@ pub trait Store: Send + Sync {
     }
 
     /// Records finished children of the Map Run `run` of the running execution `name` (see
-    /// [`MapChild`]), all or none. The write is made (or queued, after every append queued
-    /// before it) before this returns, whether or not the future is polled; the future
-    /// completes once it is committed. A child recorded again replaces its record. A closed
-    /// execution is [`StoreError::Closed`]. The default (a store that does not keep progress)
-    /// records nothing.
+    /// [`MapChild`]) and, unless `None`, where the Map Run stands after them ([`MapRunState`],
+    /// replacing the one recorded before), all or none. The write is made (or queued, after
+    /// every append queued before it) before this returns, whether or not the future is
+    /// polled; the future completes once it is committed. A child recorded again replaces its
+    /// record. A closed execution is [`StoreError::Closed`]. The default (a store that does not
+    /// keep progress) records nothing.
     fn record_map_children(
         &self,
         name: &str,
         run: &str,
         children: Vec<MapChild>,
+        state: Option<MapRunState>,
     ) -> StoreFuture<'static, ()> {
-        let _ = (name, run, children);
+        let _ = (name, run, children, state);
         Box::pin(async { Ok(()) })
+    }
+
+    /// The state last recorded with the children of the Map Run `run` of the execution `name`
+    /// ([`Store::record_map_children`]); `None` when none was (no child recorded, or children
+    /// recorded by a version that kept no state). A state that does not match its checksum is
+    /// [`StoreError::Corrupt`]. The default (a store that does not keep progress) has none.
+    fn load_map_run<'a>(
+        &'a self,
+        name: &'a str,
+        run: &'a str,
+    ) -> StoreFuture<'a, Option<MapRunState>> {
+        let _ = (name, run);
+        Box::pin(async { Ok(None) })
     }
 
     /// At most `limit` recorded children of the Map Run `run` of the execution `name` whose
@@ -272,6 +287,34 @@ pub enum MapChildOutcome {
         /// The cause.
         cause: Option<String>,
     },
+}
+
+/// Where a Map Run stood once the children recorded with it had finished
+/// ([`Store::record_map_children`]): what a resumed run needs to end as the uninterrupted one
+/// would, whatever order it replays the recorded children in.
+///
+/// Which failure ends a Map Run depends on the order its children finished (the first failure
+/// when none is tolerated; the one that passes the threshold, or a `States.Runtime`, when some
+/// are) and on whether the reader was done then (a percentage is judged only then). A resumed
+/// run meets the recorded children in index order, so rather than judging them again it takes
+/// the count and the decision recorded here: recorded failures are already counted, and a Map
+/// Run that had failed ends with the same error, running no child again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MapRunState {
+    /// The items of failed children counted against the tolerated failures (a failed batch
+    /// counts each of its items).
+    pub failed_items: u64,
+    /// The failure a child's outcome decided for the Map Run, if one did.
+    pub failure: Option<MapRunFailure>,
+}
+
+/// The error and cause a Map Run failed with ([`MapRunState::failure`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapRunFailure {
+    /// The error name.
+    pub error: Option<String>,
+    /// The cause.
+    pub cause: Option<String>,
 }
 
 /// An execution a store handle owns ([`Store::claim_execution`]).

@@ -8,7 +8,8 @@
 //!            output, error, cause)
 //! events(execution, id, previous_event_id, timestamp, type, details_key, details, scope, seq)
 //!        PRIMARY KEY (execution, id), WITHOUT ROWID
-//! map_runs(id, execution, run)                      the distributed Map Runs with progress
+//! map_runs(id, execution, run, failed_items, failure, error, cause, crc)
+//!                                                   the distributed Map Runs with progress
 //! map_children(run, idx, input_hash, start_date, stop_date, status, output, error, cause, crc)
 //!        PRIMARY KEY (run, idx), WITHOUT ROWID      their finished children
 //! ```
@@ -63,8 +64,9 @@ use super::owner::{now_ms, Owner, LEASE_TTL};
 use super::{
     check_batch, check_continues, now_rfc3339, output_value, start_conflict,
     validate_execution_name, Batch, Claim, ExecutionPage, ExecutionRecord, ExecutionStatus,
-    ExecutionSummary, ListFilter, MapChild, MapChildOutcome, NewExecution, PageQuery,
-    StartedExecution, Store, StoreError, StoreFuture, ENGINE_VERSION, HISTORY_FORMAT,
+    ExecutionSummary, ListFilter, MapChild, MapChildOutcome, MapRunFailure, MapRunState,
+    NewExecution, PageQuery, StartedExecution, Store, StoreError, StoreFuture, ENGINE_VERSION,
+    HISTORY_FORMAT,
 };
 use crate::fnv::Fnv;
 use crate::history::{EventKind, HistoryEvent};
@@ -72,8 +74,10 @@ use crate::history::{EventKind, HistoryEvent};
 /// The schema version this build writes and reads (`PRAGMA user_version`). Version 2 added a
 /// checksum per event, the engine and history format of each execution, and ownership leases;
 /// version 3 a checksum per execution row; version 4 the progress of distributed Map Runs
-/// (`map_runs`, `map_children`). An older file is upgraded when it is opened for writing.
-pub const SCHEMA_VERSION: i64 = 4;
+/// (`map_runs`, `map_children`); version 5 the state of each Map Run (its failed items and
+/// the failure a child decided, [`MapRunState`]). An older file is upgraded when it is opened
+/// for writing.
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// `PRAGMA application_id` of a workflow store: `"WFLW"` in ASCII.
 pub const APPLICATION_ID: i64 = 0x5746_4c57;
@@ -175,6 +179,8 @@ enum Request {
     Release(String, Reply<()>),
     /// Execution, Map Run, first index, limit.
     Children(String, String, u64, usize, Reply<Vec<MapChild>>),
+    /// Execution, Map Run.
+    MapRun(String, String, Reply<Option<MapRunState>>),
 }
 
 /// Claimed executions and the channels that report them lost.
@@ -192,7 +198,7 @@ struct Append {
 enum AppendEvents {
     Rows(Vec<EventRow>),
     Events(Vec<HistoryEvent>),
-    Children(String, Vec<MapChild>),
+    Children(String, Vec<MapChild>, Option<MapRunState>),
 }
 
 /// What the store's callers and its thread share: the connection, and how many requests wait in
@@ -450,6 +456,59 @@ fn child_of_row(run: &str, row: ChildRow) -> Result<MapChild, String> {
         ));
     }
     Ok(child)
+}
+
+/// A Map Run's state's checksum: 64-bit FNV-1a over its Map Run and every field, each
+/// length-prefixed.
+fn run_sum(run: &str, state: &MapRunState) -> i64 {
+    let mut h = Fnv::new();
+    h.text(run);
+    h.int(state.failed_items as i64);
+    match &state.failure {
+        None => h.text("RUNNING"),
+        Some(f) => {
+            h.text("FAILED");
+            h.opt(f.error.as_deref());
+            h.opt(f.cause.as_deref());
+        }
+    }
+    h.finish() as i64
+}
+
+/// The state columns of a `map_runs` row (`failed_items`, `failure`, `error`, `cause`, `crc`),
+/// as stored; `failed_items` is `NULL` in a row written before schema version 5.
+type RunRow = (
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
+
+/// A `map_runs` row's state back, its checksum verified (`None`: written before version 5).
+fn run_of_row(run: &str, row: RunRow) -> Result<Option<MapRunState>, String> {
+    let (failed_items, failure, error, cause, crc) = row;
+    let Some(failed_items) = failed_items else {
+        return Ok(None);
+    };
+    let damaged = || {
+        format!(
+            "the state of Map Run `{run}` does not match its checksum (the record was altered \
+             after it was written)"
+        )
+    };
+    let state = MapRunState {
+        failed_items: u64::try_from(failed_items).map_err(|_| damaged())?,
+        failure: match failure {
+            Some(0) => None,
+            Some(1) => Some(MapRunFailure { error, cause }),
+            _ => return Err(damaged()),
+        },
+    };
+    if crc != Some(run_sum(run, &state)) {
+        return Err(damaged());
+    }
+    Ok(Some(state))
 }
 
 // ===== impl SqliteStore =====
@@ -768,6 +827,7 @@ impl Store for SqliteStore {
         name: &str,
         run: &str,
         children: Vec<MapChild>,
+        state: Option<MapRunState>,
     ) -> StoreFuture<'static, ()> {
         let append = Append {
             name: name.to_string(),
@@ -776,7 +836,7 @@ impl Store for SqliteStore {
                 len: 0,
                 closing: None,
             },
-            events: AppendEvents::Children(run.to_string(), children),
+            events: AppendEvents::Children(run.to_string(), children, state),
         };
         // Through the store thread, with the event appends queued around it: one commit for
         // whatever is queued while the caller goes on.
@@ -792,6 +852,15 @@ impl Store for SqliteStore {
     ) -> StoreFuture<'a, Vec<MapChild>> {
         let (name, run) = (name.to_string(), run.to_string());
         self.request(move |reply| Request::Children(name, run, from, limit, reply))
+    }
+
+    fn load_map_run<'a>(
+        &'a self,
+        name: &'a str,
+        run: &'a str,
+    ) -> StoreFuture<'a, Option<MapRunState>> {
+        let (name, run) = (name.to_string(), run.to_string());
+        self.request(move |reply| Request::MapRun(name, run, reply))
     }
 }
 
@@ -967,8 +1036,8 @@ fn check_all(conn: &Connection, shown: &str) -> Result<CheckReport, StoreError> 
     Ok(report)
 }
 
-/// The part of [`check_all`] about Map Run progress: every recorded child against its
-/// checksum, and no child of a Map Run or Map Run of an execution that does not exist.
+/// The part of [`check_all`] about Map Run progress: every recorded child and Map Run state
+/// against its checksum, and no child of a Map Run or Map Run of an execution that does not exist.
 fn check_children(
     conn: &Connection,
     shown: &str,
@@ -1001,6 +1070,36 @@ fn check_children(
                 match row {
                     Ok((row, run, name)) => {
                         if let Err(detail) = child_of_row(&run, row) {
+                            report
+                                .problems
+                                .push(format!("execution `{name}`: {detail}"));
+                        }
+                    }
+                    Err(e) => report.problems.push(e.to_string()),
+                }
+                if report.problems.len() >= 100 {
+                    return Ok(());
+                }
+            }
+        }
+        Err(e) => report.problems.push(e.to_string()),
+    }
+    let mut stmt = conn
+        .prepare(
+            "SELECT r.failed_items, r.failure, r.error, r.cause, r.crc, r.run, x.name \
+             FROM map_runs r JOIN executions x ON x.id = r.execution ORDER BY r.id",
+        )
+        .map_err(|e| sql_error(shown, e))?;
+    let rows = stmt.query_map([], |r| {
+        let row: RunRow = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+        Ok((row, r.get::<_, String>(5)?, r.get::<_, String>(6)?))
+    });
+    match rows {
+        Ok(rows) => {
+            for row in rows {
+                match row {
+                    Ok((row, run, name)) => {
+                        if let Err(detail) = run_of_row(&run, row) {
                             report
                                 .problems
                                 .push(format!("execution `{name}`: {detail}"));
@@ -1125,12 +1224,26 @@ CREATE TABLE map_children (
 PRAGMA user_version = 4;
 ";
 
+/// From schema version 4 to 5: the state of each Map Run ([`MapRunState`]): the items of its
+/// failed children counted so far and the failure a child decided (`failure` 1, with its
+/// `error` and `cause`), with a checksum over its key and every field. `NULL` for Map Runs
+/// recorded before: a resumed run then counts their recorded failures as it meets them.
+const UPGRADE_TO_5: &str = "
+ALTER TABLE map_runs ADD COLUMN failed_items INTEGER;
+ALTER TABLE map_runs ADD COLUMN failure INTEGER;
+ALTER TABLE map_runs ADD COLUMN error TEXT;
+ALTER TABLE map_runs ADD COLUMN cause TEXT;
+ALTER TABLE map_runs ADD COLUMN crc INTEGER;
+PRAGMA user_version = 5;
+";
+
 /// Upgrades a store from `version` to [`SCHEMA_VERSION`] in one transaction.
 fn upgrade(conn: &Connection, shown: &str, version: i64) -> Result<(), StoreError> {
     let steps = match version {
-        1 => format!("{UPGRADE_TO_2} {UPGRADE_TO_3} {UPGRADE_TO_4}"),
-        2 => format!("{UPGRADE_TO_3} {UPGRADE_TO_4}"),
-        3 => UPGRADE_TO_4.to_string(),
+        1 => format!("{UPGRADE_TO_2} {UPGRADE_TO_3} {UPGRADE_TO_4} {UPGRADE_TO_5}"),
+        2 => format!("{UPGRADE_TO_3} {UPGRADE_TO_4} {UPGRADE_TO_5}"),
+        3 => format!("{UPGRADE_TO_4} {UPGRADE_TO_5}"),
+        4 => UPGRADE_TO_5.to_string(),
         _ => String::new(),
     };
     if !steps.is_empty() {
@@ -1236,7 +1349,7 @@ fn create(path: &Path, shown: &str) -> Result<(), StoreError> {
         let sql = format!(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
              PRAGMA application_id={APPLICATION_ID}; BEGIN; {SCHEMA} {UPGRADE_TO_2} \
-             {UPGRADE_TO_3} {UPGRADE_TO_4} COMMIT;"
+             {UPGRADE_TO_3} {UPGRADE_TO_4} {UPGRADE_TO_5} COMMIT;"
         );
         conn.execute_batch(&sql).map_err(|e| sql_error(shown, e))?;
         conn.close().map_err(|(_, e)| sql_error(shown, e))
@@ -1624,6 +1737,10 @@ fn serve(shared: &Shared, requests: mpsc::Receiver<Request>) {
                         let r = worker.load_children(&name, &run, from, limit);
                         Box::new(move || drop(reply.send(r)))
                     }
+                    Request::MapRun(name, run, reply) => {
+                        let r = worker.load_run(&name, &run);
+                        Box::new(move || drop(reply.send(r)))
+                    }
                     Request::Append(..) => Box::new(|| ()),
                 };
                 drop(worker);
@@ -1800,8 +1917,8 @@ impl Worker {
                 built = events.iter().map(EventRow::from_event).collect::<Vec<_>>();
                 &built
             }
-            AppendEvents::Children(run, children) => {
-                self.insert_children(id, run, children)?;
+            AppendEvents::Children(run, children, state) => {
+                self.insert_children(id, run, children, state.as_ref())?;
                 self.heads.insert(id, head);
                 return Ok(());
             }
@@ -1925,13 +2042,15 @@ impl Worker {
         Ok(())
     }
 
-    /// Records finished children of the Map Run `run` of the execution with row id `id` (in the
-    /// caller's transaction); a child recorded before is replaced.
+    /// Records finished children of the Map Run `run` of the execution with row id `id`, and
+    /// the Map Run's state unless `None` (in the caller's transaction); a child recorded before
+    /// is replaced.
     fn insert_children(
         &mut self,
         id: i64,
         run: &str,
         children: &[MapChild],
+        state: Option<&MapRunState>,
     ) -> Result<(), StoreError> {
         // Looked up (or made) in this transaction every time rather than cached: a cached id
         // could name a row that a rollback took back. One indexed statement per batch.
@@ -1943,6 +2062,33 @@ impl Worker {
             )
             .and_then(|mut s| s.query_row(params![id, run], |r| r.get(0)))
             .map_err(|e| self.err(e))?;
+        if let Some(state) = state {
+            let failed_items =
+                i64::try_from(state.failed_items).map_err(|_| StoreError::Conflict {
+                    name: run.to_string(),
+                    detail: format!("failed item count {} out of range", state.failed_items),
+                })?;
+            let (failure, error, cause) = match &state.failure {
+                None => (0, None, None),
+                Some(f) => (1, f.error.as_ref(), f.cause.as_ref()),
+            };
+            self.conn
+                .prepare_cached(
+                    "UPDATE map_runs SET failed_items = ?2, failure = ?3, error = ?4, \
+                     cause = ?5, crc = ?6 WHERE id = ?1",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        run_id,
+                        failed_items,
+                        failure,
+                        error,
+                        cause,
+                        run_sum(run, state)
+                    ])
+                })
+                .map_err(|e| self.err(e))?;
+        }
         let mut insert = self
             .conn
             .prepare_cached(
@@ -2023,6 +2169,30 @@ impl Worker {
                     .map_err(|detail| self.corrupt(format!("execution `{name}`: {detail}")))
             })
             .collect()
+    }
+
+    /// The state recorded for the Map Run `run` of the execution `name`, checked against its
+    /// checksum.
+    fn load_run(&mut self, name: &str, run: &str) -> Result<Option<MapRunState>, StoreError> {
+        let id = self.execution_id(name)?;
+        let row: Option<RunRow> = self
+            .conn
+            .prepare_cached(
+                "SELECT failed_items, failure, error, cause, crc FROM map_runs \
+                 WHERE execution = ?1 AND run = ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![id, run], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .optional()
+            })
+            .map_err(|e| sql_error(&self.path, e))?;
+        match row {
+            None => Ok(None),
+            Some(row) => run_of_row(run, row)
+                .map_err(|detail| self.corrupt(format!("execution `{name}`: {detail}"))),
+        }
     }
 
     /// Reads a running execution's event count and positions; a closed execution is
@@ -3057,23 +3227,62 @@ mod tests {
             let store = SqliteStore::open(&path).expect("open");
             assert!(store.keeps_map_progress());
             rt.block_on(async {
+                let counted = MapRunState {
+                    failed_items: 1,
+                    failure: None,
+                };
                 store
-                    .record_map_children("exec-0", "#3:run", vec![ok(0), failed(2), ok(5)])
+                    .record_map_children(
+                        "exec-0",
+                        "#3:run",
+                        vec![ok(0), failed(2), ok(5)],
+                        Some(counted.clone()),
+                    )
                     .await
                     .expect("recorded");
+                assert_eq!(
+                    store.load_map_run("exec-0", "#3:run").await.expect("state"),
+                    Some(counted)
+                );
+                // No state: the one recorded before stays.
                 store
-                    .record_map_children("exec-0", "#3:run", vec![ok(2), ok(7)])
+                    .record_map_children("exec-0", "#3:run", vec![ok(2), ok(7)], None)
                     .await
                     .expect("recorded again");
                 // Another Map Run, and another execution, with the same key: apart.
                 store
-                    .record_map_children("exec-0", "#9:other", vec![ok(0)])
+                    .record_map_children("exec-0", "#9:other", vec![ok(0)], None)
                     .await
                     .expect("another run");
+                let ended = MapRunState {
+                    failed_items: 3,
+                    failure: Some(MapRunFailure {
+                        error: Some("Bad".into()),
+                        cause: None,
+                    }),
+                };
                 store
-                    .record_map_children("exec-1", "#3:run", vec![failed(1)])
+                    .record_map_children("exec-1", "#3:run", vec![failed(1)], Some(ended.clone()))
                     .await
                     .expect("another execution");
+                assert_eq!(
+                    store.load_map_run("exec-1", "#3:run").await.expect("state"),
+                    Some(ended)
+                );
+                assert_eq!(
+                    store
+                        .load_map_run("exec-0", "#9:other")
+                        .await
+                        .expect("none"),
+                    None
+                );
+                assert_eq!(
+                    store
+                        .load_map_run("exec-0", "#nothing")
+                        .await
+                        .expect("none"),
+                    None
+                );
                 let all = store
                     .load_map_children("exec-0", "#3:run", 0, 100)
                     .await
@@ -3118,7 +3327,7 @@ mod tests {
                     .expect("closed");
                 assert!(matches!(
                     store
-                        .record_map_children("exec-1", "#3:run", vec![ok(4)])
+                        .record_map_children("exec-1", "#3:run", vec![ok(4)], None)
                         .await,
                     Err(StoreError::Closed { .. })
                 ));
@@ -3151,6 +3360,78 @@ mod tests {
             "{:?}",
             report.problems
         );
+        drop(store);
+        // A Map Run's state changes: its failed items, then whether it failed.
+        for damage in [
+            "UPDATE map_runs SET failed_items = 0 WHERE failed_items = 3",
+            "UPDATE map_runs SET failed_items = 3, failure = 0 WHERE failure = 1",
+        ] {
+            Connection::open(&path)
+                .and_then(|c| c.execute_batch(damage))
+                .expect("damage");
+            let store = SqliteStore::open(&path).expect("opens");
+            let loaded = rt.block_on(store.load_map_run("exec-1", "#3:run"));
+            assert!(
+                matches!(&loaded, Err(StoreError::Corrupt { detail, .. })
+                    if detail.contains("state of Map Run `#3:run`") && detail.contains("checksum")),
+                "{damage}: {loaded:?}"
+            );
+            let report = store.check().expect("check runs");
+            assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
+            assert!(
+                report
+                    .problems
+                    .iter()
+                    .any(|p| p.contains("execution `exec-1`: the state of Map Run `#3:run`")),
+                "{:?}",
+                report.problems
+            );
+        }
+    }
+
+    /// Issue 10: a version 4 store gains the Map Run states when opened for writing; a Map Run
+    /// recorded before has none (a resumed run then counts its recorded failures itself).
+    #[test]
+    fn version_4_stores_gain_map_run_states_in_place() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v4.db");
+        populate(&path, 1, 2);
+        Connection::open(&path)
+            .and_then(|c| {
+                c.execute_batch(&format!(
+                    "DROP TABLE map_children; DROP TABLE map_runs; {UPGRADE_TO_4}
+                     INSERT INTO map_runs (id, execution, run)
+                         SELECT 1, id, '#1:old' FROM executions WHERE name = 'exec-0';"
+                ))
+            })
+            .expect("a version 4 store");
+        let store = SqliteStore::open(&path).expect("upgraded");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        assert_eq!(
+            rt.block_on(store.load_map_run("exec-0", "#1:old"))
+                .expect("no state"),
+            None
+        );
+        let state = MapRunState {
+            failed_items: 2,
+            failure: None,
+        };
+        let c = child(0, MapChildOutcome::Succeeded("1".into()));
+        rt.block_on(store.record_map_children("exec-0", "#1:old", vec![c], Some(state.clone())))
+            .expect("recorded after the upgrade");
+        assert_eq!(
+            rt.block_on(store.load_map_run("exec-0", "#1:old"))
+                .expect("state"),
+            Some(state)
+        );
+        assert!(store.check().expect("check").problems.is_empty());
+        drop(store);
+        let version: i64 = Connection::open(&path)
+            .and_then(|c| c.pragma_query_value(None, "user_version", |r| r.get(0)))
+            .expect("version");
+        assert_eq!(version, SCHEMA_VERSION);
     }
 
     /// Issue 10: a version 3 store gains the Map Run progress tables when opened for writing.
@@ -3177,7 +3458,7 @@ mod tests {
             .build()
             .expect("runtime");
         let c = child(0, MapChildOutcome::Succeeded("1".into()));
-        rt.block_on(store.record_map_children("exec-0", "#1:r", vec![c.clone()]))
+        rt.block_on(store.record_map_children("exec-0", "#1:r", vec![c.clone()], None))
             .expect("recorded after the upgrade");
         assert_eq!(
             rt.block_on(store.load_map_children("exec-0", "#1:r", 0, 10))

@@ -15,8 +15,8 @@ use workflow_runtime::history::HistoryEvent;
 use workflow_runtime::objects::MemoryObjects;
 use workflow_runtime::store::{
     Claim, DurableRuntime, ExecutionRecord, ExecutionStatus, ExecutionSummary, Fault, FaultyStore,
-    ListFilter, MapChild, MemoryStore, NewExecution, SqliteStore, StartedExecution, Store,
-    StoreFuture,
+    ListFilter, MapChild, MapRunState, MemoryStore, NewExecution, SqliteStore, StartedExecution,
+    Store, StoreFuture,
 };
 use workflow_runtime::{RuntimeBuilder, TaskContext, TaskError};
 
@@ -86,28 +86,103 @@ const PASSES: &str = r#"{
   }
 }"#;
 
-/// A Map definition, its item count, and the first item of child `index`.
+/// Children that end with the error their item names (`Late`, `Early`), or succeed; each
+/// calls the `gate` handler first. The Map has no tolerated failures: the first child to fail
+/// decides its error, which a Catch tells apart.
+const FAILING: &str = r#"{
+  "StartAt": "M",
+  "States": {
+    "M": {
+      "Type": "Map",
+      "ItemsPath": "$.items",
+      "MaxConcurrency": 2,
+      "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Gate",
+        "States": {
+          "Gate": {"Type": "Task",
+            "Resource": "arn:aws:lambda:us-east-1:123456789012:function:gate", "Next": "How"},
+          "How": {"Type": "Choice", "Choices": [
+            {"Variable": "$.error", "StringEquals": "Late", "Next": "Late"},
+            {"Variable": "$.error", "StringEquals": "Early", "Next": "Early"}
+          ], "Default": "Done"},
+          "Late": {"Type": "Fail", "Error": "Late", "Cause": "the child that finished last"},
+          "Early": {"Type": "Fail", "Error": "Early", "Cause": "the child that finished first"},
+          "Done": {"Type": "Succeed"}
+        }
+      },
+      "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+        "Parameters": {"Bucket": "out", "Prefix": "failing"}},
+      "Catch": [
+        {"ErrorEquals": ["Early"], "ResultPath": "$.caught", "Next": "CaughtEarly"},
+        {"ErrorEquals": ["Late"], "ResultPath": "$.caught", "Next": "CaughtLate"}
+      ],
+      "End": true
+    },
+    "CaughtEarly": {"Type": "Pass", "Result": "early", "ResultPath": "$.by", "End": true},
+    "CaughtLate": {"Type": "Pass", "Result": "late", "ResultPath": "$.by", "End": true}
+  }
+}"#;
+
+/// A Map definition, its input, the first item of child `index`, and the runtime with its
+/// handlers (calls counted by first item).
 struct Case {
     definition: &'static str,
-    items: u64,
+    input: fn() -> Value,
     first_item: fn(u64) -> u64,
+    builder: fn(Calls, Arc<MemoryObjects>) -> RuntimeBuilder,
 }
 
 const CASES: [Case; 3] = [
     Case {
         definition: WRITTEN,
-        items: 12,
+        input: || json!({"items": (0..12).collect::<Vec<_>>()}),
         first_item: |i| i,
+        builder,
     },
     Case {
         definition: BATCHED,
-        items: 10,
+        input: || json!({"items": (0..10).collect::<Vec<_>>()}),
         first_item: |i| 3 * i,
+        builder,
     },
     Case {
         definition: PASSES,
-        items: 600,
+        input: || json!({"items": (0..600).collect::<Vec<_>>()}),
         first_item: |i| i,
+        builder,
+    },
+];
+
+/// Map Runs that fail, with children that finish out of index order.
+const FAILED_CASES: [Case; 2] = [
+    // Child 0 waits for child 1, which fails first (`Early`, the Map's error); child 0 fails
+    // right after (`Late`), before the cancellation reaches it: both failures are recorded.
+    Case {
+        definition: FAILING,
+        input: || {
+            json!({"items": [
+                {"n": 0, "wait": true, "error": "Late"},
+                {"n": 1, "signal": true, "error": "Early"}
+            ]})
+        },
+        first_item: |i| i,
+        builder: gated,
+    },
+    // Child 0 waits while children 1-5 succeed, then fails: the children recorded after the
+    // failing one in index order are in the result files too.
+    Case {
+        definition: FAILING,
+        input: || {
+            json!({"items": [
+                {"n": 0, "wait": true, "error": "Late"},
+                {"n": 1, "error": "None"}, {"n": 2, "error": "None"},
+                {"n": 3, "error": "None"}, {"n": 4, "error": "None"},
+                {"n": 5, "signal": true, "error": "None"}
+            ]})
+        },
+        first_item: |i| i,
+        builder: gated,
     },
 ];
 
@@ -139,10 +214,44 @@ fn builder(calls: Calls, objects: Arc<MemoryObjects>) -> RuntimeBuilder {
     )
 }
 
-/// Passes everything to `inner`, noting the Map Runs whose progress is written.
+/// The `gate` handler: counts its calls by the item's `n` and returns its input. An item with
+/// `wait` waits until one with `signal` has been handled in this run, then returns at once (so
+/// it finishes right after that one, before a cancellation reaches it); children thus finish
+/// out of index order. A resumed run may not run the signalling child again (its outcome was
+/// recorded): the wait then ends after 500 ms, with the same result.
+fn gated(calls: Calls, objects: Arc<MemoryObjects>) -> RuntimeBuilder {
+    let gate = Arc::new(tokio::sync::Notify::new());
+    RuntimeBuilder::default().objects(objects).raw_handler(
+        "arn:aws:lambda:*:*:function:gate",
+        move |input: Value, _cx: TaskContext| {
+            let (calls, gate) = (Arc::clone(&calls), Arc::clone(&gate));
+            async move {
+                let n = input["n"].as_u64().expect("an item number");
+                *calls.lock().expect("calls").entry(n).or_default() += 1;
+                if input["wait"] == json!(true) {
+                    let _ = tokio::time::timeout(
+                        std::time::Duration::from_millis(500),
+                        gate.notified(),
+                    )
+                    .await;
+                    return Ok(input);
+                }
+                tokio::task::yield_now().await;
+                if input["signal"] == json!(true) {
+                    gate.notify_one();
+                }
+                Ok(input)
+            }
+        },
+    )
+}
+
+/// Passes everything to `inner`, noting the Map Runs whose progress is written; `stateless`,
+/// it drops the Map Runs' states, as a store written by a version that kept none.
 struct Spy {
     inner: Arc<dyn Store>,
     runs: Mutex<HashSet<String>>,
+    stateless: bool,
 }
 
 impl Store for Spy {
@@ -188,9 +297,21 @@ impl Store for Spy {
         name: &str,
         run: &str,
         children: Vec<MapChild>,
+        state: Option<MapRunState>,
     ) -> StoreFuture<'static, ()> {
         self.runs.lock().expect("runs").insert(run.to_string());
-        self.inner.record_map_children(name, run, children)
+        let state = state.filter(|_| !self.stateless);
+        self.inner.record_map_children(name, run, children, state)
+    }
+    fn load_map_run<'a>(
+        &'a self,
+        name: &'a str,
+        run: &'a str,
+    ) -> StoreFuture<'a, Option<MapRunState>> {
+        if self.stateless {
+            return Box::pin(async { Ok(None) });
+        }
+        self.inner.load_map_run(name, run)
     }
     fn load_map_children<'a>(
         &'a self,
@@ -207,7 +328,7 @@ fn new_exec(case: &Case) -> NewExecution {
     NewExecution {
         name: "e".into(),
         definition: case.definition.into(),
-        input: json!({"items": (0..case.items).collect::<Vec<_>>()}),
+        input: (case.input)(),
         metadata: json!({"seed": 7}),
     }
 }
@@ -271,16 +392,16 @@ fn check_history(events: &[HistoryEvent]) {
 }
 
 /// Runs `case` once uninterrupted, then once per failure point, each resumed on the healthy
-/// store; returns how many handler calls the recorded progress saved in all.
+/// store; returns how many handler calls the recorded progress saved in all, and the output.
 async fn crash_everywhere(
     case: &Case,
     make_store: impl Fn(usize) -> Arc<dyn Store>,
     fault: Fault,
-) -> usize {
+) -> (usize, Value) {
     let calls: Calls = Arc::default();
     let objects = Arc::new(MemoryObjects::new().with_bucket("out"));
     let outcome = DurableRuntime::new(
-        builder(Arc::clone(&calls), Arc::clone(&objects)),
+        (case.builder)(Arc::clone(&calls), Arc::clone(&objects)),
         make_store(0),
     )
     .start(new_exec(case))
@@ -305,12 +426,13 @@ async fn crash_everywhere(
         let spy = Arc::new(Spy {
             inner: Arc::clone(&inner),
             runs: Mutex::default(),
+            stateless: false,
         });
         let faulty = Arc::new(FaultyStore::new(spy.clone(), k, fault));
         let calls: Calls = Arc::default();
         let objects = Arc::new(MemoryObjects::new().with_bucket("out"));
         let first = DurableRuntime::new(
-            builder(Arc::clone(&calls), Arc::clone(&objects)),
+            (case.builder)(Arc::clone(&calls), Arc::clone(&objects)),
             faulty.clone(),
         )
         .start(new_exec(case))
@@ -322,7 +444,7 @@ async fn crash_everywhere(
             // Every write came before the failure point: no crash left to try.
             assert_eq!(first.output.as_ref(), Some(&expected));
             assert!(k >= 3, "only {k} failure points");
-            return saved;
+            return (saved, expected);
         }
         let before = inner.load_events("e").await.expect("load");
         check_history(&before);
@@ -354,7 +476,7 @@ async fn crash_everywhere(
         }
 
         let resumed = DurableRuntime::new(
-            builder(Arc::clone(&calls), Arc::clone(&objects)),
+            (case.builder)(Arc::clone(&calls), Arc::clone(&objects)),
             Arc::clone(&inner),
         )
         .resume()
@@ -392,9 +514,26 @@ async fn crash_everywhere(
 async fn memory_store_resumes_map_runs_from_every_crash_point() {
     for case in &CASES {
         for fault in [Fault::Refuse, Fault::LoseAck] {
-            let saved = crash_everywhere(case, |_| Arc::new(MemoryStore::new()), fault).await;
+            let (saved, _) = crash_everywhere(case, |_| Arc::new(MemoryStore::new()), fault).await;
             assert!(saved > 0, "no resumed run skipped a recorded child");
         }
+    }
+}
+
+/// A store that keeps no Map Run state (written by schema version 4): a resumed run counts the
+/// recorded failures as it meets them, as before.
+#[tokio::test]
+async fn stores_without_map_run_states_resume_as_before() {
+    for case in &CASES {
+        let stateless = |_| -> Arc<dyn Store> {
+            Arc::new(Spy {
+                inner: Arc::new(MemoryStore::new()),
+                runs: Mutex::default(),
+                stateless: true,
+            })
+        };
+        let (saved, _) = crash_everywhere(case, stateless, Fault::Refuse).await;
+        assert!(saved > 0, "no resumed run skipped a recorded child");
     }
 }
 
@@ -405,13 +544,64 @@ async fn sqlite_store_resumes_map_runs_from_every_crash_point() {
         for fault in [Fault::Refuse, Fault::LoseAck] {
             let path = dir.path().join(format!("{c}-{fault:?}"));
             std::fs::create_dir_all(&path).expect("dir");
-            let saved = crash_everywhere(
+            let (saved, _) = crash_everywhere(
                 case,
                 move |k| Arc::new(SqliteStore::open(path.join(format!("{k}.db"))).expect("open")),
                 fault,
             )
             .await;
             assert!(saved > 0, "no resumed run skipped a recorded child");
+        }
+    }
+}
+
+/// The uninterrupted run of a [`FAILED_CASES`] case caught the error of the child that failed
+/// first: `Early` when a child fails so, else `Late`.
+fn check_caught(case: &Case, output: &Value) {
+    let early = (case.input)()["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .any(|i| i["error"] == "Early");
+    let (by, error) = if early {
+        ("early", "Early")
+    } else {
+        ("late", "Late")
+    };
+    assert_eq!(output["by"], by, "{output}");
+    assert_eq!(output["caught"]["Error"], error, "{output}");
+}
+
+/// A Map Run that failed before the crash, its children having finished out of index order,
+/// resumes to the uninterrupted outcome: the Map's error is the first failure's (which the
+/// Catch tells apart), and the result files hold every recorded child.
+#[tokio::test]
+async fn memory_store_resumes_failed_map_runs_as_they_ended() {
+    for case in &FAILED_CASES {
+        for fault in [Fault::Refuse, Fault::LoseAck] {
+            let (saved, output) =
+                crash_everywhere(case, |_| Arc::new(MemoryStore::new()), fault).await;
+            assert!(saved > 0, "no resumed run skipped a recorded child");
+            check_caught(case, &output);
+        }
+    }
+}
+
+#[tokio::test]
+async fn sqlite_store_resumes_failed_map_runs_as_they_ended() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (c, case) in FAILED_CASES.iter().enumerate() {
+        for fault in [Fault::Refuse, Fault::LoseAck] {
+            let path = dir.path().join(format!("{c}-{fault:?}"));
+            std::fs::create_dir_all(&path).expect("dir");
+            let (saved, output) = crash_everywhere(
+                case,
+                move |k| Arc::new(SqliteStore::open(path.join(format!("{k}.db"))).expect("open")),
+                fault,
+            )
+            .await;
+            assert!(saved > 0, "no resumed run skipped a recorded child");
+            check_caught(case, &output);
         }
     }
 }
@@ -429,6 +619,7 @@ async fn a_finished_map_run_is_not_run_again() {
         let spy = Arc::new(Spy {
             inner: Arc::clone(&probe),
             runs: Mutex::default(),
+            stateless: false,
         });
         let faulty = Arc::new(FaultyStore::new(spy, usize::MAX, Fault::Refuse));
         DurableRuntime::new(
