@@ -75,6 +75,10 @@ impl ExecutionStatus {
     ];
 
     /// The AWS spelling: `"RUNNING"`, `"SUCCEEDED"`, `"FAILED"`, `"TIMED_OUT"`, `"ABORTED"`.
+    ///
+    /// ```
+    /// assert_eq!(workflow_runtime::ExecutionStatus::TimedOut.as_str(), "TIMED_OUT");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             ExecutionStatus::Running => "RUNNING",
@@ -86,6 +90,13 @@ impl ExecutionStatus {
     }
 
     /// Whether the execution is closed (any status but `RUNNING`).
+    ///
+    /// ```
+    /// use workflow_runtime::ExecutionStatus;
+    ///
+    /// assert!(ExecutionStatus::Failed.is_closed());
+    /// assert!(!ExecutionStatus::Running.is_closed());
+    /// ```
     pub fn is_closed(self) -> bool {
         self != ExecutionStatus::Running
     }
@@ -115,6 +126,29 @@ impl std::str::FromStr for ExecutionStatus {
 }
 
 /// The result of an execution.
+///
+/// ```
+/// # use serde_json::{json, Value};
+/// # use workflow_runtime::{Runtime, TaskError};
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Add", "States": {"Add": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Add", "End": true}}}"#).unwrap();
+/// # let runtime = Runtime::builder()
+/// #     .handler("arn:aws:lambda:*:*:function:Add", |v: Value| async move { Ok::<_, TaskError>(json!(v["a"].as_i64().unwrap_or(0) + v["b"].as_i64().unwrap_or(0))) })
+/// #     .build();
+/// # let program = runtime.program(&machine)?;
+/// use workflow_runtime::ExecutionStatus;
+///
+/// let outcome = runtime.run(&program, json!({"a": 1, "b": 2})).await?;
+/// assert_eq!(outcome.status, ExecutionStatus::Succeeded);
+/// assert!(outcome.succeeded());
+/// assert_eq!(outcome.output, Some(json!(3)));
+/// assert_eq!((outcome.error, outcome.cause), (None, None));
+/// assert_eq!(outcome.history.len(), 7);
+/// assert_eq!(outcome.history.events()[0].event_type(), "ExecutionStarted");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecutionOutcome {
     /// How it ended.
@@ -132,17 +166,75 @@ pub struct ExecutionOutcome {
 
 impl ExecutionOutcome {
     /// Whether the execution succeeded.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Add", "States": {"Add": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Add", "End": true}}}"#).unwrap();
+    /// # let runtime = Runtime::builder()
+    /// #     .handler("arn:aws:lambda:*:*:function:Add", |v: Value| async move { Ok::<_, TaskError>(json!(v["a"].as_i64().unwrap_or(0) + v["b"].as_i64().unwrap_or(0))) })
+    /// #     .build();
+    /// # let program = runtime.program(&machine)?;
+    /// assert!(runtime.run(&program, json!({"a": 1, "b": 2})).await?.succeeded());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn succeeded(&self) -> bool {
         self.status == ExecutionStatus::Succeeded
     }
 
     /// The history's event types, in order (handy in assertions).
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Add", "States": {"Add": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Add", "End": true}}}"#).unwrap();
+    /// # let runtime = Runtime::builder()
+    /// #     .handler("arn:aws:lambda:*:*:function:Add", |v: Value| async move { Ok::<_, TaskError>(json!(v["a"].as_i64().unwrap_or(0) + v["b"].as_i64().unwrap_or(0))) })
+    /// #     .build();
+    /// # let program = runtime.program(&machine)?;
+    /// let outcome = runtime.run(&program, json!({"a": 1, "b": 2})).await?;
+    /// assert_eq!(
+    ///     outcome.event_types(),
+    ///     [
+    ///         "ExecutionStarted",
+    ///         "TaskStateEntered",
+    ///         "LambdaFunctionScheduled",
+    ///         "LambdaFunctionStarted",
+    ///         "LambdaFunctionSucceeded",
+    ///         "TaskStateExited",
+    ///         "ExecutionSucceeded",
+    ///     ]
+    /// );
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn event_types(&self) -> Vec<&str> {
         self.history.event_types()
     }
 
     /// The outcome as the CLI prints it: `{"status": "SUCCEEDED", "output": …}` or
     /// `{"status": "FAILED", "error": …, "cause": …}`.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Add", "States": {"Add": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Add", "End": true}}}"#).unwrap();
+    /// # let runtime = Runtime::builder()
+    /// #     .handler("arn:aws:lambda:*:*:function:Add", |v: Value| async move { Ok::<_, TaskError>(json!(v["a"].as_i64().unwrap_or(0) + v["b"].as_i64().unwrap_or(0))) })
+    /// #     .build();
+    /// # let program = runtime.program(&machine)?;
+    /// let outcome = runtime.run(&program, json!({"a": 1, "b": 2})).await?;
+    /// assert_eq!(outcome.to_json(), json!({"status": "SUCCEEDED", "output": 3}));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn to_json(&self) -> Value {
         let mut o = serde_json::Map::new();
         o.insert("status".into(), self.status.as_str().into());
@@ -162,6 +254,25 @@ impl ExecutionOutcome {
 }
 
 /// Why an execution could not be started.
+///
+/// ```
+/// use serde_json::json;
+/// use workflow_runtime::{Runtime, StartError, StartOptions};
+///
+/// let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).unwrap();
+/// let runtime = Runtime::builder().payload_limit(16).build();
+/// let program = runtime.program(&machine).unwrap();
+///
+/// // Outside a tokio runtime nothing can start.
+/// let err = runtime.start(&program, json!({}), StartOptions::new()).unwrap_err();
+/// assert_eq!(err, StartError::NoTokioRuntime);
+///
+/// // An input over the payload limit is refused before the execution starts.
+/// let tokio = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// let _guard = tokio.enter();
+/// let err = runtime.start(&program, json!({"text": "more than sixteen bytes"}), StartOptions::new());
+/// assert!(matches!(err, Err(StartError::InputTooLarge { limit: 16, .. })));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
@@ -182,6 +293,26 @@ pub enum StartError {
 }
 
 /// Options for one execution.
+///
+/// ```
+/// # use serde_json::{json, Value};
+/// # use workflow_runtime::{Runtime, TaskError};
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Add", "States": {"Add": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Add", "End": true}}}"#).unwrap();
+/// # let runtime = Runtime::builder()
+/// #     .handler("arn:aws:lambda:*:*:function:Add", |v: Value| async move { Ok::<_, TaskError>(json!(v["a"].as_i64().unwrap_or(0) + v["b"].as_i64().unwrap_or(0))) })
+/// #     .build();
+/// # let program = runtime.program(&machine)?;
+/// use workflow_runtime::StartOptions;
+///
+/// let options = StartOptions::new().name("order-7").state_machine_name("Orders").seed(42);
+/// let execution = runtime.start(&program, json!({"a": 1, "b": 2}), options)?;
+/// assert_eq!(execution.name(), "order-7");
+/// assert_eq!(execution.await.output, Some(json!(3)));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Default)]
 pub struct StartOptions {
     name: Option<String>,
@@ -211,23 +342,101 @@ impl std::fmt::Debug for StartOptions {
 
 impl StartOptions {
     /// Default options: a generated name, no sink, no prior history.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Add", "States": {"Add": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Add", "End": true}}}"#).unwrap();
+    /// # let runtime = Runtime::builder()
+    /// #     .handler("arn:aws:lambda:*:*:function:Add", |v: Value| async move { Ok::<_, TaskError>(json!(v["a"].as_i64().unwrap_or(0) + v["b"].as_i64().unwrap_or(0))) })
+    /// #     .build();
+    /// # let program = runtime.program(&machine)?;
+    /// use workflow_runtime::StartOptions;
+    ///
+    /// let execution = runtime.start(&program, json!({"a": 1, "b": 2}), StartOptions::new())?;
+    /// assert_eq!(execution.name().len(), 36); // a UUID
+    /// assert!(execution.await.succeeded());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new() -> StartOptions {
         StartOptions::default()
     }
 
     /// The execution's name (`$$.Execution.Name`); default: a UUID from the seeded generator.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::{Runtime, StartOptions};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let runtime = Runtime::default();
+    /// // A Pass state that shows the context object's names.
+    /// let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"name.$": "$$.Execution.Name", "machine.$": "$$.StateMachine.Name", "id.$": "$$.Execution.Id"}, "End": true}}}"#).expect("valid");
+    /// let program = runtime.program(&machine)?;
+    /// let out = runtime.start(&program, json!({}), StartOptions::new().name("run-1"))?.await.output;
+    /// assert_eq!(out.unwrap()["name"], "run-1");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn name(mut self, name: impl Into<String>) -> StartOptions {
         self.name = Some(name.into());
         self
     }
 
     /// The state machine's name (`$$.StateMachine.Name`); default: `StateMachine`.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::{Runtime, StartOptions};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let runtime = Runtime::default();
+    /// // A Pass state that shows the context object's names.
+    /// let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"name.$": "$$.Execution.Name", "machine.$": "$$.StateMachine.Name", "id.$": "$$.Execution.Id"}, "End": true}}}"#).expect("valid");
+    /// let program = runtime.program(&machine)?;
+    /// let options = StartOptions::new().state_machine_name("Orders");
+    /// let out = runtime.start(&program, json!({}), options)?.await.output.unwrap();
+    /// assert_eq!(out["machine"], "Orders");
+    /// assert!(out["id"].as_str().unwrap().starts_with("arn:aws:states:us-east-1:123456789012:execution:Orders:"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn state_machine_name(mut self, name: impl Into<String>) -> StartOptions {
         self.state_machine_name = Some(name.into());
         self
     }
 
     /// Sends every event to `sink`, write-ahead (see [`EventSink`]).
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # use workflow_runtime::history::{EventSink, HistoryEvent, SinkFuture};
+    /// /// Keeps every batch of events it is given.
+    /// #[derive(Default)]
+    /// struct Batches(Mutex<Vec<Vec<HistoryEvent>>>);
+    ///
+    /// impl EventSink for Batches {
+    ///     fn append<'a>(&'a self, events: &'a [HistoryEvent]) -> SinkFuture<'a> {
+    ///         self.0.lock().unwrap().push(events.to_vec());
+    ///         Box::pin(async { Ok(()) })
+    ///     }
+    /// }
+    /// # use serde_json::json;
+    /// # use workflow_runtime::{Runtime, StartOptions};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runtime = Runtime::default();
+    /// let program = runtime.program(&workflow_asl::load(r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": true}}}"#).expect("valid"))?;
+    /// let sink = Arc::new(Batches::default());
+    /// let outcome = runtime.start(&program, json!({}), StartOptions::new().sink(sink.clone()))?.await;
+    /// let stored: Vec<HistoryEvent> = sink.0.lock().unwrap().concat();
+    /// assert_eq!(stored, outcome.history.events());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn sink(mut self, sink: Arc<dyn EventSink>) -> StartOptions {
         self.sink = Some(sink);
         self
@@ -235,6 +444,24 @@ impl StartOptions {
 
     /// The state machine's type (default `STANDARD`). An `EXPRESS` execution has an
     /// `…:express:<machine>:<name>:<id>` ARN and no `RedriveCount` in `$$.Execution`, as on AWS.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::{Runtime, StartOptions};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let runtime = Runtime::default();
+    /// // A Pass state that shows the context object's names.
+    /// let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"name.$": "$$.Execution.Name", "machine.$": "$$.StateMachine.Name", "id.$": "$$.Execution.Id"}, "End": true}}}"#).expect("valid");
+    /// let program = runtime.program(&machine)?;
+    /// use workflow_asl::validate::MachineType;
+    ///
+    /// let options = StartOptions::new().state_machine_name("Orders").name("e1").machine_type(MachineType::Express);
+    /// let out = runtime.start(&program, json!({}), options)?.await.output.unwrap();
+    /// assert!(out["id"].as_str().unwrap().starts_with("arn:aws:states:us-east-1:123456789012:express:Orders:e1:"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn machine_type(mut self, machine_type: MachineType) -> StartOptions {
         self.machine_type = machine_type;
         self
@@ -244,6 +471,32 @@ impl StartOptions {
     /// (and not sent to the sink again); recorded task results are replayed instead of calling
     /// handlers, and new events continue after the last recorded id. `ExecutionStarted` must be
     /// the first event; its input and timestamp are used.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, StartOptions, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let machine = workflow_asl::load(r#"{"StartAt": "Add", "States": {
+    ///   "Add": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Add", "Next": "Nap"},
+    ///   "Nap": {"Type": "Wait", "Seconds": 60, "End": true}}}"#).expect("valid");
+    /// let add = |v: Value| async move { Ok::<_, TaskError>(json!(v["a"].as_i64().unwrap() + v["b"].as_i64().unwrap())) };
+    /// let runtime = Runtime::builder().handler("arn:aws:lambda:*:*:function:Add", add).build();
+    /// let program = runtime.program(&machine)?;
+    /// let first = runtime.run(&program, json!({"a": 1, "b": 2})).await?;
+    ///
+    /// // Pretend the process died during the Wait: keep the history up to the task's result.
+    /// let mut events = first.history.events().to_vec();
+    /// events.truncate(first.event_types().iter().position(|t| *t == "WaitStateEntered").unwrap());
+    /// // The resumed run replays the recorded result: no handler is called (this runtime has none).
+    /// let resumed = Runtime::default()
+    ///     .start(&program, Value::Null, StartOptions::new().resume_from(events))?
+    ///     .await;
+    /// assert_eq!(resumed.output, Some(json!(3)));
+    /// assert_eq!(resumed.event_types(), first.event_types());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn resume_from(mut self, events: Vec<HistoryEvent>) -> StartOptions {
         self.prior = events;
         self
@@ -252,6 +505,22 @@ impl StartOptions {
     /// Seeds this execution's random numbers (retry jitter, `States.UUID`, `States.MathRandom`,
     /// the generated name), overriding [`RuntimeBuilder::seed`]. A resumed execution must get the
     /// seed it started with, so that it draws the same numbers as the interrupted run.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::{Runtime, StartOptions};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let machine = workflow_asl::load(r#"{"StartAt": "Id", "States": {"Id": {"Type": "Pass", "Parameters": {"uuid.$": "States.UUID()"}, "End": true}}}"#).expect("valid");
+    /// let runtime = Runtime::default();
+    /// let program = runtime.program(&machine)?;
+    /// let run = |seed| runtime.start(&program, json!({}), StartOptions::new().seed(seed));
+    /// let (a, b, c) = (run(1)?.await, run(1)?.await, run(2)?.await);
+    /// assert_eq!(a.output, b.output); // same seed, same UUID
+    /// assert_ne!(a.output, c.output);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn seed(mut self, seed: u64) -> StartOptions {
         self.seed = Some(seed);
         self
@@ -261,6 +530,35 @@ impl StartOptions {
     /// `true`). With `false` and a sink, each event is dropped from memory once the sink has it,
     /// so a long run's memory does not grow with its history, and the outcome's history is empty:
     /// read it from the sink's store. No effect without a sink.
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # use workflow_runtime::history::{EventSink, HistoryEvent, SinkFuture};
+    /// /// Keeps every batch of events it is given.
+    /// #[derive(Default)]
+    /// struct Batches(Mutex<Vec<Vec<HistoryEvent>>>);
+    ///
+    /// impl EventSink for Batches {
+    ///     fn append<'a>(&'a self, events: &'a [HistoryEvent]) -> SinkFuture<'a> {
+    ///         self.0.lock().unwrap().push(events.to_vec());
+    ///         Box::pin(async { Ok(()) })
+    ///     }
+    /// }
+    /// # use serde_json::json;
+    /// # use workflow_runtime::{Runtime, StartOptions};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runtime = Runtime::default();
+    /// let program = runtime.program(&workflow_asl::load(r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": true}}}"#).expect("valid"))?;
+    /// let sink = Arc::new(Batches::default());
+    /// let options = StartOptions::new().sink(sink.clone()).keep_history(false);
+    /// let outcome = runtime.start(&program, json!({}), options)?.await;
+    /// assert!(outcome.succeeded());
+    /// assert!(outcome.history.is_empty()); // the sink has the events
+    /// assert_eq!(sink.0.lock().unwrap().concat().len(), 6);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn keep_history(mut self, keep: bool) -> StartOptions {
         self.drop_delivered = !keep;
         self
@@ -274,6 +572,41 @@ impl StartOptions {
     /// that queues appends ([`EventSink::queues`]), each state's events are queued as one append
     /// and the next state starts at once (at most 64 states' appends unacknowledged); every
     /// effect still waits for all of them.
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # use workflow_runtime::history::{EventSink, HistoryEvent, SinkFuture};
+    /// /// Keeps every batch of events it is given.
+    /// #[derive(Default)]
+    /// struct Batches(Mutex<Vec<Vec<HistoryEvent>>>);
+    ///
+    /// impl EventSink for Batches {
+    ///     fn append<'a>(&'a self, events: &'a [HistoryEvent]) -> SinkFuture<'a> {
+    ///         self.0.lock().unwrap().push(events.to_vec());
+    ///         Box::pin(async { Ok(()) })
+    ///     }
+    /// }
+    /// # use serde_json::json;
+    /// # use workflow_runtime::{Runtime, StartOptions};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runtime = Runtime::default();
+    /// let program = runtime.program(&workflow_asl::load(r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": true}}}"#).expect("valid"))?;
+    /// let appends = |flush| {
+    ///     let sink = Arc::new(Batches::default());
+    ///     let options = StartOptions::new().sink(sink.clone()).flush_every_state(flush);
+    ///     let execution = runtime.start(&program, json!({}), options);
+    ///     async move {
+    ///         execution?.await;
+    ///         let n = sink.0.lock().unwrap().len();
+    ///         Ok::<_, workflow_runtime::StartError>(n)
+    ///     }
+    /// };
+    /// // Two Pass states: stored in one batch with the outcome, or one batch per state.
+    /// assert!(appends(true).await? > appends(false).await?);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn flush_every_state(mut self, on: bool) -> StartOptions {
         self.flush_every_state = on;
         self
@@ -281,6 +614,28 @@ impl StartOptions {
 }
 
 /// Builds a [`Runtime`].
+///
+/// ```
+/// # use serde_json::{json, Value};
+/// # use workflow_runtime::{Runtime, TaskError};
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Add", "States": {"Add": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Add", "End": true}}}"#).expect("valid");
+/// use workflow_runtime::HistoryLevel;
+///
+/// let runtime = Runtime::builder()
+///     .handler("arn:aws:lambda:*:*:function:Add", |v: Value| async move {
+///         Ok::<_, TaskError>(json!(v["a"].as_i64().unwrap() + v["b"].as_i64().unwrap()))
+///     })
+///     .seed(7)
+///     .history(HistoryLevel::Off)
+///     .build();
+/// let outcome = runtime.run_machine(&machine, json!({"a": 2, "b": 3})).await?;
+/// assert_eq!(outcome.output, Some(json!(5)));
+/// assert!(outcome.history.is_empty());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct RuntimeBuilder {
     handlers: Handlers,
@@ -316,6 +671,29 @@ impl Default for RuntimeBuilder {
 
 impl RuntimeBuilder {
     /// Registers a typed handler for a resource or `*` pattern (see [`crate::handler`]).
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Add", "States": {"Add": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Add", "End": true}}}"#).expect("valid");
+    /// #[derive(serde::Deserialize)]
+    /// struct Pair {
+    ///     a: i64,
+    ///     b: i64,
+    /// }
+    /// // `*` in a pattern matches any run of characters (here: any region and account).
+    /// let runtime = Runtime::builder()
+    ///     .handler("arn:aws:lambda:*:*:function:Add", |p: Pair| async move { Ok::<_, TaskError>(p.a + p.b) })
+    ///     .build();
+    /// assert_eq!(runtime.run_machine(&machine, json!({"a": 2, "b": 3})).await?.output, Some(json!(5)));
+    /// // An input that does not fit `Pair` fails the task.
+    /// let failed = runtime.run_machine(&machine, json!({"a": "two"})).await?;
+    /// assert_eq!(failed.error.as_deref(), Some("States.TaskFailed"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn handler<I, O, E, F, Fut>(mut self, resource: &str, f: F) -> Self
     where
         I: DeserializeOwned + Send + 'static,
@@ -331,6 +709,25 @@ impl RuntimeBuilder {
 
     /// Registers a typed handler that also receives the [`TaskContext`] (heartbeats, task token,
     /// the context object).
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Add", "States": {"Add": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Add", "End": true}}}"#).expect("valid");
+    /// use workflow_runtime::TaskContext;
+    ///
+    /// let runtime = Runtime::builder()
+    ///     .handler_with_context("arn:aws:lambda:*:*:function:Add", |_: Value, cx: TaskContext| async move {
+    ///         Ok::<_, TaskError>(json!({"state": cx.state_name(), "attempt": cx.retry_count()}))
+    ///     })
+    ///     .build();
+    /// let outcome = runtime.run_machine(&machine, json!({})).await?;
+    /// assert_eq!(outcome.output, Some(json!({"state": "Add", "attempt": 0})));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn handler_with_context<I, O, E, F, Fut>(mut self, resource: &str, f: F) -> Self
     where
         I: DeserializeOwned + Send + 'static,
@@ -344,6 +741,25 @@ impl RuntimeBuilder {
     }
 
     /// Registers a raw JSON handler.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Add", "States": {"Add": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Add", "End": true}}}"#).expect("valid");
+    /// use workflow_runtime::TaskContext;
+    ///
+    /// let runtime = Runtime::builder()
+    ///     .raw_handler("arn:aws:lambda:*:*:function:Add", |input: Value, _cx: TaskContext| async move {
+    ///         Ok(json!({"echo": input}))
+    ///     })
+    ///     .build();
+    /// let outcome = runtime.run_machine(&machine, json!([1, 2])).await?;
+    /// assert_eq!(outcome.output, Some(json!({"echo": [1, 2]})));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn raw_handler<F, Fut>(mut self, resource: &str, f: F) -> Self
     where
         F: Fn(Value, TaskContext) -> Fut + Send + Sync + 'static,
@@ -354,6 +770,24 @@ impl RuntimeBuilder {
     }
 
     /// Replaces the handler registry.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Add", "States": {"Add": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Add", "End": true}}}"#).expect("valid");
+    /// use workflow_runtime::{Handlers, TaskContext};
+    ///
+    /// let mut handlers = Handlers::new();
+    /// handlers.insert_typed("arn:aws:lambda:*:*:function:Add", |n: i64, _cx: TaskContext| async move {
+    ///     Ok::<_, TaskError>(n + 1)
+    /// });
+    /// let runtime = Runtime::builder().handlers(handlers).build();
+    /// assert_eq!(runtime.run_machine(&machine, json!(1)).await?.output, Some(json!(2)));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn handlers(mut self, handlers: Handlers) -> Self {
         self.handlers = handlers;
         self
@@ -361,12 +795,44 @@ impl RuntimeBuilder {
 
     /// Shares a registry of task tokens (see [`crate::callbacks`]); by default each runtime has
     /// its own.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use workflow_runtime::{Callbacks, Runtime};
+    ///
+    /// // Two runtimes answering the same task tokens.
+    /// let tokens = Arc::new(Callbacks::new());
+    /// let a = Runtime::builder().callbacks(tokens.clone()).build();
+    /// let b = Runtime::builder().callbacks(tokens.clone()).build();
+    /// assert!(Arc::ptr_eq(a.callbacks(), b.callbacks()));
+    /// ```
     pub fn callbacks(mut self, callbacks: Arc<crate::Callbacks>) -> Self {
         self.callbacks = callbacks;
         self
     }
 
     /// Uses a mock test case: mocked states return its responses and never call handlers.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Add", "States": {"Add": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Add", "End": true}}}"#).expect("valid");
+    /// use workflow_runtime::MockConfig;
+    ///
+    /// let config: MockConfig = r#"{
+    ///   "StateMachines": {"Adder": {"TestCases": {"Fails": {"Add": "Boom"}}}},
+    ///   "MockedResponses": {"Boom": {"0": {"Throw": {"Error": "Overflow", "Cause": "too big"}}}}
+    /// }"#.parse()?;
+    /// // No handler needed: the mocked state never calls one.
+    /// let runtime = Runtime::builder().mocks(config.test_case("Adder", "Fails")?).build();
+    /// let outcome = runtime.run_machine(&machine, json!({})).await?;
+    /// assert_eq!(outcome.error.as_deref(), Some("Overflow"));
+    /// assert_eq!(outcome.cause.as_deref(), Some("too big"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn mocks(mut self, test_case: MockTestCase) -> Self {
         self.mocks = Some(Arc::new(test_case));
         self
@@ -374,6 +840,19 @@ impl RuntimeBuilder {
 
     /// Seeds the random numbers (retry jitter, `States.UUID`, `States.MathRandom`, generated
     /// execution names): the same seed gives the same run. Default: a random seed.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let machine = workflow_asl::load(r#"{"StartAt": "R", "States": {"R": {"Type": "Pass", "Parameters": {"n.$": "States.MathRandom(1, 1000000)"}, "End": true}}}"#).expect("valid");
+    /// let a = Runtime::builder().seed(3).build().run_machine(&machine, json!({})).await?;
+    /// let b = Runtime::builder().seed(3).build().run_machine(&machine, json!({})).await?;
+    /// assert_eq!(a.output, b.output);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
         self
@@ -381,12 +860,44 @@ impl RuntimeBuilder {
 
     /// Fixes the wall-clock time at which every execution starts (history timestamps,
     /// `$$.Execution.StartTime`). Default: the system clock.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use chrono::{TimeZone, Utc};
+    ///
+    /// let machine = workflow_asl::load(r#"{"StartAt": "T", "States": {"T": {"Type": "Pass", "Parameters": {"at.$": "$$.Execution.StartTime"}, "End": true}}}"#).expect("valid");
+    /// let runtime = Runtime::builder().start_time(Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap()).build();
+    /// let outcome = runtime.run_machine(&machine, json!({})).await?;
+    /// assert_eq!(outcome.output, Some(json!({"at": "2024-01-02T03:04:05.000Z"})));
+    /// assert!(outcome.history.events()[0].timestamp.starts_with("2024-01-02T03:04:05"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn start_time(mut self, at: DateTime<Utc>) -> Self {
         self.start_time = Some(at.timestamp_millis());
         self
     }
 
     /// How much history to record (default [`HistoryLevel::Full`]).
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// use workflow_runtime::HistoryLevel;
+    ///
+    /// let runtime = Runtime::builder().history(HistoryLevel::Off).build();
+    /// let outcome = runtime.run_machine(&machine, json!({"kept": true})).await?;
+    /// assert_eq!(outcome.output, Some(json!({"kept": true})));
+    /// assert!(outcome.history.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn history(mut self, level: HistoryLevel) -> Self {
         self.history = level;
         self
@@ -394,6 +905,22 @@ impl RuntimeBuilder {
 
     /// The payload limit in bytes (default 256 KiB); larger results fail with
     /// `States.DataLimitExceeded`.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Add", "States": {"Add": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Add", "End": true}}}"#).expect("valid");
+    /// let runtime = Runtime::builder()
+    ///     .payload_limit(64)
+    ///     .handler("arn:aws:lambda:*:*:function:Add", |_: Value| async { Ok::<_, TaskError>("x".repeat(100)) })
+    ///     .build();
+    /// let outcome = runtime.run_machine(&machine, json!({})).await?;
+    /// assert_eq!(outcome.error.as_deref(), Some("States.DataLimitExceeded"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn payload_limit(mut self, bytes: usize) -> Self {
         self.payload_limit = bytes;
         self
@@ -404,12 +931,40 @@ impl RuntimeBuilder {
     /// `States.Runtime` and AWS's cause, `The execution reached the maximum number of history
     /// events (25000).` Applies with [`HistoryLevel::Full`] and [`HistoryLevel::Count`], not
     /// with [`HistoryLevel::Off`].
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// let runtime = Runtime::builder().history_limit(2).build();
+    /// let outcome = runtime.run_machine(&machine, json!({})).await?;
+    /// assert_eq!(outcome.error.as_deref(), Some("States.Runtime"));
+    /// assert_eq!(outcome.event_types(), ["ExecutionStarted", "ExecutionFailed"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn history_limit(mut self, events: u64) -> Self {
         self.history_limit = events;
         self
     }
 
     /// The region and account used in generated ARNs (default `us-east-1`, `123456789012`).
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::{Runtime, StartOptions};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"id.$": "$$.Execution.Id"}, "End": true}}}"#).expect("valid");
+    /// let runtime = Runtime::builder().region_account("eu-west-1", "111122223333").build();
+    /// let options = StartOptions::new().name("e1").state_machine_name("M");
+    /// let outcome = runtime.start(&runtime.program(&machine)?, json!({}), options)?.await;
+    /// assert_eq!(outcome.output, Some(json!({"id": "arn:aws:states:eu-west-1:111122223333:execution:M:e1"})));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn region_account(mut self, region: &str, account: &str) -> Self {
         self.region = region.into();
         self.account = account.into();
@@ -419,12 +974,50 @@ impl RuntimeBuilder {
     /// The object store Distributed Map states read items from (`ItemReader`) and write
     /// results to (`ResultWriter`); without one, such a state fails with
     /// `States.ItemReaderFailed` / `States.ResultWriterFailed` saying so.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// use workflow_runtime::objects::MemoryObjects;
+    ///
+    /// // A Distributed Map reading a JSON array from an (in-memory) S3 bucket.
+    /// let objects = MemoryObjects::new().with_object("in", "items.json", br#"[1, 2, 3]"#.to_vec());
+    /// let machine = workflow_asl::load(r#"{"StartAt": "Each", "States": {"Each": {
+    ///   "Type": "Map",
+    ///   "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+    ///                  "Parameters": {"Bucket": "in", "Key": "items.json"}},
+    ///   "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+    ///                     "StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": true}}},
+    ///   "End": true}}}"#).expect("valid");
+    /// let runtime = Runtime::builder().objects(Arc::new(objects)).build();
+    /// let outcome = runtime.run_machine(&machine, json!({})).await?;
+    /// assert_eq!(outcome.output, Some(json!([1, 2, 3])));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn objects(mut self, store: Arc<dyn crate::objects::ObjectStore>) -> Self {
         self.objects = Some(store);
         self
     }
 
     /// Builds the runtime.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// let runtime = Runtime::builder().seed(1).build();
+    /// // Clones share the handlers, settings and compiled programs.
+    /// let clone = runtime.clone();
+    /// assert!(clone.run_machine(&machine, json!({})).await?.succeeded());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn build(self) -> Runtime {
         Runtime {
             inner: Arc::new(Inner {
@@ -463,6 +1056,24 @@ struct Inner {
 
 /// Runs state machines. Cheap to clone; executions started from one runtime share its handlers,
 /// mocks and settings.
+///
+/// ```
+/// # use serde_json::{json, Value};
+/// # use workflow_runtime::{Runtime, TaskError};
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Add", "States": {"Add": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Add", "End": true}}}"#).expect("valid");
+/// let runtime = Runtime::builder()
+///     .handler("arn:aws:lambda:*:*:function:Add", |v: Value| async move {
+///         Ok::<_, TaskError>(json!(v["a"].as_i64().unwrap() + v["b"].as_i64().unwrap()))
+///     })
+///     .build();
+/// let program = runtime.program(&machine)?; // compiled once, cached per definition
+/// let outcome = runtime.run(&program, json!({"a": 40, "b": 2})).await?;
+/// assert_eq!(outcome.output, Some(json!(42)));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Runtime {
     inner: Arc<Inner>,
@@ -476,12 +1087,47 @@ impl Default for Runtime {
 
 impl Runtime {
     /// A builder.
+    ///
+    /// ```
+    /// use workflow_runtime::Runtime;
+    ///
+    /// let runtime = Runtime::builder().seed(1).build();
+    /// # let _ = runtime;
+    /// ```
     pub fn builder() -> RuntimeBuilder {
         RuntimeBuilder::default()
     }
 
     /// The task tokens of this runtime's waiting `.waitForTaskToken` tasks: answer them with
     /// [`crate::Callbacks::send_success`] and friends.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, StartOptions, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let machine = workflow_asl::load(r#"{"StartAt": "Approve", "States": {"Approve": {
+    ///   "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+    ///   "Parameters": {"QueueUrl": "approvals", "MessageBody": {"token.$": "$$.Task.Token"}},
+    ///   "HeartbeatSeconds": 600, "End": true}}}"#).expect("valid");
+    /// // The queue handler delivers the token (here: nowhere); the task then waits for a callback.
+    /// let runtime = Runtime::builder()
+    ///     .handler("arn:aws:states:::sqs:sendMessage.waitForTaskToken", |_: Value| async {
+    ///         Ok::<_, TaskError>(json!({}))
+    ///     })
+    ///     .build();
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new())?;
+    /// while execution.waiting_task_tokens().is_empty() {
+    ///     tokio::task::yield_now().await;
+    /// }
+    /// let token = execution.waiting_task_tokens().remove(0);
+    /// // Answer through the runtime's registry (as `workflow send-task-success` would).
+    /// assert_eq!(runtime.callbacks().waiting(), [token.clone()]);
+    /// runtime.callbacks().send_success(&token, json!({"approved": true}))?;
+    /// assert_eq!(execution.await.output, Some(json!({"approved": true})));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn callbacks(&self) -> &Arc<crate::Callbacks> {
         &self.inner.callbacks
     }
@@ -497,6 +1143,23 @@ impl Runtime {
     }
 
     /// The compiled program for a model, compiled once per distinct definition and cached.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// use std::sync::Arc;
+    ///
+    /// let runtime = Runtime::default();
+    /// let first = runtime.program(&machine)?;
+    /// let again = runtime.program(&machine)?;
+    /// assert!(Arc::ptr_eq(&first, &again)); // the same definition compiles once
+    /// assert!(runtime.run(&first, json!({})).await?.succeeded());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn program(&self, machine: &StateMachine) -> Result<Arc<Program>, CompileError> {
         let key = workflow_asl::emit::machine_to_value(machine).to_string();
         let mut cache = self.inner.cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -509,6 +1172,24 @@ impl Runtime {
     }
 
     /// Starts an execution of `program` on the current tokio runtime.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// use workflow_runtime::StartOptions;
+    ///
+    /// let runtime = Runtime::default();
+    /// let program = runtime.program(&machine)?;
+    /// let execution = runtime.start(&program, json!({"n": 1}), StartOptions::new().name("first"))?;
+    /// // It runs on its own tokio task; await it (or `.wait()`) for the outcome.
+    /// assert_eq!(execution.name(), "first");
+    /// assert_eq!(execution.await.output, Some(json!({"n": 1})));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn start(
         &self,
         program: &Arc<Program>,
@@ -549,6 +1230,19 @@ impl Runtime {
     }
 
     /// Runs a program to completion (a convenience for `start(..)?.await`).
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// let runtime = Runtime::default();
+    /// let program = runtime.program(&machine)?;
+    /// assert_eq!(runtime.run(&program, json!([1])).await?.output, Some(json!([1])));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn run(
         &self,
         program: &Arc<Program>,
@@ -558,6 +1252,18 @@ impl Runtime {
     }
 
     /// Compiles (cached) and runs a model to completion.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// let outcome = Runtime::default().run_machine(&machine, json!("hi")).await?;
+    /// assert_eq!(outcome.output, Some(json!("hi")));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn run_machine(
         &self,
         machine: &StateMachine,
@@ -584,6 +1290,25 @@ struct Stop {
 }
 
 /// A running execution. Await it (or [`Execution::wait`]) for its [`ExecutionOutcome`].
+///
+/// ```
+/// # use serde_json::json;
+/// # use workflow_runtime::{ExecutionStatus, Runtime, StartOptions};
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // A day-long Wait (on tokio's paused clock).
+/// let machine = workflow_asl::load(r#"{"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 86400, "End": true}}}"#).expect("valid");
+/// let runtime = Runtime::default();
+/// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new())?;
+/// assert!(!execution.name().is_empty());
+/// // Stop it from here; the outcome says so.
+/// execution.stop_with(Some("Cancelled".into()), Some("not needed".into()));
+/// let outcome = execution.await;
+/// assert_eq!(outcome.status, ExecutionStatus::Aborted);
+/// assert_eq!(outcome.error.as_deref(), Some("Cancelled"));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Execution {
     name: String,
@@ -594,11 +1319,53 @@ pub struct Execution {
 
 impl Execution {
     /// The execution's name.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// use workflow_runtime::StartOptions;
+    ///
+    /// let runtime = Runtime::default();
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new().name("e-1"))?;
+    /// assert_eq!(execution.name(), "e-1");
+    /// # execution.await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// `SendTaskSuccess`: completes the `.waitForTaskToken` task waiting on `token` with `output`.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, StartOptions, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let machine = workflow_asl::load(r#"{"StartAt": "Approve", "States": {"Approve": {
+    ///   "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+    ///   "Parameters": {"QueueUrl": "approvals", "MessageBody": {"token.$": "$$.Task.Token"}},
+    ///   "HeartbeatSeconds": 600, "End": true}}}"#).expect("valid");
+    /// // The queue handler delivers the token (here: nowhere); the task then waits for a callback.
+    /// let runtime = Runtime::builder()
+    ///     .handler("arn:aws:states:::sqs:sendMessage.waitForTaskToken", |_: Value| async {
+    ///         Ok::<_, TaskError>(json!({}))
+    ///     })
+    ///     .build();
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new())?;
+    /// while execution.waiting_task_tokens().is_empty() {
+    ///     tokio::task::yield_now().await;
+    /// }
+    /// let token = execution.waiting_task_tokens().remove(0);
+    /// execution.send_task_success(&token, json!({"approved": true}))?;
+    /// assert_eq!(execution.await.output, Some(json!({"approved": true})));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn send_task_success(
         &self,
         token: &str,
@@ -608,6 +1375,34 @@ impl Execution {
     }
 
     /// `SendTaskFailure`: fails the task waiting on `token` with `error` and `cause`.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, StartOptions, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let machine = workflow_asl::load(r#"{"StartAt": "Approve", "States": {"Approve": {
+    ///   "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+    ///   "Parameters": {"QueueUrl": "approvals", "MessageBody": {"token.$": "$$.Task.Token"}},
+    ///   "HeartbeatSeconds": 600, "End": true}}}"#).expect("valid");
+    /// // The queue handler delivers the token (here: nowhere); the task then waits for a callback.
+    /// let runtime = Runtime::builder()
+    ///     .handler("arn:aws:states:::sqs:sendMessage.waitForTaskToken", |_: Value| async {
+    ///         Ok::<_, TaskError>(json!({}))
+    ///     })
+    ///     .build();
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new())?;
+    /// while execution.waiting_task_tokens().is_empty() {
+    ///     tokio::task::yield_now().await;
+    /// }
+    /// let token = execution.waiting_task_tokens().remove(0);
+    /// execution.send_task_failure(&token, Some("Rejected".into()), Some("too dear".into()))?;
+    /// let outcome = execution.await;
+    /// assert_eq!(outcome.error.as_deref(), Some("Rejected"));
+    /// assert_eq!(outcome.cause.as_deref(), Some("too dear"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn send_task_failure(
         &self,
         token: &str,
@@ -618,39 +1413,179 @@ impl Execution {
     }
 
     /// `SendTaskHeartbeat`: resets the `HeartbeatSeconds` of the task waiting on `token`.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, StartOptions, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let machine = workflow_asl::load(r#"{"StartAt": "Approve", "States": {"Approve": {
+    ///   "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+    ///   "Parameters": {"QueueUrl": "approvals", "MessageBody": {"token.$": "$$.Task.Token"}},
+    ///   "HeartbeatSeconds": 600, "End": true}}}"#).expect("valid");
+    /// // The queue handler delivers the token (here: nowhere); the task then waits for a callback.
+    /// let runtime = Runtime::builder()
+    ///     .handler("arn:aws:states:::sqs:sendMessage.waitForTaskToken", |_: Value| async {
+    ///         Ok::<_, TaskError>(json!({}))
+    ///     })
+    ///     .build();
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new())?;
+    /// while execution.waiting_task_tokens().is_empty() {
+    ///     tokio::task::yield_now().await;
+    /// }
+    /// let token = execution.waiting_task_tokens().remove(0);
+    /// // Heartbeats keep the task alive past its 600-second HeartbeatSeconds.
+    /// for _ in 0..3 {
+    ///     tokio::time::sleep(std::time::Duration::from_secs(500)).await;
+    ///     execution.send_task_heartbeat(&token)?;
+    /// }
+    /// execution.send_task_success(&token, json!("done"))?;
+    /// assert_eq!(execution.await.output, Some(json!("done")));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn send_task_heartbeat(&self, token: &str) -> Result<(), crate::CallbackError> {
         self.callbacks.send_heartbeat(token)
     }
 
     /// The tokens of the runtime's tasks that wait for a callback now.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, StartOptions, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let machine = workflow_asl::load(r#"{"StartAt": "Approve", "States": {"Approve": {
+    ///   "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+    ///   "Parameters": {"QueueUrl": "approvals", "MessageBody": {"token.$": "$$.Task.Token"}},
+    ///   "HeartbeatSeconds": 600, "End": true}}}"#).expect("valid");
+    /// // The queue handler delivers the token (here: nowhere); the task then waits for a callback.
+    /// let runtime = Runtime::builder()
+    ///     .handler("arn:aws:states:::sqs:sendMessage.waitForTaskToken", |_: Value| async {
+    ///         Ok::<_, TaskError>(json!({}))
+    ///     })
+    ///     .build();
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new())?;
+    /// while execution.waiting_task_tokens().is_empty() {
+    ///     tokio::task::yield_now().await;
+    /// }
+    /// let token = execution.waiting_task_tokens().remove(0);
+    /// assert_eq!(execution.waiting_task_tokens(), [token.clone()]);
+    /// execution.send_task_success(&token, json!(1))?;
+    /// execution.await;
+    /// assert!(runtime.callbacks().waiting().is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn waiting_task_tokens(&self) -> Vec<String> {
         self.callbacks.waiting()
     }
 
     /// Stops the execution: in-flight work (handlers, waits) is dropped and `ExecutionAborted`
     /// is recorded. No effect once it has finished.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::{ExecutionStatus, Runtime, StartOptions};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // A day-long Wait (on tokio's paused clock).
+    /// let machine = workflow_asl::load(r#"{"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 86400, "End": true}}}"#).expect("valid");
+    /// let runtime = Runtime::default();
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new())?;
+    /// execution.stop();
+    /// let outcome = execution.await;
+    /// assert_eq!(outcome.status, ExecutionStatus::Aborted);
+    /// assert_eq!(outcome.event_types().last(), Some(&"ExecutionAborted"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn stop(&self) {
         self.stop_with(None, None);
     }
 
     /// Stops the execution with an error and cause, recorded in `ExecutionAborted`.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::{ExecutionStatus, Runtime, StartOptions};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // A day-long Wait (on tokio's paused clock).
+    /// let machine = workflow_asl::load(r#"{"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 86400, "End": true}}}"#).expect("valid");
+    /// let runtime = Runtime::default();
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new())?;
+    /// execution.stop_with(Some("Cancelled".into()), None);
+    /// assert_eq!(execution.await.error.as_deref(), Some("Cancelled"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn stop_with(&self, error: Option<String>, cause: Option<String>) {
         self.stop_handle().stop_with(error, cause);
     }
 
     /// A handle that stops this execution from elsewhere (another task), as
     /// [`Execution::stop_with`] does.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::{ExecutionStatus, Runtime, StartOptions};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // A day-long Wait (on tokio's paused clock).
+    /// let machine = workflow_asl::load(r#"{"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 86400, "End": true}}}"#).expect("valid");
+    /// let runtime = Runtime::default();
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new())?;
+    /// let stop = execution.stop_handle();
+    /// tokio::spawn(async move { stop.stop_with(None, Some("from another task".into())) });
+    /// let outcome = execution.await;
+    /// assert_eq!(outcome.status, ExecutionStatus::Aborted);
+    /// assert_eq!(outcome.cause.as_deref(), Some("from another task"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn stop_handle(&self) -> StopHandle {
         StopHandle(Arc::clone(&self.stop))
     }
 }
 
 /// Stops a running execution from another task ([`Execution::stop_handle`]).
+///
+/// ```
+/// # use serde_json::json;
+/// # use workflow_runtime::{ExecutionStatus, Runtime, StartOptions};
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // A day-long Wait (on tokio's paused clock).
+/// let machine = workflow_asl::load(r#"{"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 86400, "End": true}}}"#).expect("valid");
+/// let runtime = Runtime::default();
+/// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new())?;
+/// let stop = execution.stop_handle();
+/// stop.stop_with(Some("Timeout".into()), None);
+/// assert_eq!(execution.await.status, ExecutionStatus::Aborted);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct StopHandle(Arc<Stop>);
 
 impl StopHandle {
     /// Stops the execution with an error and cause, recorded in `ExecutionAborted`.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::{ExecutionStatus, Runtime, StartOptions};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // A day-long Wait (on tokio's paused clock).
+    /// let machine = workflow_asl::load(r#"{"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 86400, "End": true}}}"#).expect("valid");
+    /// let runtime = Runtime::default();
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new())?;
+    /// execution.stop_handle().stop_with(Some("Timeout".into()), Some("took too long".into()));
+    /// assert_eq!(execution.await.cause.as_deref(), Some("took too long"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn stop_with(&self, error: Option<String>, cause: Option<String>) {
         *self.0.reason.lock().unwrap_or_else(|p| p.into_inner()) = (error, cause);
         self.0.requested.store(true, Ordering::SeqCst);
@@ -660,6 +1595,22 @@ impl StopHandle {
 
 impl Execution {
     /// Waits for the outcome.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::{ExecutionStatus, Runtime, StartOptions};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // A day-long Wait (on tokio's paused clock).
+    /// let machine = workflow_asl::load(r#"{"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 86400, "End": true}}}"#).expect("valid");
+    /// let runtime = Runtime::default();
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new())?;
+    /// // A day of virtual time passes at once on the paused clock.
+    /// let outcome = execution.wait().await;
+    /// assert_eq!(outcome.status, ExecutionStatus::Succeeded);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn wait(self) -> ExecutionOutcome {
         match self.join.await {
             Ok(outcome) => outcome,
