@@ -79,6 +79,45 @@ struct MapRun<'r> {
     arn: &'r str,
     id: &'r str,
     label: &'r str,
+    /// For a Map Run nested in a child, the hash of its settings ([`settings_hash`]), part of
+    /// the key its progress is kept under.
+    nested: Option<u64>,
+}
+
+/// 64-bit FNV-1a over a Map Run's evaluated settings (concurrency, tolerated failures, reader,
+/// items, batcher, writer). A Map Run nested in a child is keyed by it too: the child's states
+/// before the Map are not recorded, so a child run again (its task results drawn again) may
+/// give its Map other items or settings, and must not then take the progress recorded under
+/// the former ones (a recorded child is still used only for the same input).
+fn settings_hash(s: &Settings) -> u64 {
+    use std::io::Write;
+    let mut h = crate::fnv::Fnv::new();
+    let t = &s.tolerated;
+    // Writing into a hash cannot fail, nor can serialising a `Value`.
+    let _ = write!(
+        h,
+        "{}|{}|{:?}|{:?}|",
+        s.limit, t.configured, t.count, t.percentage
+    );
+    let mut value = |v: Option<&Value>| {
+        let _ = serde_json::to_writer(&mut h, &v);
+        h.bytes(b"|");
+    };
+    if let Some((raw, args, max_items)) = &s.reader {
+        value(Some(raw));
+        value(Some(args));
+        value(Some(&Value::from(*max_items)));
+    }
+    value(s.items.as_ref());
+    if let Some((limits, batch_input)) = &s.batcher {
+        value(Some(&json!([limits.max_items, limits.max_bytes])));
+        value(batch_input.as_ref());
+    }
+    if let Some((raw, args)) = &s.writer {
+        value(Some(raw));
+        value(args.as_ref());
+    }
+    h.finish()
 }
 
 /// What selecting a child's input reads ([`Exec::next_child`]): the Map state, its
@@ -785,6 +824,10 @@ impl Exec {
         started_seq: u64,
     ) -> Result<Value, Fault> {
         let st = cx.st;
+        // A Map Run in a child (whose states are not recorded) keeps its progress keyed by its
+        // settings too.
+        let nested =
+            (cx.cur.silent && self.rec.progress_sink().is_some()).then(|| settings_hash(&settings));
         let Settings {
             limit,
             tolerated,
@@ -834,6 +877,7 @@ impl Exec {
                     arn: &map_run_arn,
                     id: &map_run_id,
                     label,
+                    nested,
                 },
             )
             .await
@@ -874,6 +918,7 @@ impl Exec {
             arn: map_run_arn,
             id: map_run_id,
             label,
+            nested,
         } = run;
         let st = cx.st;
         let entered = cx.entered;
@@ -951,15 +996,20 @@ impl Exec {
         let mut sel_cur = cur.child(started_seq, usize::MAX, self.seed);
         sel_cur.silent = true;
         let child_cancel = cancel.child();
-        // Durable progress: only for a Map Run the history records (not one inside a child).
+        // Durable progress, for a Map Run the history records and for one nested in a child
+        // (keyed by its settings too: the child's states before it are not recorded).
         let mut progress = match self.rec.progress_sink() {
-            Some(sink) if !cur.silent && cur.local.is_none() => {
+            Some(sink) if cur.local.is_none() => {
                 // Everything before the Map Run (its input among it) is stored before a child
                 // is recorded, so a record always belongs to the Map Run its history leads to.
                 self.flush().await?;
+                let mut run = format!("{}#{started_seq}:{map_run_id}", cur.scope);
+                if let Some(h) = nested {
+                    run.push_str(&format!(":{h:016x}"));
+                }
                 let mut p = Progress {
                     sink: Arc::clone(sink),
-                    run: format!("{}#{started_seq}:{map_run_id}", cur.scope),
+                    run,
                     page: VecDeque::new(),
                     next_from: 0,
                     exhausted: !self.rec.replaying(),

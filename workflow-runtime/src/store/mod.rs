@@ -259,7 +259,8 @@ pub trait Store: Send + Sync {
 /// Children are silent in their parent's history (one event per child would pass AWS's limit
 /// of 25,000 events), so this record, kept apart from the history, is what makes a Map Run
 /// resumable child by child. A Map Run is named by the position of its `MapRunStarted` event
-/// and its id, so a retry of the Map state (a new Map Run) starts afresh, as on AWS.
+/// and its id (one nested in a child also by a hash of its settings), so a retry of the Map
+/// state (a new Map Run) starts afresh, as on AWS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MapChild {
     /// The child's index in its Map Run (its item's, or with an `ItemBatcher` its batch's).

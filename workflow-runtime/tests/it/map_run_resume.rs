@@ -15,8 +15,8 @@ use workflow_runtime::history::HistoryEvent;
 use workflow_runtime::objects::MemoryObjects;
 use workflow_runtime::store::{
     Claim, DurableRuntime, ExecutionRecord, ExecutionStatus, ExecutionSummary, Fault, FaultyStore,
-    ListFilter, MapChild, MapRunState, MemoryStore, NewExecution, SqliteStore, StartedExecution,
-    Store, StoreFuture,
+    ListFilter, MapChild, MapChildOutcome, MapRunState, MemoryStore, NewExecution, SqliteStore,
+    StartedExecution, Store, StoreFuture,
 };
 use workflow_runtime::{RuntimeBuilder, TaskContext, TaskError};
 
@@ -86,6 +86,52 @@ const PASSES: &str = r#"{
   }
 }"#;
 
+/// A distributed Map in each child of another: three children, each a Map Run of its own over
+/// five items in batches of two, a task per batch.
+const NESTED: &str = r#"{
+  "StartAt": "Outer",
+  "States": {
+    "Outer": {
+      "Type": "Map",
+      "ItemsPath": "$.outer",
+      "MaxConcurrency": 2,
+      "ItemBatcher": {"MaxItemsPerBatch": 1},
+      "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Inner",
+        "States": {
+          "Inner": {
+            "Type": "Map",
+            "ItemsPath": "$.Items[0].inner",
+            "MaxConcurrency": 2,
+            "ItemBatcher": {"MaxItemsPerBatch": 2},
+            "ItemProcessor": {
+              "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+              "StartAt": "Work",
+              "States": {"Work": {"Type": "Task",
+                "Resource": "arn:aws:lambda:us-east-1:123456789012:function:work", "End": true}}
+            },
+            "End": true
+          }
+        }
+      },
+      "ResultPath": "$.results",
+      "End": true
+    }
+  }
+}"#;
+
+/// The first item of a recorded child whose output is a batch's (`{"batch": [first, …]}`).
+fn batch_item(c: &MapChild) -> Option<u64> {
+    match &c.outcome {
+        MapChildOutcome::Succeeded(text) => {
+            let v: Value = serde_json::from_str(text).expect("JSON output");
+            v["batch"][0].as_u64()
+        }
+        MapChildOutcome::Failed { .. } => None,
+    }
+}
+
 /// Children that end with the error their item names (`Late`, `Early`), or succeed; each
 /// calls the `gate` handler first. The Map has no tolerated failures: the first child to fail
 /// decides its error, which a Catch tells apart.
@@ -124,12 +170,12 @@ const FAILING: &str = r#"{
   }
 }"#;
 
-/// A Map definition, its input, the first item of child `index`, and the runtime with its
-/// handlers (calls counted by first item).
+/// A Map definition, its input, the first item of a recorded child (`None`: a child that
+/// called no handler itself), and the runtime with its handlers (calls counted by first item).
 struct Case {
     definition: &'static str,
     input: fn() -> Value,
-    first_item: fn(u64) -> u64,
+    first_item: fn(&MapChild) -> Option<u64>,
     builder: fn(Calls, Arc<MemoryObjects>) -> RuntimeBuilder,
 }
 
@@ -137,22 +183,36 @@ const CASES: [Case; 3] = [
     Case {
         definition: WRITTEN,
         input: || json!({"items": (0..12).collect::<Vec<_>>()}),
-        first_item: |i| i,
+        first_item: |c| Some(c.index),
         builder,
     },
     Case {
         definition: BATCHED,
         input: || json!({"items": (0..10).collect::<Vec<_>>()}),
-        first_item: |i| 3 * i,
+        first_item: |c| Some(3 * c.index),
         builder,
     },
     Case {
         definition: PASSES,
         input: || json!({"items": (0..600).collect::<Vec<_>>()}),
-        first_item: |i| i,
+        first_item: |c| Some(c.index),
         builder,
     },
 ];
+
+/// Map Runs nested in the children of a Map Run.
+const NESTED_CASE: Case = Case {
+    definition: NESTED,
+    input: || {
+        json!({"outer": [
+            {"inner": [0, 1, 2, 3, 4]},
+            {"inner": [10, 11, 12, 13, 14]},
+            {"inner": [20, 21, 22, 23, 24]}
+        ]})
+    },
+    first_item: batch_item,
+    builder,
+};
 
 /// Map Runs that fail, with children that finish out of index order.
 const FAILED_CASES: [Case; 2] = [
@@ -166,7 +226,7 @@ const FAILED_CASES: [Case; 2] = [
                 {"n": 1, "signal": true, "error": "Early"}
             ]})
         },
-        first_item: |i| i,
+        first_item: |c| Some(c.index),
         builder: gated,
     },
     // Child 0 waits while children 1-5 succeed, then fails: the children recorded after the
@@ -181,7 +241,7 @@ const FAILED_CASES: [Case; 2] = [
                 {"n": 5, "signal": true, "error": "None"}
             ]})
         },
-        first_item: |i| i,
+        first_item: |c| Some(c.index),
         builder: gated,
     },
 ];
@@ -463,7 +523,7 @@ async fn crash_everywhere(
                 .load_map_children("e", run, 0, usize::MAX)
                 .await
                 .expect("progress");
-            recorded.extend(kept.iter().map(|c| (case.first_item)(c.index)));
+            recorded.extend(kept.iter().filter_map(case.first_item));
         }
         if children > 0 {
             for item in &recorded {
@@ -517,6 +577,30 @@ async fn memory_store_resumes_map_runs_from_every_crash_point() {
             let (saved, _) = crash_everywhere(case, |_| Arc::new(MemoryStore::new()), fault).await;
             assert!(saved > 0, "no resumed run skipped a recorded child");
         }
+    }
+}
+
+/// A Map Run nested in a child keeps its progress too: a resumed child that runs again does
+/// not run the children its Map Run recorded.
+#[tokio::test]
+async fn nested_map_runs_resume_from_every_crash_point() {
+    for fault in [Fault::Refuse, Fault::LoseAck] {
+        let (saved, output) =
+            crash_everywhere(&NESTED_CASE, |_| Arc::new(MemoryStore::new()), fault).await;
+        assert!(saved > 0, "no resumed run skipped a recorded child");
+        assert_eq!(output["results"][2][2], json!({"batch": [24]}), "{output}");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    for fault in [Fault::Refuse, Fault::LoseAck] {
+        let path = dir.path().join(format!("{fault:?}"));
+        std::fs::create_dir_all(&path).expect("dir");
+        let (saved, _) = crash_everywhere(
+            &NESTED_CASE,
+            move |k| Arc::new(SqliteStore::open(path.join(format!("{k}.db"))).expect("open")),
+            fault,
+        )
+        .await;
+        assert!(saved > 0, "no resumed run skipped a recorded child");
     }
 }
 
