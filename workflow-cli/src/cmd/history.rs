@@ -6,7 +6,7 @@ use std::io::Write;
 use clap::ValueEnum;
 use serde_json::Value;
 use workflow_runtime::history::HistoryEvent;
-use workflow_runtime::store::Store;
+use workflow_runtime::store::{EventText, Store};
 
 use super::durable::{clip, open_store_read, status_of, tokio_runtime, StoreArg};
 use super::{OK, UNREADABLE};
@@ -116,31 +116,154 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     // Buffered: stdout is line-buffered, and a JSON history has a line per field.
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
     let out: &mut dyn Write = &mut out;
-    let mut writer = Writer::new(args.format);
+    let written = match args.format {
+        Format::Json => write_json(&rt, &store, &args.name, out),
+        Format::Table => write_table(&rt, &*store, &args.name, out),
+    };
+    match written {
+        Ok(()) => match out.flush() {
+            Ok(()) => OK,
+            Err(e) => write_failed(&e, err),
+        },
+        Err(Failed::Write(e)) => write_failed(&e, err),
+        Err(Failed::Store(e)) => {
+            // What was written is complete events only; the damage is reported, not shown.
+            let _ = out.flush();
+            let _ = writeln!(err, "error: {e}");
+            status_of(&e)
+        }
+    }
+}
+
+/// Why printing a history stopped.
+enum Failed {
+    Store(workflow_runtime::store::StoreError),
+    Write(std::io::Error),
+}
+
+impl From<std::io::Error> for Failed {
+    fn from(e: std::io::Error) -> Failed {
+        Failed::Write(e)
+    }
+}
+
+/// The table, a page of typed events at a time.
+fn write_table(
+    rt: &tokio::runtime::Runtime,
+    store: &dyn Store,
+    name: &str,
+    out: &mut dyn Write,
+) -> Result<(), Failed> {
+    let mut widths = Vec::new();
     let mut after = 0;
     loop {
-        let page = match rt.block_on(store.load_events_page(&args.name, after, PAGE)) {
-            Ok(page) => page,
-            Err(e) => {
-                // What was written is complete events only; the damage is reported, not shown.
-                let _ = out.flush();
-                let _ = writeln!(err, "error: {e}");
-                return status_of(&e);
+        let page = rt
+            .block_on(store.load_events_page(name, after, PAGE))
+            .map_err(Failed::Store)?;
+        let mut rows = rows(&page);
+        if after == 0 {
+            widths = self::widths(&rows);
+        } else {
+            rows.remove(0);
+        }
+        for row in &rows {
+            write_row(out, row, &widths)?;
+        }
+        match page.last() {
+            Some(last) if page.len() == PAGE => after = last.id,
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// `{"events": [...]}` in serde_json's pretty layout, from the stored text of each event (the
+/// typed details are not built: the text is what they render to). The store's thread reads the
+/// next page while this one is written.
+fn write_json(
+    rt: &tokio::runtime::Runtime,
+    store: &workflow_runtime::store::SqliteStore,
+    name: &str,
+    out: &mut dyn Write,
+) -> Result<(), Failed> {
+    let mut next = Some(store.load_event_texts_page(name, 0, PAGE));
+    let mut first = true;
+    while let Some(pending) = next.take() {
+        let page = rt.block_on(pending).map_err(Failed::Store)?;
+        if let Some(last) = page.last().filter(|_| page.len() == PAGE) {
+            next = Some(store.load_event_texts_page(name, last.id, PAGE));
+        }
+        for ev in &page {
+            out.write_all(if std::mem::take(&mut first) {
+                b"{\n  \"events\": [\n    "
+            } else {
+                b",\n    "
+            })?;
+            write_event(ev, out).map_err(|e| match e {
+                EventFailed::Write(e) => Failed::Write(e),
+                EventFailed::Details(why) => {
+                    Failed::Store(workflow_runtime::store::StoreError::Corrupt {
+                        path: store.path().to_string(),
+                        detail: format!(
+                            "event {} of execution `{name}` has unreadable details: {why}",
+                            ev.id
+                        ),
+                    })
+                }
+            })?;
+        }
+    }
+    if first {
+        writeln!(out, "{{\n  \"events\": []\n}}")?;
+    } else {
+        writeln!(out, "\n  ]\n}}")?;
+    }
+    Ok(())
+}
+
+/// Why one event could not be written.
+enum EventFailed {
+    Write(std::io::Error),
+    /// Its stored details are not JSON.
+    Details(String),
+}
+
+/// One event as serde_json's pretty printer writes it two levels deep: its fields, then its
+/// details' stored text re-indented (no `Value` in between).
+fn write_event(ev: &EventText, out: &mut dyn Write) -> Result<(), EventFailed> {
+    let field = |out: &mut dyn Write, key: &str| write!(out, "\n      \"{key}\": ");
+    let string = |out: &mut dyn Write, text: &str| {
+        serde_json::to_writer(out, text).map_err(std::io::Error::other)
+    };
+    (|| {
+        write!(out, "{{\n      \"id\": {},", ev.id)?;
+        field(out, "previousEventId")?;
+        write!(out, "{},", ev.previous_event_id)?;
+        field(out, "timestamp")?;
+        string(out, &ev.timestamp)?;
+        out.write_all(b",")?;
+        field(out, "type")?;
+        string(out, &ev.event_type)
+    })()
+    .map_err(EventFailed::Write)?;
+    if let Some((key, text)) = &ev.details {
+        (|| {
+            out.write_all(b",\n      ")?;
+            string(out, key)?;
+            out.write_all(b": ")
+        })()
+        .map_err(EventFailed::Write)?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let mut ser = serde_json::Serializer::with_formatter(&mut *out, Nested::at(3));
+        serde_transcode::transcode(&mut de, &mut ser).map_err(|e| {
+            if e.is_io() {
+                EventFailed::Write(std::io::Error::other(e))
+            } else {
+                EventFailed::Details(e.to_string())
             }
-        };
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        if let Err(e) = writer.page(out, &page) {
-            return write_failed(&e, err);
-        }
-        if page.len() < PAGE {
-            break;
-        }
+        })?;
+        de.end().map_err(|e| EventFailed::Details(e.to_string()))?;
     }
-    match writer.finish(out).and_then(|()| out.flush()) {
-        Ok(()) => OK,
-        Err(e) => write_failed(&e, err),
-    }
+    out.write_all(b"\n    }").map_err(EventFailed::Write)
 }
 
 fn write_failed(e: &std::io::Error, err: &mut dyn Write) -> u8 {
@@ -151,74 +274,6 @@ fn write_failed(e: &std::io::Error, err: &mut dyn Write) -> u8 {
     UNREADABLE
 }
 
-/// Writes a history page by page.
-struct Writer {
-    format: Format,
-    /// Events written so far.
-    written: u64,
-    /// The table's column widths (from the header and the first page).
-    widths: Vec<usize>,
-}
-
-impl Writer {
-    fn new(format: Format) -> Writer {
-        Writer {
-            format,
-            written: 0,
-            widths: Vec::new(),
-        }
-    }
-
-    fn page(&mut self, out: &mut dyn Write, events: &[HistoryEvent]) -> std::io::Result<()> {
-        match self.format {
-            Format::Json => {
-                let mut text = String::new();
-                for ev in events {
-                    out.write_all(if self.written == 0 {
-                        b"{\n  \"events\": [\n    "
-                    } else {
-                        b",\n    "
-                    })?;
-                    // The event's compact text, re-indented as serde_json's pretty printer
-                    // writes it two levels deep (no `Value` in between).
-                    text.clear();
-                    ev.write_aws_json(&mut text);
-                    let mut de = serde_json::Deserializer::from_str(&text);
-                    let mut ser = serde_json::Serializer::with_formatter(&mut *out, Nested::at(2));
-                    serde_transcode::transcode(&mut de, &mut ser).map_err(std::io::Error::other)?;
-                    self.written += 1;
-                }
-            }
-            Format::Table => {
-                let mut rows = rows(events);
-                if self.written > 0 {
-                    rows.remove(0);
-                } else {
-                    self.widths = widths(&rows);
-                }
-                for row in &rows {
-                    write_row(out, row, &self.widths)?;
-                }
-                self.written += events.len() as u64;
-            }
-        }
-        Ok(())
-    }
-
-    fn finish(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
-        match self.format {
-            Format::Json if self.written == 0 => writeln!(out, "{{\n  \"events\": []\n}}"),
-            Format::Json => writeln!(out, "\n  ]\n}}"),
-            Format::Table if self.written == 0 => {
-                let rows = rows(&[]);
-                write_row(out, &rows[0], &widths(&rows))
-            }
-            Format::Table => Ok(()),
-        }
-    }
-}
-
-/// The widest cell of each column.
 fn widths(rows: &[Vec<String>]) -> Vec<usize> {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     (0..columns)
@@ -402,6 +457,91 @@ mod tests {
         assert_eq!(rows[3][5].chars().count(), DETAIL_WIDTH);
         assert_eq!(rows[4][5], "index 3");
         assert_eq!(rows[5][4..], ["", ""]);
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+    use std::sync::Arc;
+    use workflow_runtime::store::{DurableRuntime, NewExecution, SqliteStore, Store};
+    use workflow_runtime::Runtime;
+
+    /// The old way: each typed event rendered compact, then re-indented whole.
+    fn from_typed(events: &[HistoryEvent]) -> String {
+        let mut out = Vec::new();
+        for (i, ev) in events.iter().enumerate() {
+            out.extend_from_slice(if i == 0 {
+                b"{\n  \"events\": [\n    "
+            } else {
+                b",\n    "
+            });
+            let mut text = String::new();
+            ev.write_aws_json(&mut text);
+            let mut de = serde_json::Deserializer::from_str(&text);
+            let mut ser = serde_json::Serializer::with_formatter(&mut out, Nested::at(2));
+            serde_transcode::transcode(&mut de, &mut ser).expect("transcodes");
+        }
+        out.extend_from_slice(b"\n  ]\n}\n");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    /// Every kind of event a run records, pages included, prints as the typed events render:
+    /// the stored text is what the typed details render to.
+    #[test]
+    fn the_stored_text_prints_as_the_typed_events() {
+        let definition = serde_json::json!({"StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Choices": [{"Variable": "$.go", "BooleanEquals": true,
+                  "Next": "W"}], "Default": "F"},
+            "W": {"Type": "Wait", "Seconds": 0, "Next": "P"},
+            "P": {"Type": "Parallel", "Next": "M", "ResultPath": "$.p",
+                  "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "M"}],
+                  "Branches": [
+                      {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}},
+                      {"StartAt": "X", "States": {"X": {"Type": "Fail", "Error": "E\"1",
+                          "Cause": "tab\tnew\nline é ✓"}}}]},
+            "M": {"Type": "Map", "ItemsPath": "$.items", "ResultPath": "$.m",
+                  "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}},
+                  "Next": "S"},
+            "S": {"Type": "Succeed"},
+            "F": {"Type": "Fail"}}});
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("h.db");
+        let tokio = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio");
+        let store = Arc::new(SqliteStore::open(&path).expect("opens"));
+        let items: Vec<usize> = (0..(PAGE / 3)).collect();
+        let outcome = tokio.block_on(async {
+            DurableRuntime::new(Runtime::builder(), store.clone())
+                .start(NewExecution {
+                    name: "all".into(),
+                    definition: definition.to_string(),
+                    input: serde_json::json!({"go": true, "items": items, "s": "\u{1}\\/\"<>"}),
+                    metadata: Value::Null,
+                })
+                .await
+                .expect("starts")
+                .wait()
+                .await
+        });
+        assert!(outcome.succeeded(), "{:?}", outcome.to_json());
+        let events = tokio
+            .block_on(store.load_events_page("all", 0, usize::MAX))
+            .expect("reads");
+        assert!(events.len() > PAGE, "more than a page: {}", events.len());
+
+        let mut printed = Vec::new();
+        match write_json(&tokio, &store, "all", &mut printed) {
+            Ok(()) => {}
+            Err(Failed::Store(e)) => panic!("{e}"),
+            Err(Failed::Write(e)) => panic!("{e}"),
+        }
+        assert_eq!(
+            String::from_utf8(printed).expect("UTF-8"),
+            from_typed(&events)
+        );
     }
 }
 

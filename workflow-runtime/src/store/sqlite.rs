@@ -175,6 +175,7 @@ enum Request {
     Count(Option<ExecutionStatus>, Reply<u64>),
     Page(PageQuery, Reply<ExecutionPage>),
     Events(String, u64, usize, Reply<Vec<HistoryEvent>>),
+    EventTexts(String, u64, usize, Reply<Vec<EventText>>),
     Claim(String, Reply<()>),
     Release(String, Reply<()>),
     /// Execution, Map Run, first index, limit.
@@ -230,6 +231,24 @@ impl Shared {
     fn lock_worker(&self) -> MutexGuard<'_, Worker> {
         self.worker.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// One stored event as text ([`SqliteStore::load_event_texts_page`]): its AWS fields, and its
+/// details as the key and the compact JSON text AWS's `GetExecutionHistory` gives them under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EventText {
+    /// The event's id (from 1).
+    pub id: u64,
+    /// The id of the event before it (`previousEventId`, 0 for none).
+    pub previous_event_id: u64,
+    /// The time, as AWS writes it (`2026-12-06T10:00:00.000Z`).
+    pub timestamp: String,
+    /// The AWS event type (`PassStateEntered`).
+    pub event_type: String,
+    /// The details' key (`stateEnteredEventDetails`) and their JSON text, if the event has
+    /// details.
+    pub details: Option<(String, String)>,
 }
 
 /// An event as stored: integers as SQLite's, details serialised.
@@ -654,6 +673,50 @@ impl SqliteStore {
     pub fn check(&self) -> Result<CheckReport, StoreError> {
         let worker = self.shared.lock_worker();
         check_all(&worker.conn, &self.path)
+    }
+
+    /// Up to `limit` events of execution `name` after id `after` (0: from the first), in id
+    /// order, as the text they are stored as: what [`Store::load_events_page`] reads, without
+    /// building each event's typed details (for printing a history as AWS's JSON). Each row is
+    /// checked against its checksum, as there. The request goes to the store's thread when this
+    /// is called, so a reader can ask for its next page before it prints the current one.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// use workflow_runtime::store::{DurableRuntime, NewExecution, SqliteStore};
+    /// use workflow_runtime::Runtime;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let store = Arc::new(SqliteStore::open(dir.path().join("runs.db"))?);
+    /// let durable = DurableRuntime::new(Runtime::builder(), store.clone());
+    /// let run = durable
+    ///     .start(NewExecution {
+    ///         name: "run-1".into(),
+    ///         definition: r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#.into(),
+    ///         input: serde_json::json!({"a": 1}),
+    ///         metadata: serde_json::Value::Null,
+    ///     })
+    ///     .await?;
+    /// run.wait().await;
+    ///
+    /// let events = store.load_event_texts_page("run-1", 0, 100).await?;
+    /// assert_eq!(events[0].event_type, "ExecutionStarted");
+    /// let (key, text) = events[0].details.as_ref().expect("ExecutionStarted has details");
+    /// assert_eq!(key, "executionStartedEventDetails");
+    /// assert!(text.contains(r#""input":"{\"a\":1}""#));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn load_event_texts_page(
+        &self,
+        name: &str,
+        after: u64,
+        limit: usize,
+    ) -> StoreFuture<'static, Vec<EventText>> {
+        let name = name.to_string();
+        self.request(move |reply| Request::EventTexts(name, after, limit, reply))
     }
 
     fn request<T: Send + 'static>(
@@ -1725,6 +1788,10 @@ fn serve(shared: &Shared, requests: mpsc::Receiver<Request>) {
                         let r = worker.load_page(&name, after, limit);
                         Box::new(move || drop(reply.send(r)))
                     }
+                    Request::EventTexts(name, after, limit, reply) => {
+                        let r = worker.load_text_page(&name, after, limit);
+                        Box::new(move || drop(reply.send(r)))
+                    }
                     Request::Claim(name, reply) => {
                         let r = worker.claim(&name);
                         Box::new(move || drop(reply.send(r)))
@@ -2386,12 +2453,14 @@ impl Worker {
 
     /// At most `limit` events with ids above `after`, checked: contiguous from `after + 1`, each
     /// matching its checksum, with readable details.
-    fn load_page(
+    /// Up to `limit` rows of execution `name`'s events after id `after`, in id order, each
+    /// checked against its checksum and its place (no id missing).
+    fn load_rows(
         &mut self,
         name: &str,
         after: u64,
         limit: usize,
-    ) -> Result<Vec<HistoryEvent>, StoreError> {
+    ) -> Result<Vec<EventRow>, StoreError> {
         let id = self.execution_id(name)?;
         let after = i64::try_from(after).unwrap_or(i64::MAX);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -2407,9 +2476,7 @@ impl Worker {
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(|e| sql_error(&self.path, e))?;
         drop(stmt);
-        let mut events = Vec::with_capacity(rows.len());
-        let mut scratch = String::new();
-        for (i, row) in rows.into_iter().enumerate() {
+        for (i, row) in rows.iter().enumerate() {
             let expected = after + i as i64 + 1;
             if !row.intact() {
                 return Err(self.corrupt(format!(
@@ -2424,6 +2491,28 @@ impl Worker {
                     row.id
                 )));
             }
+            if row.previous_event_id < 0 {
+                return Err(
+                    self.corrupt(format!("event {} has a negative previousEventId", row.id))
+                );
+            }
+            if row.seq < 0 {
+                return Err(self.corrupt(format!("event {} has a negative seq", row.id)));
+            }
+        }
+        Ok(rows)
+    }
+
+    fn load_page(
+        &mut self,
+        name: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<HistoryEvent>, StoreError> {
+        let rows = self.load_rows(name, after, limit)?;
+        let mut events = Vec::with_capacity(rows.len());
+        let mut scratch = String::new();
+        for row in rows {
             let kind = match (row.details_key, row.details) {
                 (Some(k), Some(text)) => {
                     EventKind::from_aws_text(&row.event_type, k, &text, &mut scratch).map_err(
@@ -2437,19 +2526,37 @@ impl Worker {
                 }
                 _ => EventKind::from_aws(&row.event_type, None),
             };
+            // `load_rows` checked that the integers are not negative.
             events.push(HistoryEvent {
                 id: row.id as u64,
-                previous_event_id: u64::try_from(row.previous_event_id).map_err(|_| {
-                    self.corrupt(format!("event {} has a negative previousEventId", row.id))
-                })?,
+                previous_event_id: row.previous_event_id as u64,
                 timestamp: row.timestamp,
                 kind,
                 scope: row.scope,
-                seq: u64::try_from(row.seq)
-                    .map_err(|_| self.corrupt(format!("event {} has a negative seq", row.id)))?,
+                seq: row.seq as u64,
             });
         }
         Ok(events)
+    }
+
+    fn load_text_page(
+        &mut self,
+        name: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<EventText>, StoreError> {
+        let rows = self.load_rows(name, after, limit)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| EventText {
+                // `load_rows` checked that the integers are not negative.
+                id: row.id as u64,
+                previous_event_id: row.previous_event_id as u64,
+                timestamp: row.timestamp,
+                event_type: row.event_type,
+                details: row.details_key.zip(row.details),
+            })
+            .collect())
     }
 
     /// Claims the execution for this handle (see [`Store::claim_execution`]), renewing the lease.
