@@ -26,6 +26,32 @@ use tokio::sync::Notify;
 use workflow_asl::error::{names, Failure};
 
 /// A task failure reported by a handler: an error name and an optional cause.
+///
+/// ```
+/// # use serde_json::{json, Value};
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use workflow_runtime::TaskError;
+///
+/// // A task that fails with `Overdrawn`, caught by the state's Catch.
+/// let machine = workflow_asl::load(r#"{"StartAt": "Pay", "States": {
+///   "Pay": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Pay",
+///           "Catch": [{"ErrorEquals": ["Overdrawn"], "ResultPath": "$.error", "Next": "Declined"}], "End": true},
+///   "Declined": {"Type": "Pass", "End": true}}}"#).expect("valid");
+/// let runtime = Runtime::builder()
+///     .handler("arn:aws:lambda:*:*:function:Pay", |_: Value| async {
+///         Err::<Value, _>(TaskError::new("Overdrawn", "balance too low"))
+///     })
+///     .build();
+/// let outcome = runtime.run_machine(&machine, json!({})).await?;
+/// let error = &outcome.output.unwrap()["error"];
+/// assert_eq!(error["Error"], "Overdrawn");
+/// // A Lambda's cause is its error JSON, as AWS reports it.
+/// assert!(error["Cause"].as_str().unwrap().contains(r#""errorMessage":"balance too low""#));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskError {
     /// The error name matched by `Retry`/`Catch` `ErrorEquals`.
@@ -36,6 +62,14 @@ pub struct TaskError {
 
 impl TaskError {
     /// An error with a name and a cause.
+    ///
+    /// ```
+    /// use workflow_runtime::TaskError;
+    ///
+    /// let e = TaskError::new("Overdrawn", "balance too low");
+    /// assert_eq!((e.error.as_str(), e.cause.as_deref()), ("Overdrawn", Some("balance too low")));
+    /// assert_eq!(e.to_string(), "Overdrawn: balance too low");
+    /// ```
     pub fn new(error: impl Into<String>, cause: impl Into<String>) -> TaskError {
         TaskError {
             error: error.into(),
@@ -44,6 +78,13 @@ impl TaskError {
     }
 
     /// An error with a name and no cause.
+    ///
+    /// ```
+    /// use workflow_runtime::TaskError;
+    ///
+    /// let e = TaskError::named("Throttled");
+    /// assert_eq!((e.error.as_str(), e.cause), ("Throttled", None));
+    /// ```
     pub fn named(error: impl Into<String>) -> TaskError {
         TaskError {
             error: error.into(),
@@ -52,6 +93,14 @@ impl TaskError {
     }
 
     /// A `States.TaskFailed` error with this cause.
+    ///
+    /// ```
+    /// use workflow_runtime::TaskError;
+    ///
+    /// let e = TaskError::task_failed("the service said no");
+    /// assert_eq!(e.error, "States.TaskFailed");
+    /// assert_eq!(e.cause.as_deref(), Some("the service said no"));
+    /// ```
     pub fn task_failed(cause: impl Into<String>) -> TaskError {
         TaskError::new(names::TASK_FAILED, cause)
     }
@@ -121,6 +170,41 @@ impl std::fmt::Debug for LazyContext {
 }
 
 /// What a handler knows about the task it runs.
+///
+/// ```
+/// # use serde_json::{json, Value};
+/// # use workflow_runtime::{Runtime, TaskError};
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use workflow_runtime::TaskContext;
+///
+/// let machine = workflow_asl::load(r#"{"StartAt": "Who", "States": {"Who": {
+///   "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Who", "End": true}}}"#).expect("valid");
+/// let runtime = Runtime::builder()
+///     .handler_with_context("arn:aws:lambda:*:*:function:Who", |_: Value, cx: TaskContext| async move {
+///         Ok::<_, TaskError>(json!({
+///             "state": cx.state_name(),
+///             "resource": cx.resource(),
+///             "entered": cx.context()["State"]["Name"],
+///             "retries": cx.retry_count(),
+///             "token": cx.task_token(),
+///         }))
+///     })
+///     .build();
+/// let outcome = runtime.run_machine(&machine, json!({})).await?;
+/// assert_eq!(
+///     outcome.output,
+///     Some(json!({
+///         "state": "Who",
+///         "resource": "arn:aws:lambda:us-east-1:123456789012:function:Who",
+///         "entered": "Who",
+///         "retries": 0,
+///         "token": null,
+///     }))
+/// );
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct TaskContext {
     pub(crate) resource: Arc<str>,
@@ -133,6 +217,16 @@ pub struct TaskContext {
 
 impl TaskContext {
     /// A context for calling a handler outside an execution (in a unit test of the handler).
+    ///
+    /// ```
+    /// use workflow_runtime::TaskContext;
+    ///
+    /// // Unit-test a handler without an execution.
+    /// let cx = TaskContext::detached("arn:aws:lambda:us-east-1:123456789012:function:F", "F");
+    /// assert_eq!(cx.state_name(), "F");
+    /// assert_eq!(cx.context(), &serde_json::Value::Null);
+    /// assert_eq!(cx.task_token(), None);
+    /// ```
     pub fn detached(resource: &str, state_name: &str) -> TaskContext {
         TaskContext {
             resource: resource.into(),
@@ -145,31 +239,130 @@ impl TaskContext {
     }
 
     /// The state's `Resource`.
+    ///
+    /// ```
+    /// let cx = workflow_runtime::TaskContext::detached("arn:aws:states:::sqs:sendMessage", "Send");
+    /// assert_eq!(cx.resource(), "arn:aws:states:::sqs:sendMessage");
+    /// ```
     pub fn resource(&self) -> &str {
         &self.resource
     }
 
     /// The name of the Task state.
+    ///
+    /// ```
+    /// let cx = workflow_runtime::TaskContext::detached("arn:aws:states:::sqs:sendMessage", "Send");
+    /// assert_eq!(cx.state_name(), "Send");
+    /// ```
     pub fn state_name(&self) -> &str {
         &self.state_name
     }
 
     /// The context object (`$$`) as the state sees it.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, StartOptions, TaskContext, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let machine = workflow_asl::load(r#"{"StartAt": "T", "States": {"T": {
+    ///   "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:T", "End": true}}}"#).expect("valid");
+    /// let runtime = Runtime::builder()
+    ///     .handler_with_context("arn:aws:lambda:*:*:function:T", |_: Value, cx: TaskContext| async move {
+    ///         Ok::<_, TaskError>(cx.context()["Execution"]["Name"].clone())
+    ///     })
+    ///     .build();
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new().name("e-9"))?;
+    /// assert_eq!(execution.await.output, Some(json!("e-9")));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn context(&self) -> &Value {
         self.context.get()
     }
 
     /// The task token (`$$.Task.Token`), for `.waitForTaskToken` resources.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, StartOptions, TaskContext, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let resource = "arn:aws:states:::sqs:sendMessage.waitForTaskToken";
+    /// let machine = workflow_asl::load(&format!(r#"{{"StartAt": "Ask", "States": {{"Ask": {{
+    ///   "Type": "Task", "Resource": "{resource}", "Parameters": {{"QueueUrl": "q", "MessageBody": "?"}}, "End": true}}}}}}"#)).expect("valid");
+    /// let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    /// let runtime = Runtime::builder()
+    ///     .handler_with_context(resource, move |_: Value, cx: TaskContext| {
+    ///         // Deliver the token to whoever answers.
+    ///         let _ = tx.send(cx.task_token().expect("a .waitForTaskToken task").to_string());
+    ///         async { Ok::<_, TaskError>(json!({})) }
+    ///     })
+    ///     .build();
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new())?;
+    /// let token = rx.recv().await.expect("the handler ran");
+    /// execution.send_task_success(&token, json!("yes"))?;
+    /// assert_eq!(execution.await.output, Some(json!("yes")));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn task_token(&self) -> Option<&str> {
         self.task_token.as_deref()
     }
 
     /// How many times this state has been retried (`$$.State.RetryCount`).
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, TaskContext, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let machine = workflow_asl::load(r#"{"StartAt": "Flaky", "States": {"Flaky": {
+    ///   "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Flaky",
+    ///   "Retry": [{"ErrorEquals": ["Busy"], "MaxAttempts": 3}], "End": true}}}"#).expect("valid");
+    /// // Fails twice, then succeeds, saying on which retry.
+    /// let runtime = Runtime::builder()
+    ///     .handler_with_context("arn:aws:lambda:*:*:function:Flaky", |_: Value, cx: TaskContext| async move {
+    ///         match cx.retry_count() {
+    ///             n @ 0..=1 => Err(TaskError::new("Busy", format!("attempt {n}"))),
+    ///             n => Ok(json!(n)),
+    ///         }
+    ///     })
+    ///     .build();
+    /// assert_eq!(runtime.run_machine(&machine, json!({})).await?.output, Some(json!(2)));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn retry_count(&self) -> u32 {
         self.retry_count
     }
 
     /// Reports that the task is still alive, resetting its `HeartbeatSeconds` timer.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, TaskContext, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// // A 25-second job under a 10-second HeartbeatSeconds survives by beating.
+    /// let machine = workflow_asl::load(r#"{"StartAt": "Job", "States": {"Job": {
+    ///   "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Job",
+    ///   "HeartbeatSeconds": 10, "End": true}}}"#).expect("valid");
+    /// let runtime = Runtime::builder()
+    ///     .handler_with_context("arn:aws:lambda:*:*:function:Job", |_: Value, cx: TaskContext| async move {
+    ///         for _ in 0..5 {
+    ///             tokio::time::sleep(Duration::from_secs(5)).await;
+    ///             cx.heartbeat();
+    ///         }
+    ///         Ok::<_, TaskError>(json!("done"))
+    ///     })
+    ///     .build();
+    /// assert_eq!(runtime.run_machine(&machine, json!({})).await?.output, Some(json!("done")));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn heartbeat(&self) {
         self.heartbeat.count.fetch_add(1, Ordering::Relaxed);
         self.heartbeat.notify.notify_one();
@@ -177,12 +370,62 @@ impl TaskContext {
 }
 
 /// The future a handler returns.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use workflow_runtime::handler::HandlerFuture;
+/// use workflow_runtime::TaskError;
+///
+/// let f: HandlerFuture = Box::pin(async { Ok::<_, TaskError>(serde_json::json!(1)) });
+/// assert_eq!(f.await?, serde_json::json!(1));
+/// # Ok(())
+/// # }
+/// ```
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, TaskError>> + Send>>;
 
 /// A registered handler, type-erased.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use workflow_runtime::{Handlers, TaskContext, TaskError};
+///
+/// let mut handlers = Handlers::new();
+/// handlers.insert_typed("arn:f", |n: i64, _cx: TaskContext| async move { Ok::<_, TaskError>(n * 10) });
+/// let f = handlers.lookup("arn:f").expect("registered");
+/// assert_eq!(f(serde_json::json!(4), TaskContext::detached("arn:f", "F")).await?, serde_json::json!(40));
+/// # Ok(())
+/// # }
+/// ```
 pub type HandlerFn = Arc<dyn Fn(Value, TaskContext) -> HandlerFuture + Send + Sync>;
 
 /// The resource-to-handler registry.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use serde_json::{json, Value};
+/// use workflow_runtime::{Handlers, TaskContext, TaskError};
+///
+/// let mut handlers = Handlers::new();
+/// assert!(handlers.is_empty());
+/// handlers.insert_typed("arn:aws:lambda:*:*:function:Echo*", |v: Value, _cx: TaskContext| async move {
+///     Ok::<_, TaskError>(v)
+/// });
+/// handlers.insert_raw("arn:aws:lambda:us-east-1:123456789012:function:EchoExact", |_v, _cx| async {
+///     Ok(json!("exact"))
+/// });
+/// // The exact registration wins over the pattern.
+/// let cx = || TaskContext::detached("", "S");
+/// let exact = handlers.lookup("arn:aws:lambda:us-east-1:123456789012:function:EchoExact").unwrap();
+/// assert_eq!(exact(json!(1), cx()).await?, json!("exact"));
+/// let pattern = handlers.lookup("arn:aws:lambda:eu-west-1:123456789012:function:EchoOther").unwrap();
+/// assert_eq!(pattern(json!(1), cx()).await?, json!(1));
+/// assert!(handlers.lookup("arn:aws:lambda:us-east-1:123456789012:function:Other").is_none());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Default)]
 pub struct Handlers {
     exact: HashMap<String, HandlerFn>,
@@ -203,12 +446,32 @@ impl std::fmt::Debug for Handlers {
 
 impl Handlers {
     /// An empty registry.
+    ///
+    /// ```
+    /// assert!(workflow_runtime::Handlers::new().is_empty());
+    /// ```
     pub fn new() -> Handlers {
         Handlers::default()
     }
 
     /// Registers a raw JSON handler under a resource or a `*` pattern (replacing an earlier
     /// registration of the same text).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use serde_json::{json, Value};
+    /// use workflow_runtime::{Handlers, TaskContext};
+    ///
+    /// let mut handlers = Handlers::new();
+    /// handlers.insert_raw("arn:len", |v: Value, _cx: TaskContext| async move {
+    ///     Ok(json!(v.as_array().map_or(0, Vec::len)))
+    /// });
+    /// let f = handlers.lookup("arn:len").unwrap();
+    /// assert_eq!(f(json!([1, 2, 3]), TaskContext::detached("arn:len", "Len")).await?, json!(3));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn insert_raw<F, Fut>(&mut self, resource: &str, f: F)
     where
         F: Fn(Value, TaskContext) -> Fut + Send + Sync + 'static,
@@ -226,6 +489,25 @@ impl Handlers {
     /// Registers a typed handler: its input is read from the task's JSON input and its output
     /// written back as JSON. An input that does not fit `I` fails the task with
     /// `States.TaskFailed`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use serde_json::json;
+    /// use workflow_runtime::{Handlers, TaskContext, TaskError};
+    ///
+    /// let mut handlers = Handlers::new();
+    /// handlers.insert_typed("arn:shout", |s: String, _cx: TaskContext| async move {
+    ///     Ok::<_, TaskError>(s.to_uppercase())
+    /// });
+    /// let f = handlers.lookup("arn:shout").unwrap();
+    /// let cx = || TaskContext::detached("arn:shout", "Shout");
+    /// assert_eq!(f(json!("hi"), cx()).await?, json!("HI"));
+    /// // An input that is not a `String` fails the task.
+    /// assert_eq!(f(json!(5), cx()).await.unwrap_err().error, "States.TaskFailed");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn insert_typed<I, O, E, F, Fut>(&mut self, resource: &str, f: F)
     where
         I: DeserializeOwned + Send + 'static,
@@ -256,6 +538,15 @@ impl Handlers {
     }
 
     /// The handler for a resource: the exact registration, else the first matching pattern.
+    ///
+    /// ```
+    /// use workflow_runtime::{Handlers, TaskContext, TaskError};
+    ///
+    /// let mut handlers = Handlers::new();
+    /// handlers.insert_typed("arn:aws:lambda:*:*:function:A*", |v: i64, _: TaskContext| async move { Ok::<_, TaskError>(v) });
+    /// assert!(handlers.lookup("arn:aws:lambda:us-east-1:1:function:Alpha").is_some());
+    /// assert!(handlers.lookup("arn:aws:lambda:us-east-1:1:function:Beta").is_none());
+    /// ```
     pub fn lookup(&self, resource: &str) -> Option<&HandlerFn> {
         self.exact.get(resource).or_else(|| {
             self.patterns
@@ -266,6 +557,15 @@ impl Handlers {
     }
 
     /// Whether no handler is registered.
+    ///
+    /// ```
+    /// use workflow_runtime::{Handlers, TaskContext, TaskError};
+    ///
+    /// let mut handlers = Handlers::new();
+    /// assert!(handlers.is_empty());
+    /// handlers.insert_typed("arn:a", |v: i64, _: TaskContext| async move { Ok::<_, TaskError>(v) });
+    /// assert!(!handlers.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.exact.is_empty() && self.patterns.is_empty()
     }
@@ -298,6 +598,14 @@ pub(crate) fn panicked(payload: &(dyn std::any::Any + Send)) -> TaskError {
 }
 
 /// Whether `text` matches `pattern`, where `*` matches any run of characters (including none).
+///
+/// ```
+/// use workflow_runtime::handler::glob_matches;
+///
+/// assert!(glob_matches("arn:aws:lambda:*:*:function:Validate*", "arn:aws:lambda:us-east-1:1:function:ValidateOrder"));
+/// assert!(glob_matches("a*c", "ac"));
+/// assert!(!glob_matches("a*c", "ab"));
+/// ```
 pub fn glob_matches(pattern: &str, text: &str) -> bool {
     let p = pattern.as_bytes();
     let t = text.as_bytes();

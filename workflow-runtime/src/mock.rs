@@ -33,11 +33,41 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 /// A mock configuration file that could not be used.
+///
+/// ```
+/// use workflow_runtime::MockConfig;
+///
+/// let err = "[1, 2]".parse::<MockConfig>().unwrap_err();
+/// assert_eq!(err.to_string(), "mock configuration: the configuration must be a JSON object");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("mock configuration: {0}")]
 pub struct MockError(pub String);
 
 /// One mocked response.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use serde_json::json;
+/// use workflow_runtime::mock::MockResponse;
+/// use workflow_runtime::MockConfig;
+///
+/// let config: MockConfig = r#"{
+///   "StateMachines": {"Orders": {"TestCases": {"Declined": {"Charge": "CardDeclined"}}}},
+///   "MockedResponses": {"CardDeclined": {
+///     "0": {"Throw": {"Error": "Declined", "Cause": "no funds"}},
+///     "1-2": {"Return": {"charged": true}}
+///   }}
+/// }"#.parse()?;
+/// let case = config.test_case("Orders", "Declined")?;
+/// assert_eq!(
+///     case.response("Charge", 0).unwrap()?,
+///     &MockResponse::Throw { error: "Declined".into(), cause: Some("no funds".into()) }
+/// );
+/// assert_eq!(case.response("Charge", 2).unwrap()?, &MockResponse::Return(json!({"charged": true})));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum MockResponse {
     /// `Return`: the task succeeds with this result.
@@ -55,6 +85,33 @@ pub enum MockResponse {
 type Ranges = Vec<(u64, u64, MockResponse)>;
 
 /// A parsed `MockConfigFile`.
+///
+/// ```
+/// # use serde_json::json;
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use workflow_runtime::MockConfig;
+///
+/// // AWS Step Functions Local's MockConfigFile format.
+/// let config: MockConfig = r#"{
+///   "StateMachines": {"Orders": {"TestCases": {"Declined": {"Charge": "CardDeclined"}}}},
+///   "MockedResponses": {"CardDeclined": {
+///     "0": {"Throw": {"Error": "Declined", "Cause": "no funds"}},
+///     "1-2": {"Return": {"charged": true}}
+///   }}
+/// }"#.parse()?;
+/// let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {"Charge": {
+///   "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+///   "Parameters": {"FunctionName": "charge"},
+///   "Retry": [{"ErrorEquals": ["Declined"], "IntervalSeconds": 1}], "End": true}}}"#).expect("valid");
+/// let runtime = Runtime::builder().mocks(config.test_case("Orders", "Declined")?).build();
+/// let outcome = runtime.run_machine(&machine, json!({})).await?;
+/// // The first call throws, the retry gets the second response.
+/// assert_eq!(outcome.output, Some(json!({"charged": true})));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct MockConfig {
     /// state machine → test case → state → mocked response name.
@@ -64,6 +121,24 @@ pub struct MockConfig {
 }
 
 /// The mocked responses of one test case, by state name.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use workflow_runtime::MockConfig;
+///
+/// let config: MockConfig = r#"{
+///   "StateMachines": {"Orders": {"TestCases": {"Declined": {"Charge": "CardDeclined"}}}},
+///   "MockedResponses": {"CardDeclined": {
+///     "0": {"Throw": {"Error": "Declined", "Cause": "no funds"}},
+///     "1-2": {"Return": {"charged": true}}
+///   }}
+/// }"#.parse()?;
+/// let case = config.find_test_case("Declined")?;
+/// assert!(case.is_mocked("Charge"));
+/// assert!(!case.is_mocked("Ship"));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct MockTestCase {
     states: HashMap<String, (String, Arc<Ranges>)>,
@@ -86,6 +161,20 @@ fn object<'a>(v: &'a Value, what: &str) -> Result<&'a serde_json::Map<String, Va
 
 impl MockConfig {
     /// Reads the configuration from JSON.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_runtime::MockConfig;
+    ///
+    /// let config = MockConfig::from_value(&json!({
+    ///     "StateMachines": {"M": {"TestCases": {"Happy": {"S": "Ok"}}}},
+    ///     "MockedResponses": {"Ok": {"0": {"Return": 1}}}
+    /// }))
+    /// .expect("a valid configuration");
+    /// assert!(config.test_case("M", "Happy").expect("defined").is_mocked("S"));
+    /// // A configuration that is not an object is an error saying so.
+    /// assert!(MockConfig::from_value(&json!([])).is_err());
+    /// ```
     pub fn from_value(value: &Value) -> Result<MockConfig, MockError> {
         let root = object(value, "the configuration")?;
         let mut config = MockConfig::default();
@@ -121,6 +210,24 @@ impl MockConfig {
     }
 
     /// The test case `test_case` of state machine `state_machine`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use workflow_runtime::MockConfig;
+    ///
+    /// let config: MockConfig = r#"{
+    ///   "StateMachines": {"Orders": {"TestCases": {"Declined": {"Charge": "CardDeclined"}}}},
+    ///   "MockedResponses": {"CardDeclined": {
+    ///     "0": {"Throw": {"Error": "Declined", "Cause": "no funds"}},
+    ///     "1-2": {"Return": {"charged": true}}
+    ///   }}
+    /// }"#.parse()?;
+    /// assert!(config.test_case("Orders", "Declined").is_ok());
+    /// let err = config.test_case("Orders", "Happy").unwrap_err();
+    /// assert_eq!(err.0, "state machine `Orders` has no test case `Happy`");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn test_case(
         &self,
         state_machine: &str,
@@ -141,6 +248,23 @@ impl MockConfig {
 
     /// The test case named `test_case`, in whichever state machine defines it (an error when none
     /// or several do).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use workflow_runtime::MockConfig;
+    ///
+    /// let config: MockConfig = r#"{
+    ///   "StateMachines": {"Orders": {"TestCases": {"Declined": {"Charge": "CardDeclined"}}}},
+    ///   "MockedResponses": {"CardDeclined": {
+    ///     "0": {"Throw": {"Error": "Declined", "Cause": "no funds"}},
+    ///     "1-2": {"Return": {"charged": true}}
+    ///   }}
+    /// }"#.parse()?;
+    /// assert!(config.find_test_case("Declined")?.is_mocked("Charge"));
+    /// assert!(config.find_test_case("Nope").is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn find_test_case(&self, test_case: &str) -> Result<MockTestCase, MockError> {
         let mut found = self
             .machines
@@ -244,12 +368,49 @@ fn parse_ranges(name: &str, entries: &Value) -> Result<Ranges, MockError> {
 
 impl MockTestCase {
     /// Whether the state is mocked in this test case.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use workflow_runtime::MockConfig;
+    /// # let config: MockConfig = r#"{
+    ///   "StateMachines": {"Orders": {"TestCases": {"Declined": {"Charge": "CardDeclined"}}}},
+    ///   "MockedResponses": {"CardDeclined": {
+    ///     "0": {"Throw": {"Error": "Declined", "Cause": "no funds"}},
+    ///     "1-2": {"Return": {"charged": true}}
+    ///   }}
+    /// }"#.parse()?;
+    /// let case = config.test_case("Orders", "Declined")?;
+    /// assert!(case.is_mocked("Charge"));
+    /// assert!(!case.is_mocked("Ship"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_mocked(&self, state: &str) -> bool {
         self.states.contains_key(state)
     }
 
     /// The response to invocation `attempt` (0 for the first) of `state` in an execution: `None`
     /// when the state is not mocked, `Some(Err(..))` when its responses end before that one.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use workflow_runtime::MockConfig;
+    /// # let config: MockConfig = r#"{
+    ///   "StateMachines": {"Orders": {"TestCases": {"Declined": {"Charge": "CardDeclined"}}}},
+    ///   "MockedResponses": {"CardDeclined": {
+    ///     "0": {"Throw": {"Error": "Declined", "Cause": "no funds"}},
+    ///     "1-2": {"Return": {"charged": true}}
+    ///   }}
+    /// }"#.parse()?;
+    /// use workflow_runtime::mock::MockResponse;
+    ///
+    /// let case = config.test_case("Orders", "Declined")?;
+    /// assert!(matches!(case.response("Charge", 1), Some(Ok(MockResponse::Return(_)))));
+    /// assert!(matches!(case.response("Charge", 3), Some(Err(_)))); // the responses end at 2
+    /// assert!(case.response("Ship", 0).is_none()); // not mocked
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn response(&self, state: &str, attempt: u64) -> Option<Result<&MockResponse, MockError>> {
         let (name, ranges) = self.states.get(state)?;
         Some(

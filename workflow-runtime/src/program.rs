@@ -23,6 +23,15 @@ use workflow_asl::path::Path;
 use crate::sem::{Choices, Template};
 
 /// Why a definition cannot be compiled (it should have been rejected by the validator).
+///
+/// ```
+/// use workflow_runtime::Program;
+///
+/// // Read without validation, a `Next` to a missing state reaches the compiler.
+/// let parsed = workflow_asl::parse_str(r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}"#).unwrap();
+/// let err = Program::compile(parsed.machine.as_ref().unwrap()).unwrap_err();
+/// assert_eq!(err.pointer, "/States/A/Next");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid definition at {pointer}: {message}")]
 pub struct CompileError {
@@ -33,6 +42,22 @@ pub struct CompileError {
 }
 
 /// A compiled state machine, ready to run.
+///
+/// ```
+/// # use serde_json::json;
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use workflow_runtime::Program;
+///
+/// let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 1, "End": true}}}"#).expect("valid");
+/// let program = Program::compile(&machine)?;
+/// assert_eq!(program.machine().start_at, "P");
+/// let outcome = Runtime::default().run(&program, json!({})).await?;
+/// assert_eq!(outcome.output, Some(json!(1)));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Program {
     pub(crate) root: Block,
@@ -50,6 +75,12 @@ pub struct Program {
 impl Program {
     /// Compiles a model. Fails on what the validator would reject and the executor cannot run
     /// (unknown state names, malformed paths or templates).
+    ///
+    /// ```
+    /// let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// let program = workflow_runtime::Program::compile(&machine).expect("a validated model compiles");
+    /// assert_eq!(program.machine(), &machine);
+    /// ```
     pub fn compile(machine: &StateMachine) -> Result<Arc<Program>, CompileError> {
         let lang = machine.query_language.unwrap_or(QueryLanguage::JsonPath);
         let root = compile_block(&machine.start_at, &machine.states, lang, "")?;
@@ -67,6 +98,12 @@ impl Program {
     }
 
     /// The model this program was compiled from.
+    ///
+    /// ```
+    /// let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// let program = workflow_runtime::Program::compile(&machine).expect("compiles");
+    /// assert_eq!(program.machine().states.len(), 1);
+    /// ```
     pub fn machine(&self) -> &StateMachine {
         &self.machine
     }
