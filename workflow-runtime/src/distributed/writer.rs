@@ -27,6 +27,10 @@ use crate::objects::ObjectStore;
 /// The size after which a result file is written and the next one started.
 pub const FILE_ROLLOVER_BYTES: usize = 32 * 1024 * 1024;
 
+/// Room reserved in a result file's buffer past [`FILE_ROLLOVER_BYTES`] for the entry that
+/// passes it (a bigger one makes the buffer grow).
+const FILE_SLACK_BYTES: usize = 1024 * 1024;
+
 /// `WriterConfig.Transformation`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transformation {
@@ -231,85 +235,223 @@ pub struct Renderer {
     jsonl: bool,
 }
 
-/// One child's rendered entries and the file (`SUCCEEDED`, `FAILED`, `PENDING`) they go to.
-#[derive(Debug)]
-pub struct Rendered {
-    slot: usize,
+/// The rendered entries of several children, one after the other in one buffer (no buffer per
+/// child), and for each child the file (`SUCCEEDED`, `FAILED`, `PENDING`) they go to: what
+/// [`ResultWriter::push_batch`] appends.
+#[derive(Debug, Default)]
+pub struct RenderedBatch {
     bytes: Vec<u8>,
-    entries: usize,
+    /// Per child: its file's slot, where its bytes end, how many entries they hold.
+    ends: Vec<(usize, usize, usize)>,
+}
+
+impl RenderedBatch {
+    /// An empty batch with room for `children` children of about `bytes_each` bytes.
+    pub fn with_capacity(children: usize, bytes_each: usize) -> RenderedBatch {
+        RenderedBatch {
+            bytes: Vec::with_capacity(children.saturating_mul(bytes_each)),
+            ends: Vec::with_capacity(children),
+        }
+    }
+
+    /// How many children it holds.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether it holds no child.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+}
+
+/// A succeeded child execution, borrowed from wherever its facts are kept: what
+/// [`Renderer::render_succeeded`] writes (a [`ChildRecord`] without owning its fields).
+#[derive(Debug, Clone, Copy)]
+pub struct SucceededChild<'a> {
+    /// Its execution ARN.
+    pub execution_arn: &'a str,
+    /// Its name.
+    pub name: &'a str,
+    /// The child state machine ARN.
+    pub state_machine_arn: &'a str,
+    /// Its input.
+    pub input: &'a Value,
+    /// Its output.
+    pub output: &'a Value,
+    /// Start time (ISO-8601).
+    pub start_date: &'a str,
+    /// Stop time (ISO-8601).
+    pub stop_date: &'a str,
 }
 
 impl Renderer {
-    /// Renders `rec` (its transformation applied).
-    pub fn render(&self, rec: ChildRecord) -> Result<Rendered, DistError> {
+    /// Renders `rec` (its transformation applied) at the end of `batch`.
+    pub fn render_into(
+        &self,
+        rec: &ChildRecord,
+        batch: &mut RenderedBatch,
+    ) -> Result<(), DistError> {
         let slot = match rec.status {
             ChildStatus::Succeeded(_) => 0,
             ChildStatus::Failed { .. } => 1,
             ChildStatus::Pending => 2,
         };
-        if let (Transformation::None, ChildStatus::Succeeded(_)) =
-            (self.transformation, &rec.status)
-        {
-            // The common case, written straight to bytes: the same text as serialising
-            // `rec.describe()` (a test checks it), without building that value.
-            let mut bytes = Vec::with_capacity(512);
-            if !self.jsonl {
-                bytes.push(b',');
+        let start = batch.bytes.len();
+        let written = match (self.transformation, &rec.status) {
+            (_, ChildStatus::Succeeded(output)) => {
+                let child = SucceededChild {
+                    execution_arn: &rec.execution_arn,
+                    name: &rec.name,
+                    state_machine_arn: &rec.state_machine_arn,
+                    input: &rec.input,
+                    output,
+                    start_date: &rec.start_date,
+                    stop_date: &rec.stop_date,
+                };
+                return self.render_succeeded(child, batch);
             }
-            describe_succeeded(&rec, &mut bytes).map_err(|e| DistError::writer(e.to_string()))?;
-            if self.jsonl {
-                bytes.push(b'\n');
+            // Any other status is written in the NONE form, whatever the transformation.
+            _ => self.entry(&rec.describe(), &mut batch.bytes),
+        };
+        Self::close(batch, slot, start, written.map(|()| 1))
+    }
+
+    /// Renders a succeeded child (its transformation applied) at the end of `batch`.
+    pub fn render_succeeded(
+        &self,
+        child: SucceededChild<'_>,
+        batch: &mut RenderedBatch,
+    ) -> Result<(), DistError> {
+        let start = batch.bytes.len();
+        let out = &mut batch.bytes;
+        let entries = match (self.transformation, child.output) {
+            (Transformation::None, _) => {
+                // Written straight to bytes: the same text as serialising the record's
+                // `describe()` (a test checks it), without building that value.
+                if !self.jsonl {
+                    out.push(b',');
+                }
+                describe_succeeded(&child, out).map(|()| {
+                    if self.jsonl {
+                        out.push(b'\n');
+                    }
+                    1
+                })
             }
-            return Ok(Rendered {
-                slot,
-                bytes,
-                entries: 1,
-            });
+            (Transformation::Flatten, Value::Array(vs)) => vs
+                .iter()
+                .try_for_each(|v| self.entry(v, out))
+                .map(|()| vs.len()),
+            (_, v) => self.entry(v, out).map(|()| 1),
+        };
+        Self::close(batch, 0, start, entries)
+    }
+
+    /// One JSON entry, with its comma or newline.
+    fn entry(&self, v: &Value, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        if !self.jsonl {
+            out.push(b',');
         }
-        let mut values = Vec::with_capacity(1);
-        transform(self.transformation, rec, &mut values);
-        let mut bytes = Vec::with_capacity(256);
-        for v in &values {
-            if !self.jsonl {
-                bytes.push(b',');
+        serde_json::to_writer(&mut *out, v)?;
+        if self.jsonl {
+            out.push(b'\n');
+        }
+        Ok(())
+    }
+
+    /// Ends the child rendered from `start`, or takes its bytes back if it failed.
+    fn close(
+        batch: &mut RenderedBatch,
+        slot: usize,
+        start: usize,
+        entries: serde_json::Result<usize>,
+    ) -> Result<(), DistError> {
+        match entries {
+            Ok(n) => {
+                batch.ends.push((slot, batch.bytes.len(), n));
+                Ok(())
             }
-            serde_json::to_writer(&mut bytes, v).map_err(|e| DistError::writer(e.to_string()))?;
-            if self.jsonl {
-                bytes.push(b'\n');
+            Err(e) => {
+                batch.bytes.truncate(start);
+                Err(DistError::writer(e.to_string()))
             }
         }
-        Ok(Rendered {
-            slot,
-            bytes,
-            entries: values.len(),
-        })
     }
 }
 
+/// Writes the JSON text of a value as the contents of a JSON string (without its quotes), as
+/// serialising that text as a string would: `serde_json::to_string(&text)` without the text.
+struct Escaped<'a>(&'a mut Vec<u8>);
+
+impl std::io::Write for Escaped<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let out = &mut *self.0;
+        let mut run = 0;
+        for (i, &b) in buf.iter().enumerate() {
+            let esc: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0x08 => b"\\b",
+                0x0c => b"\\f",
+                0..=0x1f => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.extend_from_slice(&buf[run..i]);
+                    out.extend_from_slice(b"\\u00");
+                    out.push(HEX[usize::from(b >> 4)]);
+                    out.push(HEX[usize::from(b & 0xf)]);
+                    run = i + 1;
+                    continue;
+                }
+                _ => continue,
+            };
+            out.extend_from_slice(&buf[run..i]);
+            out.extend_from_slice(esc);
+            run = i + 1;
+        }
+        out.extend_from_slice(&buf[run..]);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes `v`'s compact JSON text as a JSON string.
+fn text_as_string(v: &Value, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    out.push(b'"');
+    serde_json::to_writer(Escaped(&mut *out), v)?;
+    out.push(b'"');
+    Ok(())
+}
+
 /// Writes [`ChildRecord::describe`] of a succeeded child as JSON text, key by key in its order.
-fn describe_succeeded(rec: &ChildRecord, out: &mut Vec<u8>) -> serde_json::Result<()> {
-    let ChildStatus::Succeeded(output) = &rec.status else {
-        return serde_json::to_writer(out, &rec.describe());
-    };
-    let input = serde_json::to_string(&rec.input)?;
-    let output = serde_json::to_string(output)?;
-    let field = |out: &mut Vec<u8>, key: &str, value: &str| -> serde_json::Result<()> {
-        out.push(if key == "ExecutionArn" { b'{' } else { b',' });
-        serde_json::to_writer(&mut *out, key)?;
-        out.push(b':');
-        serde_json::to_writer(&mut *out, value)
-    };
-    field(out, "ExecutionArn", &rec.execution_arn)?;
-    field(out, "Input", &input)?;
-    out.extend_from_slice(br#","InputDetails":{"Included":true}"#);
-    field(out, "Name", &rec.name)?;
-    field(out, "StartDate", &rec.start_date)?;
-    field(out, "StateMachineArn", &rec.state_machine_arn)?;
-    field(out, "Output", &output)?;
+fn describe_succeeded(c: &SucceededChild<'_>, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    out.extend_from_slice(br#"{"ExecutionArn":"#);
+    serde_json::to_writer(&mut *out, c.execution_arn)?;
+    out.extend_from_slice(br#","Input":"#);
+    text_as_string(c.input, out)?;
+    out.extend_from_slice(br#","InputDetails":{"Included":true},"Name":"#);
+    serde_json::to_writer(&mut *out, c.name)?;
+    out.extend_from_slice(br#","StartDate":"#);
+    serde_json::to_writer(&mut *out, c.start_date)?;
+    out.extend_from_slice(br#","StateMachineArn":"#);
+    serde_json::to_writer(&mut *out, c.state_machine_arn)?;
+    out.extend_from_slice(br#","Output":"#);
+    text_as_string(c.output, out)?;
     out.extend_from_slice(
-        br#","OutputDetails":{"Included":true},"RedriveCount":0,"RedriveStatus":"NOT_REDRIVABLE","RedriveStatusReason":"Execution is SUCCEEDED and cannot be redriven","Status":"SUCCEEDED""#,
+        br#","OutputDetails":{"Included":true},"RedriveCount":0,"RedriveStatus":"NOT_REDRIVABLE","RedriveStatusReason":"Execution is SUCCEEDED and cannot be redriven","Status":"SUCCEEDED","StopDate":"#,
     );
-    field(out, "StopDate", &rec.stop_date)?;
+    serde_json::to_writer(&mut *out, c.stop_date)?;
     out.push(b'}');
     Ok(())
 }
@@ -326,6 +468,8 @@ pub struct ResultWriter {
     /// The result file being put on a thread of its own while children go on (at most one, so
     /// at most one more file's bytes are held).
     in_flight: Option<std::thread::JoinHandle<Result<(), DistError>>>,
+    /// [`ResultWriter::push`]'s rendering buffer, kept from one child to the next.
+    scratch: RenderedBatch,
 }
 
 const STATUSES: [&str; 3] = ["SUCCEEDED", "FAILED", "PENDING"];
@@ -356,6 +500,7 @@ impl ResultWriter {
             map_run_arn: map_run_arn.to_string(),
             files: Default::default(),
             in_flight: None,
+            scratch: RenderedBatch::default(),
         })
     }
 
@@ -366,8 +511,14 @@ impl ResultWriter {
 
     /// Appends one child's result.
     pub fn push(&mut self, rec: ChildRecord) -> Result<(), DistError> {
-        let rendered = self.renderer().render(rec)?;
-        self.push_rendered(rendered)
+        let mut one = std::mem::take(&mut self.scratch);
+        one.clear();
+        let r = self
+            .renderer()
+            .render_into(&rec, &mut one)
+            .and_then(|()| self.push_batch(&one));
+        self.scratch = one;
+        r
     }
 
     /// What renders a child's entries for this writer; it can run on any thread.
@@ -378,21 +529,32 @@ impl ResultWriter {
         }
     }
 
-    /// Appends one child's entries, rendered by [`ResultWriter::renderer`].
-    pub fn push_rendered(&mut self, r: Rendered) -> Result<(), DistError> {
+    /// Appends the entries of the children in `batch`, rendered by [`ResultWriter::renderer`],
+    /// in their order.
+    pub fn push_batch(&mut self, batch: &RenderedBatch) -> Result<(), DistError> {
         let jsonl = self.plan.output_type == OutputType::Jsonl;
-        let f = &mut self.files[r.slot];
-        match r.bytes.split_first() {
-            // The first entry of a JSON file opens the array instead of following a comma.
-            Some((_, rest)) if !jsonl && f.entries == 0 => {
-                f.buf.push(b'[');
-                f.buf.extend_from_slice(rest);
+        let mut start = 0;
+        for &(slot, end, entries) in &batch.ends {
+            let bytes = &batch.bytes[start..end];
+            start = end;
+            let f = &mut self.files[slot];
+            if f.buf.capacity() == 0 {
+                // A file's buffer is taken whole when it is put: the next one is sized for a
+                // full file at once instead of growing (and copying) to it.
+                f.buf.reserve(FILE_ROLLOVER_BYTES + FILE_SLACK_BYTES);
             }
-            _ => f.buf.extend_from_slice(&r.bytes),
-        }
-        f.entries += r.entries;
-        if f.buf.len() >= FILE_ROLLOVER_BYTES {
-            self.flush(r.slot)?;
+            match bytes.split_first() {
+                // The first entry of a JSON file opens the array instead of following a comma.
+                Some((_, rest)) if !jsonl && f.entries == 0 => {
+                    f.buf.push(b'[');
+                    f.buf.extend_from_slice(rest);
+                }
+                _ => f.buf.extend_from_slice(bytes),
+            }
+            f.entries += entries;
+            if f.buf.len() >= FILE_ROLLOVER_BYTES {
+                self.flush(slot)?;
+            }
         }
         Ok(())
     }
@@ -410,7 +572,11 @@ impl ResultWriter {
             f.buf.push(b']');
         }
         let key = format!("{}/{}_{}.{ext}", self.dir, STATUSES[slot], f.next_index);
-        let body = std::mem::take(&mut f.buf);
+        let mut body = std::mem::take(&mut f.buf);
+        if body.len() < body.capacity() / 2 {
+            // A last, short file: the store may keep the buffer as it is.
+            body.shrink_to_fit();
+        }
         let size = body.len();
         f.entries = 0;
         f.next_index += 1;
@@ -620,16 +786,22 @@ mod tests {
             execution_arn: "arn:aws:states:r:1:execution:sm/M:u\"q".into(),
             name: "u".into(),
             state_machine_arn: "arn:aws:states:r:1:stateMachine:sm/M".into(),
-            input: serde_json::json!({"a": "x\ny", "n": [1, 2.5]}),
+            input: serde_json::json!({"a": "x\ny", "n": [1, 2.5], "q": "\"\\\t\u{1}\u{7f}/"}),
             status: ChildStatus::Succeeded(serde_json::json!({"ok": true, "s": "é"})),
             start_date: "2026-01-01T00:00:00.000Z".into(),
             stop_date: "2026-01-01T00:00:01.000Z".into(),
         };
-        let want = serde_json::to_vec(&r.describe()).expect("JSON");
-        let mut got = Vec::new();
-        describe_succeeded(&r, &mut got).expect("rendered");
+        let mut want = b",".to_vec();
+        want.extend(serde_json::to_vec(&r.describe()).expect("JSON"));
+        let renderer = Renderer {
+            transformation: Transformation::None,
+            jsonl: false,
+        };
+        let mut batch = RenderedBatch::default();
+        renderer.render_into(&r, &mut batch).expect("rendered");
+        assert_eq!(batch.ends, [(0, want.len(), 1)]);
         assert_eq!(
-            String::from_utf8(got).expect("UTF-8"),
+            String::from_utf8(batch.bytes).expect("UTF-8"),
             String::from_utf8(want).expect("UTF-8")
         );
     }

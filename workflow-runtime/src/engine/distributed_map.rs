@@ -31,8 +31,8 @@ use super::{wrap_failure, Entered, Exec, ExecInfo, Fault, StateCx, StateError, S
 use crate::distributed::batcher::{BatchLimits, Batcher};
 use crate::distributed::reader::{self, ReaderPlan};
 use crate::distributed::writer::{
-    transform, ChildRecord, ChildStatus, Rendered, Renderer, ResultWriter, Transformation,
-    WriterPlan,
+    transform, ChildRecord, ChildStatus, RenderedBatch, Renderer, ResultWriter, SucceededChild,
+    Transformation, WriterPlan,
 };
 use crate::distributed::DistError;
 use crate::history::{ErrorDetails, EventKind, EventSink, EventType, SinkError, SinkFuture};
@@ -145,45 +145,60 @@ fn record(info: Arc<ExecInfo>, status: ChildStatus, stop_date: String) -> ChildR
     }
 }
 
-/// Renders records on all cores, in their order.
-fn render_all(renderer: Renderer, recs: Vec<ChildRecord>) -> Vec<Result<Rendered, DistError>> {
-    let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
-    if threads < 2 || recs.len() < 256 {
-        return recs.into_iter().map(|r| renderer.render(r)).collect();
-    }
-    let per = recs.len().div_ceil(threads);
-    let mut parts: Vec<Vec<ChildRecord>> = Vec::with_capacity(threads);
-    let mut recs = recs.into_iter();
-    loop {
-        let part: Vec<ChildRecord> = recs.by_ref().take(per).collect();
-        if part.is_empty() {
-            break;
-        }
-        parts.push(part);
-    }
-    std::thread::scope(|s| {
-        let mut handles = Vec::with_capacity(parts.len());
-        let mut first = None;
-        for (i, part) in parts.into_iter().enumerate() {
-            let job = move || {
-                part.into_iter()
-                    .map(|r| renderer.render(r))
-                    .collect::<Vec<_>>()
+/// About how many bytes a child's entry takes in a result file (a first guess for the buffers
+/// of [`render_all`]; they grow past it).
+const ENTRY_BYTES: usize = 768;
+
+/// Renders succeeded children (their execution, their output), all stopped at `stop_date`, on
+/// all cores: a batch per thread, in their order.
+fn render_all(
+    renderer: Renderer,
+    children: Vec<(Arc<ExecInfo>, Value)>,
+    stop_date: &str,
+) -> Vec<Result<RenderedBatch, DistError>> {
+    let render = |part: &[(Arc<ExecInfo>, Value)]| {
+        let mut batch = RenderedBatch::with_capacity(part.len(), ENTRY_BYTES);
+        for (info, output) in part {
+            let child = SucceededChild {
+                execution_arn: &info.execution_arn,
+                name: &info.name,
+                state_machine_arn: &info.state_machine_arn,
+                input: &info.input,
+                output,
+                start_date: &info.start_time,
+                stop_date,
             };
-            if i == 0 {
-                first = Some(job);
-            } else {
-                handles.push(s.spawn(job));
-            }
+            renderer.render_succeeded(child, &mut batch)?;
         }
-        let mut out = first.map(|job| job()).unwrap_or_default();
+        Ok(batch)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
+    if threads < 2 || children.len() < 256 {
+        return vec![render(&children)];
+    }
+    // Each thread frees its part's inputs and outputs once it has rendered them.
+    let per = children.len().div_ceil(threads);
+    let mut parts = Vec::with_capacity(threads);
+    let mut rest = children;
+    while rest.len() > per {
+        let tail = rest.split_off(per);
+        parts.push(std::mem::replace(&mut rest, tail));
+    }
+    parts.push(rest);
+    let render_part = |part: Vec<(Arc<ExecInfo>, Value)>| render(&part);
+    std::thread::scope(|s| {
+        let mut parts = parts.into_iter();
+        let first = parts.next().unwrap_or_default();
+        let handles: Vec<_> = parts
+            .map(|part| s.spawn(move || render_part(part)))
+            .collect();
+        let mut out = vec![render_part(first)];
         for h in handles {
-            match h.join() {
-                Ok(rendered) => out.extend(rendered),
-                Err(_) => out.push(Err(DistError::writer(
+            out.push(h.join().unwrap_or_else(|_| {
+                Err(DistError::writer(
                     "rendering the results failed (a thread panicked)",
-                ))),
-            }
+                ))
+            }));
         }
         out
     })
@@ -1150,16 +1165,14 @@ impl Exec {
                         // appended in child order.
                         Some(outs) if writer.is_some() && write_error.is_none() => {
                             let stop = crate::clock::format_ms(self.rec.clock.now_ms());
-                            let recs: Vec<ChildRecord> = round
+                            let succeeded: Vec<(Arc<ExecInfo>, Value)> = round
                                 .into_iter()
                                 .zip(outs)
-                                .map(|((_, _, info), v)| {
-                                    record(info, ChildStatus::Succeeded(v), stop.clone())
-                                })
+                                .map(|((_, _, info), v)| (info, v))
                                 .collect();
                             if let Some(w) = writer.as_mut() {
-                                for r in render_all(w.renderer(), recs) {
-                                    if let Err(e) = r.and_then(|r| w.push_rendered(r)) {
+                                for r in render_all(w.renderer(), succeeded, &stop) {
+                                    if let Err(e) = r.and_then(|b| w.push_batch(&b)) {
                                         write_error = Some(dist_error(e));
                                         child_cancel.cancel();
                                         break;

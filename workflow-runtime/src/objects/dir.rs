@@ -8,6 +8,9 @@ use chrono::{DateTime, Utc};
 
 use super::{check_names, etag_of, ObjectError, ObjectInfo, ObjectStore};
 
+/// How many bytes [`DirObjects::put_object`] hands the kernel per `write`.
+const WRITE_PIECE: usize = 256 * 1024;
+
 /// An object store over a directory: each bucket is a subdirectory of the root, each key a file
 /// path below it (`/` in keys are directories). Keys that would leave the bucket (`..`, absolute)
 /// are refused. Writes go to a temporary file renamed into place, so a reader never sees half an
@@ -129,7 +132,11 @@ impl ObjectStore for DirObjects {
         ));
         let write = || -> std::io::Result<()> {
             let mut f = fs::File::create(&tmp)?;
-            f.write_all(&body)?;
+            // In pieces: one write of a 32 MiB result file took the kernel 4-8x the CPU of the
+            // same bytes written 256 KiB at a time (measured on the 2-core machine).
+            for piece in body.chunks(WRITE_PIECE) {
+                f.write_all(piece)?;
+            }
             f.sync_data()?;
             fs::rename(&tmp, &path)
         };
