@@ -8,6 +8,14 @@ use serde_json::Value;
 use super::EventType;
 
 /// The kind of state a state event belongs to.
+///
+/// ```
+/// use workflow_runtime::history::StateType;
+/// use workflow_runtime::EventType;
+///
+/// assert_eq!(StateType::Choice.as_str(), "Choice");
+/// assert_eq!(StateType::Choice.entered(), EventType::ChoiceStateEntered);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StateType {
@@ -31,6 +39,10 @@ pub enum StateType {
 
 impl StateType {
     /// The ASL `Type` name (`"Pass"`, …).
+    ///
+    /// ```
+    /// assert_eq!(workflow_runtime::history::StateType::Parallel.as_str(), "Parallel");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             StateType::Pass => "Pass",
@@ -46,6 +58,13 @@ impl StateType {
 }
 
 /// How a task resource is described in `Task*` event details.
+///
+/// ```
+/// use workflow_runtime::history::TaskResource;
+///
+/// let r = TaskResource { resource_type: "sqs".into(), resource: "sendMessage".into(), region: "us-east-1".into() };
+/// assert_eq!(r.resource_type, "sqs");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskResource {
     /// `resourceType` (`lambda`, `sqs`, `aws-sdk:s3`, `local`).
@@ -58,6 +77,14 @@ pub struct TaskResource {
 
 /// An error name and cause, either possibly absent (`executionFailedEventDetails`,
 /// `taskFailedEventDetails`, …).
+///
+/// ```
+/// use workflow_runtime::history::ErrorDetails;
+/// use workflow_runtime::EventKind;
+///
+/// let timed_out = EventKind::ExecutionTimedOut(ErrorDetails { error: Some("States.Timeout".into()), cause: None });
+/// assert_eq!(timed_out.details().unwrap().1, serde_json::json!({"error": "States.Timeout"}));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ErrorDetails {
     /// `error`
@@ -68,6 +95,26 @@ pub struct ErrorDetails {
 
 /// What happened in one history event, with the details AWS shows for it. Payloads (`input`,
 /// `output`, `parameters`) are kept as the JSON text AWS shows.
+///
+/// ```
+/// use std::sync::Arc;
+/// use workflow_runtime::history::StateType;
+/// use workflow_runtime::{EventKind, EventType};
+///
+/// let kind = EventKind::StateEntered {
+///     state_type: StateType::Pass,
+///     name: Arc::from("P"),
+///     input: Arc::from(r#"{"n":1}"#),
+/// };
+/// assert_eq!(kind.event_type(), Some(EventType::PassStateEntered));
+/// assert_eq!(kind.type_name(), "PassStateEntered");
+/// assert_eq!(kind.state_name(), Some("P"));
+/// let (key, details) = kind.details().expect("details");
+/// assert_eq!(key, "stateEnteredEventDetails");
+/// assert_eq!(details["input"], r#"{"n":1}"#);
+/// // AWS's shape reads back into the same kind.
+/// assert_eq!(EventKind::from_aws("PassStateEntered", Some((key, details))), kind);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum EventKind {
@@ -218,6 +265,14 @@ pub enum EventKind {
 }
 
 /// `mapIteration…EventDetails`: the Map state's name and the item's index.
+///
+/// ```
+/// use workflow_runtime::history::MapIteration;
+/// use workflow_runtime::EventKind;
+///
+/// let done = EventKind::MapIterationSucceeded(MapIteration { name: "Each".into(), index: 0 });
+/// assert_eq!(done.details().unwrap().1, serde_json::json!({"name": "Each", "index": 0}));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MapIteration {
     /// The Map state's name.
@@ -264,16 +319,33 @@ fn aborted_type(s: StateType) -> Option<EventType> {
 
 impl StateType {
     /// The `…StateEntered` type of this state type.
+    ///
+    /// ```
+    /// use workflow_runtime::{history::StateType, EventType};
+    /// assert_eq!(StateType::Map.entered(), EventType::MapStateEntered);
+    /// ```
     pub fn entered(self) -> EventType {
         entered_type(self)
     }
 
     /// The `…StateExited` type of this state type (a Fail state has none).
+    ///
+    /// ```
+    /// use workflow_runtime::{history::StateType, EventType};
+    /// assert_eq!(StateType::Task.exited(), Some(EventType::TaskStateExited));
+    /// assert_eq!(StateType::Fail.exited(), None);
+    /// ```
     pub fn exited(self) -> Option<EventType> {
         exited_type(self)
     }
 
     /// The `…StateAborted` type of this state type (Task, Wait, Parallel, Map).
+    ///
+    /// ```
+    /// use workflow_runtime::{history::StateType, EventType};
+    /// assert_eq!(StateType::Wait.aborted(), Some(EventType::WaitStateAborted));
+    /// assert_eq!(StateType::Pass.aborted(), None);
+    /// ```
     pub fn aborted(self) -> Option<EventType> {
         aborted_type(self)
     }
@@ -282,6 +354,14 @@ impl StateType {
 impl EventKind {
     /// The AWS type (`None` for [`EventKind::Other`], and for a state event of a state type
     /// that has no such event).
+    ///
+    /// ```
+    /// use workflow_runtime::history::ErrorDetails;
+    /// use workflow_runtime::{EventKind, EventType};
+    ///
+    /// let failed = EventKind::ExecutionFailed(ErrorDetails { error: Some("E".into()), cause: None });
+    /// assert_eq!(failed.event_type(), Some(EventType::ExecutionFailed));
+    /// ```
     pub fn event_type(&self) -> Option<EventType> {
         use EventKind as K;
         use EventType as T;
@@ -324,6 +404,11 @@ impl EventKind {
     }
 
     /// The AWS type name (`"PassStateEntered"`, …).
+    ///
+    /// ```
+    /// use workflow_runtime::EventKind;
+    /// assert_eq!(EventKind::ParallelStateStarted.type_name(), "ParallelStateStarted");
+    /// ```
     pub fn type_name(&self) -> &str {
         match self {
             EventKind::Other { event_type, .. } => event_type,
@@ -333,6 +418,16 @@ impl EventKind {
 
     /// The name of the state the event belongs to, when its details name one (state and Map
     /// iteration events).
+    ///
+    /// ```
+    /// use workflow_runtime::history::{MapIteration, StateType};
+    /// use workflow_runtime::EventKind;
+    ///
+    /// let it = EventKind::MapIterationStarted(MapIteration { name: "Each".into(), index: 2 });
+    /// assert_eq!(it.state_name(), Some("Each"));
+    /// assert_eq!(EventKind::ParallelStateStarted.state_name(), None);
+    /// # let _ = StateType::Map;
+    /// ```
     pub fn state_name(&self) -> Option<&str> {
         match self {
             EventKind::StateEntered { name, .. }
@@ -347,6 +442,14 @@ impl EventKind {
     }
 
     /// The key AWS uses for the details object (`"stateEnteredEventDetails"`, …), if any.
+    ///
+    /// ```
+    /// use workflow_runtime::history::ErrorDetails;
+    /// use workflow_runtime::EventKind;
+    ///
+    /// assert_eq!(EventKind::ExecutionAborted(ErrorDetails::default()).details_key(), Some("executionAbortedEventDetails"));
+    /// assert_eq!(EventKind::ParallelStateSucceeded.details_key(), None);
+    /// ```
     pub fn details_key(&self) -> Option<&str> {
         match self {
             EventKind::Other { details, .. } => details.as_ref().map(|(k, _)| k.as_str()),
@@ -356,6 +459,17 @@ impl EventKind {
 
     /// Appends the details object as AWS's JSON text; returns `false` (and appends nothing)
     /// when the event has no details.
+    ///
+    /// ```
+    /// use workflow_runtime::history::ErrorDetails;
+    /// use workflow_runtime::EventKind;
+    ///
+    /// let mut text = String::new();
+    /// let failed = EventKind::ExecutionFailed(ErrorDetails { error: Some("Oops".into()), cause: Some("bad".into()) });
+    /// assert!(failed.write_details(&mut text));
+    /// assert_eq!(text, r#"{"error":"Oops","cause":"bad"}"#);
+    /// assert!(!EventKind::ParallelStateStarted.write_details(&mut text));
+    /// ```
     pub fn write_details(&self, out: &mut String) -> bool {
         if self.details_key().is_none() {
             return false;
@@ -451,6 +565,15 @@ impl EventKind {
     }
 
     /// The details as a JSON value, under their key (`None` without details).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_runtime::history::ErrorDetails;
+    /// use workflow_runtime::EventKind;
+    ///
+    /// let failed = EventKind::ExecutionFailed(ErrorDetails { error: Some("Oops".into()), cause: None });
+    /// assert_eq!(failed.details(), Some(("executionFailedEventDetails".into(), json!({"error": "Oops"}))));
+    /// ```
     pub fn details(&self) -> Option<(String, Value)> {
         let key = self.details_key()?.to_string();
         if let EventKind::Other {
@@ -469,6 +592,18 @@ impl EventKind {
     /// Reads an event from AWS's type name and details object. An event whose type or details
     /// this model does not hold exactly is kept as [`EventKind::Other`], so that it renders back
     /// unchanged.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_runtime::EventKind;
+    ///
+    /// let kind = EventKind::from_aws("ExecutionFailed", Some(("executionFailedEventDetails".into(), json!({"error": "E"}))));
+    /// assert_eq!(kind.type_name(), "ExecutionFailed");
+    /// // A type this model does not know is kept as it is.
+    /// let other = EventKind::from_aws("ActivityScheduled", Some(("activityScheduledEventDetails".into(), json!({"resource": "r"}))));
+    /// assert!(matches!(other, EventKind::Other { .. }));
+    /// assert_eq!(other.type_name(), "ActivityScheduled");
+    /// ```
     pub fn from_aws(event_type: &str, details: Option<(String, Value)>) -> EventKind {
         let typed = EventType::from_name(event_type)
             .and_then(|ty| typed_from_aws(ty, details.as_ref().map(|(_, v)| v)));

@@ -41,6 +41,34 @@ pub(crate) use record::Rec;
 /// One history event: its position, its time, and what happened ([`EventKind`], typed details
 /// per kind). AWS's JSON shape ([`HistoryEvent::to_aws_json`], [`HistoryEvent::write_aws_json`])
 /// is a rendering of it.
+///
+/// ```
+/// # use serde_json::json;
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use chrono::TimeZone;
+/// # let start = chrono::Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+/// let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+/// let outcome = Runtime::builder().start_time(start).build().run_machine(&machine, json!({"n": 1})).await?;
+/// use workflow_runtime::{EventKind, HistoryEvent};
+///
+/// let entered: &HistoryEvent = &outcome.history.events()[1];
+/// // As on AWS, the first state follows from event 0.
+/// assert_eq!((entered.id, entered.previous_event_id), (2, 0));
+/// assert_eq!(entered.event_type(), "PassStateEntered");
+/// assert!(matches!(&entered.kind, EventKind::StateEntered { name, .. } if &**name == "P"));
+/// assert_eq!(
+///     entered.to_aws_json(),
+///     json!({
+///         "id": 2, "previousEventId": 0, "timestamp": "2024-01-01T00:00:00.000Z",
+///         "type": "PassStateEntered",
+///         "stateEnteredEventDetails": {"name": "P", "input": "{\"n\":1}", "inputDetails": {"truncated": false}}
+///     })
+/// );
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEvent {
     /// 1-based position in the execution's history.
@@ -60,6 +88,21 @@ pub struct HistoryEvent {
 impl HistoryEvent {
     /// An event read from AWS's shape: its type name and details object (see
     /// [`EventKind::from_aws`]).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_runtime::HistoryEvent;
+    ///
+    /// let e = HistoryEvent::from_aws(
+    ///     3,
+    ///     2,
+    ///     "2024-01-01T00:00:00.000Z".into(),
+    ///     "PassStateExited",
+    ///     Some(("stateExitedEventDetails".into(), json!({"name": "P", "output": "{}", "outputDetails": {"truncated": false}}))),
+    /// );
+    /// assert_eq!(e.event_type(), "PassStateExited");
+    /// assert_eq!(e.kind.state_name(), Some("P"));
+    /// ```
     pub fn from_aws(
         id: u64,
         previous_event_id: u64,
@@ -78,18 +121,64 @@ impl HistoryEvent {
     }
 
     /// The AWS `HistoryEventType` name (`"PassStateEntered"`, `"TaskSucceeded"`, …).
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use chrono::TimeZone;
+    /// # let start = chrono::Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// # let outcome = Runtime::builder().start_time(start).build().run_machine(&machine, json!({"n": 1})).await?;
+    /// assert_eq!(outcome.history.events()[0].event_type(), "ExecutionStarted");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn event_type(&self) -> &str {
         self.kind.type_name()
     }
 
     /// The details object under the key AWS uses for this type (`"stateEnteredEventDetails"`,
     /// …), or `None` for types without details.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use chrono::TimeZone;
+    /// # let start = chrono::Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// # let outcome = Runtime::builder().start_time(start).build().run_machine(&machine, json!({"n": 1})).await?;
+    /// let (key, details) = outcome.history.events()[2].details().expect("PassStateExited has details");
+    /// assert_eq!(key, "stateExitedEventDetails");
+    /// assert_eq!(details["name"], "P");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn details(&self) -> Option<(String, Value)> {
         self.kind.details()
     }
 
     /// Appends the event as AWS's JSON text: `{"id", "previousEventId", "timestamp", "type",
     /// "<details key>": {…}}`, written directly (no intermediate JSON value).
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use chrono::TimeZone;
+    /// # let start = chrono::Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// # let outcome = Runtime::builder().start_time(start).build().run_machine(&machine, json!({"n": 1})).await?;
+    /// let mut text = String::new();
+    /// outcome.history.events()[3].write_aws_json(&mut text);
+    /// assert!(text.starts_with(r#"{"id":4,"previousEventId":3,"timestamp":"2024-01-01T00:00:00.000Z","type":"ExecutionSucceeded""#));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn write_aws_json(&self, out: &mut String) {
         out.push_str("{\"id\":");
         out.push_str(&self.id.to_string());
@@ -109,6 +198,21 @@ impl HistoryEvent {
     }
 
     /// The event as AWS's JSON shape, as a value.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use chrono::TimeZone;
+    /// # let start = chrono::Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// # let outcome = Runtime::builder().start_time(start).build().run_machine(&machine, json!({"n": 1})).await?;
+    /// let v = outcome.history.events()[3].to_aws_json();
+    /// assert_eq!(v["executionSucceededEventDetails"]["output"], "{\"n\":1}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn to_aws_json(&self) -> Value {
         let mut text = String::new();
         self.write_aws_json(&mut text);
@@ -160,6 +264,25 @@ impl<'de> Deserialize<'de> for HistoryEvent {
 /// [`HistoryEvent`]s (one JSON details object each) the first time the history is read, through
 /// [`History::events`] or the slice it derefs to. [`History::len`] and [`History::event_types`]
 /// do not render. Cloning is cheap (the events are shared).
+///
+/// ```
+/// # use serde_json::json;
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use chrono::TimeZone;
+/// # let start = chrono::Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+/// let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+/// let outcome = Runtime::builder().start_time(start).build().run_machine(&machine, json!({"n": 1})).await?;
+/// let history = &outcome.history;
+/// assert_eq!(history.len(), 4);
+/// assert_eq!(history.event_types(), ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]);
+/// // It derefs to the events.
+/// assert_eq!(history[3].id, 4);
+/// assert_eq!(history.iter().filter(|e| e.kind.state_name() == Some("P")).count(), 2);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Default)]
 pub struct History {
     inner: Arc<HistoryInner>,
@@ -188,6 +311,21 @@ impl History {
     }
 
     /// The events, in id order (rendered on first use).
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use chrono::TimeZone;
+    /// # let start = chrono::Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// # let outcome = Runtime::builder().start_time(start).build().run_machine(&machine, json!({"n": 1})).await?;
+    /// let events = outcome.history.events();
+    /// assert_eq!(events.iter().map(|e| e.id).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn events(&self) -> &[HistoryEvent] {
         let inner = &*self.inner;
         if inner.recs.is_empty() {
@@ -202,16 +340,59 @@ impl History {
     }
 
     /// The number of events (without rendering them).
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use chrono::TimeZone;
+    /// # let start = chrono::Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// # let outcome = Runtime::builder().start_time(start).build().run_machine(&machine, json!({"n": 1})).await?;
+    /// assert_eq!(outcome.history.len(), 4);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn len(&self) -> usize {
         self.inner.prior.len() + self.inner.recs.len()
     }
 
     /// Whether there are no events (history off).
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use chrono::TimeZone;
+    /// # let start = chrono::Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// # let outcome = Runtime::builder().start_time(start).build().run_machine(&machine, json!({"n": 1})).await?;
+    /// assert!(!outcome.history.is_empty());
+    /// assert!(workflow_runtime::History::default().is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// The event types (`"PassStateEntered"`, …), in order, without rendering the events.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use chrono::TimeZone;
+    /// # let start = chrono::Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// # let outcome = Runtime::builder().start_time(start).build().run_machine(&machine, json!({"n": 1})).await?;
+    /// assert_eq!(outcome.history.event_types()[1], "PassStateEntered");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn event_types(&self) -> Vec<&str> {
         let inner = &*self.inner;
         inner
@@ -227,6 +408,24 @@ impl History {
     /// of each event. This run's events are written straight from their compact records (no
     /// [`HistoryEvent`] is built), a page at a time, so the memory it takes does not grow with
     /// the history.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use chrono::TimeZone;
+    /// # let start = chrono::Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// # let outcome = Runtime::builder().start_time(start).build().run_machine(&machine, json!({"n": 1})).await?;
+    /// let mut out = Vec::new();
+    /// outcome.history.write_aws_json(&mut out)?;
+    /// let events: serde_json::Value = serde_json::from_slice(&out)?;
+    /// assert_eq!(events.as_array().map(Vec::len), Some(4));
+    /// assert_eq!(events[3]["type"], "ExecutionSucceeded");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn write_aws_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         const PAGE: usize = 64 * 1024;
         let inner = &*self.inner;
@@ -267,6 +466,21 @@ impl History {
     }
 
     /// The events as an owned vector.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use chrono::TimeZone;
+    /// # let start = chrono::Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+    /// # let outcome = Runtime::builder().start_time(start).build().run_machine(&machine, json!({"n": 1})).await?;
+    /// let events = outcome.history.into_vec();
+    /// assert_eq!(events.len(), 4);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn into_vec(self) -> Vec<HistoryEvent> {
         self.events().to_vec()
     }
@@ -356,6 +570,15 @@ pub enum HistoryLevel {
 macro_rules! event_types {
     ($($variant:ident => $details:expr_2021;)*) => {
         /// The AWS `HistoryEventType` values the executor records.
+        ///
+        /// ```
+        /// use workflow_runtime::EventType;
+        ///
+        /// assert_eq!(EventType::TaskSucceeded.as_str(), "TaskSucceeded");
+        /// assert_eq!(EventType::TaskSucceeded.details_key(), Some("taskSucceededEventDetails"));
+        /// assert_eq!(EventType::from_name("MapRunStarted"), Some(EventType::MapRunStarted));
+        /// assert_eq!(EventType::from_name("NoSuchEvent"), None);
+        /// ```
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum EventType {
             $(
@@ -436,6 +659,11 @@ event_types! {
 }
 
 /// Why an [`EventSink`] could not store events.
+///
+/// ```
+/// let e = workflow_runtime::SinkError("disk full".into());
+/// assert_eq!(e.to_string(), "the history store failed: disk full");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the history store failed: {0}")]
 pub struct SinkError(pub String);
@@ -456,6 +684,36 @@ pub type SinkFuture<'a> =
 /// state's events as the state ends without waiting ([`EventSink::append_queued`]), so the sink
 /// can store the events of several states in one write, and waits for every queued append to
 /// complete before the next effect, as above. Each queued append is stored whole or not at all.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::{Arc, Mutex};
+/// use serde_json::json;
+/// use workflow_runtime::history::{EventSink, HistoryEvent, SinkFuture};
+/// use workflow_runtime::{Runtime, StartOptions};
+///
+/// /// Keeps the types of the events it is given.
+/// #[derive(Default)]
+/// struct Types(Mutex<Vec<String>>);
+///
+/// impl EventSink for Types {
+///     fn append<'a>(&'a self, events: &'a [HistoryEvent]) -> SinkFuture<'a> {
+///         self.0.lock().unwrap().extend(events.iter().map(|e| e.event_type().to_string()));
+///         Box::pin(async { Ok(()) })
+///     }
+/// }
+///
+/// let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).expect("valid");
+/// let runtime = Runtime::default();
+/// let sink = Arc::new(Types::default());
+/// let outcome = runtime
+///     .start(&runtime.program(&machine)?, json!({}), StartOptions::new().sink(sink.clone()))?
+///     .await;
+/// assert_eq!(*sink.0.lock().unwrap(), outcome.event_types());
+/// # Ok(())
+/// # }
+/// ```
 pub trait EventSink: Send + Sync {
     /// Stores `events` (never empty) durably, in order.
     fn append<'a>(&'a self, events: &'a [HistoryEvent]) -> SinkFuture<'a>;
