@@ -159,7 +159,8 @@ pub struct ExecutionOutcome {
     pub error: Option<String>,
     /// The cause, when there is one.
     pub cause: Option<String>,
-    /// The whole history, in id order (empty with [`HistoryLevel::Off`]); rendered to
+    /// The whole history, in id order (empty with [`HistoryLevel::Count`] and
+    /// [`HistoryLevel::Off`]); rendered to
     /// [`HistoryEvent`]s when first read.
     pub history: History,
 }
@@ -236,21 +237,54 @@ impl ExecutionOutcome {
     /// # }
     /// ```
     pub fn to_json(&self) -> Value {
-        let mut o = serde_json::Map::new();
-        o.insert("status".into(), self.status.as_str().into());
-        if let Some(v) = &self.output {
-            o.insert("output".into(), v.clone());
-        }
-        if self.status != ExecutionStatus::Succeeded {
-            if let Some(e) = &self.error {
-                o.insert("error".into(), e.clone().into());
-            }
-            if let Some(c) = &self.cause {
-                o.insert("cause".into(), c.clone().into());
-            }
-        }
-        Value::Object(o)
+        serde_json::to_value(self.json_view()).unwrap_or(Value::Null)
     }
+
+    /// Writes [`ExecutionOutcome::to_json`]'s document as compact JSON text, without copying
+    /// the output into a new value first.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#)
+    ///     .map_err(|d| format!("{d:?}"))?;
+    /// let runtime = Runtime::builder().build();
+    /// let outcome = runtime.run(&runtime.program(&machine)?, json!({"a": [1, 2]})).await?;
+    /// let mut text = Vec::new();
+    /// outcome.write_json(&mut text)?;
+    /// assert_eq!(String::from_utf8(text)?, r#"{"status":"SUCCEEDED","output":{"a":[1,2]}}"#);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn write_json(&self, out: impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer(out, &self.json_view()).map_err(std::io::Error::other)
+    }
+
+    /// The fields of [`ExecutionOutcome::to_json`], borrowed.
+    fn json_view(&self) -> OutcomeJson<'_> {
+        let failed = self.status != ExecutionStatus::Succeeded;
+        OutcomeJson {
+            status: self.status.as_str(),
+            output: self.output.as_ref(),
+            error: self.error.as_deref().filter(|_| failed),
+            cause: self.cause.as_deref().filter(|_| failed),
+        }
+    }
+}
+
+/// [`ExecutionOutcome::to_json`]'s document: `status`, then `output`, `error` and `cause` when
+/// present.
+#[derive(Serialize)]
+struct OutcomeJson<'a> {
+    status: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause: Option<&'a str>,
 }
 
 /// Why an execution could not be started.
@@ -1883,4 +1917,49 @@ async fn drive(
         outcome.cause = Some(e.to_string());
     }
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn outcome(status: ExecutionStatus, output: Option<Value>) -> ExecutionOutcome {
+        ExecutionOutcome {
+            status,
+            output,
+            error: Some("E".into()),
+            cause: Some("why \"quoted\"".into()),
+            history: History::default(),
+        }
+    }
+
+    /// The document keeps its field order, and names the error and cause only when the run did
+    /// not succeed; the text is that document's.
+    #[test]
+    fn the_json_document_and_its_text_agree() {
+        let cases = [
+            (
+                outcome(ExecutionStatus::Succeeded, Some(json!({"b": 1, "a": [2]}))),
+                json!({"status": "SUCCEEDED", "output": {"b": 1, "a": [2]}}),
+            ),
+            (
+                outcome(ExecutionStatus::Failed, None),
+                json!({"status": "FAILED", "error": "E", "cause": "why \"quoted\""}),
+            ),
+            (
+                outcome(ExecutionStatus::TimedOut, None),
+                json!({"status": "TIMED_OUT", "error": "E", "cause": "why \"quoted\""}),
+            ),
+        ];
+        for (o, expected) in cases {
+            assert_eq!(o.to_json(), expected);
+            let mut text = Vec::new();
+            o.write_json(&mut text).expect("writes");
+            assert_eq!(
+                String::from_utf8(text).expect("UTF-8"),
+                expected.to_string()
+            );
+        }
+    }
 }

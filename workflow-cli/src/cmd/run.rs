@@ -284,7 +284,11 @@ fn execute(
     if let Err(e) = printed {
         let _ = writeln!(err, "error: cannot write the output: {e}");
     }
-    super::durable::exit_code(outcome.status)
+    let code = super::durable::exit_code(outcome.status);
+    // The process ends next: freeing the output and the history value by value (a million-item
+    // Map's results, a long history) would only delay the exit.
+    std::mem::forget(outcome);
+    code
 }
 
 /// Runs the execution, stored (`--store`) or in memory.
@@ -377,19 +381,20 @@ fn print_json(
     events: Option<&Events<'_>>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let doc = outcome.to_json();
     let Some(events) = events else {
-        // Buffered: `Value`'s Display writes many small pieces, which a line-buffered stdout
-        // would each scan for a newline.
+        // Buffered: serde_json writes many small pieces, which a line-buffered stdout would
+        // each scan for a newline.
         let mut w = std::io::BufWriter::with_capacity(64 * 1024, &mut *out);
-        writeln!(w, "{doc}")?;
+        outcome.write_json(&mut w)?;
+        w.write_all(b"\n")?;
         return w.flush();
     };
     // `{…, "events": [...]}`: the outcome's fields, then the history written as JSON text: a
     // run in memory straight from its records, a stored run a page at a time from its store.
-    let text = doc.to_string();
-    let fields = text.strip_suffix('}').unwrap_or("{");
-    out.write_all(fields.as_bytes())?;
+    let mut text = Vec::new();
+    outcome.write_json(&mut text)?;
+    let fields = text.strip_suffix(b"}").unwrap_or(b"{");
+    out.write_all(fields)?;
     out.write_all(if fields.len() > 1 {
         b",\"events\":"
     } else {
