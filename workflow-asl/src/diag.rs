@@ -7,6 +7,14 @@ use std::fmt;
 /// Where AWS's `ValidateStateMachineDefinition` API has a code for the problem, the code has the
 /// same name (`SCHEMA_VALIDATION_FAILED`, `MISSING_TRANSITION_TARGET`, …); the others are ours and
 /// are listed in `docs/ARCHITECTURE.md`.
+///
+/// ```
+/// use workflow_asl::Code;
+///
+/// let report = workflow_asl::check_str(r#"{"StartAt": "Nowhere", "States": {"A": {"Type": "Succeed"}}}"#);
+/// assert!(report.diagnostics.iter().any(|d| d.code == Code::MissingTransitionTarget));
+/// assert_eq!(Code::MissingTransitionTarget.to_string(), "MISSING_TRANSITION_TARGET");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Code {
@@ -63,6 +71,10 @@ pub enum Code {
 
 impl Code {
     /// The code as written in JSON output and documentation (`SCHEMA_VALIDATION_FAILED`).
+    ///
+    /// ```
+    /// assert_eq!(workflow_asl::Code::DuplicateStateName.as_str(), "DUPLICATE_STATE_NAME");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Code::InvalidJsonDescription => "INVALID_JSON_DESCRIPTION",
@@ -96,6 +108,13 @@ impl fmt::Display for Code {
 }
 
 /// How serious a diagnostic is, as AWS's `ValidateStateMachineDefinition` grades them.
+///
+/// ```
+/// use workflow_asl::Severity;
+///
+/// assert_eq!(Severity::Warning.to_string(), "WARNING");
+/// assert!(Severity::Error < Severity::Warning);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Severity {
     /// The definition is invalid: AWS would reject it (`ERROR`).
@@ -107,6 +126,10 @@ pub enum Severity {
 
 impl Severity {
     /// The severity as AWS writes it: `ERROR` or `WARNING`.
+    ///
+    /// ```
+    /// assert_eq!(workflow_asl::Severity::Error.as_str(), "ERROR");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Error => "ERROR",
@@ -122,6 +145,18 @@ impl fmt::Display for Severity {
 }
 
 /// One problem found in a definition.
+///
+/// ```
+/// use workflow_asl::{Code, Diagnostic, Severity};
+///
+/// let report = workflow_asl::check_str(r#"{"StartAt": "Start", "States": {"Start": {"Type": "Taks", "End": true}}}"#);
+/// let d: &Diagnostic = &report.diagnostics[0];
+/// assert_eq!(d.code, Code::SchemaValidationFailed);
+/// assert_eq!(d.pointer, "/States/Start/Type");
+/// assert_eq!(d.severity, Severity::Error);
+/// assert!(d.message.contains("Task"), "{}", d.message); // a suggestion
+/// assert!(d.to_string().starts_with("SCHEMA_VALIDATION_FAILED at /States/Start/Type: "));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     /// What kind of problem.
@@ -136,6 +171,14 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error with a code, a pointer and a message.
+    ///
+    /// ```
+    /// use workflow_asl::{Code, Diagnostic};
+    ///
+    /// let d = Diagnostic::new(Code::MissingTransitionTarget, "/States/A/Next", "no state `B`");
+    /// assert!(d.is_error());
+    /// assert_eq!(d.to_string(), "MISSING_TRANSITION_TARGET at /States/A/Next: no state `B`");
+    /// ```
     pub fn new(code: Code, pointer: impl Into<String>, message: impl Into<String>) -> Self {
         Diagnostic {
             code,
@@ -146,6 +189,14 @@ impl Diagnostic {
     }
 
     /// A warning with a code, a pointer and a message: the definition is still valid.
+    ///
+    /// ```
+    /// use workflow_asl::{Code, Diagnostic, Severity};
+    ///
+    /// let d = Diagnostic::warning(Code::MissingTransitionTarget, "", "just a note");
+    /// assert_eq!(d.severity, Severity::Warning);
+    /// assert!(!d.is_error());
+    /// ```
     pub fn warning(code: Code, pointer: impl Into<String>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
@@ -154,6 +205,11 @@ impl Diagnostic {
     }
 
     /// Whether this is an error (the definition is invalid), not a warning.
+    ///
+    /// ```
+    /// let report = workflow_asl::check_str(r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}"#);
+    /// assert!(report.diagnostics.iter().any(workflow_asl::Diagnostic::is_error));
+    /// ```
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -171,6 +227,12 @@ impl fmt::Display for Diagnostic {
 }
 
 /// Appends one reference token to a JSON pointer, escaping `~` and `/` as RFC 6901 requires.
+///
+/// ```
+/// use workflow_asl::diag::push_pointer;
+///
+/// assert_eq!(push_pointer("/States", "a/b~c"), "/States/a~1b~0c");
+/// ```
 pub fn push_pointer(base: &str, token: &str) -> String {
     let mut out = String::with_capacity(base.len() + token.len() + 1);
     out.push_str(base);
@@ -186,6 +248,13 @@ pub fn push_pointer(base: &str, token: &str) -> String {
 }
 
 /// The closest candidate to `name` by edit distance, if it is close enough to be a likely typo.
+///
+/// ```
+/// use workflow_asl::diag::did_you_mean;
+///
+/// assert_eq!(did_you_mean("Chek", ["Check", "Done"]), Some("Check"));
+/// assert_eq!(did_you_mean("Zzzzzz", ["Check", "Done"]), None);
+/// ```
 pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,

@@ -42,6 +42,16 @@ pub mod names {
 }
 
 /// A failure with an error name and a cause, as recorded in `…Failed` history events.
+///
+/// ```
+/// use workflow_asl::Failure;
+///
+/// let f = Failure::new("Rejected", "the order is invalid");
+/// assert_eq!(f.to_string(), "Rejected: the order is invalid");
+/// // The runtime's errors are failures with the States Language's names.
+/// assert_eq!(Failure::runtime("boom").error, "States.Runtime");
+/// assert_eq!(Failure::intrinsic("bad").error, workflow_asl::error::names::INTRINSIC_FAILURE);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     /// The error name (`States.Runtime`, `MyError`, …).
@@ -52,6 +62,11 @@ pub struct Failure {
 
 impl Failure {
     /// A failure with this error name and cause.
+    ///
+    /// ```
+    /// let f = workflow_asl::Failure::new("MyError", "it broke");
+    /// assert_eq!((f.error.as_str(), f.cause.as_str()), ("MyError", "it broke"));
+    /// ```
     pub fn new(error: impl Into<String>, cause: impl Into<String>) -> Self {
         Failure {
             error: error.into(),
@@ -60,11 +75,19 @@ impl Failure {
     }
 
     /// A `States.Runtime` failure.
+    ///
+    /// ```
+    /// assert_eq!(workflow_asl::Failure::runtime("x").error, "States.Runtime");
+    /// ```
     pub fn runtime(cause: impl Into<String>) -> Self {
         Failure::new(names::RUNTIME, cause)
     }
 
     /// A `States.IntrinsicFailure`.
+    ///
+    /// ```
+    /// assert_eq!(workflow_asl::Failure::intrinsic("x").error, "States.IntrinsicFailure");
+    /// ```
     pub fn intrinsic(cause: impl Into<String>) -> Self {
         Failure::new(names::INTRINSIC_FAILURE, cause)
     }

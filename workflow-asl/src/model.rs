@@ -35,6 +35,30 @@ impl QueryLanguage {
 }
 
 /// A whole state machine (the top level of a definition).
+///
+/// ```
+/// use workflow_asl::model::StateKind;
+/// use workflow_asl::StateMachine;
+///
+/// let machine: StateMachine = workflow_asl::load(r#"{
+///   "Comment": "Routes orders.",
+///   "StartAt": "Check",
+///   "States": {
+///     "Check": {"Type": "Choice", "Choices": [{"Variable": "$.total", "NumericGreaterThan": 100, "Next": "Review"}], "Default": "Done"},
+///     "Review": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Review",
+///                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}], "Next": "Done"},
+///     "Done": {"Type": "Succeed"}
+///   }
+/// }"#).expect("a valid definition");
+/// assert_eq!(machine.comment.as_deref(), Some("Routes orders."));
+/// assert_eq!(machine.start_at, "Check");
+/// assert_eq!(machine.states.keys().collect::<Vec<_>>(), ["Check", "Review", "Done"]);
+/// assert!(matches!(machine.states["Review"].kind, StateKind::Task(_)));
+/// assert_eq!(machine.states["Check"].successors(), ["Review", "Done"]);
+/// // Emitting gives the definition back.
+/// let text = workflow_asl::emit::machine_to_string_pretty(&machine);
+/// assert_eq!(workflow_asl::load(&text).expect("still valid"), machine);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct StateMachine {
     /// `Comment`.
@@ -147,6 +171,20 @@ pub enum StateKind {
 
 impl StateKind {
     /// The `Type` as written in ASL.
+    ///
+    /// ```
+    /// let machine = workflow_asl::load(r#"{
+    ///   "Comment": "Routes orders.",
+    ///   "StartAt": "Check",
+    ///   "States": {
+    ///     "Check": {"Type": "Choice", "Choices": [{"Variable": "$.total", "NumericGreaterThan": 100, "Next": "Review"}], "Default": "Done"},
+    ///     "Review": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Review",
+    ///                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}], "Next": "Done"},
+    ///     "Done": {"Type": "Succeed"}
+    ///   }
+    /// }"#).expect("valid");
+    /// assert_eq!(machine.states["Check"].kind.type_name(), "Choice");
+    /// ```
     pub fn type_name(&self) -> &'static str {
         match self {
             StateKind::Task(_) => "Task",
@@ -163,6 +201,22 @@ impl StateKind {
 
 impl State {
     /// `Next`/`End` for the state types that have them.
+    ///
+    /// ```
+    /// let machine = workflow_asl::load(r#"{
+    ///   "Comment": "Routes orders.",
+    ///   "StartAt": "Check",
+    ///   "States": {
+    ///     "Check": {"Type": "Choice", "Choices": [{"Variable": "$.total", "NumericGreaterThan": 100, "Next": "Review"}], "Default": "Done"},
+    ///     "Review": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Review",
+    ///                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}], "Next": "Done"},
+    ///     "Done": {"Type": "Succeed"}
+    ///   }
+    /// }"#).expect("valid");
+    /// let next = machine.states["Review"].transition().and_then(|t| t.target());
+    /// assert_eq!(next, Some("Done"));
+    /// assert!(machine.states["Check"].transition().is_none()); // a Choice has no Next
+    /// ```
     pub fn transition(&self) -> Option<&Transition> {
         match &self.kind {
             StateKind::Task(t) => Some(&t.transition),
@@ -175,6 +229,22 @@ impl State {
     }
 
     /// Retry and Catch for the state types that have them.
+    ///
+    /// ```
+    /// let machine = workflow_asl::load(r#"{
+    ///   "Comment": "Routes orders.",
+    ///   "StartAt": "Check",
+    ///   "States": {
+    ///     "Check": {"Type": "Choice", "Choices": [{"Variable": "$.total", "NumericGreaterThan": 100, "Next": "Review"}], "Default": "Done"},
+    ///     "Review": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Review",
+    ///                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}], "Next": "Done"},
+    ///     "Done": {"Type": "Succeed"}
+    ///   }
+    /// }"#).expect("valid");
+    /// let errors = machine.states["Review"].error_handling().expect("a Task");
+    /// assert_eq!(errors.catch[0].error_equals, ["States.ALL"]);
+    /// assert!(errors.retry.is_empty());
+    /// ```
     pub fn error_handling(&self) -> Option<&ErrorHandling> {
         match &self.kind {
             StateKind::Task(t) => Some(&t.errors),
@@ -186,6 +256,21 @@ impl State {
 
     /// Every state this state may transition to, in the order written: `Next`, Choice targets and
     /// `Default`, Catch targets.
+    ///
+    /// ```
+    /// let machine = workflow_asl::load(r#"{
+    ///   "Comment": "Routes orders.",
+    ///   "StartAt": "Check",
+    ///   "States": {
+    ///     "Check": {"Type": "Choice", "Choices": [{"Variable": "$.total", "NumericGreaterThan": 100, "Next": "Review"}], "Default": "Done"},
+    ///     "Review": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Review",
+    ///                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}], "Next": "Done"},
+    ///     "Done": {"Type": "Succeed"}
+    ///   }
+    /// }"#).expect("valid");
+    /// assert_eq!(machine.states["Review"].successors(), ["Done", "Done"]); // Next, then the Catch
+    /// assert!(machine.states["Done"].successors().is_empty());
+    /// ```
     pub fn successors(&self) -> Vec<&str> {
         let mut out = Vec::new();
         if let Some(t) = self.transition().and_then(Transition::target) {
@@ -585,6 +670,16 @@ impl MapState {
 
 impl StateMachine {
     /// The effective query language of a state in this machine.
+    ///
+    /// ```
+    /// use workflow_asl::model::QueryLanguage;
+    ///
+    /// let machine = workflow_asl::load(r#"{"StartAt": "A", "States": {
+    ///   "A": {"Type": "Pass", "Next": "B"},
+    ///   "B": {"Type": "Pass", "QueryLanguage": "JSONata", "End": true}}}"#).expect("valid");
+    /// assert_eq!(machine.language_of(&machine.states["A"]), QueryLanguage::JsonPath);
+    /// assert_eq!(machine.language_of(&machine.states["B"]), QueryLanguage::Jsonata);
+    /// ```
     pub fn language_of(&self, state: &State) -> QueryLanguage {
         state
             .common
