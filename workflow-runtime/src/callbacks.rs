@@ -23,6 +23,13 @@ use tokio::sync::mpsc;
 pub const MAX_TOKEN_LEN: usize = 1024;
 
 /// What a callback says about a waiting task.
+///
+/// ```
+/// use workflow_runtime::callbacks::Signal;
+///
+/// let s = Signal::Failure { error: Some("Rejected".into()), cause: None };
+/// assert_ne!(s, Signal::Heartbeat);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Signal {
     /// `SendTaskSuccess`: the task's result.
@@ -39,6 +46,15 @@ pub enum Signal {
 }
 
 /// Why a callback was refused, named as Step Functions names it.
+///
+/// ```
+/// use workflow_runtime::{CallbackError, Callbacks};
+///
+/// let err = Callbacks::new().send_heartbeat("no-such-token").unwrap_err();
+/// assert!(matches!(err, CallbackError::TaskDoesNotExist(_)));
+/// assert_eq!(err.aws_name(), "TaskDoesNotExist");
+/// assert!(err.to_string().starts_with("TaskDoesNotExist: "));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CallbackError {
@@ -54,6 +70,11 @@ pub enum CallbackError {
 
 impl CallbackError {
     /// The error's AWS name (`InvalidToken`, `TaskDoesNotExist`, `TaskTimedOut`, `InvalidOutput`).
+    ///
+    /// ```
+    /// let err = workflow_runtime::Callbacks::new().send_heartbeat("").unwrap_err();
+    /// assert_eq!(err.aws_name(), "InvalidToken");
+    /// ```
     pub fn aws_name(&self) -> &'static str {
         match self {
             CallbackError::InvalidToken(_) => "InvalidToken",
@@ -64,6 +85,11 @@ impl CallbackError {
     }
 
     /// The human-readable message.
+    ///
+    /// ```
+    /// let err = workflow_runtime::Callbacks::new().send_heartbeat("").unwrap_err();
+    /// assert!(err.message().starts_with("Invalid token"));
+    /// ```
     pub fn message(&self) -> &str {
         match self {
             CallbackError::InvalidToken(m)
@@ -102,6 +128,31 @@ enum Slot {
 }
 
 /// A task that waits for a callback now (see [`Callbacks::waiting_tasks`]).
+///
+/// ```
+/// # use serde_json::{json, Value};
+/// # use workflow_runtime::{Runtime, StartOptions, TaskError};
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Approve", "States": {"Approve": {
+/// #   "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+/// #   "Parameters": {"QueueUrl": "approvals", "MessageBody": {"token.$": "$$.Task.Token"}},
+/// #   "End": true}}}"#).expect("valid");
+/// # let runtime = Runtime::builder()
+/// #     .handler("arn:aws:states:::sqs:sendMessage.waitForTaskToken", |_: Value| async { Ok::<_, TaskError>(json!({})) })
+/// #     .build();
+/// // An execution whose task `Approve` waits for a callback.
+/// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new().name("e-1"))?;
+/// # while execution.waiting_task_tokens().is_empty() { tokio::task::yield_now().await; }
+/// let callbacks = runtime.callbacks();
+/// let token = callbacks.waiting().remove(0);
+/// let task = &callbacks.waiting_tasks(None)[0];
+/// assert_eq!((task.token.as_str(), task.execution.as_str(), task.state.as_str()), (token.as_str(), "e-1", "Approve"));
+/// # callbacks.send_success(&token, json!(1))?;
+/// # execution.await;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WaitingTask {
@@ -115,6 +166,36 @@ pub struct WaitingTask {
 
 /// The tokens of the waiting tasks of a runtime's executions. Shared by every execution of a
 /// [`crate::Runtime`] ([`crate::Runtime::callbacks`]).
+///
+/// ```
+/// # use serde_json::{json, Value};
+/// # use workflow_runtime::{Runtime, StartOptions, TaskError};
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Approve", "States": {"Approve": {
+/// #   "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+/// #   "Parameters": {"QueueUrl": "approvals", "MessageBody": {"token.$": "$$.Task.Token"}},
+/// #   "End": true}}}"#).expect("valid");
+/// # let runtime = Runtime::builder()
+/// #     .handler("arn:aws:states:::sqs:sendMessage.waitForTaskToken", |_: Value| async { Ok::<_, TaskError>(json!({})) })
+/// #     .build();
+/// // An execution whose task `Approve` waits for a callback.
+/// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new().name("e-1"))?;
+/// # while execution.waiting_task_tokens().is_empty() { tokio::task::yield_now().await; }
+/// let callbacks = runtime.callbacks();
+/// let token = callbacks.waiting().remove(0);
+/// use workflow_runtime::callbacks::WaitingTask;
+///
+/// let waiting: Vec<WaitingTask> = callbacks.waiting_tasks(Some("e-1"));
+/// assert_eq!((waiting[0].execution.as_str(), waiting[0].state.as_str()), ("e-1", "Approve"));
+/// callbacks.send_heartbeat(&token)?;
+/// callbacks.send_success_text(&token, r#"{"approved": true}"#)?;
+/// assert_eq!(execution.await.output, Some(json!({"approved": true})));
+/// // The token is used up.
+/// assert_eq!(callbacks.send_heartbeat(&token).unwrap_err().aws_name(), "TaskDoesNotExist");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Default)]
 pub struct Callbacks {
     slots: Mutex<HashMap<String, Slot>>,
@@ -126,6 +207,11 @@ const MAX_ENDED: usize = 100_000;
 
 impl Callbacks {
     /// An empty registry.
+    ///
+    /// ```
+    /// let callbacks = workflow_runtime::Callbacks::new();
+    /// assert!(callbacks.waiting().is_empty());
+    /// ```
     pub fn new() -> Callbacks {
         Callbacks::default()
     }
@@ -162,6 +248,31 @@ impl Callbacks {
 
     /// Whether a callback on `token` would be taken now, without sending one: the error it
     /// would get otherwise.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, StartOptions, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Approve", "States": {"Approve": {
+    /// #   "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+    /// #   "Parameters": {"QueueUrl": "approvals", "MessageBody": {"token.$": "$$.Task.Token"}},
+    /// #   "End": true}}}"#).expect("valid");
+    /// # let runtime = Runtime::builder()
+    /// #     .handler("arn:aws:states:::sqs:sendMessage.waitForTaskToken", |_: Value| async { Ok::<_, TaskError>(json!({})) })
+    /// #     .build();
+    /// // An execution whose task `Approve` waits for a callback.
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new().name("e-1"))?;
+    /// # while execution.waiting_task_tokens().is_empty() { tokio::task::yield_now().await; }
+    /// let callbacks = runtime.callbacks();
+    /// let token = callbacks.waiting().remove(0);
+    /// callbacks.probe(&token)?; // would be taken; nothing is sent
+    /// assert_eq!(callbacks.probe("unknown").unwrap_err().aws_name(), "TaskDoesNotExist");
+    /// callbacks.send_success(&token, json!(1))?;
+    /// # execution.await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn probe(&self, token: &str) -> Result<(), CallbackError> {
         Self::check(token)?;
         let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
@@ -172,11 +283,59 @@ impl Callbacks {
     }
 
     /// `SendTaskSuccess`: completes the token's task with `output`.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, StartOptions, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Approve", "States": {"Approve": {
+    /// #   "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+    /// #   "Parameters": {"QueueUrl": "approvals", "MessageBody": {"token.$": "$$.Task.Token"}},
+    /// #   "End": true}}}"#).expect("valid");
+    /// # let runtime = Runtime::builder()
+    /// #     .handler("arn:aws:states:::sqs:sendMessage.waitForTaskToken", |_: Value| async { Ok::<_, TaskError>(json!({})) })
+    /// #     .build();
+    /// // An execution whose task `Approve` waits for a callback.
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new().name("e-1"))?;
+    /// # while execution.waiting_task_tokens().is_empty() { tokio::task::yield_now().await; }
+    /// let callbacks = runtime.callbacks();
+    /// let token = callbacks.waiting().remove(0);
+    /// callbacks.send_success(&token, json!({"approved": true}))?;
+    /// assert_eq!(execution.await.output, Some(json!({"approved": true})));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn send_success(&self, token: &str, output: Value) -> Result<(), CallbackError> {
         self.send(token, Signal::Success(output))
     }
 
     /// `SendTaskSuccess` with the output as JSON text (as the API carries it).
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, StartOptions, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Approve", "States": {"Approve": {
+    /// #   "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+    /// #   "Parameters": {"QueueUrl": "approvals", "MessageBody": {"token.$": "$$.Task.Token"}},
+    /// #   "End": true}}}"#).expect("valid");
+    /// # let runtime = Runtime::builder()
+    /// #     .handler("arn:aws:states:::sqs:sendMessage.waitForTaskToken", |_: Value| async { Ok::<_, TaskError>(json!({})) })
+    /// #     .build();
+    /// // An execution whose task `Approve` waits for a callback.
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new().name("e-1"))?;
+    /// # while execution.waiting_task_tokens().is_empty() { tokio::task::yield_now().await; }
+    /// let callbacks = runtime.callbacks();
+    /// let token = callbacks.waiting().remove(0);
+    /// let err = callbacks.send_success_text(&token, "{not json").unwrap_err();
+    /// assert_eq!(err.aws_name(), "InvalidOutput");
+    /// callbacks.send_success_text(&token, "[1, 2]")?;
+    /// assert_eq!(execution.await.output, Some(json!([1, 2])));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn send_success_text(&self, token: &str, output: &str) -> Result<(), CallbackError> {
         Self::check(token)?;
         let value = serde_json::from_str(output).map_err(|e| {
@@ -186,6 +345,29 @@ impl Callbacks {
     }
 
     /// `SendTaskFailure`: fails the token's task with `error` and `cause`.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, StartOptions, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Approve", "States": {"Approve": {
+    /// #   "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+    /// #   "Parameters": {"QueueUrl": "approvals", "MessageBody": {"token.$": "$$.Task.Token"}},
+    /// #   "End": true}}}"#).expect("valid");
+    /// # let runtime = Runtime::builder()
+    /// #     .handler("arn:aws:states:::sqs:sendMessage.waitForTaskToken", |_: Value| async { Ok::<_, TaskError>(json!({})) })
+    /// #     .build();
+    /// // An execution whose task `Approve` waits for a callback.
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new().name("e-1"))?;
+    /// # while execution.waiting_task_tokens().is_empty() { tokio::task::yield_now().await; }
+    /// let callbacks = runtime.callbacks();
+    /// let token = callbacks.waiting().remove(0);
+    /// callbacks.send_failure(&token, Some("Rejected".into()), None)?;
+    /// assert_eq!(execution.await.error.as_deref(), Some("Rejected"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn send_failure(
         &self,
         token: &str,
@@ -196,11 +378,62 @@ impl Callbacks {
     }
 
     /// `SendTaskHeartbeat`: resets the token's task's `HeartbeatSeconds`.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, StartOptions, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Approve", "States": {"Approve": {
+    /// #   "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+    /// #   "Parameters": {"QueueUrl": "approvals", "MessageBody": {"token.$": "$$.Task.Token"}},
+    /// #   "End": true}}}"#).expect("valid");
+    /// # let runtime = Runtime::builder()
+    /// #     .handler("arn:aws:states:::sqs:sendMessage.waitForTaskToken", |_: Value| async { Ok::<_, TaskError>(json!({})) })
+    /// #     .build();
+    /// // An execution whose task `Approve` waits for a callback.
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new().name("e-1"))?;
+    /// # while execution.waiting_task_tokens().is_empty() { tokio::task::yield_now().await; }
+    /// let callbacks = runtime.callbacks();
+    /// let token = callbacks.waiting().remove(0);
+    /// callbacks.send_heartbeat(&token)?; // still waiting afterwards
+    /// assert_eq!(callbacks.waiting(), [token.clone()]);
+    /// assert_eq!(callbacks.send_heartbeat("").unwrap_err().aws_name(), "InvalidToken");
+    /// # callbacks.send_success(&token, json!(1))?;
+    /// # execution.await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn send_heartbeat(&self, token: &str) -> Result<(), CallbackError> {
         self.send(token, Signal::Heartbeat)
     }
 
     /// The tokens whose tasks are waiting now.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, StartOptions, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Approve", "States": {"Approve": {
+    /// #   "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+    /// #   "Parameters": {"QueueUrl": "approvals", "MessageBody": {"token.$": "$$.Task.Token"}},
+    /// #   "End": true}}}"#).expect("valid");
+    /// # let runtime = Runtime::builder()
+    /// #     .handler("arn:aws:states:::sqs:sendMessage.waitForTaskToken", |_: Value| async { Ok::<_, TaskError>(json!({})) })
+    /// #     .build();
+    /// // An execution whose task `Approve` waits for a callback.
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new().name("e-1"))?;
+    /// # while execution.waiting_task_tokens().is_empty() { tokio::task::yield_now().await; }
+    /// let callbacks = runtime.callbacks();
+    /// let token = callbacks.waiting().remove(0);
+    /// assert_eq!(callbacks.waiting(), [token.clone()]);
+    /// callbacks.send_success(&token, json!(1))?;
+    /// execution.await;
+    /// assert!(callbacks.waiting().is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn waiting(&self) -> Vec<String> {
         let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         let mut out: Vec<String> = slots
@@ -213,6 +446,32 @@ impl Callbacks {
     }
 
     /// The tasks waiting now, of one execution (`Some(name)`) or of all, by token.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::{Runtime, StartOptions, TaskError};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Approve", "States": {"Approve": {
+    /// #   "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+    /// #   "Parameters": {"QueueUrl": "approvals", "MessageBody": {"token.$": "$$.Task.Token"}},
+    /// #   "End": true}}}"#).expect("valid");
+    /// # let runtime = Runtime::builder()
+    /// #     .handler("arn:aws:states:::sqs:sendMessage.waitForTaskToken", |_: Value| async { Ok::<_, TaskError>(json!({})) })
+    /// #     .build();
+    /// // An execution whose task `Approve` waits for a callback.
+    /// let execution = runtime.start(&runtime.program(&machine)?, json!({}), StartOptions::new().name("e-1"))?;
+    /// # while execution.waiting_task_tokens().is_empty() { tokio::task::yield_now().await; }
+    /// let callbacks = runtime.callbacks();
+    /// let token = callbacks.waiting().remove(0);
+    /// assert_eq!(callbacks.waiting_tasks(None).len(), 1);
+    /// assert!(callbacks.waiting_tasks(Some("another")).is_empty());
+    /// assert_eq!(callbacks.waiting_tasks(Some("e-1"))[0].token, token);
+    /// # callbacks.send_success(&token, json!(1))?;
+    /// # execution.await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn waiting_tasks(&self, execution: Option<&str>) -> Vec<WaitingTask> {
         let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         let mut out: Vec<WaitingTask> = slots

@@ -11,6 +11,19 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use tokio::time::Instant;
 
 /// Wall-clock time for one execution, advancing with tokio's (possibly paused) clock.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// use std::time::Duration;
+/// use workflow_runtime::clock::{format_ms, Clock};
+///
+/// // On tokio's paused clock an hour passes at once, and the clock reads an hour later.
+/// let clock = Clock::starting_at(1_704_067_200_000); // 2024-01-01T00:00:00Z
+/// tokio::time::sleep(Duration::from_secs(3600)).await;
+/// assert_eq!(format_ms(clock.now_ms()), "2024-01-01T01:00:00.000Z");
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     base_ms: i64,
@@ -19,6 +32,14 @@ pub struct Clock {
 
 impl Clock {
     /// A clock that reads `base_ms` (milliseconds since the epoch) now.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let clock = workflow_runtime::clock::Clock::starting_at(1_000);
+    /// assert_eq!(clock.now_ms(), 1_000);
+    /// # }
+    /// ```
     pub fn starting_at(base_ms: i64) -> Clock {
         Clock {
             base_ms,
@@ -27,17 +48,48 @@ impl Clock {
     }
 
     /// A clock that reads the system's wall-clock time now.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let clock = workflow_runtime::clock::Clock::system();
+    /// assert!(clock.now_ms() > 1_700_000_000_000); // after November 2023
+    /// # }
+    /// ```
     pub fn system() -> Clock {
         Clock::starting_at(Utc::now().timestamp_millis())
     }
 
     /// Milliseconds since the epoch.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let clock = workflow_runtime::clock::Clock::starting_at(0);
+    /// tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    /// assert_eq!(clock.now_ms(), 1500);
+    /// # }
+    /// ```
     pub fn now_ms(&self) -> i64 {
         let elapsed = i64::try_from(self.base.elapsed().as_millis()).unwrap_or(i64::MAX);
         self.base_ms.saturating_add(elapsed)
     }
 
     /// The tokio instant at which this clock reads `ms` (now, if `ms` is in the past).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// use tokio::time::Instant;
+    /// use workflow_runtime::clock::Clock;
+    ///
+    /// let clock = Clock::starting_at(10_000);
+    /// // A Wait until 15 s after the epoch sleeps until 5 s from now.
+    /// tokio::time::sleep_until(clock.instant_at(15_000)).await;
+    /// assert_eq!(clock.now_ms(), 15_000);
+    /// assert!(clock.instant_at(0) <= Instant::now()); // the past is now
+    /// # }
+    /// ```
     pub fn instant_at(&self, ms: i64) -> Instant {
         let now_ms = self.now_ms();
         let now = Instant::now();
@@ -52,6 +104,13 @@ impl Clock {
 }
 
 /// Formats milliseconds since the epoch as AWS does: `2024-01-02T03:04:05.678Z`.
+///
+/// ```
+/// use workflow_runtime::clock::format_ms;
+///
+/// assert_eq!(format_ms(1_704_164_645_678), "2024-01-02T03:04:05.678Z");
+/// assert_eq!(format_ms(0), "1970-01-01T00:00:00.000Z");
+/// ```
 pub fn format_ms(ms: i64) -> String {
     let mut out = String::with_capacity(24);
     write_ms(ms, &mut out);
@@ -110,6 +169,14 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 }
 
 /// Parses a timestamp written by [`format_ms`] (or any RFC 3339 timestamp) back to milliseconds.
+///
+/// ```
+/// use workflow_runtime::clock::{format_ms, parse_ms};
+///
+/// assert_eq!(parse_ms("2024-01-02T03:04:05.678Z"), Some(1_704_164_645_678));
+/// assert_eq!(parse_ms(&format_ms(42)), Some(42));
+/// assert_eq!(parse_ms("yesterday"), None);
+/// ```
 pub fn parse_ms(text: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(text)
         .ok()

@@ -15,6 +15,21 @@ const WRITE_PIECE: usize = 256 * 1024;
 /// path below it (`/` in keys are directories). Keys that would leave the bucket (`..`, absolute)
 /// are refused. Writes go to a temporary file renamed into place, so a reader never sees half an
 /// object.
+///
+/// ```
+/// use std::io::Read;
+/// use workflow_runtime::objects::{DirObjects, ObjectStore};
+///
+/// let root = tempfile::tempdir().unwrap();
+/// let store = DirObjects::new(root.path());
+/// // Writing creates the bucket's directory.
+/// store.put_object("results", "run/manifest.json", b"{}".to_vec()).unwrap();
+/// assert!(root.path().join("results/run/manifest.json").is_file());
+/// let mut body = String::new();
+/// store.get_object("results", "run/manifest.json").unwrap().read_to_string(&mut body).unwrap();
+/// assert_eq!(body, "{}");
+/// assert!(store.get_object("results", "../escape").is_err());
+/// ```
 #[derive(Debug, Clone)]
 pub struct DirObjects {
     root: PathBuf,
@@ -22,11 +37,21 @@ pub struct DirObjects {
 
 impl DirObjects {
     /// A store rooted at `root` (which should exist; buckets are its subdirectories).
+    ///
+    /// ```
+    /// let store = workflow_runtime::objects::DirObjects::new("/var/lib/objects");
+    /// assert_eq!(store.root(), std::path::Path::new("/var/lib/objects"));
+    /// ```
     pub fn new(root: impl Into<PathBuf>) -> DirObjects {
         DirObjects { root: root.into() }
     }
 
     /// The root directory.
+    ///
+    /// ```
+    /// let store = workflow_runtime::objects::DirObjects::new("data");
+    /// assert_eq!(store.root(), std::path::Path::new("data"));
+    /// ```
     pub fn root(&self) -> &Path {
         &self.root
     }

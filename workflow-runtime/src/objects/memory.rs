@@ -16,6 +16,21 @@ struct Stored {
 }
 
 /// An in-memory object store. Cloning shares the same objects.
+///
+/// ```
+/// use std::io::Read;
+/// use workflow_runtime::objects::{MemoryObjects, ObjectStore};
+///
+/// let store = MemoryObjects::new().with_object("in", "data/items.json", "[1, 2]");
+/// let mut body = String::new();
+/// store.get_object("in", "data/items.json").unwrap().read_to_string(&mut body).unwrap();
+/// assert_eq!(body, "[1, 2]");
+/// store.put_object("in", "data/out.json", b"{}".to_vec()).unwrap();
+/// let listed = store.list_objects_v2("in", "data/").unwrap();
+/// assert_eq!(listed.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(), ["data/items.json", "data/out.json"]);
+/// assert_eq!(store.get_object("in", "missing").err().map(|e| e.to_string()),
+///            Some("NoSuchKey: the key 'missing' does not exist in the bucket 'in'".to_string()));
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct MemoryObjects {
     buckets: Arc<RwLock<BTreeMap<String, BTreeMap<String, Stored>>>>,
@@ -23,23 +38,46 @@ pub struct MemoryObjects {
 
 impl MemoryObjects {
     /// An empty store with no buckets.
+    ///
+    /// ```
+    /// assert!(workflow_runtime::objects::MemoryObjects::new().keys().is_empty());
+    /// ```
     pub fn new() -> MemoryObjects {
         MemoryObjects::default()
     }
 
     /// Creates `bucket` (empty) if it does not exist.
+    ///
+    /// ```
+    /// use workflow_runtime::objects::{MemoryObjects, ObjectStore};
+    ///
+    /// let store = MemoryObjects::new().with_bucket("results");
+    /// assert!(store.list_objects_v2("results", "").unwrap().is_empty());
+    /// assert!(store.list_objects_v2("other", "").is_err()); // NoSuchBucket
+    /// ```
     pub fn with_bucket(self, bucket: &str) -> MemoryObjects {
         self.write().entry(bucket.to_string()).or_default();
         self
     }
 
     /// Stores an object, creating its bucket.
+    ///
+    /// ```
+    /// let store = workflow_runtime::objects::MemoryObjects::new().with_object("b", "k", "text");
+    /// assert_eq!(store.object("b", "k"), Some(b"text".to_vec()));
+    /// ```
     pub fn with_object(self, bucket: &str, key: &str, body: impl Into<Vec<u8>>) -> MemoryObjects {
         self.insert(bucket, key, body.into());
         self
     }
 
     /// The bytes of an object, if it exists.
+    ///
+    /// ```
+    /// let store = workflow_runtime::objects::MemoryObjects::new().with_object("b", "k", "x");
+    /// assert_eq!(store.object("b", "k"), Some(b"x".to_vec()));
+    /// assert_eq!(store.object("b", "nope"), None);
+    /// ```
     pub fn object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
         let buckets = self.read();
         buckets
@@ -49,6 +87,11 @@ impl MemoryObjects {
     }
 
     /// Every `(bucket, key)` stored, in order.
+    ///
+    /// ```
+    /// let store = workflow_runtime::objects::MemoryObjects::new().with_object("b", "2", "").with_object("a", "1", "");
+    /// assert_eq!(store.keys(), [("a".to_string(), "1".to_string()), ("b".to_string(), "2".to_string())]);
+    /// ```
     pub fn keys(&self) -> Vec<(String, String)> {
         let buckets = self.read();
         buckets

@@ -44,6 +44,14 @@ pub use memory::MemoryObjects;
 pub use remote::{BucketStores, RemoteObjects};
 
 /// What went wrong with an object call; the messages name the bucket and key as S3 does.
+///
+/// ```
+/// use workflow_runtime::objects::{MemoryObjects, ObjectError, ObjectStore};
+///
+/// let err = MemoryObjects::new().get_object("nope", "k").err().unwrap();
+/// assert!(matches!(err, ObjectError::NoSuchBucket { ref bucket } if bucket == "nope"));
+/// assert_eq!(err.to_string(), "NoSuchBucket: the bucket 'nope' does not exist");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ObjectError {
@@ -75,6 +83,14 @@ pub enum ObjectError {
 }
 
 /// One entry of a `ListObjectsV2` answer.
+///
+/// ```
+/// use workflow_runtime::objects::{etag_of, MemoryObjects, ObjectStore};
+///
+/// let store = MemoryObjects::new().with_object("b", "k", "abc");
+/// let info = &store.list_objects_v2("b", "k").unwrap()[0];
+/// assert_eq!((info.size, info.etag.clone()), (3, etag_of(b"abc")));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectInfo {
     /// The object's key.
@@ -88,6 +104,18 @@ pub struct ObjectInfo {
 }
 
 /// The object calls of Distributed Map. Implementations must be safe to share between tasks.
+///
+/// ```
+/// use std::sync::Arc;
+/// use workflow_runtime::objects::{MemoryObjects, ObjectStore};
+///
+/// // Any store (in memory, a directory, S3 through `RemoteObjects`) behind one trait object.
+/// let store: Arc<dyn ObjectStore> = Arc::new(MemoryObjects::new().with_bucket("b"));
+/// store.put_object("b", "k", b"body".to_vec()).unwrap();
+/// let info = &store.list_objects_v2("b", "")?[0];
+/// assert_eq!((info.key.as_str(), info.size), ("k", 4));
+/// # Ok::<(), workflow_runtime::objects::ObjectError>(())
+/// ```
 pub trait ObjectStore: Send + Sync + fmt::Debug {
     /// `GetObject`: a reader over the object's bytes.
     fn get_object(&self, bucket: &str, key: &str) -> Result<Box<dyn Read + Send>, ObjectError>;
@@ -102,6 +130,10 @@ pub trait ObjectStore: Send + Sync + fmt::Debug {
 }
 
 /// The entity tag S3 gives a single-part upload: `"` + hex MD5 + `"`.
+///
+/// ```
+/// assert_eq!(workflow_runtime::objects::etag_of(b""), "\"d41d8cd98f00b204e9800998ecf8427e\"");
+/// ```
 pub fn etag_of(body: &[u8]) -> String {
     let digest = Md5::digest(body);
     let mut s = String::with_capacity(34);
