@@ -146,62 +146,106 @@ fn record(info: Arc<ExecInfo>, status: ChildStatus, stop_date: String) -> ChildR
 }
 
 /// About how many bytes a child's entry takes in a result file (a first guess for the buffers
-/// of [`render_all`]; they grow past it).
+/// of [`RoundOut`]; they grow past it).
 const ENTRY_BYTES: usize = 768;
 
-/// Renders succeeded children (their execution, their output), all stopped at `stop_date`, on
-/// all cores: a batch per thread, in their order.
-fn render_all(
+/// The entries of one chunk of a round's children (see [`THREADED_CHUNK`]), rendered by the
+/// thread that ran them, right after each ran.
+struct ChunkOut {
+    batch: RenderedBatch,
+    /// The round position of the chunk's next child: the chunk is rendered in child order
+    /// (else `disordered`, and the round runs again as futures).
+    next: usize,
+    disordered: bool,
+    /// The last stop date written, and the clock reading it is of (one formatting per
+    /// millisecond, not per child).
+    stop_ms: i64,
+    stop: String,
+}
+
+/// A round's rendered entries, a [`ChunkOut`] per chunk, in child order.
+struct RoundOut {
     renderer: Renderer,
-    children: Vec<(Arc<ExecInfo>, Value)>,
-    stop_date: &str,
-) -> Vec<Result<RenderedBatch, DistError>> {
-    let render = |part: &[(Arc<ExecInfo>, Value)]| {
-        let mut batch = RenderedBatch::with_capacity(part.len(), ENTRY_BYTES);
-        for (info, output) in part {
-            let child = SucceededChild {
-                execution_arn: &info.execution_arn,
-                name: &info.name,
-                state_machine_arn: &info.state_machine_arn,
-                input: &info.input,
-                output,
-                start_date: &info.start_time,
-                stop_date,
-            };
-            renderer.render_succeeded(child, &mut batch)?;
-        }
-        Ok(batch)
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
-    if threads < 2 || children.len() < 256 {
-        return vec![render(&children)];
-    }
-    // Each thread frees its part's inputs and outputs once it has rendered them.
-    let per = children.len().div_ceil(threads);
-    let mut parts = Vec::with_capacity(threads);
-    let mut rest = children;
-    while rest.len() > per {
-        let tail = rest.split_off(per);
-        parts.push(std::mem::replace(&mut rest, tail));
-    }
-    parts.push(rest);
-    let render_part = |part: Vec<(Arc<ExecInfo>, Value)>| render(&part);
-    std::thread::scope(|s| {
-        let mut parts = parts.into_iter();
-        let first = parts.next().unwrap_or_default();
-        let handles: Vec<_> = parts
-            .map(|part| s.spawn(move || render_part(part)))
+    chunks: Vec<std::sync::Mutex<ChunkOut>>,
+}
+
+impl RoundOut {
+    fn new(renderer: Renderer, children: usize) -> RoundOut {
+        let chunks = (0..children.div_ceil(THREADED_CHUNK))
+            .map(|k| {
+                std::sync::Mutex::new(ChunkOut {
+                    batch: RenderedBatch::default(),
+                    next: k * THREADED_CHUNK,
+                    disordered: false,
+                    stop_ms: i64::MIN,
+                    stop: String::new(),
+                })
+            })
             .collect();
-        let mut out = vec![render_part(first)];
-        for h in handles {
-            out.push(h.join().unwrap_or_else(|_| {
-                Err(DistError::writer(
-                    "rendering the results failed (a thread panicked)",
-                ))
-            }));
+        RoundOut { renderer, chunks }
+    }
+
+    /// Renders the succeeded child at round position `i`, stopped at `now_ms`.
+    fn render(
+        &self,
+        i: usize,
+        info: &ExecInfo,
+        output: &Value,
+        now_ms: i64,
+    ) -> Result<(), DistError> {
+        let Some(chunk) = self.chunks.get(i / THREADED_CHUNK) else {
+            return Err(DistError::writer("a child outside its round"));
+        };
+        let mut c = chunk.lock().unwrap_or_else(|p| p.into_inner());
+        let c = &mut *c;
+        if i != c.next {
+            c.disordered = true;
         }
-        out
-    })
+        c.next = i + 1;
+        if c.batch.is_empty() {
+            c.batch = RenderedBatch::with_capacity(THREADED_CHUNK, ENTRY_BYTES);
+        }
+        if c.stop_ms != now_ms {
+            c.stop_ms = now_ms;
+            c.stop = crate::clock::format_ms(now_ms);
+        }
+        let child = SucceededChild {
+            execution_arn: &info.execution_arn,
+            name: &info.name,
+            state_machine_arn: &info.state_machine_arn,
+            input: &info.input,
+            output,
+            start_date: &info.start_time,
+            stop_date: &c.stop,
+        };
+        self.renderer.render_succeeded(child, &mut c.batch)
+    }
+
+    /// The batches in child order, if every child of the round was rendered in order.
+    fn batches(self, children: usize) -> Option<Vec<RenderedBatch>> {
+        let mut out = Vec::with_capacity(self.chunks.len());
+        let mut total = 0;
+        for chunk in self.chunks {
+            let c = chunk.into_inner().unwrap_or_else(|p| p.into_inner());
+            if c.disordered {
+                return None;
+            }
+            total += c.batch.len();
+            out.push(c.batch);
+        }
+        (total == children).then_some(out)
+    }
+}
+
+/// A round whose entries are rendered and not yet appended to the result files: they are
+/// appended while the next round runs, and the round's executions freed.
+type Unpushed = (Vec<RenderedBatch>, Vec<(usize, usize, Arc<ExecInfo>)>);
+
+/// Appends a rendered round's entries, in child order, and frees its children.
+fn push_round(writer: &mut ResultWriter, (batches, round): Unpushed) -> Result<(), DistError> {
+    let r = batches.iter().try_for_each(|b| writer.push_batch(b));
+    drop(round);
+    r
 }
 
 /// A round of children (index, items held, execution) and the reader's error that ended it.
@@ -1084,6 +1128,8 @@ impl Exec {
             let mut done: VecDeque<Completed> = VecDeque::new();
             // A round read while the previous one ran, and the reader's error after it.
             let mut next_round: Option<Round> = None;
+            // A round rendered and not yet appended to the result files.
+            let mut unpushed: Option<Unpushed> = None;
             let processor = &m.processor;
             loop {
                 if threaded
@@ -1107,11 +1153,21 @@ impl Exec {
                         failure = Some(e);
                         child_cancel.cancel();
                     }
-                    // The next round is read on a thread of its own while this one runs.
+                    // The next round is read on a thread of its own while this one runs, and
+                    // the previous round's entries are appended to the result files (and its
+                    // children freed) on another.
                     let read_more = failure.is_none() && !feeder.done;
                     let handle = tokio::runtime::Handle::try_current().ok();
                     let cc = &child_cancel;
-                    let (outs, read) = std::thread::scope(|s| {
+                    // Exported: each child's entries are rendered by the thread that ran it.
+                    let round_out = match writer.as_ref() {
+                        Some(w) if write_error.is_none() => {
+                            Some(RoundOut::new(w.renderer(), round.len()))
+                        }
+                        _ => None,
+                    };
+                    let previous = unpushed.take().filter(|_| write_error.is_none());
+                    let (outs, read, pushed) = std::thread::scope(|s| {
                         let reading = read_more.then(|| {
                             let (sel, feeder, sel_cur) = (&selection, &mut feeder, &mut sel_cur);
                             let (children, next_child) = (&mut children, &mut next_child);
@@ -1122,9 +1178,14 @@ impl Exec {
                                 self.read_round(sel, feeder, sel_cur, children, next_child)
                             })
                         });
+                        let pushing = match (previous, writer.as_mut()) {
+                            (Some(prev), Some(w)) => Some(s.spawn(move || push_round(w, prev))),
+                            _ => None,
+                        };
                         let outs = if round.is_empty() {
                             Some(Vec::new())
                         } else {
+                            let round_out = round_out.as_ref();
                             self.on_threads(round.len(), limit, THREADED_CHUNK, &|i, local| {
                                 let (index, _, info) = round.get(i)?;
                                 let mut ic = parent.child(started_seq, *index, self.seed);
@@ -1141,14 +1202,39 @@ impl Exec {
                                         cc,
                                     )
                                     .now_or_never();
-                                match r {
-                                    Some(Ok(v)) => Some((v, ic.local.take().unwrap_or_default())),
-                                    Some(Err(_)) | None => None,
+                                let local = ic.local.take().unwrap_or_default();
+                                match (r, round_out) {
+                                    (Some(Ok(v)), None) => Some((v, local)),
+                                    (Some(Ok(v)), Some(out)) => {
+                                        let now = self.rec.clock.now_ms();
+                                        // A failure to render: the round runs again as
+                                        // futures, where the writer reports it.
+                                        out.render(i, info, &v, now).ok()?;
+                                        Some((Value::Null, local))
+                                    }
+                                    (Some(Err(_)) | None, _) => None,
                                 }
                             })
                         };
-                        (outs, reading.map(std::thread::ScopedJoinHandle::join))
+                        let pushed = pushing.map(|h| {
+                            h.join().unwrap_or_else(|_| {
+                                Err(DistError::writer(
+                                    "writing the results failed (a thread panicked)",
+                                ))
+                            })
+                        });
+                        (
+                            outs,
+                            reading.map(std::thread::ScopedJoinHandle::join),
+                            pushed,
+                        )
                     });
+                    if let Some(Err(e)) = pushed {
+                        if write_error.is_none() {
+                            write_error = Some(dist_error(e));
+                            child_cancel.cancel();
+                        }
+                    }
                     match read {
                         Some(Ok(r)) => next_round = Some(r),
                         Some(Err(_)) => {
@@ -1160,32 +1246,35 @@ impl Exec {
                         }
                         None => {}
                     }
-                    match outs {
-                        // Exported: the round's results are rendered on all cores too, and
-                        // appended in child order.
-                        Some(outs) if writer.is_some() && write_error.is_none() => {
-                            let stop = crate::clock::format_ms(self.rec.clock.now_ms());
-                            let succeeded: Vec<(Arc<ExecInfo>, Value)> = round
-                                .into_iter()
-                                .zip(outs)
-                                .map(|((_, _, info), v)| (info, v))
-                                .collect();
-                            if let Some(w) = writer.as_mut() {
-                                for r in render_all(w.renderer(), succeeded, &stop) {
-                                    if let Err(e) = r.and_then(|b| w.push_batch(&b)) {
-                                        write_error = Some(dist_error(e));
-                                        child_cancel.cancel();
-                                        break;
-                                    }
-                                }
-                            }
-                        }
-                        Some(outs) => {
+                    // With `round_out`, the outputs were rendered and are not kept.
+                    let rendered = round_out.map(|out| out.batches(round.len()));
+                    match (outs, rendered) {
+                        (None, _) => pending.extend(round),
+                        (Some(outs), None) => {
                             for ((index, count, info), v) in round.into_iter().zip(outs) {
                                 done.push_back((index, count, info, Ok(v), None));
                             }
                         }
-                        None => pending.extend(round),
+                        // Rendered: appended while the next round runs.
+                        (Some(_), Some(Some(batches))) => unpushed = Some((batches, round)),
+                        // Rendered out of order (not expected): run again, as a failed round.
+                        (Some(_), Some(None)) => pending.extend(round),
+                    }
+                    // Unless the next round follows at once, the entries are appended now,
+                    // before any other child's.
+                    let more_rounds = failure.is_none()
+                        && write_error.is_none()
+                        && pending.is_empty()
+                        && (!feeder.done || next_round.is_some());
+                    if !more_rounds {
+                        if let (Some(prev), Some(w)) = (unpushed.take(), writer.as_mut()) {
+                            if write_error.is_none() {
+                                if let Err(e) = push_round(w, prev) {
+                                    write_error = Some(dist_error(e));
+                                    child_cancel.cancel();
+                                }
+                            }
+                        }
                     }
                 }
                 // Once the Map Run has failed, no child starts, but the children an earlier run
@@ -1409,6 +1498,14 @@ impl Exec {
                         results.resize(index + 1, None);
                     }
                     results[index] = Some(v);
+                }
+            }
+            // Appended after each round that is not followed by another, so only a safeguard.
+            if let (Some(prev), Some(w)) = (unpushed.take(), writer.as_mut()) {
+                if write_error.is_none() {
+                    if let Err(e) = push_round(w, prev) {
+                        write_error = Some(dist_error(e));
+                    }
                 }
             }
         }
