@@ -620,9 +620,9 @@ fn paired_ratios() {
         if full_mode { "" } else { ", test-sized" }
     );
     println!(
-        "| workload | transitions | floor | engine (history off) | history on + read | engine/floor | read/floor | CPU/wall (off / read) | compile/floor | peak MiB (read) |"
+        "| workload | transitions | floor | engine (history off) | history on + read | engine/floor | read/floor | CPU/wall (off / read) | compile/floor | peak MiB (read) | history text | copying it/floor |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut read_times = std::collections::HashMap::new();
     for w in all_workloads() {
         check_same_work(&tokio, &w);
@@ -630,7 +630,7 @@ fn paired_ratios() {
         let quiet = runtime(HistoryLevel::Off);
         let full = runtime(HistoryLevel::Full);
         let (pq, pf) = (program(&quiet, &w), program(&full, &w));
-        let text = w.program_text.to_string();
+        let program_text = w.program_text.to_string();
         // Repetitions per round: about 3 ms of floor work (one run for the big workloads).
         let once = {
             let input = w.input.clone();
@@ -657,6 +657,28 @@ fn paired_ratios() {
         let floor_run = |input: Value| {
             black_box(tokio.block_on(floor(&w, input)));
         };
+        // The history's JSON text, and how long copying it once takes (`memcpy` into a fresh
+        // buffer): the least any runner that prints this history spends on it beyond the floor.
+        let text = if big {
+            // Gigabytes for the million-transition workloads: not kept twice.
+            Vec::new()
+        } else {
+            let outcome = tokio
+                .block_on(full.run(&pf, w.input.clone()))
+                .expect("the execution starts");
+            let mut text = Vec::new();
+            read_history(&outcome, &mut text);
+            text
+        };
+        let copy_once = || {
+            let t = Instant::now();
+            let mut copy = Vec::with_capacity(text.len());
+            copy.extend_from_slice(black_box(&text));
+            black_box(copy);
+            t.elapsed().as_secs_f64()
+        };
+        let mut copies: Vec<f64> = (0..rounds.max(5)).map(|_| copy_once()).collect();
+        let copy = median(&mut copies);
         let (mut f, mut e, mut h, mut c) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut cpu, mut wall) = (Duration::ZERO, Duration::ZERO);
         let (mut cpu_off, mut wall_off) = (Duration::ZERO, Duration::ZERO);
@@ -688,7 +710,7 @@ fn paired_ratios() {
             }
             c.push({
                 let t = Instant::now();
-                black_box(compile(&text));
+                black_box(compile(&program_text));
                 t.elapsed().as_secs_f64()
             });
         }
@@ -718,7 +740,7 @@ fn paired_ratios() {
         };
         let cpu_wall = format!("{} / {}", ratio(cpu_off, wall_off), ratio(cpu, wall));
         println!(
-            "| {} | {} | {} | {} | {} | {:.2}× | {:.2}× | {} | {:.2}× | {} |",
+            "| {} | {} | {} | {} | {} | {:.2}× | {:.2}× | {} | {:.2}× | {} | {} | {} |",
             w.name,
             w.transitions,
             show(f),
@@ -729,6 +751,16 @@ fn paired_ratios() {
             cpu_wall,
             c / f,
             peak.map_or("-".to_string(), |m| format!("{m:.0}")),
+            if big {
+                "-".to_string()
+            } else {
+                format!("{} KiB", text.len() / 1024)
+            },
+            if big {
+                "-".to_string()
+            } else {
+                format!("{:.2}×", copy / f)
+            },
         );
     }
     if let (Some(with), Some(without)) = (read_times.get("dollar"), read_times.get("dollar_plain"))
