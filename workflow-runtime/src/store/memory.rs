@@ -13,6 +13,31 @@ use super::{
 use crate::history::HistoryEvent;
 
 /// A [`Store`] that keeps everything in memory.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use serde_json::json;
+/// use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+/// use workflow_runtime::{ExecutionStatus, Runtime};
+///
+/// let store = Arc::new(MemoryStore::new());
+/// let durable = Runtime::builder().durable(store.clone());
+/// let new = NewExecution {
+///     name: "order-1".into(),
+///     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+///     input: json!({"id": 1}),
+///     metadata: json!({}),
+/// };
+/// let outcome = durable.start(new).await?.wait().await;
+/// assert_eq!(outcome.output, Some(json!({"id": 1})));
+/// let record = store.describe_execution("order-1").await?;
+/// assert_eq!((record.status, record.event_count), (ExecutionStatus::Succeeded, 4));
+/// assert_eq!(store.load_events("order-1").await?.len(), 4);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
@@ -40,6 +65,17 @@ struct Execution {
 
 impl MemoryStore {
     /// An empty store.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use workflow_runtime::store::{MemoryStore, Store};
+    ///
+    /// let store = MemoryStore::new();
+    /// assert_eq!(store.count_executions(None).await?, 0);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }

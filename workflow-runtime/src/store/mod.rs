@@ -100,6 +100,39 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 ///
 /// All methods are asynchronous and safe to call from many tasks at once; see the module docs for
 /// the rules every implementation enforces.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let store = Arc::new(MemoryStore::new());
+/// # let durable = Runtime::builder().durable(store.clone());
+/// # let new = |name: &str| NewExecution {
+/// #     name: name.into(),
+/// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: json!({"id": 1}),
+/// #     metadata: json!({}),
+/// # };
+/// // A durable run recorded in the store.
+/// durable.start(new("order-1")).await?.wait().await;
+/// use workflow_runtime::store::ListFilter;
+/// use workflow_runtime::ExecutionStatus;
+///
+/// let record = store.describe_execution("order-1").await?;
+/// assert_eq!(record.status, ExecutionStatus::Succeeded);
+/// assert_eq!(record.output, Some(json!({"id": 1})));
+/// let events = store.load_events("order-1").await?;
+/// assert_eq!(events.last().map(|e| e.event_type()), Some("ExecutionSucceeded"));
+/// let listed = store.list_executions(ListFilter::with_status(ExecutionStatus::Succeeded)).await?;
+/// assert_eq!(listed[0].name, "order-1");
+/// assert_eq!(store.count_executions(Some(ExecutionStatus::Running)).await?, 0);
+/// assert!(store.describe_execution("nope").await.is_err());
+/// # Ok(())
+/// # }
+/// ```
 pub trait Store: Send + Sync {
     /// Starts (records) a named execution, or returns the running one with the same name,
     /// definition and input (AWS `StartExecution` idempotency).
@@ -362,6 +395,29 @@ pub const HISTORY_FORMAT: u32 = 1;
 pub use crate::runtime::ExecutionStatus;
 
 /// What [`Store::start_execution`] needs to record a new execution.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use serde_json::json;
+/// use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+///
+/// let store = MemoryStore::new();
+/// let new = NewExecution {
+///     name: "order-1".into(),
+///     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+///     input: json!({"id": 1}),
+///     metadata: json!({"handlers": "orders-v2"}),
+/// };
+/// let started = store.start_execution(new.clone()).await?;
+/// assert!(started.created);
+/// // Starting the same running execution again returns it (AWS's idempotent StartExecution).
+/// assert!(!store.start_execution(new).await?.created);
+/// # let _ = Arc::new(store);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewExecution {
     /// The execution's name: unique in the store, 1–80 characters, AWS's character rules
@@ -378,6 +434,32 @@ pub struct NewExecution {
 }
 
 /// An execution as the store knows it (the local counterpart of AWS's `DescribeExecution`).
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let store = Arc::new(MemoryStore::new());
+/// # let durable = Runtime::builder().durable(store.clone());
+/// # let new = |name: &str| NewExecution {
+/// #     name: name.into(),
+/// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: json!({"id": 1}),
+/// #     metadata: json!({}),
+/// # };
+/// // A durable run recorded in the store.
+/// durable.start(new("order-1")).await?.wait().await;
+/// let record = store.describe_execution("order-1").await?;
+/// assert_eq!(record.name, "order-1");
+/// assert_eq!(record.input, json!({"id": 1}));
+/// assert!(record.stop_date.is_some());
+/// assert_eq!(record.engine_version, workflow_runtime::store::ENGINE_VERSION);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecutionRecord {
     /// The execution's name.
@@ -411,6 +493,30 @@ pub struct ExecutionRecord {
 
 impl ExecutionRecord {
     /// The summary [`Store::list_executions`] returns for this execution.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let durable = Runtime::builder().durable(store.clone());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// // A durable run recorded in the store.
+    /// durable.start(new("order-1")).await?.wait().await;
+    /// let record = store.describe_execution("order-1").await?;
+    /// let summary = record.summary();
+    /// assert_eq!((summary.name.as_str(), summary.event_count), ("order-1", 4));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn summary(&self) -> ExecutionSummary {
         ExecutionSummary {
             name: self.name.clone(),
@@ -423,6 +529,34 @@ impl ExecutionRecord {
 }
 
 /// One line of [`Store::list_executions`].
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let store = Arc::new(MemoryStore::new());
+/// # let durable = Runtime::builder().durable(store.clone());
+/// # let new = |name: &str| NewExecution {
+/// #     name: name.into(),
+/// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: json!({"id": 1}),
+/// #     metadata: json!({}),
+/// # };
+/// // A durable run recorded in the store.
+/// durable.start(new("order-1")).await?.wait().await;
+/// use workflow_runtime::store::ListFilter;
+///
+/// let summary = &store.list_executions(ListFilter::all()).await?[0];
+/// let text = serde_json::to_value(summary)?;
+/// assert_eq!(text["name"], "order-1");
+/// assert_eq!(text["status"], "SUCCEEDED");
+/// assert_eq!(text["eventCount"], 4);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionSummary {
@@ -440,6 +574,30 @@ pub struct ExecutionSummary {
 }
 
 /// The answer of [`Store::start_execution`].
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let store = Arc::new(MemoryStore::new());
+/// # let durable = Runtime::builder().durable(store.clone());
+/// # let new = |name: &str| NewExecution {
+/// #     name: name.into(),
+/// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: json!({"id": 1}),
+/// #     metadata: json!({}),
+/// # };
+/// // A durable run recorded in the store.
+/// durable.start(new("order-1")).await?.wait().await;
+/// let started = store.start_execution(new("order-2")).await?;
+/// assert!(started.created);
+/// assert_eq!(started.record.status, workflow_runtime::ExecutionStatus::Running);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct StartedExecution {
     /// The execution, new or existing.
@@ -450,6 +608,32 @@ pub struct StartedExecution {
 }
 
 /// Which executions [`Store::list_executions`] returns.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let store = Arc::new(MemoryStore::new());
+/// # let durable = Runtime::builder().durable(store.clone());
+/// # let new = |name: &str| NewExecution {
+/// #     name: name.into(),
+/// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: json!({"id": 1}),
+/// #     metadata: json!({}),
+/// # };
+/// // A durable run recorded in the store.
+/// durable.start(new("order-1")).await?.wait().await;
+/// use workflow_runtime::store::ListFilter;
+///
+/// durable.start(new("order-2")).await?.wait().await;
+/// let first = store.list_executions(ListFilter { status: None, limit: Some(1) }).await?;
+/// assert_eq!(first.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["order-1"]);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListFilter {
     /// Only executions with this status.
@@ -460,11 +644,60 @@ pub struct ListFilter {
 
 impl ListFilter {
     /// Every execution.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let durable = Runtime::builder().durable(store.clone());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// // A durable run recorded in the store.
+    /// durable.start(new("order-1")).await?.wait().await;
+    /// use workflow_runtime::store::ListFilter;
+    ///
+    /// assert_eq!(store.list_executions(ListFilter::all()).await?.len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn all() -> Self {
         Self::default()
     }
 
     /// The executions with `status`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let durable = Runtime::builder().durable(store.clone());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// // A durable run recorded in the store.
+    /// durable.start(new("order-1")).await?.wait().await;
+    /// use workflow_runtime::store::ListFilter;
+    /// use workflow_runtime::ExecutionStatus;
+    ///
+    /// assert!(store.list_executions(ListFilter::with_status(ExecutionStatus::Failed)).await?.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn with_status(status: ExecutionStatus) -> Self {
         Self {
             status: Some(status),
@@ -474,6 +707,36 @@ impl ListFilter {
 }
 
 /// Which page of executions [`Store::list_page`] returns.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let store = Arc::new(MemoryStore::new());
+/// # let durable = Runtime::builder().durable(store.clone());
+/// # let new = |name: &str| NewExecution {
+/// #     name: name.into(),
+/// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: json!({"id": 1}),
+/// #     metadata: json!({}),
+/// # };
+/// // A durable run recorded in the store.
+/// durable.start(new("order-1")).await?.wait().await;
+/// use workflow_runtime::store::PageQuery;
+///
+/// durable.start(new("order-2")).await?.wait().await;
+/// durable.start(new("invoice-1")).await?.wait().await;
+/// let page = store
+///     .list_page(PageQuery { name_contains: "order".into(), limit: 1, ..PageQuery::default() })
+///     .await?;
+/// assert_eq!(page.total, 2);
+/// assert_eq!(page.executions[0].name, "order-2"); // newest first
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageQuery {
     /// Only executions with this status.
@@ -505,6 +768,31 @@ impl PageQuery {
 }
 
 /// The answer of [`Store::list_page`].
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let store = Arc::new(MemoryStore::new());
+/// # let durable = Runtime::builder().durable(store.clone());
+/// # let new = |name: &str| NewExecution {
+/// #     name: name.into(),
+/// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: json!({"id": 1}),
+/// #     metadata: json!({}),
+/// # };
+/// // A durable run recorded in the store.
+/// durable.start(new("order-1")).await?.wait().await;
+/// use workflow_runtime::store::PageQuery;
+///
+/// let page = store.list_page(PageQuery { limit: 10, ..PageQuery::default() }).await?;
+/// assert_eq!((page.total, page.executions.len()), (1, 1));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ExecutionPage {
     /// The page, newest first.
@@ -516,6 +804,35 @@ pub struct ExecutionPage {
 // ===== errors =====
 
 /// What can go wrong in a store.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let store = Arc::new(MemoryStore::new());
+/// # let durable = Runtime::builder().durable(store.clone());
+/// # let new = |name: &str| NewExecution {
+/// #     name: name.into(),
+/// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: json!({"id": 1}),
+/// #     metadata: json!({}),
+/// # };
+/// // A durable run recorded in the store.
+/// durable.start(new("order-1")).await?.wait().await;
+/// use workflow_runtime::store::StoreError;
+///
+/// // A closed execution's name cannot be started again.
+/// let again = store.start_execution(new("order-1")).await.unwrap_err();
+/// assert!(matches!(again, StoreError::AlreadyExists { .. }));
+/// let missing = store.describe_execution("nope").await.unwrap_err();
+/// assert_eq!(missing, StoreError::NotFound("nope".into()));
+/// assert_eq!(missing.to_string(), "execution `nope` does not exist");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
@@ -606,6 +923,15 @@ pub const MAX_NAME_LEN: usize = 80;
 /// Checks an execution name against AWS's rules: 1–80 characters; no whitespace, no brackets
 /// `< > { } [ ]`, no wildcards `? *`, none of `" # % \ ^ | ~ ` $ & , ; : /`, and no control
 /// characters (U+0000–U+001F, U+007F–U+009F).
+///
+/// ```
+/// use workflow_runtime::store::validate_execution_name;
+///
+/// assert!(validate_execution_name("order-42").is_ok());
+/// assert!(validate_execution_name("").is_err());
+/// assert!(validate_execution_name("has space").is_err());
+/// assert!(validate_execution_name(&"x".repeat(81)).is_err());
+/// ```
 pub fn validate_execution_name(name: &str) -> Result<(), StoreError> {
     let invalid = |reason: String| StoreError::InvalidName {
         name: name.to_string(),
