@@ -46,6 +46,35 @@ use crate::runtime::{
 pub const SEED_KEY: &str = "seed";
 
 /// An [`EventSink`] that appends an execution's events to a [`Store`].
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let store = Arc::new(MemoryStore::new());
+/// # let new = |name: &str| NewExecution {
+/// #     name: name.into(),
+/// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: json!({"id": 1}),
+/// #     metadata: json!({}),
+/// # };
+/// use workflow_runtime::store::StoreSink;
+/// use workflow_runtime::StartOptions;
+///
+/// // The plumbing under DurableRuntime: record the execution, then stream its events to the store.
+/// store.start_execution(new("manual")).await?;
+/// let runtime = Runtime::default();
+/// let machine = workflow_asl::load(r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#).expect("valid");
+/// let sink = Arc::new(StoreSink::new(store.clone(), "manual"));
+/// let options = StartOptions::new().name("manual").sink(sink);
+/// runtime.start(&runtime.program(&machine)?, json!({"id": 1}), options)?.await;
+/// assert_eq!(store.describe_execution("manual").await?.status, workflow_runtime::ExecutionStatus::Succeeded);
+/// # Ok(())
+/// # }
+/// ```
 pub struct StoreSink {
     store: Arc<dyn Store>,
     name: String,
@@ -129,6 +158,31 @@ impl EventSink for StoreSink {
 }
 
 /// Why a durable execution could not be started, resumed or stopped.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let store = Arc::new(MemoryStore::new());
+/// # let new = |name: &str| NewExecution {
+/// #     name: name.into(),
+/// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: json!({"id": 1}),
+/// #     metadata: json!({}),
+/// # };
+/// use workflow_runtime::store::{DurableError, StoreError};
+///
+/// let durable = Runtime::builder().durable(store.clone());
+/// let mut broken = new("broken");
+/// broken.definition = r#"{"StartAt": "Nowhere", "States": {}}"#.into();
+/// assert!(matches!(durable.start(broken).await, Err(DurableError::Definition { .. })));
+/// assert!(matches!(durable.resume_execution("nope").await, Err(DurableError::Store(StoreError::NotFound(_)))));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DurableError {
@@ -168,6 +222,28 @@ pub enum DurableError {
 }
 
 /// A durable execution that is running (started or resumed).
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let store = Arc::new(MemoryStore::new());
+/// # let new = |name: &str| NewExecution {
+/// #     name: name.into(),
+/// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: json!({"id": 1}),
+/// #     metadata: json!({}),
+/// # };
+/// let execution = Runtime::builder().durable(store.clone()).start(new("a")).await?;
+/// assert_eq!((execution.record.name.as_str(), execution.created, execution.replayed), ("a", true, 0));
+/// let outcome = execution.wait().await;
+/// assert!(outcome.succeeded());
+/// # Ok(())
+/// # }
+/// ```
 pub struct DurableExecution {
     /// The execution as recorded in the store when it was (re)started.
     pub record: ExecutionRecord,
@@ -196,11 +272,52 @@ impl std::fmt::Debug for DurableExecution {
 
 impl DurableExecution {
     /// The execution's name.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// let execution = Runtime::builder().durable(store.clone()).start(new("named")).await?;
+    /// assert_eq!(execution.name(), "named");
+    /// # execution.wait().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn name(&self) -> &str {
         &self.record.name
     }
 
     /// Waits for the outcome, then gives up this process's claim on the execution.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// let execution = Runtime::builder().durable(store.clone()).start(new("a")).await?;
+    /// assert_eq!(execution.wait().await.output, Some(json!({"id": 1})));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn wait(mut self) -> ExecutionOutcome {
         let outcome = self.execution.wait().await;
         drop(self.watching.take());
@@ -217,6 +334,48 @@ impl DurableExecution {
 /// [`Runtime`]) is the durable API because every durable operation needs both, and because it
 /// keeps what is per store: the compiled programs of the stored definitions. [`Runtime::resume`]
 /// is a shortcut for `runtime.durable(store).resume()`.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::{json, Value};
+/// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+/// # use workflow_runtime::{ExecutionStatus, Runtime, TaskError};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// const WORK: &str = "arn:aws:lambda:us-east-1:123456789012:function:Work";
+/// let store = Arc::new(MemoryStore::new());
+/// let new = NewExecution {
+///     name: "job-1".into(),
+///     definition: format!(r#"{{"StartAt": "Work", "States": {{"Work": {{"Type": "Task", "Resource": "{WORK}", "End": true}}}}}}"#),
+///     input: json!({}),
+///     metadata: json!({}),
+/// };
+/// // A first process starts the execution and dies while its task runs.
+/// let first = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// first.block_on(async {
+///     let hang = |_: Value| std::future::pending::<Result<Value, TaskError>>();
+///     let _running = Runtime::builder().handler(WORK, hang).durable(store.clone()).start(new).await?;
+///     while store.describe_execution("job-1").await?.event_count < 3 {
+///         tokio::task::yield_now().await;
+///     }
+///     Ok::<_, Box<dyn std::error::Error>>(())
+/// })?;
+/// drop(first);
+/// assert_eq!(tokio::runtime::Builder::new_current_thread().build()?.block_on(store.describe_execution("job-1"))?.status, ExecutionStatus::Running);
+/// let second = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// let done = |_: Value| async { Ok::<_, TaskError>(json!("done")) };
+/// // The next process resumes it from its history, with a handler that works.
+/// second.block_on(async {
+///     let durable = Runtime::builder().handler(WORK, done).durable(store.clone());
+///     for resumed in durable.resume().await? {
+///         let outcome = resumed?.wait().await;
+///         assert_eq!(outcome.output, Some(json!("done")));
+///     }
+///     assert_eq!(store.describe_execution("job-1").await?.status, ExecutionStatus::Succeeded);
+///     Ok::<_, Box<dyn std::error::Error>>(())
+/// })?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct DurableRuntime {
     /// Runs (and compiles) the executions; each gets its recorded seed through
@@ -243,12 +402,57 @@ impl DurableRuntime {
     ///
     /// The builder's seed, if it has one, is ignored: every execution gets its own seed,
     /// recorded with it (pass one in [`NewExecution::metadata`] under [`SEED_KEY`] to choose it).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// use workflow_runtime::store::DurableRuntime;
+    ///
+    /// let durable = DurableRuntime::new(Runtime::builder(), store.clone());
+    /// assert!(durable.start(new("a")).await?.wait().await.succeeded());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(builder: RuntimeBuilder, store: Arc<dyn Store>) -> DurableRuntime {
         DurableRuntime::with_runtime(builder.build(), store)
     }
 
     /// Executions run on `runtime` (its handlers, mocks and settings; its seed is ignored, as in
     /// [`DurableRuntime::new`]), recorded in `store`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// use workflow_runtime::store::DurableRuntime;
+    ///
+    /// let runtime = Runtime::default();
+    /// let durable = DurableRuntime::with_runtime(runtime.clone(), store.clone());
+    /// assert!(durable.start(new("a")).await?.wait().await.succeeded());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn with_runtime(runtime: Runtime, store: Arc<dyn Store>) -> DurableRuntime {
         DurableRuntime {
             runtime,
@@ -264,6 +468,28 @@ impl DurableRuntime {
     /// memory once it is handed to the store, so a run's memory does not grow with its history
     /// (apart from the recorded history a resumed run replays); read the history from the store
     /// ([`Store::load_events_page`]).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// let durable = Runtime::builder().durable(store.clone()).keep_history(false);
+    /// let outcome = durable.start(new("a")).await?.wait().await;
+    /// assert!(outcome.history.is_empty()); // read it from the store
+    /// assert_eq!(store.load_events("a").await?.len(), 4);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn keep_history(mut self, keep: bool) -> DurableRuntime {
         self.keep_history = keep;
         self
@@ -276,12 +502,54 @@ impl DurableRuntime {
     /// ahead of every effect (task invocations, sleeps, the outcome), so nothing that happened
     /// outside the executor is lost, but after a crash the states since the last effect run
     /// again (they are deterministic), and the store's history lags behind the execution.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// let durable = Runtime::builder().durable(store.clone()).flush_every_state(false);
+    /// assert!(durable.start(new("a")).await?.wait().await.succeeded());
+    /// assert_eq!(store.load_events("a").await?.len(), 4);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn flush_every_state(mut self, on: bool) -> DurableRuntime {
         self.flush_every_state = on;
         self
     }
 
     /// The store.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// let durable = Runtime::builder().durable(store.clone());
+    /// durable.start(new("a")).await?.wait().await;
+    /// assert_eq!(durable.store().count_executions(None).await?, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
@@ -290,6 +558,31 @@ impl DurableRuntime {
     /// execution; the name of a `RUNNING` execution with the same definition and input continues
     /// that execution from its history (in this process); a closed name, or a running one with a
     /// different input or definition, is [`StoreError::AlreadyExists`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// let durable = Runtime::builder().durable(store.clone());
+    /// let execution = durable.start(new("order-1")).await?;
+    /// assert!(execution.created);
+    /// assert_eq!(execution.name(), "order-1");
+    /// assert_eq!(execution.wait().await.output, Some(json!({"id": 1})));
+    /// // The name of a closed execution is taken.
+    /// assert!(durable.start(new("order-1")).await.is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn start(&self, new: NewExecution) -> Result<DurableExecution, DurableError> {
         let program = self.compile(&new.name, &new.definition)?;
         let mut new = new;
@@ -323,6 +616,49 @@ impl DurableRuntime {
     /// Resumes every execution that is `RUNNING` in the store, each from its history. One
     /// execution that cannot be resumed (its definition no longer compiles, …) does not stop the
     /// others: each gets its own result, in the store's order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::{ExecutionStatus, Runtime, TaskError};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # const WORK: &str = "arn:aws:lambda:us-east-1:123456789012:function:Work";
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = NewExecution {
+    /// #     name: "job-1".into(),
+    /// #     definition: format!(r#"{{"StartAt": "Work", "States": {{"Work": {{"Type": "Task", "Resource": "{WORK}", "End": true}}}}}}"#),
+    /// #     input: json!({}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// # // A first process starts the execution and dies while its task runs.
+    /// # let first = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// # first.block_on(async {
+    /// #     let hang = |_: Value| std::future::pending::<Result<Value, TaskError>>();
+    /// #     let _running = Runtime::builder().handler(WORK, hang).durable(store.clone()).start(new).await?;
+    /// #     while store.describe_execution("job-1").await?.event_count < 3 {
+    /// #         tokio::task::yield_now().await;
+    /// #     }
+    /// #     Ok::<_, Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # drop(first);
+    /// # assert_eq!(tokio::runtime::Builder::new_current_thread().build()?.block_on(store.describe_execution("job-1"))?.status, ExecutionStatus::Running);
+    /// # let second = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// # let done = |_: Value| async { Ok::<_, TaskError>(json!("done")) };
+    /// second.block_on(async {
+    ///     let resumed = Runtime::builder().handler(WORK, done).durable(store.clone()).resume().await?;
+    ///     assert_eq!(resumed.len(), 1);
+    ///     for execution in resumed {
+    ///         let execution = execution?;
+    ///         assert_eq!((execution.name(), execution.created), ("job-1", false));
+    ///         assert!(execution.replayed > 0); // the recorded events
+    ///         assert!(execution.wait().await.succeeded());
+    ///     }
+    ///     Ok::<_, Box<dyn std::error::Error>>(())
+    /// })?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn resume(
         &self,
     ) -> Result<Vec<Result<DurableExecution, DurableError>>, DurableError> {
@@ -339,6 +675,46 @@ impl DurableRuntime {
 
     /// Resumes the named execution from its history. A closed execution is
     /// [`StoreError::Closed`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::{ExecutionStatus, Runtime, TaskError};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # const WORK: &str = "arn:aws:lambda:us-east-1:123456789012:function:Work";
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = NewExecution {
+    /// #     name: "job-1".into(),
+    /// #     definition: format!(r#"{{"StartAt": "Work", "States": {{"Work": {{"Type": "Task", "Resource": "{WORK}", "End": true}}}}}}"#),
+    /// #     input: json!({}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// # // A first process starts the execution and dies while its task runs.
+    /// # let first = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// # first.block_on(async {
+    /// #     let hang = |_: Value| std::future::pending::<Result<Value, TaskError>>();
+    /// #     let _running = Runtime::builder().handler(WORK, hang).durable(store.clone()).start(new).await?;
+    /// #     while store.describe_execution("job-1").await?.event_count < 3 {
+    /// #         tokio::task::yield_now().await;
+    /// #     }
+    /// #     Ok::<_, Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # drop(first);
+    /// # assert_eq!(tokio::runtime::Builder::new_current_thread().build()?.block_on(store.describe_execution("job-1"))?.status, ExecutionStatus::Running);
+    /// # let second = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// # let done = |_: Value| async { Ok::<_, TaskError>(json!("done")) };
+    /// second.block_on(async {
+    ///     let durable = Runtime::builder().handler(WORK, done).durable(store.clone());
+    ///     let outcome = durable.resume_execution("job-1").await?.wait().await;
+    ///     assert_eq!(outcome.output, Some(json!("done")));
+    ///     // A closed execution cannot be resumed.
+    ///     assert!(durable.resume_execution("job-1").await.is_err());
+    ///     Ok::<_, Box<dyn std::error::Error>>(())
+    /// })?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn resume_execution(&self, name: &str) -> Result<DurableExecution, DurableError> {
         let record = self.store.describe_execution(name).await?;
         if record.status.is_closed() {
@@ -365,6 +741,46 @@ impl DurableRuntime {
     /// process): records `ExecutionAborted` with `error` and `cause`. A process still running it
     /// fails its next append ([`StoreError::Closed`]) and stops. To stop an execution running
     /// here, call [`Execution::stop`] on it instead.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::{ExecutionStatus, Runtime, TaskError};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # const WORK: &str = "arn:aws:lambda:us-east-1:123456789012:function:Work";
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = NewExecution {
+    /// #     name: "job-1".into(),
+    /// #     definition: format!(r#"{{"StartAt": "Work", "States": {{"Work": {{"Type": "Task", "Resource": "{WORK}", "End": true}}}}}}"#),
+    /// #     input: json!({}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// # // A first process starts the execution and dies while its task runs.
+    /// # let first = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// # first.block_on(async {
+    /// #     let hang = |_: Value| std::future::pending::<Result<Value, TaskError>>();
+    /// #     let _running = Runtime::builder().handler(WORK, hang).durable(store.clone()).start(new).await?;
+    /// #     while store.describe_execution("job-1").await?.event_count < 3 {
+    /// #         tokio::task::yield_now().await;
+    /// #     }
+    /// #     Ok::<_, Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # drop(first);
+    /// # assert_eq!(tokio::runtime::Builder::new_current_thread().build()?.block_on(store.describe_execution("job-1"))?.status, ExecutionStatus::Running);
+    /// # let second = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// # let done = |_: Value| async { Ok::<_, TaskError>(json!("done")) };
+    /// second.block_on(async {
+    ///     // Give up on it instead: record `ExecutionAborted`.
+    ///     let durable = Runtime::builder().durable(store.clone());
+    ///     let record = durable.stop("job-1", Some("Abandoned".into()), None).await?;
+    ///     assert_eq!(record.status, ExecutionStatus::Aborted);
+    ///     assert_eq!(record.error.as_deref(), Some("Abandoned"));
+    ///     Ok::<_, Box<dyn std::error::Error>>(())
+    /// })?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn stop(
         &self,
         name: &str,
@@ -488,6 +904,26 @@ fn check_format(record: &ExecutionRecord) -> Result<(), DurableError> {
 impl RuntimeBuilder {
     /// A [`DurableRuntime`] running executions with this builder's handlers and settings,
     /// recorded in `store`: `Runtime::builder().handler(…).durable(store).resume().await`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// let durable = Runtime::builder().seed(1).durable(store.clone());
+    /// assert!(durable.start(new("a")).await?.wait().await.succeeded());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn durable(self, store: Arc<dyn Store>) -> DurableRuntime {
         DurableRuntime::new(self, store)
     }
@@ -496,6 +932,26 @@ impl RuntimeBuilder {
 impl Runtime {
     /// A [`DurableRuntime`] running executions on this runtime (its handlers, mocks and
     /// settings), recorded in `store`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// let runtime = Runtime::default();
+    /// assert!(runtime.durable(store.clone()).start(new("a")).await?.wait().await.succeeded());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn durable(&self, store: Arc<dyn Store>) -> DurableRuntime {
         DurableRuntime::with_runtime(self.clone(), store)
     }
@@ -504,6 +960,45 @@ impl Runtime {
     /// recorded history and with its recorded seed, on this runtime's handlers and settings:
     /// `runtime.durable(store).resume()` (see [`DurableRuntime::resume`]). Await each
     /// [`DurableExecution`] for its outcome.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::{ExecutionStatus, Runtime, TaskError};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # const WORK: &str = "arn:aws:lambda:us-east-1:123456789012:function:Work";
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = NewExecution {
+    /// #     name: "job-1".into(),
+    /// #     definition: format!(r#"{{"StartAt": "Work", "States": {{"Work": {{"Type": "Task", "Resource": "{WORK}", "End": true}}}}}}"#),
+    /// #     input: json!({}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// # // A first process starts the execution and dies while its task runs.
+    /// # let first = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// # first.block_on(async {
+    /// #     let hang = |_: Value| std::future::pending::<Result<Value, TaskError>>();
+    /// #     let _running = Runtime::builder().handler(WORK, hang).durable(store.clone()).start(new).await?;
+    /// #     while store.describe_execution("job-1").await?.event_count < 3 {
+    /// #         tokio::task::yield_now().await;
+    /// #     }
+    /// #     Ok::<_, Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # drop(first);
+    /// # assert_eq!(tokio::runtime::Builder::new_current_thread().build()?.block_on(store.describe_execution("job-1"))?.status, ExecutionStatus::Running);
+    /// # let second = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// # let done = |_: Value| async { Ok::<_, TaskError>(json!("done")) };
+    /// second.block_on(async {
+    ///     let runtime = Runtime::builder().handler(WORK, done).build();
+    ///     for resumed in runtime.resume(store.clone()).await? {
+    ///         assert!(resumed?.wait().await.succeeded());
+    ///     }
+    ///     Ok::<_, Box<dyn std::error::Error>>(())
+    /// })?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn resume(
         &self,
         store: Arc<dyn Store>,
@@ -516,6 +1011,46 @@ impl Runtime {
 /// history, closing it. A closed execution is [`StoreError::Closed`]; if another process appends
 /// at the same moment one of the two appends is rejected ([`StoreError::Conflict`]) and this
 /// function tries again with the longer history.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::{json, Value};
+/// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+/// # use workflow_runtime::{ExecutionStatus, Runtime, TaskError};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # const WORK: &str = "arn:aws:lambda:us-east-1:123456789012:function:Work";
+/// # let store = Arc::new(MemoryStore::new());
+/// # let new = NewExecution {
+/// #     name: "job-1".into(),
+/// #     definition: format!(r#"{{"StartAt": "Work", "States": {{"Work": {{"Type": "Task", "Resource": "{WORK}", "End": true}}}}}}"#),
+/// #     input: json!({}),
+/// #     metadata: json!({}),
+/// # };
+/// # // A first process starts the execution and dies while its task runs.
+/// # let first = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// # first.block_on(async {
+/// #     let hang = |_: Value| std::future::pending::<Result<Value, TaskError>>();
+/// #     let _running = Runtime::builder().handler(WORK, hang).durable(store.clone()).start(new).await?;
+/// #     while store.describe_execution("job-1").await?.event_count < 3 {
+/// #         tokio::task::yield_now().await;
+/// #     }
+/// #     Ok::<_, Box<dyn std::error::Error>>(())
+/// # })?;
+/// # drop(first);
+/// # assert_eq!(tokio::runtime::Builder::new_current_thread().build()?.block_on(store.describe_execution("job-1"))?.status, ExecutionStatus::Running);
+/// # let second = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// # let done = |_: Value| async { Ok::<_, TaskError>(json!("done")) };
+/// use workflow_runtime::store::stop_execution;
+///
+/// second.block_on(async {
+///     let record = stop_execution(store.as_ref(), "job-1", None, Some("operator".into())).await?;
+///     assert_eq!(record.status, ExecutionStatus::Aborted);
+///     assert_eq!(store.load_events("job-1").await?.last().map(|e| e.event_type()), Some("ExecutionAborted"));
+///     Ok::<_, Box<dyn std::error::Error>>(())
+/// })?;
+/// # Ok(())
+/// # }
+/// ```
 pub async fn stop_execution(
     store: &dyn Store,
     name: &str,
