@@ -47,6 +47,14 @@ use crate::sem::{Choices, Template};
 use crate::Runtime;
 
 /// How much `TestState` reports besides the outcome.
+///
+/// ```
+/// use workflow_runtime::test_state::InspectionLevel;
+///
+/// assert_eq!(InspectionLevel::parse("DEBUG"), Some(InspectionLevel::Debug));
+/// assert_eq!(InspectionLevel::default().as_str(), "INFO");
+/// assert_eq!(InspectionLevel::parse("debug"), None);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InspectionLevel {
     /// The status, output, error, cause and next state only.
@@ -61,6 +69,11 @@ pub enum InspectionLevel {
 
 impl InspectionLevel {
     /// Reads `INFO`, `DEBUG` or `TRACE`.
+    ///
+    /// ```
+    /// use workflow_runtime::test_state::InspectionLevel;
+    /// assert_eq!(InspectionLevel::parse("TRACE"), Some(InspectionLevel::Trace));
+    /// ```
     pub fn parse(s: &str) -> Option<InspectionLevel> {
         match s {
             "INFO" => Some(InspectionLevel::Info),
@@ -71,6 +84,10 @@ impl InspectionLevel {
     }
 
     /// `INFO`, `DEBUG` or `TRACE`.
+    ///
+    /// ```
+    /// assert_eq!(workflow_runtime::test_state::InspectionLevel::Debug.as_str(), "DEBUG");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             InspectionLevel::Info => "INFO",
@@ -81,6 +98,11 @@ impl InspectionLevel {
 }
 
 /// The outcome of a tested state, as `TestState` names it.
+///
+/// ```
+/// use workflow_runtime::test_state::TestStatus;
+/// assert_eq!(TestStatus::Retriable.as_str(), "RETRIABLE");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestStatus {
     /// The state completed.
@@ -95,6 +117,10 @@ pub enum TestStatus {
 
 impl TestStatus {
     /// `SUCCEEDED`, `FAILED`, `RETRIABLE` or `CAUGHT_ERROR`.
+    ///
+    /// ```
+    /// assert_eq!(workflow_runtime::test_state::TestStatus::CaughtError.as_str(), "CAUGHT_ERROR");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             TestStatus::Succeeded => "SUCCEEDED",
@@ -106,6 +132,15 @@ impl TestStatus {
 }
 
 /// `TestState`'s mock: the state's result, or the error it raises, instead of its work.
+///
+/// ```
+/// use serde_json::json;
+/// use workflow_runtime::test_state::Mock;
+///
+/// assert_eq!(Mock::result(json!(1)), Mock::Returns(json!(1)));
+/// assert_eq!(Mock::from_json(&json!({"result": "[1, 2]"}))?, Mock::Returns(json!([1, 2])));
+/// # Ok::<(), workflow_runtime::test_state::TestStateError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mock {
     /// The state returns this result (of the task, of the branches as an array, of the
@@ -123,11 +158,21 @@ pub enum Mock {
 
 impl Mock {
     /// A mocked result.
+    ///
+    /// ```
+    /// let m = workflow_runtime::test_state::Mock::result(serde_json::json!({"ok": true}));
+    /// assert!(matches!(m, workflow_runtime::test_state::Mock::Returns(_)));
+    /// ```
     pub fn result(value: Value) -> Mock {
         Mock::Returns(value)
     }
 
     /// A mocked error.
+    ///
+    /// ```
+    /// use workflow_runtime::test_state::Mock;
+    /// assert_eq!(Mock::error("E", "C"), Mock::Raises { error: Some("E".into()), cause: Some("C".into()) });
+    /// ```
     pub fn error(error: impl Into<String>, cause: impl Into<String>) -> Mock {
         Mock::Raises {
             error: Some(error.into()),
@@ -138,6 +183,16 @@ impl Mock {
     /// Reads TestState's mock object: `{"result": "<JSON text>"}` or
     /// `{"errorOutput": {"error": "…", "cause": "…"}}` (`fieldValidationMode` is accepted and
     /// ignored).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_runtime::test_state::Mock;
+    ///
+    /// let m = Mock::from_json(&json!({"errorOutput": {"error": "E", "cause": "C"}})).unwrap();
+    /// assert_eq!(m, Mock::error("E", "C"));
+    /// let err = Mock::from_json(&json!({"result": 1, "errorOutput": {}})).unwrap_err();
+    /// assert_eq!(err.part, "mock");
+    /// ```
     pub fn from_json(v: &Value) -> Result<Mock, TestStateError> {
         let bad = |pointer: &str, message: String| TestStateError::new("mock", pointer, message);
         let Value::Object(o) = v else {
@@ -214,6 +269,21 @@ impl Mock {
 
 /// A request that cannot be run: where (`definition`, `input`, `mock`, … and a JSON pointer
 /// into it) and what is wrong.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use serde_json::json;
+/// use workflow_runtime::test_state::TestStateRequest;
+/// use workflow_runtime::Runtime;
+///
+/// // A request that cannot run (here: the state does not exist) is an error, not a FAILED status.
+/// let machine = json!({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}});
+/// let err = Runtime::default().test_state(&TestStateRequest::new(machine, json!({})).state("B")).await.unwrap_err();
+/// assert_eq!(err.part, "state");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestStateError {
     /// Which part of the request: `definition`, `state`, `mock`, `variables`, `context`.
@@ -247,6 +317,28 @@ impl fmt::Display for TestStateError {
 impl std::error::Error for TestStateError {}
 
 /// Which retrier or catcher took an error (`InspectionErrorDetails`).
+///
+/// ```
+/// # use serde_json::json;
+/// # use workflow_runtime::test_state::{InspectionLevel, Mock, TestStateRequest, TestStatus};
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let task = json!({
+/// #     "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "ResultPath": "$.receipt",
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "MaxAttempts": 3}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Declined"}],
+/// #     "Next": "Done"
+/// # });
+/// let req = TestStateRequest::new(task, json!({}))
+///     .mock(Mock::error("CardDeclined", "no funds"))
+///     .inspection_level(InspectionLevel::Debug);
+/// let details = Runtime::default().test_state(&req).await?.inspection_data.unwrap().error_details.unwrap();
+/// assert_eq!((details.catch_index, details.retry_index), (Some(0), None));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ErrorDetails {
     /// The index of the retrier that would retry the error.
@@ -259,6 +351,24 @@ pub struct ErrorDetails {
 
 /// The data after each step of a state's data path (`InspectionData`); a step the state does
 /// not have, or did not reach, is `None`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use serde_json::json;
+/// use workflow_runtime::test_state::{InspectionLevel, TestStateRequest};
+/// use workflow_runtime::Runtime;
+///
+/// let pass = json!({"Type": "Pass", "InputPath": "$.order", "Parameters": {"id.$": "$.id"}, "ResultPath": "$.picked", "End": true});
+/// let req = TestStateRequest::new(pass, json!({"order": {"id": 7}})).inspection_level(InspectionLevel::Debug);
+/// let steps = Runtime::default().test_state(&req).await?.inspection_data.expect("DEBUG");
+/// assert_eq!(steps.after_input_path, Some(json!({"id": 7})));
+/// assert_eq!(steps.after_parameters, Some(json!({"id": 7})));
+/// // ResultPath places the result in the raw input, not in what InputPath selected.
+/// assert_eq!(steps.after_result_path, Some(json!({"order": {"id": 7}, "picked": {"id": 7}})));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InspectionData {
     /// The state's raw input.
@@ -292,6 +402,21 @@ pub struct InspectionData {
 }
 
 /// What `TestState` answers.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use serde_json::json;
+/// use workflow_runtime::test_state::{Mock, TestStateRequest};
+/// use workflow_runtime::Runtime;
+///
+/// let task = json!({"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": true});
+/// let req = TestStateRequest::new(task, json!({})).mock(Mock::error("Boom", "it broke"));
+/// let out = Runtime::default().test_state(&req).await?;
+/// assert_eq!(out.to_aws_json(), json!({"status": "FAILED", "error": "Boom", "cause": "it broke"}));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestStateOutput {
     /// The outcome.
@@ -311,6 +436,21 @@ pub struct TestStateOutput {
 impl TestStateOutput {
     /// AWS's response shape: `output` and every inspection value as compact JSON text, absent
     /// fields left out.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use serde_json::json;
+    /// use workflow_runtime::test_state::TestStateRequest;
+    /// use workflow_runtime::Runtime;
+    ///
+    /// let pass = json!({"Type": "Pass", "Result": {"a": 1}, "Next": "X"});
+    /// let out = Runtime::default().test_state(&TestStateRequest::new(pass, json!({}))).await?;
+    /// // The output is JSON text, as in AWS's response.
+    /// assert_eq!(out.to_aws_json(), json!({"status": "SUCCEEDED", "output": "{\"a\":1}", "nextState": "X"}));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn to_aws_json(&self) -> Value {
         let mut o = Map::new();
         o.insert("status".into(), json!(self.status.as_str()));
@@ -377,6 +517,33 @@ impl TestStateOutput {
 }
 
 /// One `TestState` call.
+///
+/// ```
+/// # use serde_json::json;
+/// # use workflow_runtime::test_state::{InspectionLevel, Mock, TestStateRequest, TestStatus};
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let task = json!({
+///     "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+///     "ResultPath": "$.receipt",
+///     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "MaxAttempts": 3}],
+///     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Declined"}],
+///     "Next": "Done"
+/// });
+/// // A whole machine, one state of it.
+/// let machine = json!({"StartAt": "Charge", "States": {
+///     "Charge": task, "Done": {"Type": "Succeed"}, "Declined": {"Type": "Fail"}}});
+/// let req = TestStateRequest::new(machine, json!({"total": 5}))
+///     .state("Charge")
+///     .mock(Mock::error("Throttled", "slow down"))
+///     .inspection_level(InspectionLevel::Debug);
+/// let out = Runtime::default().test_state(&req).await?;
+/// assert_eq!(out.status, TestStatus::Retriable);
+/// assert_eq!(out.inspection_data.unwrap().error_details.unwrap().retry_backoff_interval_seconds, Some(2));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct TestStateRequest {
     /// One state's definition, or a whole state machine (then `state_name` picks the state).
@@ -402,6 +569,22 @@ pub struct TestStateRequest {
 impl TestStateRequest {
     /// Tests `definition` (one state, or a whole machine with [`TestStateRequest::state`]) on
     /// `input`, at `INFO`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use serde_json::json;
+    /// use workflow_runtime::test_state::{TestStateRequest, TestStatus};
+    /// use workflow_runtime::Runtime;
+    ///
+    /// let pass = json!({"Type": "Pass", "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"}, "End": true});
+    /// let out = Runtime::default().test_state(&TestStateRequest::new(pass, json!({"n": 4}))).await?;
+    /// assert_eq!(out.status, TestStatus::Succeeded);
+    /// assert_eq!(out.output, Some(json!({"doubled": 8})));
+    /// assert!(out.inspection_data.is_none()); // INFO
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(definition: Value, input: Value) -> TestStateRequest {
         TestStateRequest {
             definition,
@@ -416,30 +599,118 @@ impl TestStateRequest {
     }
 
     /// The state to test in a whole state machine.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use serde_json::json;
+    /// use workflow_runtime::test_state::TestStateRequest;
+    /// use workflow_runtime::Runtime;
+    ///
+    /// let machine = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Succeed"}}});
+    /// let out = Runtime::default().test_state(&TestStateRequest::new(machine, json!(1)).state("A")).await?;
+    /// assert_eq!(out.next_state.as_deref(), Some("B"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn state(mut self, name: impl Into<String>) -> Self {
         self.state_name = Some(name.into());
         self
     }
 
     /// A mock instead of the state's work.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::test_state::{InspectionLevel, Mock, TestStateRequest, TestStatus};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let task = json!({
+    /// #     "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+    /// #     "ResultPath": "$.receipt",
+    /// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "MaxAttempts": 3}],
+    /// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Declined"}],
+    /// #     "Next": "Done"
+    /// # });
+    /// let req = TestStateRequest::new(task, json!({})).mock(Mock::error("CardDeclined", "no funds"));
+    /// let out = Runtime::default().test_state(&req).await?;
+    /// assert_eq!(out.status, TestStatus::CaughtError);
+    /// assert_eq!(out.next_state.as_deref(), Some("Declined"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn mock(mut self, mock: Mock) -> Self {
         self.mock = Some(mock);
         self
     }
 
     /// The workflow variables.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use serde_json::json;
+    /// use workflow_runtime::test_state::TestStateRequest;
+    /// use workflow_runtime::Runtime;
+    ///
+    /// let pass = json!({"Type": "Pass", "Parameters": {"who.$": "$who"}, "End": true});
+    /// let mut variables = serde_json::Map::new();
+    /// variables.insert("who".into(), json!("Ada"));
+    /// let out = Runtime::default().test_state(&TestStateRequest::new(pass, json!({})).variables(variables)).await?;
+    /// assert_eq!(out.output, Some(json!({"who": "Ada"})));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn variables(mut self, variables: Map<String, Value>) -> Self {
         self.variables = variables;
         self
     }
 
     /// The context object.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use serde_json::json;
+    /// use workflow_runtime::test_state::TestStateRequest;
+    /// use workflow_runtime::Runtime;
+    ///
+    /// let pass = json!({"Type": "Pass", "Parameters": {"run.$": "$$.Execution.Name"}, "End": true});
+    /// let req = TestStateRequest::new(pass, json!({})).context(json!({"Execution": {"Name": "run-7"}}));
+    /// assert_eq!(Runtime::default().test_state(&req).await?.output, Some(json!({"run": "run-7"})));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn context(mut self, context: Value) -> Self {
         self.context = Some(context);
         self
     }
 
     /// The inspection level.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::test_state::{InspectionLevel, Mock, TestStateRequest, TestStatus};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let task = json!({
+    /// #     "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+    /// #     "ResultPath": "$.receipt",
+    /// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "MaxAttempts": 3}],
+    /// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Declined"}],
+    /// #     "Next": "Done"
+    /// # });
+    /// let req = TestStateRequest::new(task, json!({"total": 5}))
+    ///     .mock(Mock::result(json!("ok")))
+    ///     .inspection_level(InspectionLevel::Debug);
+    /// let steps = Runtime::default().test_state(&req).await?.inspection_data.expect("DEBUG");
+    /// assert_eq!(steps.input, Some(json!({"total": 5})));
+    /// assert_eq!(steps.after_result_path, Some(json!({"total": 5, "receipt": "ok"})));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn inspection_level(mut self, level: InspectionLevel) -> Self {
         self.inspection_level = level;
         self
@@ -447,6 +718,28 @@ impl TestStateRequest {
 
     /// The retries already made by the retrier that matches the error (TestState's
     /// `stateConfiguration.retrierRetryCount`).
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::test_state::{InspectionLevel, Mock, TestStateRequest, TestStatus};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let task = json!({
+    /// #     "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+    /// #     "ResultPath": "$.receipt",
+    /// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "MaxAttempts": 3}],
+    /// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Declined"}],
+    /// #     "Next": "Done"
+    /// # });
+    /// // The retrier's three attempts are used up: the catcher takes the error.
+    /// let req = TestStateRequest::new(task, json!({}))
+    ///     .mock(Mock::error("Throttled", "slow down"))
+    ///     .retrier_retry_count(3);
+    /// assert_eq!(Runtime::default().test_state(&req).await?.status, TestStatus::CaughtError);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn retrier_retry_count(mut self, count: u32) -> Self {
         self.retrier_retry_count = count;
         self
@@ -957,6 +1250,32 @@ impl Runtime {
     /// this runtime's handler, a Parallel or Map without one runs its branches or iterations
     /// here. The error is a request that cannot be run (an invalid definition, an unknown
     /// state, a malformed mock), never the state's own failure (a `FAILED` status).
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::test_state::{InspectionLevel, Mock, TestStateRequest, TestStatus};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let task = json!({
+    ///     "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+    ///     "ResultPath": "$.receipt",
+    ///     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "MaxAttempts": 3}],
+    ///     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Declined"}],
+    ///     "Next": "Done"
+    /// });
+    /// let runtime = Runtime::default();
+    /// let req = TestStateRequest::new(task, json!({"total": 5}))
+    ///     .mock(Mock::result(json!({"charged": 5})))
+    ///     .inspection_level(InspectionLevel::Debug);
+    /// let out = runtime.test_state(&req).await?;
+    /// assert_eq!(out.status, TestStatus::Succeeded);
+    /// assert_eq!(out.next_state.as_deref(), Some("Done"));
+    /// assert_eq!(out.output, Some(json!({"total": 5, "receipt": {"charged": 5}})));
+    /// assert_eq!(out.inspection_data.unwrap().result, Some(json!({"charged": 5})));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn test_state(
         &self,
         req: &TestStateRequest,
