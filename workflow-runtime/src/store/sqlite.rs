@@ -88,6 +88,15 @@ pub const APPLICATION_ID: i64 = 0x5746_4c57;
 /// the database file's write-ahead log, so they survive any crash of the *process* (SIGKILL,
 /// panic, OOM kill): the next open finds them. The policies differ on a crash of the *machine*
 /// (power loss, kernel panic).
+///
+/// ```
+/// use workflow_runtime::store::{SqliteOptions, SyncPolicy};
+///
+/// assert_eq!(SyncPolicy::default(), SyncPolicy::Normal);
+/// // Survive power loss, at one fsync per commit.
+/// let options = SqliteOptions { sync: SyncPolicy::Full, ..SqliteOptions::default() };
+/// # let _ = options;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SyncPolicy {
     /// `PRAGMA synchronous=NORMAL` (the default). Commits are written to the WAL file but not
@@ -113,6 +122,16 @@ impl SyncPolicy {
 }
 
 /// How [`SqliteStore::open_with`] opens a store.
+///
+/// ```
+/// use std::time::Duration;
+/// use workflow_runtime::store::{SqliteOptions, SyncPolicy};
+///
+/// let defaults = SqliteOptions::default();
+/// assert_eq!((defaults.sync, defaults.verify, defaults.read_only), (SyncPolicy::Normal, false, false));
+/// let patient = SqliteOptions { busy_timeout: Duration::from_secs(60), ..defaults };
+/// # let _ = patient;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqliteOptions {
     /// When commits reach the disk.
@@ -143,6 +162,31 @@ impl Default for SqliteOptions {
 }
 
 /// A [`Store`] in an SQLite database file. See the module docs.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use workflow_runtime::store::{NewExecution, SqliteStore, Store};
+/// use workflow_runtime::Runtime;
+///
+/// let dir = tempfile::tempdir()?;
+/// let store = Arc::new(SqliteStore::open(dir.path().join("runs.db"))?);
+/// let new = NewExecution {
+///     name: "run-1".into(),
+///     definition: r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#.into(),
+///     input: serde_json::json!({"a": 1}),
+///     metadata: serde_json::Value::Null,
+/// };
+/// Runtime::builder().durable(store.clone()).start(new).await?.wait().await;
+/// assert_eq!(store.describe_execution("run-1").await?.event_count, 4);
+/// drop(store);
+/// // Reopened (by the next process, say), the execution is still there.
+/// let again = SqliteStore::open(dir.path().join("runs.db"))?;
+/// assert_eq!(again.load_events("run-1").await?.len(), 4);
+/// # Ok(())
+/// # }
+/// ```
 pub struct SqliteStore {
     path: Arc<str>,
     shared: Arc<Shared>,
@@ -235,6 +279,29 @@ impl Shared {
 
 /// One stored event as text ([`SqliteStore::load_event_texts_page`]): its AWS fields, and its
 /// details as the key and the compact JSON text AWS's `GetExecutionHistory` gives them under.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use std::sync::Arc;
+/// # use workflow_runtime::store::{NewExecution, SqliteStore, Store};
+/// # use workflow_runtime::Runtime;
+/// #
+/// # let dir = tempfile::tempdir()?;
+/// # let store = Arc::new(SqliteStore::open(dir.path().join("runs.db"))?);
+/// # let new = NewExecution {
+/// #     name: "run-1".into(),
+/// #     definition: r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: serde_json::json!({"a": 1}),
+/// #     metadata: serde_json::Value::Null,
+/// # };
+/// # Runtime::builder().durable(store.clone()).start(new).await?.wait().await;
+/// let last = store.load_event_texts_page("run-1", 3, 10).await?;
+/// assert_eq!(last.len(), 1);
+/// assert_eq!((last[0].id, last[0].event_type.as_str()), (4, "ExecutionSucceeded"));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct EventText {
@@ -535,6 +602,17 @@ fn run_of_row(run: &str, row: RunRow) -> Result<Option<MapRunState>, String> {
 impl SqliteStore {
     /// Opens the store at `path` with the default options, creating it if the file does not
     /// exist.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let store = workflow_runtime::store::SqliteStore::open(dir.path().join("new.db"))?; // created
+    /// assert!(dir.path().join("new.db").exists());
+    /// # drop(store);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         Self::open_with(path, SqliteOptions::default())
     }
@@ -545,6 +623,21 @@ impl SqliteStore {
     /// shorter than its header says, marked as a workflow store, of a schema version this build
     /// reads, with the expected tables; with [`SqliteOptions::verify`] every page is checked
     /// too. Any failure is an error naming the file; nothing is modified.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use workflow_runtime::store::{SqliteOptions, SqliteStore, SyncPolicy};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let options = SqliteOptions { sync: SyncPolicy::Full, verify: true, ..SqliteOptions::default() };
+    /// let store = SqliteStore::open_with(dir.path().join("durable.db"), options)?;
+    /// // A read-only handle on the same file.
+    /// let reader = SqliteStore::open_with(dir.path().join("durable.db"), SqliteOptions { read_only: true, ..SqliteOptions::default() })?;
+    /// # drop((store, reader));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, StoreError> {
         let path = path.as_ref();
         let shown: Arc<str> = path.display().to_string().into();
@@ -662,6 +755,17 @@ impl SqliteStore {
     }
 
     /// The file this store was opened from, as shown in messages.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let file = dir.path().join("runs.db");
+    /// let store = workflow_runtime::store::SqliteStore::open(&file)?;
+    /// assert_eq!(store.path(), file.display().to_string());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn path(&self) -> &str {
         &self.path
     }
@@ -670,6 +774,29 @@ impl SqliteStore {
     /// every history (ids without gaps, no position twice, no event without its execution), and
     /// the checksum of every event. Reads the whole file. Damage is reported in the returned
     /// report's `problems`, not as an error; an error means the check could not run.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use std::sync::Arc;
+    /// # use workflow_runtime::store::{NewExecution, SqliteStore, Store};
+    /// # use workflow_runtime::Runtime;
+    /// #
+    /// # let dir = tempfile::tempdir()?;
+    /// # let store = Arc::new(SqliteStore::open(dir.path().join("runs.db"))?);
+    /// # let new = NewExecution {
+    /// #     name: "run-1".into(),
+    /// #     definition: r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: serde_json::json!({"a": 1}),
+    /// #     metadata: serde_json::Value::Null,
+    /// # };
+    /// # Runtime::builder().durable(store.clone()).start(new).await?.wait().await;
+    /// let report = store.check()?;
+    /// assert_eq!((report.executions, report.events), (1, 4));
+    /// assert!(report.problems.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn check(&self) -> Result<CheckReport, StoreError> {
         let worker = self.shared.lock_worker();
         check_all(&worker.conn, &self.path)
@@ -974,6 +1101,29 @@ fn start_lease_thread(
 }
 
 /// What [`SqliteStore::check`] found.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use std::sync::Arc;
+/// # use workflow_runtime::store::{NewExecution, SqliteStore, Store};
+/// # use workflow_runtime::Runtime;
+/// #
+/// # let dir = tempfile::tempdir()?;
+/// # let store = Arc::new(SqliteStore::open(dir.path().join("runs.db"))?);
+/// # let new = NewExecution {
+/// #     name: "run-1".into(),
+/// #     definition: r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: serde_json::json!({"a": 1}),
+/// #     metadata: serde_json::Value::Null,
+/// # };
+/// # Runtime::builder().durable(store.clone()).start(new).await?.wait().await;
+/// let report = store.check()?;
+/// assert_eq!(report.unchecked, 0);
+/// assert!(report.problems.is_empty(), "{:?}", report.problems);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CheckReport {
     /// Executions in the store.
