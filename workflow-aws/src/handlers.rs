@@ -13,12 +13,55 @@ use serde_json::Value;
 use workflow_runtime::TaskError;
 
 /// The future a handler returns.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use workflow_aws::HandlerFuture;
+///
+/// let f: HandlerFuture = Box::pin(async { Ok(serde_json::json!("done")) });
+/// assert_eq!(f.await?, "done");
+/// # Ok(())
+/// # }
+/// ```
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, TaskError>> + Send>>;
 
 /// A type-erased handler: the task's input JSON in, its result JSON (or a [`TaskError`]) out.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use workflow_aws::{TaskHandler, TaskHandlers};
+///
+/// let handlers = TaskHandlers::new().raw("echo", |v| async move { Ok(v) });
+/// let echo: &TaskHandler = handlers.get("echo").unwrap();
+/// assert_eq!(echo(serde_json::json!([1])).await?, serde_json::json!([1]));
+/// # Ok(())
+/// # }
+/// ```
 pub type TaskHandler = Arc<dyn Fn(Value) -> HandlerFuture + Send + Sync>;
 
 /// Task handlers by name (`validate`, `price`, …), as a workflow's Rust code names them.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use serde_json::json;
+/// use workflow_aws::{TaskError, TaskHandlers};
+///
+/// async fn double(n: i64) -> Result<i64, TaskError> {
+///     Ok(n * 2)
+/// }
+///
+/// let handlers = TaskHandlers::new()
+///     .handler("double", double)
+///     .raw("echo", |v| async move { Ok(v) });
+/// assert_eq!(handlers.names().collect::<Vec<_>>(), ["double", "echo"]);
+/// let double = handlers.get("double").expect("registered");
+/// assert_eq!(double(json!(21)).await?, json!(42));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Default)]
 pub struct TaskHandlers {
     by_name: BTreeMap<String, TaskHandler>,
@@ -32,6 +75,10 @@ impl std::fmt::Debug for TaskHandlers {
 
 impl TaskHandlers {
     /// An empty registry.
+    ///
+    /// ```
+    /// assert!(workflow_aws::TaskHandlers::new().is_empty());
+    /// ```
     pub fn new() -> TaskHandlers {
         TaskHandlers::default()
     }
@@ -40,6 +87,31 @@ impl TaskHandlers {
     /// have). Its input is read from the task's JSON; an input that does not fit `I` fails the
     /// task with `States.TaskFailed` and a cause naming the handler and serde's reason. A
     /// handler that panics fails its task with `States.TaskFailed` too.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use serde_json::json;
+    /// use workflow_aws::{TaskError, TaskHandlers};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Order {
+    ///     quantity: u32,
+    /// }
+    /// let handlers = TaskHandlers::new().handler("check", |o: Order| async move {
+    ///     if o.quantity == 0 {
+    ///         return Err(TaskError::new("InvalidOrder", "the quantity is zero"));
+    ///     }
+    ///     Ok(o.quantity)
+    /// });
+    /// let check = handlers.get("check").unwrap();
+    /// assert_eq!(check(json!({"quantity": 3})).await?, json!(3));
+    /// assert_eq!(check(json!({"quantity": 0})).await.unwrap_err().error, "InvalidOrder");
+    /// // An input that does not fit `Order`.
+    /// assert_eq!(check(json!("three")).await.unwrap_err().error, "States.TaskFailed");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn handler<I, O, E, F, Fut>(self, name: &str, f: F) -> TaskHandlers
     where
         I: DeserializeOwned + Send + 'static,
@@ -70,6 +142,20 @@ impl TaskHandlers {
     }
 
     /// Adds a handler of raw JSON values (replacing an earlier one of the same name).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use serde_json::{json, Value};
+    /// use workflow_aws::TaskHandlers;
+    ///
+    /// let handlers = TaskHandlers::new().raw("keys", |v: Value| async move {
+    ///     Ok(json!(v.as_object().map_or(0, |o| o.len())))
+    /// });
+    /// assert_eq!(handlers.get("keys").unwrap()(json!({"a": 1, "b": 2})).await?, json!(2));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn raw<F, Fut>(mut self, name: &str, f: F) -> TaskHandlers
     where
         F: Fn(Value) -> Fut + Send + Sync + 'static,
@@ -81,16 +167,33 @@ impl TaskHandlers {
     }
 
     /// The handler of this name.
+    ///
+    /// ```
+    /// let handlers = workflow_aws::TaskHandlers::new().raw("a", |v| async move { Ok(v) });
+    /// assert!(handlers.get("a").is_some());
+    /// assert!(handlers.get("b").is_none());
+    /// ```
     pub fn get(&self, name: &str) -> Option<&TaskHandler> {
         self.by_name.get(name)
     }
 
     /// The names of the handlers, in order.
+    ///
+    /// ```
+    /// let handlers = workflow_aws::TaskHandlers::new().raw("b", |v| async move { Ok(v) }).raw("a", |v| async move { Ok(v) });
+    /// assert_eq!(handlers.names().collect::<Vec<_>>(), ["a", "b"]); // sorted
+    /// ```
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.by_name.keys().map(String::as_str)
     }
 
     /// Whether no handler is registered.
+    ///
+    /// ```
+    /// use workflow_aws::TaskHandlers;
+    /// assert!(TaskHandlers::new().is_empty());
+    /// assert!(!TaskHandlers::new().raw("a", |v| async move { Ok(v) }).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.by_name.is_empty()
     }

@@ -42,6 +42,16 @@ pub const RUNTIME_ENV: [&str; 4] = [
 ];
 
 /// Why the bootstrap could not serve.
+///
+/// ```
+/// use workflow_aws::lambda::{select, ServeError};
+/// use workflow_aws::TaskHandlers;
+///
+/// // Nothing names a handler: an error listing the handlers there are.
+/// let err = select(&TaskHandlers::new().raw("a", |v| async move { Ok(v) }), |_: &str| None).err().unwrap();
+/// assert!(matches!(err, ServeError::NoHandler { from: None, .. }));
+/// assert!(err.to_string().ends_with("the handlers are: a"));
+/// ```
 #[derive(Debug)]
 pub enum ServeError {
     /// Neither `WORKFLOW_HANDLER` nor the function name names a handler.
@@ -90,6 +100,23 @@ impl std::error::Error for ServeError {}
 /// Picks the handler to serve: the one named by `WORKFLOW_HANDLER`, else the one named like the
 /// function (`AWS_LAMBDA_FUNCTION_NAME`). `env` reads a variable (`std::env::var(..).ok()` in
 /// [`serve`]). Returns the handler's name and the handler.
+///
+/// ```
+/// use workflow_aws::lambda::{select, ServeError};
+/// use workflow_aws::TaskHandlers;
+///
+/// let handlers = TaskHandlers::new().raw("validate", |v| async move { Ok(v) }).raw("price", |v| async move { Ok(v) });
+/// // `WORKFLOW_HANDLER` wins over the function's name.
+/// let env = |var: &str| match var {
+///     "WORKFLOW_HANDLER" => Some("price".to_string()),
+///     "AWS_LAMBDA_FUNCTION_NAME" => Some("orders-validate".to_string()),
+///     _ => None,
+/// };
+/// assert_eq!(select(&handlers, env).map(|(name, _)| name).ok().as_deref(), Some("price"));
+/// let err = select(&handlers, |_: &str| Some("ship".to_string())).err().unwrap();
+/// assert!(matches!(err, ServeError::NoHandler { .. }));
+/// assert_eq!(err.to_string(), "no handler is named `ship` (WORKFLOW_HANDLER); the handlers are: price, validate");
+/// ```
 pub fn select(
     handlers: &TaskHandlers,
     env: impl Fn(&str) -> Option<String>,
@@ -117,6 +144,13 @@ pub fn select(
 
 /// Lambda's error report for a task error: `errorType` = the error name, `errorMessage` = the
 /// cause (empty when there is none).
+///
+/// ```
+/// use workflow_aws::TaskError;
+///
+/// let d = workflow_aws::lambda::diagnostic(&TaskError::new("InvalidOrder", "the quantity is zero"));
+/// assert_eq!((d.error_type.as_str(), d.error_message.as_str()), ("InvalidOrder", "the quantity is zero"));
+/// ```
 pub fn diagnostic(e: &TaskError) -> Diagnostic {
     Diagnostic {
         error_type: e.error.clone(),
@@ -154,6 +188,20 @@ fn check_environment(env: &impl Fn(&str) -> Option<String>) -> Result<(), ServeE
 
 /// Serves the handler chosen by the environment ([`select`]) on the Lambda Runtime API named by
 /// `AWS_LAMBDA_RUNTIME_API`, until the runtime stops. Each invocation's event is the task input.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use workflow_aws::lambda::{serve, ServeError, HANDLER_ENV};
+/// use workflow_aws::TaskHandlers;
+///
+/// // Outside Lambda (no handler chosen, no Runtime API) it returns an error at once.
+/// if std::env::var(HANDLER_ENV).is_err() && std::env::var("AWS_LAMBDA_FUNCTION_NAME").is_err() {
+///     let err = serve(TaskHandlers::new().raw("a", |v| async move { Ok(v) })).await.unwrap_err();
+///     assert!(matches!(err, ServeError::NoHandler { .. }));
+/// }
+/// # }
+/// ```
 pub async fn serve(handlers: TaskHandlers) -> Result<(), ServeError> {
     let env = |var: &str| std::env::var(var).ok();
     let (name, handler) = select(&handlers, env)?;
