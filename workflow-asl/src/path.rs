@@ -51,6 +51,12 @@ use crate::model::PathField;
 static NULL: Value = Value::Null;
 
 /// Where a path starts.
+///
+/// ```
+/// use workflow_asl::path::{Path, PathRoot};
+///
+/// assert_eq!(Path::parse("$$.Map.Item.Index").unwrap().root(), PathRoot::Context);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PathRoot<'a> {
     /// `$`: the state input.
@@ -69,6 +75,29 @@ enum Root {
 }
 
 /// A parsed (compiled once) path: `$...`, `$$...` (context), or `$var...` (variable).
+///
+/// ```
+/// use serde_json::{json, Map};
+/// use workflow_asl::eval::Env;
+/// use workflow_asl::path::Path;
+///
+/// let input = json!({"order": {"id": 7, "items": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 1}]}});
+/// let context = json!({"Execution": {"Name": "run-1"}});
+/// let mut variables = Map::new();
+/// variables.insert("limit".into(), json!(5));
+/// let env = Env::new(&input, &context, &variables);
+///
+/// let id = Path::parse("$.order.id").unwrap();
+/// assert_eq!(id.select(&env), Some(json!(7)));
+/// let skus = Path::parse("$.order.items[*].sku").unwrap();
+/// assert_eq!(skus.select(&env), Some(json!(["a", "b"])));
+/// assert_eq!(Path::parse("$$.Execution.Name").unwrap().select(&env), Some(json!("run-1")));
+/// assert_eq!(Path::parse("$limit").unwrap().select(&env), Some(json!(5)));
+/// // ResultPath: write a result into the input.
+/// let out = Path::parse("$.order.total").unwrap().apply_result(input.clone(), json!(3))?;
+/// assert_eq!(out["order"]["total"], 3);
+/// # Ok::<(), workflow_asl::Failure>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Path {
     text: String,
@@ -189,6 +218,13 @@ impl Chain {
 }
 
 /// A malformed path: what is wrong and where.
+///
+/// ```
+/// use workflow_asl::path::Path;
+///
+/// let err = Path::parse("").unwrap_err();
+/// assert_eq!(err.to_string(), "the path is empty; a path starts with '$'");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathError {
     /// The text is empty (or only blanks).
@@ -231,6 +267,22 @@ impl fmt::Display for PathError {
 impl std::error::Error for PathError {}
 
 /// Why a path selected nothing (or could not be applied), with Jayway's wording as `Display`.
+///
+/// ```
+/// # use serde_json::{json, Map};
+/// # use workflow_asl::eval::Env;
+/// # use workflow_asl::path::Path;
+/// #
+/// # let input = json!({"order": {"id": 7, "items": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 1}]}});
+/// # let context = json!({"Execution": {"Name": "run-1"}});
+/// # let mut variables = Map::new();
+/// # variables.insert("limit".into(), json!(5));
+/// # let env = Env::new(&input, &context, &variables);
+/// use workflow_asl::path::Miss;
+///
+/// let miss = Path::parse("$.order.nope").unwrap().evaluate(&env).unwrap_err();
+/// assert_eq!(miss, Miss::NoResults { path: "$['order']['nope']".into() });
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Miss {
     /// A definite path matched nothing: `No results for path: $['a']`.
@@ -284,6 +336,19 @@ pub enum Miss {
 impl Miss {
     /// True for the misses AWS reports as "could not be found" (the path selected nothing), as
     /// opposed to a path that could not be applied to the value's type.
+    ///
+    /// ```
+    /// # use serde_json::{json, Map};
+    /// # use workflow_asl::eval::Env;
+    /// # use workflow_asl::path::Path;
+    /// #
+    /// # let input = json!({"order": {"id": 7, "items": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 1}]}});
+    /// # let context = json!({"Execution": {"Name": "run-1"}});
+    /// # let mut variables = Map::new();
+    /// # variables.insert("limit".into(), json!(5));
+    /// # let env = Env::new(&input, &context, &variables);
+    /// assert!(Path::parse("$.nope").unwrap().evaluate(&env).unwrap_err().is_not_found());
+    /// ```
     pub fn is_not_found(&self) -> bool {
         matches!(
             self,
@@ -297,6 +362,21 @@ impl Miss {
 
     /// The cause AWS gives for an `InputPath`/`OutputPath` that fails (without the state prefix):
     /// `Invalid path '$.a' : No results for path: $['a']`.
+    ///
+    /// ```
+    /// # use serde_json::{json, Map};
+    /// # use workflow_asl::eval::Env;
+    /// # use workflow_asl::path::Path;
+    /// #
+    /// # let input = json!({"order": {"id": 7, "items": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 1}]}});
+    /// # let context = json!({"Execution": {"Name": "run-1"}});
+    /// # let mut variables = Map::new();
+    /// # variables.insert("limit".into(), json!(5));
+    /// # let env = Env::new(&input, &context, &variables);
+    /// let path = Path::parse("$.a").unwrap();
+    /// let miss = path.evaluate(&env).unwrap_err();
+    /// assert_eq!(miss.invalid_path_cause(&path), "Invalid path '$.a' : No results for path: $['a']");
+    /// ```
     pub fn invalid_path_cause(&self, path: &Path) -> String {
         format!("Invalid path '{}' : {}", path.as_str(), self)
     }
@@ -342,6 +422,24 @@ impl std::error::Error for Miss {}
 
 /// What a path selected: one value (definite path) or the list of matches (indefinite path).
 /// Values are borrowed from the input where possible.
+///
+/// ```
+/// # use serde_json::{json, Map};
+/// # use workflow_asl::eval::Env;
+/// # use workflow_asl::path::Path;
+/// #
+/// # let input = json!({"order": {"id": 7, "items": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 1}]}});
+/// # let context = json!({"Execution": {"Name": "run-1"}});
+/// # let mut variables = Map::new();
+/// # variables.insert("limit".into(), json!(5));
+/// # let env = Env::new(&input, &context, &variables);
+/// use workflow_asl::path::Selected;
+///
+/// match Path::parse("$.order.items[*].sku").unwrap().evaluate(&env).unwrap() {
+///     Selected::Many(skus) => assert_eq!(skus.len(), 2),
+///     Selected::One(_) => unreachable!("an indefinite path"),
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Selected<'v> {
     /// The value a definite path selected.
@@ -352,6 +450,20 @@ pub enum Selected<'v> {
 
 impl Selected<'_> {
     /// The selection as an owned value (matches gathered into an array).
+    ///
+    /// ```
+    /// # use serde_json::{json, Map};
+    /// # use workflow_asl::eval::Env;
+    /// # use workflow_asl::path::Path;
+    /// #
+    /// # let input = json!({"order": {"id": 7, "items": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 1}]}});
+    /// # let context = json!({"Execution": {"Name": "run-1"}});
+    /// # let mut variables = Map::new();
+    /// # variables.insert("limit".into(), json!(5));
+    /// # let env = Env::new(&input, &context, &variables);
+    /// let many = Path::parse("$.order.items[*].qty").unwrap().evaluate(&env).unwrap();
+    /// assert_eq!(many.into_value(), json!([2, 1]));
+    /// ```
     pub fn into_value(self) -> Value {
         match self {
             Selected::One(v) => v.into_owned(),
@@ -362,6 +474,14 @@ impl Selected<'_> {
 
 impl Path {
     /// Parses a path. Surrounding blanks are ignored (as Jayway ignores them).
+    ///
+    /// ```
+    /// use workflow_asl::path::{Path, PathError};
+    ///
+    /// assert!(Path::parse(" $.a[0] ").is_ok());
+    /// assert_eq!(Path::parse("a.b").unwrap_err(), PathError::MissingRoot { text: "a.b".into() });
+    /// assert!(matches!(Path::parse("$.a[").unwrap_err(), PathError::Syntax { .. }));
+    /// ```
     pub fn parse(text: &str) -> Result<Path, PathError> {
         let trimmed = text.trim();
         if trimmed.is_empty() {
@@ -407,11 +527,23 @@ impl Path {
     }
 
     /// The path as written.
+    ///
+    /// ```
+    /// assert_eq!(workflow_asl::path::Path::parse("$.a.b").unwrap().as_str(), "$.a.b");
+    /// ```
     pub fn as_str(&self) -> &str {
         &self.text
     }
 
     /// Where the path starts.
+    ///
+    /// ```
+    /// use workflow_asl::path::{Path, PathRoot};
+    ///
+    /// assert_eq!(Path::parse("$.a").unwrap().root(), PathRoot::Input);
+    /// assert_eq!(Path::parse("$$.Task.Token").unwrap().root(), PathRoot::Context);
+    /// assert_eq!(Path::parse("$total.n").unwrap().root(), PathRoot::Variable("total"));
+    /// ```
     pub fn root(&self) -> PathRoot<'_> {
         match &self.root {
             Root::Input => PathRoot::Input,
@@ -422,6 +554,13 @@ impl Path {
 
     /// True when the path is a Reference Path (only `.name`, `['name']`, `[n]` steps: selects at
     /// most one node).
+    ///
+    /// ```
+    /// use workflow_asl::path::Path;
+    ///
+    /// assert!(Path::parse("$.a['b'][0]").unwrap().is_reference());
+    /// assert!(!Path::parse("$.a[*]").unwrap().is_reference());
+    /// ```
     pub fn is_reference(&self) -> bool {
         self.chain.steps.iter().all(|s| match s {
             Step::Property(names) => names.len() == 1,
@@ -431,12 +570,34 @@ impl Path {
     }
 
     /// True when the path is definite (cannot select several nodes).
+    ///
+    /// ```
+    /// use workflow_asl::path::Path;
+    ///
+    /// assert!(Path::parse("$.a.b").unwrap().is_definite());
+    /// assert!(!Path::parse("$..b").unwrap().is_definite());
+    /// ```
     pub fn is_definite(&self) -> bool {
         self.chain.definite
     }
 
     /// Evaluates against `env`. Definite path: `Some(value)`, or `None` when it selects nothing or
     /// cannot be applied. Indefinite path: `Some(array of matches)`, `[]` when nothing matches.
+    ///
+    /// ```
+    /// # use serde_json::{json, Map};
+    /// # use workflow_asl::eval::Env;
+    /// # use workflow_asl::path::Path;
+    /// #
+    /// # let input = json!({"order": {"id": 7, "items": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 1}]}});
+    /// # let context = json!({"Execution": {"Name": "run-1"}});
+    /// # let mut variables = Map::new();
+    /// # variables.insert("limit".into(), json!(5));
+    /// # let env = Env::new(&input, &context, &variables);
+    /// assert_eq!(Path::parse("$.order.items[1].qty").unwrap().select(&env), Some(json!(1)));
+    /// assert_eq!(Path::parse("$.order.missing").unwrap().select(&env), None);
+    /// assert_eq!(Path::parse("$.order.items[?(@.qty > 1)].sku").unwrap().select(&env), Some(json!(["a"])));
+    /// ```
     pub fn select(&self, env: &Env) -> Option<Value> {
         if let Some(v) = self.find(env) {
             return Some(v.clone());
@@ -450,6 +611,20 @@ impl Path {
     /// name, an index past the end, a name on a non-object…): [`Path::evaluate`] and
     /// [`Path::evaluate_strict`] then say what they select, or why nothing. When this returns
     /// `Some`, both of them select the same value.
+    ///
+    /// ```
+    /// # use serde_json::{json, Map};
+    /// # use workflow_asl::eval::Env;
+    /// # use workflow_asl::path::Path;
+    /// #
+    /// # let input = json!({"order": {"id": 7, "items": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 1}]}});
+    /// # let context = json!({"Execution": {"Name": "run-1"}});
+    /// # let mut variables = Map::new();
+    /// # variables.insert("limit".into(), json!(5));
+    /// # let env = Env::new(&input, &context, &variables);
+    /// assert_eq!(Path::parse("$.order.id").unwrap().find(&env), Some(&json!(7)));
+    /// assert_eq!(Path::parse("$.order.items[*]").unwrap().find(&env), None); // not a plain chain
+    /// ```
     #[inline]
     pub fn find<'v>(&self, env: &Env<'v>) -> Option<&'v Value> {
         let root: &'v Value = match &self.root {
@@ -478,6 +653,15 @@ impl Path {
     /// The value a reference path from `$` (single names and indexes) names in `root`, for
     /// writing: the slot [`Path::apply_result`] would overwrite. `None` when the path starts
     /// elsewhere, has another kind of step, or does not reach an existing value.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_asl::path::Path;
+    ///
+    /// let mut doc = json!({"a": {"b": 1}});
+    /// *Path::parse("$.a.b").unwrap().find_mut(&mut doc).unwrap() = json!(2);
+    /// assert_eq!(doc, json!({"a": {"b": 2}}));
+    /// ```
     pub fn find_mut<'v>(&self, root: &'v mut Value) -> Option<&'v mut Value> {
         if self.root != Root::Input {
             return None;
@@ -500,12 +684,47 @@ impl Path {
     }
 
     /// Evaluates against `env`, borrowing from it, with the reason when nothing is selected.
+    ///
+    /// ```
+    /// # use serde_json::{json, Map};
+    /// # use workflow_asl::eval::Env;
+    /// # use workflow_asl::path::Path;
+    /// #
+    /// # let input = json!({"order": {"id": 7, "items": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 1}]}});
+    /// # let context = json!({"Execution": {"Name": "run-1"}});
+    /// # let mut variables = Map::new();
+    /// # variables.insert("limit".into(), json!(5));
+    /// # let env = Env::new(&input, &context, &variables);
+    /// use workflow_asl::path::Selected;
+    ///
+    /// let one = Path::parse("$.order.id").unwrap().evaluate(&env).unwrap();
+    /// assert!(matches!(one, Selected::One(_)));
+    /// let miss = Path::parse("$.order.nope").unwrap().evaluate(&env).unwrap_err();
+    /// assert!(miss.is_not_found());
+    /// assert_eq!(miss.to_string(), "No results for path: $['order']['nope']");
+    /// ```
     pub fn evaluate<'v>(&self, env: &Env<'v>) -> Result<Selected<'v>, Miss> {
         self.evaluate_with(env, false)
     }
 
     /// Like [`Path::evaluate`], with the stricter rule AWS applies to intrinsic function
     /// arguments: an index past the end of an array selects nothing (instead of `null`).
+    ///
+    /// ```
+    /// # use serde_json::{json, Map};
+    /// # use workflow_asl::eval::Env;
+    /// # use workflow_asl::path::Path;
+    /// #
+    /// # let input = json!({"order": {"id": 7, "items": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 1}]}});
+    /// # let context = json!({"Execution": {"Name": "run-1"}});
+    /// # let mut variables = Map::new();
+    /// # variables.insert("limit".into(), json!(5));
+    /// # let env = Env::new(&input, &context, &variables);
+    /// // Past the end of an array: `evaluate` selects null, the strict form nothing.
+    /// let past = Path::parse("$.order.items[5]").unwrap();
+    /// assert_eq!(past.evaluate(&env).unwrap().into_value(), json!(null));
+    /// assert!(past.evaluate_strict(&env).is_err());
+    /// ```
     pub fn evaluate_strict<'v>(&self, env: &Env<'v>) -> Result<Selected<'v>, Miss> {
         self.evaluate_with(env, true)
     }
@@ -524,6 +743,15 @@ impl Path {
 
     /// Evaluates the steps of the path against `value` (as if it were the root), ignoring which
     /// root the path names.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_asl::path::Path;
+    ///
+    /// let item = json!({"sku": "a"});
+    /// let sku = Path::parse("$.sku").unwrap().evaluate_value(&item).unwrap();
+    /// assert_eq!(sku.into_value(), json!("a"));
+    /// ```
     pub fn evaluate_value<'v>(&self, value: &'v Value) -> Result<Selected<'v>, Miss> {
         self.evaluate_on(value, false)
     }
@@ -548,6 +776,12 @@ impl Path {
     }
 
     /// AWS-style rendering used in error causes: `$['a']['b']`, `$['items'][0]`, `$[*]`.
+    ///
+    /// ```
+    /// use workflow_asl::path::Path;
+    ///
+    /// assert_eq!(Path::parse("$.items[0].name").unwrap().normalized(), "$['items'][0]['name']");
+    /// ```
     pub fn normalized(&self) -> String {
         self.chain.render(0, self.chain.steps.len(), true)
     }
@@ -555,6 +789,17 @@ impl Path {
     /// Writes `result` into `input` at this reference path (ResultPath semantics): `$` replaces
     /// the input, missing objects on the way are created, an existing field is overwritten in
     /// place. Fails with `States.ResultPathMatchFailure` when the path does not fit the input.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_asl::path::Path;
+    ///
+    /// let p = Path::parse("$.a.b").unwrap();
+    /// assert_eq!(p.apply_result(json!({}), json!(1)).unwrap(), json!({"a": {"b": 1}}));
+    /// // A path through a non-object cannot be applied.
+    /// let err = p.apply_result(json!({"a": 1}), json!(1)).unwrap_err();
+    /// assert_eq!(err.error, "States.ResultPathMatchFailure");
+    /// ```
     pub fn apply_result(&self, mut input: Value, result: Value) -> Result<Value, Failure> {
         if self.root != Root::Input || !self.is_reference() {
             return Err(result_path_failure(self, &input));
@@ -636,6 +881,18 @@ fn result_path_failure(path: &Path, input: &Value) -> Failure {
 /// missing objects. Fails with `States.ResultPathMatchFailure` when that is impossible (the cause
 /// is `Unable to apply ReferencePath $.a.b to input {"a":1}`), and with `States.Runtime` when the
 /// text is not a reference path (a definition the validator rejects).
+///
+/// ```
+/// use serde_json::json;
+/// use workflow_asl::model::PathField;
+/// use workflow_asl::path::apply_result_path;
+///
+/// let input = json!({"id": 1});
+/// assert_eq!(apply_result_path(input.clone(), None, json!("r")).unwrap(), json!("r"));
+/// assert_eq!(apply_result_path(input.clone(), Some(&PathField::Null), json!("r")).unwrap(), input);
+/// let at = PathField::Path("$.result".into());
+/// assert_eq!(apply_result_path(input, Some(&at), json!("r")).unwrap(), json!({"id": 1, "result": "r"}));
+/// ```
 pub fn apply_result_path(
     input: Value,
     result_path: Option<&PathField>,
