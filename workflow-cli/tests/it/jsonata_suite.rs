@@ -8,8 +8,9 @@
 //! its time and depth boxes, passes on any error). Files that JSON cannot read (lone UTF-16
 //! surrogates) are counted as skipped.
 //!
-//! A second test mutates every suite expression and feeds the mutants to `workflow eval`: none may
-//! crash the process (a panic exits 101; an abort is a signal).
+//! A second test mutates every suite expression and evaluates the mutants as `workflow eval` does
+//! (every eighth through a `workflow eval` process, the others in this process): none may crash
+//! (a panic exits 101 or is caught here; an abort is a signal, or ends this test binary).
 //!
 //! The corpus is found through `$WORKFLOW_CONFORMANCE_DIR`, else `../shared/conformance` beside the
 //! project. When it is missing the tests print "skipped" and pass, except under `CI=true`, where
@@ -317,6 +318,35 @@ fn mutate(expr: &str, rng: &mut Rng) -> String {
     out.into_iter().collect()
 }
 
+/// Every how manyth mutant also goes through a `workflow eval` process (the rest are evaluated
+/// in this process, through the same `Expression::parse` and `evaluate` that `eval` calls: a
+/// process per mutant doubled the suite's time).
+const MUTANT_PROCESS_EVERY: usize = 8;
+
+/// What `workflow eval` does with an expression, in this process: parse, then evaluate against
+/// `input` with `eval`'s time limit. A panic is reported as a crash.
+fn eval_in_process(expr: &str, input: Option<&str>) -> Result<(), String> {
+    use workflow_asl::jsonata::{Expression, Scope};
+    let input: Option<Value> = match input.map(serde_json::from_str).transpose() {
+        Ok(v) => v,
+        // Inputs are the suite's own and read by `load`: not a mutant's fault.
+        Err(_) => return Ok(()),
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut scope = Scope::new();
+        scope.set_time_limit_ms(10_000);
+        let _ = Expression::parse(expr).and_then(|e| e.evaluate(input.as_ref(), &scope));
+    }))
+    .map_err(|panic| {
+        let what = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        format!("panicked: {what}")
+    })
+}
+
 #[test]
 fn mutated_suite_expressions_never_crash_eval() {
     let Some(dir) = suite_dir() else { return };
@@ -328,21 +358,42 @@ fn mutated_suite_expressions_never_crash_eval() {
         .map(|c| (mutate(&c.expr, &mut rng), c.input.clone()))
         .collect();
     let crashes = Mutex::new(Vec::new());
-    parallel(mutants.len(), |i| {
-        let (expr, input) = &mutants[i];
-        let (status, stdout) = eval(expr, input.as_deref(), None);
-        let one_object = serde_json::from_str::<Value>(stdout.trim()).is_ok_and(|v| v.is_object());
-        if !matches!(status, Some(0) | Some(1)) || !one_object {
-            crashes
-                .lock()
-                .unwrap()
-                .push(format!("`{expr}`: exit {status:?}, stdout {stdout}"));
+    // The in-process evaluations run on threads with the stack of a process's main thread (8 MiB),
+    // so that a deep expression meets the same limits as in `workflow eval`.
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            std::thread::Builder::new()
+                .stack_size(8 << 20)
+                .spawn_scoped(s, || loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((expr, input)) = mutants.get(i) else {
+                        break;
+                    };
+                    let verdict = if i % MUTANT_PROCESS_EVERY == 0 {
+                        let (status, stdout) = eval(expr, input.as_deref(), None);
+                        let one_object = serde_json::from_str::<Value>(stdout.trim())
+                            .is_ok_and(|v| v.is_object());
+                        if matches!(status, Some(0) | Some(1)) && one_object {
+                            Ok(())
+                        } else {
+                            Err(format!("exit {status:?}, stdout {stdout}"))
+                        }
+                    } else {
+                        eval_in_process(expr, input.as_deref())
+                    };
+                    if let Err(why) = verdict {
+                        crashes.lock().unwrap().push(format!("`{expr}`: {why}"));
+                    }
+                })
+                .expect("a thread starts");
         }
     });
     let crashes = crashes.into_inner().unwrap();
     println!(
-        "{} mutated expressions evaluated, {} crashes",
+        "{} mutated expressions evaluated ({} through `workflow eval` processes), {} crashes",
         mutants.len(),
+        mutants.len().div_ceil(MUTANT_PROCESS_EVERY),
         crashes.len()
     );
     assert!(crashes.is_empty(), "crashes:\n{}", crashes.join("\n"));
