@@ -50,6 +50,31 @@ use crate::timestamp::Timestamp;
 pub type CompileError = (String, String);
 
 /// A Choice state's rules, ready to evaluate.
+///
+/// ```
+/// use serde_json::{json, Map};
+/// use workflow_asl::choice::CompiledChoice;
+/// use workflow_asl::eval::Env;
+/// use workflow_asl::model::StateKind;
+///
+/// let machine = workflow_asl::load(r#"{"StartAt": "Route", "States": {
+///   "Route": {"Type": "Choice", "Default": "Small", "Choices": [
+///     {"Variable": "$.total", "NumericGreaterThanEquals": 1000, "Next": "Big"},
+///     {"And": [{"Variable": "$.vip", "IsPresent": true}, {"Variable": "$.vip", "BooleanEquals": true}], "Next": "Big"}]},
+///   "Big": {"Type": "Succeed"}, "Small": {"Type": "Succeed"}}}"#).expect("valid");
+/// let StateKind::Choice(choice) = &machine.states["Route"].kind else { unreachable!() };
+/// let rules = CompiledChoice::compile(choice).expect("compiles");
+/// assert_eq!(rules.len(), 2);
+/// let route = |input: serde_json::Value| {
+///     let (context, variables) = (json!({}), Map::new());
+///     rules.evaluate(&Env::new(&input, &context, &variables))
+/// };
+/// assert_eq!(route(json!({"total": 1500})), Ok(Some(0)));
+/// assert_eq!(route(json!({"total": 10, "vip": true})), Ok(Some(1)));
+/// assert_eq!(route(json!({"total": 10})), Ok(None)); // take Default
+/// // A path that selects nothing is a runtime failure.
+/// assert_eq!(route(json!({})).unwrap_err().error, "States.Runtime");
+/// ```
 #[derive(Debug, Clone)]
 pub struct CompiledChoice {
     rules: Vec<Rule>,
@@ -171,6 +196,13 @@ fn family(op: Operator) -> (Family, bool) {
 }
 
 /// The `States.Runtime` cause for a Choice path that selects nothing.
+///
+/// ```
+/// assert_eq!(
+///     workflow_asl::choice::invalid_path_cause("$.x"),
+///     "Invalid path '$.x': The choice state's condition path references an invalid value."
+/// );
+/// ```
 pub fn invalid_path_cause(path: &str) -> String {
     format!("Invalid path '{path}': The choice state's condition path references an invalid value.")
 }
@@ -180,6 +212,11 @@ pub fn invalid_path_cause(path: &str) -> String {
 /// The ASL specification names this error `States.NoChoiceMatched`, but Step Functions reports
 /// `States.Runtime` with this cause (the executor prefixes "An error occurred while executing
 /// the state '…' (entered at the event id #…). " as for every runtime error).
+///
+/// ```
+/// let f = workflow_asl::choice::no_choice_matched();
+/// assert_eq!(f.error, "States.Runtime");
+/// ```
 pub fn no_choice_matched() -> Failure {
     Failure::runtime(
         "Failed to transition out of the state. The state does not point to a next state.",
@@ -190,11 +227,33 @@ impl CompiledChoice {
     /// Compiles a JSONPath Choice state's rules, or reports every malformed part: unparsable
     /// paths, operands of the wrong type, invalid timestamp literals, empty `And`/`Or`, rules with
     /// no test, and JSONata `Condition` rules.
+    ///
+    /// ```
+    /// use workflow_asl::choice::CompiledChoice;
+    /// use workflow_asl::model::StateKind;
+    ///
+    /// let machine = workflow_asl::load(r#"{"StartAt": "C", "States": {"C": {"Type": "Choice", "Default": "D",
+    ///   "Choices": [{"Variable": "$.s", "StringMatches": "*.log", "Next": "D"}]}, "D": {"Type": "Succeed"}}}"#).unwrap();
+    /// let StateKind::Choice(choice) = &machine.states["C"].kind else { unreachable!() };
+    /// assert!(!CompiledChoice::compile(choice).unwrap().is_empty());
+    /// ```
     pub fn compile(choice: &model::Choice) -> Result<Self, Vec<CompileError>> {
         Self::compile_rules(&choice.choices)
     }
 
     /// Compiles a list of top-level rules (the `Choices` array).
+    ///
+    /// ```
+    /// use workflow_asl::choice::CompiledChoice;
+    /// use workflow_asl::model::StateKind;
+    ///
+    /// let parsed = workflow_asl::parse_str(r#"{"StartAt": "C", "States": {"C": {"Type": "Choice",
+    ///   "Choices": [{"Variable": "not a path", "StringEquals": "x", "Next": "C"}]}}}"#).unwrap();
+    /// let machine = parsed.machine.unwrap();
+    /// let StateKind::Choice(choice) = &machine.states["C"].kind else { unreachable!() };
+    /// let errors = CompiledChoice::compile_rules(&choice.choices).unwrap_err();
+    /// assert_eq!(errors[0].0, "/0/Variable");
+    /// ```
     pub fn compile_rules(rules: &[ChoiceRule]) -> Result<Self, Vec<CompileError>> {
         let mut errors = Vec::new();
         let compiled: Vec<Option<Rule>> = rules
@@ -212,11 +271,21 @@ impl CompiledChoice {
     }
 
     /// How many top-level rules there are.
+    ///
+    /// ```
+    /// use workflow_asl::choice::CompiledChoice;
+    /// assert_eq!(CompiledChoice::compile_rules(&[]).unwrap().len(), 0);
+    /// ```
     pub fn len(&self) -> usize {
         self.rules.len()
     }
 
     /// Whether there are no rules.
+    ///
+    /// ```
+    /// use workflow_asl::choice::CompiledChoice;
+    /// assert!(CompiledChoice::compile_rules(&[]).unwrap().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
@@ -224,6 +293,21 @@ impl CompiledChoice {
     /// The index of the first top-level rule that holds, `None` when none does (take `Default`,
     /// or fail with [`no_choice_matched`]), or a `States.Runtime` failure when a path selects
     /// nothing.
+    ///
+    /// ```
+    /// use serde_json::{json, Map};
+    /// use workflow_asl::choice::CompiledChoice;
+    /// use workflow_asl::eval::Env;
+    /// use workflow_asl::model::StateKind;
+    ///
+    /// let machine = workflow_asl::load(r#"{"StartAt": "C", "States": {"C": {"Type": "Choice", "Default": "D",
+    ///   "Choices": [{"Variable": "$.t", "TimestampLessThan": "2024-01-01T00:00:00Z", "Next": "D"}]}, "D": {"Type": "Succeed"}}}"#).unwrap();
+    /// let StateKind::Choice(choice) = &machine.states["C"].kind else { unreachable!() };
+    /// let rules = CompiledChoice::compile(choice).unwrap();
+    /// let input = json!({"t": "2023-06-01T12:00:00Z"});
+    /// let (context, variables) = (json!({}), Map::new());
+    /// assert_eq!(rules.evaluate(&Env::new(&input, &context, &variables)), Ok(Some(0)));
+    /// ```
     pub fn evaluate(&self, env: &Env) -> Result<Option<usize>, Failure> {
         for (i, rule) in self.rules.iter().enumerate() {
             if rule.holds(env)? {
@@ -535,6 +619,16 @@ impl Test {
 }
 
 /// A compiled `StringMatches` pattern: the literal runs between its stars.
+///
+/// ```
+/// use workflow_asl::choice::Pattern;
+///
+/// let logs = Pattern::parse("*.log").unwrap();
+/// assert!(logs.matches("app.log"));
+/// assert!(!logs.matches("app.txt"));
+/// assert!(Pattern::parse(r"literal\*star").unwrap().matches("literal*star"));
+/// assert!(Pattern::parse(r"open\").is_none());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pattern {
     /// The literal text before the first star, between stars, and after the last one; a pattern
@@ -545,6 +639,12 @@ pub struct Pattern {
 impl Pattern {
     /// Compiles a `StringMatches` pattern: `*` is a wildcard, `\*` a literal `*`, `\\` a literal
     /// `\`. `None` when a backslash escapes anything else or ends the pattern (an open escape).
+    ///
+    /// ```
+    /// use workflow_asl::choice::Pattern;
+    /// assert!(Pattern::parse("a*b*c").is_some());
+    /// assert!(Pattern::parse(r"\x").is_none()); // `\` escapes only `*` and `\`
+    /// ```
     pub fn parse(pattern: &str) -> Option<Self> {
         let mut runs = vec![String::new()];
         let mut chars = pattern.chars();
@@ -574,6 +674,12 @@ impl Pattern {
     /// leftmost occurrence after the previous one (the leftmost occurrence never loses a match:
     /// a star absorbs whatever is skipped). Each search is `str::find` (Two-Way, linear), so no
     /// input makes a match quadratic (the former backtracking took 24 s on one input).
+    ///
+    /// ```
+    /// let p = workflow_asl::choice::Pattern::parse("log-*-2024*").unwrap();
+    /// assert!(p.matches("log-app-2024-01.txt"));
+    /// assert!(!p.matches("log-app-2023"));
+    /// ```
     pub fn matches(&self, text: &str) -> bool {
         let (first, rest) = match self.runs.split_first() {
             Some(split) => split,
@@ -601,11 +707,22 @@ impl Pattern {
 }
 
 /// Whether `text` matches a `StringMatches` pattern; `None` when the pattern has an open escape.
+///
+/// ```
+/// use workflow_asl::choice::string_matches;
+/// assert_eq!(string_matches("*.csv", "data.csv"), Some(true));
+/// assert_eq!(string_matches(r"bad\", "x"), None);
+/// ```
 pub fn string_matches(pattern: &str, text: &str) -> Option<bool> {
     Pattern::parse(pattern).map(|p| p.matches(text))
 }
 
 /// The `States.Runtime` cause for a `StringMatches` pattern with an open escape (our wording).
+///
+/// ```
+/// let cause = workflow_asl::choice::open_escape_cause(r"bad\");
+/// assert!(cause.contains(r"bad\"));
+/// ```
 pub fn open_escape_cause(pattern: &str) -> String {
     format!(
         "The StringMatches value '{pattern}' contains an open escape: a backslash must be followed by '*' or '\\'."

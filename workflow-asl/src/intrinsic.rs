@@ -70,6 +70,13 @@ pub const MAX_INPUT_CHARS: usize = 10_000;
 pub const MAX_RANGE_ITEMS: usize = 1000;
 
 /// True when a `.$` string value is an intrinsic call rather than a path.
+///
+/// ```
+/// use workflow_asl::intrinsic::is_intrinsic;
+///
+/// assert!(is_intrinsic("States.UUID()"));
+/// assert!(!is_intrinsic("$.a"));
+/// ```
 pub fn is_intrinsic(text: &str) -> bool {
     text.trim_start().starts_with("States.")
 }
@@ -135,6 +142,22 @@ impl Func {
 }
 
 /// A parsed intrinsic call: `States.Format('x {}', $.a, States.UUID())`.
+///
+/// ```
+/// use serde_json::{json, Map};
+/// use workflow_asl::eval::{Env, SplitMix64};
+/// use workflow_asl::intrinsic::Call;
+///
+/// let input = json!({"name": "Ada", "items": [1, 2, 3]});
+/// let (context, variables) = (json!({}), Map::new());
+/// let env = Env::new(&input, &context, &variables);
+/// let mut rng = SplitMix64::new(7);
+///
+/// let call = Call::parse("States.Format('Hello, {}! {} items.', $.name, States.ArrayLength($.items))").unwrap();
+/// assert_eq!(call.function(), "States.Format");
+/// assert_eq!(call.evaluate(&env, &mut rng).unwrap(), json!("Hello, Ada! 3 items."));
+/// assert_eq!(Call::parse("States.MathAdd(1, 2)").unwrap().evaluate(&env, &mut rng).unwrap(), json!(3));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
     text: String,
@@ -162,6 +185,13 @@ enum Arg {
 }
 
 /// What is wrong with an intrinsic call's text.
+///
+/// ```
+/// use workflow_asl::intrinsic::{Call, IntrinsicParseError};
+///
+/// let err = Call::parse("States.Format('x'").unwrap_err();
+/// assert!(matches!(err, IntrinsicParseError::Syntax { .. }), "{err:?}");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IntrinsicParseError {
     /// The text is not a well-formed call at `position` (a byte offset).
@@ -264,6 +294,15 @@ impl std::error::Error for IntrinsicParseError {}
 
 impl Call {
     /// Parses a call, checking its syntax, its function names and their argument counts.
+    ///
+    /// ```
+    /// use workflow_asl::intrinsic::Call;
+    ///
+    /// assert!(Call::parse("States.Array(1, 'two', $.three)").is_ok());
+    /// // Unknown functions and wrong argument counts are caught here.
+    /// assert!(Call::parse("States.Nope(1)").is_err());
+    /// assert!(Call::parse("States.UUID(1)").is_err());
+    /// ```
     pub fn parse(text: &str) -> Result<Call, IntrinsicParseError> {
         let mut p = CallParser {
             s: text,
@@ -283,16 +322,40 @@ impl Call {
     }
 
     /// The call as written.
+    ///
+    /// ```
+    /// let call = workflow_asl::intrinsic::Call::parse("States.UUID()").unwrap();
+    /// assert_eq!(call.as_str(), "States.UUID()");
+    /// ```
     pub fn as_str(&self) -> &str {
         &self.text
     }
 
     /// The name of the outermost function (`States.Format`).
+    ///
+    /// ```
+    /// let call = workflow_asl::intrinsic::Call::parse("States.JsonToString(States.StringToJson('{}'))").unwrap();
+    /// assert_eq!(call.function(), "States.JsonToString");
+    /// ```
     pub fn function(&self) -> &'static str {
         self.node.func.name()
     }
 
     /// Evaluates the call. Failures are `States.Runtime` with AWS's cause (see the module docs).
+    ///
+    /// ```
+    /// use serde_json::{json, Map};
+    /// use workflow_asl::eval::{Env, SplitMix64};
+    /// use workflow_asl::intrinsic::Call;
+    ///
+    /// let input = json!({"n": "abc"});
+    /// let (context, variables) = (json!({}), Map::new());
+    /// let env = Env::new(&input, &context, &variables);
+    /// // A failure is `States.Runtime` with AWS's cause.
+    /// let err = Call::parse("States.MathAdd($.n, 1)").unwrap().evaluate(&env, &mut SplitMix64::new(1)).unwrap_err();
+    /// assert_eq!(err.error, "States.Runtime");
+    /// assert!(err.cause.starts_with("The function 'States.MathAdd($.n, 1)' had the following error: "));
+    /// ```
     pub fn evaluate(&self, env: &Env, rng: &mut dyn Entropy) -> Result<Value, Failure> {
         self.node.eval(env, rng).map_err(|detail| {
             Failure::runtime(format!(
