@@ -686,6 +686,52 @@ fn results_rendered_on_all_cores_are_written_in_order() {
     assert_eq!(one, outputs(1000));
 }
 
+/// A round on all cores with a failed child runs again as futures: the result files hold the
+/// same entries, inputs included, as one child at a time writes.
+#[test]
+fn a_failed_child_in_a_written_round_writes_what_one_at_a_time_writes() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let entries = |concurrency: u64| {
+        let store = MemoryObjects::new()
+            .with_object("in", "items.json", failing_items(5000, &[100, 4500]))
+            .with_bucket("out");
+        let out = rt.block_on(run(
+            &store,
+            json!({"ItemReader": reader("JSON", "items.json"),
+                   "MaxConcurrency": concurrency, "ToleratedFailureCount": 2,
+                   "ResultWriter": writer()}),
+        ));
+        assert!(out.succeeded(), "{:?} {:?}", out.error, out.cause);
+        let m = manifest(&store);
+        let mut got = Vec::new();
+        for status in ["SUCCEEDED", "FAILED"] {
+            for f in m["ResultFiles"][status].as_array().expect("files") {
+                for e in file(&store, f["Key"].as_str().expect("a key"))
+                    .as_array()
+                    .expect("entries")
+                {
+                    let keep = ["Input", "Output", "Status", "Error", "Cause"];
+                    got.push(json!(keep.map(|k| e[k].clone())));
+                }
+            }
+        }
+        got
+    };
+    let one = entries(1);
+    assert_eq!(one.len(), 5000);
+    assert_eq!(one[0][0], json!("{\"i\":0}"));
+    let mut all = entries(1000);
+    // Children finish in another order on all cores: compare them sorted.
+    let mut one_sorted = one;
+    one_sorted.sort_by_key(Value::to_string);
+    all.sort_by_key(Value::to_string);
+    assert_eq!(one_sorted, all);
+}
+
 /// A malformed line read while an earlier round runs on all cores fails the Map with
 /// `States.ItemReaderFailed`, and the results of every item before it are written.
 #[test]
