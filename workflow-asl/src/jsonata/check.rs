@@ -9,6 +9,13 @@ use super::op_text;
 
 /// A reference AWS refuses in a Step Functions expression (floci-io/floci#2670, measured with
 /// `ValidateStateMachineDefinition`).
+///
+/// ```
+/// use workflow_asl::jsonata::{Expression, TopLevel};
+///
+/// let found = Expression::parse("$$.a").unwrap().top_level_reference();
+/// assert_eq!(found, Some(TopLevel::Root));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TopLevel {
     /// A path that starts with a field name: AWS says
@@ -22,6 +29,11 @@ pub enum TopLevel {
 
 impl TopLevel {
     /// AWS's wording of the problem (the message of `UNSUPPORTED_JSONATA_EXPRESSION`).
+    ///
+    /// ```
+    /// use workflow_asl::jsonata::TopLevel;
+    /// assert_eq!(TopLevel::Field("phone".into()).message(), "Reference to 'phone' at the top level is not supported.");
+    /// ```
     pub fn message(&self) -> String {
         match self {
             TopLevel::Field(name) => {

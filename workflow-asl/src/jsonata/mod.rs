@@ -56,6 +56,14 @@ pub const MAX_STACK_DEPTH: usize = 10_000;
 
 /// A JSONata error: its code as JSONata names it (`T2001`, `S0202`, `D3030`, …; `""` when the
 /// engine gave none) and its message without the code.
+///
+/// ```
+/// use workflow_asl::jsonata::{Expression, Scope};
+///
+/// let err = Expression::parse("'a' + 1").unwrap().evaluate(None, &Scope::new()).unwrap_err();
+/// assert_eq!(err.code, "T2001");
+/// assert!(err.to_string().starts_with("T2001: "));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     /// The JSONata error code, such as `T2001`.
@@ -101,6 +109,13 @@ impl Error {
     pub const UNSUPPORTED_RESULT: &'static str = "UNSUPPORTED_RESULT";
 
     /// Whether the result was a function (see [`Error::UNSUPPORTED_RESULT`]).
+    ///
+    /// ```
+    /// use workflow_asl::jsonata::{Expression, Scope};
+    ///
+    /// let err = Expression::parse("$sum").unwrap().evaluate_aws(None, &Scope::new()).unwrap_err();
+    /// assert!(err.is_unsupported_result());
+    /// ```
     pub fn is_unsupported_result(&self) -> bool {
         self.code == Error::UNSUPPORTED_RESULT
     }
@@ -119,6 +134,17 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// A parsed JSONata expression. Parse once, evaluate many times; it is `Send` and `Sync`.
+///
+/// ```
+/// use serde_json::json;
+/// use workflow_asl::jsonata::{Expression, Scope};
+///
+/// let expr = Expression::parse("$states.input.items[price > 10].name").unwrap();
+/// let mut scope = Scope::new();
+/// scope.bind("states", &json!({"input": {"items": [{"name": "a", "price": 5}, {"name": "b", "price": 20}]}}));
+/// assert_eq!(expr.evaluate(None, &scope).unwrap(), Some(json!("b")));
+/// assert_eq!(expr.source(), "$states.input.items[price > 10].name");
+/// ```
 #[derive(Debug)]
 pub struct Expression {
     source: String,
@@ -259,6 +285,16 @@ impl Expression {
     /// Parses an expression (the text between `{%` and `%}`). Syntax errors carry JSONata's codes
     /// (`S0202`, `S0207`, …). The JSONata 2.1 operators `??` and `?:`, which Step Functions does not
     /// implement, are refused as syntax errors (`S0201`).
+    ///
+    /// ```
+    /// use workflow_asl::jsonata::Expression;
+    ///
+    /// assert!(Expression::parse("$x + 1").is_ok());
+    /// let err = Expression::parse("$x +").unwrap_err();
+    /// assert!(err.code.starts_with('S'), "{err}");
+    /// // JSONata 2.1's `??` is not Step Functions' JSONata.
+    /// assert_eq!(Expression::parse("$a ?? 1").unwrap_err().code, "S0201");
+    /// ```
     pub fn parse(source: &str) -> Result<Expression, Error> {
         let parsed = guard(|| jsonata_core::parser::parse(source))?;
         let ast = parsed.map_err(|e| Error::from_message(&e.to_string(), "S0201"))?;
@@ -284,6 +320,10 @@ impl Expression {
     }
 
     /// The expression's text, as given to [`Expression::parse`].
+    ///
+    /// ```
+    /// assert_eq!(workflow_asl::jsonata::Expression::parse(" $a ").unwrap().source(), " $a ");
+    /// ```
     pub fn source(&self) -> &str {
         &self.source
     }
@@ -291,6 +331,14 @@ impl Expression {
     /// What AWS refuses in a Step Functions expression, which has no context item: a path that
     /// starts with a bare field name (`Reference to 'phone' at the top level is not supported.`),
     /// or `$` / `$$` outside any path. `None` when the expression reads only variables.
+    ///
+    /// ```
+    /// use workflow_asl::jsonata::{Expression, TopLevel};
+    ///
+    /// let bare = Expression::parse("phone.number").unwrap();
+    /// assert_eq!(bare.top_level_reference(), Some(TopLevel::Field("phone".into())));
+    /// assert_eq!(Expression::parse("$states.input.phone").unwrap().top_level_reference(), None);
+    /// ```
     pub fn top_level_reference(&self) -> Option<TopLevel> {
         check::top_level(&self.ast)
     }
@@ -301,6 +349,16 @@ impl Expression {
     /// Functions and regular expressions in the result are converted as JSONata's `$string` would
     /// serialize them (functions become `""`); non-finite numbers become `null` (JSON cannot hold
     /// them; see [`Expression::evaluate_aws`] for Step Functions' own rule).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_asl::jsonata::{Expression, Scope};
+    ///
+    /// let scope = Scope::new();
+    /// assert_eq!(Expression::parse("1 + 2").unwrap().evaluate(None, &scope).unwrap(), Some(json!(3)));
+    /// // Undefined is `None`.
+    /// assert_eq!(Expression::parse("$nothing").unwrap().evaluate(None, &scope).unwrap(), None);
+    /// ```
     pub fn evaluate(
         &self,
         input: Option<&Value>,
@@ -312,6 +370,18 @@ impl Expression {
     /// Like [`Expression::evaluate`], with Step Functions' rules: `1/0` gives the string
     /// `"Infinity"` (measured by floci-io/floci#2737), `-1/0` `"-Infinity"`, and a function as the
     /// result is an error ([`Error::UNSUPPORTED_RESULT`]).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_asl::jsonata::{Expression, Scope};
+    ///
+    /// let scope = Scope::new();
+    /// let inf = Expression::parse("1/0").unwrap();
+    /// assert_eq!(inf.evaluate_aws(None, &scope).unwrap(), Some(json!("Infinity")));
+    /// assert_eq!(inf.evaluate(None, &scope).unwrap(), Some(json!(null)));
+    /// let f = Expression::parse("function($x) { $x }").unwrap();
+    /// assert!(f.evaluate_aws(None, &scope).unwrap_err().is_unsupported_result());
+    /// ```
     pub fn evaluate_aws(
         &self,
         input: Option<&Value>,
@@ -402,6 +472,19 @@ impl Expression {
 ///
 /// A `Scope` holds reference-counted engine values: it is neither `Send` nor `Sync`, so build it,
 /// use it and drop it within one synchronous step.
+///
+/// ```
+/// use serde_json::json;
+/// use workflow_asl::jsonata::{Expression, Scope};
+///
+/// let input = json!({"n": 2});
+/// let mut scope = Scope::with_seed(1);
+/// scope.bind_object("states", &[("input", &input)]);
+/// scope.bind("factor", &json!(10));
+/// assert!(scope.contains("factor"));
+/// let expr = Expression::parse("$states.input.n * $factor").unwrap();
+/// assert_eq!(expr.evaluate(None, &scope).unwrap(), Some(json!(20)));
+/// ```
 pub struct Scope<'a> {
     vars: Vec<(String, JValue)>,
     /// Objects bound by [`Scope::bind_object`], converted when the evaluator is built.
@@ -439,6 +522,11 @@ impl fmt::Debug for Scope<'_> {
 impl<'a> Scope<'a> {
     /// No variables; `$random()` and `$uuid()` draw from the operating system's entropy (seeded
     /// on their first use, so that a scope that never calls them costs nothing).
+    ///
+    /// ```
+    /// let scope = workflow_asl::jsonata::Scope::new();
+    /// assert!(!scope.contains("states"));
+    /// ```
     pub fn new() -> Self {
         Scope {
             vars: Vec::new(),
@@ -452,6 +540,15 @@ impl<'a> Scope<'a> {
 
     /// No variables; `$random()` (without a seed) and `$uuid()` are the deterministic sequence of
     /// `seed`, for tests and replays.
+    ///
+    /// ```
+    /// use workflow_asl::jsonata::{Expression, Scope};
+    ///
+    /// let uuid = Expression::parse("$uuid()").unwrap();
+    /// let a = uuid.evaluate(None, &Scope::with_seed(5)).unwrap();
+    /// let b = uuid.evaluate(None, &Scope::with_seed(5)).unwrap();
+    /// assert_eq!(a, b); // the same seed, the same UUID
+    /// ```
     pub fn with_seed(seed: u64) -> Self {
         Scope {
             vars: Vec::new(),
@@ -466,12 +563,26 @@ impl<'a> Scope<'a> {
     /// Changes how long one evaluation may run (default [`TIME_LIMIT_MS`], Step Functions' limit).
     /// A tool that evaluates expressions outside Step Functions, such as `workflow eval`, may allow
     /// longer; the limit is what keeps a runaway expression from hanging.
+    ///
+    /// ```
+    /// let mut scope = workflow_asl::jsonata::Scope::new();
+    /// scope.set_time_limit_ms(5_000); // a tool may allow longer than Step Functions' second
+    /// ```
     pub fn set_time_limit_ms(&mut self, ms: u64) {
         self.time_limit_ms = ms.max(1);
         *self.evaluator.get_mut() = None;
     }
 
     /// Binds `$name` (give the name without `$`) to a JSON value, replacing an earlier binding.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_asl::jsonata::{Expression, Scope};
+    ///
+    /// let mut scope = Scope::new();
+    /// scope.bind("xs", &json!([3, 1, 2]));
+    /// assert_eq!(Expression::parse("$sort($xs)").unwrap().evaluate(None, &scope).unwrap(), Some(json!([1, 2, 3])));
+    /// ```
     pub fn bind(&mut self, name: &str, value: &Value) {
         self.set(name, convert::to_engine(value));
     }
@@ -489,6 +600,17 @@ impl<'a> Scope<'a> {
     /// `{"k1": v1, …}`, without building that object as JSON first.
     /// The entries are borrowed, and converted only if an expression needs the engine's
     /// evaluator (see [`Scope`]).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_asl::jsonata::{Expression, Scope};
+    ///
+    /// let (input, context) = (json!({"a": 1}), json!({"Execution": {"Name": "e"}}));
+    /// let mut scope = Scope::new();
+    /// scope.bind_object("states", &[("input", &input), ("context", &context)]);
+    /// let expr = Expression::parse("$states.context.Execution.Name & '-' & $string($states.input.a)").unwrap();
+    /// assert_eq!(expr.evaluate(None, &scope).unwrap(), Some(json!("e-1")));
+    /// ```
     pub fn bind_object(&mut self, name: &str, entries: &[(&'a str, &'a Value)]) {
         *self.evaluator.get_mut() = None;
         self.vars.retain(|(n, _)| n != name);
@@ -499,6 +621,15 @@ impl<'a> Scope<'a> {
     }
 
     /// Binds every entry of a JSON object as a variable (`{"a": 1}` binds `$a`).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_asl::jsonata::Scope;
+    ///
+    /// let mut scope = Scope::new();
+    /// scope.bind_all(json!({"a": 1, "b": 2}).as_object().unwrap());
+    /// assert!(scope.contains("a") && scope.contains("b"));
+    /// ```
     pub fn bind_all(&mut self, vars: &serde_json::Map<String, Value>) {
         for (k, v) in vars {
             self.bind(k, v);
@@ -529,6 +660,13 @@ impl<'a> Scope<'a> {
     }
 
     /// Whether `$name` is bound.
+    ///
+    /// ```
+    /// let mut scope = workflow_asl::jsonata::Scope::new();
+    /// scope.bind("x", &serde_json::json!(1));
+    /// assert!(scope.contains("x"));
+    /// assert!(!scope.contains("y"));
+    /// ```
     pub fn contains(&self, name: &str) -> bool {
         self.vars.iter().any(|(n, _)| n == name) || self.objects.iter().any(|(n, _)| n == name)
     }
@@ -536,6 +674,14 @@ impl<'a> Scope<'a> {
 
 /// Parses and evaluates one expression with an input and variables: a convenience for one-off
 /// evaluations such as `workflow eval`.
+///
+/// ```
+/// use serde_json::json;
+///
+/// let vars = json!({"rate": 3}).as_object().cloned().unwrap();
+/// let out = workflow_asl::jsonata::evaluate("$rate * 2", None, &vars).unwrap();
+/// assert_eq!(out, Some(json!(6)));
+/// ```
 pub fn evaluate(
     source: &str,
     input: Option<&Value>,
