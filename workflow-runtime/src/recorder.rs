@@ -370,6 +370,9 @@ impl Recorder {
         kind: impl FnOnce() -> EventKind,
     ) -> Stamp {
         if cur.silent {
+            // Not recorded, but the position still advances: a state's place in a child
+            // execution keys what is kept of a Map Run in it (`engine/distributed_map.rs`).
+            cur.seq += 1;
             return Stamp {
                 id: 0,
                 time_ms: i64::MIN,

@@ -90,32 +90,44 @@ struct MapRun<'r> {
 /// give its Map other items or settings, and must not then take the progress recorded under
 /// the former ones (a recorded child is still used only for the same input).
 fn settings_hash(s: &Settings) -> u64 {
+    let max_items = s.reader.as_ref().map(|r| Value::from(r.2));
+    let limits = s
+        .batcher
+        .as_ref()
+        .map(|(l, _)| json!([l.max_items, l.max_bytes]));
+    let mut values = Vec::with_capacity(8);
+    if let Some((raw, args, _)) = &s.reader {
+        values.extend([Some(raw), Some(args), max_items.as_ref()]);
+    }
+    values.push(s.items.as_ref());
+    if let Some((_, batch_input)) = &s.batcher {
+        values.extend([limits.as_ref(), batch_input.as_ref()]);
+    }
+    if let Some((raw, args)) = &s.writer {
+        values.extend([Some(raw), args.as_ref()]);
+    }
+    hash_settings(s.limit, &s.tolerated, values)
+}
+
+/// [`settings_hash`] from its parts: the concurrency limit, the tolerated failures, then each
+/// present part (`None`: written as `null`). `engine/map.rs` keys a distributed Map over its
+/// input alone by its limit, tolerance and items.
+pub(super) fn hash_settings<'v>(
+    limit: usize,
+    t: &Tolerance,
+    values: impl IntoIterator<Item = Option<&'v Value>>,
+) -> u64 {
     use std::io::Write;
     let mut h = crate::fnv::Fnv::new();
-    let t = &s.tolerated;
     // Writing into a hash cannot fail, nor can serialising a `Value`.
     let _ = write!(
         h,
         "{}|{}|{:?}|{:?}|",
-        s.limit, t.configured, t.count, t.percentage
+        limit, t.configured, t.count, t.percentage
     );
-    let mut value = |v: Option<&Value>| {
+    for v in values {
         let _ = serde_json::to_writer(&mut h, &v);
         h.bytes(b"|");
-    };
-    if let Some((raw, args, max_items)) = &s.reader {
-        value(Some(raw));
-        value(Some(args));
-        value(Some(&Value::from(*max_items)));
-    }
-    value(s.items.as_ref());
-    if let Some((limits, batch_input)) = &s.batcher {
-        value(Some(&json!([limits.max_items, limits.max_bytes])));
-        value(batch_input.as_ref());
-    }
-    if let Some((raw, args)) = &s.writer {
-        value(Some(raw));
-        value(args.as_ref());
     }
     h.finish()
 }
@@ -281,7 +293,7 @@ const PROGRESS_BATCH: usize = 256;
 const PROGRESS_HELD: usize = 65_536;
 
 /// 64-bit FNV-1a over a value's compact JSON text ([`MapChild::input_hash`]).
-fn input_hash(v: &Value) -> u64 {
+pub(super) fn input_hash(v: &Value) -> u64 {
     let mut h = crate::fnv::Fnv::new();
     // Writing into a hash cannot fail, nor can serialising a `Value`.
     let _ = serde_json::to_writer(&mut h, v);
@@ -295,8 +307,8 @@ fn input_hash(v: &Value) -> u64 {
 /// (so a child that took its time is stored at once), and otherwise, while children finish
 /// back to back, [`PROGRESS_BATCH`] at a time with one write in flight (the children that
 /// finish while it is go together in the next): the store commits in batches while the
-/// children go on.
-struct Progress {
+/// children go on. Also kept by a distributed Map over its input alone (`engine/map.rs`).
+pub(super) struct Progress {
     sink: Arc<dyn EventSink>,
     /// The Map Run's key: the scope and position of its `MapStateStarted` event and its id.
     run: String,
@@ -319,7 +331,144 @@ struct Progress {
     tallied: bool,
 }
 
+/// A child's outcome as the store keeps it: its output, or a failure that is not the whole
+/// execution's (a limit, the store); `None` for a child that was cancelled or failed so.
+pub(super) fn kept_outcome(r: &Result<Value, Fault>) -> Option<MapChildOutcome> {
+    match r {
+        Ok(v) => Some(MapChildOutcome::Succeeded(
+            serde_json::to_string(v).unwrap_or_default(),
+        )),
+        Err(Fault::Error(e)) if !e.terminal => Some(MapChildOutcome::Failed {
+            error: e.error.clone(),
+            cause: e.cause.clone(),
+        }),
+        Err(_) => None,
+    }
+}
+
 impl Progress {
+    /// The progress of the Map Run `id` whose `MapStateStarted` is at `started_seq` in `cur`'s
+    /// scope (and, for one nested in a child, whose settings hash to `nested`), with what an
+    /// earlier run recorded of it when this run is a replay; `None` when the sink keeps none
+    /// or the scope runs on another thread. Everything before the Map Run (its input among it)
+    /// is stored first, so a record always belongs to the Map Run its history leads to.
+    pub(super) async fn open(
+        ex: &Exec,
+        cur: &Cursor,
+        started_seq: u64,
+        id: &str,
+        nested: Option<u64>,
+    ) -> Result<Option<Progress>, Fault> {
+        let Some(sink) = ex.rec.progress_sink().filter(|_| cur.local.is_none()) else {
+            return Ok(None);
+        };
+        let sink = Arc::clone(sink);
+        ex.flush().await?;
+        let mut run = format!("{}#{started_seq}:{id}", cur.scope);
+        if let Some(h) = nested {
+            run.push_str(&format!(":{h:016x}"));
+        }
+        let mut p = Progress {
+            sink,
+            run,
+            page: VecDeque::new(),
+            next_from: 0,
+            exhausted: !ex.rec.replaying(),
+            buffer: Vec::new(),
+            in_flight: VecDeque::new(),
+            state: MapRunState::default(),
+            tallied: true,
+        };
+        if ex.rec.replaying() {
+            if let Err(e) = p.resume().await {
+                return Err(ex.progress_failed(e).into());
+            }
+        }
+        Ok(Some(p))
+    }
+
+    /// The failed items counted and the failure that ended the Map Run, where a resumed Map
+    /// Run starts from (none for a fresh one, or one recorded without a state).
+    pub(super) fn start(&self) -> (usize, Option<StateError>) {
+        if !self.tallied {
+            return (0, None);
+        }
+        let failure = self.state.failure.as_ref().map(|f| StateError {
+            error: f.error.clone(),
+            cause: f.cause.clone(),
+            terminal: false,
+        });
+        let failed = usize::try_from(self.state.failed_items).unwrap_or(usize::MAX);
+        (failed, failure)
+    }
+
+    /// Whether the recorded failures are counted already ([`Progress::start`]); else each is
+    /// counted and judged when met, as a store without states had it.
+    pub(super) fn tallied(&self) -> bool {
+        self.tallied
+    }
+
+    /// The outcome, start and stop dates an earlier run recorded for child `index` if it
+    /// finished with an input of the same hash (`hash`, computed only when there is a record:
+    /// a child whose input changed runs again). `name` names the Map Run in the error for an
+    /// output that is not JSON.
+    pub(super) async fn recorded_outcome(
+        &mut self,
+        index: usize,
+        hash: impl FnOnce() -> u64,
+        name: &str,
+    ) -> Result<Option<(Result<Value, Fault>, String, String)>, SinkError> {
+        let recorded = self.recorded(index).await?;
+        let Some(c) = recorded.filter(|c| c.input_hash == hash()) else {
+            return Ok(None);
+        };
+        let result = match c.outcome {
+            MapChildOutcome::Succeeded(text) => {
+                let v = serde_json::from_str::<Value>(&text).map_err(|e| {
+                    SinkError(format!(
+                        "the recorded output of child {index} of the Map Run {name} is not JSON: {e}"
+                    ))
+                })?;
+                Ok(v)
+            }
+            MapChildOutcome::Failed { error, cause } => Err(Fault::Error(StateError {
+                error,
+                cause,
+                terminal: false,
+            })),
+        };
+        Ok(Some((result, c.start_date, c.stop_date)))
+    }
+
+    /// A child this run finished with `outcome` ([`kept_outcome`]) from an input of hash
+    /// `hash`: it is handed to the sink with the next batch, with the Map Run's state after it
+    /// (the failed items counted, and `ended`, the failure this child's outcome decided, if it
+    /// did).
+    pub(super) async fn child_done(
+        &mut self,
+        (index, hash): (usize, u64),
+        (start_date, stop_date): (String, String),
+        outcome: MapChildOutcome,
+        failed_items: usize,
+        ended: Option<&StateError>,
+    ) -> Result<(), SinkError> {
+        self.state.failed_items = failed_items as u64;
+        if let Some(f) = ended {
+            self.state.failure = Some(MapRunFailure {
+                error: f.error.clone(),
+                cause: f.cause.clone(),
+            });
+        }
+        self.finished(MapChild {
+            index: index as u64,
+            input_hash: hash,
+            start_date,
+            stop_date,
+            outcome,
+        })
+        .await
+    }
+
     /// Reads what an earlier run recorded of this Map Run: its state, else whether it has
     /// recorded children (then it was recorded without a state).
     async fn resume(&mut self) -> Result<(), SinkError> {
@@ -415,14 +564,14 @@ impl Progress {
     }
 
     /// The Map Run is about to wait for a child: every finished child goes to the sink now.
-    fn waiting(&mut self) -> Result<(), SinkError> {
+    pub(super) fn waiting(&mut self) -> Result<(), SinkError> {
         self.acknowledged()?;
         self.write();
         Ok(())
     }
 
     /// Waits until every finished child is stored.
-    async fn settle(&mut self) -> Result<(), SinkError> {
+    pub(super) async fn settle(&mut self) -> Result<(), SinkError> {
         self.write();
         while let Some(f) = self.in_flight.pop_front() {
             f.await?;
@@ -1057,35 +1206,7 @@ impl Exec {
         let child_cancel = cancel.child();
         // Durable progress, for a Map Run the history records and for one nested in a child
         // (keyed by its settings too: the child's states before it are not recorded).
-        let mut progress = match self.rec.progress_sink() {
-            Some(sink) if cur.local.is_none() => {
-                // Everything before the Map Run (its input among it) is stored before a child
-                // is recorded, so a record always belongs to the Map Run its history leads to.
-                self.flush().await?;
-                let mut run = format!("{}#{started_seq}:{map_run_id}", cur.scope);
-                if let Some(h) = nested {
-                    run.push_str(&format!(":{h:016x}"));
-                }
-                let mut p = Progress {
-                    sink: Arc::clone(sink),
-                    run,
-                    page: VecDeque::new(),
-                    next_from: 0,
-                    exhausted: !self.rec.replaying(),
-                    buffer: Vec::new(),
-                    in_flight: VecDeque::new(),
-                    state: MapRunState::default(),
-                    tallied: true,
-                };
-                if self.rec.replaying() {
-                    if let Err(e) = p.resume().await {
-                        return Err(self.progress_failed(e).into());
-                    }
-                }
-                Some(p)
-            }
-            _ => None,
-        };
+        let mut progress = Progress::open(self, cur, started_seq, map_run_id, nested).await?;
         // Results in child order (when not exported).
         let mut results: Vec<Option<Value>> = Vec::new();
         let mut records: Vec<Option<ChildRecord>> = Vec::new();
@@ -1096,15 +1217,10 @@ impl Exec {
         // ended if a child's outcome had ended it (then only its recorded children are met
         // again, for the result files). Recorded failures are not judged again: the children
         // come up in index order, not in the order they finished.
-        let tallied = progress.as_ref().is_some_and(|p| p.tallied);
-        if let Some(p) = progress.as_ref().filter(|p| p.tallied) {
-            failed_items = usize::try_from(p.state.failed_items).unwrap_or(usize::MAX);
-            if let Some(f) = &p.state.failure {
-                failure = Some(StateError {
-                    error: f.error.clone(),
-                    cause: f.cause.clone(),
-                    terminal: false,
-                });
+        let tallied = progress.as_ref().is_some_and(Progress::tallied);
+        if let Some(p) = &progress {
+            (failed_items, failure) = p.start();
+            if failure.is_some() {
                 child_cancel.cancel();
             }
         }
@@ -1317,42 +1433,22 @@ impl Exec {
                     if let Some(p) = progress.as_mut() {
                         // A child an earlier run finished with this input is not run again:
                         // its recorded outcome stands in for it.
-                        let recorded = match p.recorded(index).await {
-                            Ok(r) => r.filter(|c| c.input_hash == input_hash(&info.input)),
+                        match p
+                            .recorded_outcome(index, || input_hash(&info.input), map_run_arn)
+                            .await
+                        {
+                            Ok(None) => {}
+                            Ok(Some((result, start_date, stop_date))) => {
+                                Arc::make_mut(&mut info).start_time = start_date;
+                                done.push_back((index, count, info, result, Some(stop_date)));
+                                continue;
+                            }
                             Err(e) => {
                                 failure = Some(self.progress_failed(e));
                                 child_cancel.cancel();
                                 progress = None;
                                 break;
                             }
-                        };
-                        if let Some(c) = recorded {
-                            let result = match c.outcome {
-                                MapChildOutcome::Succeeded(text) => {
-                                    match serde_json::from_str::<Value>(&text) {
-                                        Ok(v) => Ok(v),
-                                        Err(e) => {
-                                            let e = SinkError(format!(
-                                                "the recorded output of child {index} of the Map Run {map_run_arn} is not JSON: {e}"
-                                            ));
-                                            failure = Some(self.progress_failed(e));
-                                            child_cancel.cancel();
-                                            progress = None;
-                                            break;
-                                        }
-                                    }
-                                }
-                                MapChildOutcome::Failed { error, cause } => {
-                                    Err(Fault::Error(StateError {
-                                        error,
-                                        cause,
-                                        terminal: false,
-                                    }))
-                                }
-                            };
-                            Arc::make_mut(&mut info).start_time = c.start_date;
-                            done.push_back((index, count, info, result, Some(c.stop_date)));
-                            continue;
                         }
                     }
                     if failure.is_some() {
@@ -1409,16 +1505,7 @@ impl Exec {
                 // What the store keeps of the child (unless it was recorded already): its
                 // output, or a failure that is not the whole execution's (a limit, the store).
                 let keep = progress.is_some() && recorded_stop.is_none();
-                let outcome = match &r {
-                    Ok(v) if keep => Some(MapChildOutcome::Succeeded(
-                        serde_json::to_string(v).unwrap_or_default(),
-                    )),
-                    Err(Fault::Error(e)) if keep && !e.terminal => Some(MapChildOutcome::Failed {
-                        error: e.error.clone(),
-                        cause: e.cause.clone(),
-                    }),
-                    _ => None,
-                };
+                let outcome = if keep { kept_outcome(&r) } else { None };
                 // Whether this child's outcome ends the Map Run (recorded with it).
                 let mut ends_run = false;
                 let status = match r {
@@ -1460,21 +1547,13 @@ impl Exec {
                     }
                 };
                 if let (Some(p), Some(outcome)) = (progress.as_mut(), outcome) {
-                    p.state.failed_items = failed_items as u64;
-                    if ends_run {
-                        p.state.failure = failure.as_ref().map(|f| MapRunFailure {
-                            error: f.error.clone(),
-                            cause: f.cause.clone(),
-                        });
-                    }
-                    let child = MapChild {
-                        index: index as u64,
-                        input_hash: input_hash(&info.input),
-                        start_date: info.start_time.clone(),
-                        stop_date: stop_date.clone(),
-                        outcome,
-                    };
-                    if let Err(e) = p.finished(child).await {
+                    let child = (index, input_hash(&info.input));
+                    let dates = (info.start_time.clone(), stop_date.clone());
+                    let ended = failure.as_ref().filter(|_| ends_run);
+                    if let Err(e) = p
+                        .child_done(child, dates, outcome, failed_items, ended)
+                        .await
+                    {
                         failure = Some(self.progress_failed(e));
                         child_cancel.cancel();
                         progress = None;
@@ -1567,7 +1646,7 @@ impl Exec {
     /// The error that ends a Map Run whose progress could not be read or stored: the store
     /// failed, so, as after a failed append, nothing more is appended and the execution stops
     /// (it stays `RUNNING` in the store, to be resumed).
-    fn progress_failed(&self, e: SinkError) -> StateError {
+    pub(super) fn progress_failed(&self, e: SinkError) -> StateError {
         let cause = e.to_string();
         self.rec.sink_failed(e);
         StateError::terminal_runtime(cause)

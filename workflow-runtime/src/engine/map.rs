@@ -3,6 +3,7 @@
 //! the concurrency limit in flight, tolerated failures, results in item order.
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -13,6 +14,7 @@ use workflow_asl::eval::{java_json, Env};
 use workflow_asl::path::Selected;
 
 use super::context::build_context;
+use super::distributed_map::{hash_settings, input_hash, kept_outcome, Progress};
 use super::errors::{Recovery, Retrier};
 use super::io::{as_float, as_integer, display, number_path};
 use super::{wrap_failure, Entered, Exec, Fault, StateCx, StateError, Step, Vars};
@@ -20,6 +22,16 @@ use crate::cancel::Cancel;
 use crate::history::{ErrorDetails, EventKind, EventType, MapIteration};
 use crate::program::{CState, MapK};
 use crate::recorder::Cursor;
+
+/// The key of a distributed Map's child whose `ItemSelector` failed on `item`, in its Map Run's
+/// progress: 64-bit FNV-1a over `!` and the item's JSON text (no input's text starts so).
+fn failed_selection_hash(item: &Value) -> u64 {
+    let mut h = crate::fnv::Fnv::new();
+    h.bytes(b"!");
+    // Writing into a hash cannot fail, nor can serialising a `Value`.
+    let _ = serde_json::to_writer(&mut h, item);
+    h.finish()
+}
 
 /// The concurrency limit of an inline Map (AWS: "up to 40 concurrent iterations").
 const INLINE_MAP_CONCURRENCY: usize = 40;
@@ -77,7 +89,7 @@ impl Exec {
             let ctx = self.context_if_needed(cx, retrier.count());
             let eff = cx.input_path(&input, &ctx)?;
             let value = eff.get(&input);
-            let items: Cow<'_, Value> = match &m.items_path {
+            let all_items: Cow<'_, Value> = match &m.items_path {
                 _ if j_items.is_some() => Cow::Owned(j_items.unwrap_or_default()),
                 None => Cow::Borrowed(value),
                 Some(p) => {
@@ -90,11 +102,11 @@ impl Exec {
                     }
                 }
             };
-            let Value::Array(items) = items.as_ref() else {
+            let Value::Array(items) = all_items.as_ref() else {
                 return Err(cx
                     .runtime(&format!(
                         "Items of the Map state must be a JSON array, but the ItemsPath selected: {}",
-                        java_json(&items)
+                        java_json(&all_items)
                     ))
                     .into());
             };
@@ -112,25 +124,39 @@ impl Exec {
                 Some((_, _, t)) => t?,
                 None => tolerance(cx, m, value, &ctx)?,
             };
+            // A distributed Map keeps its progress in a durable run, as one with a reader does
+            // (`engine/distributed_map.rs`): its children are silent in the history, so the
+            // store keeps the finished ones, and a resumed run does not run them again.
+            let mut progress = None;
+            let mut map_run_arn = String::new();
             if m.distributed {
-                let arn = format!(
-                    "{}/{}:{}",
+                let id = cx.cur.seq;
+                map_run_arn = format!(
+                    "{}/{}:{id}",
                     self.info
                         .state_machine_arn
                         .replacen(":stateMachine:", ":mapRun:", 1),
                     st.name,
-                    cx.cur.seq
                 );
+                let arn = map_run_arn.clone();
                 self.rec.record(cx.cur, EventType::MapRunStarted, || {
                     EventKind::MapRunStarted { map_run_arn: arn }
                 });
+                // In a child, whose states before the Map are not recorded, keyed by the
+                // settings too.
+                let nested = (cx.cur.silent && self.rec.progress_sink().is_some())
+                    .then(|| hash_settings(limit, &tolerated, [Some(all_items.as_ref())]));
+                progress =
+                    Progress::open(self, cx.cur, started_seq, &id.to_string(), nested).await?;
             }
             let child_cancel = cx.cancel.child();
             let mut results: Vec<Value> = Vec::with_capacity(n);
             results.resize(n, Value::Null);
-            let mut failures = 0usize;
             let mut failed_items: Vec<usize> = Vec::new();
-            let mut failure: Option<StateError> = None;
+            // A resumed Map Run starts from where it stood: its recorded failures counted, and
+            // ended if a child's outcome had ended it.
+            let (mut failures, mut failure) = progress.as_ref().map_or((0, None), Progress::start);
+            let tallied = progress.as_ref().is_some_and(Progress::tallied);
             // The newest iteration event up to the first failure.
             let mut ended_id = 0u64;
             {
@@ -147,6 +173,8 @@ impl Exec {
                 let mut running = FuturesUnordered::new();
                 let mut next = 0usize;
                 let parent: &Cursor = &*cx.cur;
+                // The outcomes an earlier run recorded, met in index order (a resumed run).
+                let mut recorded: VecDeque<(usize, Result<Value, Fault>)> = VecDeque::new();
                 // Iterations that never await run on all cores when they all succeed; else
                 // (or when that is not possible) they run here as futures.
                 if let Some(done) = its.run_on_threads(parent, started_seq, items, limit) {
@@ -155,27 +183,95 @@ impl Exec {
                     next = n;
                 }
                 loop {
-                    while failure.is_none() && running.len() < limit && next < n {
+                    while failure.is_none()
+                        && running.len() < limit
+                        && recorded.len() < limit
+                        && next < n
+                    {
                         let index = next;
                         next += 1;
                         let item = &items[index];
                         let mut ic = parent.child(started_seq, index, self.seed);
                         ic.silent = parent.silent || m.distributed;
+                        // With progress, the child's input is selected first: a child an earlier
+                        // run finished with it is not run again, and this run's record names it.
+                        let mut selected = None;
+                        let mut kept = None;
+                        if let Some(p) = progress.as_mut() {
+                            let input = its.select(index, item, &mut ic);
+                            // A child whose `ItemSelector` failed is kept too (its failure is
+                            // counted), keyed by its item.
+                            let hash = match &input {
+                                Ok(input) => input_hash(input),
+                                Err(_) => failed_selection_hash(item),
+                            };
+                            match p.recorded_outcome(index, || hash, &map_run_arn).await {
+                                Ok(None) => {}
+                                Ok(Some((r, _, _))) => {
+                                    recorded.push_back((index, r));
+                                    continue;
+                                }
+                                Err(e) => {
+                                    failure = Some(self.progress_failed(e));
+                                    child_cancel.cancel();
+                                    progress = None;
+                                    break;
+                                }
+                            }
+                            let start = crate::clock::format_ms(self.rec.clock.now_ms());
+                            kept = Some((hash, start));
+                            selected = Some(input);
+                        }
                         running.push(async move {
-                            let r = its.run(index, item, &mut ic).await;
-                            (index, r, ic.last_id)
+                            let r = its.run(index, item, selected, &mut ic).await;
+                            (index, r, ic.last_id, kept)
                         });
                     }
-                    let Some((index, r, last)) = running.next().await else {
-                        break;
+                    let (index, r, last, kept, from_record) = match recorded.pop_front() {
+                        Some((index, r)) => (index, r, 0, None, true),
+                        None => {
+                            let next = match progress.as_mut() {
+                                None => running.next().await,
+                                Some(p) => match running.next().now_or_never() {
+                                    Some(next) => next,
+                                    None => {
+                                        // No child has finished: before waiting for one, the
+                                        // finished ones go to the store.
+                                        if let Err(e) = p.waiting() {
+                                            failure = Some(self.progress_failed(e));
+                                            child_cancel.cancel();
+                                            progress = None;
+                                        }
+                                        running.next().await
+                                    }
+                                },
+                            };
+                            let Some((index, r, last, kept)) = next else {
+                                break;
+                            };
+                            (index, r, last, kept, false)
+                        }
                     };
                     if failure.is_none() {
                         ended_id = ended_id.max(last);
                     }
+                    // What the store keeps of a child this run finished.
+                    let outcome = match (&progress, &kept) {
+                        (Some(_), Some(_)) => kept_outcome(&r),
+                        _ => None,
+                    };
+                    // Whether this child's outcome ends the Map Run (recorded with it).
+                    let mut ends_run = false;
                     match r {
                         Ok(v) => {
                             if let Some(slot) = results.get_mut(index) {
                                 *slot = v;
+                            }
+                        }
+                        // A recorded failure was counted, and judged, when the child finished.
+                        Err(Fault::Error(_)) if from_record && tallied => {
+                            if tolerated.configured {
+                                failed_items.push(index);
                             }
                         }
                         Err(Fault::Error(e)) => {
@@ -191,17 +287,38 @@ impl Exec {
                                     e
                                 });
                                 child_cancel.cancel();
+                                ends_run = true;
                             } else if tolerated.configured {
                                 failed_items.push(index);
                             }
                         }
                         Err(Fault::Cancelled) => {}
                     }
+                    if let (Some(p), Some((hash, start)), Some(outcome)) =
+                        (progress.as_mut(), kept, outcome)
+                    {
+                        let stop = crate::clock::format_ms(self.rec.clock.now_ms());
+                        let ended = failure.as_ref().filter(|_| ends_run);
+                        if let Err(e) = p
+                            .child_done((index, hash), (start, stop), outcome, failures, ended)
+                            .await
+                        {
+                            failure = Some(self.progress_failed(e));
+                            child_cancel.cancel();
+                            progress = None;
+                        }
+                    }
                 }
             }
             cx.cur.last_id = self.rec.last_id();
             if cx.cancel.is_cancelled() {
                 return Err(Fault::Cancelled);
+            }
+            // Every finished child is stored before the events that end the Map state.
+            if let Some(p) = progress.as_mut() {
+                if let Err(e) = p.settle().await {
+                    failure = Some(self.progress_failed(e));
+                }
             }
             // An inline iteration's failure ends with the iteration's events; any other ends
             // with an event of this state (`MapRunFailed`, `MapStateSucceeded`).
@@ -385,7 +502,7 @@ impl Iterations<'_> {
                 ic.silent = parent.silent;
                 ic.local = Some(local);
                 let item = items.get(index)?;
-                match self.run(index, item, &mut ic).now_or_never() {
+                match self.run(index, item, None, &mut ic).now_or_never() {
                     Some(Ok(v)) => Some((v, ic.local.take().unwrap_or_default())),
                     Some(Err(_)) | None => None,
                 }
@@ -393,8 +510,15 @@ impl Iterations<'_> {
         )
     }
 
-    /// One Map iteration: ItemSelector, then the item processor, with its iteration events.
-    async fn run(&self, index: usize, item: &Value, ic: &mut Cursor) -> Result<Value, Fault> {
+    /// One Map iteration: ItemSelector (unless `selected` holds its result already), then the
+    /// item processor, with its iteration events.
+    async fn run(
+        &self,
+        index: usize,
+        item: &Value,
+        selected: Option<Result<Value, StateError>>,
+        ic: &mut Cursor,
+    ) -> Result<Value, Fault> {
         let ex = self.ex;
         let name = &self.st.name;
         let it = || MapIteration {
@@ -404,34 +528,9 @@ impl Iterations<'_> {
         ex.rec.record(ic, EventType::MapIterationStarted, || {
             EventKind::MapIterationStarted(it())
         });
-        let j_selector = self
-            .st
-            .jsonata
-            .as_ref()
-            .and_then(|j| j.item_selector.as_ref());
-        let item_input = match &self.m.item_selector {
-            _ if j_selector.is_some() => {
-                let ictx = self.item_context(index, item);
-                let scope = super::jsonata::scope(self.vars, self.map_input, &ictx, None, None);
-                j_selector
-                    .map_or(Ok(Value::Null), |t| t.evaluate(&scope, "ItemSelector"))
-                    .map_err(|f| {
-                        StateError::new(
-                            crate::jtemplate::QUERY_EVALUATION_ERROR,
-                            format!(
-                                "An error occurred while executing the state '{}' (entered at the event id #{}). {}",
-                                self.st.name, self.entered.id, f.cause
-                            ),
-                        )
-                    })
-            }
-            None => Ok(item.clone()),
-            Some(tpl) => {
-                let ictx = self.item_context(index, item);
-                let env = Env::new(self.map_input, &ictx, self.vars);
-                tpl.evaluate(&env, ic)
-                    .map_err(|f| wrap_failure(self.st, self.entered, f))
-            }
+        let item_input = match selected {
+            Some(s) => s,
+            None => self.select(index, item, ic),
         };
         let r = match item_input {
             Ok(v) => {
@@ -459,6 +558,39 @@ impl Iterations<'_> {
             }
         }
         r
+    }
+
+    /// The input of iteration `index`: its item through `ItemSelector`.
+    fn select(&self, index: usize, item: &Value, ic: &mut Cursor) -> Result<Value, StateError> {
+        let j_selector = self
+            .st
+            .jsonata
+            .as_ref()
+            .and_then(|j| j.item_selector.as_ref());
+        match &self.m.item_selector {
+            _ if j_selector.is_some() => {
+                let ictx = self.item_context(index, item);
+                let scope = super::jsonata::scope(self.vars, self.map_input, &ictx, None, None);
+                j_selector
+                    .map_or(Ok(Value::Null), |t| t.evaluate(&scope, "ItemSelector"))
+                    .map_err(|f| {
+                        StateError::new(
+                            crate::jtemplate::QUERY_EVALUATION_ERROR,
+                            format!(
+                                "An error occurred while executing the state '{}' (entered at the event id #{}). {}",
+                                self.st.name, self.entered.id, f.cause
+                            ),
+                        )
+                    })
+            }
+            None => Ok(item.clone()),
+            Some(tpl) => {
+                let ictx = self.item_context(index, item);
+                let env = Env::new(self.map_input, &ictx, self.vars);
+                tpl.evaluate(&env, ic)
+                    .map_err(|f| wrap_failure(self.st, self.entered, f))
+            }
+        }
     }
 
     /// The context object of item `index` (`$$.Map.Item`), for `ItemSelector`.

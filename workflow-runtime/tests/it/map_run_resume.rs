@@ -122,6 +122,141 @@ const NESTED: &str = r#"{
   }
 }"#;
 
+/// A distributed Map over the items of its input (no `ItemReader`, `ItemBatcher` nor
+/// `ResultWriter`, run by the inline path): twelve items, a task per child, two children at a
+/// time; items 3 and 8 fail and are tolerated; the results in the state output.
+const FROM_INPUT: &str = r#"{
+  "StartAt": "M",
+  "States": {
+    "M": {
+      "Type": "Map",
+      "ItemsPath": "$.items",
+      "MaxConcurrency": 2,
+      "ToleratedFailureCount": 5,
+      "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Work",
+        "States": {"Work": {"Type": "Task",
+          "Resource": "arn:aws:lambda:us-east-1:123456789012:function:work", "End": true}}
+      },
+      "ResultPath": "$.results",
+      "Next": "After"
+    },
+    "After": {"Type": "Pass", "End": true}
+  }
+}"#;
+
+/// 600 items of the input through Pass states only (progress written in batches), with an
+/// `ItemSelector`, results in the state output.
+const PASSES_FROM_INPUT: &str = r#"{
+  "StartAt": "M",
+  "States": {
+    "M": {
+      "Type": "Map",
+      "ItemsPath": "$.items",
+      "ItemSelector": {"n.$": "$$.Map.Item.Value"},
+      "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Parameters": {"twice.$": "States.MathAdd($.n, $.n)"}, "End": true}}
+      },
+      "End": true
+    }
+  }
+}"#;
+
+/// Distributed Maps over their input in each child of another: three children, each with two
+/// Map Runs over the same four items and with the same settings (each keeps progress of its
+/// own), a task per item in the first, Pass states in the second.
+const NESTED_FROM_INPUT: &str = r#"{
+  "StartAt": "Outer",
+  "States": {
+    "Outer": {
+      "Type": "Map",
+      "ItemsPath": "$.outer",
+      "MaxConcurrency": 2,
+      "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Inner",
+        "States": {
+          "Inner": {
+            "Type": "Map",
+            "ItemsPath": "$.inner",
+            "MaxConcurrency": 2,
+            "ItemProcessor": {
+              "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+              "StartAt": "Work",
+              "States": {"Work": {"Type": "Task",
+                "Resource": "arn:aws:lambda:us-east-1:123456789012:function:work", "End": true}}
+            },
+            "ResultPath": "$.work",
+            "Next": "Again"
+          },
+          "Again": {
+            "Type": "Map",
+            "ItemsPath": "$.inner",
+            "MaxConcurrency": 2,
+            "ItemProcessor": {
+              "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+              "StartAt": "Wrap",
+              "States": {"Wrap": {"Type": "Pass", "Parameters": {"again.$": "$"}, "End": true}}
+            },
+            "ResultPath": "$.again",
+            "End": true
+          }
+        }
+      },
+      "ResultPath": "$.results",
+      "End": true
+    }
+  }
+}"#;
+
+/// The item of a recorded child whose output is the `work` handler's (`{"v": item, …}`).
+fn output_item(c: &MapChild) -> Option<u64> {
+    match &c.outcome {
+        MapChildOutcome::Succeeded(text) => {
+            let v: Value = serde_json::from_str(text).expect("JSON output");
+            v["v"].as_u64()
+        }
+        MapChildOutcome::Failed { .. } => None,
+    }
+}
+
+/// [`FAILING`] over the items of its input alone (no `ResultWriter`).
+const FAILING_FROM_INPUT: &str = r#"{
+  "StartAt": "M",
+  "States": {
+    "M": {
+      "Type": "Map",
+      "ItemsPath": "$.items",
+      "MaxConcurrency": 2,
+      "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Gate",
+        "States": {
+          "Gate": {"Type": "Task",
+            "Resource": "arn:aws:lambda:us-east-1:123456789012:function:gate", "Next": "How"},
+          "How": {"Type": "Choice", "Choices": [
+            {"Variable": "$.error", "StringEquals": "Late", "Next": "Late"},
+            {"Variable": "$.error", "StringEquals": "Early", "Next": "Early"}
+          ], "Default": "Done"},
+          "Late": {"Type": "Fail", "Error": "Late", "Cause": "the child that finished last"},
+          "Early": {"Type": "Fail", "Error": "Early", "Cause": "the child that finished first"},
+          "Done": {"Type": "Succeed"}
+        }
+      },
+      "Catch": [
+        {"ErrorEquals": ["Early"], "ResultPath": "$.caught", "Next": "CaughtEarly"},
+        {"ErrorEquals": ["Late"], "ResultPath": "$.caught", "Next": "CaughtLate"}
+      ],
+      "End": true
+    },
+    "CaughtEarly": {"Type": "Pass", "Result": "early", "ResultPath": "$.by", "End": true},
+    "CaughtLate": {"Type": "Pass", "Result": "late", "ResultPath": "$.by", "End": true}
+  }
+}"#;
+
 /// The first item of a recorded child whose output is a batch's (`{"batch": [first, …]}`).
 fn batch_item(c: &MapChild) -> Option<u64> {
     match &c.outcome {
@@ -201,6 +336,34 @@ const CASES: [Case; 3] = [
     },
 ];
 
+/// Distributed Maps over the items of their input (the inline path), nested ones last.
+const FROM_INPUT_CASES: [Case; 3] = [
+    Case {
+        definition: FROM_INPUT,
+        input: || json!({"items": (0..12).collect::<Vec<_>>()}),
+        first_item: |c| Some(c.index),
+        builder,
+    },
+    Case {
+        definition: PASSES_FROM_INPUT,
+        input: || json!({"items": (0..600).collect::<Vec<_>>()}),
+        first_item: |c| Some(c.index),
+        builder,
+    },
+    Case {
+        definition: NESTED_FROM_INPUT,
+        input: || {
+            json!({"outer": [
+                {"inner": [0, 1, 2, 4]},
+                {"inner": [10, 11, 12, 14]},
+                {"inner": [20, 21, 22, 24]}
+            ]})
+        },
+        first_item: output_item,
+        builder,
+    },
+];
+
 /// Map Runs nested in the children of a Map Run.
 const NESTED_CASE: Case = Case {
     definition: NESTED,
@@ -234,6 +397,35 @@ const FAILED_CASES: [Case; 2] = [
     // failing one in index order are in the result files too.
     Case {
         definition: FAILING,
+        input: || {
+            json!({"items": [
+                {"n": 0, "wait": true, "error": "Late"},
+                {"n": 1, "error": "None"}, {"n": 2, "error": "None"},
+                {"n": 3, "error": "None"}, {"n": 4, "error": "None"},
+                {"n": 5, "signal": true, "error": "None"}
+            ]})
+        },
+        first_item: |c| Some(c.index),
+        builder: gated,
+    },
+];
+
+/// [`FAILED_CASES`] for a distributed Map over its input: the Map's error is the first
+/// failure's, whatever the order of the records.
+const FAILED_FROM_INPUT_CASES: [Case; 2] = [
+    Case {
+        definition: FAILING_FROM_INPUT,
+        input: || {
+            json!({"items": [
+                {"n": 0, "wait": true, "error": "Late"},
+                {"n": 1, "signal": true, "error": "Early"}
+            ]})
+        },
+        first_item: |c| Some(c.index),
+        builder: gated,
+    },
+    Case {
+        definition: FAILING_FROM_INPUT,
         input: || {
             json!({"items": [
                 {"n": 0, "wait": true, "error": "Late"},
@@ -834,4 +1026,86 @@ async fn damaged_progress_is_a_clear_error() {
     let record = inner.describe_execution("e").await.expect("describe");
     assert_eq!(record.status, ExecutionStatus::Running);
     assert_eq!(inner.load_events("e").await.expect("load").len(), before);
+}
+
+/// A distributed Map over the items of its input (run by the inline path, not the reader's)
+/// keeps its progress too, at any depth: from every failure point, in both stores, a resumed
+/// run gives the uninterrupted output and runs no recorded child again.
+#[tokio::test]
+async fn map_runs_over_input_items_resume_from_every_crash_point() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (c, case) in FROM_INPUT_CASES.iter().enumerate() {
+        for fault in [Fault::Refuse, Fault::LoseAck] {
+            let (saved, output) =
+                crash_everywhere(case, |_| Arc::new(MemoryStore::new()), fault).await;
+            assert!(
+                saved > 0,
+                "case {c}: no resumed run skipped a recorded child"
+            );
+            match c {
+                0 => {
+                    // Items 3 and 8 failed and were tolerated: no result.
+                    let results = output["results"].as_array().expect("results");
+                    assert_eq!(results.len(), 10, "{output}");
+                    assert_eq!(results[3], json!({"v": 4, "double": 8}), "{output}");
+                }
+                1 => assert_eq!(output[599], json!({"twice": 1198}), "{output}"),
+                _ => {
+                    let last = &output["results"][2];
+                    assert_eq!(last["work"][3], json!({"v": 24, "double": 48}), "{output}");
+                    assert_eq!(last["again"][3], json!({"again": 24}), "{output}");
+                }
+            }
+            let path = dir.path().join(format!("{c}-{fault:?}"));
+            std::fs::create_dir_all(&path).expect("dir");
+            let (saved, sqlite_output) = crash_everywhere(
+                case,
+                move |k| Arc::new(SqliteStore::open(path.join(format!("{k}.db"))).expect("open")),
+                fault,
+            )
+            .await;
+            assert!(
+                saved > 0,
+                "case {c}: no resumed run skipped a recorded child"
+            );
+            assert_eq!(sqlite_output, output);
+        }
+    }
+}
+
+/// A failed distributed Map over its input resumes to the uninterrupted outcome (the first
+/// failure's error, which the Catch tells apart), in both stores, and from a store without
+/// Map Run states as before.
+#[tokio::test]
+async fn failed_map_runs_over_input_items_resume_as_they_ended() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (c, case) in FAILED_FROM_INPUT_CASES.iter().enumerate() {
+        for fault in [Fault::Refuse, Fault::LoseAck] {
+            let (saved, output) =
+                crash_everywhere(case, |_| Arc::new(MemoryStore::new()), fault).await;
+            assert!(saved > 0, "no resumed run skipped a recorded child");
+            check_caught(case, &output);
+            let path = dir.path().join(format!("{c}-{fault:?}"));
+            std::fs::create_dir_all(&path).expect("dir");
+            let (saved, output) = crash_everywhere(
+                case,
+                move |k| Arc::new(SqliteStore::open(path.join(format!("{k}.db"))).expect("open")),
+                fault,
+            )
+            .await;
+            assert!(saved > 0, "no resumed run skipped a recorded child");
+            check_caught(case, &output);
+        }
+    }
+    for case in &FROM_INPUT_CASES[..1] {
+        let stateless = |_| -> Arc<dyn Store> {
+            Arc::new(Spy {
+                inner: Arc::new(MemoryStore::new()),
+                runs: Mutex::default(),
+                stateless: true,
+            })
+        };
+        let (saved, _) = crash_everywhere(case, stateless, Fault::Refuse).await;
+        assert!(saved > 0, "no resumed run skipped a recorded child");
+    }
 }
