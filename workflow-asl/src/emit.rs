@@ -8,6 +8,16 @@ use serde_json::{Map, Value};
 use crate::model::*;
 
 /// The canonical JSON of a state machine.
+///
+/// ```
+/// use serde_json::json;
+///
+/// let machine = workflow_asl::load(r#"{"States": {"A": {"End": true, "Type": "Pass"}}, "StartAt": "A"}"#).unwrap();
+/// // Canonical field order, whatever order the text had.
+/// let v = workflow_asl::emit::machine_to_value(&machine);
+/// assert_eq!(v.to_string(), r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#);
+/// assert_eq!(v, json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}));
+/// ```
 pub fn machine_to_value(m: &StateMachine) -> Value {
     let mut o = Map::new();
     put_str(&mut o, "Comment", &m.comment);
@@ -25,6 +35,12 @@ pub fn machine_to_value(m: &StateMachine) -> Value {
 }
 
 /// The canonical JSON text of a state machine, indented by two spaces.
+///
+/// ```
+/// let machine = workflow_asl::load(r#"{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}"#).unwrap();
+/// let text = workflow_asl::emit::machine_to_string_pretty(&machine);
+/// assert_eq!(text, "{\n  \"StartAt\": \"A\",\n  \"States\": {\n    \"A\": {\n      \"Type\": \"Succeed\"\n    }\n  }\n}");
+/// ```
 pub fn machine_to_string_pretty(m: &StateMachine) -> String {
     // Serialising a `Value` cannot fail: all keys are strings.
     serde_json::to_string_pretty(&machine_to_value(m)).unwrap_or_default()
@@ -53,6 +69,14 @@ fn branch_to_value(b: &Branch) -> Value {
 }
 
 /// The canonical JSON of one state.
+///
+/// ```
+/// use serde_json::json;
+///
+/// let machine = workflow_asl::load(r#"{"StartAt": "W", "States": {"W": {"Seconds": 5, "Type": "Wait", "End": true}}}"#).unwrap();
+/// let w = workflow_asl::emit::state_to_value(&machine.states["W"]);
+/// assert_eq!(w, json!({"Type": "Wait", "Seconds": 5, "End": true}));
+/// ```
 pub fn state_to_value(s: &State) -> Value {
     let mut o = Map::new();
     o.insert("Type".into(), s.kind.type_name().into());
@@ -210,6 +234,16 @@ fn catcher_to_value(c: &Catcher) -> Value {
 }
 
 /// The JSON of a Choice rule.
+///
+/// ```
+/// use serde_json::json;
+/// use workflow_asl::model::StateKind;
+///
+/// let machine = workflow_asl::load(r#"{"StartAt": "C", "States": {"C": {"Type": "Choice", "Default": "D",
+///   "Choices": [{"Variable": "$.n", "NumericEquals": 1, "Next": "D"}]}, "D": {"Type": "Succeed"}}}"#).unwrap();
+/// let StateKind::Choice(c) = &machine.states["C"].kind else { unreachable!() };
+/// assert_eq!(workflow_asl::emit::rule_to_value(&c.choices[0]), json!({"Variable": "$.n", "NumericEquals": 1, "Next": "D"}));
+/// ```
 pub fn rule_to_value(r: &ChoiceRule) -> Value {
     let mut o = Map::new();
     for (k, v) in condition_fields(&r.condition) {

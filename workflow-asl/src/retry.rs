@@ -35,6 +35,15 @@ use crate::error::names;
 use crate::model::{Catcher, Retrier};
 
 /// Whether an error name is matched by an `ErrorEquals` list (see the module docs).
+///
+/// ```
+/// use workflow_asl::retry::error_matches;
+///
+/// let all = ["States.ALL".to_string()];
+/// assert!(error_matches(&all, "MyError"));
+/// assert!(!error_matches(&all, "States.Runtime")); // never caught by States.ALL
+/// assert!(error_matches(&["States.TaskFailed".to_string()], "MyError"));
+/// ```
 pub fn error_matches(error_equals: &[String], error: &str) -> bool {
     if error == names::RUNTIME {
         return false;
@@ -47,6 +56,20 @@ pub fn error_matches(error_equals: &[String], error: &str) -> bool {
 }
 
 /// The index of the first retrier whose `ErrorEquals` matches the error.
+///
+/// ```
+/// # use workflow_asl::model::StateKind;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:F",
+/// #   "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "MaxAttempts": 2, "BackoffRate": 3}, {"ErrorEquals": ["States.ALL"], "MaxAttempts": 1}],
+/// #   "Catch": [{"ErrorEquals": ["Fatal"], "Next": "F"}, {"ErrorEquals": ["States.ALL"], "Next": "F"}], "End": true},
+/// #   "F": {"Type": "Fail"}}}"#).expect("valid");
+/// # let StateKind::Task(task) = &machine.states["T"].kind else { unreachable!() };
+/// # let (retriers, catchers) = (&task.errors.retry, &task.errors.catch);
+/// use workflow_asl::retry::find_retrier;
+///
+/// assert_eq!(find_retrier(retriers, "Throttled"), Some(0));
+/// assert_eq!(find_retrier(retriers, "Other"), Some(1));
+/// ```
 pub fn find_retrier(retriers: &[Retrier], error: &str) -> Option<usize> {
     retriers
         .iter()
@@ -54,6 +77,20 @@ pub fn find_retrier(retriers: &[Retrier], error: &str) -> Option<usize> {
 }
 
 /// The index of the first catcher whose `ErrorEquals` matches the error.
+///
+/// ```
+/// # use workflow_asl::model::StateKind;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:F",
+/// #   "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "MaxAttempts": 2, "BackoffRate": 3}, {"ErrorEquals": ["States.ALL"], "MaxAttempts": 1}],
+/// #   "Catch": [{"ErrorEquals": ["Fatal"], "Next": "F"}, {"ErrorEquals": ["States.ALL"], "Next": "F"}], "End": true},
+/// #   "F": {"Type": "Fail"}}}"#).expect("valid");
+/// # let StateKind::Task(task) = &machine.states["T"].kind else { unreachable!() };
+/// # let (retriers, catchers) = (&task.errors.retry, &task.errors.catch);
+/// use workflow_asl::retry::find_catcher;
+///
+/// assert_eq!(find_catcher(catchers, "Fatal"), Some(0));
+/// assert_eq!(find_catcher(catchers, "States.Runtime"), None);
+/// ```
 pub fn find_catcher(catchers: &[Catcher], error: &str) -> Option<usize> {
     catchers
         .iter()
@@ -70,6 +107,28 @@ pub const MAX_DELAY: Duration = Duration::from_secs(366 * 24 * 3600);
 /// executor starts a fresh state for every entry into the state and can rebuild it from history
 /// by replaying each recorded retry through [`RetryState::record`] with the retrier index that
 /// [`decide`] reported. An empty vector is a valid initial state: it grows on demand.
+///
+/// ```
+/// # use workflow_asl::model::StateKind;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:F",
+/// #   "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "MaxAttempts": 2, "BackoffRate": 3}, {"ErrorEquals": ["States.ALL"], "MaxAttempts": 1}],
+/// #   "Catch": [{"ErrorEquals": ["Fatal"], "Next": "F"}, {"ErrorEquals": ["States.ALL"], "Next": "F"}], "End": true},
+/// #   "F": {"Type": "Fail"}}}"#).expect("valid");
+/// # let StateKind::Task(task) = &machine.states["T"].kind else { unreachable!() };
+/// # let (retriers, catchers) = (&task.errors.retry, &task.errors.catch);
+/// use workflow_asl::retry::{decide, RetryDecision, RetryState};
+///
+/// let mut state = RetryState::new();
+/// // `Throttled`: 2 s, then 2 × 3 = 6 s, then give up (MaxAttempts 2).
+/// let delays: Vec<_> = (0..3)
+///     .map(|_| match decide(retriers, &mut state, "Throttled", || 0.0) {
+///         RetryDecision::Retry { delay, .. } => Some(delay.as_secs()),
+///         RetryDecision::GiveUp => None,
+///     })
+///     .collect();
+/// assert_eq!(delays, [Some(2), Some(6), None]);
+/// assert_eq!((state.retries_by(0), state.total()), (2, 2));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct RetryState {
     /// Retries made so far, indexed by retrier.
@@ -78,16 +137,36 @@ pub struct RetryState {
 
 impl RetryState {
     /// A state with no retries yet.
+    ///
+    /// ```
+    /// let state = workflow_asl::retry::RetryState::new();
+    /// assert_eq!(state.total(), 0);
+    /// ```
     pub fn new() -> Self {
         RetryState::default()
     }
 
     /// How many times retrier `index` has retried.
+    ///
+    /// ```
+    /// let mut state = workflow_asl::retry::RetryState::new();
+    /// state.record(1);
+    /// assert_eq!((state.retries_by(0), state.retries_by(1)), (0, 1));
+    /// ```
     pub fn retries_by(&self, index: usize) -> u32 {
         self.retries.get(index).copied().unwrap_or(0)
     }
 
     /// Records one retry by retrier `index`.
+    ///
+    /// ```
+    /// // Rebuilding the state of a resumed execution from its recorded retries.
+    /// let mut state = workflow_asl::retry::RetryState::new();
+    /// for retrier in [0, 0, 2] {
+    ///     state.record(retrier);
+    /// }
+    /// assert_eq!(state.total(), 3);
+    /// ```
     pub fn record(&mut self, index: usize) {
         if self.retries.len() <= index {
             self.retries.resize(index + 1, 0);
@@ -98,6 +177,13 @@ impl RetryState {
     }
 
     /// Retries by all retriers together (`$$.State.RetryCount`).
+    ///
+    /// ```
+    /// let mut state = workflow_asl::retry::RetryState::new();
+    /// state.record(0);
+    /// state.record(3);
+    /// assert_eq!(state.total(), 2); // `$$.State.RetryCount`
+    /// ```
     pub fn total(&self) -> u32 {
         self.retries
             .iter()
@@ -106,6 +192,25 @@ impl RetryState {
 }
 
 /// What to do after a failed attempt.
+///
+/// ```
+/// # use workflow_asl::model::StateKind;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:F",
+/// #   "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "MaxAttempts": 2, "BackoffRate": 3}, {"ErrorEquals": ["States.ALL"], "MaxAttempts": 1}],
+/// #   "Catch": [{"ErrorEquals": ["Fatal"], "Next": "F"}, {"ErrorEquals": ["States.ALL"], "Next": "F"}], "End": true},
+/// #   "F": {"Type": "Fail"}}}"#).expect("valid");
+/// # let StateKind::Task(task) = &machine.states["T"].kind else { unreachable!() };
+/// # let (retriers, catchers) = (&task.errors.retry, &task.errors.catch);
+/// use std::time::Duration;
+/// use workflow_asl::retry::{decide, RetryDecision, RetryState};
+///
+/// let mut state = RetryState::new();
+/// assert_eq!(
+///     decide(retriers, &mut state, "Boom", || 0.5),
+///     RetryDecision::Retry { delay: Duration::from_secs(1), retrier: 1, attempt: 1 }
+/// );
+/// assert_eq!(decide(retriers, &mut state, "Boom", || 0.5), RetryDecision::GiveUp);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryDecision {
     /// Wait `delay`, then run the state again.
@@ -123,6 +228,21 @@ pub enum RetryDecision {
 
 /// The wait before the `attempt`-th retry (1-based) by `retrier`, before jitter:
 /// `IntervalSeconds × BackoffRate^(attempt−1)`, capped at `MaxDelaySeconds`, in seconds.
+///
+/// ```
+/// # use workflow_asl::model::StateKind;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:F",
+/// #   "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "MaxAttempts": 2, "BackoffRate": 3}, {"ErrorEquals": ["States.ALL"], "MaxAttempts": 1}],
+/// #   "Catch": [{"ErrorEquals": ["Fatal"], "Next": "F"}, {"ErrorEquals": ["States.ALL"], "Next": "F"}], "End": true},
+/// #   "F": {"Type": "Fail"}}}"#).expect("valid");
+/// # let StateKind::Task(task) = &machine.states["T"].kind else { unreachable!() };
+/// # let (retriers, catchers) = (&task.errors.retry, &task.errors.catch);
+/// use workflow_asl::retry::backoff_seconds;
+///
+/// assert_eq!(backoff_seconds(&retriers[0], 1), 2.0);
+/// assert_eq!(backoff_seconds(&retriers[0], 2), 6.0);
+/// assert_eq!(backoff_seconds(&retriers[1], 1), 1.0); // the default IntervalSeconds
+/// ```
 pub fn backoff_seconds(retrier: &Retrier, attempt: u32) -> f64 {
     let exponent = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
     let delay = retrier.interval() * retrier.backoff().powi(exponent);
@@ -148,6 +268,23 @@ fn to_duration(seconds: f64) -> Duration {
 ///
 /// `rng_unit` must return a uniformly distributed number in `[0, 1)`; it is called only for a
 /// retry by a retrier with `JitterStrategy: FULL` (values outside `[0, 1]` are clamped).
+///
+/// ```
+/// # use workflow_asl::model::StateKind;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:F",
+/// #   "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "MaxAttempts": 2, "BackoffRate": 3}, {"ErrorEquals": ["States.ALL"], "MaxAttempts": 1}],
+/// #   "Catch": [{"ErrorEquals": ["Fatal"], "Next": "F"}, {"ErrorEquals": ["States.ALL"], "Next": "F"}], "End": true},
+/// #   "F": {"Type": "Fail"}}}"#).expect("valid");
+/// # let StateKind::Task(task) = &machine.states["T"].kind else { unreachable!() };
+/// # let (retriers, catchers) = (&task.errors.retry, &task.errors.catch);
+/// use workflow_asl::retry::{decide, RetryDecision, RetryState};
+///
+/// let mut state = RetryState::new();
+/// let first = decide(retriers, &mut state, "Throttled", || 0.0);
+/// assert!(matches!(first, RetryDecision::Retry { retrier: 0, attempt: 1, .. }));
+/// // States.Runtime is never retried.
+/// assert_eq!(decide(retriers, &mut state, "States.Runtime", || 0.0), RetryDecision::GiveUp);
+/// ```
 pub fn decide(
     retriers: &[Retrier],
     state: &mut RetryState,

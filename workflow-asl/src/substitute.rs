@@ -19,6 +19,12 @@ use crate::diag::push_pointer;
 
 /// One placeholder in a string: where it starts and ends (byte offsets of `$` and after `}`)
 /// and its name.
+///
+/// ```
+/// use workflow_asl::substitute::{find, Placeholder};
+///
+/// assert_eq!(find("arn:${Fn}"), [Placeholder { start: 4, end: 9, name: "Fn" }]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Placeholder<'a> {
     /// The offset of its `$`.
@@ -35,6 +41,11 @@ fn name_char(c: char) -> bool {
 }
 
 /// The placeholders in `s`, in order.
+///
+/// ```
+/// let names: Vec<_> = workflow_asl::substitute::find("${A}-${B}").iter().map(|p| p.name).collect();
+/// assert_eq!(names, ["A", "B"]);
+/// ```
 pub fn find(s: &str) -> Vec<Placeholder<'_>> {
     let mut out = Vec::new();
     let mut from = 0;
@@ -57,12 +68,25 @@ pub fn find(s: &str) -> Vec<Placeholder<'_>> {
 }
 
 /// Whether `s` holds a placeholder.
+///
+/// ```
+/// use workflow_asl::substitute::has_placeholder;
+/// assert!(has_placeholder("arn:${Fn}"));
+/// assert!(!has_placeholder("${not closed"));
+/// ```
 pub fn has_placeholder(s: &str) -> bool {
     s.contains("${") && !find(s).is_empty()
 }
 
 /// `text` with every placeholder that `value_of` knows replaced by its value (the others are
 /// kept as written).
+///
+/// ```
+/// use workflow_asl::substitute::substitute_str;
+///
+/// let out = substitute_str("${A}/${B}", |name| (name == "A").then_some("a"));
+/// assert_eq!(out, "a/${B}");
+/// ```
 pub fn substitute_str<'v>(text: &str, value_of: impl Fn(&str) -> Option<&'v str>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
@@ -80,11 +104,28 @@ pub fn substitute_str<'v>(text: &str, value_of: impl Fn(&str) -> Option<&'v str>
 /// Definition text with its placeholders substituted, as CloudFormation does with
 /// `DefinitionSubstitutions`: textually, so a value is inserted as it is (a value that holds a
 /// `"` can make the text stop being JSON, as on AWS).
+///
+/// ```
+/// use std::collections::HashMap;
+/// use workflow_asl::substitute::substitute_text;
+///
+/// let subs = HashMap::from([("Fn".to_string(), "arn:aws:lambda:us-east-1:1:function:f".to_string())]);
+/// let text = substitute_text(r#"{"Resource": "${Fn}"}"#, &subs);
+/// assert_eq!(text, r#"{"Resource": "arn:aws:lambda:us-east-1:1:function:f"}"#);
+/// ```
 pub fn substitute_text(text: &str, substitutions: &HashMap<String, String>) -> String {
     substitute_str(text, |name| substitutions.get(name).map(String::as_str))
 }
 
 /// Substitutes the placeholders in every string value (and key) of `v`.
+///
+/// ```
+/// use serde_json::json;
+///
+/// let mut v = json!({"${Key}": ["${Value}"]});
+/// workflow_asl::substitute::substitute_value(&mut v, &[("Key", "k"), ("Value", "v")]);
+/// assert_eq!(v, json!({"k": ["v"]}));
+/// ```
 pub fn substitute_value(v: &mut Value, substitutions: &[(&str, &str)]) {
     let value_of = |name: &str| {
         substitutions
@@ -113,6 +154,11 @@ pub fn substitute_value(v: &mut Value, substitutions: &[(&str, &str)]) {
 
 /// The names of the placeholders in the string values and keys of `v`, each once, in document
 /// order.
+///
+/// ```
+/// use serde_json::json;
+/// assert_eq!(workflow_asl::substitute::names(&json!({"a": "${X}", "b": ["${Y}", "${X}"]})), ["X", "Y"]);
+/// ```
 pub fn names(v: &Value) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for (_, s) in occurrences(v) {
@@ -127,6 +173,13 @@ pub fn names(v: &Value) -> Vec<String> {
 
 /// Every string (value or key) of `v` that holds a placeholder, with its JSON pointer (a key's
 /// pointer names its member), in document order.
+///
+/// ```
+/// use serde_json::json;
+///
+/// let found = workflow_asl::substitute::occurrences(&json!({"States": {"T": {"Resource": "${Fn}"}}}));
+/// assert_eq!(found, [("/States/T/Resource".to_string(), "${Fn}".to_string())]);
+/// ```
 pub fn occurrences(v: &Value) -> Vec<(String, String)> {
     enum Item<'a> {
         Value(&'a Value, String),

@@ -45,6 +45,22 @@ use crate::intrinsic::{is_intrinsic, Call};
 use crate::path::{Path, PathRoot};
 
 /// A payload template compiled once (paths and intrinsics parsed ahead), evaluated many times.
+///
+/// ```
+/// use serde_json::{json, Map};
+/// use workflow_asl::eval::{Env, SplitMix64};
+/// use workflow_asl::template::Template;
+///
+/// let template = Template::compile(&json!({
+///     "id.$": "$.order.id",
+///     "greeting.$": "States.Format('Hi {}', $.name)",
+///     "fixed": "text",
+/// })).unwrap();
+/// let input = json!({"order": {"id": 7}, "name": "Ada"});
+/// let (context, variables) = (json!({}), Map::new());
+/// let payload = template.evaluate(&Env::new(&input, &context, &variables), &mut SplitMix64::new(1)).unwrap();
+/// assert_eq!(payload, json!({"id": 7, "greeting": "Hi Ada", "fixed": "text"}));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
     node: Node,
@@ -73,6 +89,11 @@ enum Node {
 }
 
 /// A field whose `.$` value is not a valid path or intrinsic call.
+///
+/// ```
+/// let errors = workflow_asl::template::Template::compile(&serde_json::json!({"x.$": "States.Nope()"})).unwrap_err();
+/// assert!(errors[0].to_string().starts_with("/x.$: "));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateError {
     /// RFC 6901 pointer to the field, relative to the template root (`/a/b.$`).
@@ -96,6 +117,14 @@ impl std::error::Error for TemplateError {}
 
 impl Template {
     /// Compiles a template, reporting every malformed `.$` field.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_asl::template::Template;
+    ///
+    /// let errors = Template::compile(&json!({"a": {"b.$": "not a path"}})).unwrap_err();
+    /// assert_eq!(errors[0].pointer, "/a/b.$");
+    /// ```
     pub fn compile(template: &Value) -> Result<Template, Vec<TemplateError>> {
         let mut errors = Vec::new();
         let node = compile(template, "", &mut errors);
@@ -107,11 +136,30 @@ impl Template {
     }
 
     /// True when the template has no `.$` field (its value never changes).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_asl::template::Template;
+    ///
+    /// assert!(Template::compile(&json!({"a": 1})).unwrap().is_constant());
+    /// assert!(!Template::compile(&json!({"a.$": "$"})).unwrap().is_constant());
+    /// ```
     pub fn is_constant(&self) -> bool {
         matches!(self.node, Node::Const(..))
     }
 
     /// Builds the payload. Fails with `States.Runtime` and AWS's cause (see the module docs).
+    ///
+    /// ```
+    /// use serde_json::{json, Map};
+    /// use workflow_asl::eval::{Env, SplitMix64};
+    /// use workflow_asl::template::Template;
+    ///
+    /// let t = Template::compile(&json!({"v.$": "$.missing"})).unwrap();
+    /// let (input, context, variables) = (json!({}), json!({}), Map::new());
+    /// let err = t.evaluate(&Env::new(&input, &context, &variables), &mut SplitMix64::new(1)).unwrap_err();
+    /// assert_eq!(err.error, "States.Runtime");
+    /// ```
     pub fn evaluate(&self, env: &Env, rng: &mut dyn Entropy) -> Result<Value, Failure> {
         eval(&self.node, env, rng, None)
     }

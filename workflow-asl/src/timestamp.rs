@@ -32,22 +32,49 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 /// A parsed timestamp: an instant together with the UTC offset it was written with.
 ///
 /// Equality and ordering compare the instant only.
+///
+/// ```
+/// use workflow_asl::timestamp::Timestamp;
+///
+/// let a = Timestamp::parse("2024-01-01T01:00:00+01:00").unwrap();
+/// let b = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
+/// assert_eq!(a, b); // the same instant
+/// assert_eq!(a.to_utc().to_rfc3339(), "2024-01-01T00:00:00+00:00");
+/// assert_eq!(a.as_datetime().offset().local_minus_utc(), 3600);
+/// assert!(Timestamp::parse("2024-01-01").is_none()); // a date alone is not a timestamp
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Timestamp(DateTime<FixedOffset>);
 
 impl Timestamp {
     /// Parses a timestamp exactly as Step Functions accepts it (see the module docs); `None` when
     /// the text is not one.
+    ///
+    /// ```
+    /// use workflow_asl::timestamp::Timestamp;
+    /// assert!(Timestamp::parse("2024-02-29T12:30:00.123Z").is_some());
+    /// assert!(Timestamp::parse("2023-02-29T12:30:00Z").is_none());
+    /// ```
     pub fn parse(text: &str) -> Option<Timestamp> {
         Parser::new(text).timestamp().map(Timestamp)
     }
 
     /// The timestamp with the offset it was written with.
+    ///
+    /// ```
+    /// let t = workflow_asl::timestamp::Timestamp::parse("2024-01-01T00:00:00-05:00").unwrap();
+    /// assert_eq!(t.as_datetime().offset().local_minus_utc(), -5 * 3600);
+    /// ```
     pub fn as_datetime(&self) -> &DateTime<FixedOffset> {
         &self.0
     }
 
     /// The same instant in UTC.
+    ///
+    /// ```
+    /// let t = workflow_asl::timestamp::Timestamp::parse("2024-01-01T00:00:00-05:00").unwrap();
+    /// assert_eq!(t.to_utc().to_rfc3339(), "2024-01-01T05:00:00+00:00");
+    /// ```
     pub fn to_utc(&self) -> DateTime<Utc> {
         self.0.with_timezone(&Utc)
     }
@@ -80,11 +107,25 @@ impl fmt::Display for Timestamp {
 }
 
 /// Whether `text` is a timestamp Step Functions accepts (the `IsTimestamp` test).
+///
+/// ```
+/// use workflow_asl::timestamp::is_timestamp;
+/// assert!(is_timestamp("2016-03-14T01:59:00Z"));
+/// assert!(!is_timestamp("yesterday"));
+/// ```
 pub fn is_timestamp(text: &str) -> bool {
     Timestamp::parse(text).is_some()
 }
 
 /// Compares two timestamp strings as instants; `None` when either does not parse.
+///
+/// ```
+/// use std::cmp::Ordering;
+/// use workflow_asl::timestamp::compare;
+///
+/// assert_eq!(compare("2024-01-01T00:00:00Z", "2024-01-01T00:00:01Z"), Some(Ordering::Less));
+/// assert_eq!(compare("2024-01-01T00:00:00Z", "soon"), None);
+/// ```
 pub fn compare(a: &str, b: &str) -> Option<Ordering> {
     Some(Timestamp::parse(a)?.cmp(&Timestamp::parse(b)?))
 }
