@@ -1766,8 +1766,8 @@ async fn drive(
         execution_arn,
         express,
         name,
-        state_machine_arn,
-        state_machine_name: sm_name,
+        state_machine_arn: state_machine_arn.into(),
+        state_machine_name: sm_name.into(),
         role_arn: Arc::from(
             [
                 "arn:aws:iam::",

@@ -41,8 +41,8 @@ pub(crate) fn build_context(
         execution.insert("RedriveCount".into(), 0.into());
     }
     let mut machine = Map::new();
-    machine.insert("Id".into(), info.state_machine_arn.clone().into());
-    machine.insert("Name".into(), info.state_machine_name.clone().into());
+    machine.insert("Id".into(), info.state_machine_arn.to_string().into());
+    machine.insert("Name".into(), info.state_machine_name.to_string().into());
     let mut state = Map::new();
     state.insert("Name".into(), state_name.into());
     state.insert("EnteredTime".into(), format_ms(entered_ms).into());

@@ -149,7 +149,7 @@ fn record(info: Arc<ExecInfo>, status: ChildStatus, stop_date: String) -> ChildR
     ChildRecord {
         execution_arn: info.execution_arn,
         name: info.name,
-        state_machine_arn: info.state_machine_arn,
+        state_machine_arn: info.state_machine_arn.to_string(),
         input: info.input,
         status,
         start_date: info.start_time,
@@ -587,8 +587,8 @@ impl Progress {
 /// UUIDs are drawn from the Map Run's id, so a replay names the children alike.
 struct Children {
     exec_prefix: String,
-    state_machine_arn: String,
-    state_machine_name: String,
+    state_machine_arn: Arc<str>,
+    state_machine_name: Arc<str>,
     role_arn: Arc<str>,
     express: bool,
     rng: rand::rngs::SmallRng,
@@ -605,8 +605,8 @@ impl Children {
                 "{}/{label}:",
                 sm_arn.replacen(":stateMachine:", ":execution:", 1)
             ),
-            state_machine_arn: format!("{sm_arn}/{label}"),
-            state_machine_name: format!("{}/{label}", ex.info.state_machine_name),
+            state_machine_arn: format!("{sm_arn}/{label}").into(),
+            state_machine_name: format!("{}/{label}", ex.info.state_machine_name).into(),
             role_arn: Arc::clone(&ex.info.role_arn),
             express,
             rng: rand::rngs::SmallRng::seed_from_u64(ex.seed ^ seed),
@@ -628,8 +628,8 @@ impl Children {
             execution_arn,
             express: self.express,
             name,
-            state_machine_arn: self.state_machine_arn.clone(),
-            state_machine_name: self.state_machine_name.clone(),
+            state_machine_arn: Arc::clone(&self.state_machine_arn),
+            state_machine_name: Arc::clone(&self.state_machine_name),
             role_arn: Arc::clone(&self.role_arn),
             start_time: crate::clock::format_ms(self.clock.now_ms()),
             input,

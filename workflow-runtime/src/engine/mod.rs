@@ -179,8 +179,9 @@ pub(crate) struct ExecInfo {
     /// An EXPRESS execution (its context object has no `RedriveCount`).
     pub(crate) express: bool,
     pub(crate) name: String,
-    pub(crate) state_machine_arn: String,
-    pub(crate) state_machine_name: String,
+    /// Shared (an `Arc`), as every child execution of a distributed Map has the same.
+    pub(crate) state_machine_arn: Arc<str>,
+    pub(crate) state_machine_name: Arc<str>,
     pub(crate) role_arn: Arc<str>,
     pub(crate) start_time: String,
     /// The execution's input (`null` when the program never builds a context object, see
