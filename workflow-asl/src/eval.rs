@@ -14,6 +14,21 @@
 use serde_json::{Map, Number, Value};
 
 /// What expressions can read.
+///
+/// ```
+/// use serde_json::{json, Map};
+/// use workflow_asl::eval::Env;
+/// use workflow_asl::path::Path;
+///
+/// let (input, context) = (json!({"a": 1}), json!({"Execution": {"Name": "e"}}));
+/// let mut variables = Map::new();
+/// variables.insert("v".into(), json!(true));
+/// let env = Env::new(&input, &context, &variables);
+/// assert_eq!(Path::parse("$$.Execution.Name").unwrap().select(&env), Some(json!("e")));
+/// // The same context and variables over a Map item.
+/// let item = json!({"a": 2});
+/// assert_eq!(Path::parse("$.a").unwrap().select(&env.with_input(&item)), Some(json!(2)));
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Env<'a> {
     /// `$`: the state's (effective) input.
@@ -26,6 +41,12 @@ pub struct Env<'a> {
 
 impl<'a> Env<'a> {
     /// An environment over an input, a context object and variables.
+    ///
+    /// ```
+    /// let (input, context, variables) = (serde_json::json!(1), serde_json::json!({}), serde_json::Map::new());
+    /// let env = workflow_asl::eval::Env::new(&input, &context, &variables);
+    /// assert_eq!(env.input, &serde_json::json!(1));
+    /// ```
     pub fn new(input: &'a Value, context: &'a Value, variables: &'a Map<String, Value>) -> Self {
         Env {
             input,
@@ -35,6 +56,13 @@ impl<'a> Env<'a> {
     }
 
     /// The same context object and variables over another input (for example a Map item).
+    ///
+    /// ```
+    /// let (input, context, variables) = (serde_json::json!(1), serde_json::json!({}), serde_json::Map::new());
+    /// let item = serde_json::json!(2);
+    /// let env = workflow_asl::eval::Env::new(&input, &context, &variables).with_input(&item);
+    /// assert_eq!(env.input, &serde_json::json!(2));
+    /// ```
     pub fn with_input(&self, input: &'a Value) -> Self {
         Env { input, ..*self }
     }
@@ -42,12 +70,39 @@ impl<'a> Env<'a> {
 
 /// Randomness for `States.MathRandom` (without a seed) and `States.UUID`; the executor passes a
 /// seeded generator so that runs are reproducible.
+///
+/// ```
+/// use workflow_asl::eval::{Entropy, SplitMix64};
+///
+/// /// Always the same number (a test double).
+/// struct Fixed(u64);
+/// impl Entropy for Fixed {
+///     fn next_u64(&mut self) -> u64 {
+///         self.0
+///     }
+/// }
+/// assert_eq!(Fixed(4).next_u64(), 4);
+/// assert_ne!(SplitMix64::new(1).next_u64(), SplitMix64::new(2).next_u64());
+/// ```
 pub trait Entropy {
     /// The next 64 random bits.
+    ///
+    /// ```
+    /// use workflow_asl::eval::{Entropy, SplitMix64};
+    /// let mut rng = SplitMix64::new(9);
+    /// assert_ne!(rng.next_u64(), rng.next_u64());
+    /// ```
     fn next_u64(&mut self) -> u64;
 }
 
 /// A small deterministic generator (SplitMix64), handy for tests and as a default seeded source.
+///
+/// ```
+/// use workflow_asl::eval::{Entropy, SplitMix64};
+///
+/// let (mut a, mut b) = (SplitMix64::new(42), SplitMix64::new(42));
+/// assert_eq!(a.next_u64(), b.next_u64()); // the seed fixes the sequence
+/// ```
 #[derive(Debug, Clone)]
 pub struct SplitMix64 {
     state: u64,
@@ -55,6 +110,11 @@ pub struct SplitMix64 {
 
 impl SplitMix64 {
     /// A generator whose sequence is fixed by `seed`.
+    ///
+    /// ```
+    /// use workflow_asl::eval::{Entropy, SplitMix64};
+    /// assert_eq!(SplitMix64::new(0).next_u64(), SplitMix64::new(0).next_u64());
+    /// ```
     pub fn new(seed: u64) -> Self {
         SplitMix64 { state: seed }
     }
@@ -73,6 +133,15 @@ impl Entropy for SplitMix64 {
 /// Java's `Double.toString(d)`: the shortest decimal that reads back as `d`, written plainly for
 /// `1e-3 <= |d| < 1e7` (`12.5`, `3.0`) and in computerized scientific notation otherwise
 /// (`1.0E20`, `1.5E-4`).
+///
+/// ```
+/// use workflow_asl::eval::java_double;
+///
+/// assert_eq!(java_double(3.0), "3.0");
+/// assert_eq!(java_double(12.5), "12.5");
+/// assert_eq!(java_double(1e20), "1.0E20");
+/// assert_eq!(java_double(0.00015), "1.5E-4");
+/// ```
 pub fn java_double(d: f64) -> String {
     let mut out = String::new();
     write_java_double(d, &mut out);
@@ -138,6 +207,13 @@ fn write_java_double(d: f64, out: &mut String) {
 }
 
 /// A JSON number as Java prints it: integers as they are, doubles with [`java_double`].
+///
+/// ```
+/// use workflow_asl::eval::java_number;
+///
+/// assert_eq!(java_number(&serde_json::Number::from(7)), "7");
+/// assert_eq!(java_number(&serde_json::Number::from_f64(2.0).unwrap()), "2.0");
+/// ```
 pub fn java_number(n: &Number) -> String {
     let mut out = String::new();
     write_java_number(n, &mut out);
@@ -169,6 +245,13 @@ fn write_u64(u: u64, out: &mut String) {
 
 /// Compact JSON text as Jackson writes it (what AWS shows in causes and what
 /// `States.JsonToString` returns).
+///
+/// ```
+/// use serde_json::json;
+/// use workflow_asl::eval::java_json;
+///
+/// assert_eq!(java_json(&json!({"a": [1, 2.5, "x"], "b": null})), r#"{"a":[1,2.5,"x"],"b":null}"#);
+/// ```
 pub fn java_json(value: &Value) -> String {
     let mut out = String::new();
     write_java_json(value, &mut out);
@@ -178,6 +261,15 @@ pub fn java_json(value: &Value) -> String {
 /// The length in bytes of [`java_json`]'s text for `value`, without writing it. Counting stops
 /// soon after the total passes `limit` (the result is then some number above `limit`), so that
 /// checking a value against a size limit does not walk all of a huge value.
+///
+/// ```
+/// use serde_json::json;
+/// use workflow_asl::eval::{java_json, java_json_len};
+///
+/// let v = json!({"a": [1, 2]});
+/// assert_eq!(java_json_len(&v, usize::MAX), java_json(&v).len());
+/// assert!(java_json_len(&json!("a long string"), 3) > 3); // stops early past the limit
+/// ```
 pub fn java_json_len(value: &Value, limit: usize) -> usize {
     let mut total = 0usize;
     json_len_into(value, limit, 0, &mut total);
@@ -252,6 +344,10 @@ fn json_len_into(v: &Value, limit: usize, depth: usize, total: &mut usize) {
 /// The length of [`java_number`]'s text.
 #[inline]
 /// The length of a number's JSON text as [`java_json`] writes it.
+///
+/// ```
+/// assert_eq!(workflow_asl::eval::number_len(&serde_json::Number::from(-120)), 4);
+/// ```
 pub fn number_len(n: &Number) -> usize {
     if let Some(u) = n.as_u64() {
         decimal_digits(u)
@@ -281,6 +377,10 @@ fn decimal_digits(u: u64) -> usize {
 }
 
 /// The length of a string's JSON text as [`write_json_string`] writes it (quotes included).
+///
+/// ```
+/// assert_eq!(workflow_asl::eval::json_string_len("a\"b"), 6); // "a\"b" with its quotes
+/// ```
 pub fn json_string_len(s: &str) -> usize {
     let bytes = s.as_bytes();
     // The common case: nothing to escape.
@@ -299,6 +399,12 @@ pub fn json_string_len(s: &str) -> usize {
 }
 
 /// Appends [`java_json`] of `value` to `out`.
+///
+/// ```
+/// let mut out = String::from("output: ");
+/// workflow_asl::eval::write_java_json(&serde_json::json!([true]), &mut out);
+/// assert_eq!(out, "output: [true]");
+/// ```
 pub fn write_java_json(value: &Value, out: &mut String) {
     match value {
         Value::Null => out.push_str("null"),
@@ -362,6 +468,14 @@ fn write_json_string(s: &str, out: &mut String) {
 
 /// `String.valueOf` of the Java value a JSON value becomes: strings as they are, `null`, numbers
 /// as Java prints them, objects as `{a=1, b=[x, y]}` and arrays as `[1, 2]`.
+///
+/// ```
+/// use serde_json::json;
+/// use workflow_asl::eval::java_display;
+///
+/// assert_eq!(java_display(&json!({"a": 1, "b": ["x", "y"]})), "{a=1, b=[x, y]}");
+/// assert_eq!(java_display(&json!("text")), "text");
+/// ```
 pub fn java_display(value: &Value) -> String {
     let mut out = String::new();
     write_java_display(value, &mut out);

@@ -11,6 +11,12 @@ use std::fmt;
 use crate::diag::{push_pointer, Code, Diagnostic};
 
 /// A JSON document read from text, with the duplicate keys that were found in it.
+///
+/// ```
+/// let parsed = workflow_asl::json::parse(r#"{"a": 1, "a": 2}"#).unwrap();
+/// assert_eq!(parsed.value, serde_json::json!({"a": 2}));
+/// assert_eq!(parsed.duplicates[0].pointer, "/a");
+/// ```
 #[derive(Debug, Clone)]
 pub struct Parsed {
     /// The value (for a duplicated key, the last occurrence wins, as in serde_json).
@@ -21,6 +27,12 @@ pub struct Parsed {
 
 /// Parses JSON text. Syntax errors come back as an `INVALID_JSON_DESCRIPTION` diagnostic naming
 /// the line and column.
+///
+/// ```
+/// let err = workflow_asl::json::parse("{\n  \"a\": }").unwrap_err();
+/// assert_eq!(err.code, workflow_asl::Code::InvalidJsonDescription);
+/// assert!(err.message.contains("line 2"), "{}", err.message);
+/// ```
 pub fn parse(text: &str) -> Result<Parsed, Diagnostic> {
     let cx = Cx::default();
     let mut de = serde_json::Deserializer::from_str(text);

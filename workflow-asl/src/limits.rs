@@ -43,12 +43,28 @@ pub const MAX_HISTORY_EVENTS: u64 = 25_000;
 
 /// AWS's cause when an execution reaches the history quota:
 /// `The execution reached the maximum number of history events (25000).`
+///
+/// ```
+/// assert_eq!(
+///     workflow_asl::limits::history_limit_cause(25000),
+///     "The execution reached the maximum number of history events (25000)."
+/// );
+/// ```
 pub fn history_limit_cause(limit: u64) -> String {
     format!("The execution reached the maximum number of history events ({limit}).")
 }
 
 /// The nesting depth of `value` (a scalar is 0, `{"a": [1]}` is 2), counted without recursion.
 /// Counting stops as soon as the depth passes `limit` (the result is then `limit + 1`).
+///
+/// ```
+/// use serde_json::json;
+/// use workflow_asl::limits::nesting_depth;
+///
+/// assert_eq!(nesting_depth(&json!(1), 100), 0);
+/// assert_eq!(nesting_depth(&json!({"a": [1]}), 100), 2);
+/// assert_eq!(nesting_depth(&json!([[[[]]]]), 2), 3); // stops past the limit
+/// ```
 pub fn nesting_depth(value: &Value, limit: usize) -> usize {
     let mut deepest = 0;
     let mut stack: Vec<(&Value, usize)> = vec![(value, 0)];
@@ -71,6 +87,14 @@ pub fn nesting_depth(value: &Value, limit: usize) -> usize {
 /// Drops `value` without recursion (`serde_json`'s drop recurses once per level, so a value
 /// nested tens of thousands of levels deep, as a task handler may build, would overflow the
 /// stack).
+///
+/// ```
+/// let mut deep = serde_json::json!(0);
+/// for _ in 0..100_000 {
+///     deep = serde_json::Value::Array(vec![deep]);
+/// }
+/// workflow_asl::limits::drop_deep(deep); // no stack overflow
+/// ```
 pub fn drop_deep(value: Value) {
     let mut stack = vec![value];
     while let Some(v) = stack.pop() {
@@ -83,6 +107,11 @@ pub fn drop_deep(value: Value) {
 }
 
 /// The `States.Runtime` cause of a value nested deeper than [`MAX_NESTING_DEPTH`] (our wording).
+///
+/// ```
+/// let cause = workflow_asl::limits::nesting_cause("the task result");
+/// assert!(cause.contains("the task result"));
+/// ```
 pub fn nesting_cause(what: &str) -> String {
     format!(
         "The {what} is nested more than {MAX_NESTING_DEPTH} levels deep (arrays and objects \
@@ -92,6 +121,11 @@ pub fn nesting_cause(what: &str) -> String {
 
 /// A number in JSON text that `serde_json` would silently change (round an integer beyond 64
 /// bits to a double; turn `1e-400` into `0`) or cannot represent (`1e400`).
+///
+/// ```
+/// let err = workflow_asl::limits::check_numbers("{\"n\": 1e400}").unwrap_err();
+/// assert_eq!((err.text.as_str(), err.line, err.column), ("1e400", 1, 7));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NumberError {
     /// The number as written.
@@ -121,6 +155,13 @@ impl std::error::Error for NumberError {}
 /// as zero. Numbers that pass are read by `serde_json` to the value they denote (integers
 /// exactly, decimals as the nearest double, as AWS's Java runtime reads them). Text that is not
 /// JSON is not judged here (the parser reports it).
+///
+/// ```
+/// use workflow_asl::limits::check_numbers;
+///
+/// assert!(check_numbers("[1, 2.5, -3e10]").is_ok());
+/// assert!(check_numbers("[123456789012345678901234567890]").is_err()); // beyond 64 bits
+/// ```
 pub fn check_numbers(text: &str) -> Result<(), NumberError> {
     let bytes = text.as_bytes();
     let (mut i, mut line, mut line_start) = (0usize, 1usize, 0usize);

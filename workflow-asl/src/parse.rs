@@ -65,11 +65,23 @@ const KNOWN_STATE_FIELDS: &[&str] = &[
 
 /// Parses a whole definition. Returns the model (as complete as the input allows) and every
 /// schema problem found. `None` only when the root is not a JSON object.
+///
+/// ```
+/// let value = serde_json::json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true, "Extra": 1}}});
+/// let (machine, problems) = workflow_asl::parse::parse_machine(&value);
+/// assert!(machine.is_some());
+/// assert_eq!(problems[0].pointer, "/States/A/Extra");
+/// ```
 pub fn parse_machine(value: &Value) -> (Option<StateMachine>, Vec<Diagnostic>) {
     parse_machine_owned(value.clone())
 }
 
 /// [`parse_machine`] taking the value by ownership, which avoids copying it.
+///
+/// ```
+/// let (machine, problems) = workflow_asl::parse::parse_machine_owned(serde_json::json!([]));
+/// assert!(machine.is_none() && !problems.is_empty());
+/// ```
 pub fn parse_machine_owned(value: Value) -> (Option<StateMachine>, Vec<Diagnostic>) {
     let mut cx = Vec::new();
     let map = match value {

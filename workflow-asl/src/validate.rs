@@ -45,6 +45,18 @@ use crate::model::{Branch, ProcessorKey, QueryLanguage, State, StateKind, StateM
 pub const MAX_STATE_NAME_CHARS: usize = 80;
 
 /// The type of state machine being validated; a few rules depend on it.
+///
+/// ```
+/// use workflow_asl::validate::{MachineType, Options};
+///
+/// // An EXPRESS machine cannot wait for a task token.
+/// let text = r#"{"StartAt": "T", "States": {"T": {"Type": "Task",
+///   "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+///   "Parameters": {"QueueUrl": "q", "MessageBody": {"t.$": "$$.Task.Token"}}, "End": true}}}"#;
+/// assert!(workflow_asl::check_str(text).is_valid());
+/// let express = Options { machine_type: MachineType::Express, ..Options::default() };
+/// assert!(!workflow_asl::check_str_with(text, &express).is_valid());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MachineType {
     /// A `STANDARD` state machine (the default).
@@ -55,6 +67,18 @@ pub enum MachineType {
 }
 
 /// How `${NAME}` placeholders (CloudFormation `DefinitionSubstitutions`) are judged.
+///
+/// ```
+/// use workflow_asl::validate::{Options, Placeholders};
+/// use workflow_asl::Code;
+///
+/// let text = r#"{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "${Fn}", "End": true}}}"#;
+/// assert!(!workflow_asl::check_str(text).is_valid()); // `${Fn}` is not an ARN as written
+/// let accept = Options { placeholders: Placeholders::Accept, ..Options::default() };
+/// let report = workflow_asl::check_str_with(text, &accept);
+/// assert!(report.is_valid());
+/// assert!(report.warnings().any(|d| d.code == Code::Placeholder));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Placeholders {
     /// As AWS receives the text: a placeholder is ordinary text (so `"Resource": "${Fn}"` is not
@@ -68,6 +92,13 @@ pub enum Placeholders {
 }
 
 /// What the validator should assume about the machine.
+///
+/// ```
+/// use workflow_asl::validate::{MachineType, Options, Placeholders};
+///
+/// let options = Options::default();
+/// assert_eq!((options.machine_type, options.placeholders), (MachineType::Standard, Placeholders::AsWritten));
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
     /// `STANDARD` or `EXPRESS`.
@@ -79,6 +110,13 @@ pub struct Options {
 /// Whether a diagnostic reports an unreachable state. AWS reports those with the code of a
 /// missing transition target (`MISSING_TRANSITION_TARGET: State "X" is not reachable.`); this
 /// tells the two apart.
+///
+/// ```
+/// use workflow_asl::validate::is_unreachable_state;
+///
+/// let report = workflow_asl::check_str(r#"{"StartAt": "A", "States": {"A": {"Type": "Succeed"}, "Orphan": {"Type": "Succeed"}}}"#);
+/// assert!(report.diagnostics.iter().any(is_unreachable_state));
+/// ```
 pub fn is_unreachable_state(d: &Diagnostic) -> bool {
     d.code == Code::MissingTransitionTarget
         && d.message.starts_with("State \"")
@@ -86,6 +124,12 @@ pub fn is_unreachable_state(d: &Diagnostic) -> bool {
 }
 
 /// Validates a model with default [`Options`] (a `STANDARD` machine).
+///
+/// ```
+/// let parsed = workflow_asl::parse_str(r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}"#).unwrap();
+/// let found = workflow_asl::validate::validate_machine(parsed.machine.as_ref().unwrap());
+/// assert!(found.iter().any(|d| d.pointer == "/States/A/Next"));
+/// ```
 pub fn validate_machine(machine: &StateMachine) -> Vec<Diagnostic> {
     validate_with(machine, None, &Options::default())
 }
@@ -96,6 +140,14 @@ pub fn validate_machine(machine: &StateMachine) -> Vec<Diagnostic> {
 /// arrays that held elements the parser had to drop stay exact, states that could not be read do
 /// not cause follow-on errors (a `Next` naming a state whose `Type` is misspelt is not also
 /// reported as a missing target), and problems the parser already reported are not repeated.
+///
+/// ```
+/// use workflow_asl::validate::{validate_with, Options};
+///
+/// let value = serde_json::json!({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}});
+/// let (machine, _) = workflow_asl::parse::parse_machine(&value);
+/// assert!(validate_with(&machine.unwrap(), Some(&value), &Options::default()).is_empty());
+/// ```
 pub fn validate_with(
     machine: &StateMachine,
     source: Option<&Value>,
