@@ -1045,9 +1045,16 @@ impl Exec {
             writer: writer_settings,
         } = settings;
 
-        // The Map Run's identity.
+        // The Map Run's identity: from the execution's seed and the Map state's place — its
+        // position in its scope and, inside a child execution or an iteration, that scope (so the
+        // same Map state run by two children gets two Map Runs, with their own result folders).
+        let scope_seed = if cx.cur.scope.is_empty() {
+            0
+        } else {
+            crate::fnv::fnv1a(cx.cur.scope.as_bytes())
+        };
         let mut seed_rng = rand::rngs::SmallRng::seed_from_u64(
-            self.seed ^ cx.cur.seq.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            self.seed ^ scope_seed ^ cx.cur.seq.wrapping_mul(0x9E37_79B9_7F4A_7C15),
         );
         let mut id_bytes = [0u8; 16];
         seed_rng.fill_bytes(&mut id_bytes);

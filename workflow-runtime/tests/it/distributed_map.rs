@@ -774,3 +774,52 @@ fn a_malformed_line_in_a_later_round_keeps_the_earlier_rounds() {
     // Every item read before the malformed line ran and was written.
     assert_eq!(written, 9000);
 }
+
+/// A distributed Map inside each child of another gets a Map Run of its own in every child: its
+/// own id, so its results go to their own folder (they overwrote each other's when the id came
+/// from the Map state's position alone).
+#[tokio::test]
+async fn nested_map_runs_have_their_own_ids_and_result_folders() {
+    let store = MemoryObjects::new().with_bucket("out");
+    let inner = json!({
+        "Type": "Map", "End": true, "ItemsPath": "$.items",
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+        "ResultWriter": writer()});
+    let def = json!({"StartAt": "Outer", "States": {"Outer": {
+        "Type": "Map", "End": true, "ItemsPath": "$.groups",
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Inner", "States": {"Inner": inner}}}}});
+    let machine = workflow_asl::load(&def.to_string()).expect("a valid definition");
+    let rt = Runtime::builder().objects(Arc::new(store.clone())).build();
+    let groups: Vec<Value> = (0..3).map(|g| json!({"items": [g, g + 10]})).collect();
+    let out = rt
+        .run_machine(&machine, json!({"groups": groups}))
+        .await
+        .expect("starts");
+    assert!(out.succeeded(), "{:?} {:?}", out.error, out.cause);
+    let outputs = out.output.expect("output");
+    let outputs = outputs.as_array().expect("one output per group");
+    let mut arns: Vec<&str> = outputs
+        .iter()
+        .map(|o| o["MapRunArn"].as_str().expect("a Map Run ARN"))
+        .collect();
+    arns.sort_unstable();
+    arns.dedup();
+    assert_eq!(arns.len(), 3, "{outputs:?}");
+    // Each group's results are its own items.
+    for (g, o) in outputs.iter().enumerate() {
+        let key = o["ResultWriterDetails"]["Key"].as_str().expect("key");
+        let results = file(&store, &key.replace("manifest.json", "SUCCEEDED_0.json"));
+        let mut got: Vec<Value> = results
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|r| serde_json::from_str(r["Output"].as_str().expect("text")).expect("JSON"))
+            .collect();
+        got.sort_by_key(|v| v.as_u64());
+        assert_eq!(got, [json!(g), json!(g + 10)], "group {g}");
+    }
+}
