@@ -1268,17 +1268,17 @@ impl Exec {
                             &selection,
                             &mut feeder,
                             &mut sel_cur,
-                            &mut children,
-                            &mut next_child,
+                            (&mut children, &mut next_child),
+                            Vec::new(),
                         ),
                     };
                     if let Some(e) = read_error {
                         failure = Some(e);
                         child_cancel.cancel();
                     }
-                    // The next round is read on a thread of its own while this one runs, and
-                    // the previous round's entries are appended to the result files (and its
-                    // children freed) on another.
+                    // The next round is read on a thread of its own while this one runs (the
+                    // previous round's children freed there), and the previous round's entries
+                    // are appended to the result files on another.
                     let read_more = failure.is_none() && !feeder.done;
                     let handle = tokio::runtime::Handle::try_current().ok();
                     let cc = &child_cancel;
@@ -1289,22 +1289,31 @@ impl Exec {
                         }
                         _ => None,
                     };
-                    let previous = unpushed.take().filter(|_| write_error.is_none());
+                    // The previous round's children are freed by the thread that reads the next.
+                    let (previous, mut old) = match unpushed.take() {
+                        Some((batches, old)) => (Some(batches), old),
+                        None => (None, Vec::new()),
+                    };
+                    let previous = previous.filter(|_| write_error.is_none());
                     let (outs, read, pushed) = std::thread::scope(|s| {
                         let reading = read_more.then(|| {
                             let (sel, feeder, sel_cur) = (&selection, &mut feeder, &mut sel_cur);
                             let (children, next_child) = (&mut children, &mut next_child);
                             let handle = handle.as_ref();
+                            let old = std::mem::take(&mut old);
                             s.spawn(move || {
                                 // The clock of the execution's runtime (virtual when paused).
                                 let _runtime = handle.map(tokio::runtime::Handle::enter);
-                                self.read_round(sel, feeder, sel_cur, children, next_child)
+                                self.read_round(sel, feeder, sel_cur, (children, next_child), old)
                             })
                         });
-                        let pushing = match (previous, writer.as_mut()) {
-                            (Some(prev), Some(w)) => Some(s.spawn(move || push_round(w, prev))),
-                            _ => None,
-                        };
+                        let pushing =
+                            match (previous, writer.as_mut()) {
+                                (Some(batches), Some(w)) => Some(s.spawn(move || {
+                                    batches.iter().try_for_each(|b| w.push_batch(b))
+                                })),
+                                _ => None,
+                            };
                         let outs = if round.is_empty() {
                             Some(Vec::new())
                         } else {
@@ -1660,16 +1669,22 @@ impl Exec {
     }
 
     /// Reads up to a round of children (fewer when the items end or the reader fails).
+    ///
+    /// The children of an earlier round in `old` are freed one per child read, so that their
+    /// memory goes back to this thread's allocator as it allocates the same sizes (freed
+    /// elsewhere all at once, a round's memory made glibc consolidate and trim its heap, then
+    /// fault it in again).
     fn read_round(
         &self,
         sel: &Selection<'_>,
         feeder: &mut Feeder<'_>,
         sel_cur: &mut Cursor,
-        children: &mut Children,
-        next_child: &mut usize,
+        (children, next_child): (&mut Children, &mut usize),
+        mut old: Vec<(usize, usize, Arc<ExecInfo>)>,
     ) -> Round {
         let mut round = Vec::new();
         while round.len() < THREADED_ROUND {
+            drop(old.pop());
             match self.next_child(sel, feeder, sel_cur) {
                 Ok(Some((input, count))) => {
                     round.push((*next_child, count, children.next(input)));
