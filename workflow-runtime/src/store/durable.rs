@@ -82,6 +82,33 @@ pub struct StoreSink {
 
 impl StoreSink {
     /// A sink for the execution `name` in `store`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// # Runtime::builder().durable(store.clone()).start(new("order-1")).await?.wait().await;
+    /// use workflow_runtime::store::StoreSink;
+    /// use workflow_runtime::history::EventSink;
+    ///
+    /// store.start_execution(new("manual")).await?;
+    /// let sink = StoreSink::new(store.clone(), "manual");
+    /// let events = store.load_events("order-1").await?;
+    /// sink.append(&events[..1]).await?; // an ExecutionStarted for "manual"
+    /// assert_eq!(store.describe_execution("manual").await?.event_count, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(store: Arc<dyn Store>, name: impl Into<String>) -> StoreSink {
         StoreSink {
             store,

@@ -136,10 +136,57 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 pub trait Store: Send + Sync {
     /// Starts (records) a named execution, or returns the running one with the same name,
     /// definition and input (AWS `StartExecution` idempotency).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// # Runtime::builder().durable(store.clone()).start(new("order-1")).await?.wait().await;
+    /// let started = store.start_execution(new("order-2")).await?;
+    /// assert!(started.created);
+    /// assert_eq!(started.record.event_count, 0); // recorded; its events come from the run
+    /// # Ok(())
+    /// # }
+    /// ```
     fn start_execution(&self, new: NewExecution) -> StoreFuture<'_, StartedExecution>;
 
     /// Appends events to an execution's history in one transaction, after checking that they
     /// continue it (see the module docs). Returns once the events are committed.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// # Runtime::builder().durable(store.clone()).start(new("order-1")).await?.wait().await;
+    /// use workflow_runtime::store::StoreError;
+    ///
+    /// // The history of order-1 is closed: nothing can follow its ExecutionSucceeded.
+    /// let events = store.load_events("order-1").await?;
+    /// let err = store.append_events("order-1", &events[3..]).await.unwrap_err();
+    /// assert!(matches!(err, StoreError::Closed { .. } | StoreError::Conflict { .. }));
+    /// # Ok(())
+    /// # }
+    /// ```
     fn append_events<'a>(
         &'a self,
         name: &'a str,
@@ -147,6 +194,11 @@ pub trait Store: Send + Sync {
     ) -> StoreFuture<'a, ()>;
 
     /// Whether [`Store::queue_events`] queues appends (default `false`).
+    ///
+    /// ```
+    /// use workflow_runtime::store::{MemoryStore, Store};
+    /// assert!(!MemoryStore::new().queues_appends());
+    /// ```
     fn queues_appends(&self) -> bool {
         false
     }
@@ -170,20 +222,131 @@ pub trait Store: Send + Sync {
     }
 
     /// The execution named `name`, or [`StoreError::NotFound`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// # Runtime::builder().durable(store.clone()).start(new("order-1")).await?.wait().await;
+    /// let record = store.describe_execution("order-1").await?;
+    /// assert_eq!(record.output, Some(json!({"id": 1})));
+    /// # Ok(())
+    /// # }
+    /// ```
     fn describe_execution<'a>(&'a self, name: &'a str) -> StoreFuture<'a, ExecutionRecord>;
 
     /// The execution's whole history, in id order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// # Runtime::builder().durable(store.clone()).start(new("order-1")).await?.wait().await;
+    /// let types: Vec<String> = store.load_events("order-1").await?.iter().map(|e| e.event_type().to_string()).collect();
+    /// assert_eq!(types, ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     fn load_events<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Vec<HistoryEvent>>;
 
     /// Executions matching `filter`, oldest first.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// # Runtime::builder().durable(store.clone()).start(new("order-1")).await?.wait().await;
+    /// use workflow_runtime::store::ListFilter;
+    ///
+    /// let all = store.list_executions(ListFilter::all()).await?;
+    /// assert_eq!(all.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["order-1"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     fn list_executions(&self, filter: ListFilter) -> StoreFuture<'_, Vec<ExecutionSummary>>;
 
     /// How many executions match `status` (all of them for `None`).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// # Runtime::builder().durable(store.clone()).start(new("order-1")).await?.wait().await;
+    /// use workflow_runtime::ExecutionStatus;
+    ///
+    /// assert_eq!(store.count_executions(None).await?, 1);
+    /// assert_eq!(store.count_executions(Some(ExecutionStatus::Succeeded)).await?, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     fn count_executions(&self, status: Option<ExecutionStatus>) -> StoreFuture<'_, u64>;
 
     /// One page of the executions matching `query`, newest first, with how many match in all
     /// (for a console's list). The default reads every summary through
     /// [`Store::list_executions`]; [`SqliteStore`] answers with one indexed query.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// # Runtime::builder().durable(store.clone()).start(new("order-1")).await?.wait().await;
+    /// use workflow_runtime::store::PageQuery;
+    ///
+    /// let page = store.list_page(PageQuery { limit: 20, ..PageQuery::default() }).await?;
+    /// assert_eq!((page.total, page.executions[0].name.as_str()), (1, "order-1"));
+    /// # Ok(())
+    /// # }
+    /// ```
     fn list_page(&self, query: PageQuery) -> StoreFuture<'_, ExecutionPage> {
         Box::pin(async move {
             let all = self
@@ -199,6 +362,28 @@ pub trait Store: Send + Sync {
     /// At most `limit` events of the execution's history with ids above `after`, in id order:
     /// a page, for readers that must not hold a whole history in memory. The default reads the
     /// whole history and cuts it; [`SqliteStore`] reads only the page.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// # Runtime::builder().durable(store.clone()).start(new("order-1")).await?.wait().await;
+    /// // Two events at a time, after event 2.
+    /// let page = store.load_events_page("order-1", 2, 2).await?;
+    /// assert_eq!(page.iter().map(|e| e.id).collect::<Vec<_>>(), [3, 4]);
+    /// # Ok(())
+    /// # }
+    /// ```
     fn load_events_page<'a>(
         &'a self,
         name: &'a str,
@@ -222,12 +407,56 @@ pub trait Store: Send + Sync {
     /// right after a crash does not wait. The returned [`Claim`] tells when the execution was
     /// lost: closed by another process (`workflow stop`) or taken over. The default (a store
     /// that only this process uses) accepts every claim and never reports one lost.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// # Runtime::builder().durable(store.clone()).start(new("order-1")).await?.wait().await;
+    /// store.start_execution(new("order-2")).await?;
+    /// let _claim = store.claim_execution("order-2").await?; // this handle owns it now
+    /// store.release_execution("order-2").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     fn claim_execution<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Claim> {
         let _ = name;
         Box::pin(async { Ok(Claim::unwatched()) })
     }
 
     /// Gives up the ownership taken by [`Store::claim_execution`] (when the run ends).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({"id": 1}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// # Runtime::builder().durable(store.clone()).start(new("order-1")).await?.wait().await;
+    /// store.start_execution(new("order-2")).await?;
+    /// store.claim_execution("order-2").await?;
+    /// store.release_execution("order-2").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     fn release_execution<'a>(&'a self, name: &'a str) -> StoreFuture<'a, ()> {
         let _ = name;
         Box::pin(async { Ok(()) })
@@ -236,6 +465,11 @@ pub trait Store: Send + Sync {
     /// Whether this store keeps the progress of distributed Map Runs
     /// ([`Store::record_map_children`]); default `false`: a resumed execution then runs every
     /// child of an unfinished Map Run again.
+    ///
+    /// ```
+    /// use workflow_runtime::store::{MemoryStore, Store};
+    /// assert!(MemoryStore::new().keeps_map_progress());
+    /// ```
     fn keeps_map_progress(&self) -> bool {
         false
     }
@@ -352,6 +586,20 @@ pub struct MapRunFailure {
 }
 
 /// An execution a store handle owns ([`Store::claim_execution`]).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use workflow_runtime::store::Claim;
+///
+/// let (tx, rx) = tokio::sync::watch::channel(false);
+/// let mut claim = Claim::watched(rx);
+/// tx.send(true)?; // another process took the execution over
+/// claim.lost().await;
+/// let _never = Claim::unwatched();
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Claim {
     lost: Option<tokio::sync::watch::Receiver<bool>>,
@@ -359,17 +607,44 @@ pub struct Claim {
 
 impl Claim {
     /// A claim that is never reported lost.
+    ///
+    /// ```
+    /// let _claim = workflow_runtime::store::Claim::unwatched(); // never reported lost
+    /// ```
     pub fn unwatched() -> Claim {
         Claim { lost: None }
     }
 
     /// A claim reported lost when `lost` turns `true`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (tx, rx) = tokio::sync::watch::channel(false);
+    /// let mut claim = workflow_runtime::store::Claim::watched(rx);
+    /// tx.send(true)?;
+    /// claim.lost().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn watched(lost: tokio::sync::watch::Receiver<bool>) -> Claim {
         Claim { lost: Some(lost) }
     }
 
     /// Completes when the claim is lost (never for an unwatched claim, or once its store is
     /// gone).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (tx, rx) = tokio::sync::watch::channel(false);
+    /// let mut claim = workflow_runtime::store::Claim::watched(rx);
+    /// drop(tx); // the store is gone: `lost` then never completes
+    /// let waited = tokio::time::timeout(std::time::Duration::from_secs(60), claim.lost()).await;
+    /// assert!(waited.is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn lost(&mut self) {
         if let Some(rx) = &mut self.lost {
             if rx.wait_for(|lost| *lost).await.is_ok() {
