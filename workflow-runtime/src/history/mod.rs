@@ -589,16 +589,32 @@ macro_rules! event_types {
 
         impl EventType {
             /// The AWS name (`"PassStateEntered"`, …).
+            ///
+            /// ```
+            /// assert_eq!(workflow_runtime::EventType::WaitStateEntered.as_str(), "WaitStateEntered");
+            /// ```
             pub fn as_str(self) -> &'static str {
                 match self { $(EventType::$variant => stringify!($variant),)* }
             }
 
             /// The key AWS uses for this type's details object, if it has one.
+            ///
+            /// ```
+            /// use workflow_runtime::EventType;
+            /// assert_eq!(EventType::ExecutionFailed.details_key(), Some("executionFailedEventDetails"));
+            /// assert_eq!(EventType::ParallelStateStarted.details_key(), None);
+            /// ```
             pub fn details_key(self) -> Option<&'static str> {
                 match self { $(EventType::$variant => $details,)* }
             }
 
             /// The type with this AWS name.
+            ///
+            /// ```
+            /// use workflow_runtime::EventType;
+            /// assert_eq!(EventType::from_name("TaskFailed"), Some(EventType::TaskFailed));
+            /// assert_eq!(EventType::from_name("taskfailed"), None); // exact AWS spelling
+            /// ```
             pub fn from_name(name: &str) -> Option<EventType> {
                 match name { $(stringify!($variant) => Some(EventType::$variant),)* _ => None }
             }
@@ -669,6 +685,17 @@ event_types! {
 pub struct SinkError(pub String);
 
 /// A boxed future returned by [`EventSink::append`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use workflow_runtime::history::SinkFuture;
+///
+/// let done: SinkFuture<'static> = Box::pin(async { Ok(()) });
+/// done.await?;
+/// # Ok(())
+/// # }
+/// ```
 pub type SinkFuture<'a> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SinkError>> + Send + 'a>>;
 
@@ -716,9 +743,46 @@ pub type SinkFuture<'a> =
 /// ```
 pub trait EventSink: Send + Sync {
     /// Stores `events` (never empty) durably, in order.
+    ///
+    /// ```
+    /// # use std::sync::Mutex;
+    /// # use workflow_runtime::history::{EventSink, HistoryEvent, SinkFuture};
+    /// # #[derive(Default)]
+    /// # struct Keep(Mutex<Vec<HistoryEvent>>);
+    /// # impl EventSink for Keep {
+    /// #     fn append<'a>(&'a self, events: &'a [HistoryEvent]) -> SinkFuture<'a> {
+    /// #         self.0.lock().unwrap().extend_from_slice(events);
+    /// #         Box::pin(async { Ok(()) })
+    /// #     }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use workflow_runtime::history::HistoryEvent as E;
+    ///
+    /// let sink = Keep::default();
+    /// let started = E::from_aws(1, 0, "2024-01-01T00:00:00.000Z".into(), "ExecutionStarted", None);
+    /// sink.append(std::slice::from_ref(&started)).await?;
+    /// assert_eq!(sink.0.lock().unwrap().len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     fn append<'a>(&'a self, events: &'a [HistoryEvent]) -> SinkFuture<'a>;
 
     /// Whether this sink takes queued appends ([`EventSink::append_queued`]). Default `false`.
+    ///
+    /// ```
+    /// # use std::sync::Mutex;
+    /// # use workflow_runtime::history::{EventSink, HistoryEvent, SinkFuture};
+    /// # #[derive(Default)]
+    /// # struct Keep(Mutex<Vec<HistoryEvent>>);
+    /// # impl EventSink for Keep {
+    /// #     fn append<'a>(&'a self, events: &'a [HistoryEvent]) -> SinkFuture<'a> {
+    /// #         self.0.lock().unwrap().extend_from_slice(events);
+    /// #         Box::pin(async { Ok(()) })
+    /// #     }
+    /// # }
+    /// assert!(!Keep::default().queues()); // the default: every append is awaited
+    /// ```
     fn queues(&self) -> bool {
         false
     }
@@ -727,6 +791,25 @@ pub trait EventSink: Send + Sync {
     /// returns a future that completes once they are stored. The append is queued before this
     /// returns, whether or not the future is polled. Called only when
     /// [`EventSink::queues`] is `true`; the default refuses.
+    ///
+    /// ```
+    /// # use std::sync::Mutex;
+    /// # use workflow_runtime::history::{EventSink, HistoryEvent, SinkFuture};
+    /// # #[derive(Default)]
+    /// # struct Keep(Mutex<Vec<HistoryEvent>>);
+    /// # impl EventSink for Keep {
+    /// #     fn append<'a>(&'a self, events: &'a [HistoryEvent]) -> SinkFuture<'a> {
+    /// #         self.0.lock().unwrap().extend_from_slice(events);
+    /// #         Box::pin(async { Ok(()) })
+    /// #     }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // A sink that does not queue refuses queued appends.
+    /// assert!(Keep::default().append_queued(Vec::new()).await.is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     fn append_queued(&self, events: Vec<HistoryEvent>) -> SinkFuture<'static> {
         drop(events);
         Box::pin(async { Err(SinkError("this sink does not queue appends".into())) })
@@ -735,6 +818,20 @@ pub trait EventSink: Send + Sync {
     /// Whether this sink keeps the progress of distributed Map Runs
     /// ([`EventSink::record_map_children`]). Default `false`: a resumed execution then runs
     /// every child of an unfinished Map Run again.
+    ///
+    /// ```
+    /// # use std::sync::Mutex;
+    /// # use workflow_runtime::history::{EventSink, HistoryEvent, SinkFuture};
+    /// # #[derive(Default)]
+    /// # struct Keep(Mutex<Vec<HistoryEvent>>);
+    /// # impl EventSink for Keep {
+    /// #     fn append<'a>(&'a self, events: &'a [HistoryEvent]) -> SinkFuture<'a> {
+    /// #         self.0.lock().unwrap().extend_from_slice(events);
+    /// #         Box::pin(async { Ok(()) })
+    /// #     }
+    /// # }
+    /// assert!(!Keep::default().keeps_map_progress());
+    /// ```
     fn keeps_map_progress(&self) -> bool {
         false
     }

@@ -118,14 +118,42 @@ pub struct ObjectInfo {
 /// ```
 pub trait ObjectStore: Send + Sync + fmt::Debug {
     /// `GetObject`: a reader over the object's bytes.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use workflow_runtime::objects::{MemoryObjects, ObjectStore};
+    ///
+    /// let store = MemoryObjects::new().with_object("b", "k", "body");
+    /// let mut text = String::new();
+    /// store.get_object("b", "k").unwrap().read_to_string(&mut text).unwrap();
+    /// assert_eq!(text, "body");
+    /// ```
     fn get_object(&self, bucket: &str, key: &str) -> Result<Box<dyn Read + Send>, ObjectError>;
 
     /// `ListObjectsV2`: every object of `bucket` whose key starts with `prefix`, in the binary
     /// (UTF-8) order of keys as S3 lists them.
+    ///
+    /// ```
+    /// use workflow_runtime::objects::{MemoryObjects, ObjectStore};
+    ///
+    /// let store = MemoryObjects::new().with_object("b", "in/2", "").with_object("b", "in/10", "").with_object("b", "out/1", "");
+    /// let keys: Vec<_> = store.list_objects_v2("b", "in/").unwrap().into_iter().map(|o| o.key).collect();
+    /// assert_eq!(keys, ["in/10", "in/2"]); // byte order, as S3 lists
+    /// ```
     fn list_objects_v2(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectInfo>, ObjectError>;
 
     /// `PutObject`: store `body` under `bucket`/`key`, replacing any object there. The bucket
     /// must exist, as in S3 (the directory backend creates it: a bucket is a directory).
+    ///
+    /// ```
+    /// use workflow_runtime::objects::{MemoryObjects, ObjectStore};
+    ///
+    /// let store = MemoryObjects::new().with_bucket("b");
+    /// store.put_object("b", "k", b"v1".to_vec()).unwrap();
+    /// store.put_object("b", "k", b"v2".to_vec()).unwrap(); // replaces
+    /// assert_eq!(store.object("b", "k"), Some(b"v2".to_vec()));
+    /// assert!(store.put_object("missing", "k", Vec::new()).is_err()); // the bucket must exist
+    /// ```
     fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), ObjectError>;
 }
 

@@ -94,6 +94,18 @@ use serde_json::Value;
 use crate::history::HistoryEvent;
 
 /// The future every [`Store`] method returns: boxed so that `dyn Store` works.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use workflow_runtime::store::{MemoryStore, Store, StoreFuture};
+///
+/// let store = MemoryStore::new();
+/// let count: StoreFuture<'_, u64> = store.count_executions(None);
+/// assert_eq!(count.await?, 0);
+/// # Ok(())
+/// # }
+/// ```
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
 /// A place where executions and their histories are kept.
