@@ -13,9 +13,24 @@ use indexmap::IndexMap;
 use serde_json::{Map, Number, Value};
 
 /// Fields kept verbatim because the parser did not recognise them (see the module docs).
+///
+/// ```
+/// // Fields the parser does not know are kept verbatim (and reported).
+/// let parsed = workflow_asl::parse_str(r#"{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}, "x-owner": "team-a"}"#).unwrap();
+/// let machine = parsed.machine.unwrap();
+/// assert_eq!(machine.extra["x-owner"], "team-a");
+/// ```
 pub type Extra = Map<String, Value>;
 
 /// The query language of a machine or state.
+///
+/// ```
+/// use workflow_asl::model::QueryLanguage;
+///
+/// let machine = workflow_asl::load(r#"{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Succeed"}}}"#).unwrap();
+/// assert_eq!(machine.query_language, Some(QueryLanguage::Jsonata));
+/// assert_eq!(QueryLanguage::Jsonata.as_str(), "JSONata");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum QueryLanguage {
     /// `"JSONPath"`, the default.
@@ -26,6 +41,10 @@ pub enum QueryLanguage {
 
 impl QueryLanguage {
     /// The spelling used in ASL.
+    ///
+    /// ```
+    /// assert_eq!(workflow_asl::model::QueryLanguage::JsonPath.as_str(), "JSONPath");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             QueryLanguage::JsonPath => "JSONPath",
@@ -79,6 +98,25 @@ pub struct StateMachine {
 
 /// A nested state machine: a Parallel branch or a Map item processor (`ItemProcessor` or the legacy
 /// `Iterator`).
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// # let StateKind::Parallel(p) = &machine.states["Both"].kind else { unreachable!() };
+/// assert_eq!(p.branches[0].start_at, "B");
+/// # let StateKind::Map(m) = &machine.states["Each"].kind else { unreachable!() };
+/// assert_eq!(m.processor.as_ref().unwrap().states.len(), 1);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Branch {
     /// `Comment`.
@@ -96,6 +134,23 @@ pub struct Branch {
 }
 
 /// How a state continues: `Next` or `End`.
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// let t = machine.states["Each"].transition().unwrap();
+/// assert_eq!((t.next.as_deref(), t.end), (None, Some(true)));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transition {
     /// `Next`.
@@ -106,12 +161,46 @@ pub struct Transition {
 
 impl Transition {
     /// The next state, or `None` when the state ends its scope.
+    ///
+    /// ```
+    /// # use workflow_asl::model::*;
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+    /// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+    /// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+    /// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+    /// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+    /// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+    /// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+    /// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+    /// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+    /// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+    /// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+    /// assert_eq!(machine.states["Pause"].transition().and_then(Transition::target), Some("Both"));
+    /// ```
     pub fn target(&self) -> Option<&str> {
         self.next.as_deref()
     }
 }
 
 /// A path-valued field that may also be `null` (`InputPath`, `OutputPath`, `ResultPath`).
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// assert_eq!(machine.states["Charge"].common.input_path, Some(PathField::Path("$.order".into())));
+/// # let StateKind::Pass(p) = &machine.states["Note"].kind else { unreachable!() };
+/// assert_eq!(p.result_path, Some(PathField::Null)); // "ResultPath": null
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathField {
     /// `null`: for InputPath/OutputPath the value becomes `{}`; for ResultPath the result is discarded.
@@ -121,6 +210,24 @@ pub enum PathField {
 }
 
 /// Fields that every state (or most states) may carry.
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// let common = &machine.states["Charge"].common;
+/// assert_eq!(common.input_path, Some(PathField::Path("$.order".into())));
+/// assert!(common.output_path.is_none() && common.comment.is_none());
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Common {
     /// `Comment`.
@@ -140,6 +247,24 @@ pub struct Common {
 }
 
 /// A state: its common fields and its type-specific body.
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// let state = &machine.states["Route"];
+/// assert_eq!(state.kind.type_name(), "Choice");
+/// assert_eq!(state.successors(), ["Pause", "Both"]);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct State {
     /// Fields shared by the state types.
@@ -149,6 +274,23 @@ pub struct State {
 }
 
 /// The eight state types.
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// let types: Vec<_> = machine.states.values().map(|s| s.kind.type_name()).collect();
+/// assert_eq!(types, ["Task", "Pass", "Choice", "Wait", "Parallel", "Map", "Fail"]);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum StateKind {
     /// `"Type": "Task"`.
@@ -288,6 +430,24 @@ impl State {
 }
 
 /// The result-shaping fields of Task, Parallel and Map.
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// # let StateKind::Task(t) = &machine.states["Charge"].kind else { unreachable!() };
+/// assert_eq!(t.result.result_selector, Some(serde_json::json!({"id.$": "$.Id"})));
+/// assert_eq!(t.result.result_path, Some(PathField::Path("$.receipt".into())));
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResultFields {
     /// `Parameters` (JSONPath payload template).
@@ -301,6 +461,23 @@ pub struct ResultFields {
 }
 
 /// `Retry` and `Catch`.
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// let errors = machine.states["Charge"].error_handling().unwrap();
+/// assert_eq!((errors.retry.len(), errors.catch.len()), (1, 1));
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ErrorHandling {
     /// `Retry`, in order.
@@ -314,6 +491,24 @@ pub struct ErrorHandling {
 }
 
 /// One element of `Retry`.
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// let r = &machine.states["Charge"].error_handling().unwrap().retry[0];
+/// assert_eq!(r.error_equals, ["Throttled"]);
+/// assert_eq!((r.interval(), r.attempts(), r.backoff(), r.max_delay(), r.full_jitter()), (2.0, 3, 1.5, Some(10.0), true));
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Retrier {
     /// `ErrorEquals`.
@@ -336,6 +531,22 @@ pub struct Retrier {
 
 impl Retrier {
     /// `IntervalSeconds`, defaulting to 1.
+    ///
+    /// ```
+    /// # use workflow_asl::model::*;
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+    /// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+    /// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+    /// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+    /// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+    /// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+    /// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+    /// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+    /// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+    /// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+    /// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+    /// assert_eq!(machine.states["Charge"].error_handling().unwrap().retry[0].interval(), 2.0);
+    /// ```
     pub fn interval(&self) -> f64 {
         self.interval_seconds
             .as_ref()
@@ -343,6 +554,22 @@ impl Retrier {
             .unwrap_or(1.0)
     }
     /// `MaxAttempts`, defaulting to 3.
+    ///
+    /// ```
+    /// # use workflow_asl::model::*;
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+    /// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+    /// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+    /// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+    /// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+    /// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+    /// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+    /// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+    /// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+    /// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+    /// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+    /// assert_eq!(machine.states["Charge"].error_handling().unwrap().retry[0].attempts(), 3); // the default
+    /// ```
     pub fn attempts(&self) -> u64 {
         self.max_attempts
             .as_ref()
@@ -350,6 +577,22 @@ impl Retrier {
             .unwrap_or(3)
     }
     /// `BackoffRate`, defaulting to 2.0.
+    ///
+    /// ```
+    /// # use workflow_asl::model::*;
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+    /// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+    /// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+    /// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+    /// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+    /// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+    /// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+    /// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+    /// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+    /// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+    /// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+    /// assert_eq!(machine.states["Charge"].error_handling().unwrap().retry[0].backoff(), 1.5);
+    /// ```
     pub fn backoff(&self) -> f64 {
         self.backoff_rate
             .as_ref()
@@ -357,16 +600,65 @@ impl Retrier {
             .unwrap_or(2.0)
     }
     /// `MaxDelaySeconds`, if set.
+    ///
+    /// ```
+    /// # use workflow_asl::model::*;
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+    /// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+    /// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+    /// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+    /// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+    /// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+    /// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+    /// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+    /// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+    /// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+    /// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+    /// assert_eq!(machine.states["Charge"].error_handling().unwrap().retry[0].max_delay(), Some(10.0));
+    /// ```
     pub fn max_delay(&self) -> Option<f64> {
         self.max_delay_seconds.as_ref().and_then(Number::as_f64)
     }
     /// Whether `JitterStrategy` is `FULL`.
+    ///
+    /// ```
+    /// # use workflow_asl::model::*;
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+    /// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+    /// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+    /// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+    /// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+    /// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+    /// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+    /// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+    /// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+    /// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+    /// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+    /// assert!(machine.states["Charge"].error_handling().unwrap().retry[0].full_jitter());
+    /// ```
     pub fn full_jitter(&self) -> bool {
         self.jitter_strategy.as_deref() == Some("FULL")
     }
 }
 
 /// One element of `Catch`.
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// let c = &machine.states["Charge"].error_handling().unwrap().catch[0];
+/// assert_eq!((c.error_equals.as_slice(), c.next.as_deref()), (&["States.ALL".to_string()][..], Some("Failed")));
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Catcher {
     /// `ErrorEquals`.
@@ -386,6 +678,24 @@ pub struct Catcher {
 }
 
 /// A Task state.
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// # let StateKind::Task(t) = &machine.states["Charge"].kind else { unreachable!() };
+/// assert_eq!(t.resource, "arn:aws:lambda:us-east-1:123456789012:function:Charge");
+/// assert_eq!(t.timeout_seconds, Some(serde_json::json!(30)));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Task {
     /// `Resource`.
@@ -409,6 +719,23 @@ pub struct Task {
 }
 
 /// A Pass state.
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// # let StateKind::Pass(p) = &machine.states["Note"].kind else { unreachable!() };
+/// assert_eq!(p.result, Some(serde_json::json!({"ok": true})));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pass {
     /// `Next`/`End`.
@@ -422,6 +749,23 @@ pub struct Pass {
 }
 
 /// A Choice state.
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// # let StateKind::Choice(c) = &machine.states["Route"].kind else { unreachable!() };
+/// assert_eq!((c.choices.len(), c.default.as_deref()), (1, Some("Both")));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Choice {
     /// `Choices`, in order.
@@ -432,6 +776,25 @@ pub struct Choice {
 
 /// A Choice rule: a top-level element of `Choices` (which has `Next`) or a nested rule inside
 /// `And`/`Or`/`Not` (which has none).
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// # let StateKind::Choice(c) = &machine.states["Route"].kind else { unreachable!() };
+/// let rule = &c.choices[0];
+/// assert_eq!(rule.next.as_deref(), Some("Pause"));
+/// assert!(matches!(rule.condition, Condition::Not(_)));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChoiceRule {
     /// What the rule tests.
@@ -449,6 +812,25 @@ pub struct ChoiceRule {
 }
 
 /// The test a Choice rule performs.
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// # let StateKind::Choice(c) = &machine.states["Route"].kind else { unreachable!() };
+/// let Condition::Not(inner) = &c.choices[0].condition else { unreachable!() };
+/// let Condition::Compare { variable, op, operand } = &inner.condition else { unreachable!() };
+/// assert_eq!((variable.as_str(), *op, operand), ("$.vip", Operator::BooleanEquals, &serde_json::json!(true)));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
     /// `And`: all nested rules hold.
@@ -478,6 +860,13 @@ pub enum Condition {
 macro_rules! operators {
     ($($variant:ident => $name:literal, $operand:ident;)*) => {
         /// A Choice comparison operator.
+        ///
+        /// ```
+        /// use workflow_asl::model::Operator;
+        ///
+        /// assert_eq!(Operator::from_name("NumericGreaterThan"), Some(Operator::NumericGreaterThan));
+        /// assert_eq!(Operator::ALL.len(), 39);
+        /// ```
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Operator {
             $(
@@ -491,16 +880,31 @@ macro_rules! operators {
             pub const ALL: &'static [Operator] = &[$(Operator::$variant),*];
 
             /// The name as written in ASL.
+            ///
+            /// ```
+            /// assert_eq!(workflow_asl::model::Operator::IsPresent.as_str(), "IsPresent");
+            /// ```
             pub fn as_str(self) -> &'static str {
                 match self { $(Operator::$variant => $name,)* }
             }
 
             /// The operator with this ASL name.
+            ///
+            /// ```
+            /// use workflow_asl::model::Operator;
+            /// assert_eq!(Operator::from_name("StringMatches"), Some(Operator::StringMatches));
+            /// assert_eq!(Operator::from_name("Matches"), None);
+            /// ```
             pub fn from_name(name: &str) -> Option<Operator> {
                 match name { $($name => Some(Operator::$variant),)* _ => None }
             }
 
             /// What JSON type the operand must have.
+            ///
+            /// ```
+            /// use workflow_asl::model::{OperandKind, Operator};
+            /// assert_eq!(Operator::TimestampEquals.operand(), OperandKind::Timestamp);
+            /// ```
             pub fn operand(self) -> OperandKind {
                 match self { $(Operator::$variant => OperandKind::$operand,)* }
             }
@@ -509,6 +913,13 @@ macro_rules! operators {
 }
 
 /// The JSON type an operator's operand must have.
+///
+/// ```
+/// use workflow_asl::model::{OperandKind, Operator};
+///
+/// assert_eq!(Operator::NumericLessThan.operand(), OperandKind::Number);
+/// assert_eq!(Operator::StringEqualsPath.operand(), OperandKind::Path);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OperandKind {
     /// A string.
@@ -566,6 +977,24 @@ operators! {
 }
 
 /// A Wait state: exactly one of its four fields.
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// # let StateKind::Wait(w) = &machine.states["Pause"].kind else { unreachable!() };
+/// assert_eq!(w.seconds, Some(serde_json::json!(5)));
+/// assert!(w.timestamp.is_none());
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Wait {
     /// `Next`/`End`.
@@ -581,6 +1010,23 @@ pub struct Wait {
 }
 
 /// A Fail state.
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// # let StateKind::Fail(f) = &machine.states["Failed"].kind else { unreachable!() };
+/// assert_eq!(f.error.as_deref(), Some("PaymentFailed"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Fail {
     /// `Error`.
@@ -594,6 +1040,24 @@ pub struct Fail {
 }
 
 /// A Parallel state.
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// # let StateKind::Parallel(p) = &machine.states["Both"].kind else { unreachable!() };
+/// assert_eq!(p.branches.len(), 1);
+/// assert_eq!(p.transition.target(), Some("Each"));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parallel {
     /// `Branches`.
@@ -607,6 +1071,23 @@ pub struct Parallel {
 }
 
 /// Which key held a Map's item processor.
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// # let StateKind::Map(m) = &machine.states["Each"].kind else { unreachable!() };
+/// assert_eq!(m.processor_key, ProcessorKey::ItemProcessor);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProcessorKey {
     /// `ItemProcessor` (current).
@@ -616,6 +1097,24 @@ pub enum ProcessorKey {
 }
 
 /// A Map state.
+///
+/// ```
+/// # use workflow_asl::model::*;
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+/// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+/// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+/// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+/// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+/// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+/// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+/// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+/// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+/// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+/// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+/// # let StateKind::Map(m) = &machine.states["Each"].kind else { unreachable!() };
+/// assert_eq!(m.mode(), "INLINE");
+/// assert_eq!(m.items_path.as_deref(), Some("$.items"));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct MapState {
     /// `ItemProcessor` or `Iterator`.
@@ -658,6 +1157,23 @@ pub struct MapState {
 
 impl MapState {
     /// `ProcessorConfig.Mode`, `INLINE` when absent.
+    ///
+    /// ```
+    /// # use workflow_asl::model::*;
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Charge", "States": {
+    /// #   "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge",
+    /// #     "InputPath": "$.order", "ResultSelector": {"id.$": "$.Id"}, "ResultPath": "$.receipt", "TimeoutSeconds": 30,
+    /// #     "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "BackoffRate": 1.5, "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+    /// #     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Note"},
+    /// #   "Note": {"Type": "Pass", "Result": {"ok": true}, "ResultPath": null, "Next": "Route"},
+    /// #   "Route": {"Type": "Choice", "Choices": [{"Not": {"Variable": "$.vip", "BooleanEquals": true}, "Next": "Pause"}], "Default": "Both"},
+    /// #   "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Both"},
+    /// #   "Both": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "Each"},
+    /// #   "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true},
+    /// #   "Failed": {"Type": "Fail", "Error": "PaymentFailed", "Cause": "see $.error"}}}"#).expect("valid");
+    /// # let StateKind::Map(m) = &machine.states["Each"].kind else { unreachable!() };
+    /// assert_eq!(m.mode(), "INLINE"); // no ProcessorConfig
+    /// ```
     pub fn mode(&self) -> &str {
         self.processor
             .as_ref()
