@@ -47,6 +47,20 @@ use crate::timestamp::Timestamp;
 
 /// A compile error: a JSON pointer relative to the `Choices` array (`/0/And/1/Variable`) and a
 /// message.
+///
+/// ```
+/// use workflow_asl::choice::{CompileError, CompiledChoice};
+/// use workflow_asl::model::StateKind;
+///
+/// let parsed = workflow_asl::parse_str(r#"{"StartAt": "C", "States": {"C": {"Type": "Choice",
+///   "Choices": [{"And": [], "Next": "C"}]}}}"#).unwrap();
+/// let machine = parsed.machine.unwrap();
+/// let StateKind::Choice(choice) = &machine.states["C"].kind else { unreachable!() };
+/// let errors: Vec<CompileError> = CompiledChoice::compile(choice).unwrap_err();
+/// let (pointer, message) = &errors[0];
+/// assert_eq!(pointer, "/0/And");
+/// assert!(!message.is_empty());
+/// ```
 pub type CompileError = (String, String);
 
 /// A Choice state's rules, ready to evaluate.

@@ -172,6 +172,18 @@ impl Template {
     /// computed scalar is sized exactly; a selected array or object counts as `input_len` when
     /// it was selected by a definite path from `$` and `input_len` (an upper bound of the input's
     /// text length) is known, and is measured otherwise (up to `limit`).
+    ///
+    /// ```
+    /// use serde_json::{json, Map};
+    /// use workflow_asl::eval::{java_json, Env, SplitMix64};
+    /// use workflow_asl::template::Template;
+    ///
+    /// let t = Template::compile(&json!({"n.$": "$.n", "tag": "x"})).unwrap();
+    /// let (input, context, variables) = (json!({"n": 12}), json!({}), Map::new());
+    /// let (payload, size) = t.evaluate_sized(&Env::new(&input, &context, &variables), &mut SplitMix64::new(1), None, 1 << 20).unwrap();
+    /// assert_eq!(payload, json!({"n": 12, "tag": "x"}));
+    /// assert!(size >= java_json(&payload).len()); // an upper bound, for the payload limit
+    /// ```
     pub fn evaluate_sized(
         &self,
         env: &Env,
@@ -196,6 +208,18 @@ impl Template {
     /// next), the payload is written into it in place, reusing its storage and keys instead of
     /// building a new object. The result is the same as `evaluate_sized` on
     /// `Env::new(&input, context, variables)`; when evaluation fails, the input is dropped.
+    ///
+    /// ```
+    /// use serde_json::{json, Map};
+    /// use workflow_asl::eval::SplitMix64;
+    /// use workflow_asl::template::Template;
+    ///
+    /// // A loop's Pass state: `{"i.$": "States.MathAdd($.i, 1)"}` with ResultPath `$`.
+    /// let t = Template::compile(&json!({"i.$": "States.MathAdd($.i, 1)"})).unwrap();
+    /// let (context, variables) = (json!({}), Map::new());
+    /// let (next, _) = t.evaluate_replacing(json!({"i": 1}), &context, &variables, &mut SplitMix64::new(1), None, 1 << 20).unwrap();
+    /// assert_eq!(next, json!({"i": 2}));
+    /// ```
     pub fn evaluate_replacing(
         &self,
         mut input: Value,
@@ -223,6 +247,19 @@ impl Template {
     /// length (as [`Template::evaluate_sized`]). When the value already at that place is an
     /// object with the template's keys in the same order, the payload is written into it in
     /// place. Fails as `evaluate_sized` (on the untouched input) or as `apply_result`.
+    ///
+    /// ```
+    /// use serde_json::{json, Map};
+    /// use workflow_asl::eval::SplitMix64;
+    /// use workflow_asl::path::Path;
+    /// use workflow_asl::template::Template;
+    ///
+    /// let t = Template::compile(&json!({"total.$": "States.MathAdd($.a, $.b)"})).unwrap();
+    /// let at = Path::parse("$.sum").unwrap();
+    /// let (context, variables) = (json!({}), Map::new());
+    /// let (out, _) = t.evaluate_at(json!({"a": 1, "b": 2}), &at, &context, &variables, &mut SplitMix64::new(1), None, 1 << 20).unwrap();
+    /// assert_eq!(out, json!({"a": 1, "b": 2, "sum": {"total": 3}}));
+    /// ```
     #[allow(clippy::too_many_arguments)]
     pub fn evaluate_at(
         &self,
