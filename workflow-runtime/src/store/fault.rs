@@ -11,6 +11,29 @@ use super::{
 use crate::history::HistoryEvent;
 
 /// How an injected write fault behaves.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::store::{Fault, FaultyStore, MemoryStore, NewExecution, Store};
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let new = |name: &str| NewExecution {
+/// #     name: name.into(),
+/// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: json!({}),
+/// #     metadata: json!({}),
+/// # };
+/// let store = Arc::new(MemoryStore::new());
+/// // The second append fails (a full disk), and every one after it.
+/// let faulty = Arc::new(FaultyStore::new(store.clone(), 1, Fault::Refuse));
+/// let outcome = Runtime::builder().durable(faulty.clone()).start(new("e-1")).await?.wait().await;
+/// assert_eq!(outcome.error.as_deref(), Some("States.Runtime"));
+/// assert!(faulty.injected());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// The append fails and nothing of it is written (a full disk, a refused write).
@@ -24,6 +47,31 @@ pub enum Fault {
 /// (counting from 0) appends fail as `fault` says, until [`FaultyStore::heal`]. A write of Map
 /// Run progress ([`Store::record_map_children`]) counts as an append. Reads always pass
 /// through.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::store::{Fault, FaultyStore, MemoryStore, NewExecution, Store};
+/// # use workflow_runtime::Runtime;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let new = |name: &str| NewExecution {
+/// #     name: name.into(),
+/// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: json!({}),
+/// #     metadata: json!({}),
+/// # };
+/// let store = Arc::new(MemoryStore::new());
+/// // The second append fails (a full disk), and every one after it.
+/// let faulty = Arc::new(FaultyStore::new(store.clone(), 1, Fault::Refuse));
+/// let outcome = Runtime::builder().durable(faulty.clone()).start(new("e-1")).await?.wait().await;
+/// assert_eq!(outcome.error.as_deref(), Some("States.Runtime"));
+/// assert!(faulty.injected());
+/// // The store kept what was written before the fault: the execution can be resumed from it.
+/// assert_eq!(store.describe_execution("e-1").await?.status, workflow_runtime::ExecutionStatus::Running);
+/// # Ok(())
+/// # }
+/// ```
 pub struct FaultyStore {
     inner: Arc<dyn Store>,
     at: usize,
@@ -43,6 +91,29 @@ impl std::fmt::Debug for FaultyStore {
 
 impl FaultyStore {
     /// Wraps `inner`; appends number `at` and later fail as `fault` says.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{Fault, FaultyStore, MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// let store = Arc::new(MemoryStore::new());
+    /// // The second append fails (a full disk), and every one after it.
+    /// let faulty = Arc::new(FaultyStore::new(store.clone(), 1, Fault::Refuse));
+    /// let outcome = Runtime::builder().durable(faulty.clone()).start(new("e-1")).await?.wait().await;
+    /// assert_eq!(outcome.error.as_deref(), Some("States.Runtime"));
+    /// assert!(faulty.injected());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(inner: Arc<dyn Store>, at: usize, fault: Fault) -> FaultyStore {
         FaultyStore {
             inner,
@@ -54,16 +125,90 @@ impl FaultyStore {
     }
 
     /// How many appends were attempted.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{Fault, FaultyStore, MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// let store = Arc::new(MemoryStore::new());
+    /// // The second append fails (a full disk), and every one after it.
+    /// let faulty = Arc::new(FaultyStore::new(store.clone(), 1, Fault::Refuse));
+    /// let outcome = Runtime::builder().durable(faulty.clone()).start(new("e-1")).await?.wait().await;
+    /// assert_eq!(outcome.error.as_deref(), Some("States.Runtime"));
+    /// assert!(faulty.injected());
+    /// assert!(faulty.appends() >= 2);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn appends(&self) -> usize {
         self.appends.load(Ordering::SeqCst)
     }
 
     /// Whether a fault was injected.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{Fault, FaultyStore, MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// let store = Arc::new(MemoryStore::new());
+    /// // The second append fails (a full disk), and every one after it.
+    /// let faulty = Arc::new(FaultyStore::new(store.clone(), 1, Fault::Refuse));
+    /// let outcome = Runtime::builder().durable(faulty.clone()).start(new("e-1")).await?.wait().await;
+    /// assert_eq!(outcome.error.as_deref(), Some("States.Runtime"));
+    /// assert!(faulty.injected());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn injected(&self) -> bool {
         self.appends() > self.at
     }
 
     /// Stops injecting faults.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{Fault, FaultyStore, MemoryStore, NewExecution, Store};
+    /// # use workflow_runtime::Runtime;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let new = |name: &str| NewExecution {
+    /// #     name: name.into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({}),
+    /// #     metadata: json!({}),
+    /// # };
+    /// let store = Arc::new(MemoryStore::new());
+    /// // The second append fails (a full disk), and every one after it.
+    /// let faulty = Arc::new(FaultyStore::new(store.clone(), 1, Fault::Refuse));
+    /// let outcome = Runtime::builder().durable(faulty.clone()).start(new("e-1")).await?.wait().await;
+    /// assert_eq!(outcome.error.as_deref(), Some("States.Runtime"));
+    /// assert!(faulty.injected());
+    /// // Healed, the store takes appends again: the execution resumes and ends.
+    /// faulty.heal();
+    /// let resumed = Runtime::builder().durable(faulty.clone()).resume_execution("e-1").await?;
+    /// assert!(resumed.wait().await.succeeded());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn heal(&self) {
         self.healed.store(true, Ordering::SeqCst);
     }
