@@ -84,6 +84,16 @@ use crate::handler::{panicked, Guarded, TaskContext, TaskError};
 use crate::program::{Block, CState, CompileError, IoPath, Kind, Program, ResultPathOpt};
 
 /// A boxed future that is `Send`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use workflow_runtime::driver::BoxFuture;
+///
+/// let f: BoxFuture<'static, u8> = Box::pin(async { 7 });
+/// assert_eq!(f.await, 7);
+/// # }
+/// ```
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Where a typed handler leaves its output as the Rust value.
@@ -131,6 +141,39 @@ fn keep(slot: &Slot, output: Box<dyn Any + Send>) {
 /// [`Driver::step_task`] calls it, or registered for the interpreter
 /// ([`TypedHandler::register`]). Its types are erased once, here: the steps of a driver, and the
 /// registration, are compiled once for all handlers.
+///
+/// ```
+/// # use serde_json::{json, Value};
+/// # use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver, TypedHandler};
+/// # use workflow_runtime::{Program, Runtime, TaskError};
+/// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+/// # const STATES: &[&str] = &["Double", "Done"];
+/// # fn drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+/// #     DriveFuture::new(async move {
+/// #         let doubler = TypedHandler::new(|n: i64, _cx| double(n));
+/// #         let mut state = 0;
+/// #         loop {
+/// #             let next = match state {
+/// #                 0 => d.step_task(0, &doubler).await?,
+/// #                 _ => d.step(state).await?,
+/// #             };
+/// #             match next {
+/// #                 Some(n) => state = n,
+/// #                 None => return Ok(d.into_output()),
+/// #             }
+/// #         }
+/// #     })
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Double", "States": {
+/// #     "Double": {"Type": "Task", "Next": "Done", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double"},
+/// #     "Done": {"Type": "Succeed"}}}"#).expect("valid");
+/// let program = Program::compile_driven(&machine, &ScopeDriver::new(drive, STATES))?;
+/// assert_eq!(Runtime::default().run(&program, json!(4)).await?.output, Some(json!(8)));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct TypedHandler {
     call: Arc<TypedFn>,
@@ -149,6 +192,42 @@ impl TypedHandler {
     /// [`Handlers::insert_typed`](crate::Handlers::insert_typed), an input that does not fit `I`
     /// and an output that is not JSON fail the attempt with `States.TaskFailed`, and an error `E`
     /// is converted into a [`TaskError`].
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver, TypedHandler};
+    /// # use workflow_runtime::{Program, Runtime, TaskError};
+    /// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+    /// # const STATES: &[&str] = &["Double", "Done"];
+    /// # fn drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+    /// #     DriveFuture::new(async move {
+    /// #         let doubler = TypedHandler::new(|n: i64, _cx| double(n));
+    /// #         let mut state = 0;
+    /// #         loop {
+    /// #             let next = match state {
+    /// #                 0 => d.step_task(0, &doubler).await?,
+    /// #                 _ => d.step(state).await?,
+    /// #             };
+    /// #             match next {
+    /// #                 Some(n) => state = n,
+    /// #                 None => return Ok(d.into_output()),
+    /// #             }
+    /// #         }
+    /// #     })
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Double", "States": {
+    /// #     "Double": {"Type": "Task", "Next": "Done", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double"},
+    /// #     "Done": {"Type": "Succeed"}}}"#).expect("valid");
+    /// // `drive` above makes one with `TypedHandler::new(|n: i64, _cx| double(n))`.
+    /// let program = Program::compile_driven(&machine, &ScopeDriver::new(drive, STATES))?;
+    /// // An input that is not an `i64` fails the task.
+    /// let outcome = Runtime::default().run(&program, json!("four")).await?;
+    /// assert_eq!(outcome.error.as_deref(), Some("States.TaskFailed"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new<I, O, E, F, Fut>(f: F) -> TypedHandler
     where
         I: DeserializeOwned + Send + 'static,
@@ -183,6 +262,44 @@ impl TypedHandler {
     /// Registers the handler in `handlers` under `resource` (an exact resource or a `*`
     /// pattern), for the interpreter: as [`Handlers::insert_typed`](crate::Handlers::insert_typed)
     /// does, without compiling the registration again for each handler.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver, TypedHandler};
+    /// # use workflow_runtime::{Program, Runtime, TaskError};
+    /// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+    /// # const STATES: &[&str] = &["Double", "Done"];
+    /// # fn drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+    /// #     DriveFuture::new(async move {
+    /// #         let doubler = TypedHandler::new(|n: i64, _cx| double(n));
+    /// #         let mut state = 0;
+    /// #         loop {
+    /// #             let next = match state {
+    /// #                 0 => d.step_task(0, &doubler).await?,
+    /// #                 _ => d.step(state).await?,
+    /// #             };
+    /// #             match next {
+    /// #                 Some(n) => state = n,
+    /// #                 None => return Ok(d.into_output()),
+    /// #             }
+    /// #         }
+    /// #     })
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Double", "States": {
+    /// #     "Double": {"Type": "Task", "Next": "Done", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double"},
+    /// #     "Done": {"Type": "Succeed"}}}"#).expect("valid");
+    /// use workflow_runtime::Handlers;
+    ///
+    /// // The same handler, registered for the interpreter.
+    /// let mut handlers = Handlers::new();
+    /// TypedHandler::new(|n: i64, _cx| double(n)).register(&mut handlers, "arn:aws:lambda:*:*:function:double");
+    /// let runtime = Runtime::builder().handlers(handlers).build();
+    /// assert_eq!(runtime.run_machine(&machine, json!(5)).await?.output, Some(json!(10)));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn register(&self, handlers: &mut crate::Handlers, resource: &str) {
         let call = Arc::clone(&self.call);
         handlers.insert_raw(resource, move |params: Value, cx: TaskContext| {
@@ -194,9 +311,78 @@ impl TypedHandler {
 /// A function that runs one scope state by state: it receives the scope's [`Driver`] (holding the
 /// scope's input) and returns the scope's output ([`Driver::into_output`] after the last step),
 /// or the fault of a step, propagated unchanged.
+///
+/// ```
+/// # use serde_json::{json, Value};
+/// # use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver, TypedHandler};
+/// # use workflow_runtime::{Program, Runtime, TaskError};
+/// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+/// # const STATES: &[&str] = &["Double", "Done"];
+/// # fn drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+/// #     DriveFuture::new(async move {
+/// #         let doubler = TypedHandler::new(|n: i64, _cx| double(n));
+/// #         let mut state = 0;
+/// #         loop {
+/// #             let next = match state {
+/// #                 0 => d.step_task(0, &doubler).await?,
+/// #                 _ => d.step(state).await?,
+/// #             };
+/// #             match next {
+/// #                 Some(n) => state = n,
+/// #                 None => return Ok(d.into_output()),
+/// #             }
+/// #         }
+/// #     })
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Double", "States": {
+/// #     "Double": {"Type": "Task", "Next": "Done", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double"},
+/// #     "Done": {"Type": "Succeed"}}}"#).expect("valid");
+/// use workflow_runtime::driver::DriveFn;
+///
+/// let f: DriveFn = drive;
+/// assert!(Program::compile_driven(&machine, &ScopeDriver::new(f, STATES)).is_ok());
+/// # Ok(())
+/// # }
+/// ```
 pub type DriveFn = for<'a> fn(Driver<'a>) -> DriveFuture<'a>;
 
 /// The future a [`DriveFn`] returns: [`DriveFuture::new`] of the driver's `async` block.
+///
+/// ```
+/// # use serde_json::{json, Value};
+/// # use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver, TypedHandler};
+/// # use workflow_runtime::{Program, Runtime, TaskError};
+/// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+/// # const STATES: &[&str] = &["Double", "Done"];
+/// # fn drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+/// #     DriveFuture::new(async move {
+/// #         let doubler = TypedHandler::new(|n: i64, _cx| double(n));
+/// #         let mut state = 0;
+/// #         loop {
+/// #             let next = match state {
+/// #                 0 => d.step_task(0, &doubler).await?,
+/// #                 _ => d.step(state).await?,
+/// #             };
+/// #             match next {
+/// #                 Some(n) => state = n,
+/// #                 None => return Ok(d.into_output()),
+/// #             }
+/// #         }
+/// #     })
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Double", "States": {
+/// #     "Double": {"Type": "Task", "Next": "Done", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double"},
+/// #     "Done": {"Type": "Succeed"}}}"#).expect("valid");
+/// // `drive` wraps its async block in `DriveFuture::new`.
+/// let program = Program::compile_driven(&machine, &ScopeDriver::new(drive, STATES))?;
+/// assert!(Runtime::default().run(&program, json!(0)).await?.succeeded());
+/// # Ok(())
+/// # }
+/// ```
 pub struct DriveFuture<'a>(BoxFuture<'a, Result<Value, Fault>>);
 
 impl<'a> DriveFuture<'a> {
@@ -231,6 +417,41 @@ impl std::fmt::Debug for DriveFault {
 
 /// The driver of a scope: its [`DriveFn`], the names of its states in the order the driver
 /// numbers them, and the drivers of the scopes nested in its Parallel and Map states.
+///
+/// ```
+/// # use serde_json::{json, Value};
+/// # use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver, TypedHandler};
+/// # use workflow_runtime::{Program, Runtime, TaskError};
+/// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+/// # const STATES: &[&str] = &["Double", "Done"];
+/// # fn drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+/// #     DriveFuture::new(async move {
+/// #         let doubler = TypedHandler::new(|n: i64, _cx| double(n));
+/// #         let mut state = 0;
+/// #         loop {
+/// #             let next = match state {
+/// #                 0 => d.step_task(0, &doubler).await?,
+/// #                 _ => d.step(state).await?,
+/// #             };
+/// #             match next {
+/// #                 Some(n) => state = n,
+/// #                 None => return Ok(d.into_output()),
+/// #             }
+/// #         }
+/// #     })
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Double", "States": {
+/// #     "Double": {"Type": "Task", "Next": "Done", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double"},
+/// #     "Done": {"Type": "Succeed"}}}"#).expect("valid");
+/// let driver = ScopeDriver::new(drive, STATES);
+/// assert!(Program::compile_driven(&machine, &driver).is_ok());
+/// // A driver whose states are not the scope's does not fit.
+/// assert!(Program::compile_driven(&machine, &ScopeDriver::new(drive, &["Double"])).is_err());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct ScopeDriver {
     drive: DriveFn,
@@ -250,6 +471,39 @@ impl std::fmt::Debug for ScopeDriver {
 impl ScopeDriver {
     /// The driver `drive` for a scope whose states are `states`: every state of the scope, each
     /// once; state `k` of the driver ([`Driver::step`]`(k)`) is the state named `states[k]`.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver, TypedHandler};
+    /// # use workflow_runtime::{Program, Runtime, TaskError};
+    /// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+    /// # const STATES: &[&str] = &["Double", "Done"];
+    /// # fn drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+    /// #     DriveFuture::new(async move {
+    /// #         let doubler = TypedHandler::new(|n: i64, _cx| double(n));
+    /// #         let mut state = 0;
+    /// #         loop {
+    /// #             let next = match state {
+    /// #                 0 => d.step_task(0, &doubler).await?,
+    /// #                 _ => d.step(state).await?,
+    /// #             };
+    /// #             match next {
+    /// #                 Some(n) => state = n,
+    /// #                 None => return Ok(d.into_output()),
+    /// #             }
+    /// #         }
+    /// #     })
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Double", "States": {
+    /// #     "Double": {"Type": "Task", "Next": "Done", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double"},
+    /// #     "Done": {"Type": "Succeed"}}}"#).expect("valid");
+    /// let program = Program::compile_driven(&machine, &ScopeDriver::new(drive, STATES))?;
+    /// assert!(Runtime::default().run(&program, json!(1)).await?.succeeded());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(drive: DriveFn, states: &'static [&'static str]) -> ScopeDriver {
         ScopeDriver {
             drive,
@@ -295,6 +549,42 @@ impl Program {
     /// (and the drivers nested in it to the branches they name). Fails when a driver does not
     /// fit its scope: its state names are not exactly the scope's, or a nested driver names a
     /// state that is not a Parallel with that many branches or a Map.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver, TypedHandler};
+    /// # use workflow_runtime::{Program, Runtime, TaskError};
+    /// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+    /// # const STATES: &[&str] = &["Double", "Done"];
+    /// # fn drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+    /// #     DriveFuture::new(async move {
+    /// #         let doubler = TypedHandler::new(|n: i64, _cx| double(n));
+    /// #         let mut state = 0;
+    /// #         loop {
+    /// #             let next = match state {
+    /// #                 0 => d.step_task(0, &doubler).await?,
+    /// #                 _ => d.step(state).await?,
+    /// #             };
+    /// #             match next {
+    /// #                 Some(n) => state = n,
+    /// #                 None => return Ok(d.into_output()),
+    /// #             }
+    /// #         }
+    /// #     })
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Double", "States": {
+    /// #     "Double": {"Type": "Task", "Next": "Done", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double"},
+    /// #     "Done": {"Type": "Succeed"}}}"#).expect("valid");
+    /// let driven = Program::compile_driven(&machine, &ScopeDriver::new(drive, STATES))?;
+    /// let runtime = Runtime::default(); // no handler: the driver calls `double` itself
+    /// let outcome = runtime.run(&driven, json!(21)).await?;
+    /// assert_eq!(outcome.output, Some(json!(42)));
+    /// assert_eq!(outcome.event_types()[2], "LambdaFunctionScheduled"); // the interpreter's history
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn compile_driven(
         machine: &StateMachine,
         driver: &ScopeDriver,
@@ -439,6 +729,39 @@ fn feeds_task(block: &Block) -> Vec<bool> {
 
 /// The runtime's side of a [`DriveFn`]: it holds the scope's current data (the next state's
 /// input) and runs one state per step.
+///
+/// ```
+/// # use serde_json::{json, Value};
+/// # use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver, TypedHandler};
+/// # use workflow_runtime::{Program, Runtime, TaskError};
+/// # async fn double(n: i64) -> Result<i64, TaskError> { Ok(n * 2) }
+/// # const STATES: &[&str] = &["Double", "Done"];
+/// # fn drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+/// #     DriveFuture::new(async move {
+/// #         let doubler = TypedHandler::new(|n: i64, _cx| double(n));
+/// #         let mut state = 0;
+/// #         loop {
+/// #             let next = match state {
+/// #                 0 => d.step_task(0, &doubler).await?,
+/// #                 _ => d.step(state).await?,
+/// #             };
+/// #             match next {
+/// #                 Some(n) => state = n,
+/// #                 None => return Ok(d.into_output()),
+/// #             }
+/// #         }
+/// #     })
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Double", "States": {
+/// #     "Double": {"Type": "Task", "Next": "Done", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double"},
+/// #     "Done": {"Type": "Succeed"}}}"#).expect("valid");
+/// let program = Program::compile_driven(&machine, &ScopeDriver::new(drive, STATES))?;
+/// assert_eq!(Runtime::default().run(&program, json!(3)).await?.output, Some(json!(6)));
+/// # Ok(())
+/// # }
+/// ```
 pub struct Driver<'a> {
     exec: &'a Exec,
     block: &'a Block,
