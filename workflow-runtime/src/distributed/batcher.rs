@@ -10,6 +10,12 @@ use super::{DistError, MAX_ITEM_BYTES};
 use workflow_asl::eval::java_json_len;
 
 /// The evaluated limits of an `ItemBatcher` (0 = no limit of that kind).
+///
+/// ```
+/// use workflow_runtime::distributed::batcher::BatchLimits;
+/// let unlimited = BatchLimits::default();
+/// assert_eq!((unlimited.max_items, unlimited.max_bytes), (0, 0));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct BatchLimits {
     /// `MaxItemsPerBatch`.
@@ -19,6 +25,22 @@ pub struct BatchLimits {
 }
 
 /// Groups items into batches, holding one batch at a time.
+///
+/// ```
+/// use serde_json::json;
+/// use workflow_runtime::distributed::batcher::{BatchLimits, Batcher};
+///
+/// let mut batcher = Batcher::new(BatchLimits { max_items: 2, max_bytes: 0 }, Some(json!({"run": 1})));
+/// let mut batches = Vec::new();
+/// for item in [1, 2, 3] {
+///     batches.extend(batcher.push(json!(item)).unwrap());
+/// }
+/// batches.extend(batcher.finish());
+/// assert_eq!(batches, [
+///     json!({"Items": [1, 2], "BatchInput": {"run": 1}}),
+///     json!({"Items": [3], "BatchInput": {"run": 1}}),
+/// ]);
+/// ```
 #[derive(Debug)]
 pub struct Batcher {
     max_items: usize,
@@ -34,6 +56,12 @@ pub struct Batcher {
 
 impl Batcher {
     /// A batcher with `limits` and the evaluated `BatchInput`.
+    ///
+    /// ```
+    /// use workflow_runtime::distributed::batcher::{BatchLimits, Batcher};
+    /// let mut b = Batcher::new(BatchLimits { max_items: 10, max_bytes: 0 }, None);
+    /// assert_eq!(b.finish(), None); // nothing pushed
+    /// ```
     pub fn new(limits: BatchLimits, batch_input: Option<Value>) -> Batcher {
         let mut base = r#"{"Items":[]}"#.len();
         if let Some(bi) = &batch_input {
@@ -60,6 +88,16 @@ impl Batcher {
     }
 
     /// Adds an item and returns every batch it closed (zero, one or two).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_runtime::distributed::batcher::{BatchLimits, Batcher};
+    ///
+    /// let mut b = Batcher::new(BatchLimits { max_items: 2, max_bytes: 0 }, None);
+    /// assert!(b.push(json!("a")).unwrap().is_empty()); // the batch is still open
+    /// // The second item fills it: it is closed at once.
+    /// assert_eq!(b.push(json!("b")).unwrap(), [json!({"Items": ["a", "b"]})]);
+    /// ```
     pub fn push(&mut self, item: Value) -> Result<Vec<Value>, DistError> {
         let size = java_json_len(&item, self.max_bytes + 1);
         let index = self.seen;
@@ -84,6 +122,15 @@ impl Batcher {
     }
 
     /// The last, partial batch, if any items are left.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_runtime::distributed::batcher::{BatchLimits, Batcher};
+    ///
+    /// let mut b = Batcher::new(BatchLimits { max_items: 5, max_bytes: 0 }, None);
+    /// b.push(json!(1)).unwrap();
+    /// assert_eq!(b.finish(), Some(json!({"Items": [1]})));
+    /// ```
     pub fn finish(&mut self) -> Option<Value> {
         self.take()
     }

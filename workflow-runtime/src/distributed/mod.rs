@@ -15,6 +15,13 @@ pub mod writer;
 pub const MAX_ITEM_BYTES: usize = 256 * 1024;
 
 /// A failure of a distributed-Map part: the AWS error name and its cause.
+///
+/// ```
+/// use workflow_runtime::distributed::DistError;
+///
+/// let e = DistError::reader("the object s3://in/items.json is not a JSON array");
+/// assert_eq!(e.to_string(), "States.ItemReaderFailed: the object s3://in/items.json is not a JSON array");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{error}: {cause}")]
 pub struct DistError {
@@ -26,6 +33,10 @@ pub struct DistError {
 
 impl DistError {
     /// A `States.ItemReaderFailed` error.
+    ///
+    /// ```
+    /// assert_eq!(workflow_runtime::distributed::DistError::reader("x").error, "States.ItemReaderFailed");
+    /// ```
     pub fn reader(cause: impl Into<String>) -> DistError {
         DistError {
             error: workflow_asl::error::names::ITEM_READER_FAILED.to_string(),
@@ -34,6 +45,10 @@ impl DistError {
     }
 
     /// A `States.ResultWriterFailed` error.
+    ///
+    /// ```
+    /// assert_eq!(workflow_runtime::distributed::DistError::writer("x").error, "States.ResultWriterFailed");
+    /// ```
     pub fn writer(cause: impl Into<String>) -> DistError {
         DistError {
             error: workflow_asl::error::names::RESULT_WRITER_FAILED.to_string(),

@@ -28,6 +28,11 @@ use super::{DistError, MAX_ITEM_BYTES};
 use crate::objects::{ObjectError, ObjectStore};
 
 /// `s3:getObject` or `s3:listObjectsV2`.
+///
+/// ```
+/// use workflow_runtime::distributed::reader::ReaderResource;
+/// assert_eq!(ReaderResource::from_arn("arn:aws:states:::s3:listObjectsV2"), Some(ReaderResource::ListObjectsV2));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReaderResource {
     /// `arn:aws:states:::s3:getObject`
@@ -38,6 +43,12 @@ pub enum ReaderResource {
 
 impl ReaderResource {
     /// The resource of an `ItemReader.Resource` ARN, if it is one of the two S3 readers.
+    ///
+    /// ```
+    /// use workflow_runtime::distributed::reader::ReaderResource;
+    /// assert_eq!(ReaderResource::from_arn("arn:aws:states:::s3:getObject"), Some(ReaderResource::GetObject));
+    /// assert_eq!(ReaderResource::from_arn("arn:aws:states:::s3:putObject"), None);
+    /// ```
     pub fn from_arn(arn: &str) -> Option<ReaderResource> {
         let tail = arn.rsplit(":::").next().unwrap_or(arn);
         match tail {
@@ -49,6 +60,15 @@ impl ReaderResource {
 }
 
 /// `ReaderConfig.InputType`.
+///
+/// ```
+/// use serde_json::json;
+/// use workflow_runtime::distributed::reader::{InputType, ReaderPlan};
+///
+/// let reader = json!({"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"}});
+/// let plan = ReaderPlan::new(&reader, &json!({"Bucket": "b", "Key": "k"}), 0).unwrap();
+/// assert_eq!(plan.input_type, InputType::Jsonl);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputType {
     /// A JSON array.
@@ -64,6 +84,16 @@ pub enum InputType {
 }
 
 /// Where CSV headers come from.
+///
+/// ```
+/// use serde_json::json;
+/// use workflow_runtime::distributed::reader::{CsvHeaders, ReaderPlan};
+///
+/// let reader = json!({"Resource": "arn:aws:states:::s3:getObject",
+///   "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["a", "b"]}});
+/// let plan = ReaderPlan::new(&reader, &json!({"Bucket": "b", "Key": "k"}), 0).unwrap();
+/// assert_eq!(plan.headers, CsvHeaders::Given(vec!["a".into(), "b".into()]));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CsvHeaders {
     /// The first record.
@@ -73,6 +103,22 @@ pub enum CsvHeaders {
 }
 
 /// A fully evaluated item reader: what to read and how.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::distributed::reader::{open, ReaderPlan};
+/// # use workflow_runtime::objects::{MemoryObjects, ObjectStore};
+/// # let store: Arc<dyn ObjectStore> = Arc::new(MemoryObjects::new().with_object("in", "rows.csv", "id,name\n1,ada\n2,bob\n"));
+/// # let reader = json!({"Resource": "arn:aws:states:::s3:getObject",
+/// #                     "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"}});
+/// # let plan = ReaderPlan::new(&reader, &json!({"Bucket": "in", "Key": "rows.csv"}), 0)?;
+/// use workflow_runtime::distributed::reader::{CsvHeaders, InputType, ReaderResource};
+///
+/// assert_eq!((plan.resource, plan.input_type), (ReaderResource::GetObject, InputType::Csv));
+/// assert_eq!((plan.bucket.as_str(), plan.key.as_str(), plan.headers.clone()), ("in", "rows.csv", CsvHeaders::FirstRow));
+/// # Ok::<(), workflow_runtime::distributed::DistError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct ReaderPlan {
     /// The S3 call.
@@ -98,6 +144,18 @@ pub struct ReaderPlan {
 impl ReaderPlan {
     /// Builds a plan from the `ItemReader` object, its evaluated `Parameters`/`Arguments`, and
     /// the evaluated `MaxItems` (0 when absent). Errors are `States.ItemReaderFailed`.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_runtime::distributed::reader::ReaderPlan;
+    ///
+    /// let reader = json!({"Resource": "arn:aws:states:::s3:listObjectsV2"});
+    /// let plan = ReaderPlan::new(&reader, &json!({"Bucket": "logs", "Prefix": "2024/"}), 100).unwrap();
+    /// assert_eq!((plan.prefix.as_str(), plan.max_items), ("2024/", 100));
+    /// // A reader that is not S3's is refused with the Map's error.
+    /// let err = ReaderPlan::new(&json!({"Resource": "arn:aws:states:::dynamodb:scan"}), &json!({}), 0).unwrap_err();
+    /// assert_eq!(err.error, "States.ItemReaderFailed");
+    /// ```
     pub fn new(item_reader: &Value, args: &Value, max_items: u64) -> Result<ReaderPlan, DistError> {
         let resource_arn = item_reader
             .get("Resource")
@@ -202,6 +260,20 @@ fn object_error(e: ObjectError) -> DistError {
 }
 
 /// The items of a reader, in order, one at a time.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::distributed::reader::{open, ReaderPlan};
+/// # use workflow_runtime::objects::{MemoryObjects, ObjectStore};
+/// let store: Arc<dyn ObjectStore> = Arc::new(MemoryObjects::new().with_object("in", "rows.csv", "id,name\n1,ada\n2,bob\n"));
+/// let reader = json!({"Resource": "arn:aws:states:::s3:getObject",
+///                     "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"}});
+/// let plan = ReaderPlan::new(&reader, &json!({"Bucket": "in", "Key": "rows.csv"}), 0)?;
+/// let items: Vec<_> = open(&store, &plan)?.collect::<Result<_, _>>()?;
+/// assert_eq!(items, [json!({"id": "1", "name": "ada"}), json!({"id": "2", "name": "bob"})]);
+/// # Ok::<(), workflow_runtime::distributed::DistError>(())
+/// ```
 pub struct Items {
     inner: Box<dyn Iterator<Item = Result<Value, DistError>> + Send>,
     remaining: u64,
@@ -246,6 +318,22 @@ impl Iterator for Items {
 
 /// Opens the items of `plan` on `store`. Errors found before the first item (missing object,
 /// not an array, bad manifest) come here; later ones (a malformed line) come from the iterator.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::distributed::reader::{open, ReaderPlan};
+/// # use workflow_runtime::objects::{MemoryObjects, ObjectStore};
+/// # let store: Arc<dyn ObjectStore> = Arc::new(MemoryObjects::new().with_object("in", "rows.csv", "id,name\n1,ada\n2,bob\n"));
+/// # let reader = json!({"Resource": "arn:aws:states:::s3:getObject",
+/// #                     "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"}});
+/// # let plan = ReaderPlan::new(&reader, &json!({"Bucket": "in", "Key": "rows.csv"}), 0)?;
+/// assert_eq!(open(&store, &plan)?.count(), 2);
+/// // A missing object fails before the first item.
+/// let missing = ReaderPlan::new(&reader, &json!({"Bucket": "in", "Key": "nope.csv"}), 0)?;
+/// assert_eq!(open(&store, &missing).unwrap_err().error, "States.ItemReaderFailed");
+/// # Ok::<(), workflow_runtime::distributed::DistError>(())
+/// ```
 pub fn open(store: &Arc<dyn ObjectStore>, plan: &ReaderPlan) -> Result<Items, DistError> {
     let inner: Box<dyn Iterator<Item = Result<Value, DistError>> + Send> = match plan.resource {
         ReaderResource::ListObjectsV2 => {
@@ -385,6 +473,16 @@ impl<R: BufRead> Iterator for JsonLines<R> {
 }
 
 /// A streaming reader of delimited records with AWS's quoting and backslash rules.
+///
+/// ```
+/// use workflow_runtime::distributed::reader::CsvRecords;
+///
+/// let text = "a,\"b,c\"\n\nd,e\n";
+/// let mut records = CsvRecords::new(Box::new(text.as_bytes()), b',', "s3://in/rows.csv".into());
+/// assert_eq!(records.next_record().unwrap(), Some(vec!["a".to_string(), "b,c".to_string()]));
+/// assert_eq!(records.next_record().unwrap(), Some(vec!["d".to_string(), "e".to_string()])); // blank line skipped
+/// assert_eq!(records.next_record().unwrap(), None);
+/// ```
 pub struct CsvRecords {
     input: Box<dyn BufRead + Send>,
     delimiter: u8,
@@ -396,6 +494,13 @@ pub struct CsvRecords {
 
 impl CsvRecords {
     /// Records of `input` split on `delimiter`; `where_` names the object in errors.
+    ///
+    /// ```
+    /// use workflow_runtime::distributed::reader::CsvRecords;
+    ///
+    /// let mut tabs = CsvRecords::new(Box::new("x\ty\n".as_bytes()), b'\t', "tabs".into());
+    /// assert_eq!(tabs.next_record().unwrap(), Some(vec!["x".to_string(), "y".to_string()]));
+    /// ```
     pub fn new(input: Box<dyn BufRead + Send>, delimiter: u8, where_: String) -> CsvRecords {
         CsvRecords {
             input,
@@ -430,6 +535,14 @@ impl CsvRecords {
     }
 
     /// The next record (blank lines are skipped), or `None` at the end.
+    ///
+    /// ```
+    /// use workflow_runtime::distributed::reader::CsvRecords;
+    ///
+    /// let mut r = CsvRecords::new(Box::new("only\n".as_bytes()), b',', "one".into());
+    /// assert!(r.next_record().unwrap().is_some());
+    /// assert!(r.next_record().unwrap().is_none());
+    /// ```
     pub fn next_record(&mut self) -> Result<Option<Vec<String>>, DistError> {
         let mut record: Vec<String> = Vec::new();
         let mut in_quotes = false;
@@ -675,6 +788,16 @@ impl Iterator for ManifestIter {
 }
 
 /// A reader that inflates gzip data (by its magic bytes) and passes anything else through.
+///
+/// ```
+/// use std::io::Read;
+/// use workflow_runtime::distributed::reader::maybe_gunzip;
+///
+/// // Plain data passes through (gzip data, by its magic bytes, is inflated).
+/// let mut out = String::new();
+/// maybe_gunzip(Box::new("plain text".as_bytes())).unwrap().read_to_string(&mut out).unwrap();
+/// assert_eq!(out, "plain text");
+/// ```
 pub fn maybe_gunzip(mut body: Box<dyn Read + Send>) -> std::io::Result<Box<dyn Read + Send>> {
     let mut head = [0u8; 2];
     let mut n = 0;
