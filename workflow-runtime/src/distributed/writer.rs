@@ -32,6 +32,14 @@ pub const FILE_ROLLOVER_BYTES: usize = 32 * 1024 * 1024;
 const FILE_SLACK_BYTES: usize = 1024 * 1024;
 
 /// `WriterConfig.Transformation`.
+///
+/// ```
+/// use serde_json::json;
+/// use workflow_runtime::distributed::writer::{Transformation, WriterPlan};
+///
+/// let plan = WriterPlan::new(&json!({"WriterConfig": {"Transformation": "NONE"}}), None).unwrap();
+/// assert_eq!(plan.transformation, Transformation::None);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transformation {
     /// Execution descriptions.
@@ -43,6 +51,14 @@ pub enum Transformation {
 }
 
 /// `WriterConfig.OutputType`.
+///
+/// ```
+/// use serde_json::json;
+/// use workflow_runtime::distributed::writer::{OutputType, WriterPlan};
+///
+/// let plan = WriterPlan::new(&json!({"WriterConfig": {"OutputType": "JSON"}}), None).unwrap();
+/// assert_eq!(plan.output_type, OutputType::Json);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputType {
     /// A JSON array per file.
@@ -52,6 +68,18 @@ pub enum OutputType {
 }
 
 /// An evaluated `ResultWriter`.
+///
+/// ```
+/// use serde_json::json;
+/// use workflow_runtime::distributed::writer::{OutputType, Transformation, WriterPlan};
+///
+/// let plan = WriterPlan::new(
+///     &json!({"Resource": "arn:aws:states:::s3:putObject", "WriterConfig": {"Transformation": "FLATTEN", "OutputType": "JSONL"}}),
+///     Some(&json!({"Bucket": "out", "Prefix": "p"})),
+/// ).unwrap();
+/// assert_eq!((plan.bucket.as_deref(), plan.prefix.as_str()), (Some("out"), "p"));
+/// assert_eq!((plan.transformation, plan.output_type), (Transformation::Flatten, OutputType::Jsonl));
+/// ```
 #[derive(Debug, Clone)]
 pub struct WriterPlan {
     /// The destination bucket, when results are exported.
@@ -67,6 +95,15 @@ pub struct WriterPlan {
 impl WriterPlan {
     /// The plan of a `ResultWriter` object and its evaluated `Parameters`/`Arguments` (`None`
     /// when it has neither). Errors are `States.ResultWriterFailed`.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_runtime::distributed::writer::{Transformation, WriterPlan};
+    ///
+    /// // Only a WriterConfig: nothing is exported, the results are transformed in place.
+    /// let plan = WriterPlan::new(&json!({"WriterConfig": {"Transformation": "COMPACT"}}), None).unwrap();
+    /// assert_eq!((plan.bucket, plan.transformation), (None, Transformation::Compact));
+    /// ```
     pub fn new(result_writer: &Value, args: Option<&Value>) -> Result<WriterPlan, DistError> {
         let config = result_writer.get("WriterConfig");
         let exporting = result_writer.get("Resource").is_some();
@@ -130,6 +167,30 @@ impl WriterPlan {
 }
 
 /// How a child execution ended.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::distributed::writer::{ChildRecord, ChildStatus, ResultWriter, WriterPlan};
+/// # use workflow_runtime::objects::MemoryObjects;
+/// # let objects = MemoryObjects::new().with_bucket("out");
+/// # let plan = WriterPlan::new(
+/// #     &json!({"Resource": "arn:aws:states:::s3:putObject", "WriterConfig": {"Transformation": "COMPACT"}}),
+/// #     Some(&json!({"Bucket": "out", "Prefix": "runs"})),
+/// # )?;
+/// # let mut writer = ResultWriter::new(Arc::new(objects.clone()), plan, "arn:aws:states:us-east-1:123456789012:mapRun:M/Each:r1", "r1")?;
+/// # let child = |i: u64, status| ChildRecord {
+/// #     execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M/Each:{i}"),
+/// #     name: i.to_string(),
+/// #     state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M/Each".into(),
+/// #     input: json!(i),
+/// #     status,
+/// #     start_date: "2024-01-01T00:00:00.000Z".into(),
+/// #     stop_date: "2024-01-01T00:00:01.000Z".into(),
+/// # };
+/// assert_eq!(child(5, ChildStatus::Pending).describe()["Status"], "PENDING");
+/// # Ok::<(), workflow_runtime::distributed::DistError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub enum ChildStatus {
     /// With this output.
@@ -146,6 +207,32 @@ pub enum ChildStatus {
 }
 
 /// One child execution, as the writer records it.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::distributed::writer::{ChildRecord, ChildStatus, ResultWriter, WriterPlan};
+/// # use workflow_runtime::objects::MemoryObjects;
+/// # let objects = MemoryObjects::new().with_bucket("out");
+/// # let plan = WriterPlan::new(
+/// #     &json!({"Resource": "arn:aws:states:::s3:putObject", "WriterConfig": {"Transformation": "COMPACT"}}),
+/// #     Some(&json!({"Bucket": "out", "Prefix": "runs"})),
+/// # )?;
+/// # let mut writer = ResultWriter::new(Arc::new(objects.clone()), plan, "arn:aws:states:us-east-1:123456789012:mapRun:M/Each:r1", "r1")?;
+/// # let child = |i: u64, status| ChildRecord {
+/// #     execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M/Each:{i}"),
+/// #     name: i.to_string(),
+/// #     state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M/Each".into(),
+/// #     input: json!(i),
+/// #     status,
+/// #     start_date: "2024-01-01T00:00:00.000Z".into(),
+/// #     stop_date: "2024-01-01T00:00:01.000Z".into(),
+/// # };
+/// let rec = child(3, ChildStatus::Succeeded(json!("done")));
+/// let d = rec.describe();
+/// assert_eq!((d["Status"].clone(), d["Output"].clone()), (json!("SUCCEEDED"), json!("\"done\"")));
+/// # Ok::<(), workflow_runtime::distributed::DistError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct ChildRecord {
     /// Its execution ARN (its `$$.Execution.Id`).
@@ -166,6 +253,31 @@ pub struct ChildRecord {
 
 impl ChildRecord {
     /// The `NONE`-form description.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::distributed::writer::{ChildRecord, ChildStatus, ResultWriter, WriterPlan};
+    /// # use workflow_runtime::objects::MemoryObjects;
+    /// # let objects = MemoryObjects::new().with_bucket("out");
+    /// # let plan = WriterPlan::new(
+    /// #     &json!({"Resource": "arn:aws:states:::s3:putObject", "WriterConfig": {"Transformation": "COMPACT"}}),
+    /// #     Some(&json!({"Bucket": "out", "Prefix": "runs"})),
+    /// # )?;
+    /// # let mut writer = ResultWriter::new(Arc::new(objects.clone()), plan, "arn:aws:states:us-east-1:123456789012:mapRun:M/Each:r1", "r1")?;
+    /// # let child = |i: u64, status| ChildRecord {
+    /// #     execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M/Each:{i}"),
+    /// #     name: i.to_string(),
+    /// #     state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M/Each".into(),
+    /// #     input: json!(i),
+    /// #     status,
+    /// #     start_date: "2024-01-01T00:00:00.000Z".into(),
+    /// #     stop_date: "2024-01-01T00:00:01.000Z".into(),
+    /// # };
+    /// let d = child(4, ChildStatus::Failed { error: "E".into(), cause: "C".into() }).describe();
+    /// assert_eq!((d["Status"].clone(), d["Error"].clone(), d["Cause"].clone()), (json!("FAILED"), json!("E"), json!("C")));
+    /// # Ok::<(), workflow_runtime::distributed::DistError>(())
+    /// ```
     pub fn describe(&self) -> Value {
         let input = serde_json::to_string(&self.input).unwrap_or_default();
         let mut o = json!({
@@ -210,6 +322,35 @@ impl ChildRecord {
 }
 
 /// Applies a transformation to a child's record, pushing the values it contributes.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::distributed::writer::{ChildRecord, ChildStatus, ResultWriter, WriterPlan};
+/// # use workflow_runtime::objects::MemoryObjects;
+/// # let objects = MemoryObjects::new().with_bucket("out");
+/// # let plan = WriterPlan::new(
+/// #     &json!({"Resource": "arn:aws:states:::s3:putObject", "WriterConfig": {"Transformation": "COMPACT"}}),
+/// #     Some(&json!({"Bucket": "out", "Prefix": "runs"})),
+/// # )?;
+/// # let mut writer = ResultWriter::new(Arc::new(objects.clone()), plan, "arn:aws:states:us-east-1:123456789012:mapRun:M/Each:r1", "r1")?;
+/// # let child = |i: u64, status| ChildRecord {
+/// #     execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M/Each:{i}"),
+/// #     name: i.to_string(),
+/// #     state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M/Each".into(),
+/// #     input: json!(i),
+/// #     status,
+/// #     start_date: "2024-01-01T00:00:00.000Z".into(),
+/// #     stop_date: "2024-01-01T00:00:01.000Z".into(),
+/// # };
+/// use workflow_runtime::distributed::writer::{transform, Transformation};
+///
+/// let mut out = Vec::new();
+/// transform(Transformation::Flatten, child(0, ChildStatus::Succeeded(json!([1, 2]))), &mut out);
+/// transform(Transformation::Compact, child(1, ChildStatus::Succeeded(json!([3]))), &mut out);
+/// assert_eq!(out, [json!(1), json!(2), json!([3])]);
+/// # Ok::<(), workflow_runtime::distributed::DistError>(())
+/// ```
 pub fn transform(t: Transformation, rec: ChildRecord, out: &mut Vec<Value>) {
     match (t, rec.status) {
         (Transformation::Compact, ChildStatus::Succeeded(v)) => out.push(v),
@@ -457,6 +598,39 @@ fn describe_succeeded(c: &SucceededChild<'_>, out: &mut Vec<u8>) -> serde_json::
 }
 
 /// Streams child results into result files and writes the manifest.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::distributed::writer::{ChildRecord, ChildStatus, ResultWriter, WriterPlan};
+/// # use workflow_runtime::objects::MemoryObjects;
+/// let objects = MemoryObjects::new().with_bucket("out");
+/// let plan = WriterPlan::new(
+///     &json!({"Resource": "arn:aws:states:::s3:putObject", "WriterConfig": {"Transformation": "COMPACT"}}),
+///     Some(&json!({"Bucket": "out", "Prefix": "runs"})),
+/// )?;
+/// let mut writer = ResultWriter::new(Arc::new(objects.clone()), plan, "arn:aws:states:us-east-1:123456789012:mapRun:M/Each:r1", "r1")?;
+/// let child = |i: u64, status| ChildRecord {
+///     execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M/Each:{i}"),
+///     name: i.to_string(),
+///     state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M/Each".into(),
+///     input: json!(i),
+///     status,
+///     start_date: "2024-01-01T00:00:00.000Z".into(),
+///     stop_date: "2024-01-01T00:00:01.000Z".into(),
+/// };
+/// writer.push(child(0, ChildStatus::Succeeded(json!("ok"))))?;
+/// writer.push(child(1, ChildStatus::Failed { error: "Boom".into(), cause: "it broke".into() }))?;
+/// let key = writer.manifest_key();
+/// let output = writer.finish()?;
+/// assert_eq!(output["ResultWriterDetails"], json!({"Bucket": "out", "Key": "runs/r1/manifest.json"}));
+/// assert_eq!(key, "runs/r1/manifest.json");
+/// let files: Vec<String> = objects.keys().into_iter().map(|(_, k)| k).collect();
+/// assert!(files.contains(&"runs/r1/SUCCEEDED_0.json".to_string()), "{files:?}");
+/// let succeeded: serde_json::Value = serde_json::from_slice(&objects.object("out", "runs/r1/SUCCEEDED_0.json").unwrap()).unwrap();
+/// assert_eq!(succeeded, json!(["ok"])); // COMPACT: the outputs
+/// # Ok::<(), workflow_runtime::distributed::DistError>(())
+/// ```
 #[derive(Debug)]
 pub struct ResultWriter {
     store: Arc<dyn ObjectStore>,
@@ -505,11 +679,61 @@ impl ResultWriter {
     }
 
     /// The key of the manifest.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::distributed::writer::{ChildRecord, ChildStatus, ResultWriter, WriterPlan};
+    /// # use workflow_runtime::objects::MemoryObjects;
+    /// # let objects = MemoryObjects::new().with_bucket("out");
+    /// # let plan = WriterPlan::new(
+    /// #     &json!({"Resource": "arn:aws:states:::s3:putObject", "WriterConfig": {"Transformation": "COMPACT"}}),
+    /// #     Some(&json!({"Bucket": "out", "Prefix": "runs"})),
+    /// # )?;
+    /// # let mut writer = ResultWriter::new(Arc::new(objects.clone()), plan, "arn:aws:states:us-east-1:123456789012:mapRun:M/Each:r1", "r1")?;
+    /// # let child = |i: u64, status| ChildRecord {
+    /// #     execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M/Each:{i}"),
+    /// #     name: i.to_string(),
+    /// #     state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M/Each".into(),
+    /// #     input: json!(i),
+    /// #     status,
+    /// #     start_date: "2024-01-01T00:00:00.000Z".into(),
+    /// #     stop_date: "2024-01-01T00:00:01.000Z".into(),
+    /// # };
+    /// assert_eq!(writer.manifest_key(), "runs/r1/manifest.json");
+    /// # Ok::<(), workflow_runtime::distributed::DistError>(())
+    /// ```
     pub fn manifest_key(&self) -> String {
         format!("{}/manifest.json", self.dir)
     }
 
     /// Appends one child's result.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::distributed::writer::{ChildRecord, ChildStatus, ResultWriter, WriterPlan};
+    /// # use workflow_runtime::objects::MemoryObjects;
+    /// # let objects = MemoryObjects::new().with_bucket("out");
+    /// # let plan = WriterPlan::new(
+    /// #     &json!({"Resource": "arn:aws:states:::s3:putObject", "WriterConfig": {"Transformation": "COMPACT"}}),
+    /// #     Some(&json!({"Bucket": "out", "Prefix": "runs"})),
+    /// # )?;
+    /// # let mut writer = ResultWriter::new(Arc::new(objects.clone()), plan, "arn:aws:states:us-east-1:123456789012:mapRun:M/Each:r1", "r1")?;
+    /// # let child = |i: u64, status| ChildRecord {
+    /// #     execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M/Each:{i}"),
+    /// #     name: i.to_string(),
+    /// #     state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M/Each".into(),
+    /// #     input: json!(i),
+    /// #     status,
+    /// #     start_date: "2024-01-01T00:00:00.000Z".into(),
+    /// #     stop_date: "2024-01-01T00:00:01.000Z".into(),
+    /// # };
+    /// writer.push(child(0, ChildStatus::Succeeded(json!({"n": 0}))))?;
+    /// writer.finish()?;
+    /// assert!(objects.object("out", "runs/r1/SUCCEEDED_0.json").is_some());
+    /// # Ok::<(), workflow_runtime::distributed::DistError>(())
+    /// ```
     pub fn push(&mut self, rec: ChildRecord) -> Result<(), DistError> {
         let mut one = std::mem::take(&mut self.scratch);
         one.clear();
@@ -611,6 +835,32 @@ impl ResultWriter {
 
     /// Writes what is left and the manifest; returns the state output
     /// `{"MapRunArn", "ResultWriterDetails": {"Bucket", "Key"}}`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::distributed::writer::{ChildRecord, ChildStatus, ResultWriter, WriterPlan};
+    /// # use workflow_runtime::objects::MemoryObjects;
+    /// # let objects = MemoryObjects::new().with_bucket("out");
+    /// # let plan = WriterPlan::new(
+    /// #     &json!({"Resource": "arn:aws:states:::s3:putObject", "WriterConfig": {"Transformation": "COMPACT"}}),
+    /// #     Some(&json!({"Bucket": "out", "Prefix": "runs"})),
+    /// # )?;
+    /// # let mut writer = ResultWriter::new(Arc::new(objects.clone()), plan, "arn:aws:states:us-east-1:123456789012:mapRun:M/Each:r1", "r1")?;
+    /// # let child = |i: u64, status| ChildRecord {
+    /// #     execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M/Each:{i}"),
+    /// #     name: i.to_string(),
+    /// #     state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M/Each".into(),
+    /// #     input: json!(i),
+    /// #     status,
+    /// #     start_date: "2024-01-01T00:00:00.000Z".into(),
+    /// #     stop_date: "2024-01-01T00:00:01.000Z".into(),
+    /// # };
+    /// let output = writer.finish()?; // no child: a manifest all the same
+    /// assert!(output["MapRunArn"].as_str().unwrap().ends_with(":r1"));
+    /// assert!(objects.object("out", "runs/r1/manifest.json").is_some());
+    /// # Ok::<(), workflow_runtime::distributed::DistError>(())
+    /// ```
     pub fn finish(mut self) -> Result<Value, DistError> {
         for slot in 0..3 {
             self.flush(slot)?;
