@@ -493,6 +493,36 @@ pub trait Store: Send + Sync {
     /// polled; the future completes once it is committed. A child recorded again replaces its
     /// record. A closed execution is [`StoreError::Closed`]. The default (a store that does not
     /// keep progress) records nothing.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MapChild, MapChildOutcome, MapRunFailure, MapRunState, MemoryStore, NewExecution, Store};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = MemoryStore::new();
+    /// # store.start_execution(NewExecution {
+    /// #     name: "e-1".into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({}),
+    /// #     metadata: json!({}),
+    /// # }).await?;
+    /// # let child = |index, outcome| MapChild {
+    /// #     index,
+    /// #     input_hash: 7,
+    /// #     start_date: "2024-01-01T00:00:00.000Z".into(),
+    /// #     stop_date: "2024-01-01T00:00:01.000Z".into(),
+    /// #     outcome,
+    /// # };
+    /// # // Two children of the Map Run `run-1` finished, one of them failed.
+    /// # store.record_map_children("e-1", "run-1", vec![
+    /// #     child(0, MapChildOutcome::Succeeded("\"ok\"".into())),
+    /// #     child(1, MapChildOutcome::Failed { error: Some("Boom".into()), cause: None }),
+    /// # ], Some(MapRunState { failed_items: 1, failure: None })).await?;
+    /// assert!(store.keeps_map_progress());
+    /// assert_eq!(store.load_map_children("e-1", "run-1", 0, 10).await?.len(), 2);
+    /// # Ok(())
+    /// # }
+    /// ```
     fn record_map_children(
         &self,
         name: &str,
@@ -508,6 +538,36 @@ pub trait Store: Send + Sync {
     /// ([`Store::record_map_children`]); `None` when none was (no child recorded, or children
     /// recorded by a version that kept no state). A state that does not match its checksum is
     /// [`StoreError::Corrupt`]. The default (a store that does not keep progress) has none.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MapChild, MapChildOutcome, MapRunFailure, MapRunState, MemoryStore, NewExecution, Store};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = MemoryStore::new();
+    /// # store.start_execution(NewExecution {
+    /// #     name: "e-1".into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({}),
+    /// #     metadata: json!({}),
+    /// # }).await?;
+    /// # let child = |index, outcome| MapChild {
+    /// #     index,
+    /// #     input_hash: 7,
+    /// #     start_date: "2024-01-01T00:00:00.000Z".into(),
+    /// #     stop_date: "2024-01-01T00:00:01.000Z".into(),
+    /// #     outcome,
+    /// # };
+    /// # // Two children of the Map Run `run-1` finished, one of them failed.
+    /// # store.record_map_children("e-1", "run-1", vec![
+    /// #     child(0, MapChildOutcome::Succeeded("\"ok\"".into())),
+    /// #     child(1, MapChildOutcome::Failed { error: Some("Boom".into()), cause: None }),
+    /// # ], Some(MapRunState { failed_items: 1, failure: None })).await?;
+    /// assert!(store.load_map_run("e-1", "run-1").await?.is_some());
+    /// assert!(store.load_map_run("e-1", "another-run").await?.is_none());
+    /// # Ok(())
+    /// # }
+    /// ```
     fn load_map_run<'a>(
         &'a self,
         name: &'a str,
@@ -520,6 +580,37 @@ pub trait Store: Send + Sync {
     /// At most `limit` recorded children of the Map Run `run` of the execution `name` whose
     /// index is `from` or more, in index order. A record that does not match its checksum is
     /// [`StoreError::Corrupt`]. The default (a store that does not keep progress) has none.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use workflow_runtime::store::{MapChild, MapChildOutcome, MapRunFailure, MapRunState, MemoryStore, NewExecution, Store};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = MemoryStore::new();
+    /// # store.start_execution(NewExecution {
+    /// #     name: "e-1".into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({}),
+    /// #     metadata: json!({}),
+    /// # }).await?;
+    /// # let child = |index, outcome| MapChild {
+    /// #     index,
+    /// #     input_hash: 7,
+    /// #     start_date: "2024-01-01T00:00:00.000Z".into(),
+    /// #     stop_date: "2024-01-01T00:00:01.000Z".into(),
+    /// #     outcome,
+    /// # };
+    /// # // Two children of the Map Run `run-1` finished, one of them failed.
+    /// # store.record_map_children("e-1", "run-1", vec![
+    /// #     child(0, MapChildOutcome::Succeeded("\"ok\"".into())),
+    /// #     child(1, MapChildOutcome::Failed { error: Some("Boom".into()), cause: None }),
+    /// # ], Some(MapRunState { failed_items: 1, failure: None })).await?;
+    /// // From index 1, at most one.
+    /// let page = store.load_map_children("e-1", "run-1", 1, 1).await?;
+    /// assert_eq!(page.iter().map(|c| c.index).collect::<Vec<_>>(), [1]);
+    /// # Ok(())
+    /// # }
+    /// ```
     fn load_map_children<'a>(
         &'a self,
         name: &'a str,
@@ -540,6 +631,37 @@ pub trait Store: Send + Sync {
 /// resumable child by child. A Map Run is named by the position of its `MapRunStarted` event
 /// and its id (one nested in a child also by a hash of its settings), so a retry of the Map
 /// state (a new Map Run) starts afresh, as on AWS.
+///
+/// ```
+/// # use serde_json::json;
+/// # use workflow_runtime::store::{MapChild, MapChildOutcome, MapRunFailure, MapRunState, MemoryStore, NewExecution, Store};
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = MemoryStore::new();
+/// store.start_execution(NewExecution {
+///     name: "e-1".into(),
+///     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+///     input: json!({}),
+///     metadata: json!({}),
+/// }).await?;
+/// let child = |index, outcome| MapChild {
+///     index,
+///     input_hash: 7,
+///     start_date: "2024-01-01T00:00:00.000Z".into(),
+///     stop_date: "2024-01-01T00:00:01.000Z".into(),
+///     outcome,
+/// };
+/// // Two children of the Map Run `run-1` finished, one of them failed.
+/// store.record_map_children("e-1", "run-1", vec![
+///     child(0, MapChildOutcome::Succeeded("\"ok\"".into())),
+///     child(1, MapChildOutcome::Failed { error: Some("Boom".into()), cause: None }),
+/// ], Some(MapRunState { failed_items: 1, failure: None })).await?;
+/// let recorded = store.load_map_children("e-1", "run-1", 0, 10).await?;
+/// assert_eq!(recorded.iter().map(|c| c.index).collect::<Vec<_>>(), [0, 1]);
+/// assert_eq!(recorded[0].outcome, MapChildOutcome::Succeeded("\"ok\"".into()));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MapChild {
     /// The child's index in its Map Run (its item's, or with an `ItemBatcher` its batch's).
@@ -556,6 +678,36 @@ pub struct MapChild {
 }
 
 /// How a recorded child ended ([`MapChild::outcome`]).
+///
+/// ```
+/// # use serde_json::json;
+/// # use workflow_runtime::store::{MapChild, MapChildOutcome, MapRunFailure, MapRunState, MemoryStore, NewExecution, Store};
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let store = MemoryStore::new();
+/// # store.start_execution(NewExecution {
+/// #     name: "e-1".into(),
+/// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: json!({}),
+/// #     metadata: json!({}),
+/// # }).await?;
+/// # let child = |index, outcome| MapChild {
+/// #     index,
+/// #     input_hash: 7,
+/// #     start_date: "2024-01-01T00:00:00.000Z".into(),
+/// #     stop_date: "2024-01-01T00:00:01.000Z".into(),
+/// #     outcome,
+/// # };
+/// # // Two children of the Map Run `run-1` finished, one of them failed.
+/// # store.record_map_children("e-1", "run-1", vec![
+/// #     child(0, MapChildOutcome::Succeeded("\"ok\"".into())),
+/// #     child(1, MapChildOutcome::Failed { error: Some("Boom".into()), cause: None }),
+/// # ], Some(MapRunState { failed_items: 1, failure: None })).await?;
+/// let recorded = store.load_map_children("e-1", "run-1", 1, 10).await?;
+/// assert!(matches!(&recorded[0].outcome, MapChildOutcome::Failed { error: Some(e), .. } if e == "Boom"));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MapChildOutcome {
     /// It succeeded with this output (JSON text).
@@ -579,6 +731,36 @@ pub enum MapChildOutcome {
 /// run meets the recorded children in index order, so rather than judging them again it takes
 /// the count and the decision recorded here: recorded failures are already counted, and a Map
 /// Run that had failed ends with the same error, running no child again.
+///
+/// ```
+/// # use serde_json::json;
+/// # use workflow_runtime::store::{MapChild, MapChildOutcome, MapRunFailure, MapRunState, MemoryStore, NewExecution, Store};
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let store = MemoryStore::new();
+/// # store.start_execution(NewExecution {
+/// #     name: "e-1".into(),
+/// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: json!({}),
+/// #     metadata: json!({}),
+/// # }).await?;
+/// # let child = |index, outcome| MapChild {
+/// #     index,
+/// #     input_hash: 7,
+/// #     start_date: "2024-01-01T00:00:00.000Z".into(),
+/// #     stop_date: "2024-01-01T00:00:01.000Z".into(),
+/// #     outcome,
+/// # };
+/// # // Two children of the Map Run `run-1` finished, one of them failed.
+/// # store.record_map_children("e-1", "run-1", vec![
+/// #     child(0, MapChildOutcome::Succeeded("\"ok\"".into())),
+/// #     child(1, MapChildOutcome::Failed { error: Some("Boom".into()), cause: None }),
+/// # ], Some(MapRunState { failed_items: 1, failure: None })).await?;
+/// let state = store.load_map_run("e-1", "run-1").await?.expect("recorded");
+/// assert_eq!((state.failed_items, state.failure), (1, None));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MapRunState {
     /// The items of failed children counted against the tolerated failures (a failed batch
@@ -589,6 +771,38 @@ pub struct MapRunState {
 }
 
 /// The error and cause a Map Run failed with ([`MapRunState::failure`]).
+///
+/// ```
+/// # use serde_json::json;
+/// # use workflow_runtime::store::{MapChild, MapChildOutcome, MapRunFailure, MapRunState, MemoryStore, NewExecution, Store};
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let store = MemoryStore::new();
+/// # store.start_execution(NewExecution {
+/// #     name: "e-1".into(),
+/// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: json!({}),
+/// #     metadata: json!({}),
+/// # }).await?;
+/// # let child = |index, outcome| MapChild {
+/// #     index,
+/// #     input_hash: 7,
+/// #     start_date: "2024-01-01T00:00:00.000Z".into(),
+/// #     stop_date: "2024-01-01T00:00:01.000Z".into(),
+/// #     outcome,
+/// # };
+/// # // Two children of the Map Run `run-1` finished, one of them failed.
+/// # store.record_map_children("e-1", "run-1", vec![
+/// #     child(0, MapChildOutcome::Succeeded("\"ok\"".into())),
+/// #     child(1, MapChildOutcome::Failed { error: Some("Boom".into()), cause: None }),
+/// # ], Some(MapRunState { failed_items: 1, failure: None })).await?;
+/// // The second failure passed the tolerated count: the Map Run failed.
+/// let failure = MapRunFailure { error: Some("States.ExceedToleratedFailureThreshold".into()), cause: None };
+/// store.record_map_children("e-1", "run-1", vec![], Some(MapRunState { failed_items: 2, failure: Some(failure.clone()) })).await?;
+/// assert_eq!(store.load_map_run("e-1", "run-1").await?.unwrap().failure, Some(failure));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MapRunFailure {
     /// The error name.

@@ -15,6 +15,15 @@ use std::time::Duration;
 pub const LEASE_TTL: Duration = Duration::from_secs(15);
 
 /// The identity under which a store handle claims executions.
+///
+/// ```
+/// use workflow_runtime::store::Owner;
+///
+/// let me = Owner::current();
+/// assert_eq!(me.pid, std::process::id());
+/// assert_ne!(me.id, Owner::current().id); // one id per store handle
+/// assert!(!me.is_dead_here(&me.host, me.pid, me.started)); // this process is alive
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Owner {
     /// A random id, one per store handle.
@@ -30,6 +39,11 @@ pub struct Owner {
 
 impl Owner {
     /// A new identity for a store handle of this process.
+    ///
+    /// ```
+    /// let owner = workflow_runtime::store::Owner::current();
+    /// assert!(!owner.id.is_empty());
+    /// ```
     pub fn current() -> Owner {
         let pid = std::process::id();
         Owner {
@@ -43,6 +57,14 @@ impl Owner {
     /// Whether a claim by (`host`, `pid`, `started`) is certainly dead: it was made on this
     /// machine (same host and boot) and no process with that id and start time exists.
     /// `false` when this cannot be known (another machine, no process table).
+    ///
+    /// ```
+    /// use workflow_runtime::store::Owner;
+    ///
+    /// let me = Owner::current();
+    /// // Another machine's claim cannot be judged from here.
+    /// assert!(!me.is_dead_here("another-host", 1, 1));
+    /// ```
     pub fn is_dead_here(&self, host: &str, pid: u32, started: u64) -> bool {
         if host != self.host || !cfg!(target_os = "linux") {
             return false;
