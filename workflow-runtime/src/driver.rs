@@ -387,6 +387,45 @@ pub struct DriveFuture<'a>(BoxFuture<'a, Result<Value, Fault>>);
 
 impl<'a> DriveFuture<'a> {
     /// The driver's future (boxed once).
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver, TypedHandler};
+    /// # use workflow_runtime::{Program, Runtime, TaskError};
+    /// # const STATES: &[&str] = &["Pick", "Double", "Done"];
+    /// # fn drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+    /// #     DriveFuture::new(async move {
+    /// #         let doubler = TypedHandler::new(|n: i64, _cx| async move { Ok::<_, TaskError>(n * 2) });
+    /// #         let mut state = 0;
+    /// #         loop {
+    /// #             let next = match state {
+    /// #                 0 => d.step_now(0)?, // a Pass never waits
+    /// #                 1 => d.step_task(1, &doubler).await?,
+    /// #                 _ => d.step(state).await?,
+    /// #             };
+    /// #             state = match (state, next) {
+    /// #                 (0, Some(1)) => 1,
+    /// #                 (1, Some(2)) => 2,
+    /// #                 (2, None) => return Ok(d.into_output()),
+    /// #                 (from, to) => return Err(d.no_transition(from, to)),
+    /// #             };
+    /// #         }
+    /// #     })
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Pick", "States": {
+    /// #     "Pick": {"Type": "Pass", "InputPath": "$.n", "Next": "Double"},
+    /// #     "Double": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double", "Next": "Done"},
+    /// #     "Done": {"Type": "Succeed"}}}"#).expect("valid");
+    /// # let program = Program::compile_driven(&machine, &ScopeDriver::new(drive, STATES))?;
+    /// // The driver wraps its `async` block in `DriveFuture::new`.
+    /// let outcome = Runtime::default().run(&program, json!({"n": 21})).await?;
+    /// assert_eq!(outcome.output, Some(json!(42)));
+    /// assert_eq!(outcome.event_types()[1..3], ["PassStateEntered", "PassStateExited"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(run: impl Future<Output = Result<Value, DriveFault>> + Send + 'a) -> Self {
         DriveFuture(Box::pin(async move { run.await.map_err(|f| *f.0) }))
     }
@@ -401,6 +440,45 @@ impl std::fmt::Debug for DriveFuture<'_> {
 /// Why a step did not complete: the state failed (and was not caught), or the execution was
 /// stopped. Opaque: a driver propagates it with `?`, and the execution ends as the interpreter's
 /// would.
+///
+/// ```
+/// # use serde_json::{json, Value};
+/// # use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver, TypedHandler};
+/// # use workflow_runtime::{Program, Runtime, TaskError};
+/// # const STATES: &[&str] = &["Pick", "Double", "Done"];
+/// # fn drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+/// #     DriveFuture::new(async move {
+/// #         let doubler = TypedHandler::new(|n: i64, _cx| async move { Ok::<_, TaskError>(n * 2) });
+/// #         let mut state = 0;
+/// #         loop {
+/// #             let next = match state {
+/// #                 0 => d.step_now(0)?, // a Pass never waits
+/// #                 1 => d.step_task(1, &doubler).await?,
+/// #                 _ => d.step(state).await?,
+/// #             };
+/// #             state = match (state, next) {
+/// #                 (0, Some(1)) => 1,
+/// #                 (1, Some(2)) => 2,
+/// #                 (2, None) => return Ok(d.into_output()),
+/// #                 (from, to) => return Err(d.no_transition(from, to)),
+/// #             };
+/// #         }
+/// #     })
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let machine = workflow_asl::load(r#"{"StartAt": "Pick", "States": {
+/// #     "Pick": {"Type": "Pass", "InputPath": "$.n", "Next": "Double"},
+/// #     "Double": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double", "Next": "Done"},
+/// #     "Done": {"Type": "Succeed"}}}"#).expect("valid");
+/// # let program = Program::compile_driven(&machine, &ScopeDriver::new(drive, STATES))?;
+/// // Each step's `?` propagates a `DriveFault`; the execution then ends as the interpreter's would.
+/// let outcome = Runtime::default().run(&program, json!({"n": 21})).await?;
+/// assert_eq!(outcome.output, Some(json!(42)));
+/// assert_eq!(outcome.event_types()[1..3], ["PassStateEntered", "PassStateExited"]);
+/// # Ok(())
+/// # }
+/// ```
 pub struct DriveFault(Box<Fault>);
 
 impl DriveFault {
@@ -809,11 +887,73 @@ fn lost(what: String) -> DriveFault {
 
 impl<'a> Driver<'a> {
     /// The scope's current data: its input before the first step, then the last step's output.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver};
+    /// use workflow_runtime::{Program, Runtime};
+    ///
+    /// // A driver that reports the data before and after its one state.
+    /// fn drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+    ///     DriveFuture::new(async move {
+    ///         let before = d.data().clone();
+    ///         d.step_now(0)?;
+    ///         Ok(json!({"before": before, "after": d.data().clone()}))
+    ///     })
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let machine = workflow_asl::load(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 2, "End": true}}}"#).expect("valid");
+    /// let program = Program::compile_driven(&machine, &ScopeDriver::new(drive, &["P"]))?;
+    /// let outcome = Runtime::default().run(&program, json!(1)).await?;
+    /// assert_eq!(outcome.output, Some(json!({"before": 1, "after": 2})));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn data(&self) -> &Value {
         &self.data
     }
 
     /// The scope's output, after the step that ended it.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver, TypedHandler};
+    /// # use workflow_runtime::{Program, Runtime, TaskError};
+    /// # const STATES: &[&str] = &["Pick", "Double", "Done"];
+    /// # fn drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+    /// #     DriveFuture::new(async move {
+    /// #         let doubler = TypedHandler::new(|n: i64, _cx| async move { Ok::<_, TaskError>(n * 2) });
+    /// #         let mut state = 0;
+    /// #         loop {
+    /// #             let next = match state {
+    /// #                 0 => d.step_now(0)?, // a Pass never waits
+    /// #                 1 => d.step_task(1, &doubler).await?,
+    /// #                 _ => d.step(state).await?,
+    /// #             };
+    /// #             state = match (state, next) {
+    /// #                 (0, Some(1)) => 1,
+    /// #                 (1, Some(2)) => 2,
+    /// #                 (2, None) => return Ok(d.into_output()),
+    /// #                 (from, to) => return Err(d.no_transition(from, to)),
+    /// #             };
+    /// #         }
+    /// #     })
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Pick", "States": {
+    /// #     "Pick": {"Type": "Pass", "InputPath": "$.n", "Next": "Double"},
+    /// #     "Double": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double", "Next": "Done"},
+    /// #     "Done": {"Type": "Succeed"}}}"#).expect("valid");
+    /// # let program = Program::compile_driven(&machine, &ScopeDriver::new(drive, STATES))?;
+    /// // The driver's last step is `Done`; it returns `d.into_output()`, the scope's output.
+    /// let outcome = Runtime::default().run(&program, json!({"n": 21})).await?;
+    /// assert_eq!(outcome.output, Some(json!(42)));
+    /// assert_eq!(outcome.event_types()[1..3], ["PassStateEntered", "PassStateExited"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     #[inline]
     pub fn into_output(self) -> Value {
         self.data
@@ -822,6 +962,45 @@ impl<'a> Driver<'a> {
     /// The fault a driver returns when a step of state `from` reports a next state (`None`: the
     /// end of the scope) it has no transition to, which a driver generated from the same
     /// definition never does.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver, TypedHandler};
+    /// # use workflow_runtime::{Program, Runtime, TaskError};
+    /// # const STATES: &[&str] = &["Pick", "Double", "Done"];
+    /// # fn drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+    /// #     DriveFuture::new(async move {
+    /// #         let doubler = TypedHandler::new(|n: i64, _cx| async move { Ok::<_, TaskError>(n * 2) });
+    /// #         let mut state = 0;
+    /// #         loop {
+    /// #             let next = match state {
+    /// #                 0 => d.step_now(0)?, // a Pass never waits
+    /// #                 1 => d.step_task(1, &doubler).await?,
+    /// #                 _ => d.step(state).await?,
+    /// #             };
+    /// #             state = match (state, next) {
+    /// #                 (0, Some(1)) => 1,
+    /// #                 (1, Some(2)) => 2,
+    /// #                 (2, None) => return Ok(d.into_output()),
+    /// #                 (from, to) => return Err(d.no_transition(from, to)),
+    /// #             };
+    /// #         }
+    /// #     })
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Pick", "States": {
+    /// #     "Pick": {"Type": "Pass", "InputPath": "$.n", "Next": "Double"},
+    /// #     "Double": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double", "Next": "Done"},
+    /// #     "Done": {"Type": "Succeed"}}}"#).expect("valid");
+    /// # let program = Program::compile_driven(&machine, &ScopeDriver::new(drive, STATES))?;
+    /// // The driver matches (state, next state); any other pair is `Err(d.no_transition(from, to))`.
+    /// let outcome = Runtime::default().run(&program, json!({"n": 21})).await?;
+    /// assert_eq!(outcome.output, Some(json!(42)));
+    /// assert_eq!(outcome.event_types()[1..3], ["PassStateEntered", "PassStateExited"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn no_transition(&self, from: usize, to: Option<usize>) -> DriveFault {
         let name = |k: usize| {
             self.bound
@@ -843,6 +1022,45 @@ impl<'a> Driver<'a> {
     /// Runs state `state` (a driver state number) on the current data, exactly as the
     /// interpreter runs it, and returns the next state (`None` when the scope ends with it).
     /// A Task calls the handler registered in the runtime for its resource (or its mock).
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver, TypedHandler};
+    /// # use workflow_runtime::{Program, Runtime, TaskError};
+    /// # const STATES: &[&str] = &["Pick", "Double", "Done"];
+    /// # fn drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+    /// #     DriveFuture::new(async move {
+    /// #         let doubler = TypedHandler::new(|n: i64, _cx| async move { Ok::<_, TaskError>(n * 2) });
+    /// #         let mut state = 0;
+    /// #         loop {
+    /// #             let next = match state {
+    /// #                 0 => d.step_now(0)?, // a Pass never waits
+    /// #                 1 => d.step_task(1, &doubler).await?,
+    /// #                 _ => d.step(state).await?,
+    /// #             };
+    /// #             state = match (state, next) {
+    /// #                 (0, Some(1)) => 1,
+    /// #                 (1, Some(2)) => 2,
+    /// #                 (2, None) => return Ok(d.into_output()),
+    /// #                 (from, to) => return Err(d.no_transition(from, to)),
+    /// #             };
+    /// #         }
+    /// #     })
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Pick", "States": {
+    /// #     "Pick": {"Type": "Pass", "InputPath": "$.n", "Next": "Double"},
+    /// #     "Double": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double", "Next": "Done"},
+    /// #     "Done": {"Type": "Succeed"}}}"#).expect("valid");
+    /// # let program = Program::compile_driven(&machine, &ScopeDriver::new(drive, STATES))?;
+    /// // `Done` (a Succeed state) runs with `d.step(2).await?`, as any state may.
+    /// let outcome = Runtime::default().run(&program, json!({"n": 21})).await?;
+    /// assert_eq!(outcome.output, Some(json!(42)));
+    /// assert_eq!(outcome.event_types()[1..3], ["PassStateEntered", "PassStateExited"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn step(&mut self, state: usize) -> BoxFuture<'_, Result<Option<usize>, DriveFault>> {
         Box::pin(async move {
             let st = self.state_at(state)?;
@@ -858,6 +1076,45 @@ impl<'a> Driver<'a> {
 
     /// [`Driver::step`] for a state that never waits (Pass, Choice, Succeed, Fail), without an
     /// `await`. Any other state is an error: run it with [`Driver::step`].
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver, TypedHandler};
+    /// # use workflow_runtime::{Program, Runtime, TaskError};
+    /// # const STATES: &[&str] = &["Pick", "Double", "Done"];
+    /// # fn drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+    /// #     DriveFuture::new(async move {
+    /// #         let doubler = TypedHandler::new(|n: i64, _cx| async move { Ok::<_, TaskError>(n * 2) });
+    /// #         let mut state = 0;
+    /// #         loop {
+    /// #             let next = match state {
+    /// #                 0 => d.step_now(0)?, // a Pass never waits
+    /// #                 1 => d.step_task(1, &doubler).await?,
+    /// #                 _ => d.step(state).await?,
+    /// #             };
+    /// #             state = match (state, next) {
+    /// #                 (0, Some(1)) => 1,
+    /// #                 (1, Some(2)) => 2,
+    /// #                 (2, None) => return Ok(d.into_output()),
+    /// #                 (from, to) => return Err(d.no_transition(from, to)),
+    /// #             };
+    /// #         }
+    /// #     })
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Pick", "States": {
+    /// #     "Pick": {"Type": "Pass", "InputPath": "$.n", "Next": "Double"},
+    /// #     "Double": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double", "Next": "Done"},
+    /// #     "Done": {"Type": "Succeed"}}}"#).expect("valid");
+    /// # let program = Program::compile_driven(&machine, &ScopeDriver::new(drive, STATES))?;
+    /// // `Pick` (a Pass, which never waits) runs with `d.step_now(0)?`: no `await`.
+    /// let outcome = Runtime::default().run(&program, json!({"n": 21})).await?;
+    /// assert_eq!(outcome.output, Some(json!(42)));
+    /// assert_eq!(outcome.event_types()[1..3], ["PassStateEntered", "PassStateExited"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     #[inline]
     pub fn step_now(&mut self, state: usize) -> Result<Option<usize>, DriveFault> {
         let st = self.state_at(state)?;
@@ -882,6 +1139,45 @@ impl<'a> Driver<'a> {
     ///
     /// Passing the Rust value assumes that reading a value's JSON gives the value back (that the
     /// type's `Deserialize` inverts its `Serialize`), as for any serde round trip.
+    ///
+    /// ```
+    /// # use serde_json::{json, Value};
+    /// # use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver, TypedHandler};
+    /// # use workflow_runtime::{Program, Runtime, TaskError};
+    /// # const STATES: &[&str] = &["Pick", "Double", "Done"];
+    /// # fn drive(mut d: Driver<'_>) -> DriveFuture<'_> {
+    /// #     DriveFuture::new(async move {
+    /// #         let doubler = TypedHandler::new(|n: i64, _cx| async move { Ok::<_, TaskError>(n * 2) });
+    /// #         let mut state = 0;
+    /// #         loop {
+    /// #             let next = match state {
+    /// #                 0 => d.step_now(0)?, // a Pass never waits
+    /// #                 1 => d.step_task(1, &doubler).await?,
+    /// #                 _ => d.step(state).await?,
+    /// #             };
+    /// #             state = match (state, next) {
+    /// #                 (0, Some(1)) => 1,
+    /// #                 (1, Some(2)) => 2,
+    /// #                 (2, None) => return Ok(d.into_output()),
+    /// #                 (from, to) => return Err(d.no_transition(from, to)),
+    /// #             };
+    /// #         }
+    /// #     })
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let machine = workflow_asl::load(r#"{"StartAt": "Pick", "States": {
+    /// #     "Pick": {"Type": "Pass", "InputPath": "$.n", "Next": "Double"},
+    /// #     "Double": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double", "Next": "Done"},
+    /// #     "Done": {"Type": "Succeed"}}}"#).expect("valid");
+    /// # let program = Program::compile_driven(&machine, &ScopeDriver::new(drive, STATES))?;
+    /// // `Double` runs with `d.step_task(1, &doubler).await?`: the typed handler, called directly.
+    /// let outcome = Runtime::default().run(&program, json!({"n": 21})).await?;
+    /// assert_eq!(outcome.output, Some(json!(42)));
+    /// assert_eq!(outcome.event_types()[1..3], ["PassStateEntered", "PassStateExited"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn step_task(
         &mut self,
         state: usize,
