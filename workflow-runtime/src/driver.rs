@@ -593,6 +593,38 @@ impl ScopeDriver {
     /// Drives the scopes nested in state `state` too: the branches of a Parallel state (one
     /// driver per branch, in order) or the item processor of a Map state (one driver). Nested
     /// scopes without a driver are interpreted.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use workflow_runtime::driver::{DriveFuture, Driver, ScopeDriver};
+    /// use workflow_runtime::{Program, Runtime};
+    ///
+    /// // One driver for the machine (a Parallel), one for its branch (a Pass).
+    /// fn top(mut d: Driver<'_>) -> DriveFuture<'_> {
+    ///     DriveFuture::new(async move {
+    ///         d.step(0).await?;
+    ///         Ok(d.into_output())
+    ///     })
+    /// }
+    /// fn branch(mut d: Driver<'_>) -> DriveFuture<'_> {
+    ///     DriveFuture::new(async move {
+    ///         d.step_now(0)?;
+    ///         Ok(d.into_output())
+    ///     })
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let machine = workflow_asl::load(r#"{"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": true,
+    ///   "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Pass", "Result": "from the branch", "End": true}}}]}}}"#).expect("valid");
+    /// let driver = ScopeDriver::new(top, &["Both"]).nest(0, vec![ScopeDriver::new(branch, &["B"])]);
+    /// let program = Program::compile_driven(&machine, &driver)?;
+    /// assert_eq!(Runtime::default().run(&program, json!({})).await?.output, Some(json!(["from the branch"])));
+    /// // Nested drivers must match the branches: one per branch.
+    /// let wrong = ScopeDriver::new(top, &["Both"]).nest(0, vec![ScopeDriver::new(branch, &["B"]), ScopeDriver::new(branch, &["B"])]);
+    /// assert!(Program::compile_driven(&machine, &wrong).is_err()); // two drivers, one branch
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn nest(mut self, state: usize, drivers: Vec<ScopeDriver>) -> ScopeDriver {
         self.nested.push((state, drivers));
         self

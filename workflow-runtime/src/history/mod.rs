@@ -841,6 +841,36 @@ pub trait EventSink: Send + Sync {
     /// write is made or queued before this returns, after every append queued before it; the
     /// future completes once it is stored. Called only when [`EventSink::keeps_map_progress`]
     /// is `true`; the default stores nothing.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::history::EventSink;
+    /// # use workflow_runtime::store::{MapChild, MapChildOutcome, MapRunState, MemoryStore, NewExecution, Store, StoreSink};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # store.start_execution(NewExecution {
+    /// #     name: "e-1".into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({}),
+    /// #     metadata: json!({}),
+    /// # }).await?;
+    /// // A sink over a store that keeps Map Run progress.
+    /// let sink = StoreSink::new(store.clone(), "e-1");
+    /// assert!(sink.keeps_map_progress());
+    /// let done = MapChild {
+    ///     index: 0,
+    ///     input_hash: 1,
+    ///     start_date: "2024-01-01T00:00:00.000Z".into(),
+    ///     stop_date: "2024-01-01T00:00:01.000Z".into(),
+    ///     outcome: MapChildOutcome::Succeeded("1".into()),
+    /// };
+    /// sink.record_map_children("run-1", vec![done], Some(MapRunState::default())).await?;
+    /// assert_eq!(store.load_map_children("e-1", "run-1", 0, 10).await?.len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     fn record_map_children(
         &self,
         run: &str,
@@ -853,6 +883,37 @@ pub trait EventSink: Send + Sync {
 
     /// The state last recorded with the children of the Map Run `run`, if any. The default has
     /// none.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::history::EventSink;
+    /// # use workflow_runtime::store::{MapChild, MapChildOutcome, MapRunState, MemoryStore, NewExecution, Store, StoreSink};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # store.start_execution(NewExecution {
+    /// #     name: "e-1".into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({}),
+    /// #     metadata: json!({}),
+    /// # }).await?;
+    /// // A sink over a store that keeps Map Run progress.
+    /// let sink = StoreSink::new(store.clone(), "e-1");
+    /// assert!(sink.keeps_map_progress());
+    /// let done = MapChild {
+    ///     index: 0,
+    ///     input_hash: 1,
+    ///     start_date: "2024-01-01T00:00:00.000Z".into(),
+    ///     stop_date: "2024-01-01T00:00:01.000Z".into(),
+    ///     outcome: MapChildOutcome::Succeeded("1".into()),
+    /// };
+    /// sink.record_map_children("run-1", vec![done], Some(MapRunState::default())).await?;
+    /// assert_eq!(sink.load_map_run("run-1").await?, Some(MapRunState::default()));
+    /// assert_eq!(sink.load_map_run("run-2").await?, None);
+    /// # Ok(())
+    /// # }
+    /// ```
     fn load_map_run<'a>(&'a self, run: &'a str) -> MapRunFuture<'a> {
         let _ = run;
         Box::pin(async { Ok(None) })
@@ -860,6 +921,37 @@ pub trait EventSink: Send + Sync {
 
     /// At most `limit` recorded children of the Map Run `run` from index `from` on, in index
     /// order. The default has none.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::history::EventSink;
+    /// # use workflow_runtime::store::{MapChild, MapChildOutcome, MapRunState, MemoryStore, NewExecution, Store, StoreSink};
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let store = Arc::new(MemoryStore::new());
+    /// # store.start_execution(NewExecution {
+    /// #     name: "e-1".into(),
+    /// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: json!({}),
+    /// #     metadata: json!({}),
+    /// # }).await?;
+    /// // A sink over a store that keeps Map Run progress.
+    /// let sink = StoreSink::new(store.clone(), "e-1");
+    /// assert!(sink.keeps_map_progress());
+    /// let done = MapChild {
+    ///     index: 0,
+    ///     input_hash: 1,
+    ///     start_date: "2024-01-01T00:00:00.000Z".into(),
+    ///     stop_date: "2024-01-01T00:00:01.000Z".into(),
+    ///     outcome: MapChildOutcome::Succeeded("1".into()),
+    /// };
+    /// sink.record_map_children("run-1", vec![done], Some(MapRunState::default())).await?;
+    /// let children = sink.load_map_children("run-1", 0, 100).await?;
+    /// assert_eq!(children[0].outcome, MapChildOutcome::Succeeded("1".into()));
+    /// # Ok(())
+    /// # }
+    /// ```
     fn load_map_children<'a>(
         &'a self,
         run: &'a str,
@@ -872,6 +964,39 @@ pub trait EventSink: Send + Sync {
 }
 
 /// A boxed future returned by [`EventSink::load_map_run`].
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::history::EventSink;
+/// # use workflow_runtime::store::{MapChild, MapChildOutcome, MapRunState, MemoryStore, NewExecution, Store, StoreSink};
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let store = Arc::new(MemoryStore::new());
+/// # store.start_execution(NewExecution {
+/// #     name: "e-1".into(),
+/// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: json!({}),
+/// #     metadata: json!({}),
+/// # }).await?;
+/// // A sink over a store that keeps Map Run progress.
+/// let sink = StoreSink::new(store.clone(), "e-1");
+/// assert!(sink.keeps_map_progress());
+/// let done = MapChild {
+///     index: 0,
+///     input_hash: 1,
+///     start_date: "2024-01-01T00:00:00.000Z".into(),
+///     stop_date: "2024-01-01T00:00:01.000Z".into(),
+///     outcome: MapChildOutcome::Succeeded("1".into()),
+/// };
+/// sink.record_map_children("run-1", vec![done], Some(MapRunState::default())).await?;
+/// use workflow_runtime::history::MapRunFuture;
+///
+/// let state: MapRunFuture<'_> = sink.load_map_run("run-1");
+/// assert!(state.await?.is_some());
+/// # Ok(())
+/// # }
+/// ```
 pub type MapRunFuture<'a> = std::pin::Pin<
     Box<
         dyn std::future::Future<Output = Result<Option<crate::store::MapRunState>, SinkError>>
@@ -881,6 +1006,39 @@ pub type MapRunFuture<'a> = std::pin::Pin<
 >;
 
 /// A boxed future returned by [`EventSink::load_map_children`].
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::history::EventSink;
+/// # use workflow_runtime::store::{MapChild, MapChildOutcome, MapRunState, MemoryStore, NewExecution, Store, StoreSink};
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let store = Arc::new(MemoryStore::new());
+/// # store.start_execution(NewExecution {
+/// #     name: "e-1".into(),
+/// #     definition: r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: json!({}),
+/// #     metadata: json!({}),
+/// # }).await?;
+/// // A sink over a store that keeps Map Run progress.
+/// let sink = StoreSink::new(store.clone(), "e-1");
+/// assert!(sink.keeps_map_progress());
+/// let done = MapChild {
+///     index: 0,
+///     input_hash: 1,
+///     start_date: "2024-01-01T00:00:00.000Z".into(),
+///     stop_date: "2024-01-01T00:00:01.000Z".into(),
+///     outcome: MapChildOutcome::Succeeded("1".into()),
+/// };
+/// sink.record_map_children("run-1", vec![done], Some(MapRunState::default())).await?;
+/// use workflow_runtime::history::ChildrenFuture;
+///
+/// let children: ChildrenFuture<'_> = sink.load_map_children("run-1", 0, 1);
+/// assert_eq!(children.await?.len(), 1);
+/// # Ok(())
+/// # }
+/// ```
 pub type ChildrenFuture<'a> = std::pin::Pin<
     Box<
         dyn std::future::Future<Output = Result<Vec<crate::store::MapChild>, SinkError>>

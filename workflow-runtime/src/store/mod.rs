@@ -222,6 +222,18 @@ pub trait Store: Send + Sync {
     /// can commit them together. Only when [`Store::queues_appends`] is `true`; the default
     /// refuses. ([`SqliteStore`] queues appends to its store thread, which commits every queued
     /// append in one transaction, each in its own savepoint.)
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use workflow_runtime::store::{MemoryStore, Store};
+    ///
+    /// // The memory store does not queue: it refuses, and the executor awaits each append instead.
+    /// let store = MemoryStore::new();
+    /// assert!(!store.queues_appends());
+    /// assert!(store.queue_events("e-1", Vec::new()).await.is_err());
+    /// # }
+    /// ```
     fn queue_events(&self, name: &str, events: Vec<HistoryEvent>) -> StoreFuture<'static, ()> {
         drop(events);
         let detail = format!("this store does not queue appends (execution `{name}`)");
