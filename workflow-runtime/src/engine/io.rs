@@ -72,11 +72,91 @@ pub(super) fn render(v: &Value) -> Arc<str> {
     })
 }
 
-/// The size of `v` as compact JSON text, counting only up to about `limit`.
+/// The size of `v` as compact JSON text, counting only up to about `limit`. An array or object
+/// of at least [`PARALLEL_MIN`] members is sized on all cores.
 pub(crate) fn json_size(v: &Value, limit: usize) -> usize {
     let mut total = 0usize;
-    size_into(v, limit, 0, &mut total);
+    match v {
+        Value::Array(a) if a.len() >= PARALLEL_MIN => {
+            total = 2 + a.len() - 1;
+            total += on_chunks(a, |chunk| {
+                chunk.iter().map(|x| json_size(x, limit)).sum::<usize>()
+            })
+            .into_iter()
+            .sum::<usize>();
+        }
+        Value::Object(o) if o.len() >= PARALLEL_MIN => {
+            let entries: Vec<(&String, &Value)> = o.iter().collect();
+            total = 2 + 2 * o.len() - 1;
+            total += on_chunks(&entries, |chunk| {
+                chunk
+                    .iter()
+                    .map(|(k, x)| json_string_len(k) + json_size(x, limit))
+                    .sum::<usize>()
+            })
+            .into_iter()
+            .sum::<usize>();
+        }
+        _ => size_into(v, limit, 0, &mut total),
+    }
     total
+}
+
+/// [`workflow_asl::limits::nesting_depth`], on all cores for an array or object of at least
+/// [`PARALLEL_MIN`] members (a Map's million results).
+pub(crate) fn nesting_depth(v: &Value, limit: usize) -> usize {
+    use workflow_asl::limits::nesting_depth as serial;
+    // A container is one level over its deepest member; counting stops past `limit`.
+    let members = |deepest: Vec<usize>| match limit {
+        0 => 1,
+        _ => 1 + deepest.into_iter().max().unwrap_or(0),
+    };
+    match v {
+        Value::Array(a) if a.len() >= PARALLEL_MIN => members(on_chunks(a, |chunk| {
+            chunk
+                .iter()
+                .map(|x| serial(x, limit.saturating_sub(1)))
+                .max()
+                .unwrap_or(0)
+        })),
+        Value::Object(o) if o.len() >= PARALLEL_MIN => {
+            let values: Vec<&Value> = o.values().collect();
+            members(on_chunks(&values, |chunk| {
+                chunk
+                    .iter()
+                    .map(|x| serial(x, limit.saturating_sub(1)))
+                    .max()
+                    .unwrap_or(0)
+            }))
+        }
+        _ => serial(v, limit),
+    }
+}
+
+/// How many members an array or object needs before [`json_size`] and [`nesting_depth`] walk it
+/// on all cores (a thread costs tens of microseconds; a member, tens of nanoseconds).
+pub(crate) const PARALLEL_MIN: usize = 1 << 16;
+
+/// `f` over `items` cut in one chunk per core, the chunks on scoped threads (the first on this
+/// one); the results in chunk order.
+fn on_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads < 2 {
+        return vec![f(items)];
+    }
+    let size = items.len().div_ceil(threads);
+    let mut chunks = items.chunks(size.max(1));
+    let first = chunks.next().unwrap_or(&[]);
+    let f = &f;
+    std::thread::scope(|s| {
+        let others: Vec<_> = chunks.map(|c| s.spawn(move || f(c))).collect();
+        let mut out = vec![f(first)];
+        for h in others {
+            // A panic in `f` is one in this thread's code too: pass it on.
+            out.push(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        out
+    })
 }
 
 /// Adds the size of `v` to `total`; recursion is bounded (deep values continue on a heap stack).
@@ -418,5 +498,36 @@ mod tests {
             deep = json!([deep]);
         }
         assert_eq!(json_size(&deep, usize::MAX), java_json(&deep).len());
+    }
+
+    /// Arrays and objects of `PARALLEL_MIN` members or more are walked on all cores, with the
+    /// serial walk's results.
+    #[test]
+    fn large_containers_are_sized_and_measured_as_serially() {
+        use super::{nesting_depth, PARALLEL_MIN};
+        use workflow_asl::limits::nesting_depth as serial;
+        let mut deep = json!("x\"é");
+        for _ in 0..5 {
+            deep = json!({"k": [deep]});
+        }
+        let mut items: Vec<serde_json::Value> = (0..PARALLEL_MIN + 7)
+            .map(|i| json!({"i": i, "s": "q\"\n", "a": [i, null, true]}))
+            .collect();
+        items[PARALLEL_MIN / 2] = deep.clone();
+        let array = serde_json::Value::Array(items.clone());
+        let object = serde_json::Value::Object(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (format!("key\t{i}"), v))
+                .collect(),
+        );
+        for v in [&array, &object] {
+            assert_eq!(json_size(v, usize::MAX), java_json(v).len());
+            for limit in [0, 1, 2, 10, 11, 127] {
+                assert_eq!(nesting_depth(v, limit), serial(v, limit), "limit {limit}");
+            }
+        }
+        assert_eq!(nesting_depth(&array, 127), 11);
     }
 }

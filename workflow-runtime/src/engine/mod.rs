@@ -48,7 +48,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use workflow_asl::error::{names, Failure};
-use workflow_asl::limits::{nesting_cause, nesting_depth, MAX_NESTING_DEPTH};
+use workflow_asl::limits::{nesting_cause, MAX_NESTING_DEPTH};
 
 use crate::cancel::Cancel;
 use crate::handler::{Handlers, TaskError};
@@ -704,7 +704,7 @@ impl Exec {
         // value `d` levels deep takes at least `2d` bytes, so small outputs are never walked.
         if size > 2 * MAX_NESTING_DEPTH
             && !passes_input_on(st)
-            && nesting_depth(&step.output, MAX_NESTING_DEPTH) > MAX_NESTING_DEPTH
+            && io::nesting_depth(&step.output, MAX_NESTING_DEPTH) > MAX_NESTING_DEPTH
         {
             return Err(Fault::Error(StateError::terminal_runtime(nesting_cause(
                 &format!("output of the state '{}'", st.name),

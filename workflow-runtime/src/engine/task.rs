@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use workflow_asl::error::names;
 use workflow_asl::eval::{java_json, Env};
-use workflow_asl::limits::{drop_deep, nesting_cause, nesting_depth, MAX_NESTING_DEPTH};
+use workflow_asl::limits::{drop_deep, nesting_cause, MAX_NESTING_DEPTH};
 
 use super::context::{build_context, Extra};
 use super::errors::{Recovery, Retrier};
@@ -171,7 +171,7 @@ impl Exec {
                 // A handler's value, before anything walks it recursively (rendering, the data
                 // path, dropping): deeper than the nesting limit, it fails the task.
                 TaskOutcome::Succeeded(v)
-                    if nesting_depth(&v, MAX_NESTING_DEPTH) > MAX_NESTING_DEPTH =>
+                    if super::io::nesting_depth(&v, MAX_NESTING_DEPTH) > MAX_NESTING_DEPTH =>
                 {
                     drop_deep(v);
                     TaskOutcome::Failed(StateError::new(
