@@ -370,6 +370,39 @@ struct FileSet {
 
 /// Renders a child's result as the entries of its result file: each JSON entry preceded by a
 /// comma (`OutputType: JSON`) or followed by a newline (`JSONL`).
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::distributed::writer::{ChildRecord, ChildStatus, RenderedBatch, ResultWriter, WriterPlan};
+/// # use workflow_runtime::objects::MemoryObjects;
+/// # let objects = MemoryObjects::new().with_bucket("out");
+/// # let plan = WriterPlan::new(
+/// #     &json!({"Resource": "arn:aws:states:::s3:putObject", "WriterConfig": {"Transformation": "COMPACT", "OutputType": "JSONL"}}),
+/// #     Some(&json!({"Bucket": "out", "Prefix": "runs"})),
+/// # )?;
+/// # let child = |i: u64, status| ChildRecord {
+/// #     execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M/Each:{i}"),
+/// #     name: i.to_string(),
+/// #     state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M/Each".into(),
+/// #     input: json!(i),
+/// #     status,
+/// #     start_date: "2024-01-01T00:00:00.000Z".into(),
+/// #     stop_date: "2024-01-01T00:00:01.000Z".into(),
+/// # };
+/// let mut writer = ResultWriter::new(Arc::new(objects.clone()), plan, "arn:aws:states:us-east-1:123456789012:mapRun:M/Each:r1", "r1")?;
+/// // Render children on any thread, then append the batch in order.
+/// let renderer = writer.renderer();
+/// let mut batch = RenderedBatch::with_capacity(2, 64);
+/// renderer.render_into(&child(0, ChildStatus::Succeeded(json!({"n": 0}))), &mut batch)?;
+/// renderer.render_into(&child(1, ChildStatus::Succeeded(json!({"n": 1}))), &mut batch)?;
+/// assert_eq!(batch.len(), 2);
+/// writer.push_batch(&batch)?;
+/// writer.finish()?;
+/// let file = objects.object("out", "runs/r1/SUCCEEDED_0.jsonl").expect("written");
+/// assert_eq!(String::from_utf8(file).unwrap(), "{\"n\":0}\n{\"n\":1}\n"); // JSONL, COMPACT
+/// # Ok::<(), workflow_runtime::distributed::DistError>(())
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Renderer {
     transformation: Transformation,
@@ -379,6 +412,39 @@ pub struct Renderer {
 /// The rendered entries of several children, one after the other in one buffer (no buffer per
 /// child), and for each child the file (`SUCCEEDED`, `FAILED`, `PENDING`) they go to: what
 /// [`ResultWriter::push_batch`] appends.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use serde_json::json;
+/// # use workflow_runtime::distributed::writer::{ChildRecord, ChildStatus, RenderedBatch, ResultWriter, WriterPlan};
+/// # use workflow_runtime::objects::MemoryObjects;
+/// # let objects = MemoryObjects::new().with_bucket("out");
+/// # let plan = WriterPlan::new(
+/// #     &json!({"Resource": "arn:aws:states:::s3:putObject", "WriterConfig": {"Transformation": "COMPACT", "OutputType": "JSONL"}}),
+/// #     Some(&json!({"Bucket": "out", "Prefix": "runs"})),
+/// # )?;
+/// # let child = |i: u64, status| ChildRecord {
+/// #     execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M/Each:{i}"),
+/// #     name: i.to_string(),
+/// #     state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M/Each".into(),
+/// #     input: json!(i),
+/// #     status,
+/// #     start_date: "2024-01-01T00:00:00.000Z".into(),
+/// #     stop_date: "2024-01-01T00:00:01.000Z".into(),
+/// # };
+/// let mut writer = ResultWriter::new(Arc::new(objects.clone()), plan, "arn:aws:states:us-east-1:123456789012:mapRun:M/Each:r1", "r1")?;
+/// // Render children on any thread, then append the batch in order.
+/// let renderer = writer.renderer();
+/// let mut batch = RenderedBatch::with_capacity(2, 64);
+/// renderer.render_into(&child(0, ChildStatus::Succeeded(json!({"n": 0}))), &mut batch)?;
+/// renderer.render_into(&child(1, ChildStatus::Succeeded(json!({"n": 1}))), &mut batch)?;
+/// assert_eq!(batch.len(), 2);
+/// writer.push_batch(&batch)?;
+/// writer.finish()?;
+/// let file = objects.object("out", "runs/r1/SUCCEEDED_0.jsonl").expect("written");
+/// assert_eq!(String::from_utf8(file).unwrap(), "{\"n\":0}\n{\"n\":1}\n"); // JSONL, COMPACT
+/// # Ok::<(), workflow_runtime::distributed::DistError>(())
+/// ```
 #[derive(Debug, Default)]
 pub struct RenderedBatch {
     bytes: Vec<u8>,
@@ -388,6 +454,39 @@ pub struct RenderedBatch {
 
 impl RenderedBatch {
     /// An empty batch with room for `children` children of about `bytes_each` bytes.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::distributed::writer::{ChildRecord, ChildStatus, RenderedBatch, ResultWriter, WriterPlan};
+    /// # use workflow_runtime::objects::MemoryObjects;
+    /// # let objects = MemoryObjects::new().with_bucket("out");
+    /// # let plan = WriterPlan::new(
+    /// #     &json!({"Resource": "arn:aws:states:::s3:putObject", "WriterConfig": {"Transformation": "COMPACT", "OutputType": "JSONL"}}),
+    /// #     Some(&json!({"Bucket": "out", "Prefix": "runs"})),
+    /// # )?;
+    /// # let child = |i: u64, status| ChildRecord {
+    /// #     execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M/Each:{i}"),
+    /// #     name: i.to_string(),
+    /// #     state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M/Each".into(),
+    /// #     input: json!(i),
+    /// #     status,
+    /// #     start_date: "2024-01-01T00:00:00.000Z".into(),
+    /// #     stop_date: "2024-01-01T00:00:01.000Z".into(),
+    /// # };
+    /// let mut writer = ResultWriter::new(Arc::new(objects.clone()), plan, "arn:aws:states:us-east-1:123456789012:mapRun:M/Each:r1", "r1")?;
+    /// // Render children on any thread, then append the batch in order.
+    /// let renderer = writer.renderer();
+    /// let mut batch = RenderedBatch::with_capacity(2, 64);
+    /// renderer.render_into(&child(0, ChildStatus::Succeeded(json!({"n": 0}))), &mut batch)?;
+    /// renderer.render_into(&child(1, ChildStatus::Succeeded(json!({"n": 1}))), &mut batch)?;
+    /// assert_eq!(batch.len(), 2);
+    /// writer.push_batch(&batch)?;
+    /// writer.finish()?;
+    /// let file = objects.object("out", "runs/r1/SUCCEEDED_0.jsonl").expect("written");
+    /// assert_eq!(String::from_utf8(file).unwrap(), "{\"n\":0}\n{\"n\":1}\n"); // JSONL, COMPACT
+    /// # Ok::<(), workflow_runtime::distributed::DistError>(())
+    /// ```
     pub fn with_capacity(children: usize, bytes_each: usize) -> RenderedBatch {
         RenderedBatch {
             bytes: Vec::with_capacity(children.saturating_mul(bytes_each)),
@@ -396,11 +495,21 @@ impl RenderedBatch {
     }
 
     /// How many children it holds.
+    ///
+    /// ```
+    /// use workflow_runtime::distributed::writer::RenderedBatch;
+    /// assert_eq!(RenderedBatch::with_capacity(8, 100).len(), 0);
+    /// ```
     pub fn len(&self) -> usize {
         self.ends.len()
     }
 
     /// Whether it holds no child.
+    ///
+    /// ```
+    /// use workflow_runtime::distributed::writer::RenderedBatch;
+    /// assert!(RenderedBatch::default().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
@@ -413,6 +522,30 @@ impl RenderedBatch {
 
 /// A succeeded child execution, borrowed from wherever its facts are kept: what
 /// [`Renderer::render_succeeded`] writes (a [`ChildRecord`] without owning its fields).
+///
+/// ```
+/// use std::sync::Arc;
+/// use serde_json::json;
+/// use workflow_runtime::distributed::writer::{RenderedBatch, ResultWriter, SucceededChild, WriterPlan};
+/// use workflow_runtime::objects::MemoryObjects;
+///
+/// let plan = WriterPlan::new(&json!({"Resource": "arn:aws:states:::s3:putObject", "WriterConfig": {"Transformation": "FLATTEN"}}), Some(&json!({"Bucket": "out"})))?;
+/// let writer = ResultWriter::new(Arc::new(MemoryObjects::new().with_bucket("out")), plan, "arn:mapRun", "r1")?;
+/// let (input, output) = (json!(0), json!([1, 2]));
+/// let child = SucceededChild {
+///     execution_arn: "arn:aws:states:us-east-1:123456789012:execution:M/Each:0",
+///     name: "0",
+///     state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M/Each",
+///     input: &input,
+///     output: &output,
+///     start_date: "2024-01-01T00:00:00.000Z",
+///     stop_date: "2024-01-01T00:00:01.000Z",
+/// };
+/// let mut batch = RenderedBatch::default();
+/// writer.renderer().render_succeeded(child, &mut batch)?;
+/// assert_eq!(batch.len(), 1);
+/// # Ok::<(), workflow_runtime::distributed::DistError>(())
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct SucceededChild<'a> {
     /// Its execution ARN.
@@ -433,6 +566,39 @@ pub struct SucceededChild<'a> {
 
 impl Renderer {
     /// Renders `rec` (its transformation applied) at the end of `batch`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::distributed::writer::{ChildRecord, ChildStatus, RenderedBatch, ResultWriter, WriterPlan};
+    /// # use workflow_runtime::objects::MemoryObjects;
+    /// # let objects = MemoryObjects::new().with_bucket("out");
+    /// # let plan = WriterPlan::new(
+    /// #     &json!({"Resource": "arn:aws:states:::s3:putObject", "WriterConfig": {"Transformation": "COMPACT", "OutputType": "JSONL"}}),
+    /// #     Some(&json!({"Bucket": "out", "Prefix": "runs"})),
+    /// # )?;
+    /// # let child = |i: u64, status| ChildRecord {
+    /// #     execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M/Each:{i}"),
+    /// #     name: i.to_string(),
+    /// #     state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M/Each".into(),
+    /// #     input: json!(i),
+    /// #     status,
+    /// #     start_date: "2024-01-01T00:00:00.000Z".into(),
+    /// #     stop_date: "2024-01-01T00:00:01.000Z".into(),
+    /// # };
+    /// let mut writer = ResultWriter::new(Arc::new(objects.clone()), plan, "arn:aws:states:us-east-1:123456789012:mapRun:M/Each:r1", "r1")?;
+    /// // Render children on any thread, then append the batch in order.
+    /// let renderer = writer.renderer();
+    /// let mut batch = RenderedBatch::with_capacity(2, 64);
+    /// renderer.render_into(&child(0, ChildStatus::Succeeded(json!({"n": 0}))), &mut batch)?;
+    /// renderer.render_into(&child(1, ChildStatus::Succeeded(json!({"n": 1}))), &mut batch)?;
+    /// assert_eq!(batch.len(), 2);
+    /// writer.push_batch(&batch)?;
+    /// writer.finish()?;
+    /// let file = objects.object("out", "runs/r1/SUCCEEDED_0.jsonl").expect("written");
+    /// assert_eq!(String::from_utf8(file).unwrap(), "{\"n\":0}\n{\"n\":1}\n"); // JSONL, COMPACT
+    /// # Ok::<(), workflow_runtime::distributed::DistError>(())
+    /// ```
     pub fn render_into(
         &self,
         rec: &ChildRecord,
@@ -464,6 +630,28 @@ impl Renderer {
     }
 
     /// Renders a succeeded child (its transformation applied) at the end of `batch`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use serde_json::json;
+    /// use workflow_runtime::distributed::writer::{RenderedBatch, ResultWriter, SucceededChild, WriterPlan};
+    /// use workflow_runtime::objects::MemoryObjects;
+    ///
+    /// let objects = MemoryObjects::new().with_bucket("out");
+    /// let plan = WriterPlan::new(&json!({"Resource": "arn:aws:states:::s3:putObject", "WriterConfig": {"Transformation": "COMPACT"}}), Some(&json!({"Bucket": "out"})))?;
+    /// let mut writer = ResultWriter::new(Arc::new(objects.clone()), plan, "arn:mapRun", "r1")?;
+    /// let (input, output) = (json!(0), json!("done"));
+    /// let child = SucceededChild {
+    ///     execution_arn: "arn:x:0", name: "0", state_machine_arn: "arn:sm", input: &input, output: &output,
+    ///     start_date: "2024-01-01T00:00:00.000Z", stop_date: "2024-01-01T00:00:01.000Z",
+    /// };
+    /// let mut batch = RenderedBatch::default();
+    /// writer.renderer().render_succeeded(child, &mut batch)?;
+    /// writer.push_batch(&batch)?;
+    /// writer.finish()?;
+    /// assert_eq!(objects.object("out", "r1/SUCCEEDED_0.json"), Some(b"[\"done\"]".to_vec()));
+    /// # Ok::<(), workflow_runtime::distributed::DistError>(())
+    /// ```
     pub fn render_succeeded(
         &self,
         child: SucceededChild<'_>,
@@ -650,6 +838,22 @@ const STATUSES: [&str; 3] = ["SUCCEEDED", "FAILED", "PENDING"];
 
 impl ResultWriter {
     /// A writer for an exporting `plan` (with a bucket), for the Map Run `map_run_id`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use serde_json::json;
+    /// use workflow_runtime::distributed::writer::{ResultWriter, WriterPlan};
+    /// use workflow_runtime::objects::MemoryObjects;
+    ///
+    /// let store = Arc::new(MemoryObjects::new().with_bucket("out"));
+    /// let exporting = WriterPlan::new(&json!({"Resource": "arn:aws:states:::s3:putObject"}), Some(&json!({"Bucket": "out", "Prefix": "p/"})))?;
+    /// let writer = ResultWriter::new(store.clone(), exporting, "arn:mapRun", "r9")?;
+    /// assert_eq!(writer.manifest_key(), "p/r9/manifest.json");
+    /// // A plan without a bucket exports nothing: no writer for it.
+    /// let local = WriterPlan::new(&json!({"WriterConfig": {"Transformation": "COMPACT"}}), None)?;
+    /// assert!(ResultWriter::new(store, local, "arn:mapRun", "r9").is_err());
+    /// # Ok::<(), workflow_runtime::distributed::DistError>(())
+    /// ```
     pub fn new(
         store: Arc<dyn ObjectStore>,
         plan: WriterPlan,
@@ -746,6 +950,39 @@ impl ResultWriter {
     }
 
     /// What renders a child's entries for this writer; it can run on any thread.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::distributed::writer::{ChildRecord, ChildStatus, RenderedBatch, ResultWriter, WriterPlan};
+    /// # use workflow_runtime::objects::MemoryObjects;
+    /// # let objects = MemoryObjects::new().with_bucket("out");
+    /// # let plan = WriterPlan::new(
+    /// #     &json!({"Resource": "arn:aws:states:::s3:putObject", "WriterConfig": {"Transformation": "COMPACT", "OutputType": "JSONL"}}),
+    /// #     Some(&json!({"Bucket": "out", "Prefix": "runs"})),
+    /// # )?;
+    /// # let child = |i: u64, status| ChildRecord {
+    /// #     execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M/Each:{i}"),
+    /// #     name: i.to_string(),
+    /// #     state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M/Each".into(),
+    /// #     input: json!(i),
+    /// #     status,
+    /// #     start_date: "2024-01-01T00:00:00.000Z".into(),
+    /// #     stop_date: "2024-01-01T00:00:01.000Z".into(),
+    /// # };
+    /// let mut writer = ResultWriter::new(Arc::new(objects.clone()), plan, "arn:aws:states:us-east-1:123456789012:mapRun:M/Each:r1", "r1")?;
+    /// // Render children on any thread, then append the batch in order.
+    /// let renderer = writer.renderer();
+    /// let mut batch = RenderedBatch::with_capacity(2, 64);
+    /// renderer.render_into(&child(0, ChildStatus::Succeeded(json!({"n": 0}))), &mut batch)?;
+    /// renderer.render_into(&child(1, ChildStatus::Succeeded(json!({"n": 1}))), &mut batch)?;
+    /// assert_eq!(batch.len(), 2);
+    /// writer.push_batch(&batch)?;
+    /// writer.finish()?;
+    /// let file = objects.object("out", "runs/r1/SUCCEEDED_0.jsonl").expect("written");
+    /// assert_eq!(String::from_utf8(file).unwrap(), "{\"n\":0}\n{\"n\":1}\n"); // JSONL, COMPACT
+    /// # Ok::<(), workflow_runtime::distributed::DistError>(())
+    /// ```
     pub fn renderer(&self) -> Renderer {
         Renderer {
             transformation: self.plan.transformation,
@@ -755,6 +992,39 @@ impl ResultWriter {
 
     /// Appends the entries of the children in `batch`, rendered by [`ResultWriter::renderer`],
     /// in their order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use serde_json::json;
+    /// # use workflow_runtime::distributed::writer::{ChildRecord, ChildStatus, RenderedBatch, ResultWriter, WriterPlan};
+    /// # use workflow_runtime::objects::MemoryObjects;
+    /// # let objects = MemoryObjects::new().with_bucket("out");
+    /// # let plan = WriterPlan::new(
+    /// #     &json!({"Resource": "arn:aws:states:::s3:putObject", "WriterConfig": {"Transformation": "COMPACT", "OutputType": "JSONL"}}),
+    /// #     Some(&json!({"Bucket": "out", "Prefix": "runs"})),
+    /// # )?;
+    /// # let child = |i: u64, status| ChildRecord {
+    /// #     execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:M/Each:{i}"),
+    /// #     name: i.to_string(),
+    /// #     state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M/Each".into(),
+    /// #     input: json!(i),
+    /// #     status,
+    /// #     start_date: "2024-01-01T00:00:00.000Z".into(),
+    /// #     stop_date: "2024-01-01T00:00:01.000Z".into(),
+    /// # };
+    /// let mut writer = ResultWriter::new(Arc::new(objects.clone()), plan, "arn:aws:states:us-east-1:123456789012:mapRun:M/Each:r1", "r1")?;
+    /// // Render children on any thread, then append the batch in order.
+    /// let renderer = writer.renderer();
+    /// let mut batch = RenderedBatch::with_capacity(2, 64);
+    /// renderer.render_into(&child(0, ChildStatus::Succeeded(json!({"n": 0}))), &mut batch)?;
+    /// renderer.render_into(&child(1, ChildStatus::Succeeded(json!({"n": 1}))), &mut batch)?;
+    /// assert_eq!(batch.len(), 2);
+    /// writer.push_batch(&batch)?;
+    /// writer.finish()?;
+    /// let file = objects.object("out", "runs/r1/SUCCEEDED_0.jsonl").expect("written");
+    /// assert_eq!(String::from_utf8(file).unwrap(), "{\"n\":0}\n{\"n\":1}\n"); // JSONL, COMPACT
+    /// # Ok::<(), workflow_runtime::distributed::DistError>(())
+    /// ```
     pub fn push_batch(&mut self, batch: &RenderedBatch) -> Result<(), DistError> {
         let jsonl = self.plan.output_type == OutputType::Jsonl;
         let mut start = 0;
