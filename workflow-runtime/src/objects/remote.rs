@@ -25,10 +25,57 @@ use object_store::{ObjectStore as Remote, ObjectStoreExt, PutPayload};
 use super::{ObjectError, ObjectInfo};
 
 /// A function from a bucket name to the store that holds it.
+///
+/// ```
+/// use std::io::Read;
+/// use std::sync::Arc;
+/// use object_store::memory::InMemory;
+/// use workflow_runtime::objects::{BucketStores, ObjectStore, RemoteObjects};
+///
+/// // Every bucket an in-memory store of its own (asked for once per bucket, then kept).
+/// let stores: Box<BucketStores> =
+///     Box::new(|_bucket: &str| Ok(Arc::new(InMemory::new()) as Arc<dyn object_store::ObjectStore>));
+/// let objects = RemoteObjects::new(stores)?;
+/// objects.put_object("b", "k", b"body".to_vec())?;
+/// let mut text = String::new();
+/// objects.get_object("b", "k")?.read_to_string(&mut text)?;
+/// assert_eq!(text, "body");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type BucketStores =
     dyn Fn(&str) -> Result<Arc<dyn Remote>, object_store::Error> + Send + Sync + 'static;
 
 /// Objects in stores of the `object_store` crate, one store per bucket.
+///
+/// ```
+/// use std::io::Read;
+/// use std::sync::Arc;
+/// use object_store::local::LocalFileSystem;
+/// use workflow_runtime::objects::{ObjectError, ObjectStore, RemoteObjects};
+///
+/// // Buckets are folders of a temp dir, served by the crate's `LocalFileSystem`.
+/// let dir = tempfile::tempdir()?;
+/// std::fs::create_dir_all(dir.path().join("in"))?;
+/// let root = dir.path().to_path_buf();
+/// let objects = RemoteObjects::new(move |bucket| {
+///     let store = LocalFileSystem::new_with_prefix(root.join(bucket))?;
+///     Ok(Arc::new(store) as Arc<dyn object_store::ObjectStore>)
+/// })?;
+/// objects.put_object("in", "data/items.jsonl", b"{\"v\":1}\n".to_vec())?;
+/// let mut text = String::new();
+/// objects.get_object("in", "data/items.jsonl")?.read_to_string(&mut text)?;
+/// assert_eq!(text, "{\"v\":1}\n");
+/// // The object is a file of the bucket's folder.
+/// assert!(dir.path().join("in/data/items.jsonl").is_file());
+/// let listed = objects.list_objects_v2("in", "data/")?;
+/// assert_eq!(listed.len(), 1);
+/// assert_eq!((listed[0].key.as_str(), listed[0].size), ("data/items.jsonl", 8));
+/// assert!(matches!(
+///     objects.get_object("in", "missing"),
+///     Err(ObjectError::NoSuchKey { .. })
+/// ));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct RemoteObjects {
     stores: Box<BucketStores>,
     buckets: Mutex<HashMap<String, Arc<dyn Remote>>>,
@@ -65,6 +112,38 @@ impl RemoteObjects {
     ///
     /// # Errors
     /// When the backend's runtime cannot be started (no threads left).
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use object_store::local::LocalFileSystem;
+    /// use workflow_runtime::objects::{ObjectError, ObjectStore, RemoteObjects};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::create_dir_all(dir.path().join("out"))?;
+    /// let root = dir.path().to_path_buf();
+    /// let calls = Arc::new(AtomicUsize::new(0));
+    /// let counted = Arc::clone(&calls);
+    /// let objects = RemoteObjects::new(move |bucket| {
+    ///     counted.fetch_add(1, Ordering::SeqCst);
+    ///     let store = LocalFileSystem::new_with_prefix(root.join(bucket))?;
+    ///     Ok(Arc::new(store) as Arc<dyn object_store::ObjectStore>)
+    /// })?;
+    /// // No bucket is opened until it is used.
+    /// assert_eq!(calls.load(Ordering::SeqCst), 0);
+    /// objects.put_object("out", "a", b"1".to_vec())?;
+    /// objects.put_object("out", "b", b"2".to_vec())?;
+    /// assert_eq!(objects.list_objects_v2("out", "")?.len(), 2);
+    /// // The function is called once per bucket; its store is kept.
+    /// assert_eq!(calls.load(Ordering::SeqCst), 1);
+    /// // A bucket name that is a path is refused before the function is asked.
+    /// assert!(matches!(
+    ///     objects.put_object("../out", "k", Vec::new()),
+    ///     Err(ObjectError::Invalid(_))
+    /// ));
+    /// assert_eq!(calls.load(Ordering::SeqCst), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(
         stores: impl Fn(&str) -> Result<Arc<dyn Remote>, object_store::Error> + Send + Sync + 'static,
     ) -> std::io::Result<RemoteObjects> {
