@@ -34,6 +34,37 @@ pub const MAX_ERROR_CHARS: usize = 256;
 pub const MAX_CAUSE_CHARS: usize = 32_768;
 
 /// Why a worker could not start or stopped.
+///
+/// ```
+/// use serde_json::Value;
+/// use workflow_aws::activity::{ActivityWorker, WorkerError};
+/// use workflow_aws::{TaskError, TaskHandlers};
+/// # fn client() -> aws_sdk_sfn::Client {
+/// #     use aws_sdk_sfn::config::{BehaviorVersion, Credentials, Region};
+/// #     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+/// #     let conf = aws_sdk_sfn::Config::builder()
+/// #         .behavior_version(BehaviorVersion::latest())
+/// #         .region(Region::new("us-east-1"))
+/// #         .endpoint_url(format!("http://127.0.0.1:{port}"))
+/// #         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+/// #         .build();
+/// #     aws_sdk_sfn::Client::from_conf(conf)
+/// # }
+/// # const ARN: &str = "arn:aws:states:us-east-1:123456789012:activity:echo";
+///
+/// let handlers = TaskHandlers::new().raw("echo", |v: Value| async move { Ok::<_, TaskError>(v) });
+/// let err = ActivityWorker::new(client(), ARN, &handlers, "validate").unwrap_err();
+/// assert!(matches!(&err, WorkerError::NoHandler { name, known } if name == "validate" && known == &["echo"]));
+/// assert_eq!(err.to_string(), "no handler is named `validate`; the handlers are: echo");
+/// let gone = WorkerError::ActivityDoesNotExist {
+///     arn: ARN.to_string(),
+///     message: "Activity Does Not Exist".to_string(),
+/// };
+/// assert_eq!(
+///     gone.to_string(),
+///     format!("the activity {ARN} does not exist: Activity Does Not Exist")
+/// );
+/// ```
 #[derive(Debug)]
 pub enum WorkerError {
     /// The handler asked for is not registered.
@@ -70,6 +101,33 @@ impl std::fmt::Display for WorkerError {
 impl std::error::Error for WorkerError {}
 
 /// What a worker did, returned when it stops.
+///
+/// ```
+/// use serde_json::Value;
+/// use workflow_aws::activity::{ActivityWorker, WorkerStats};
+/// use workflow_aws::{TaskError, TaskHandlers};
+/// # fn client() -> aws_sdk_sfn::Client {
+/// #     use aws_sdk_sfn::config::{BehaviorVersion, Credentials, Region};
+/// #     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+/// #     let conf = aws_sdk_sfn::Config::builder()
+/// #         .behavior_version(BehaviorVersion::latest())
+/// #         .region(Region::new("us-east-1"))
+/// #         .endpoint_url(format!("http://127.0.0.1:{port}"))
+/// #         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+/// #         .build();
+/// #     aws_sdk_sfn::Client::from_conf(conf)
+/// # }
+/// # const ARN: &str = "arn:aws:states:us-east-1:123456789012:activity:echo";
+///
+/// let handlers = TaskHandlers::new().raw("echo", |v: Value| async move { Ok::<_, TaskError>(v) });
+/// let worker = ActivityWorker::new(client(), ARN, &handlers, "echo")?;
+/// // Stopped before any task came: nothing done.
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// let stats = rt.block_on(worker.run_until(async {}))?;
+/// assert_eq!(stats, WorkerStats::default());
+/// assert_eq!((stats.succeeded, stats.failed, stats.abandoned, stats.heartbeats), (0, 0, 0, 0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WorkerStats {
     /// Tasks answered with `SendTaskSuccess`.
@@ -102,6 +160,42 @@ impl Counters {
 }
 
 /// A worker for one activity and one handler.
+///
+/// ```
+/// use std::time::Duration;
+/// use serde_json::Value;
+/// use workflow_aws::activity::ActivityWorker;
+/// use workflow_aws::{TaskError, TaskHandlers};
+///
+/// fn client() -> aws_sdk_sfn::Client {
+///     use aws_sdk_sfn::config::{BehaviorVersion, Credentials, Region};
+///     // A loopback port nothing listens on: no request leaves the machine.
+///     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+///     let conf = aws_sdk_sfn::Config::builder()
+///         .behavior_version(BehaviorVersion::latest())
+///         .region(Region::new("us-east-1"))
+///         .endpoint_url(format!("http://127.0.0.1:{port}"))
+///         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+///         .build();
+///     aws_sdk_sfn::Client::from_conf(conf)
+/// }
+/// const ARN: &str = "arn:aws:states:us-east-1:123456789012:activity:echo";
+///
+/// let handlers = TaskHandlers::new().raw("echo", |v: Value| async move { Ok::<_, TaskError>(v) });
+/// let worker = ActivityWorker::new(client(), ARN, &handlers, "echo")?
+///     .concurrency(4)
+///     .heartbeat_interval(Duration::from_secs(5))
+///     .worker_name("worker-1");
+/// assert_eq!(
+///     format!("{worker:?}"),
+///     format!(
+///         "ActivityWorker {{ activity_arn: \"{ARN}\", handler: \"echo\", \
+///          worker_name: \"worker-1\", concurrency: 4, heartbeat_interval: 5s }}"
+///     )
+/// );
+/// // In a binary: `worker.run().await?` serves tasks until SIGTERM or Ctrl-C.
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct ActivityWorker {
     client: Client,
@@ -129,6 +223,35 @@ impl std::fmt::Debug for ActivityWorker {
 impl ActivityWorker {
     /// A worker running the handler `handler` of `handlers` on the tasks of `activity_arn`, one
     /// task at a time, heartbeating every 10 seconds.
+    ///
+    /// ```
+    /// use serde_json::Value;
+    /// use workflow_aws::activity::{ActivityWorker, WorkerError};
+    /// use workflow_aws::{TaskError, TaskHandlers};
+    /// # fn client() -> aws_sdk_sfn::Client {
+    /// #     use aws_sdk_sfn::config::{BehaviorVersion, Credentials, Region};
+    /// #     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    /// #     let conf = aws_sdk_sfn::Config::builder()
+    /// #         .behavior_version(BehaviorVersion::latest())
+    /// #         .region(Region::new("us-east-1"))
+    /// #         .endpoint_url(format!("http://127.0.0.1:{port}"))
+    /// #         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+    /// #         .build();
+    /// #     aws_sdk_sfn::Client::from_conf(conf)
+    /// # }
+    /// # const ARN: &str = "arn:aws:states:us-east-1:123456789012:activity:echo";
+    ///
+    /// let handlers = TaskHandlers::new().raw("echo", |v: Value| async move { Ok::<_, TaskError>(v) });
+    /// let worker = ActivityWorker::new(client(), ARN, &handlers, "echo")?;
+    /// let shown = format!("{worker:?}");
+    /// assert!(shown.contains("concurrency: 1, heartbeat_interval: 10s"), "{shown}");
+    /// assert!(shown.contains(&format!("worker_name: \"workflow-aws-{}\"", std::process::id())));
+    /// assert!(matches!(
+    ///     ActivityWorker::new(client(), ARN, &handlers, "missing"),
+    ///     Err(WorkerError::NoHandler { .. })
+    /// ));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(
         client: Client,
         activity_arn: &str,
@@ -154,6 +277,30 @@ impl ActivityWorker {
     }
 
     /// How many tasks run at once (at least 1).
+    ///
+    /// ```
+    /// use serde_json::Value;
+    /// use workflow_aws::activity::ActivityWorker;
+    /// use workflow_aws::{TaskError, TaskHandlers};
+    /// # fn client() -> aws_sdk_sfn::Client {
+    /// #     use aws_sdk_sfn::config::{BehaviorVersion, Credentials, Region};
+    /// #     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    /// #     let conf = aws_sdk_sfn::Config::builder()
+    /// #         .behavior_version(BehaviorVersion::latest())
+    /// #         .region(Region::new("us-east-1"))
+    /// #         .endpoint_url(format!("http://127.0.0.1:{port}"))
+    /// #         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+    /// #         .build();
+    /// #     aws_sdk_sfn::Client::from_conf(conf)
+    /// # }
+    /// # const ARN: &str = "arn:aws:states:us-east-1:123456789012:activity:echo";
+    ///
+    /// let handlers = TaskHandlers::new().raw("echo", |v: Value| async move { Ok::<_, TaskError>(v) });
+    /// let worker = ActivityWorker::new(client(), ARN, &handlers, "echo")?;
+    /// assert!(format!("{:?}", worker.clone().concurrency(8)).contains("concurrency: 8"));
+    /// assert!(format!("{:?}", worker.concurrency(0)).contains("concurrency: 1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn concurrency(mut self, n: usize) -> ActivityWorker {
         self.concurrency = n.max(1);
         self
@@ -161,29 +308,177 @@ impl ActivityWorker {
 
     /// How often a running task sends `SendTaskHeartbeat`; keep it below the state's
     /// `HeartbeatSeconds` (at least 1 ms).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use serde_json::Value;
+    /// use workflow_aws::activity::ActivityWorker;
+    /// use workflow_aws::{TaskError, TaskHandlers};
+    /// # fn client() -> aws_sdk_sfn::Client {
+    /// #     use aws_sdk_sfn::config::{BehaviorVersion, Credentials, Region};
+    /// #     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    /// #     let conf = aws_sdk_sfn::Config::builder()
+    /// #         .behavior_version(BehaviorVersion::latest())
+    /// #         .region(Region::new("us-east-1"))
+    /// #         .endpoint_url(format!("http://127.0.0.1:{port}"))
+    /// #         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+    /// #         .build();
+    /// #     aws_sdk_sfn::Client::from_conf(conf)
+    /// # }
+    /// # const ARN: &str = "arn:aws:states:us-east-1:123456789012:activity:echo";
+    ///
+    /// let handlers = TaskHandlers::new().raw("echo", |v: Value| async move { Ok::<_, TaskError>(v) });
+    /// let worker = ActivityWorker::new(client(), ARN, &handlers, "echo")?;
+    /// let every_20s = worker.clone().heartbeat_interval(Duration::from_secs(20));
+    /// assert!(format!("{every_20s:?}").contains("heartbeat_interval: 20s"));
+    /// let zero = worker.heartbeat_interval(Duration::ZERO);
+    /// assert!(format!("{zero:?}").contains("heartbeat_interval: 1ms"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn heartbeat_interval(mut self, every: Duration) -> ActivityWorker {
         self.heartbeat_interval = every.max(Duration::from_millis(1));
         self
     }
 
     /// The `workerName` sent with `GetActivityTask` (default `workflow-aws-<pid>`).
+    ///
+    /// ```
+    /// use serde_json::Value;
+    /// use workflow_aws::activity::ActivityWorker;
+    /// use workflow_aws::{TaskError, TaskHandlers};
+    /// # fn client() -> aws_sdk_sfn::Client {
+    /// #     use aws_sdk_sfn::config::{BehaviorVersion, Credentials, Region};
+    /// #     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    /// #     let conf = aws_sdk_sfn::Config::builder()
+    /// #         .behavior_version(BehaviorVersion::latest())
+    /// #         .region(Region::new("us-east-1"))
+    /// #         .endpoint_url(format!("http://127.0.0.1:{port}"))
+    /// #         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+    /// #         .build();
+    /// #     aws_sdk_sfn::Client::from_conf(conf)
+    /// # }
+    /// # const ARN: &str = "arn:aws:states:us-east-1:123456789012:activity:echo";
+    ///
+    /// let handlers = TaskHandlers::new().raw("echo", |v: Value| async move { Ok::<_, TaskError>(v) });
+    /// let worker = ActivityWorker::new(client(), ARN, &handlers, "echo")?.worker_name("host-a/1");
+    /// assert!(format!("{worker:?}").contains("worker_name: \"host-a/1\""));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn worker_name(mut self, name: &str) -> ActivityWorker {
         self.worker_name = name.to_string();
         self
     }
 
     /// How long a poller waits after a failed `GetActivityTask` before asking again (default 1 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use serde_json::Value;
+    /// use workflow_aws::activity::{ActivityWorker, WorkerStats};
+    /// use workflow_aws::{TaskError, TaskHandlers};
+    /// # fn client() -> aws_sdk_sfn::Client {
+    /// #     use aws_sdk_sfn::config::{BehaviorVersion, Credentials, Region};
+    /// #     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    /// #     let conf = aws_sdk_sfn::Config::builder()
+    /// #         .behavior_version(BehaviorVersion::latest())
+    /// #         .region(Region::new("us-east-1"))
+    /// #         .endpoint_url(format!("http://127.0.0.1:{port}"))
+    /// #         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+    /// #         .build();
+    /// #     aws_sdk_sfn::Client::from_conf(conf)
+    /// # }
+    /// # const ARN: &str = "arn:aws:states:us-east-1:123456789012:activity:echo";
+    ///
+    /// let handlers = TaskHandlers::new().raw("echo", |v: Value| async move { Ok::<_, TaskError>(v) });
+    /// // The endpoint refuses connections: the poller fails, waits an hour, and the shutdown
+    /// // interrupts the wait (a stop never waits out the delay).
+    /// let worker = ActivityWorker::new(client(), ARN, &handlers, "echo")?
+    ///     .retry_delay(Duration::from_secs(3600));
+    /// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// let stats = rt.block_on(async {
+    ///     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    ///     let running = tokio::spawn(worker.run_until(async {
+    ///         let _ = stopped.await;
+    ///     }));
+    ///     tokio::task::yield_now().await;
+    ///     let _ = stop.send(());
+    ///     tokio::time::timeout(Duration::from_secs(60), running).await
+    /// })???;
+    /// assert_eq!(stats, WorkerStats::default());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn retry_delay(mut self, delay: Duration) -> ActivityWorker {
         self.retry_delay = delay;
         self
     }
 
     /// Runs until SIGTERM or Ctrl-C, then finishes the tasks it started.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use serde_json::Value;
+    /// use workflow_aws::activity::{ActivityWorker, WorkerStats};
+    /// use workflow_aws::{TaskError, TaskHandlers};
+    /// # fn client() -> aws_sdk_sfn::Client {
+    /// #     use aws_sdk_sfn::config::{BehaviorVersion, Credentials, Region};
+    /// #     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    /// #     let conf = aws_sdk_sfn::Config::builder()
+    /// #         .behavior_version(BehaviorVersion::latest())
+    /// #         .region(Region::new("us-east-1"))
+    /// #         .endpoint_url(format!("http://127.0.0.1:{port}"))
+    /// #         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+    /// #         .build();
+    /// #     aws_sdk_sfn::Client::from_conf(conf)
+    /// # }
+    /// # const ARN: &str = "arn:aws:states:us-east-1:123456789012:activity:echo";
+    ///
+    /// let handlers = TaskHandlers::new().raw("echo", |v: Value| async move { Ok::<_, TaskError>(v) });
+    /// let worker = ActivityWorker::new(client(), ARN, &handlers, "echo")?;
+    /// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// let stats = rt.block_on(async {
+    ///     let running = tokio::spawn(worker.run());
+    ///     // Let the worker start (and take over SIGTERM), then send SIGTERM to this process.
+    ///     for _ in 0..3 {
+    ///         tokio::task::yield_now().await;
+    ///     }
+    ///     let pid = std::process::id().to_string();
+    ///     assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status()?.success());
+    ///     Ok::<_, Box<dyn std::error::Error>>(tokio::time::timeout(Duration::from_secs(60), running).await???)
+    /// })?;
+    /// assert_eq!(stats, WorkerStats::default());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub async fn run(self) -> Result<WorkerStats, WorkerError> {
         self.run_until(shutdown_signal()).await
     }
 
     /// Runs until `shutdown` completes, then finishes the tasks it started.
+    ///
+    /// ```
+    /// use serde_json::Value;
+    /// use workflow_aws::activity::{ActivityWorker, WorkerStats};
+    /// use workflow_aws::{TaskError, TaskHandlers};
+    /// # fn client() -> aws_sdk_sfn::Client {
+    /// #     use aws_sdk_sfn::config::{BehaviorVersion, Credentials, Region};
+    /// #     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    /// #     let conf = aws_sdk_sfn::Config::builder()
+    /// #         .behavior_version(BehaviorVersion::latest())
+    /// #         .region(Region::new("us-east-1"))
+    /// #         .endpoint_url(format!("http://127.0.0.1:{port}"))
+    /// #         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+    /// #         .build();
+    /// #     aws_sdk_sfn::Client::from_conf(conf)
+    /// # }
+    /// # const ARN: &str = "arn:aws:states:us-east-1:123456789012:activity:echo";
+    ///
+    /// let handlers = TaskHandlers::new().raw("echo", |v: Value| async move { Ok::<_, TaskError>(v) });
+    /// let worker = ActivityWorker::new(client(), ARN, &handlers, "echo")?.concurrency(2);
+    /// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// // A shutdown that comes at once: the pollers stop, no task was started.
+    /// let stats = rt.block_on(worker.run_until(std::future::ready(())))?;
+    /// assert_eq!(stats, WorkerStats::default());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()>,
@@ -339,6 +634,26 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 /// Completes on SIGTERM (Unix) or Ctrl-C.
+///
+/// ```
+/// use std::time::Duration;
+/// use workflow_aws::activity::shutdown_signal;
+///
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// rt.block_on(async {
+///     let waiting = tokio::spawn(shutdown_signal());
+///     // Let it take over SIGTERM, then send SIGTERM to this process: it completes.
+///     for _ in 0..3 {
+///         tokio::task::yield_now().await;
+///     }
+///     assert!(!waiting.is_finished());
+///     let pid = std::process::id().to_string();
+///     assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status()?.success());
+///     tokio::time::timeout(Duration::from_secs(60), waiting).await??;
+///     Ok::<_, Box<dyn std::error::Error>>(())
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
