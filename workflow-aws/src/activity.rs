@@ -414,7 +414,12 @@ impl ActivityWorker {
 
     /// Runs until SIGTERM or Ctrl-C, then finishes the tasks it started.
     ///
-    /// ```
+    /// Compiled, not run, by `cargo test`: it sends SIGTERM to its own process, and a second
+    /// example doing so in the same doc-test process ([`shutdown_signal`]'s, which runs) could
+    /// end the other's wait early. [`ActivityWorker::run_until`] shows a worker stopped by a
+    /// future.
+    ///
+    /// ```no_run
     /// use std::time::Duration;
     /// use serde_json::Value;
     /// use workflow_aws::activity::{ActivityWorker, WorkerStats};
