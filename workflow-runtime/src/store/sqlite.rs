@@ -1249,6 +1249,38 @@ fn check_all(conn: &Connection, shown: &str) -> Result<CheckReport, StoreError> 
     Ok(report)
 }
 
+/// Checks each `(row, Map Run, execution name)` of a query with `check`, adding what fails (and
+/// any error reading the rows) to `report`; `true` once it holds 100 problems.
+fn note_problems<T>(
+    report: &mut CheckReport,
+    rows: rusqlite::Result<impl Iterator<Item = rusqlite::Result<(T, String, String)>>>,
+    check: impl Fn(&str, T) -> Result<(), String>,
+) -> bool {
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(e) => {
+            report.problems.push(e.to_string());
+            return false;
+        }
+    };
+    for row in rows {
+        match row {
+            Ok((row, run, name)) => {
+                if let Err(detail) = check(&run, row) {
+                    report
+                        .problems
+                        .push(format!("execution `{name}`: {detail}"));
+                }
+            }
+            Err(e) => report.problems.push(e.to_string()),
+        }
+        if report.problems.len() >= 100 {
+            return true;
+        }
+    }
+    false
+}
+
 /// The part of [`check_all`] about Map Run progress: every recorded child and Map Run state
 /// against its checksum, and no child of a Map Run or Map Run of an execution that does not exist.
 fn check_children(
@@ -1277,25 +1309,8 @@ fn check_children(
         );
         Ok((row, r.get::<_, String>(9)?, r.get::<_, String>(10)?))
     });
-    match rows {
-        Ok(rows) => {
-            for row in rows {
-                match row {
-                    Ok((row, run, name)) => {
-                        if let Err(detail) = child_of_row(&run, row) {
-                            report
-                                .problems
-                                .push(format!("execution `{name}`: {detail}"));
-                        }
-                    }
-                    Err(e) => report.problems.push(e.to_string()),
-                }
-                if report.problems.len() >= 100 {
-                    return Ok(());
-                }
-            }
-        }
-        Err(e) => report.problems.push(e.to_string()),
+    if note_problems(report, rows, |run, row| child_of_row(run, row).map(drop)) {
+        return Ok(());
     }
     let mut stmt = conn
         .prepare(
@@ -1307,25 +1322,8 @@ fn check_children(
         let row: RunRow = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
         Ok((row, r.get::<_, String>(5)?, r.get::<_, String>(6)?))
     });
-    match rows {
-        Ok(rows) => {
-            for row in rows {
-                match row {
-                    Ok((row, run, name)) => {
-                        if let Err(detail) = run_of_row(&run, row) {
-                            report
-                                .problems
-                                .push(format!("execution `{name}`: {detail}"));
-                        }
-                    }
-                    Err(e) => report.problems.push(e.to_string()),
-                }
-                if report.problems.len() >= 100 {
-                    return Ok(());
-                }
-            }
-        }
-        Err(e) => report.problems.push(e.to_string()),
+    if note_problems(report, rows, |run, row| run_of_row(run, row).map(drop)) {
+        return Ok(());
     }
     let orphans: i64 = conn
         .query_row(

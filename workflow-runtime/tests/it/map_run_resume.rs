@@ -378,66 +378,46 @@ const NESTED_CASE: Case = Case {
     builder,
 };
 
+/// Map Runs of `definition` that fail, with children that finish out of index order.
+const fn failed_cases(definition: &'static str) -> [Case; 2] {
+    [
+        // Child 0 waits for child 1, which fails first (`Early`, the Map's error); child 0 fails
+        // right after (`Late`), before the cancellation reaches it: both failures are recorded.
+        Case {
+            definition,
+            input: || {
+                json!({"items": [
+                    {"n": 0, "wait": true, "error": "Late"},
+                    {"n": 1, "signal": true, "error": "Early"}
+                ]})
+            },
+            first_item: |c| Some(c.index),
+            builder: gated,
+        },
+        // Child 0 waits while children 1-5 succeed, then fails: the children recorded after the
+        // failing one in index order are in the result files too.
+        Case {
+            definition,
+            input: || {
+                json!({"items": [
+                    {"n": 0, "wait": true, "error": "Late"},
+                    {"n": 1, "error": "None"}, {"n": 2, "error": "None"},
+                    {"n": 3, "error": "None"}, {"n": 4, "error": "None"},
+                    {"n": 5, "signal": true, "error": "None"}
+                ]})
+            },
+            first_item: |c| Some(c.index),
+            builder: gated,
+        },
+    ]
+}
+
 /// Map Runs that fail, with children that finish out of index order.
-const FAILED_CASES: [Case; 2] = [
-    // Child 0 waits for child 1, which fails first (`Early`, the Map's error); child 0 fails
-    // right after (`Late`), before the cancellation reaches it: both failures are recorded.
-    Case {
-        definition: FAILING,
-        input: || {
-            json!({"items": [
-                {"n": 0, "wait": true, "error": "Late"},
-                {"n": 1, "signal": true, "error": "Early"}
-            ]})
-        },
-        first_item: |c| Some(c.index),
-        builder: gated,
-    },
-    // Child 0 waits while children 1-5 succeed, then fails: the children recorded after the
-    // failing one in index order are in the result files too.
-    Case {
-        definition: FAILING,
-        input: || {
-            json!({"items": [
-                {"n": 0, "wait": true, "error": "Late"},
-                {"n": 1, "error": "None"}, {"n": 2, "error": "None"},
-                {"n": 3, "error": "None"}, {"n": 4, "error": "None"},
-                {"n": 5, "signal": true, "error": "None"}
-            ]})
-        },
-        first_item: |c| Some(c.index),
-        builder: gated,
-    },
-];
+const FAILED_CASES: [Case; 2] = failed_cases(FAILING);
 
 /// [`FAILED_CASES`] for a distributed Map over its input: the Map's error is the first
 /// failure's, whatever the order of the records.
-const FAILED_FROM_INPUT_CASES: [Case; 2] = [
-    Case {
-        definition: FAILING_FROM_INPUT,
-        input: || {
-            json!({"items": [
-                {"n": 0, "wait": true, "error": "Late"},
-                {"n": 1, "signal": true, "error": "Early"}
-            ]})
-        },
-        first_item: |c| Some(c.index),
-        builder: gated,
-    },
-    Case {
-        definition: FAILING_FROM_INPUT,
-        input: || {
-            json!({"items": [
-                {"n": 0, "wait": true, "error": "Late"},
-                {"n": 1, "error": "None"}, {"n": 2, "error": "None"},
-                {"n": 3, "error": "None"}, {"n": 4, "error": "None"},
-                {"n": 5, "signal": true, "error": "None"}
-            ]})
-        },
-        first_item: |c| Some(c.index),
-        builder: gated,
-    },
-];
+const FAILED_FROM_INPUT_CASES: [Case; 2] = failed_cases(FAILING_FROM_INPUT);
 
 /// Calls of the handler, by the child's first item.
 type Calls = Arc<Mutex<HashMap<u64, usize>>>;
