@@ -291,6 +291,13 @@ impl Recorder {
         self.limit > 0 && self.level != HistoryLevel::Off
     }
 
+    /// Whether an event of type `ty` would pass the history's limit: the next id reached it and
+    /// the event is not the execution's closing one.
+    #[inline]
+    fn refuses(&self, ty: EventType) -> bool {
+        self.limited() && self.next_id.load(Ordering::Relaxed) >= self.limit && !closes(ty)
+    }
+
     /// Marks the history full and wakes [`Recorder::history_full`].
     fn reach_limit(&self) {
         if !self.full.swap(true, Ordering::SeqCst) {
@@ -384,8 +391,7 @@ impl Recorder {
         if !self.enabled() {
             // All of an execution's futures are polled by its one task, never concurrently, so a
             // plain load and store (no locked read-modify-write) counts ids exactly.
-            let id = self.next_id.load(Ordering::Relaxed);
-            if self.limited() && id >= self.limit && !closes(ty) {
+            if self.refuses(ty) {
                 // As `record_slow` when the history is full (`HistoryLevel::Count`).
                 self.reach_limit();
                 return Stamp {
@@ -393,6 +399,7 @@ impl Recorder {
                     time_ms: i64::MIN,
                 };
             }
+            let id = self.next_id.load(Ordering::Relaxed);
             self.next_id.store(id + 1, Ordering::Relaxed);
             return Stamp {
                 id,
@@ -545,7 +552,7 @@ impl Recorder {
             return stamp;
         }
         let time_ms = at.unwrap_or_else(|| self.clock.now_ms());
-        if self.limit > 0 && self.next_id.load(Ordering::Relaxed) >= self.limit && !closes(ty) {
+        if self.refuses(ty) {
             // The history is full: the event is not recorded (memory stays bounded) and the
             // execution fails as soon as it checks (see `fault`) or yields (`history_full`).
             self.reach_limit();

@@ -1487,22 +1487,9 @@ impl Exec {
                 let (index, count, info, r, recorded_stop) = match done.pop_front() {
                     Some(d) => d,
                     None => {
-                        let next = match progress.as_mut() {
-                            None => running.next().await,
-                            Some(p) => match running.next().now_or_never() {
-                                Some(next) => next,
-                                None => {
-                                    // No child has finished: before waiting for one, the
-                                    // finished ones go to the store.
-                                    if let Err(e) = p.waiting() {
-                                        failure = Some(self.progress_failed(e));
-                                        child_cancel.cancel();
-                                        progress = None;
-                                    }
-                                    running.next().await
-                                }
-                            },
-                        };
+                        let next = self
+                            .next_finished(&mut running, &mut progress, &mut failure, &child_cancel)
+                            .await;
                         match next {
                             Some(d) => d,
                             None if threaded
@@ -1666,6 +1653,29 @@ impl Exec {
         let cause = e.to_string();
         self.rec.sink_failed(e);
         StateError::terminal_runtime(cause)
+    }
+
+    /// The next child of `running` to finish. With progress, when none has finished yet, the
+    /// finished ones go to the store before waiting for one; a failed write sets `failure`,
+    /// cancels the children and drops the progress.
+    pub(super) async fn next_finished<S: futures::Stream + Unpin>(
+        &self,
+        running: &mut S,
+        progress: &mut Option<Progress>,
+        failure: &mut Option<StateError>,
+        cancel: &crate::cancel::Cancel,
+    ) -> Option<S::Item> {
+        if let Some(p) = progress.as_mut() {
+            if let Some(next) = running.next().now_or_never() {
+                return next;
+            }
+            if let Err(e) = p.waiting() {
+                *failure = Some(self.progress_failed(e));
+                cancel.cancel();
+                *progress = None;
+            }
+        }
+        running.next().await
     }
 
     /// Reads up to a round of children (fewer when the items end or the reader fails).

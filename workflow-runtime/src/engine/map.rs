@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use futures::stream::{FuturesUnordered, StreamExt};
+use futures::stream::FuturesUnordered;
 use futures::FutureExt;
 use serde_json::Value;
 use workflow_asl::error::names;
@@ -230,22 +230,14 @@ impl Exec {
                     let (index, r, last, kept, from_record) = match recorded.pop_front() {
                         Some((index, r)) => (index, r, 0, None, true),
                         None => {
-                            let next = match progress.as_mut() {
-                                None => running.next().await,
-                                Some(p) => match running.next().now_or_never() {
-                                    Some(next) => next,
-                                    None => {
-                                        // No child has finished: before waiting for one, the
-                                        // finished ones go to the store.
-                                        if let Err(e) = p.waiting() {
-                                            failure = Some(self.progress_failed(e));
-                                            child_cancel.cancel();
-                                            progress = None;
-                                        }
-                                        running.next().await
-                                    }
-                                },
-                            };
+                            let next = self
+                                .next_finished(
+                                    &mut running,
+                                    &mut progress,
+                                    &mut failure,
+                                    &child_cancel,
+                                )
+                                .await;
                             let Some((index, r, last, kept)) = next else {
                                 break;
                             };
