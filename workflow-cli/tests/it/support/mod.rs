@@ -195,7 +195,8 @@ pub fn request(addr: &str, method: &str, path: &str, body: Option<&str>) -> Answ
     parse(&raw)
 }
 
-/// Reads the first `n` bytes of an answer that does not end (server-sent events).
+/// Reads an answer that does not end (server-sent events) up to its first event, at most about
+/// `n` bytes.
 pub fn request_prefix(addr: &str, path: &str, n: usize) -> String {
     let mut stream = TcpStream::connect(addr).expect("connect to the console");
     stream
@@ -210,7 +211,9 @@ pub fn request_prefix(addr: &str, path: &str, n: usize) -> String {
             Ok(0) | Err(_) => break,
             Ok(k) => got.extend_from_slice(&buf[..k]),
         }
-        if String::from_utf8_lossy(&got).contains("event: change") {
+        // The first event (a stream stays open): `change`, or `error` for a store it cannot read.
+        let text = String::from_utf8_lossy(&got);
+        if text.contains("event: change") || text.contains("event: error") {
             break;
         }
     }
