@@ -11,6 +11,8 @@ use workflow_runtime::store::{EventText, Store};
 use super::durable::{clip, open_store_read, status_of, tokio_runtime, StoreArg};
 use super::{OK, UNREADABLE};
 
+mod pretty;
+
 /// How many events `history` reads and writes at a time: its memory does not grow with the
 /// history's length.
 const PAGE: usize = 1000;
@@ -177,8 +179,8 @@ fn write_table(
 }
 
 /// `{"events": [...]}` in serde_json's pretty layout, from the stored text of each event (the
-/// typed details are not built: the text is what they render to). The store's thread reads the
-/// next page while this one is written.
+/// typed details are not built: the text is what they render to). Each page is rendered into one
+/// buffer and written whole; the store's thread reads the next page meanwhile.
 fn write_json(
     rt: &tokio::runtime::Runtime,
     store: &workflow_runtime::store::SqliteStore,
@@ -187,30 +189,36 @@ fn write_json(
 ) -> Result<(), Failed> {
     let mut next = Some(store.load_event_texts_page(name, 0, PAGE));
     let mut first = true;
+    let mut buf = Vec::new();
     while let Some(pending) = next.take() {
         let page = rt.block_on(pending).map_err(Failed::Store)?;
         if let Some(last) = page.last().filter(|_| page.len() == PAGE) {
             next = Some(store.load_event_texts_page(name, last.id, PAGE));
         }
-        for ev in &page {
-            out.write_all(if std::mem::take(&mut first) {
+        buf.clear();
+        for ev in page.iter() {
+            let complete = buf.len();
+            buf.extend_from_slice(if std::mem::take(&mut first) {
                 b"{\n  \"events\": [\n    "
             } else {
                 b",\n    "
-            })?;
-            write_event(ev, out).map_err(|e| match e {
-                EventFailed::Write(e) => Failed::Write(e),
-                EventFailed::Details(why) => {
-                    Failed::Store(workflow_runtime::store::StoreError::Corrupt {
+            });
+            if let Err(why) = write_event(&ev, &mut buf) {
+                // What is printed is complete events only; the damage is reported, not shown.
+                buf.truncate(complete);
+                out.write_all(&buf)?;
+                return Err(Failed::Store(
+                    workflow_runtime::store::StoreError::Corrupt {
                         path: store.path().to_string(),
                         detail: format!(
                             "event {} of execution `{name}` has unreadable details: {why}",
                             ev.id
                         ),
-                    })
-                }
-            })?;
+                    },
+                ));
+            }
         }
+        out.write_all(&buf)?;
     }
     if first {
         writeln!(out, "{{\n  \"events\": []\n}}")?;
@@ -220,50 +228,30 @@ fn write_json(
     Ok(())
 }
 
-/// Why one event could not be written.
-enum EventFailed {
-    Write(std::io::Error),
-    /// Its stored details are not JSON.
-    Details(String),
-}
-
 /// One event as serde_json's pretty printer writes it two levels deep: its fields, then its
-/// details' stored text re-indented (no `Value` in between).
-fn write_event(ev: &EventText, out: &mut dyn Write) -> Result<(), EventFailed> {
-    let field = |out: &mut dyn Write, key: &str| write!(out, "\n      \"{key}\": ");
-    let string = |out: &mut dyn Write, text: &str| {
-        serde_json::to_writer(out, text).map_err(std::io::Error::other)
-    };
-    (|| {
-        write!(out, "{{\n      \"id\": {},", ev.id)?;
-        field(out, "previousEventId")?;
-        write!(out, "{},", ev.previous_event_id)?;
-        field(out, "timestamp")?;
-        string(out, &ev.timestamp)?;
-        out.write_all(b",")?;
-        field(out, "type")?;
-        string(out, &ev.event_type)
-    })()
-    .map_err(EventFailed::Write)?;
-    if let Some((key, text)) = &ev.details {
-        (|| {
-            out.write_all(b",\n      ")?;
-            string(out, key)?;
-            out.write_all(b": ")
-        })()
-        .map_err(EventFailed::Write)?;
-        let mut de = serde_json::Deserializer::from_str(text);
-        let mut ser = serde_json::Serializer::with_formatter(&mut *out, Nested::at(3));
-        serde_transcode::transcode(&mut de, &mut ser).map_err(|e| {
-            if e.is_io() {
-                EventFailed::Write(std::io::Error::other(e))
-            } else {
-                EventFailed::Details(e.to_string())
-            }
-        })?;
-        de.end().map_err(|e| EventFailed::Details(e.to_string()))?;
+/// details' stored text re-indented ([`pretty::reindent`], or serde_json for what that leaves to
+/// it). The error says why the details are not JSON.
+fn write_event(ev: &EventText<'_>, out: &mut Vec<u8>) -> Result<(), String> {
+    out.extend_from_slice(b"{\n      \"id\": ");
+    pretty::push_u64(out, ev.id);
+    out.extend_from_slice(b",\n      \"previousEventId\": ");
+    pretty::push_u64(out, ev.previous_event_id);
+    out.extend_from_slice(b",\n      \"timestamp\": ");
+    pretty::push_string(out, ev.timestamp);
+    out.extend_from_slice(b",\n      \"type\": ");
+    pretty::push_string(out, ev.event_type);
+    if let Some((key, text)) = ev.details {
+        out.extend_from_slice(b",\n      ");
+        pretty::push_string(out, key);
+        out.extend_from_slice(b": ");
+        let start = out.len();
+        if !pretty::reindent(text, 3, out) {
+            out.truncate(start);
+            pretty::transcode(text, 3, out)?;
+        }
     }
-    out.write_all(b"\n    }").map_err(EventFailed::Write)
+    out.extend_from_slice(b"\n    }");
+    Ok(())
 }
 
 fn write_failed(e: &std::io::Error, err: &mut dyn Write) -> u8 {
@@ -299,97 +287,6 @@ fn write_row(out: &mut dyn Write, row: &[String], widths: &[usize]) -> std::io::
         }
     }
     writeln!(out, "{}", line.trim_end())
-}
-
-/// serde_json's pretty layout (two spaces per level, `": "` after keys, empty containers as
-/// `{}`/`[]`) starting `depth` levels deep, for a value written inside an enclosing document.
-struct Nested {
-    depth: usize,
-    has_value: bool,
-}
-
-impl Nested {
-    fn at(depth: usize) -> Nested {
-        Nested {
-            depth,
-            has_value: false,
-        }
-    }
-
-    fn indent<W: ?Sized + Write>(&self, w: &mut W) -> std::io::Result<()> {
-        for _ in 0..self.depth {
-            w.write_all(b"  ")?;
-        }
-        Ok(())
-    }
-
-    fn open<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> std::io::Result<()> {
-        self.depth += 1;
-        self.has_value = false;
-        w.write_all(bracket)
-    }
-
-    fn close<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> std::io::Result<()> {
-        self.depth -= 1;
-        if self.has_value {
-            w.write_all(b"\n")?;
-            self.indent(w)?;
-        }
-        w.write_all(bracket)
-    }
-
-    fn item<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
-        w.write_all(if first { b"\n" } else { b",\n" })?;
-        self.indent(w)
-    }
-}
-
-impl serde_json::ser::Formatter for Nested {
-    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.open(w, b"[")
-    }
-
-    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.close(w, b"]")
-    }
-
-    fn begin_array_value<W: ?Sized + Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        self.item(w, first)
-    }
-
-    fn end_array_value<W: ?Sized + Write>(&mut self, _: &mut W) -> std::io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-
-    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.open(w, b"{")
-    }
-
-    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.close(w, b"}")
-    }
-
-    fn begin_object_key<W: ?Sized + Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        self.item(w, first)
-    }
-
-    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        w.write_all(b": ")
-    }
-
-    fn end_object_value<W: ?Sized + Write>(&mut self, _: &mut W) -> std::io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -479,7 +376,7 @@ mod json_tests {
             let mut text = String::new();
             ev.write_aws_json(&mut text);
             let mut de = serde_json::Deserializer::from_str(&text);
-            let mut ser = serde_json::Serializer::with_formatter(&mut out, Nested::at(2));
+            let mut ser = serde_json::Serializer::with_formatter(&mut out, pretty::Nested::at(2));
             serde_transcode::transcode(&mut de, &mut ser).expect("transcodes");
         }
         out.extend_from_slice(b"\n  ]\n}\n");
@@ -542,37 +439,5 @@ mod json_tests {
             String::from_utf8(printed).expect("UTF-8"),
             from_typed(&events)
         );
-    }
-}
-
-#[cfg(test)]
-mod nested_tests {
-    use super::Nested;
-
-    fn nested(text: &str, depth: usize) -> String {
-        let mut out = Vec::new();
-        let mut de = serde_json::Deserializer::from_str(text);
-        let mut ser = serde_json::Serializer::with_formatter(&mut out, Nested::at(depth));
-        serde_transcode::transcode(&mut de, &mut ser).expect("transcodes");
-        String::from_utf8(out).expect("UTF-8")
-    }
-
-    /// The layout is serde_json's pretty printer's, shifted right by two levels after the
-    /// first line (where the caller has written the indentation).
-    #[test]
-    fn nested_layout_is_serde_jsons_pretty_layout() {
-        for text in [
-            r#"{"a":1,"b":[],"c":{},"d":[1,{"e":"x\"y\n","f":[[],{}]}],"g":null,"h":-1.5e300}"#,
-            r#"[]"#,
-            r#"{}"#,
-            r#""just a string""#,
-            r#"[{"a":{"b":{"c":[true,false]}}},18446744073709551615]"#,
-        ] {
-            let v: serde_json::Value = serde_json::from_str(text).expect("JSON");
-            let pretty = serde_json::to_string_pretty(&v).expect("pretty");
-            assert_eq!(nested(text, 0), pretty, "{text}");
-            let shifted = pretty.replace('\n', "\n    ");
-            assert_eq!(nested(text, 2), shifted, "{text}");
-        }
     }
 }

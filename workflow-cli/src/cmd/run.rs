@@ -281,8 +281,12 @@ fn execute(
         Format::Json => print_json(&outcome, args.history.then_some(&events), out),
         Format::Human => print_human(&outcome, args.history.then_some(&events), out),
     };
-    if let Err(e) = printed {
-        let _ = writeln!(err, "error: cannot write the output: {e}");
+    // A reader that stopped early (`workflow run … | head`) closed the pipe: nothing to report,
+    // and the exit status still says how the execution ended.
+    if let Err(e) = printed.and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            let _ = writeln!(err, "error: cannot write the output: {e}");
+        }
     }
     let code = super::durable::exit_code(outcome.status);
     // The process ends next: freeing the output and the history value by value (a million-item

@@ -481,6 +481,77 @@ fn a_stored_run_prints_its_history_from_the_store() {
     );
 }
 
+/// A reader that stops early (`workflow history … | head`) closes the pipe: `history` (both
+/// formats) and `run --history` end quietly, with the exit status of a complete print, and a
+/// closed stdout is never reported as a damaged store. The child is blocked on a full pipe (its
+/// 2.5 MB of output against the pipe's 64 KiB) when the reader closes it.
+#[test]
+fn a_reader_that_stops_early_ends_the_print_quietly() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let def = write(
+        dir.path(),
+        "loop.json",
+        &json!({"StartAt": "Check", "States": {
+            "Check": {"Type": "Choice", "Choices": [
+                {"Variable": "$.n", "NumericGreaterThanEquals": 2000, "Next": "Done"}],
+                "Default": "Inc"},
+            "Inc": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"},
+                    "Next": "Check"},
+            "Done": {"Type": "Succeed"}}})
+        .to_string(),
+    );
+    let store = dir.path().join("s.db").display().to_string();
+    let out = workflow(&[
+        "run",
+        &def,
+        "--input",
+        r#"{"n":0}"#,
+        "--store",
+        &store,
+        "--name",
+        "loop",
+    ]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let history_json = ["history", "--store", &store, "loop", "--format", "json"];
+    let history_table = ["history", "--store", &store, "loop"];
+    let run = [
+        "run",
+        &def,
+        "--input",
+        r#"{"n":0}"#,
+        "--history",
+        "--format",
+        "json",
+    ];
+    for args in [&history_json[..], &history_table[..], &run[..]] {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("started");
+        let mut stdout = child.stdout.take().expect("stdout");
+        let mut start = [0u8; 100];
+        stdout
+            .read_exact(&mut start)
+            .expect("the start of the output");
+        drop(stdout);
+        let out = child.wait_with_output().expect("ended");
+        assert_eq!(code(&out), 0, "{args:?}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stderr), "", "{args:?}");
+    }
+    // The store is intact, and a complete print still ends with the closing event.
+    let check = workflow(&["check", "--store", &store]);
+    assert_eq!(code(&check), 0, "{}", text(&check.stderr));
+    let whole = workflow(&history_json);
+    let whole: Value = serde_json::from_slice(&whole.stdout).expect("JSON");
+    let events = whole["events"].as_array().expect("events");
+    assert_eq!(events.len(), 8_006);
+    assert_eq!(events[8_005]["type"], "ExecutionSucceeded");
+}
+
 /// Issue 12 (streamed history): a stored run's memory does not grow with its history. A loop of
 /// 10,002 and one of 100,002 transitions each end in a `.waitForTaskToken` task; while it waits
 /// (nothing races: it waits until answered), the process's peak resident memory (`VmHWM`) is

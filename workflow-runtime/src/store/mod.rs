@@ -82,7 +82,7 @@ pub use fault::{Fault, FaultyStore};
 pub use memory::MemoryStore;
 pub use owner::{Owner, LEASE_TTL};
 #[cfg(feature = "sqlite")]
-pub use sqlite::{CheckReport, EventText, SqliteOptions, SqliteStore, SyncPolicy};
+pub use sqlite::{CheckReport, EventText, EventTexts, SqliteOptions, SqliteStore, SyncPolicy};
 
 use std::collections::HashSet;
 use std::future::Future;

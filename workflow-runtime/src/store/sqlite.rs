@@ -68,7 +68,7 @@ use super::{
     NewExecution, PageQuery, StartedExecution, Store, StoreError, StoreFuture, ENGINE_VERSION,
     HISTORY_FORMAT,
 };
-use crate::fnv::Fnv;
+use crate::fnv::{fnv1a_each, Fnv};
 use crate::history::{EventKind, HistoryEvent};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`). Version 2 added a
@@ -219,7 +219,7 @@ enum Request {
     Count(Option<ExecutionStatus>, Reply<u64>),
     Page(PageQuery, Reply<ExecutionPage>),
     Events(String, u64, usize, Reply<Vec<HistoryEvent>>),
-    EventTexts(String, u64, usize, Reply<Vec<EventText>>),
+    EventTexts(String, u64, usize, Reply<EventTexts>),
     Claim(String, Reply<()>),
     Release(String, Reply<()>),
     /// Execution, Map Run, first index, limit.
@@ -277,7 +277,248 @@ impl Shared {
     }
 }
 
-/// One stored event as text ([`SqliteStore::load_event_texts_page`]): its AWS fields, and its
+/// A page of stored events as text ([`SqliteStore::load_event_texts_page`]): each event's AWS
+/// fields, and its details as the key and the compact JSON text AWS's `GetExecutionHistory`
+/// gives them under. All the page's text is in one buffer (a page costs a few allocations, not
+/// a few per event); [`EventTexts::iter`] and [`EventTexts::get`] lend each event as an
+/// [`EventText`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use std::sync::Arc;
+/// # use workflow_runtime::store::{NewExecution, SqliteStore};
+/// # use workflow_runtime::Runtime;
+/// #
+/// # let dir = tempfile::tempdir()?;
+/// # let store = Arc::new(SqliteStore::open(dir.path().join("runs.db"))?);
+/// # let new = NewExecution {
+/// #     name: "run-1".into(),
+/// #     definition: r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#.into(),
+/// #     input: serde_json::json!({"a": 1}),
+/// #     metadata: serde_json::Value::Null,
+/// # };
+/// # Runtime::builder().durable(store.clone()).start(new).await?.wait().await;
+/// let page = store.load_event_texts_page("run-1", 0, 100).await?;
+/// let types: Vec<&str> = page.iter().map(|e| e.event_type).collect();
+/// assert_eq!(
+///     types,
+///     ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+/// );
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventTexts {
+    /// Every event's timestamp, type, details key and details, one after the other.
+    text: String,
+    events: Vec<TextSpans>,
+}
+
+/// Where one event's fields are in [`EventTexts::text`]: it starts where the one before ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TextSpans {
+    id: u64,
+    previous_event_id: u64,
+    /// The ends of the timestamp, the type, the details key and the details.
+    ends: [usize; 4],
+    has_details: bool,
+}
+
+impl EventTexts {
+    /// How many events the page holds.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use std::sync::Arc;
+    /// # use workflow_runtime::store::{NewExecution, SqliteStore};
+    /// # use workflow_runtime::Runtime;
+    /// #
+    /// # let dir = tempfile::tempdir()?;
+    /// # let store = Arc::new(SqliteStore::open(dir.path().join("runs.db"))?);
+    /// # let new = NewExecution {
+    /// #     name: "run-1".into(),
+    /// #     definition: r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: serde_json::json!({"a": 1}),
+    /// #     metadata: serde_json::Value::Null,
+    /// # };
+    /// # Runtime::builder().durable(store.clone()).start(new).await?.wait().await;
+    /// assert_eq!(store.load_event_texts_page("run-1", 0, 3).await?.len(), 3);
+    /// assert_eq!(store.load_event_texts_page("run-1", 3, 3).await?.len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether the page holds no event (none is stored after the id asked for).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use std::sync::Arc;
+    /// # use workflow_runtime::store::{NewExecution, SqliteStore};
+    /// # use workflow_runtime::Runtime;
+    /// #
+    /// # let dir = tempfile::tempdir()?;
+    /// # let store = Arc::new(SqliteStore::open(dir.path().join("runs.db"))?);
+    /// # let new = NewExecution {
+    /// #     name: "run-1".into(),
+    /// #     definition: r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: serde_json::json!({"a": 1}),
+    /// #     metadata: serde_json::Value::Null,
+    /// # };
+    /// # Runtime::builder().durable(store.clone()).start(new).await?.wait().await;
+    /// assert!(store.load_event_texts_page("run-1", 4, 100).await?.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// The page's `index`th event (from 0), if it holds that many.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use std::sync::Arc;
+    /// # use workflow_runtime::store::{NewExecution, SqliteStore};
+    /// # use workflow_runtime::Runtime;
+    /// #
+    /// # let dir = tempfile::tempdir()?;
+    /// # let store = Arc::new(SqliteStore::open(dir.path().join("runs.db"))?);
+    /// # let new = NewExecution {
+    /// #     name: "run-1".into(),
+    /// #     definition: r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: serde_json::json!({"a": 1}),
+    /// #     metadata: serde_json::Value::Null,
+    /// # };
+    /// # Runtime::builder().durable(store.clone()).start(new).await?.wait().await;
+    /// let page = store.load_event_texts_page("run-1", 1, 100).await?;
+    /// let entered = page.get(0).expect("event 2");
+    /// assert_eq!((entered.id, entered.previous_event_id), (2, 0));
+    /// assert_eq!(
+    ///     entered.details,
+    ///     Some(("stateEnteredEventDetails", r#"{"name":"P","input":"{\"a\":1}","inputDetails":{"truncated":false}}"#))
+    /// );
+    /// assert!(page.get(3).is_none());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn get(&self, index: usize) -> Option<EventText<'_>> {
+        self.events.get(index).map(|spans| self.view(index, spans))
+    }
+
+    /// The page's last event: a reader asks for the next page after its id.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use std::sync::Arc;
+    /// # use workflow_runtime::store::{NewExecution, SqliteStore};
+    /// # use workflow_runtime::Runtime;
+    /// #
+    /// # let dir = tempfile::tempdir()?;
+    /// # let store = Arc::new(SqliteStore::open(dir.path().join("runs.db"))?);
+    /// # let new = NewExecution {
+    /// #     name: "run-1".into(),
+    /// #     definition: r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: serde_json::json!({"a": 1}),
+    /// #     metadata: serde_json::Value::Null,
+    /// # };
+    /// # Runtime::builder().durable(store.clone()).start(new).await?.wait().await;
+    /// let first = store.load_event_texts_page("run-1", 0, 2).await?;
+    /// let after = first.last().map_or(0, |e| e.id);
+    /// let rest = store.load_event_texts_page("run-1", after, 2).await?;
+    /// assert_eq!(rest.iter().map(|e| e.id).collect::<Vec<_>>(), [3, 4]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn last(&self) -> Option<EventText<'_>> {
+        self.len().checked_sub(1).and_then(|i| self.get(i))
+    }
+
+    /// The page's events in id order.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use std::sync::Arc;
+    /// # use workflow_runtime::store::{NewExecution, SqliteStore};
+    /// # use workflow_runtime::Runtime;
+    /// #
+    /// # let dir = tempfile::tempdir()?;
+    /// # let store = Arc::new(SqliteStore::open(dir.path().join("runs.db"))?);
+    /// # let new = NewExecution {
+    /// #     name: "run-1".into(),
+    /// #     definition: r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#.into(),
+    /// #     input: serde_json::json!({"a": 1}),
+    /// #     metadata: serde_json::Value::Null,
+    /// # };
+    /// # Runtime::builder().durable(store.clone()).start(new).await?.wait().await;
+    /// let page = store.load_event_texts_page("run-1", 0, 100).await?;
+    /// let keys: Vec<&str> = page.iter().filter_map(|e| e.details.map(|(key, _)| key)).collect();
+    /// assert_eq!(keys, [
+    ///     "executionStartedEventDetails",
+    ///     "stateEnteredEventDetails",
+    ///     "stateExitedEventDetails",
+    ///     "executionSucceededEventDetails",
+    /// ]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = EventText<'_>> + '_ {
+        self.events
+            .iter()
+            .enumerate()
+            .map(|(index, spans)| self.view(index, spans))
+    }
+
+    /// The `index`th event, whose spans are `spans`.
+    fn view(&self, index: usize, spans: &TextSpans) -> EventText<'_> {
+        let start = match index.checked_sub(1) {
+            Some(before) => self.events.get(before).map_or(0, |b| b.ends[3]),
+            None => 0,
+        };
+        let [timestamp, event_type, key, details] = spans.ends;
+        // The ends were taken from the buffer as each field was appended, so every range is on
+        // character boundaries; `get` keeps a mistake from panicking.
+        let field = |from: usize, to: usize| self.text.get(from..to).unwrap_or_default();
+        EventText {
+            id: spans.id,
+            previous_event_id: spans.previous_event_id,
+            timestamp: field(start, timestamp),
+            event_type: field(timestamp, event_type),
+            details: spans
+                .has_details
+                .then(|| (field(event_type, key), field(key, details))),
+        }
+    }
+
+    /// Appends an event whose fields have been checked (`Worker::load_text_page`).
+    fn push(&mut self, ev: EventText<'_>) {
+        let end = |text: &mut String, field: &str| {
+            text.push_str(field);
+            text.len()
+        };
+        let timestamp = end(&mut self.text, ev.timestamp);
+        let event_type = end(&mut self.text, ev.event_type);
+        let (key, details) = ev.details.unwrap_or_default();
+        let key = end(&mut self.text, key);
+        let details = end(&mut self.text, details);
+        self.events.push(TextSpans {
+            id: ev.id,
+            previous_event_id: ev.previous_event_id,
+            ends: [timestamp, event_type, key, details],
+            has_details: ev.details.is_some(),
+        });
+    }
+}
+
+/// One stored event as text, lent by a page of them ([`EventTexts`]): its AWS fields, and its
 /// details as the key and the compact JSON text AWS's `GetExecutionHistory` gives them under.
 ///
 /// ```
@@ -296,26 +537,27 @@ impl Shared {
 /// #     metadata: serde_json::Value::Null,
 /// # };
 /// # Runtime::builder().durable(store.clone()).start(new).await?.wait().await;
-/// let last = store.load_event_texts_page("run-1", 3, 10).await?;
-/// assert_eq!(last.len(), 1);
-/// assert_eq!((last[0].id, last[0].event_type.as_str()), (4, "ExecutionSucceeded"));
+/// let page = store.load_event_texts_page("run-1", 3, 10).await?;
+/// let last = page.last().expect("event 4");
+/// assert_eq!((last.id, last.event_type), (4, "ExecutionSucceeded"));
+/// assert_eq!(last.timestamp.len(), "2026-12-06T10:00:00.000Z".len());
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct EventText {
+pub struct EventText<'a> {
     /// The event's id (from 1).
     pub id: u64,
     /// The id of the event before it (`previousEventId`, 0 for none).
     pub previous_event_id: u64,
     /// The time, as AWS writes it (`2026-12-06T10:00:00.000Z`).
-    pub timestamp: String,
+    pub timestamp: &'a str,
     /// The AWS event type (`PassStateEntered`).
-    pub event_type: String,
+    pub event_type: &'a str,
     /// The details' key (`stateEnteredEventDetails`) and their JSON text, if the event has
     /// details.
-    pub details: Option<(String, String)>,
+    pub details: Option<(&'a str, &'a str)>,
 }
 
 /// An event as stored: integers as SQLite's, details serialised.
@@ -356,19 +598,18 @@ impl EventRow {
         row
     }
 
-    /// The row's checksum: 64-bit FNV-1a over every field, each length-prefixed (so that moving
-    /// bytes from one field to the next changes it).
+    /// The row's checksum ([`event_checksum`]).
     fn checksum(&self) -> i64 {
-        let mut h = Fnv::new();
-        h.int(self.id);
-        h.int(self.previous_event_id);
-        h.text(&self.timestamp);
-        h.text(&self.event_type);
-        h.opt(self.details_key.as_deref());
-        h.opt(self.details.as_deref());
-        h.text(&self.scope);
-        h.int(self.seq);
-        h.finish() as i64
+        event_checksum(&EventFields {
+            id: self.id,
+            previous_event_id: self.previous_event_id,
+            timestamp: &self.timestamp,
+            event_type: &self.event_type,
+            details_key: self.details_key.as_deref(),
+            details: self.details.as_deref(),
+            scope: &self.scope,
+            seq: self.seq,
+        })
     }
 
     /// Whether the row matches its checksum (a row without one, written by schema version 1,
@@ -394,6 +635,59 @@ impl EventRow {
     }
 }
 
+/// An event row's fields as SQLite lends them (`Worker::load_text_page` reads a page without
+/// copying each field into its own `String`).
+struct EventFields<'a> {
+    id: i64,
+    previous_event_id: i64,
+    timestamp: &'a str,
+    event_type: &'a str,
+    details_key: Option<&'a str>,
+    details: Option<&'a str>,
+    scope: &'a str,
+    seq: i64,
+}
+
+impl<'a> EventFields<'a> {
+    /// Reads a row of `SELECT id, previous_event_id, timestamp, type, details_key, details,
+    /// scope, seq, crc`, and its checksum.
+    fn from_row(row: &'a rusqlite::Row<'_>) -> rusqlite::Result<(EventFields<'a>, Option<i64>)> {
+        let fields = EventFields {
+            id: row.get(0)?,
+            previous_event_id: row.get(1)?,
+            timestamp: row.get_ref(2)?.as_str()?,
+            event_type: row.get_ref(3)?.as_str()?,
+            details_key: row.get_ref(4)?.as_str_or_null()?,
+            details: row.get_ref(5)?.as_str_or_null()?,
+            scope: row.get_ref(6)?.as_str()?,
+            seq: row.get(7)?,
+        };
+        Ok((fields, row.get(8)?))
+    }
+}
+
+/// An event row's checksum: 64-bit FNV-1a over every field, each length-prefixed (so that moving
+/// bytes from one field to the next changes it).
+fn event_checksum(row: &EventFields<'_>) -> i64 {
+    let mut h = Fnv::new();
+    row.feed(&mut h);
+    h.finish() as i64
+}
+
+impl EventFields<'_> {
+    /// Feeds the fields the checksum covers, in its order.
+    fn feed(&self, h: &mut impl Fields) {
+        h.int(self.id);
+        h.int(self.previous_event_id);
+        h.text(self.timestamp);
+        h.text(self.event_type);
+        h.opt(self.details_key);
+        h.opt(self.details);
+        h.text(self.scope);
+        h.int(self.seq);
+    }
+}
+
 /// Feeding a record's fields to the runtime's FNV-1a ([`Fnv`]), each length-prefixed.
 trait Fields {
     fn int(&mut self, n: i64);
@@ -409,6 +703,25 @@ impl Fields for Fnv {
     fn text(&mut self, t: &str) {
         self.int(t.len() as i64);
         self.bytes(t.as_bytes());
+    }
+
+    fn opt(&mut self, t: Option<&str>) {
+        match t {
+            Some(t) => self.text(t),
+            None => self.int(-1),
+        }
+    }
+}
+
+/// The bytes FNV-1a would be fed, collected (`fnv1a_each` then hashes many records at once).
+impl Fields for Vec<u8> {
+    fn int(&mut self, n: i64) {
+        self.extend_from_slice(&n.to_le_bytes());
+    }
+
+    fn text(&mut self, t: &str) {
+        self.int(t.len() as i64);
+        self.extend_from_slice(t.as_bytes());
     }
 
     fn opt(&mut self, t: Option<&str>) {
@@ -707,6 +1020,7 @@ impl SqliteStore {
             owner: Owner::current(),
             renewed: 0,
             read_only: options.read_only,
+            text_scratch: TextScratch::default(),
         };
         let shared = Arc::new(Shared {
             worker: Mutex::new(worker),
@@ -829,8 +1143,9 @@ impl SqliteStore {
     /// run.wait().await;
     ///
     /// let events = store.load_event_texts_page("run-1", 0, 100).await?;
-    /// assert_eq!(events[0].event_type, "ExecutionStarted");
-    /// let (key, text) = events[0].details.as_ref().expect("ExecutionStarted has details");
+    /// let started = events.get(0).expect("an event");
+    /// assert_eq!(started.event_type, "ExecutionStarted");
+    /// let (key, text) = started.details.expect("ExecutionStarted has details");
     /// assert_eq!(key, "executionStartedEventDetails");
     /// assert!(text.contains(r#""input":"{\"a\":1}""#));
     /// # Ok(())
@@ -841,7 +1156,7 @@ impl SqliteStore {
         name: &str,
         after: u64,
         limit: usize,
-    ) -> StoreFuture<'static, Vec<EventText>> {
+    ) -> StoreFuture<'static, EventTexts> {
         let name = name.to_string();
         self.request(move |reply| Request::EventTexts(name, after, limit, reply))
     }
@@ -1993,6 +2308,25 @@ struct Worker {
     renewed: i64,
     /// Opened for reading only.
     read_only: bool,
+    /// What `load_text_page` keeps from one page to the next.
+    text_scratch: TextScratch,
+}
+
+/// Buffers `Worker::load_text_page` reuses from page to page (a page's are large enough that
+/// allocating them afresh costs page faults), and the size of the last page's text, reserved for
+/// the next.
+#[derive(Default)]
+struct TextScratch {
+    /// What each row's checksum covers, one after the other.
+    covered: Vec<u8>,
+    /// Where each row's part of `covered` ends.
+    ends: Vec<usize>,
+    /// Each row's id and stored checksum.
+    crcs: Vec<(i64, Option<i64>)>,
+    /// Each row's computed checksum.
+    sums: Vec<u64>,
+    /// The length of the last page's text.
+    text_len: usize,
 }
 
 /// A running execution's event count and, per scope, the position after its last event.
@@ -2687,24 +3021,117 @@ impl Worker {
         Ok(events)
     }
 
+    /// Up to `limit` events of execution `name` after id `after`, as text, checked as
+    /// [`Worker::load_rows`] checks them and reported in the same order (the first row with a
+    /// problem; in a row, its checksum first). Each field is read as SQLite lends it and copied
+    /// once, into the page's one buffer; the checksums are computed together at the end
+    /// (`fnv1a_each`, several rows at a time).
     fn load_text_page(
         &mut self,
         name: &str,
         after: u64,
         limit: usize,
-    ) -> Result<Vec<EventText>, StoreError> {
-        let rows = self.load_rows(name, after, limit)?;
-        Ok(rows
-            .into_iter()
-            .map(|row| EventText {
-                // `load_rows` checked that the integers are not negative.
+    ) -> Result<EventTexts, StoreError> {
+        let mut scratch = std::mem::take(&mut self.text_scratch);
+        let page = self.load_text_page_with(name, after, limit, &mut scratch);
+        self.text_scratch = scratch;
+        page
+    }
+
+    fn load_text_page_with(
+        &mut self,
+        name: &str,
+        after: u64,
+        limit: usize,
+        scratch: &mut TextScratch,
+    ) -> Result<EventTexts, StoreError> {
+        let id = self.execution_id(name)?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, previous_event_id, timestamp, type, details_key, details, scope, \
+                 seq, crc FROM events WHERE execution = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            )
+            .map_err(|e| sql_error(&self.path, e))?;
+        let mut rows = stmt
+            .query(params![id, after, limit])
+            .map_err(|e| sql_error(&self.path, e))?;
+        let TextScratch {
+            covered,
+            ends,
+            crcs,
+            sums,
+            text_len,
+        } = scratch;
+        covered.clear();
+        ends.clear();
+        crcs.clear();
+        sums.clear();
+        let mut page = EventTexts {
+            text: String::with_capacity(*text_len),
+            events: Vec::with_capacity(ends.capacity().min(usize::try_from(limit).unwrap_or(0))),
+        };
+        // The first row whose id or integers are wrong, if any: reading stops there.
+        let mut wrong = None;
+        let mut expected = after;
+        loop {
+            let row = match rows.next() {
+                Ok(Some(row)) => row,
+                Ok(None) => break,
+                Err(e) => return Err(sql_error(&self.path, e)),
+            };
+            let (row, crc) = EventFields::from_row(row).map_err(|e| sql_error(&self.path, e))?;
+            row.feed(covered);
+            ends.push(covered.len());
+            crcs.push((row.id, crc));
+            expected += 1;
+            let previous_event_id = u64::try_from(row.previous_event_id);
+            if row.id != expected {
+                wrong = Some(format!(
+                    "execution `{name}` is missing event {expected} (the next stored is {})",
+                    row.id
+                ));
+            } else if previous_event_id.is_err() {
+                wrong = Some(format!("event {} has a negative previousEventId", row.id));
+            } else if row.seq < 0 {
+                wrong = Some(format!("event {} has a negative seq", row.id));
+            }
+            if wrong.is_some() {
+                break;
+            }
+            page.push(EventText {
+                // `row.id` is `expected`, above `after`, which is not negative.
                 id: row.id as u64,
-                previous_event_id: row.previous_event_id as u64,
+                previous_event_id: previous_event_id.unwrap_or_default(),
                 timestamp: row.timestamp,
                 event_type: row.event_type,
                 details: row.details_key.zip(row.details),
-            })
-            .collect())
+            });
+        }
+        drop(rows);
+        drop(stmt);
+        *text_len = page.text.len();
+        let starts = std::iter::once(0).chain(ends.iter().copied());
+        fnv1a_each(
+            starts
+                .zip(ends.iter())
+                .map(|(start, &end)| covered.get(start..end).unwrap_or_default()),
+            sums,
+        );
+        for (&(id, crc), &sum) in crcs.iter().zip(sums.iter()) {
+            if crc.is_some_and(|crc| crc != sum as i64) {
+                return Err(self.corrupt(format!(
+                    "event {id} of execution `{name}` does not match its checksum (the record \
+                     was altered after it was written); run `workflow check` on the store"
+                )));
+            }
+        }
+        match wrong {
+            Some(detail) => Err(self.corrupt(detail)),
+            None => Ok(page),
+        }
     }
 
     /// Claims the execution for this handle (see [`Store::claim_execution`]), renewing the lease.
@@ -3445,6 +3872,73 @@ mod tests {
         let report = store.check().expect("check runs");
         assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
         assert!(report.problems[0].contains("event 4 of execution `exec-1`"));
+    }
+
+    /// A page of event texts is checked as a page of typed events is, with the same error for
+    /// the same damage (the first damaged row; in a row, its checksum before its id), and holds
+    /// the text the typed events render to. Rows written without a checksum (schema 1) are read.
+    #[test]
+    fn event_texts_are_checked_as_typed_events_are() {
+        let cases = [
+            "",
+            "UPDATE events SET type = 'PassStateEnterec' WHERE id = 4",
+            "DELETE FROM events WHERE id = 5",
+            "UPDATE events SET type = 'X' WHERE id = 3; DELETE FROM events WHERE id = 2",
+            "UPDATE events SET type = 'X' WHERE id = 6; DELETE FROM events WHERE id = 2",
+            "UPDATE events SET crc = NULL",
+            "UPDATE events SET crc = NULL, previous_event_id = -1 WHERE id = 7",
+            "UPDATE events SET crc = NULL, seq = -1 WHERE id = 8",
+            "UPDATE events SET crc = NULL, details = 'altered' WHERE id = 2",
+        ];
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        for damage in cases {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("t.db");
+            populate(&path, 1, 9);
+            Connection::open(&path)
+                .and_then(|c| c.execute_batch(damage))
+                .expect("damage");
+            let store = SqliteStore::open(&path).expect("opens");
+            for (after, limit) in [(0, 100), (0, 3), (3, 2), (6, 100), (9, 100), (0, 0)] {
+                let typed = rt.block_on(store.load_events_page("exec-0", after, limit));
+                let texts = rt.block_on(store.load_event_texts_page("exec-0", after, limit));
+                let (typed, texts) = match (typed, texts) {
+                    (Err(typed), Err(texts)) => {
+                        assert_eq!(texts.to_string(), typed.to_string(), "{damage}");
+                        continue;
+                    }
+                    // Only the typed reader reads the details' JSON.
+                    (Err(typed), Ok(_)) if damage.contains("'altered'") => {
+                        assert!(typed.to_string().contains("details"), "{typed}");
+                        continue;
+                    }
+                    (Ok(typed), Ok(texts)) => (typed, texts),
+                    (typed, texts) => panic!("{damage}, {after}+{limit}: {typed:?} / {texts:?}"),
+                };
+                assert_eq!(texts.len(), typed.len(), "{damage}");
+                assert_eq!(texts.is_empty(), typed.is_empty());
+                assert_eq!(texts.last().map(|e| e.id), typed.last().map(|e| e.id));
+                for (i, (text, ev)) in texts.iter().zip(&typed).enumerate() {
+                    assert_eq!(texts.get(i), Some(text));
+                    assert_eq!(
+                        (
+                            text.id,
+                            text.previous_event_id,
+                            text.timestamp,
+                            text.event_type
+                        ),
+                        (ev.id, ev.previous_event_id, &*ev.timestamp, ev.event_type())
+                    );
+                    let mut details = String::new();
+                    ev.kind.write_details(&mut details);
+                    let expected = ev.kind.details_key().map(|k| (k, details.as_str()));
+                    assert_eq!(text.details, expected, "{damage}");
+                }
+                assert_eq!(texts.get(texts.len()), None);
+            }
+        }
     }
 
     fn child(index: u64, outcome: MapChildOutcome) -> MapChild {
