@@ -206,6 +206,20 @@ impl MockConfig {
                     .insert(name.clone(), Arc::new(parse_ranges(name, entries)?));
             }
         }
+        // Every response a test case names must exist: a mistyped name is reported when the
+        // file is read, not only when that test case is chosen. Sorted, so that the error named
+        // is the same on every run.
+        let mut machines: Vec<_> = config.machines.iter().collect();
+        machines.sort_unstable_by_key(|(m, _)| *m);
+        for (machine, cases) in machines {
+            let mut cases: Vec<_> = cases.iter().collect();
+            cases.sort_unstable_by_key(|(c, _)| *c);
+            for (case, states) in cases {
+                config
+                    .resolve(case, states)
+                    .map_err(|e| MockError(format!("state machine `{machine}`, {}", e.0)))?;
+            }
+        }
         Ok(config)
     }
 
@@ -582,16 +596,11 @@ mod tests {
             ),
             (
                 r#"{"StateMachines": {"M": {"TestCases": {"T": {"A": "Missing"}}}}}"#,
-                "",
+                "state machine `M`, test case `T`: state `A` uses mocked response `Missing`, which `MockedResponses` does not define",
             ),
         ] {
-            match text.parse::<MockConfig>() {
-                Err(e) => assert!(e.0.contains(fragment), "{text}: {e}"),
-                Ok(c) => {
-                    let e = c.test_case("M", "T").unwrap_err();
-                    assert!(e.0.contains("does not define"), "{e}");
-                }
-            }
+            let e = text.parse::<MockConfig>().unwrap_err();
+            assert!(e.0.contains(fragment), "{text}: {e}");
         }
     }
 }
