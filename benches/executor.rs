@@ -320,29 +320,40 @@ fn object(v: &mut Value) -> &mut Map<String, Value> {
 fn chain_floor(mut doc: Value) -> Value {
     let o = object(&mut doc);
     for i in 1..=100u64 {
-        let name = o.get("name").cloned().expect("$.name exists");
-        let last = o
-            .get_mut("last")
-            .and_then(Value::as_object_mut)
-            .expect("$.last is an object");
-        let prev = last.get_mut("i").map(Value::take).expect("$.last.i exists");
-        last.insert("i".into(), i.into());
-        last.insert("prev".into(), prev);
-        last.insert("name".into(), name);
+        chain_step(o, i);
     }
     doc
+}
+
+/// State `i` of w1, in place.
+fn chain_step(o: &mut Map<String, Value>, i: u64) {
+    let name = o.get("name").cloned().expect("$.name exists");
+    let last = o
+        .get_mut("last")
+        .and_then(Value::as_object_mut)
+        .expect("$.last is an object");
+    let prev = last.get_mut("i").map(Value::take).expect("$.last.i exists");
+    last.insert("i".into(), i.into());
+    last.insert("prev".into(), prev);
+    last.insert("name".into(), name);
 }
 
 /// w2 and `loop_1m`: `Choice $.counter >= limit` / `Parameters {"counter.$":
 /// "States.MathAdd($.counter, 1)"}`, the counter overwritten in place.
 fn loop_floor(mut doc: Value, limit: f64) -> Value {
     loop {
-        let counter = doc.get_mut("counter").expect("$.counter exists");
+        let counter = doc.get("counter").expect("$.counter exists");
         if counter.as_f64().expect("$.counter is a number") >= limit {
             return doc;
         }
-        *counter = (counter.as_i64().expect("an integer counter") + 1).into();
+        loop_step(&mut doc);
     }
+}
+
+/// The `Inc` state of w2, in place.
+fn loop_step(doc: &mut Value) {
+    let counter = doc.get_mut("counter").expect("$.counter exists");
+    *counter = (counter.as_i64().expect("an integer counter") + 1).into();
 }
 
 /// w3: 50 branches × 5 × `Parameters {"b": b, "j": j, "x.$": "$.x"}`, outputs in branch order:
@@ -352,16 +363,21 @@ fn parallel_floor(input: Value) -> Value {
     let mut out = Vec::with_capacity(50);
     for b in 0..50u64 {
         let mut cur = Map::new();
-        cur.insert("b".into(), b.into());
-        cur.insert("j".into(), 0.into());
-        cur.insert("x".into(), x.clone());
-        for j in 1..5u64 {
-            cur.insert("b".into(), b.into());
-            cur.insert("j".into(), j.into());
+        for j in 0..5u64 {
+            parallel_step(&mut cur, b, j, x);
         }
         out.push(Value::Object(cur));
     }
     Value::Array(out)
+}
+
+/// State `j` of branch `b` of w3, in place (the first one builds the branch's document).
+fn parallel_step(cur: &mut Map<String, Value>, b: u64, j: u64, x: &Value) {
+    cur.insert("b".into(), b.into());
+    cur.insert("j".into(), j.into());
+    if j == 0 {
+        cur.insert("x".into(), x.clone());
+    }
 }
 
 /// w4 and `map_1m`: each of `$.items` (moved out of the input) gets `steps` × `Parameters
@@ -373,34 +389,39 @@ fn map_floor(mut input: Value, steps: u64) -> Value {
     };
     let mut out = items;
     for item in &mut out {
-        let o = object(item);
         for step in 1..=steps {
-            o.insert("step".into(), step.into());
+            map_step(item, step);
         }
     }
     Value::Array(out)
 }
 
+/// State `step` of a w4 or `map_1m` item, in place.
+fn map_step(item: &mut Value, step: u64) {
+    object(item).insert("step".into(), step.into());
+}
+
 /// `dollar`: each item becomes `{"index": i, "v": item.v}` (`v` moved).
 fn dollar_floor(mut input: Value) -> Value {
-    let items = match input.get_mut("items").map(Value::take) {
+    let mut items = match input.get_mut("items").map(Value::take) {
         Some(Value::Array(items)) => items,
         _ => panic!("$.items is an array"),
     };
-    let out = items
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut item)| {
-            let mut o = Map::with_capacity(2);
-            o.insert("index".into(), i.into());
-            o.insert(
-                "v".into(),
-                item.get_mut("v").map(Value::take).expect("v exists"),
-            );
-            Value::Object(o)
-        })
-        .collect();
-    Value::Array(out)
+    for (i, item) in items.iter_mut().enumerate() {
+        dollar_select(i, item);
+    }
+    Value::Array(items)
+}
+
+/// `dollar`'s `ItemSelector` of item `i`, in place.
+fn dollar_select(i: usize, item: &mut Value) {
+    let mut o = Map::with_capacity(2);
+    o.insert("index".into(), i.into());
+    o.insert(
+        "v".into(),
+        item.get_mut("v").map(Value::take).expect("v exists"),
+    );
+    *item = Value::Object(o);
 }
 
 /// `dollar_plain`: the items are the output.
@@ -427,6 +448,360 @@ async fn retry_floor(mut doc: Value) -> Value {
     }
 }
 
+// ===== the history floors: the floors' work, and the history text written in place =====
+
+/// The AWS history of a run as JSON text, written by hand in place into one `String` (what
+/// [`read_history`] writes for the engine's run): a history floor's events, each written
+/// whole when it happens, with its payload (`input`/`output`) serialised straight into the
+/// event from the document as it is at that moment (one walk of the document per event field
+/// that carries it, no intermediate text), and one clock reading per state.
+struct HistoryText {
+    out: String,
+    next_id: u64,
+    clock: workflow::runtime::clock::Clock,
+    ms: i64,
+    stamp: String,
+}
+
+/// The role `ExecutionStarted` names (the runtime's default account).
+const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/workflow-local-execution";
+
+impl HistoryText {
+    fn new() -> HistoryText {
+        let mut out = String::with_capacity(4096);
+        out.push('[');
+        HistoryText {
+            out,
+            next_id: 1,
+            clock: workflow::runtime::clock::Clock::system(),
+            ms: i64::MIN,
+            stamp: String::new(),
+        }
+    }
+
+    /// Reads the clock (once per state); the timestamp text changes only with the millisecond.
+    fn tick(&mut self) {
+        let ms = self.clock.now_ms();
+        if ms != self.ms {
+            self.ms = ms;
+            self.stamp = workflow::runtime::clock::format_ms(ms);
+        }
+    }
+
+    /// Opens an event (`{"id", "previousEventId", "timestamp", "type"`, not closed) and
+    /// returns its id.
+    fn open(&mut self, prev: u64, ty: &str) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let out = &mut self.out;
+        if id > 1 {
+            out.push(',');
+        }
+        out.push_str("{\"id\":");
+        push_u64(out, id);
+        out.push_str(",\"previousEventId\":");
+        push_u64(out, prev);
+        out.push_str(",\"timestamp\":\"");
+        out.push_str(&self.stamp);
+        out.push_str("\",\"type\":\"");
+        out.push_str(ty);
+        out.push('"');
+        id
+    }
+
+    /// An event without details.
+    fn plain(&mut self, prev: u64, ty: &str) -> u64 {
+        let id = self.open(prev, ty);
+        self.out.push('}');
+        id
+    }
+
+    /// A state's `…Entered` (`input`) or `…Exited` (`output`) event.
+    fn state(&mut self, prev: u64, ty: &str, entered: bool, name: &[&str], doc: &Value) -> u64 {
+        let id = self.open(prev, ty);
+        let out = &mut self.out;
+        out.push_str(if entered {
+            ",\"stateEnteredEventDetails\":{\"name\":\""
+        } else {
+            ",\"stateExitedEventDetails\":{\"name\":\""
+        });
+        for part in name {
+            out.push_str(part);
+        }
+        out.push_str(if entered { "\",\"input\":\"" } else { "\",\"output\":\"" });
+        write_json_in_string(doc, out);
+        out.push_str(if entered {
+            "\",\"inputDetails\":{\"truncated\":false}}}"
+        } else {
+            "\",\"outputDetails\":{\"truncated\":false}}}"
+        });
+        id
+    }
+
+    fn entered(&mut self, prev: u64, ty: &str, name: &[&str], doc: &Value) -> u64 {
+        self.state(prev, ty, true, name, doc)
+    }
+
+    fn exited(&mut self, prev: u64, ty: &str, name: &[&str], doc: &Value) -> u64 {
+        self.state(prev, ty, false, name, doc)
+    }
+
+    /// `ExecutionStarted` (reads the clock: the execution's first moment).
+    fn execution_started(&mut self, input: &Value) {
+        self.tick();
+        self.open(0, "ExecutionStarted");
+        let out = &mut self.out;
+        out.push_str(",\"executionStartedEventDetails\":{\"input\":\"");
+        write_json_in_string(input, out);
+        out.push_str("\",\"inputDetails\":{\"truncated\":false},\"roleArn\":\"");
+        out.push_str(ROLE_ARN);
+        out.push_str("\"}}");
+    }
+
+    /// `ExecutionSucceeded`, and the finished text.
+    fn execution_succeeded(mut self, prev: u64, output: &Value) -> String {
+        self.tick();
+        self.open(prev, "ExecutionSucceeded");
+        let out = &mut self.out;
+        out.push_str(",\"executionSucceededEventDetails\":{\"output\":\"");
+        write_json_in_string(output, out);
+        out.push_str("\",\"outputDetails\":{\"truncated\":false}}}]");
+        self.out
+    }
+
+    /// `MapIteration…` of item `index` of the Map state `name`.
+    fn iteration(&mut self, prev: u64, ty: &str, key: &str, name: &str, index: usize) -> u64 {
+        let id = self.open(prev, ty);
+        let out = &mut self.out;
+        out.push_str(key);
+        out.push_str(name);
+        out.push_str("\",\"index\":");
+        push_u64(out, index as u64);
+        out.push_str("}}");
+        id
+    }
+}
+
+/// Appends the decimal digits of `n`.
+fn push_u64(out: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
+}
+
+/// Appends `v` as compact JSON text (as the history shows payloads: Java's number format)
+/// escaped as the content of a JSON string, in one walk: `{"a":"x"}` is written `{\"a\":\"x\"}`.
+fn write_json_in_string(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => push_u64(out, u),
+            (None, Some(i)) => {
+                out.push('-');
+                push_u64(out, i.unsigned_abs());
+            }
+            // Java's float format (no float in these workloads' documents).
+            _ => out.push_str(&workflow::asl::eval::java_json(v)),
+        },
+        Value::String(s) => write_string_in_string(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_in_string(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string_in_string(k, out);
+                out.push(':');
+                write_json_in_string(v, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// Appends a JSON string `s` escaped twice (a string inside JSON text inside a JSON string):
+/// `"` becomes `\"`, an escaped quote `\\\"`; the runs that need no escape are copied whole.
+fn write_string_in_string(s: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.push_str("\\\"");
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
+        }
+        out.push_str(&s[start..i]);
+        start = i + 1;
+        match b {
+            b'"' => out.push_str("\\\\\\\""),
+            b'\\' => out.push_str("\\\\\\\\"),
+            b'\n' => out.push_str("\\\\n"),
+            b'\r' => out.push_str("\\\\r"),
+            b'\t' => out.push_str("\\\\t"),
+            0x08 => out.push_str("\\\\b"),
+            0x0c => out.push_str("\\\\f"),
+            _ => {
+                out.push_str("\\\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xF)]));
+            }
+        }
+    }
+    out.push_str(&s[start..]);
+    out.push_str("\\\"");
+}
+
+/// w1 with its history: `S0`…`S99`, each entered with the document and exited with it after
+/// [`chain_step`].
+fn chain_history_floor(mut doc: Value) -> (Value, String) {
+    let mut h = HistoryText::new();
+    h.execution_started(&doc);
+    let mut prev = 0;
+    let mut n = String::new();
+    for i in 1..=100u64 {
+        n.clear();
+        push_u64(&mut n, i - 1);
+        h.tick();
+        prev = h.entered(prev, "PassStateEntered", &["S", &n], &doc);
+        chain_step(object(&mut doc), i);
+        prev = h.exited(prev, "PassStateExited", &["S", &n], &doc);
+    }
+    let text = h.execution_succeeded(prev, &doc);
+    (doc, text)
+}
+
+/// w2 and `loop_1m` with their history: `Check` (Choice), `Inc` (Pass) until the counter
+/// reaches `limit`, then `Done` (Succeed).
+fn loop_history_floor(mut doc: Value, limit: f64) -> (Value, String) {
+    let mut h = HistoryText::new();
+    h.execution_started(&doc);
+    let mut prev = 0;
+    loop {
+        h.tick();
+        prev = h.entered(prev, "ChoiceStateEntered", &["Check"], &doc);
+        let counter = doc.get_mut("counter").expect("$.counter exists");
+        let done = counter.as_f64().expect("$.counter is a number") >= limit;
+        prev = h.exited(prev, "ChoiceStateExited", &["Check"], &doc);
+        h.tick();
+        if done {
+            prev = h.entered(prev, "SucceedStateEntered", &["Done"], &doc);
+            prev = h.exited(prev, "SucceedStateExited", &["Done"], &doc);
+            break;
+        }
+        prev = h.entered(prev, "PassStateEntered", &["Inc"], &doc);
+        loop_step(&mut doc);
+        prev = h.exited(prev, "PassStateExited", &["Inc"], &doc);
+    }
+    let text = h.execution_succeeded(prev, &doc);
+    (doc, text)
+}
+
+/// w3 with its history: `Par` (Parallel) entered and started, then the branches one after the
+/// other (`B<b>P0`…`B<b>P4`, each entered with the branch's document and exited with it after
+/// [`parallel_step`]), then `Par` exited with the branches' outputs.
+fn parallel_history_floor(input: Value) -> (Value, String) {
+    let mut h = HistoryText::new();
+    h.execution_started(&input);
+    h.tick();
+    let entered = h.entered(0, "ParallelStateEntered", &["Par"], &input);
+    let started = h.plain(entered, "ParallelStateStarted");
+    let x = input.get("x").expect("$.x exists");
+    let mut out = Vec::with_capacity(50);
+    let mut prev = started;
+    let (mut bn, mut jn) = (String::new(), String::new());
+    for b in 0..50u64 {
+        bn.clear();
+        push_u64(&mut bn, b);
+        prev = started;
+        let mut cur = Value::Object(Map::new());
+        for j in 0..5u64 {
+            jn.clear();
+            push_u64(&mut jn, j);
+            let name = ["B", bn.as_str(), "P", jn.as_str()];
+            h.tick();
+            prev = if j == 0 {
+                h.entered(prev, "PassStateEntered", &name, &input)
+            } else {
+                h.entered(prev, "PassStateEntered", &name, &cur)
+            };
+            parallel_step(object(&mut cur), b, j, x);
+            prev = h.exited(prev, "PassStateExited", &name, &cur);
+        }
+        out.push(cur);
+    }
+    let out = Value::Array(out);
+    h.tick();
+    // The runtime records no `ParallelStateSucceeded` (`engine/parallel.rs`).
+    let exited = h.exited(prev, "ParallelStateExited", &["Par"], &out);
+    let text = h.execution_succeeded(exited, &out);
+    (out, text)
+}
+
+/// w4, `map_1m`, `dollar` and `dollar_plain` with their history: `M` (Map) entered and
+/// started, each item's iteration started, its states `names` (entered with the item, exited
+/// with it after `step`), succeeded; then `M` succeeded and exited with the items.
+fn map_history_floor(
+    mut input: Value,
+    names: &[&str],
+    select: impl Fn(usize, &mut Value),
+    step: impl Fn(usize, &mut Value),
+) -> (Value, String) {
+    let mut h = HistoryText::new();
+    h.execution_started(&input);
+    h.tick();
+    let entered = h.entered(0, "MapStateEntered", &["M"], &input);
+    let mut items = match input.get_mut("items").map(Value::take) {
+        Some(Value::Array(items)) => items,
+        _ => panic!("$.items is an array"),
+    };
+    let started = h.open(entered, "MapStateStarted");
+    h.out.push_str(",\"mapStateStartedEventDetails\":{\"length\":");
+    push_u64(&mut h.out, items.len() as u64);
+    h.out.push_str("}}");
+    const ITERATION_STARTED: &str = ",\"mapIterationStartedEventDetails\":{\"name\":\"";
+    const ITERATION_SUCCEEDED: &str = ",\"mapIterationSucceededEventDetails\":{\"name\":\"";
+    let mut prev = started;
+    for (index, item) in items.iter_mut().enumerate() {
+        h.tick();
+        prev = h.iteration(started, "MapIterationStarted", ITERATION_STARTED, "M", index);
+        select(index, item);
+        for (k, name) in names.iter().enumerate() {
+            if k > 0 {
+                h.tick();
+            }
+            prev = h.entered(prev, "PassStateEntered", &[name], item);
+            step(k, item);
+            prev = h.exited(prev, "PassStateExited", &[name], item);
+        }
+        prev = h.iteration(prev, "MapIterationSucceeded", ITERATION_SUCCEEDED, "M", index);
+    }
+    let out = Value::Array(items);
+    h.tick();
+    let done = h.plain(prev, "MapStateSucceeded");
+    let exited = h.exited(done, "MapStateExited", &["M"], &out);
+    let text = h.execution_succeeded(exited, &out);
+    (out, text)
+}
+
 async fn floor(w: &Workload, input: Value) -> Value {
     match w.name {
         "w1_chain" => chain_floor(input),
@@ -442,7 +817,136 @@ async fn floor(w: &Workload, input: Value) -> Value {
     }
 }
 
-/// Checks that the engine (history off and on) and the floor give the same output.
+/// w5 with its history: `Flaky` (Task) entered, each attempt scheduled, started and failed
+/// (then the 1 s retry interval, virtual) or succeeded, `Flaky` exited with the result at
+/// `$.result`, then `Done` (Succeed).
+async fn retry_history_floor(mut doc: Value) -> (Value, String) {
+    const RESOURCE: &str = "{\"resourceType\":\"local\",\"resource\":\"flaky\"";
+    let mut h = HistoryText::new();
+    h.execution_started(&doc);
+    h.tick();
+    let mut prev = h.entered(0, "TaskStateEntered", &["Flaky"], &doc);
+    let mut attempt = 0;
+    loop {
+        if attempt > 0 {
+            h.tick();
+        }
+        prev = h.open(prev, "TaskScheduled");
+        h.out.push_str(",\"taskScheduledEventDetails\":");
+        h.out.push_str(RESOURCE);
+        h.out.push_str(",\"region\":\"us-east-1\",\"parameters\":\"");
+        write_json_in_string(&doc, &mut h.out);
+        h.out.push_str("\"}}");
+        prev = h.open(prev, "TaskStarted");
+        h.out.push_str(",\"taskStartedEventDetails\":");
+        h.out.push_str(RESOURCE);
+        h.out.push_str("}}");
+        match flaky_attempt(&doc, attempt) {
+            Ok(result) => {
+                prev = h.open(prev, "TaskSucceeded");
+                h.out.push_str(",\"taskSucceededEventDetails\":");
+                h.out.push_str(RESOURCE);
+                h.out.push_str(",\"output\":\"");
+                write_json_in_string(&result, &mut h.out);
+                h.out
+                    .push_str("\",\"outputDetails\":{\"truncated\":false}}}");
+                object(&mut doc).insert("result".into(), result);
+                break;
+            }
+            Err(e) => {
+                prev = h.open(prev, "TaskFailed");
+                h.out.push_str(",\"taskFailedEventDetails\":");
+                h.out.push_str(RESOURCE);
+                h.out.push_str(",\"error\":");
+                write_json_string(&e.error, &mut h.out);
+                if let Some(cause) = &e.cause {
+                    h.out.push_str(",\"cause\":");
+                    write_json_string(cause, &mut h.out);
+                }
+                h.out.push_str("}}");
+                black_box(json!({"Error": e.error, "Cause": e.cause}));
+                attempt += 1;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+    prev = h.exited(prev, "TaskStateExited", &["Flaky"], &doc);
+    h.tick();
+    prev = h.entered(prev, "SucceedStateEntered", &["Done"], &doc);
+    prev = h.exited(prev, "SucceedStateExited", &["Done"], &doc);
+    let text = h.execution_succeeded(prev, &doc);
+    (doc, text)
+}
+
+/// Appends `s` as a JSON string.
+fn write_json_string(s: &str, out: &mut String) {
+    out.push_str(&serde_json::to_string(s).expect("a string serialises"));
+}
+
+/// The history floor of `w`: the floor's work and output, and the history's text written in
+/// place as it goes.
+async fn history_floor(w: &Workload, input: Value) -> (Value, String) {
+    let none = |_: usize, _: &mut Value| {};
+    match w.name {
+        "w1_chain" => chain_history_floor(input),
+        "w2_loop" => loop_history_floor(input, 1000.0),
+        "loop_1m" => loop_history_floor(input, ((w.transitions - 2) / 2) as f64),
+        "w3_parallel" => parallel_history_floor(input),
+        "w4_map" => map_history_floor(input, &["P1", "P2", "P3"], none, |k, item| {
+            map_step(item, k as u64 + 1)
+        }),
+        "map_1m" => map_history_floor(input, &["P"], none, |_, item| map_step(item, 1)),
+        "dollar" => map_history_floor(input, &["P"], dollar_select, none),
+        "dollar_plain" => map_history_floor(input, &["P"], none, none),
+        "w5_retry" => retry_history_floor(input).await,
+        other => panic!("no history floor for {other}"),
+    }
+}
+
+/// `text` with every event's timestamp replaced by `*`s of the same length.
+fn mask_timestamps(text: &str) -> String {
+    const KEY: &str = "\"timestamp\":\"";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(KEY) {
+        let start = at + KEY.len();
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('"').map_or(rest.len(), |e| start + e);
+        out.extend(std::iter::repeat_n('*', end - start));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Checks that the history floor's text is the engine's byte for byte, timestamps masked.
+fn check_same_history(w: &Workload, engine: &[u8], floor: &str) {
+    let engine = mask_timestamps(std::str::from_utf8(engine).expect("UTF-8 history"));
+    let floor = mask_timestamps(floor);
+    if engine != floor {
+        let at = engine
+            .bytes()
+            .zip(floor.bytes())
+            .position(|(a, b)| a != b)
+            .unwrap_or(engine.len().min(floor.len()));
+        let around = |t: &str| {
+            let from = t.floor_char_boundary(at.saturating_sub(300));
+            let to = t.ceil_char_boundary((at + 300).min(t.len()));
+            t[from..to].to_string()
+        };
+        panic!(
+            "{}: the history floor's text differs from the engine's at byte {at} (lengths {} and {}):\nengine: {}\nfloor:  {}",
+            w.name,
+            engine.len(),
+            floor.len(),
+            around(&engine),
+            around(&floor)
+        );
+    }
+}
+
+/// Checks that the engine (history off and on), the floor and the history floor give the same
+/// output, and the history floor the engine's history text (timestamps masked).
 fn check_same_work(tokio: &tokio::runtime::Runtime, w: &Workload) {
     let (quiet, full) = (runtime(HistoryLevel::Off), runtime(HistoryLevel::Full));
     let floor_out = tokio.block_on(floor(w, w.input.clone()));
@@ -460,6 +964,18 @@ fn check_same_work(tokio: &tokio::runtime::Runtime, w: &Workload) {
         "{}: history run and floor disagree",
         w.name
     );
+    let (history_out, floor_text) = tokio.block_on(history_floor(w, w.input.clone()));
+    assert_eq!(
+        history_out, floor_out,
+        "{}: history floor and floor disagree",
+        w.name
+    );
+    let outcome = tokio
+        .block_on(full.run(&p, w.input.clone()))
+        .expect("the execution starts");
+    let mut engine_text = Vec::new();
+    read_history(&outcome, &mut engine_text);
+    check_same_history(w, &engine_text, &floor_text);
 }
 
 fn executor(c: &mut Criterion) {
@@ -483,12 +999,15 @@ fn executor(c: &mut Criterion) {
         group.bench_function("floor", |b| {
             b.iter(|| black_box(tokio.block_on(floor(&w, w.input.clone()))))
         });
+        group.bench_function("history_floor", |b| {
+            b.iter(|| black_box(tokio.block_on(history_floor(&w, w.input.clone()))))
+        });
         group.bench_function("compile", |b| b.iter(|| black_box(compile(&text))));
         group.finish();
     }
 }
 
-/// `EXECUTOR_PROFILE=<workload>/<engine|engine_history_read|floor>:<count>` runs that
+/// `EXECUTOR_PROFILE=<workload>/<engine|engine_history_read|floor|history_floor>:<count>` runs that
 /// measurement `count` times and exits without criterion: a fixed amount of work for `perf stat`
 /// or `valgrind --tool=callgrind` (instruction counts do not depend on the machine's load).
 fn profile_mode() -> bool {
@@ -514,6 +1033,11 @@ fn profile_mode() -> bool {
     for _ in 0..count {
         let out = match kind {
             "floor" => tokio.block_on(floor(&w, w.input.clone())),
+            "history_floor" => {
+                let (out, text) = tokio.block_on(history_floor(&w, w.input.clone()));
+                black_box(text);
+                out
+            }
             "engine" => tokio.block_on(run_engine(&rt, &p, w.input.clone())),
             _ => tokio.block_on(run_read(&rt, &p, w.input.clone())),
         };
@@ -620,9 +1144,9 @@ fn paired_ratios() {
         if full_mode { "" } else { ", test-sized" }
     );
     println!(
-        "| workload | transitions | floor | engine (history off) | history on + read | engine/floor | read/floor | CPU/wall (off / read) | compile/floor | peak MiB (read) | history text | copying it/floor |"
+        "| workload | transitions | floor | history floor | engine (history off) | history on + read | engine/floor | read/floor | read/history floor | CPU/wall (off / read) | compile/floor | peak MiB (read) | history text | copying it/floor |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut read_times = std::collections::HashMap::new();
     for w in all_workloads() {
         check_same_work(&tokio, &w);
@@ -657,6 +1181,9 @@ fn paired_ratios() {
         let floor_run = |input: Value| {
             black_box(tokio.block_on(floor(&w, input)));
         };
+        let history_floor_run = |input: Value| {
+            black_box(tokio.block_on(history_floor(&w, input)));
+        };
         // The history's JSON text, and how long copying it once takes (`memcpy` into a fresh
         // buffer): the least any runner that prints this history spends on it beyond the floor.
         let text = if big {
@@ -680,6 +1207,7 @@ fn paired_ratios() {
         let mut copies: Vec<f64> = (0..rounds.max(5)).map(|_| copy_once()).collect();
         let copy = median(&mut copies);
         let (mut f, mut e, mut h, mut c) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut hf = Vec::new();
         let (mut cpu, mut wall) = (Duration::ZERO, Duration::ZERO);
         let (mut cpu_off, mut wall_off) = (Duration::ZERO, Duration::ZERO);
         let mut peak: Option<f64> = None;
@@ -694,6 +1222,7 @@ fn paired_ratios() {
                 wall_off += t0.elapsed();
             }
             f.push(time(&floor_run));
+            hf.push(time(&history_floor_run));
             if big {
                 reset_peak_memory();
             }
@@ -714,11 +1243,12 @@ fn paired_ratios() {
                 t.elapsed().as_secs_f64()
             });
         }
-        let (f, e, h, c) = (
+        let (f, e, h, c, hf) = (
             median(&mut f),
             median(&mut e),
             median(&mut h),
             median(&mut c),
+            median(&mut hf),
         );
         read_times.insert(w.name, h);
         let show = |secs: f64| {
@@ -740,14 +1270,16 @@ fn paired_ratios() {
         };
         let cpu_wall = format!("{} / {}", ratio(cpu_off, wall_off), ratio(cpu, wall));
         println!(
-            "| {} | {} | {} | {} | {} | {:.2}× | {:.2}× | {} | {:.2}× | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {:.2}× | {:.2}× | **{:.2}×** | {} | {:.2}× | {} | {} | {} |",
             w.name,
             w.transitions,
             show(f),
+            show(hf),
             show(e),
             show(h),
             e / f,
             h / f,
+            h / hf,
             cpu_wall,
             c / f,
             peak.map_or("-".to_string(), |m| format!("{m:.0}")),
