@@ -986,6 +986,52 @@ mod tests {
         assert_eq!(rec.history().len() as u64, held + 4);
     }
 
+    /// The history's JSON text, written from the compact records with each payload escaped
+    /// once and copied for the next event that shares it, is byte for byte every event's own
+    /// rendering, across the 64 KiB pages it is written in.
+    #[test]
+    fn history_text_is_each_events_rendering_with_shared_payloads_across_pages() {
+        use crate::history::StateType;
+        let rec = Recorder::new(HistoryLevel::Full, Clock::starting_at(0), None, Vec::new());
+        let mut cur = Cursor::root(1);
+        let mut text: Arc<str> = Arc::from(r#"{"n":0}"#);
+        for i in 0..3000 {
+            // An `…Exited` output is the next `…Entered` input, one `Arc`.
+            rec.record(&mut cur, EventType::PassStateEntered, || {
+                EventKind::StateEntered {
+                    state_type: StateType::Pass,
+                    name: "A \"quoted\"".into(),
+                    input: Arc::clone(&text),
+                }
+            });
+            let out: Arc<str> = Arc::from(format!(
+                "{{\"n\":{i},\"s\":\"tab\there \\\"q\\\" \\\\ \u{1} é 🎉 {}\"}}",
+                "x".repeat(i % 40)
+            ));
+            rec.record(&mut cur, EventType::PassStateExited, || {
+                EventKind::StateExited {
+                    state_type: StateType::Pass,
+                    name: "A \"quoted\"".into(),
+                    output: Arc::clone(&out),
+                }
+            });
+            text = out;
+        }
+        let history = rec.into_history();
+        let mut written = Vec::new();
+        history.write_aws_json(&mut written).expect("written");
+        assert!(written.len() > 4 * 64 * 1024, "{}", written.len());
+        let mut each = String::from("[");
+        for (k, e) in history.events().iter().enumerate() {
+            if k > 0 {
+                each.push(',');
+            }
+            e.write_aws_json(&mut each);
+        }
+        each.push(']');
+        assert_eq!(String::from_utf8(written).expect("UTF-8"), each);
+    }
+
     #[test]
     fn cursors_have_independent_deterministic_randomness() {
         let root = Cursor::root(42);

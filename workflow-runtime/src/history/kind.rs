@@ -866,19 +866,22 @@ const ESCAPED: [bool; 256] = {
     t
 };
 
-/// Whether any of the eight bytes of `x` is below 0x20, `"` or `\\` (the classic "has a zero
-/// byte" and "has a byte less than n" bit tricks; exact for "any", n = 0x20 ≤ 0x80).
+/// The bytes of `x` (little-endian) that are below 0x20, `"` or `\\`, as a mask with bit 7 of
+/// each such byte set (the classic "has a zero byte" and "has a byte less than n" bit tricks,
+/// n = 0x20 ≤ 0x80). A borrow can flag a byte above a flagged one, never below: the lowest
+/// flagged byte is exact.
 #[inline]
-fn any_escaped(x: u64) -> bool {
+fn escaped_mask(x: u64) -> u64 {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
     let below_space = x.wrapping_sub(LO * 0x20) & !x & HI;
-    (below_space | zero(x ^ (LO * u64::from(b'"'))) | zero(x ^ (LO * u64::from(b'\\')))) != 0
+    below_space | zero(x ^ (LO * u64::from(b'"'))) | zero(x ^ (LO * u64::from(b'\\')))
 }
 
 /// Appends `s` as a JSON string, escaped as `serde_json` escapes it: the runs of bytes that
-/// need no escape are copied whole (payloads are JSON text, full of `"`).
+/// need no escape are copied whole, found eight bytes at a time (payloads are JSON text, full
+/// of `"`: each escape costs one copy of the run before it and the escape itself).
 pub(crate) fn write_str(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(s.len() + 2);
@@ -886,28 +889,39 @@ pub(crate) fn write_str(s: &str, out: &mut String) {
     let bytes = s.as_bytes();
     let mut start = 0;
     let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        // Eight bytes at a time while none of them needs an escape.
+    loop {
+        // Find the next byte that needs an escape, from `i`.
         if let Some(chunk) = bytes
             .get(i..i + 8)
             .and_then(|c| <[u8; 8]>::try_from(c).ok())
         {
-            if !any_escaped(u64::from_le_bytes(chunk)) {
+            let mask = escaped_mask(u64::from_le_bytes(chunk));
+            if mask == 0 {
                 i += 8;
                 continue;
             }
+            i += (mask.trailing_zeros() / 8) as usize;
+        } else {
+            match bytes.get(i) {
+                None => break,
+                Some(&b) if !ESCAPED[usize::from(b)] => {
+                    i += 1;
+                    continue;
+                }
+                Some(_) => {}
+            }
         }
-        i += 1;
-        if !ESCAPED[usize::from(b)] {
-            continue;
-        }
-        let i = i - 1;
+        let Some(&b) = bytes.get(i) else { break };
         // `i` is at an ASCII byte, so both slices end on character boundaries.
         out.push_str(&s[start..i]);
-        start = i + 1;
+        i += 1;
+        start = i;
         match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
+            // The quote itself goes out with the next run.
+            b'"' | b'\\' => {
+                out.push('\\');
+                start = i - 1;
+            }
             b'\n' => out.push_str("\\n"),
             b'\r' => out.push_str("\\r"),
             b'\t' => out.push_str("\\t"),

@@ -454,10 +454,10 @@ impl History {
                     next(&mut buf)?;
                     e.write_aws_json(&mut buf);
                 }
-                let mut time = record::TimeText::default();
+                let mut cache = record::RenderCache::default();
                 for r in &inner.recs {
                     next(&mut buf)?;
-                    r.write_aws_json(&mut buf, &mut time);
+                    r.write_aws_json(&mut buf, &mut cache);
                 }
             }
         }

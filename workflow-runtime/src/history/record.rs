@@ -35,19 +35,21 @@ impl Rec {
 
     /// Writes the event as AWS's JSON text, as [`HistoryEvent::write_aws_json`] writes its
     /// rendering, without building the [`HistoryEvent`] (no timestamp string, no copies).
-    /// `time` keeps the last timestamp's text: consecutive events mostly share their millisecond.
-    pub(crate) fn write_aws_json(&self, out: &mut String, time: &mut TimeText) {
+    /// `cache` keeps the last timestamp's text (consecutive events mostly share their
+    /// millisecond) and the last payload's escaped text (a state's `…Exited` output is mostly
+    /// the next `…Entered` input, the same text: escaped once, then copied).
+    pub(crate) fn write_aws_json(&self, out: &mut String, cache: &mut RenderCache) {
         out.push_str("{\"id\":");
         push_u64(out, self.id);
         out.push_str(",\"previousEventId\":");
         push_u64(out, self.prev);
         out.push_str(",\"timestamp\":\"");
-        if time.ms != Some(self.time_ms) {
-            time.text.clear();
-            write_ms(self.time_ms, &mut time.text);
-            time.ms = Some(self.time_ms);
+        if cache.ms != Some(self.time_ms) {
+            cache.time.clear();
+            write_ms(self.time_ms, &mut cache.time);
+            cache.ms = Some(self.time_ms);
         }
-        out.push_str(&time.text);
+        out.push_str(&cache.time);
         out.push_str("\",\"type\":");
         // This model's names need no escape; a foreign event's (`Other`) might.
         let name: fn(&str, &mut String) = if matches!(self.kind, EventKind::Other { .. }) {
@@ -60,17 +62,65 @@ impl Rec {
             out.push(',');
             name(key, out);
             out.push(':');
-            self.kind.write_details(out);
+            // The state events (most of a history) written here, as `write_details` writes
+            // them, with their payload through the cache.
+            match &self.kind {
+                EventKind::StateEntered {
+                    name: state, input, ..
+                } => {
+                    out.push_str("{\"name\":");
+                    write_str(state, out);
+                    out.push_str(",\"input\":");
+                    cache.payload(input, out);
+                    out.push_str(",\"inputDetails\":{\"truncated\":false}}");
+                }
+                EventKind::StateExited {
+                    name: state,
+                    output,
+                    ..
+                } => {
+                    out.push_str("{\"name\":");
+                    write_str(state, out);
+                    out.push_str(",\"output\":");
+                    cache.payload(output, out);
+                    out.push_str(",\"outputDetails\":{\"truncated\":false}}");
+                }
+                kind => {
+                    kind.write_details(out);
+                }
+            }
         }
         out.push('}');
     }
 }
 
-/// The text of the last timestamp written (see [`Rec::write_aws_json`]).
+/// What [`Rec::write_aws_json`] keeps from one event to the next.
 #[derive(Debug, Default)]
-pub(crate) struct TimeText {
+pub(crate) struct RenderCache {
+    /// The last timestamp, and its text.
     ms: Option<i64>,
-    text: String,
+    time: String,
+    /// The last payload written (its address, compared, never read: the events that hold it
+    /// are borrowed while the cache is used), and its escaped text.
+    payload: Option<*const str>,
+    escaped: String,
+}
+
+impl RenderCache {
+    /// Appends `text` as a JSON string: escaped, or copied when the same text (the same
+    /// allocation) was written last.
+    fn payload(&mut self, text: &Arc<str>, out: &mut String) {
+        let at = Arc::as_ptr(text);
+        if self.payload.is_some_and(|last| std::ptr::eq(last, at)) {
+            out.push_str(&self.escaped);
+            return;
+        }
+        let start = out.len();
+        write_str(text, out);
+        self.escaped.clear();
+        self.escaped.push_str(&out[start..]);
+        self.payload = Some(at);
+    }
 }
 
 /// Appends the decimal digits of `n`.
@@ -85,6 +135,8 @@ pub(crate) fn push_u64(out: &mut String, mut n: u64) {
             break;
         }
     }
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or("0"));
+    // ASCII digits, one `char` each (no UTF-8 check of the slice).
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
 }
