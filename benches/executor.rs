@@ -32,8 +32,9 @@
 //! plain floor produces none, so `read/floor` compares two different outputs (for w2 a single
 //! `memcpy` of the 807 KiB of history text takes longer than the whole floor). The **history
 //! floor** has the same output as the headline: the floor's work, done by the same functions
-//! (`chain_step`, `loop_step`, …), and, written in place into one `String` as it goes, the
-//! history text the engine writes ([`HistoryText`]): the same events in the same order with the
+//! (`chain_step`, `loop_step`, …), and, written in place into one `String` as it goes (handed
+//! to a sink every 64 KiB, as the engine's text is), the history text the engine writes
+//! ([`HistoryText`]): the same events in the same order with the
 //! same ids, `previousEventId`s and fields (`input` and `output` as JSON strings with their
 //! `inputDetails`/`outputDetails`, the `Map…`/`Parallel…` events, `ExecutionStarted` with its
 //! `roleArn`, `ExecutionSucceeded`), each payload serialised straight into its event field from
@@ -470,24 +471,33 @@ async fn retry_floor(mut doc: Value) -> Value {
 /// [`read_history`] writes for the engine's run): a history floor's events, each written
 /// whole when it happens, with its payload (`input`/`output`) serialised straight into the
 /// event from the document as it is at that moment (one walk of the document per event field
-/// that carries it, no intermediate text), and one clock reading per state.
+/// that carries it, no intermediate text), and one clock reading per state. When measured, the
+/// `String` is a page handed to a sink each time it passes 64 KiB, as [`read_history`] hands
+/// the engine's text (a history of hundreds of MiB kept whole costs more than writing it).
 struct HistoryText {
     out: String,
+    /// Whether the whole text is kept (to check it); if not, it is handed a page at a time to
+    /// a sink, as [`read_history`] hands the engine's.
+    keep: bool,
     next_id: u64,
     clock: workflow::runtime::clock::Clock,
     ms: i64,
     stamp: String,
 }
 
+/// The size of the pages a history's text is written in (as `History::write_aws_json` does).
+const PAGE: usize = 64 * 1024;
+
 /// The role `ExecutionStarted` names (the runtime's default account).
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/workflow-local-execution";
 
 impl HistoryText {
-    fn new() -> HistoryText {
-        let mut out = String::with_capacity(4096);
+    fn new(keep: bool) -> HistoryText {
+        let mut out = String::with_capacity(PAGE + 4096);
         out.push('[');
         HistoryText {
             out,
+            keep,
             next_id: 1,
             clock: workflow::runtime::clock::Clock::system(),
             ms: i64::MIN,
@@ -509,6 +519,12 @@ impl HistoryText {
     fn open(&mut self, prev: u64, ty: &str) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
+        if !self.keep && self.out.len() >= PAGE {
+            std::io::sink()
+                .write_all(black_box(self.out.as_bytes()))
+                .expect("a sink takes everything");
+            self.out.clear();
+        }
         let out = &mut self.out;
         if id > 1 {
             out.push(',');
@@ -692,8 +708,8 @@ fn write_string_in_string(s: &str, out: &mut String) {
 
 /// w1 with its history: `S0`…`S99`, each entered with the document and exited with it after
 /// [`chain_step`].
-fn chain_history_floor(mut doc: Value) -> (Value, String) {
-    let mut h = HistoryText::new();
+fn chain_history_floor(mut doc: Value, keep: bool) -> (Value, String) {
+    let mut h = HistoryText::new(keep);
     h.execution_started(&doc);
     let mut prev = 0;
     let mut n = String::new();
@@ -711,8 +727,8 @@ fn chain_history_floor(mut doc: Value) -> (Value, String) {
 
 /// w2 and `loop_1m` with their history: `Check` (Choice), `Inc` (Pass) until the counter
 /// reaches `limit`, then `Done` (Succeed).
-fn loop_history_floor(mut doc: Value, limit: f64) -> (Value, String) {
-    let mut h = HistoryText::new();
+fn loop_history_floor(mut doc: Value, limit: f64, keep: bool) -> (Value, String) {
+    let mut h = HistoryText::new(keep);
     h.execution_started(&doc);
     let mut prev = 0;
     loop {
@@ -738,8 +754,8 @@ fn loop_history_floor(mut doc: Value, limit: f64) -> (Value, String) {
 /// w3 with its history: `Par` (Parallel) entered and started, then the branches one after the
 /// other (`B<b>P0`…`B<b>P4`, each entered with the branch's document and exited with it after
 /// [`parallel_step`]), then `Par` exited with the branches' outputs.
-fn parallel_history_floor(input: Value) -> (Value, String) {
-    let mut h = HistoryText::new();
+fn parallel_history_floor(input: Value, keep: bool) -> (Value, String) {
+    let mut h = HistoryText::new(keep);
     h.execution_started(&input);
     h.tick();
     let entered = h.entered(0, "ParallelStateEntered", &["Par"], &input);
@@ -784,8 +800,9 @@ fn map_history_floor(
     names: &[&str],
     select: impl Fn(usize, &mut Value),
     step: impl Fn(usize, &mut Value),
+    keep: bool,
 ) -> (Value, String) {
-    let mut h = HistoryText::new();
+    let mut h = HistoryText::new(keep);
     h.execution_started(&input);
     h.tick();
     let entered = h.entered(0, "MapStateEntered", &["M"], &input);
@@ -853,9 +870,9 @@ async fn floor(w: &Workload, input: Value) -> Value {
 /// w5 with its history: `Flaky` (Task) entered, each attempt scheduled, started and failed
 /// (then the 1 s retry interval, virtual) or succeeded, `Flaky` exited with the result at
 /// `$.result`, then `Done` (Succeed).
-async fn retry_history_floor(mut doc: Value) -> (Value, String) {
+async fn retry_history_floor(mut doc: Value, keep: bool) -> (Value, String) {
     const RESOURCE: &str = "{\"resourceType\":\"local\",\"resource\":\"flaky\"";
-    let mut h = HistoryText::new();
+    let mut h = HistoryText::new(keep);
     h.execution_started(&doc);
     h.tick();
     let mut prev = h.entered(0, "TaskStateEntered", &["Flaky"], &doc);
@@ -919,20 +936,19 @@ fn write_json_string(s: &str, out: &mut String) {
 
 /// The history floor of `w`: the floor's work and output, and the history's text written in
 /// place as it goes.
-async fn history_floor(w: &Workload, input: Value) -> (Value, String) {
+async fn history_floor(w: &Workload, input: Value, keep: bool) -> (Value, String) {
     let none = |_: usize, _: &mut Value| {};
+    let step = |k: usize, item: &mut Value| map_step(item, k as u64 + 1);
     match w.name {
-        "w1_chain" => chain_history_floor(input),
-        "w2_loop" => loop_history_floor(input, 1000.0),
-        "loop_1m" => loop_history_floor(input, ((w.transitions - 2) / 2) as f64),
-        "w3_parallel" => parallel_history_floor(input),
-        "w4_map" => map_history_floor(input, &["P1", "P2", "P3"], none, |k, item| {
-            map_step(item, k as u64 + 1)
-        }),
-        "map_1m" => map_history_floor(input, &["P"], none, |_, item| map_step(item, 1)),
-        "dollar" => map_history_floor(input, &["P"], dollar_select, none),
-        "dollar_plain" => map_history_floor(input, &["P"], none, none),
-        "w5_retry" => retry_history_floor(input).await,
+        "w1_chain" => chain_history_floor(input, keep),
+        "w2_loop" => loop_history_floor(input, 1000.0, keep),
+        "loop_1m" => loop_history_floor(input, ((w.transitions - 2) / 2) as f64, keep),
+        "w3_parallel" => parallel_history_floor(input, keep),
+        "w4_map" => map_history_floor(input, &["P1", "P2", "P3"], none, step, keep),
+        "map_1m" => map_history_floor(input, &["P"], none, step, keep),
+        "dollar" => map_history_floor(input, &["P"], dollar_select, none, keep),
+        "dollar_plain" => map_history_floor(input, &["P"], none, none, keep),
+        "w5_retry" => retry_history_floor(input, keep).await,
         other => panic!("no history floor for {other}"),
     }
 }
@@ -997,7 +1013,7 @@ fn check_same_work(tokio: &tokio::runtime::Runtime, w: &Workload) {
         "{}: history run and floor disagree",
         w.name
     );
-    let (history_out, floor_text) = tokio.block_on(history_floor(w, w.input.clone()));
+    let (history_out, floor_text) = tokio.block_on(history_floor(w, w.input.clone(), true));
     assert_eq!(
         history_out, floor_out,
         "{}: history floor and floor disagree",
@@ -1033,7 +1049,7 @@ fn executor(c: &mut Criterion) {
             b.iter(|| black_box(tokio.block_on(floor(&w, w.input.clone()))))
         });
         group.bench_function("history_floor", |b| {
-            b.iter(|| black_box(tokio.block_on(history_floor(&w, w.input.clone()))))
+            b.iter(|| black_box(tokio.block_on(history_floor(&w, w.input.clone(), false))))
         });
         group.bench_function("compile", |b| b.iter(|| black_box(compile(&text))));
         group.finish();
@@ -1067,7 +1083,7 @@ fn profile_mode() -> bool {
         let out = match kind {
             "floor" => tokio.block_on(floor(&w, w.input.clone())),
             "history_floor" => {
-                let (out, text) = tokio.block_on(history_floor(&w, w.input.clone()));
+                let (out, text) = tokio.block_on(history_floor(&w, w.input.clone(), false));
                 black_box(text);
                 out
             }
@@ -1215,7 +1231,7 @@ fn paired_ratios() {
             black_box(tokio.block_on(floor(&w, input)));
         };
         let history_floor_run = |input: Value| {
-            black_box(tokio.block_on(history_floor(&w, input)));
+            black_box(tokio.block_on(history_floor(&w, input, false)));
         };
         // The history's JSON text, and how long copying it once takes (`memcpy` into a fresh
         // buffer): the least any runner that prints this history spends on it beyond the floor.
