@@ -67,13 +67,19 @@ pub(crate) struct Local {
 }
 
 impl Local {
-    /// An empty log whose events are stamped `time_ms`.
-    pub(crate) fn with_time(time_ms: i64) -> Local {
+    /// An empty log whose events are stamped `time_ms`, with room for `events` events (what
+    /// the previous chunk of a thread recorded: the log is not grown event by event).
+    pub(crate) fn with_time(time_ms: i64, events: usize) -> Local {
         Local {
-            recs: Vec::new(),
+            recs: Vec::with_capacity(events),
             count: 0,
             time_ms,
         }
+    }
+
+    /// How many events the log holds (none when history is off).
+    pub(crate) fn recorded(&self) -> usize {
+        self.recs.len()
     }
 }
 

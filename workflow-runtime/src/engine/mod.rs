@@ -386,6 +386,8 @@ impl Exec {
         // Other threads read the clock of the execution's tokio runtime (virtual when paused).
         let handle = tokio::runtime::Handle::try_current().ok();
         let work = || {
+            // The events this thread's last chunk recorded: room for the next one's.
+            let mut events = 0;
             while !failed.load(Ordering::Relaxed) {
                 // Cancelled (a stop, a timeout seen by another worker of a multi-threaded
                 // runtime): stop here; the scopes run again as futures, which see it.
@@ -397,7 +399,7 @@ impl Exec {
                 if start >= n {
                     break;
                 }
-                let mut local = Local::with_time(self.rec.clock.now_ms());
+                let mut local = Local::with_time(self.rec.clock.now_ms(), events);
                 let mut outputs = Vec::with_capacity(chunk);
                 for index in start..(start + chunk).min(n) {
                     match scope(index, local) {
@@ -411,6 +413,7 @@ impl Exec {
                         }
                     }
                 }
+                events = local.recorded();
                 let mut m = merged.lock().unwrap_or_else(|p| p.into_inner());
                 m.waiting.insert(start / chunk, (outputs, local));
                 loop {

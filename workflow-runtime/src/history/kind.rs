@@ -966,6 +966,12 @@ mod tests {
                 cases.push(String::from_utf8(s).expect("ASCII"));
             }
         }
+        // Long strings: multibyte characters at every alignment, and runs of escapes.
+        for k in 0..8 {
+            cases.push(format!("{}{}", "a".repeat(k), "é日🎉\"x".repeat(120)));
+        }
+        cases.push("\"".repeat(500));
+        cases.push("\u{1}\\".repeat(300));
         for s in cases {
             let mut out = String::new();
             write_str(&s, &mut out);
