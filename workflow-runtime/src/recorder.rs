@@ -440,7 +440,7 @@ impl Recorder {
             time_ms,
             scope: (!cur.scope.is_empty()).then(|| Arc::clone(&cur.scope)),
             seq: cur.seq,
-            kind: kind(),
+            kind: kind().into(),
         });
         cur.last_id = id;
         cur.seq += 1;
@@ -580,7 +580,7 @@ impl Recorder {
             time_ms,
             scope: (!cur.scope.is_empty()).then(|| Arc::clone(&cur.scope)),
             seq: cur.seq,
-            kind,
+            kind: kind.into(),
         });
         drop(log);
         cur.last_id = id;
