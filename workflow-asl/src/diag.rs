@@ -226,6 +226,118 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+impl std::error::Error for Diagnostic {}
+
+/// Why [`load`](crate::load) refused a definition: every error found, in document order (at least
+/// one; warnings are left out). It reads as the list of [`Diagnostic`]s it holds (it dereferences
+/// to a slice and iterates over them), and is a [`std::error::Error`], so `?` carries it into a
+/// `Box<dyn Error>`.
+///
+/// ```
+/// use workflow_asl::{Code, LoadError};
+///
+/// let err: LoadError = workflow_asl::load(
+///     r#"{"StartAt": "B", "States": {"A": {"Type": "Pass", "Next": "C"}}}"#,
+/// )
+/// .unwrap_err();
+/// // The two names that are not states, and no state that ends the machine.
+/// assert_eq!(err.len(), 3);
+/// assert_eq!(err[0].code, Code::MissingTransitionTarget);
+/// assert_eq!(err[1].pointer, "/States/A/Next");
+/// assert!(err.iter().all(|d| d.is_error()));
+/// assert!(err
+///     .to_string()
+///     .starts_with("3 errors in the definition: MISSING_TRANSITION_TARGET at /StartAt: "));
+/// // As a boxed error.
+/// let boxed: Box<dyn std::error::Error> = err.into();
+/// assert!(boxed.to_string().starts_with("3 errors"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl LoadError {
+    /// The error for these diagnostics (the caller keeps only errors).
+    pub(crate) fn new(diagnostics: Vec<Diagnostic>) -> LoadError {
+        LoadError { diagnostics }
+    }
+
+    /// The diagnostics, in document order.
+    ///
+    /// ```
+    /// let err = workflow_asl::load("[]").unwrap_err();
+    /// assert_eq!(err.diagnostics()[0].pointer, "");
+    /// ```
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// The diagnostics, owned.
+    ///
+    /// ```
+    /// let errors: Vec<workflow_asl::Diagnostic> =
+    ///     workflow_asl::load("{}").unwrap_err().into_diagnostics();
+    /// assert!(!errors.is_empty());
+    /// ```
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.diagnostics
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.diagnostics.as_slice() {
+            [] => write!(f, "the definition is not valid"),
+            [one] => write!(f, "{one}"),
+            many => {
+                write!(f, "{} errors in the definition: ", many.len())?;
+                for (i, d) in many.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{d}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl std::ops::Deref for LoadError {
+    type Target = [Diagnostic];
+
+    fn deref(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+}
+
+impl IntoIterator for LoadError {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.diagnostics.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a LoadError {
+    type Item = &'a Diagnostic;
+    type IntoIter = std::slice::Iter<'a, Diagnostic>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.diagnostics.iter()
+    }
+}
+
+impl From<LoadError> for Vec<Diagnostic> {
+    fn from(e: LoadError) -> Vec<Diagnostic> {
+        e.diagnostics
+    }
+}
+
 /// Appends one reference token to a JSON pointer, escaping `~` and `/` as RFC 6901 requires.
 ///
 /// ```

@@ -35,7 +35,7 @@ pub mod substitute;
 pub mod template;
 pub mod timestamp;
 
-pub use diag::{Code, Diagnostic, Severity};
+pub use diag::{Code, Diagnostic, LoadError, Severity};
 pub use error::Failure;
 pub use model::StateMachine;
 
@@ -236,8 +236,8 @@ pub fn check_value_with(value: &serde_json::Value, options: &validate::Options) 
     }
 }
 
-/// Reads definition text into a model that passed every check, or returns every error
-/// (warnings do not stop it).
+/// Reads definition text into a model that passed every check, or returns every error as a
+/// [`LoadError`] (warnings do not stop it).
 ///
 /// ```
 /// let machine = workflow_asl::load(r#"{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}"#).expect("valid");
@@ -245,7 +245,7 @@ pub fn check_value_with(value: &serde_json::Value, options: &validate::Options) 
 /// let errors = workflow_asl::load(r#"{"StartAt": "B", "States": {"A": {"Type": "Succeed"}}}"#).unwrap_err();
 /// assert_eq!(errors[0].code, workflow_asl::Code::MissingTransitionTarget);
 /// ```
-pub fn load(text: &str) -> Result<StateMachine, Vec<Diagnostic>> {
+pub fn load(text: &str) -> Result<StateMachine, LoadError> {
     load_with(text, &validate::Options::default())
 }
 
@@ -259,14 +259,16 @@ pub fn load(text: &str) -> Result<StateMachine, Vec<Diagnostic>> {
 /// let text = r#"{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "${HandlerArn}", "End": true}}}"#;
 /// assert!(workflow_asl::load_with(text, &options).is_ok());
 /// ```
-pub fn load_with(text: &str, options: &validate::Options) -> Result<StateMachine, Vec<Diagnostic>> {
+pub fn load_with(text: &str, options: &validate::Options) -> Result<StateMachine, LoadError> {
     let report = check_str_with(text, options);
     match report.machine {
         Some(m) if report.is_valid() => Ok(m),
-        _ => Err(report
-            .diagnostics
-            .into_iter()
-            .filter(Diagnostic::is_error)
-            .collect()),
+        _ => Err(LoadError::new(
+            report
+                .diagnostics
+                .into_iter()
+                .filter(Diagnostic::is_error)
+                .collect(),
+        )),
     }
 }
