@@ -97,6 +97,7 @@ mod engine;
 mod fnv;
 pub mod handler;
 pub mod history;
+pub mod json_text;
 mod jtemplate;
 pub mod mock;
 pub mod objects;

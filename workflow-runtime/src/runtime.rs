@@ -241,7 +241,8 @@ impl ExecutionOutcome {
     }
 
     /// Writes [`ExecutionOutcome::to_json`]'s document as compact JSON text, without copying
-    /// the output into a new value first.
+    /// the output into a new value first; a large output's big arrays and objects are written
+    /// on all cores ([`crate::json_text::write`]), the bytes the same.
     ///
     /// ```
     /// # use serde_json::json;
@@ -258,8 +259,26 @@ impl ExecutionOutcome {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn write_json(&self, out: impl std::io::Write) -> std::io::Result<()> {
-        serde_json::to_writer(out, &self.json_view()).map_err(std::io::Error::other)
+    pub fn write_json(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
+        // The fields in `OutcomeJson`'s order, as its derived `Serialize` writes them.
+        let view = self.json_view();
+        let string = |out: &mut dyn std::io::Write, name: &str, s: &str| {
+            write!(out, ",\"{name}\":")?;
+            serde_json::to_writer(out, s).map_err(std::io::Error::other)
+        };
+        out.write_all(b"{\"status\":")?;
+        serde_json::to_writer(&mut out, view.status).map_err(std::io::Error::other)?;
+        if let Some(output) = view.output {
+            out.write_all(b",\"output\":")?;
+            crate::json_text::write(output, &mut out)?;
+        }
+        if let Some(error) = view.error {
+            string(&mut out, "error", error)?;
+        }
+        if let Some(cause) = view.cause {
+            string(&mut out, "cause", cause)?;
+        }
+        out.write_all(b"}")
     }
 
     /// The fields of [`ExecutionOutcome::to_json`], borrowed.

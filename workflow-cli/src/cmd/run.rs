@@ -114,11 +114,19 @@ fn prepare(args: &Args) -> Result<(Runtime, String, Value, Tasks), String> {
                 ),
                 None => ("--input".to_string(), arg.clone()),
             };
-            // Numbers serde_json would change (integers beyond 64 bits, 1e-400) are refused
-            // rather than run with another value.
-            workflow_asl::limits::check_numbers(&text).map_err(|e| format!("{source}: {e}"))?;
-            serde_json::from_str(&text)
-                .map_err(|e| format!("{source}: the input is not valid JSON: {e}"))?
+            // A large input is read on all cores; when that finds anything wrong, the serial
+            // read below reports it.
+            match workflow_runtime::json_text::read(&text) {
+                Some(input) => input,
+                None => {
+                    // Numbers serde_json would change (integers beyond 64 bits, 1e-400) are
+                    // refused rather than run with another value.
+                    workflow_asl::limits::check_numbers(&text)
+                        .map_err(|e| format!("{source}: {e}"))?;
+                    serde_json::from_str(&text)
+                        .map_err(|e| format!("{source}: the input is not valid JSON: {e}"))?
+                }
+            }
         }
     };
     let mut builder = Runtime::builder();

@@ -23,6 +23,7 @@ use workflow_asl::error::names;
 use workflow_asl::eval::{java_json, json_string_len, number_len, Env};
 
 use super::{StateCx, StateError};
+pub(crate) use crate::json_text::{on_chunks, PARALLEL_MIN};
 use crate::jtemplate::JState;
 use crate::program::{CState, IoPath, NumberSource, ResultPathOpt};
 use crate::sem::Template;
@@ -72,91 +73,126 @@ pub(super) fn render(v: &Value) -> Arc<str> {
     })
 }
 
+/// How deep [`json_size`] and [`nesting_depth`] look through small arrays and objects for a
+/// large one (`{"items": [a million items]}`), to walk that on all cores.
+const DESCEND: usize = 3;
+
 /// The size of `v` as compact JSON text, counting only up to about `limit`. An array or object
 /// of at least [`PARALLEL_MIN`] members is sized on all cores.
 pub(crate) fn json_size(v: &Value, limit: usize) -> usize {
-    let mut total = 0usize;
-    match v {
-        Value::Array(a) if a.len() >= PARALLEL_MIN => {
-            total = 2 + a.len() - 1;
-            total += on_chunks(a, |chunk| {
-                chunk.iter().map(|x| json_size(x, limit)).sum::<usize>()
-            })
-            .into_iter()
-            .sum::<usize>();
+    size_at(v, limit, 0)
+}
+
+/// [`json_size`] of `v`, `depth` levels into the value measured.
+fn size_at(v: &Value, limit: usize, depth: usize) -> usize {
+    // The members' sizes, counting stopped past `limit`.
+    fn sum(sizes: impl Iterator<Item = usize>, limit: usize) -> usize {
+        let mut total = 0usize;
+        for n in sizes {
+            total += n;
+            if total > limit {
+                break;
+            }
         }
-        Value::Object(o) if o.len() >= PARALLEL_MIN => {
-            let entries: Vec<(&String, &Value)> = o.iter().collect();
-            total = 2 + 2 * o.len() - 1;
-            total += on_chunks(&entries, |chunk| {
-                chunk
-                    .iter()
-                    .map(|(k, x)| json_string_len(k) + json_size(x, limit))
-                    .sum::<usize>()
-            })
-            .into_iter()
-            .sum::<usize>();
-        }
-        _ => size_into(v, limit, 0, &mut total),
+        total
     }
-    total
+    let descend = |n: usize| n > 0 && (n >= PARALLEL_MIN || depth < DESCEND);
+    match v {
+        Value::Array(a) if descend(a.len()) => {
+            let members =
+                |chunk: &[Value]| sum(chunk.iter().map(|x| size_at(x, limit, depth + 1)), limit);
+            let total = match a.len() >= PARALLEL_MIN {
+                true => on_chunks(a, members).into_iter().sum::<usize>(),
+                false => members(a),
+            };
+            2 + a.len() - 1 + total
+        }
+        Value::Object(o) if descend(o.len()) => {
+            let members = |chunk: &[(&String, &Value)]| {
+                let sizes = chunk
+                    .iter()
+                    .map(|(k, x)| json_string_len(k) + size_at(x, limit, depth + 1));
+                sum(sizes, limit)
+            };
+            let entries: Vec<(&String, &Value)> = o.iter().collect();
+            let total = match o.len() >= PARALLEL_MIN {
+                true => on_chunks(&entries, members).into_iter().sum::<usize>(),
+                false => members(&entries),
+            };
+            2 + 2 * o.len() - 1 + total
+        }
+        _ => {
+            let mut total = 0;
+            size_into(v, limit, 0, &mut total);
+            total
+        }
+    }
+}
+
+/// Drops `v`; when it holds an array or object of at least [`PARALLEL_MIN`] members (found up to
+/// [`DESCEND`] levels down, as [`json_size`] finds them), on a thread of its own, so that freeing
+/// a million items does not hold up the execution (or the process's exit).
+pub(crate) fn drop_soon(v: Value) {
+    fn large(v: &Value, depth: usize) -> bool {
+        let members: &mut dyn Iterator<Item = &Value> = match v {
+            Value::Array(a) if a.len() >= PARALLEL_MIN => return true,
+            Value::Object(o) if o.len() >= PARALLEL_MIN => return true,
+            Value::Array(a) if depth < DESCEND => &mut a.iter(),
+            Value::Object(o) if depth < DESCEND => &mut o.values(),
+            _ => return false,
+        };
+        for x in members {
+            if large(x, depth + 1) {
+                return true;
+            }
+        }
+        false
+    }
+    if large(&v, 0) {
+        // Freed last, a block of this size from this thread's heap makes the allocator tidy the
+        // many small blocks just freed (glibc consolidates its fast bins when a block of 64 KiB
+        // or more is freed) on the dropping thread, not at this thread's next large allocation.
+        let tidy: Vec<u8> = Vec::with_capacity(96 << 10);
+        // Were no thread to be had, the value is dropped here, by the failed `spawn`.
+        let _ = std::thread::Builder::new()
+            .name("workflow-drop".into())
+            .spawn(move || {
+                workflow_asl::limits::drop_deep(v);
+                drop(tidy);
+            });
+    }
 }
 
 /// [`workflow_asl::limits::nesting_depth`], on all cores for an array or object of at least
-/// [`PARALLEL_MIN`] members (a Map's million results).
+/// [`PARALLEL_MIN`] members (a Map's million results), found up to [`DESCEND`] levels down.
 pub(crate) fn nesting_depth(v: &Value, limit: usize) -> usize {
-    use workflow_asl::limits::nesting_depth as serial;
-    // A container is one level over its deepest member; counting stops past `limit`.
-    let members = |deepest: Vec<usize>| match limit {
-        0 => 1,
-        _ => 1 + deepest.into_iter().max().unwrap_or(0),
-    };
-    match v {
-        Value::Array(a) if a.len() >= PARALLEL_MIN => members(on_chunks(a, |chunk| {
-            chunk
-                .iter()
-                .map(|x| serial(x, limit.saturating_sub(1)))
-                .max()
-                .unwrap_or(0)
-        })),
-        Value::Object(o) if o.len() >= PARALLEL_MIN => {
-            let values: Vec<&Value> = o.values().collect();
-            members(on_chunks(&values, |chunk| {
-                chunk
-                    .iter()
-                    .map(|x| serial(x, limit.saturating_sub(1)))
-                    .max()
-                    .unwrap_or(0)
-            }))
-        }
-        _ => serial(v, limit),
-    }
+    depth_at(v, limit, 0)
 }
 
-/// How many members an array or object needs before [`json_size`] and [`nesting_depth`] walk it
-/// on all cores (a thread costs tens of microseconds; a member, tens of nanoseconds).
-pub(crate) const PARALLEL_MIN: usize = 1 << 16;
-
-/// `f` over `items` cut in one chunk per core, the chunks on scoped threads (the first on this
-/// one); the results in chunk order.
-fn on_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    if threads < 2 {
-        return vec![f(items)];
-    }
-    let size = items.len().div_ceil(threads);
-    let mut chunks = items.chunks(size.max(1));
-    let first = chunks.next().unwrap_or(&[]);
-    let f = &f;
-    std::thread::scope(|s| {
-        let others: Vec<_> = chunks.map(|c| s.spawn(move || f(c))).collect();
-        let mut out = vec![f(first)];
-        for h in others {
-            // A panic in `f` is one in this thread's code too: pass it on.
-            out.push(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+/// [`nesting_depth`] of `v`, `depth` levels into the value measured.
+fn depth_at(v: &Value, limit: usize, depth: usize) -> usize {
+    use workflow_asl::limits::nesting_depth as serial;
+    // A container is one level over its deepest member; counting stops past `limit`.
+    let deepest = |members: &[&Value]| {
+        members
+            .iter()
+            .map(|x| depth_at(x, limit - 1, depth + 1))
+            .max()
+            .unwrap_or(0)
+    };
+    let members: Vec<&Value> = match v {
+        Value::Array(a) if limit > 0 && (a.len() >= PARALLEL_MIN || depth < DESCEND) => {
+            a.iter().collect()
         }
-        out
-    })
+        Value::Object(o) if limit > 0 && (o.len() >= PARALLEL_MIN || depth < DESCEND) => {
+            o.values().collect()
+        }
+        _ => return serial(v, limit),
+    };
+    1 + match members.len() >= PARALLEL_MIN {
+        true => on_chunks(&members, deepest).into_iter().max().unwrap_or(0),
+        false => deepest(&members),
+    }
 }
 
 /// Adds the size of `v` to `total`; recursion is bounded (deep values continue on a heap stack).
@@ -501,7 +537,7 @@ mod tests {
     }
 
     /// Arrays and objects of `PARALLEL_MIN` members or more are walked on all cores, with the
-    /// serial walk's results.
+    /// serial walk's results, at the top or under a few small containers.
     #[test]
     fn large_containers_are_sized_and_measured_as_serially() {
         use super::{nesting_depth, PARALLEL_MIN};
@@ -522,8 +558,16 @@ mod tests {
                 .map(|(i, v)| (format!("key\t{i}"), v))
                 .collect(),
         );
-        for v in [&array, &object] {
+        // Also found under small containers, as a Map's items or results are.
+        let nested = json!({"meta": {"n": 1}, "items": array.clone(), "none": []});
+        let deeper = json!([[object.clone()], [], {}]);
+        for v in [&array, &object, &nested, &deeper] {
             assert_eq!(json_size(v, usize::MAX), java_json(v).len());
+            let size = java_json(v).len();
+            for limit in [0, 10, size / 2, size - 1] {
+                assert!(json_size(v, limit) > limit, "limit {limit}");
+            }
+            assert_eq!(json_size(v, size), size);
             for limit in [0, 1, 2, 10, 11, 127] {
                 assert_eq!(nesting_depth(v, limit), serial(v, limit), "limit {limit}");
             }

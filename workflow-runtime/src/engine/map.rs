@@ -16,7 +16,7 @@ use workflow_asl::path::Selected;
 use super::context::build_context;
 use super::distributed_map::{hash_settings, input_hash, kept_outcome, Progress};
 use super::errors::{Recovery, Retrier};
-use super::io::{as_float, as_integer, display, number_path};
+use super::io::{self, as_float, as_integer, display, number_path, Eff};
 use super::{wrap_failure, Entered, Exec, Fault, StateCx, StateError, Step, Vars};
 use crate::cancel::Cancel;
 use crate::history::{ErrorDetails, EventKind, EventType, MapIteration};
@@ -150,8 +150,9 @@ impl Exec {
                     Progress::open(self, cx.cur, started_seq, &id.to_string(), nested).await?;
             }
             let child_cancel = cx.cancel.child();
-            let mut results: Vec<Value> = Vec::with_capacity(n);
-            results.resize(n, Value::Null);
+            // One slot per item, filled as iterations end (made after the threads decline: they
+            // return all results at once).
+            let mut results: Vec<Value> = Vec::new();
             let mut failed_items: Vec<usize> = Vec::new();
             // A resumed Map Run starts from where it stood: its recorded failures counted, and
             // ended if a child's outcome had ended it.
@@ -181,6 +182,8 @@ impl Exec {
                     results = done;
                     ended_id = self.rec.last_id();
                     next = n;
+                } else {
+                    results.resize(n, Value::Null);
                 }
                 loop {
                     while failure.is_none()
@@ -354,7 +357,15 @@ impl Exec {
                         &ctx,
                     );
                     match finished {
-                        Ok(output) => return Ok(Step::to(output, st.next)),
+                        Ok(output) => {
+                            // The items (a million of them, maybe) are freed on another thread
+                            // while the execution goes on.
+                            if let Eff::Owned(v) = eff {
+                                io::drop_soon(v);
+                            }
+                            io::drop_soon(input);
+                            return Ok(Step::to(output, st.next));
+                        }
                         Err(e) => e,
                     }
                 }
