@@ -1699,9 +1699,10 @@ async fn stopped(stop: &Stop) {
     }
 }
 
-/// How the top-level future ended.
+/// How the top-level future ended (done: the output, with its text when the last state's
+/// `…Exited` event rendered it).
 enum End {
-    Done(Result<Value, Fault>),
+    Done(Result<crate::engine::Finished, Fault>),
     TimedOut,
     Stopped,
     HistoryFull,
@@ -1823,9 +1824,13 @@ async fn drive(
     );
     let mut root = Cursor::root(seed);
     let role = Arc::clone(&exec.info.role_arn);
+    // The input's text, also the first state's input text.
+    let mut input_text = None;
     exec.rec.record(&mut root, EventType::ExecutionStarted, || {
+        let text: Arc<str> = Arc::from(java_json(&input));
+        input_text = Some(Arc::clone(&text));
         EventKind::ExecutionStarted {
-            input: Arc::from(java_json(&input)),
+            input: text,
             role_arn: role,
         }
     });
@@ -1839,7 +1844,13 @@ async fn drive(
     });
     let end = {
         let mut vars = serde_json::Map::new();
-        let run = exec.run_block(&program.root, &mut root, input, &mut vars, &cancel);
+        let run = exec.run_root(
+            &program.root,
+            &mut root,
+            (input, input_text),
+            &mut vars,
+            &cancel,
+        );
         let timeout = async {
             match deadline {
                 Some(at) => tokio::time::sleep_until(at).await,
@@ -1856,8 +1867,13 @@ async fn drive(
     };
     cancel.cancel();
     root.last_id = exec.rec.last_id();
+    // The output's text, when the last state's `…Exited` event rendered it.
+    let mut output_text = None;
     let (status, output, error, cause) = match end {
-        End::Done(Ok(output)) => (ExecutionStatus::Succeeded, Some(output), None, None),
+        End::Done(Ok((output, text))) => {
+            output_text = text;
+            (ExecutionStatus::Succeeded, Some(output), None, None)
+        }
         // AWS reports an empty cause (a task timeout's) as no cause.
         End::Done(Err(Fault::Error(e))) => (
             ExecutionStatus::Failed,
@@ -1892,7 +1908,9 @@ async fn drive(
             exec.rec
                 .record(&mut root, EventType::ExecutionSucceeded, || {
                     EventKind::ExecutionSucceeded {
-                        output: Arc::from(java_json(output)),
+                        output: output_text
+                            .take()
+                            .unwrap_or_else(|| Arc::from(java_json(output))),
                     }
                 });
         }

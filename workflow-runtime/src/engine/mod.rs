@@ -78,6 +78,10 @@ pub(crate) struct Flow {
     pub(crate) in_size: Option<usize>,
 }
 
+/// What the top level ends with ([`Exec::run_root`]): the output, and its text when the last
+/// state's `…Exited` event rendered it.
+pub(crate) type Finished = (Value, Option<Arc<str>>);
+
 /// Variables set by `Assign`, visible in a scope.
 pub(crate) type Vars = Map<String, Value>;
 
@@ -500,33 +504,66 @@ impl Exec {
         if let Some(runner) = attached(block) {
             return runner.run(self, block, scope, input);
         }
+        Box::pin(async move { self.scope_loop(block, scope, input).await.map(|(v, _)| v) })
+    }
+
+    /// [`Exec::run_block`] for the top level: its first state takes `input_text` (the
+    /// execution's input as `ExecutionStarted` shows it, when recorded) as its input's text, and
+    /// the last state's output text comes back with the output (for `ExecutionSucceeded`): the
+    /// execution's input and output are rendered once each, not twice.
+    pub(crate) fn run_root<'a>(
+        &'a self,
+        block: &'a Block,
+        cur: &'a mut Cursor,
+        (input, input_text): (Value, Option<Arc<str>>),
+        vars: &'a mut Vars,
+        cancel: &'a Arc<Cancel>,
+    ) -> BoxFuture<'a, Result<Finished, Fault>> {
+        let mut scope = Scope::new(cur, vars, cancel);
+        if let Some(runner) = attached(block) {
+            let run = runner.run(self, block, scope, input);
+            return Box::pin(async move { run.await.map(|v| (v, None)) });
+        }
+        scope.flow.rendered = input_text;
         Box::pin(async move {
-            let mut scope = scope;
-            let mut idx = block.start;
-            let mut input = input;
-            loop {
-                let Some(st) = block.states.get(idx) else {
-                    return Err(Fault::Error(StateError::new(
-                        names::RUNTIME,
-                        "internal error: a transition names no state",
-                    )));
-                };
-                let (output, next) = if is_pure(st) && !self.flush_every_state {
-                    // No await: run it here, without an async call.
-                    self.run_pure_state(st, &mut scope, input)?
-                } else {
-                    // Boxed, so that every scope's future does not carry the largest state's.
-                    Box::pin(self.run_state(st, &mut scope, input, None)).await?
-                };
-                match next {
-                    Some(next) => {
-                        idx = next;
-                        input = output;
-                    }
-                    None => return Ok(output),
-                }
-            }
+            self.scope_loop(block, scope, input)
+                .await
+                .map(|(v, flow)| (v, flow.rendered))
         })
+    }
+
+    /// The interpreter's loop over a scope's states; returns the output and what the last state
+    /// handed on.
+    async fn scope_loop(
+        &self,
+        block: &Block,
+        mut scope: Scope<'_>,
+        input: Value,
+    ) -> Result<(Value, Flow), Fault> {
+        let mut idx = block.start;
+        let mut input = input;
+        loop {
+            let Some(st) = block.states.get(idx) else {
+                return Err(Fault::Error(StateError::new(
+                    names::RUNTIME,
+                    "internal error: a transition names no state",
+                )));
+            };
+            let (output, next) = if is_pure(st) && !self.flush_every_state {
+                // No await: run it here, without an async call.
+                self.run_pure_state(st, &mut scope, input)?
+            } else {
+                // Boxed, so that every scope's future does not carry the largest state's.
+                Box::pin(self.run_state(st, &mut scope, input, None)).await?
+            };
+            match next {
+                Some(next) => {
+                    idx = next;
+                    input = output;
+                }
+                None => return Ok((output, scope.flow)),
+            }
+        }
     }
 
     /// Runs one state of a scope on `input`: records its entry, runs it, checks the size of its
