@@ -506,12 +506,12 @@ fn killed_runs_resume_to_the_uninterrupted_outcome() {
     assert_eq!(expected["sums"], json!([1, 3, 5, 7, 9, 11, 13, 15]));
     assert_eq!(task_log(&dir.path("tasks.jsonl")).len(), 1 + 1 + 2 + 8 * 2);
 
-    // Iterations run twenty at a time: each mostly sleeps (waits, kill delays), so twenty
+    // Iterations run fifty at a time: each mostly sleeps (waits, kill delays), so fifty
     // processes at once keep two cores about half busy.
     let next = AtomicUsize::new(0);
     let reports = Mutex::new(Vec::new());
     std::thread::scope(|s| {
-        for _ in 0..20 {
+        for _ in 0..50 {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst) as u64;
                 if i >= iterations {
