@@ -68,12 +68,13 @@ pub fn workflow(args: &[&str]) -> (i32, String, String) {
 }
 
 /// Records the demo's executions in a new store at `db`: `order-1` succeeds (after a retry and
-/// a Choice loop), `order-2` fails (a declined card caught, then a Fail state). The two run at
-/// once, as two processes sharing the store (each waits out a one-second retry interval);
-/// `order-2` starts once `order-1` is recorded, so it is the newer.
+/// a Choice loop), `order-2` fails (a declined card caught, then a Fail state). They run on the
+/// virtual clock (`--virtual-time`), so the retry's one-second interval takes no real time.
 pub fn seed_demo(db: &Path) {
     let def = demo_definition();
-    let runs: Vec<_> = [
+    let def = def.to_str().expect("utf-8 path");
+    let db = db.to_str().expect("utf-8 path");
+    for (name, input, want) in [
         (
             "order-1",
             r#"{"order":{"id":1,"restock":1,"charge":120,"lines":[{"sku":"A","ms":5},{"sku":"B","ms":1}]}}"#,
@@ -84,37 +85,21 @@ pub fn seed_demo(db: &Path) {
             r#"{"order":{"id":2,"restock":0,"charge":5000,"lines":[{"sku":"A","ms":1}]}}"#,
             1,
         ),
-    ]
-    .into_iter()
-    .map(|(name, input, want)| {
-        let child = Command::new(BIN)
-            .arg("run")
-            .arg(&def)
-            .arg("--store")
-            .arg(db)
-            .args(["--handlers", "builtin", "--name", name, "--input", input])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run the workflow binary");
-        let recorded = || workflow(&["describe", "--store", db.to_str().expect("utf-8"), name]).0 == 0;
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while !recorded() {
-            assert!(std::time::Instant::now() < deadline, "{name} was not recorded in 30 s");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        (name, want, child)
-    })
-    .collect();
-    for (name, want, child) in runs {
-        let out = child.wait_with_output().expect("the run ends");
-        assert_eq!(
-            out.status.code(),
-            Some(want),
-            "{name}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+    ] {
+        let (code, out, err) = workflow(&[
+            "run",
+            def,
+            "--store",
+            db,
+            "--handlers",
+            "builtin",
+            "--virtual-time",
+            "--name",
+            name,
+            "--input",
+            input,
+        ]);
+        assert_eq!(code, want, "{name}: {out}{err}");
     }
 }
 
