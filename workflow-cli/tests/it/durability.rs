@@ -415,24 +415,29 @@ fn a_full_disk_leaves_a_resumable_execution() {
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
 }
 
+/// `loop.json` in `dir`: a Choice and a Pass counting `$.n` up to `limit` (four events a step).
+fn counting_loop(dir: &Path, limit: u64) -> String {
+    write(
+        dir,
+        "loop.json",
+        &json!({"StartAt": "Check", "States": {
+            "Check": {"Type": "Choice", "Choices": [
+                {"Variable": "$.n", "NumericGreaterThanEquals": limit, "Next": "Done"}],
+                "Default": "Inc"},
+            "Inc": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"},
+                    "Next": "Check"},
+            "Done": {"Type": "Succeed"}}})
+        .to_string(),
+    )
+}
+
 /// A stored run keeps no history in memory: `run --store --history` reads the events back from
 /// the store, a page at a time, and prints the same events as `workflow history` and as a run
 /// in memory (13,000 events: more than one page; ids without gaps, the closing event last).
 #[test]
 fn a_stored_run_prints_its_history_from_the_store() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let def = write(
-        dir.path(),
-        "loop.json",
-        &json!({"StartAt": "Check", "States": {
-            "Check": {"Type": "Choice", "Choices": [
-                {"Variable": "$.n", "NumericGreaterThanEquals": 3250, "Next": "Done"}],
-                "Default": "Inc"},
-            "Inc": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"},
-                    "Next": "Check"},
-            "Done": {"Type": "Succeed"}}})
-        .to_string(),
-    );
+    let def = counting_loop(dir.path(), 3250);
     let store = dir.path().join("s.db").display().to_string();
     let run = |extra: &[&str]| {
         let mut args = vec![
@@ -489,18 +494,7 @@ fn a_stored_run_prints_its_history_from_the_store() {
 fn a_reader_that_stops_early_ends_the_print_quietly() {
     use std::io::Read;
     let dir = tempfile::tempdir().expect("tempdir");
-    let def = write(
-        dir.path(),
-        "loop.json",
-        &json!({"StartAt": "Check", "States": {
-            "Check": {"Type": "Choice", "Choices": [
-                {"Variable": "$.n", "NumericGreaterThanEquals": 2000, "Next": "Done"}],
-                "Default": "Inc"},
-            "Inc": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"},
-                    "Next": "Check"},
-            "Done": {"Type": "Succeed"}}})
-        .to_string(),
-    );
+    let def = counting_loop(dir.path(), 2000);
     let store = dir.path().join("s.db").display().to_string();
     let out = workflow(&[
         "run",

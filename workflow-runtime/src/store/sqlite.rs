@@ -688,47 +688,44 @@ impl EventFields<'_> {
     }
 }
 
-/// Feeding a record's fields to the runtime's FNV-1a ([`Fnv`]), each length-prefixed.
+/// A page of an execution's events (`?1` its row id) after an id (`?2`), at most `?3`, in id
+/// order: the typed and the text pages read the same columns.
+const EVENTS_PAGE_SQL: &str =
+    "SELECT id, previous_event_id, timestamp, type, details_key, details, \
+     scope, seq, crc FROM events WHERE execution = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
+
+/// Feeding a record's fields to the runtime's FNV-1a ([`Fnv`]), each length-prefixed; or
+/// collecting the bytes it would be fed (`Vec<u8>`: `fnv1a_each` then hashes many records at once).
 trait Fields {
-    fn int(&mut self, n: i64);
-    fn text(&mut self, t: &str);
-    fn opt(&mut self, t: Option<&str>);
+    /// Feeds raw bytes.
+    fn feed(&mut self, bytes: &[u8]);
+
+    fn int(&mut self, n: i64) {
+        self.feed(&n.to_le_bytes());
+    }
+
+    fn text(&mut self, t: &str) {
+        self.int(t.len() as i64);
+        self.feed(t.as_bytes());
+    }
+
+    fn opt(&mut self, t: Option<&str>) {
+        match t {
+            Some(t) => self.text(t),
+            None => self.int(-1),
+        }
+    }
 }
 
 impl Fields for Fnv {
-    fn int(&mut self, n: i64) {
-        self.bytes(&n.to_le_bytes());
-    }
-
-    fn text(&mut self, t: &str) {
-        self.int(t.len() as i64);
-        self.bytes(t.as_bytes());
-    }
-
-    fn opt(&mut self, t: Option<&str>) {
-        match t {
-            Some(t) => self.text(t),
-            None => self.int(-1),
-        }
+    fn feed(&mut self, bytes: &[u8]) {
+        self.bytes(bytes);
     }
 }
 
-/// The bytes FNV-1a would be fed, collected (`fnv1a_each` then hashes many records at once).
 impl Fields for Vec<u8> {
-    fn int(&mut self, n: i64) {
-        self.extend_from_slice(&n.to_le_bytes());
-    }
-
-    fn text(&mut self, t: &str) {
-        self.int(t.len() as i64);
-        self.extend_from_slice(t.as_bytes());
-    }
-
-    fn opt(&mut self, t: Option<&str>) {
-        match t {
-            Some(t) => self.text(t),
-            None => self.int(-1),
-        }
+    fn feed(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
     }
 }
 
@@ -2933,8 +2930,6 @@ impl Worker {
         self.load_page(name, 0, usize::MAX)
     }
 
-    /// At most `limit` events with ids above `after`, checked: contiguous from `after + 1`, each
-    /// matching its checksum, with readable details.
     /// Up to `limit` rows of execution `name`'s events after id `after`, in id order, each
     /// checked against its checksum and its place (no id missing).
     fn load_rows(
@@ -2948,10 +2943,7 @@ impl Worker {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT id, previous_event_id, timestamp, type, details_key, details, scope, \
-                 seq, crc FROM events WHERE execution = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-            )
+            .prepare_cached(EVENTS_PAGE_SQL)
             .map_err(|e| sql_error(&self.path, e))?;
         let rows = stmt
             .query_map(params![id, after, limit], EventRow::from_row)
@@ -3050,10 +3042,7 @@ impl Worker {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT id, previous_event_id, timestamp, type, details_key, details, scope, \
-                 seq, crc FROM events WHERE execution = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-            )
+            .prepare_cached(EVENTS_PAGE_SQL)
             .map_err(|e| sql_error(&self.path, e))?;
         let mut rows = stmt
             .query(params![id, after, limit])
