@@ -36,33 +36,44 @@ fn template(args: &[&str]) -> Value {
     serde_json::from_slice(&o.stdout).expect("the template is JSON")
 }
 
-/// Runs cfn-lint on a template; skipped (with a note) when cfn-lint is not installed, except
-/// under CI=true where it must be.
-fn lint(name: &str, template: &Value) {
+/// Runs cfn-lint once on named templates (one Python process: its start is most of a run);
+/// skipped (with a note) when cfn-lint is not installed, except under CI=true where it must be.
+fn lint(templates: &[(&str, &Value)]) {
     let dir = std::env::temp_dir().join(format!("workflow-export-{}", std::process::id()));
     fs::create_dir_all(&dir).expect("a temp dir");
-    let path = dir.join(format!("{name}.json"));
-    fs::write(&path, serde_json::to_string_pretty(template).expect("JSON")).expect("written");
-    match Command::new("cfn-lint").arg(&path).output() {
+    let paths: Vec<_> = templates
+        .iter()
+        .map(|(name, template)| {
+            let path = dir.join(format!("{name}.json"));
+            fs::write(&path, serde_json::to_string_pretty(template).expect("JSON"))
+                .expect("written");
+            path
+        })
+        .collect();
+    let names: Vec<&str> = templates.iter().map(|(name, _)| *name).collect();
+    let names = names.join(", ");
+    match Command::new("cfn-lint").args(&paths).output() {
         Ok(o) => {
             // cfn-lint exits 0 when clean, 4 for warnings only, 2 (and others) for errors.
             let text = String::from_utf8_lossy(&o.stdout);
             assert!(
                 matches!(o.status.code(), Some(0 | 4 | 8 | 12)),
-                "cfn-lint reports errors on {name}:\n{text}{}",
+                "cfn-lint reports errors on {names}:\n{text}{}",
                 String::from_utf8_lossy(&o.stderr)
             );
-            assert!(!text.contains("\nE"), "cfn-lint errors on {name}:\n{text}");
+            assert!(!text.contains("\nE"), "cfn-lint errors on {names}:\n{text}");
         }
         Err(e) => {
             assert!(
                 std::env::var("CI").as_deref() != Ok("true"),
                 "cfn-lint is required under CI=true (.ci/run installs it): {e}"
             );
-            println!("skipped cfn-lint on {name}: cfn-lint is not installed ({e})");
+            println!("skipped cfn-lint on {names}: cfn-lint is not installed ({e})");
         }
     }
-    let _ = fs::remove_file(&path);
+    for path in paths {
+        let _ = fs::remove_file(&path);
+    }
 }
 
 #[test]
@@ -110,7 +121,6 @@ fn the_order_example_exports_to_cfn_and_sam() {
         machine["Properties"]["RoleArn"],
         json!({"Fn::GetAtt": ["StateMachineRole", "Arn"]})
     );
-    lint("orders-cfn", &cfn);
 
     let sam = template(&[
         def,
@@ -136,7 +146,7 @@ fn the_order_example_exports_to_cfn_and_sam() {
         f["Properties"]["Environment"]["Variables"]["WORKFLOW_HANDLER"],
         "price"
     );
-    lint("orders-sam", &sam);
+    lint(&[("orders-cfn", &cfn), ("orders-sam", &sam)]);
 }
 
 const EVERYTHING: &str = r#"{
@@ -189,6 +199,7 @@ fn every_kind_of_task_gets_its_resource_and_permission() {
     let def = dir.join("everything.asl.json");
     fs::write(&def, EVERYTHING).expect("written");
     let def = def.to_str().expect("UTF-8");
+    let mut templates = Vec::new();
     for format in ["cfn", "sam"] {
         let t = template(&[def, "--format", format, "--substitute", "Table=orders"]);
         let props = &t["Resources"]["StateMachine"]["Properties"];
@@ -242,8 +253,10 @@ fn every_kind_of_task_gets_its_resource_and_permission() {
                 "states:StopExecution",
             ])
         );
-        lint(&format!("everything-{format}"), &t);
+        templates.push((format!("everything-{format}"), t));
     }
+    let named: Vec<(&str, &Value)> = templates.iter().map(|(n, t)| (n.as_str(), t)).collect();
+    lint(&named);
     let _ = fs::remove_dir_all(&dir);
 }
 
