@@ -47,7 +47,8 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
 /// The FNV-1a hashes of `texts`, in order, appended to `hashes`. The same values as [`fnv1a`] of
 /// each, four texts at a time: FNV-1a waits for each byte's multiplication before the next, so
 /// one text runs at the multiplier's latency; four independent ones keep it busy (about three
-/// times faster over a page of stored events).
+/// times faster over a page of stored events). Only the SQLite store reads pages.
+#[cfg(feature = "sqlite")]
 pub(crate) fn fnv1a_each<'a>(texts: impl IntoIterator<Item = &'a [u8]>, hashes: &mut Vec<u64>) {
     const PRIME: u64 = 0x0100_0000_01b3;
     let step = |h: u64, b: u8| (h ^ u64::from(b)).wrapping_mul(PRIME);
@@ -78,6 +79,7 @@ mod tests {
     use super::*;
 
     /// Four at a time gives each text's own hash, whatever their lengths and count.
+    #[cfg(feature = "sqlite")]
     #[test]
     fn hashes_of_many_texts_are_each_texts_hash() {
         let texts: Vec<Vec<u8>> = (0..11)
